@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file siprec/common.h
+ * What every libsiprec sub-API shares: the export macro, error codes, the
+ * allocator hook and the run-time version.
+ *
+ * Conventions used by every public function of the library:
+ * - Functions that can fail return an int: 0 (or a documented non-negative
+ *   value) on success, a negative SIPREC_E* code on failure. A failed call
+ *   changes nothing unless its documentation says otherwise.
+ * - Constructors take a `const siprec_allocator *`; NULL means the C library's
+ *   malloc/realloc/free. Allocation failure is reported as SIPREC_ENOMEM; the
+ *   library never aborts, exits, asserts or prints.
+ * - Objects are opaque; they are created by `siprec_X_new()` and released by
+ *   `siprec_X_free()` (which accepts NULL).
+ *
+ * Thread safety: everything declared in this header is safe to call from any
+ * thread at any time.
+ */
+#ifndef SIPREC_COMMON_H
+#define SIPREC_COMMON_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Marks a symbol as part of the public ABI. The library is built with
+ * -fvisibility=hidden, so only declarations carrying this macro are exported. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SIPREC_API __attribute__((visibility("default")))
+#else
+#define SIPREC_API
+#endif
+
+/* ======================================================================
+ * Stable API
+ * ====================================================================== */
+
+/** Error codes. All are negative; 0 is success. New codes may be added in
+ * later versions: treat any unknown negative value as a generic failure. */
+typedef enum siprec_error {
+  SIPREC_OK = 0,
+  /** An argument is invalid (NULL object, out-of-range value). */
+  SIPREC_EINVAL = -1,
+  /** Memory allocation failed; nothing was changed. */
+  SIPREC_ENOMEM = -2,
+  /** A count that must be a power of two is not one (never rounded). */
+  SIPREC_ENOTPOW2 = -3,
+  /** The random source failed (getrandom, or the host's source). */
+  SIPREC_ERANDOM = -4,
+  /** The call was made from a callback that runs under a lock of the same
+   * object, where it would deadlock. */
+  SIPREC_EBUSY = -5,
+  /** A size or count limit was exceeded. */
+  SIPREC_ETOOBIG = -6,
+  /** Requested item does not exist. */
+  SIPREC_ENOTFOUND = -7,
+  /** Requested item already exists. */
+  SIPREC_EEXIST = -8
+} siprec_error;
+
+/**
+ * A short English description of an error code, e.g. "out of memory".
+ * Never returns NULL; unknown codes give "unknown error".
+ */
+SIPREC_API const char *siprec_strerror(int code);
+
+/**
+ * Allocator hook. Every constructor accepts one; the object then makes all of
+ * its own allocations through it, for its whole life, and the struct is copied
+ * (the host need not keep it). `user` is passed back unchanged.
+ *
+ * - `malloc` returns NULL on failure; it is never called with size 0.
+ * - `realloc` has the C semantics: NULL on failure with `ptr` untouched.
+ * - `free` accepts any pointer returned by the other two (never NULL).
+ *
+ * All three must be set, and must be safe to call from any thread that uses
+ * the object. What third-party libraries allocate internally (none so far
+ * for the map) is documented per sub-API, not hooked.
+ */
+typedef struct siprec_allocator {
+  void *(*malloc)(size_t size, void *user);
+  void *(*realloc)(void *ptr, size_t size, void *user);
+  void (*free)(void *ptr, void *user);
+  void *user;
+} siprec_allocator;
+
+/**
+ * Version of the loaded library as "MAJOR.MINOR.PATCH", which may differ
+ * from SIPREC_VERSION_STRING in <siprec/version.h> if the host was compiled
+ * against other headers.
+ */
+SIPREC_API const char *siprec_version(void);
+
+/**
+ * Version of the loaded library as one number, 0xMMmmpp, comparable with
+ * SIPREC_VERSION_NUMBER.
+ */
+SIPREC_API unsigned siprec_version_number(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <siprec/shmap.h>
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "../common/alloc.h"
+#include "../common/random.h"
+#include "../common/siphash.h"
+#include "shard_lock.h"
+#include "table.h"
+
+struct siprec_shmap_options {
+  siprec_allocator mem;
+  unsigned shards;
+  siprec_shmap_value_free_cb value_free;
+  void *value_free_user;
+  siprec_shmap_value_equal_cb value_equal;
+  void *value_equal_user;
+  bool fixed_key;
+  uint8_t hash_key[16];
+};
+
+/* One shard per cache line (at least): the lock word and the table header
+ * that every reader of the shard reads. */
+typedef struct sr_shard {
+  sr_lock lock;
+  sr_table table;
+  /* Entry count readable without the lock, for len(). */
+  _Atomic size_t count;
+  /* Range walks between copying this shard and finishing its callbacks:
+   * while non-zero, values leaving the shard are retired, not destroyed. */
+  _Atomic unsigned pins;
+  void **retired;
+  size_t n_retired, cap_retired;
+} __attribute__((aligned(64))) sr_shard;
+
+struct siprec_shmap {
+  sr_table_ctx ctx;
+  siprec_allocator mem;
+  unsigned nshards;
+  unsigned shard_shift; /* 64 - log2(nshards); the shard is hash >> shift */
+  siprec_shmap_value_free_cb value_free;
+  void *value_free_user;
+  siprec_shmap_value_equal_cb value_equal;
+  void *value_equal_user;
+  sr_reader *readers; /* SR_THREAD_SLOTS lines */
+  sr_shard *shards;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Options                                                                  */
+
+SIPREC_API int siprec_shmap_options_new(siprec_shmap_options **out, const siprec_allocator *mem)
+{
+  if (!out)
+    return SIPREC_EINVAL;
+  siprec_allocator a;
+  if (sr_alloc_init(&a, mem) < 0)
+    return SIPREC_EINVAL;
+  siprec_shmap_options *o = sr_calloc(&a, 1, sizeof *o);
+  if (!o)
+    return SIPREC_ENOMEM;
+  o->mem = a;
+  o->shards = SIPREC_SHMAP_DEFAULT_SHARDS;
+  *out = o;
+  return 0;
+}
+
+SIPREC_API void siprec_shmap_options_free(siprec_shmap_options *opts)
+{
+  if (opts) {
+    siprec_allocator a = opts->mem;
+    sr_free(&a, opts);
+  }
+}
+
+static int check_shards(unsigned shards)
+{
+  if (shards == 0 || shards > SIPREC_SHMAP_MAX_SHARDS)
+    return SIPREC_EINVAL;
+  if (shards & (shards - 1))
+    return SIPREC_ENOTPOW2;
+  return 0;
+}
+
+SIPREC_API int siprec_shmap_options_set_shards(siprec_shmap_options *opts, unsigned shards)
+{
+  if (!opts)
+    return SIPREC_EINVAL;
+  int rc = check_shards(shards);
+  if (rc == 0)
+    opts->shards = shards;
+  return rc;
+}
+
+SIPREC_API int siprec_shmap_options_set_value_free(siprec_shmap_options *opts,
+                                                   siprec_shmap_value_free_cb fn, void *user)
+{
+  if (!opts)
+    return SIPREC_EINVAL;
+  opts->value_free = fn;
+  opts->value_free_user = user;
+  return 0;
+}
+
+SIPREC_API int siprec_shmap_options_set_value_equal(siprec_shmap_options *opts,
+                                                    siprec_shmap_value_equal_cb fn, void *user)
+{
+  if (!opts)
+    return SIPREC_EINVAL;
+  opts->value_equal = fn;
+  opts->value_equal_user = user;
+  return 0;
+}
+
+SIPREC_API int siprec_shmap_options_set_hash_key(siprec_shmap_options *opts, const uint8_t key[16])
+{
+  if (!opts || !key)
+    return SIPREC_EINVAL;
+  memcpy(opts->hash_key, key, 16);
+  opts->fixed_key = true;
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Life cycle                                                               */
+
+SIPREC_API int siprec_shmap_new(siprec_shmap **out, const siprec_shmap_options *opts,
+                                const siprec_allocator *mem)
+{
+  if (!out)
+    return SIPREC_EINVAL;
+  *out = NULL;
+  siprec_allocator a;
+  if (sr_alloc_init(&a, mem) < 0)
+    return SIPREC_EINVAL;
+  unsigned nshards = opts ? opts->shards : SIPREC_SHMAP_DEFAULT_SHARDS;
+  int rc = check_shards(nshards);
+  if (rc < 0)
+    return rc;
+
+  uint8_t hkey[16];
+  if (opts && opts->fixed_key)
+    memcpy(hkey, opts->hash_key, sizeof hkey);
+  else if (sr_random_bytes(hkey, sizeof hkey) < 0)
+    return SIPREC_ERANDOM;
+
+  siprec_shmap *m = sr_calloc(&a, 1, sizeof *m);
+  if (!m)
+    return SIPREC_ENOMEM;
+  m->mem = a;
+  m->ctx.mem = &m->mem;
+  m->ctx.hkey = sr_siphash_key_from_bytes(hkey);
+  m->nshards = nshards;
+  m->shard_shift = 64 - (unsigned)__builtin_ctz(nshards);
+  if (opts) {
+    m->value_free = opts->value_free;
+    m->value_free_user = opts->value_free_user;
+    m->value_equal = opts->value_equal;
+    m->value_equal_user = opts->value_equal_user;
+  }
+  m->readers = sr_calloc_aligned(&a, SR_THREAD_SLOTS * sizeof(sr_reader), 64);
+  m->shards = sr_calloc_aligned(&a, nshards * sizeof(sr_shard), 64);
+  if (!m->readers || !m->shards)
+    goto nomem;
+  unsigned i;
+  for (i = 0; i < nshards; i++) {
+    if (sr_lock_init(&m->shards[i].lock) < 0)
+      break;
+  }
+  if (i < nshards) {
+    while (i--)
+      sr_lock_destroy(&m->shards[i].lock);
+    goto nomem;
+  }
+  *out = m;
+  return 0;
+
+nomem:
+  sr_free_aligned(&a, m->readers);
+  sr_free_aligned(&a, m->shards);
+  sr_free(&a, m);
+  return SIPREC_ENOMEM;
+}
+
+static void destroy_value(const siprec_shmap *m, void *value)
+{
+  if (m->value_free)
+    m->value_free(value, m->value_free_user);
+}
+
+/* Destroy every value of a detached table, then release it. */
+static void destroy_table(siprec_shmap *m, sr_table *t)
+{
+  for (size_t i = 0; i < sr_table_capacity(t); i++)
+    if (t->slots[i].dist)
+      destroy_value(m, t->slots[i].value);
+  sr_table_release(t, &m->ctx);
+}
+
+SIPREC_API void siprec_shmap_free(siprec_shmap *map)
+{
+  if (!map)
+    return;
+  for (unsigned i = 0; i < map->nshards; i++) {
+    sr_shard *sh = &map->shards[i];
+    destroy_table(map, &sh->table);
+    for (size_t j = 0; j < sh->n_retired; j++)
+      destroy_value(map, sh->retired[j]);
+    sr_free(&map->mem, sh->retired);
+    sr_lock_destroy(&sh->lock);
+  }
+  siprec_allocator a = map->mem;
+  sr_free_aligned(&a, map->readers);
+  sr_free_aligned(&a, map->shards);
+  sr_free(&a, map);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Single-key operations                                                    */
+
+/* What one operation does under its shard's lock; values it removes are
+ * destroyed after the lock is released (or retired while a walk pins the
+ * shard). */
+typedef struct op {
+  siprec_shmap *m;
+  sr_shard *sh;
+  sr_reader *self;
+  uint32_t id;
+  uint64_t hash;
+  const void *key;
+  size_t len;
+  void *dead;
+  bool has_dead;
+} op;
+
+static int op_begin(op *o, siprec_shmap *m, const void *key, size_t len)
+{
+  if (!m || (!key && len))
+    return SIPREC_EINVAL;
+  o->m = m;
+  o->key = len ? key : "";
+  o->len = len;
+  o->hash = sr_table_hash(&m->ctx, o->key, len);
+  uint32_t idx = m->shard_shift == 64 ? 0 : (uint32_t)(o->hash >> m->shard_shift);
+  o->sh = &m->shards[idx];
+  o->id = idx + 1;
+  o->self = sr_lock_self(m->readers);
+  o->has_dead = false;
+  o->dead = NULL;
+  if (sr_lock_nested(o->self))
+    return SIPREC_EBUSY;
+  return 0;
+}
+
+static inline void op_lock_write(op *o)
+{
+  sr_lock_write(&o->sh->lock, o->m->readers, o->self, o->id);
+}
+
+/* Make sure a value removed now can be kept until the walks pinning the
+ * shard are done. Call before changing anything. */
+static int op_reserve_retire(op *o)
+{
+  sr_shard *sh = o->sh;
+  if (!atomic_load_explicit(&sh->pins, memory_order_relaxed) || sh->n_retired < sh->cap_retired)
+    return 0;
+  size_t cap = sh->cap_retired ? sh->cap_retired * 2 : 16;
+  void **r = sr_realloc(&o->m->mem, sh->retired, cap * sizeof *r);
+  if (!r)
+    return SIPREC_ENOMEM;
+  sh->retired = r;
+  sh->cap_retired = cap;
+  return 0;
+}
+
+/* A value leaves the map (with op_reserve_retire already done). */
+static void op_drop(op *o, void *value)
+{
+  sr_shard *sh = o->sh;
+  if (atomic_load_explicit(&sh->pins, memory_order_relaxed)) {
+    sh->retired[sh->n_retired++] = value;
+  } else {
+    o->dead = value;
+    o->has_dead = true;
+  }
+}
+
+static void op_unlock_write(op *o)
+{
+  atomic_store_explicit(&o->sh->count, o->sh->table.count, memory_order_relaxed);
+  sr_unlock_write(&o->sh->lock, o->self);
+  if (o->has_dead)
+    destroy_value(o->m, o->dead);
+}
+
+static inline ptrdiff_t op_find(const op *o)
+{
+  return sr_table_find(&o->sh->table, o->hash, o->key, o->len);
+}
+
+static int op_insert(op *o, void *value)
+{
+  size_t pos;
+  return sr_table_insert(&o->sh->table, &o->m->ctx, o->hash, o->key, o->len, value, &pos);
+}
+
+static bool values_equal(const siprec_shmap *m, const void *stored, const void *expected)
+{
+  if (m->value_equal)
+    return m->value_equal(stored, expected, m->value_equal_user) != 0;
+  return stored == expected;
+}
+
+SIPREC_API int siprec_shmap_load(siprec_shmap *map, const void *key, size_t key_len, void **value)
+{
+  op o;
+  int rc = op_begin(&o, map, key, key_len);
+  if (rc < 0)
+    return rc;
+  sr_lock_read(&o.sh->lock, o.self, o.id);
+  ptrdiff_t pos = op_find(&o);
+  if (pos >= 0 && value)
+    *value = o.sh->table.slots[pos].value;
+  sr_unlock_read(&o.sh->lock, o.self);
+  return pos >= 0;
+}
+
+SIPREC_API int siprec_shmap_store(siprec_shmap *map, const void *key, size_t key_len, void *value)
+{
+  op o;
+  int rc = op_begin(&o, map, key, key_len);
+  if (rc < 0)
+    return rc;
+  op_lock_write(&o);
+  ptrdiff_t pos = op_find(&o);
+  if (pos >= 0) {
+    rc = op_reserve_retire(&o);
+    if (rc == 0) {
+      sr_slot *s = &o.sh->table.slots[pos];
+      op_drop(&o, s->value);
+      s->value = value;
+    }
+  } else {
+    rc = op_insert(&o, value);
+  }
+  op_unlock_write(&o);
+  return rc;
+}
+
+SIPREC_API int siprec_shmap_load_or_store(siprec_shmap *map, const void *key, size_t key_len,
+                                          void *value, void **actual)
+{
+  op o;
+  int rc = op_begin(&o, map, key, key_len);
+  if (rc < 0)
+    return rc;
+  /* Most load-or-store calls in a SIP handler find the key (retransmissions,
+   * in-dialog requests): try under the read lock first. */
+  sr_lock_read(&o.sh->lock, o.self, o.id);
+  ptrdiff_t pos = op_find(&o);
+  if (pos >= 0) {
+    if (actual)
+      *actual = o.sh->table.slots[pos].value;
+    sr_unlock_read(&o.sh->lock, o.self);
+    return 1;
+  }
+  sr_unlock_read(&o.sh->lock, o.self);
+
+  op_lock_write(&o);
+  pos = op_find(&o);
+  if (pos >= 0) {
+    if (actual)
+      *actual = o.sh->table.slots[pos].value;
+    rc = 1;
+  } else {
+    rc = op_insert(&o, value);
+    if (rc == 0 && actual)
+      *actual = value;
+  }
+  op_unlock_write(&o);
+  return rc;
+}
+
+/* Remove the key; hand the value back (`give_back`) or drop it. */
+static int remove_key(siprec_shmap *map, const void *key, size_t key_len, void **value,
+                      bool give_back, bool compare, void *expected)
+{
+  op o;
+  int rc = op_begin(&o, map, key, key_len);
+  if (rc < 0)
+    return rc;
+  op_lock_write(&o);
+  ptrdiff_t pos = op_find(&o);
+  if (pos < 0 || (compare && !values_equal(map, o.sh->table.slots[pos].value, expected))) {
+    rc = 0;
+  } else if (!give_back && (rc = op_reserve_retire(&o)) < 0) {
+    /* rc set */
+  } else {
+    void *v = sr_table_remove_at(&o.sh->table, &map->ctx, (size_t)pos);
+    if (give_back) {
+      if (value)
+        *value = v;
+    } else {
+      op_drop(&o, v);
+    }
+    rc = 1;
+  }
+  op_unlock_write(&o);
+  return rc;
+}
+
+SIPREC_API int siprec_shmap_load_and_delete(siprec_shmap *map, const void *key, size_t key_len,
+                                            void **value)
+{
+  return remove_key(map, key, key_len, value, true, false, NULL);
+}
+
+SIPREC_API int siprec_shmap_delete(siprec_shmap *map, const void *key, size_t key_len)
+{
+  return remove_key(map, key, key_len, NULL, false, false, NULL);
+}
+
+SIPREC_API int siprec_shmap_compare_and_delete(siprec_shmap *map, const void *key,
+                                               size_t key_len, void *old_value)
+{
+  return remove_key(map, key, key_len, NULL, false, true, old_value);
+}
+
+SIPREC_API int siprec_shmap_swap(siprec_shmap *map, const void *key, size_t key_len, void *value,
+                                 void **previous)
+{
+  op o;
+  int rc = op_begin(&o, map, key, key_len);
+  if (rc < 0)
+    return rc;
+  op_lock_write(&o);
+  ptrdiff_t pos = op_find(&o);
+  if (pos >= 0) {
+    sr_slot *s = &o.sh->table.slots[pos];
+    if (previous)
+      *previous = s->value;
+    s->value = value;
+    rc = 1;
+  } else {
+    rc = op_insert(&o, value);
+    if (rc == 0 && previous)
+      *previous = NULL;
+  }
+  op_unlock_write(&o);
+  return rc;
+}
+
+SIPREC_API int siprec_shmap_compare_and_swap(siprec_shmap *map, const void *key, size_t key_len,
+                                             void *old_value, void *new_value)
+{
+  op o;
+  int rc = op_begin(&o, map, key, key_len);
+  if (rc < 0)
+    return rc;
+  op_lock_write(&o);
+  ptrdiff_t pos = op_find(&o);
+  if (pos < 0 || !values_equal(map, o.sh->table.slots[pos].value, old_value)) {
+    rc = 0;
+  } else if ((rc = op_reserve_retire(&o)) == 0) {
+    sr_slot *s = &o.sh->table.slots[pos];
+    op_drop(&o, s->value);
+    s->value = new_value;
+    rc = 1;
+  }
+  op_unlock_write(&o);
+  return rc;
+}
+
+SIPREC_API int siprec_shmap_inspect(siprec_shmap *map, const void *key, size_t key_len,
+                                    siprec_shmap_inspect_cb fn, void *user)
+{
+  if (!fn)
+    return SIPREC_EINVAL;
+  op o;
+  int rc = op_begin(&o, map, key, key_len);
+  if (rc < 0)
+    return rc;
+  sr_lock_read(&o.sh->lock, o.self, o.id);
+  ptrdiff_t pos = op_find(&o);
+  rc = pos >= 0 ? fn(o.key, o.len, o.sh->table.slots[pos].value, user) : SIPREC_ENOTFOUND;
+  sr_unlock_read(&o.sh->lock, o.self);
+  return rc;
+}
+
+SIPREC_API int siprec_shmap_update(siprec_shmap *map, const void *key, size_t key_len,
+                                   siprec_shmap_update_cb fn, void *user)
+{
+  if (!fn)
+    return SIPREC_EINVAL;
+  op o;
+  int rc = op_begin(&o, map, key, key_len);
+  if (rc < 0)
+    return rc;
+  op_lock_write(&o);
+  ptrdiff_t pos = op_find(&o);
+  if (pos < 0) {
+    rc = SIPREC_ENOTFOUND;
+  } else {
+    sr_slot *s = &o.sh->table.slots[pos];
+    void *before = s->value;
+    void *v = before;
+    rc = fn(o.key, o.len, &v, user);
+    if (v != before) {
+      int r2 = op_reserve_retire(&o);
+      if (r2 < 0) {
+        rc = r2; /* the slot still holds `before`: the replacement is undone */
+      } else {
+        op_drop(&o, before);
+        s->value = v;
+      }
+    }
+  }
+  op_unlock_write(&o);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Whole-map operations                                                     */
+
+SIPREC_API size_t siprec_shmap_len(const siprec_shmap *map)
+{
+  if (!map)
+    return 0;
+  size_t n = 0;
+  for (unsigned i = 0; i < map->nshards; i++)
+    n += atomic_load_explicit(&map->shards[i].count, memory_order_relaxed);
+  return n;
+}
+
+SIPREC_API unsigned siprec_shmap_shard_count(const siprec_shmap *map)
+{
+  return map ? map->nshards : 0;
+}
+
+SIPREC_API int siprec_shmap_shard_lens(const siprec_shmap *map, size_t *counts, size_t n)
+{
+  if (!map || (!counts && n))
+    return SIPREC_EINVAL;
+  size_t k = n < map->nshards ? n : map->nshards;
+  for (size_t i = 0; i < k; i++)
+    counts[i] = atomic_load_explicit(&map->shards[i].count, memory_order_relaxed);
+  return (int)k;
+}
+
+static sr_reader *whole_map_begin(siprec_shmap *map, int *rc)
+{
+  sr_reader *self = sr_lock_self(map->readers);
+  *rc = sr_lock_nested(self) ? SIPREC_EBUSY : 0;
+  return self;
+}
+
+SIPREC_API int siprec_shmap_clear(siprec_shmap *map)
+{
+  if (!map)
+    return SIPREC_EINVAL;
+  int rc;
+  sr_reader *self = whole_map_begin(map, &rc);
+  if (rc < 0)
+    return rc;
+  for (unsigned i = 0; i < map->nshards; i++) {
+    sr_shard *sh = &map->shards[i];
+    sr_lock_write(&sh->lock, map->readers, self, i + 1);
+    sr_table detached = sh->table;
+    bool pinned = atomic_load_explicit(&sh->pins, memory_order_relaxed) != 0;
+    if (pinned && detached.count) {
+      size_t need = sh->n_retired + detached.count;
+      if (need > sh->cap_retired) {
+        void **r = sr_realloc(&map->mem, sh->retired, need * sizeof *r);
+        if (!r) {
+          sr_unlock_write(&sh->lock, self);
+          return SIPREC_ENOMEM;
+        }
+        sh->retired = r;
+        sh->cap_retired = need;
+      }
+      for (size_t j = 0; j < sr_table_capacity(&detached); j++)
+        if (detached.slots[j].dist)
+          sh->retired[sh->n_retired++] = detached.slots[j].value;
+    }
+    memset(&sh->table, 0, sizeof sh->table);
+    atomic_store_explicit(&sh->count, 0, memory_order_relaxed);
+    sr_unlock_write(&sh->lock, self);
+    if (pinned)
+      sr_table_release(&detached, &map->ctx);
+    else
+      destroy_table(map, &detached);
+  }
+  return 0;
+}
+
+/* A shard's entries copied out for a walk: [len][value][key bytes], packed. */
+typedef struct walk_buf {
+  unsigned char *data;
+  size_t used, cap;
+} walk_buf;
+
+typedef struct walk_rec {
+  size_t len;
+  void *value;
+} walk_rec;
+
+static int walk_copy(siprec_shmap *map, const sr_table *t, walk_buf *b)
+{
+  size_t need = 0;
+  for (size_t i = 0; i < sr_table_capacity(t); i++) {
+    if (t->slots[i].dist) {
+      size_t len;
+      (void)sr_slot_key(&t->slots[i], &len);
+      need += sizeof(walk_rec) + ((len + 7) & ~(size_t)7);
+    }
+  }
+  if (need > b->cap) {
+    unsigned char *d = sr_realloc(&map->mem, b->data, need);
+    if (!d)
+      return SIPREC_ENOMEM;
+    b->data = d;
+    b->cap = need;
+  }
+  b->used = 0;
+  for (size_t i = 0; i < sr_table_capacity(t); i++) {
+    const sr_slot *s = &t->slots[i];
+    if (!s->dist)
+      continue;
+    walk_rec r;
+    const unsigned char *k = sr_slot_key(s, &r.len);
+    r.value = s->value;
+    memcpy(b->data + b->used, &r, sizeof r);
+    memcpy(b->data + b->used + sizeof r, k, r.len);
+    b->used += sizeof r + ((r.len + 7) & ~(size_t)7);
+  }
+  return 0;
+}
+
+/* The last walk to leave a shard destroys what was retired meanwhile. */
+static void walk_unpin(siprec_shmap *map, sr_shard *sh, sr_reader *self, uint32_t id)
+{
+  if (atomic_fetch_sub(&sh->pins, 1) != 1)
+    return;
+  sr_lock_write(&sh->lock, map->readers, self, id);
+  void **dead = NULL;
+  size_t n = 0;
+  if (atomic_load_explicit(&sh->pins, memory_order_relaxed) == 0) {
+    dead = sh->retired;
+    n = sh->n_retired;
+    sh->retired = NULL;
+    sh->n_retired = sh->cap_retired = 0;
+  }
+  sr_unlock_write(&sh->lock, self);
+  for (size_t i = 0; i < n; i++)
+    destroy_value(map, dead[i]);
+  sr_free(&map->mem, dead);
+}
+
+SIPREC_API int siprec_shmap_range(siprec_shmap *map, siprec_shmap_range_cb fn, void *user)
+{
+  if (!map || !fn)
+    return SIPREC_EINVAL;
+  int rc;
+  sr_reader *self = whole_map_begin(map, &rc);
+  if (rc < 0)
+    return rc;
+  walk_buf b = { NULL, 0, 0 };
+  for (unsigned i = 0; i < map->nshards && rc == 0; i++) {
+    sr_shard *sh = &map->shards[i];
+    if (!atomic_load_explicit(&sh->count, memory_order_relaxed))
+      continue; /* empty when looked at: nothing this walk must visit */
+    sr_lock_read(&sh->lock, self, i + 1);
+    rc = walk_copy(map, &sh->table, &b);
+    if (rc == 0)
+      atomic_fetch_add(&sh->pins, 1);
+    sr_unlock_read(&sh->lock, self);
+    if (rc < 0)
+      break;
+    for (size_t off = 0; off < b.used && rc == 0;) {
+      walk_rec r;
+      memcpy(&r, b.data + off, sizeof r);
+      rc = fn(b.data + off + sizeof r, r.len, r.value, user);
+      off += sizeof r + ((r.len + 7) & ~(size_t)7);
+    }
+    walk_unpin(map, sh, self, i + 1);
+  }
+  sr_free(&map->mem, b.data);
+  return rc;
+}
+
+SIPREC_API int siprec_shmap_shard_probe_stats(siprec_shmap *map, unsigned shard, size_t *entries,
+                                              size_t *slots, size_t *dist_sum, size_t *dist_max)
+{
+  if (!map || shard >= map->nshards)
+    return SIPREC_EINVAL;
+  int rc;
+  sr_reader *self = whole_map_begin(map, &rc);
+  if (rc < 0)
+    return rc;
+  sr_shard *sh = &map->shards[shard];
+  size_t sum = 0, max = 0;
+  sr_lock_read(&sh->lock, self, shard + 1);
+  const sr_table *t = &sh->table;
+  for (size_t i = 0; i < sr_table_capacity(t); i++) {
+    size_t d = t->slots[i].dist;
+    if (d) {
+      sum += d - 1;
+      if (d - 1 > max)
+        max = d - 1;
+    }
+  }
+  if (entries)
+    *entries = t->count;
+  if (slots)
+    *slots = sr_table_capacity(t);
+  sr_unlock_read(&sh->lock, self);
+  if (dist_sum)
+    *dist_sum = sum;
+  if (dist_max)
+    *dist_max = max;
+  return 0;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Process-wide numbering of the threads that use maps: each thread gets a
+ * small index of its own, recycled when the thread exits, so a map can give
+ * every reader thread its own cache line to announce itself in. */
+#ifndef SR_SHMAP_THREAD_SLOT_H
+#define SR_SHMAP_THREAD_SLOT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Number of indexed threads; threads beyond it use a shared counter. */
+#define SR_THREAD_SLOTS 64
+
+/* Bit i is set while index i belongs to a live thread. Writers read it to
+ * learn which reader lines to check. */
+extern _Atomic uint64_t sr_thread_slots_used;
+
+/* This thread's index, or -1 when none is available (all taken, thread
+ * exiting, or thread-specific data could not be set up). */
+int sr_thread_slot_get(void);
+
+#endif
