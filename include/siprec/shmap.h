@@ -71,6 +71,10 @@
  *   the walk leaves the shard, not before. Deferring needs memory: while a walk
  *   visits a shard, an operation removing a value from it may fail with
  *   SIPREC_ENOMEM (and change nothing) if that memory cannot be allocated.
+ *   This covers values the map destroys; a value handed back to a caller
+ *   (swap, load-and-delete) is the caller's from then on, so a host that
+ *   frees such values while walks run must let its walks finish first (or
+ *   count references in its values).
  *
  * Thread safety: every function may be called concurrently from any number of
  * threads on the same map, except siprec_shmap_free(), which must be the last

@@ -1,0 +1,25 @@
+# shellcheck shell=bash
+# Debian 12 packages each job needs, and the installer both scripts share.
+
+# Building the library and its examples.
+BUILD_PACKAGES=(meson ninja-build gcc g++ pkg-config)
+# The test suite: Check, the second compiler with its sanitizer and libFuzzer
+# runtimes (libclang-rt-14-dev), valgrind, and liburcu so the benchmarks are
+# compiled in every run even though they are not run as tests.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev python3)
+
+# install_packages PKG...: apt-get install what is missing (needs root).
+install_packages() {
+  local missing=()
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
