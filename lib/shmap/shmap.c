@@ -265,7 +265,7 @@ static inline void op_lock_write(op *o)
 static int op_reserve_retire(op *o)
 {
   sr_shard *sh = o->sh;
-  if (!atomic_load_explicit(&sh->pins, memory_order_relaxed) || sh->n_retired < sh->cap_retired)
+  if (!atomic_load_explicit(&sh->pins, memory_order_acquire) || sh->n_retired < sh->cap_retired)
     return 0;
   size_t cap = sh->cap_retired ? sh->cap_retired * 2 : 16;
   void **r = sr_realloc(&o->m->mem, sh->retired, cap * sizeof *r);
@@ -280,7 +280,7 @@ static int op_reserve_retire(op *o)
 static void op_drop(op *o, void *value)
 {
   sr_shard *sh = o->sh;
-  if (atomic_load_explicit(&sh->pins, memory_order_relaxed)) {
+  if (atomic_load_explicit(&sh->pins, memory_order_acquire)) {
     sh->retired[sh->n_retired++] = value;
   } else {
     o->dead = value;
@@ -569,7 +569,7 @@ SIPREC_API int siprec_shmap_clear(siprec_shmap *map)
     sr_shard *sh = &map->shards[i];
     sr_lock_write(&sh->lock, map->readers, self, i + 1);
     sr_table detached = sh->table;
-    bool pinned = atomic_load_explicit(&sh->pins, memory_order_relaxed) != 0;
+    bool pinned = atomic_load_explicit(&sh->pins, memory_order_acquire) != 0;
     if (pinned && detached.count) {
       size_t need = sh->n_retired + detached.count;
       if (need > sh->cap_retired) {
@@ -647,7 +647,7 @@ static void walk_unpin(siprec_shmap *map, sr_shard *sh, sr_reader *self, uint32_
   sr_lock_write(&sh->lock, map->readers, self, id);
   void **dead = NULL;
   size_t n = 0;
-  if (atomic_load_explicit(&sh->pins, memory_order_relaxed) == 0) {
+  if (atomic_load_explicit(&sh->pins, memory_order_acquire) == 0) {
     dead = sh->retired;
     n = sh->n_retired;
     sh->retired = NULL;
