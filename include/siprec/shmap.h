@@ -277,10 +277,11 @@ SIPREC_API int siprec_shmap_compare_and_delete(siprec_shmap *map, const void *ke
 SIPREC_API int siprec_shmap_range(siprec_shmap *map, siprec_shmap_range_cb fn, void *user);
 
 /**
- * Remove every entry, destroying the values. Concurrent operations on other
- * keys carry on; a store racing with clear may survive it.
- * @return 0, SIPREC_EINVAL, SIPREC_ENOMEM (only while a range walk visits
- *         a shard) or SIPREC_EBUSY
+ * Remove every entry, destroying the values (after the map's locks are
+ * released). All shards are emptied at one instant: a store that completes
+ * after clear returns survives it, and none made before does.
+ * @return 0, SIPREC_EINVAL, SIPREC_ENOMEM (nothing was removed) or
+ *         SIPREC_EBUSY
  */
 SIPREC_API int siprec_shmap_clear(siprec_shmap *map);
 

@@ -32,10 +32,7 @@
 typedef struct sr_reader {
   /* Shard number + 1 while this thread reads a shard of this map. */
   _Atomic uint32_t reading;
-  /* Set while this thread holds a write lock of this map (only this thread
-   * reads it: it turns a nested call into SIPREC_EBUSY). */
-  uint32_t writing;
-  char pad[56];
+  char pad[60];
 } sr_reader;
 
 _Static_assert(sizeof(sr_reader) == 64, "one reader per cache line");
@@ -70,10 +67,26 @@ static inline sr_reader *sr_lock_self(sr_reader *readers)
   return slot >= 0 ? &readers[slot] : NULL;
 }
 
-/* Non-zero when this thread already holds a lock of the map. */
-static inline int sr_lock_nested(const sr_reader *self)
+/* Non-zero when this thread already holds a lock of the map whose readers
+ * array is `owner`: a call from a callback run under that lock, which would
+ * deadlock. Works for threads without a reader line too. */
+static inline int sr_lock_nested(const void *owner)
 {
-  return self && (self->writing || atomic_load_explicit(&self->reading, memory_order_relaxed));
+  return sr_thread_holds == owner;
+}
+
+/* Record that this thread holds a lock of `owner` until sr_lock_release();
+ * returns what to restore (a lock of another map held around this call). */
+static inline const void *sr_lock_hold(const void *owner)
+{
+  const void *prev = sr_thread_holds;
+  sr_thread_holds = owner;
+  return prev;
+}
+
+static inline void sr_lock_release(const void *prev)
+{
+  sr_thread_holds = prev;
 }
 
 #ifdef SR_SHMAP_PTHREAD_LOCK
@@ -97,18 +110,14 @@ static inline void sr_unlock_read(sr_lock *l, sr_reader *self)
   (void)self;
   pthread_rwlock_unlock(&l->rw);
 }
-static inline void sr_lock_write(sr_lock *l, sr_reader *readers, sr_reader *self, uint32_t id)
+static inline void sr_lock_write(sr_lock *l, sr_reader *readers, uint32_t id)
 {
   (void)readers;
   (void)id;
   pthread_rwlock_wrlock(&l->rw);
-  if (self)
-    self->writing = 1;
 }
-static inline void sr_unlock_write(sr_lock *l, sr_reader *self)
+static inline void sr_unlock_write(sr_lock *l)
 {
-  if (self)
-    self->writing = 0;
   pthread_rwlock_unlock(&l->rw);
 }
 
@@ -161,7 +170,7 @@ static inline void sr_unlock_read(sr_lock *l, sr_reader *self)
     atomic_fetch_sub_explicit(&l->overflow_readers, 1, memory_order_release);
 }
 
-static inline void sr_lock_write(sr_lock *l, sr_reader *readers, sr_reader *self, uint32_t id)
+static inline void sr_lock_write(sr_lock *l, sr_reader *readers, uint32_t id)
 {
   unsigned spins = 0;
   for (;;) {
@@ -182,14 +191,10 @@ static inline void sr_lock_write(sr_lock *l, sr_reader *readers, sr_reader *self
   spins = 0;
   while (atomic_load(&l->overflow_readers))
     sr_cpu_relax(&spins);
-  if (self)
-    self->writing = 1;
 }
 
-static inline void sr_unlock_write(sr_lock *l, sr_reader *self)
+static inline void sr_unlock_write(sr_lock *l)
 {
-  if (self)
-    self->writing = 0;
   atomic_store_explicit(&l->writer, 0, memory_order_release);
 }
 

@@ -219,6 +219,36 @@ SIPREC_API void siprec_shmap_free(siprec_shmap *map)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Locking a shard as this thread; the hold is recorded so that a call from a
+ * callback run under the lock fails with SIPREC_EBUSY instead of deadlocking. */
+
+static inline const void *shard_rlock(siprec_shmap *m, sr_shard *sh, sr_reader *self, uint32_t id)
+{
+  const void *prev = sr_lock_hold(m->readers);
+  sr_lock_read(&sh->lock, self, id);
+  return prev;
+}
+
+static inline void shard_runlock(sr_shard *sh, sr_reader *self, const void *prev)
+{
+  sr_unlock_read(&sh->lock, self);
+  sr_lock_release(prev);
+}
+
+static inline const void *shard_wlock(siprec_shmap *m, sr_shard *sh, uint32_t id)
+{
+  const void *prev = sr_lock_hold(m->readers);
+  sr_lock_write(&sh->lock, m->readers, id);
+  return prev;
+}
+
+static inline void shard_wunlock(sr_shard *sh, const void *prev)
+{
+  sr_unlock_write(&sh->lock);
+  sr_lock_release(prev);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Single-key operations                                                    */
 
 /* What one operation does under its shard's lock; values it removes are
@@ -232,6 +262,7 @@ typedef struct op {
   uint64_t hash;
   const void *key;
   size_t len;
+  const void *prev_hold;
   void *dead;
   bool has_dead;
 } op;
@@ -250,14 +281,24 @@ static int op_begin(op *o, siprec_shmap *m, const void *key, size_t len)
   o->self = sr_lock_self(m->readers);
   o->has_dead = false;
   o->dead = NULL;
-  if (sr_lock_nested(o->self))
+  if (sr_lock_nested(m->readers))
     return SIPREC_EBUSY;
   return 0;
 }
 
 static inline void op_lock_write(op *o)
 {
-  sr_lock_write(&o->sh->lock, o->m->readers, o->self, o->id);
+  o->prev_hold = shard_wlock(o->m, o->sh, o->id);
+}
+
+static inline void op_lock_read(op *o)
+{
+  o->prev_hold = shard_rlock(o->m, o->sh, o->self, o->id);
+}
+
+static inline void op_unlock_read(op *o)
+{
+  shard_runlock(o->sh, o->self, o->prev_hold);
 }
 
 /* Make sure a value removed now can be kept until the walks pinning the
@@ -291,7 +332,7 @@ static void op_drop(op *o, void *value)
 static void op_unlock_write(op *o)
 {
   atomic_store_explicit(&o->sh->count, o->sh->table.count, memory_order_relaxed);
-  sr_unlock_write(&o->sh->lock, o->self);
+  shard_wunlock(o->sh, o->prev_hold);
   if (o->has_dead)
     destroy_value(o->m, o->dead);
 }
@@ -320,11 +361,11 @@ SIPREC_API int siprec_shmap_load(siprec_shmap *map, const void *key, size_t key_
   int rc = op_begin(&o, map, key, key_len);
   if (rc < 0)
     return rc;
-  sr_lock_read(&o.sh->lock, o.self, o.id);
+  op_lock_read(&o);
   ptrdiff_t pos = op_find(&o);
   if (pos >= 0 && value)
     *value = o.sh->table.slots[pos].value;
-  sr_unlock_read(&o.sh->lock, o.self);
+  op_unlock_read(&o);
   return pos >= 0;
 }
 
@@ -359,15 +400,15 @@ SIPREC_API int siprec_shmap_load_or_store(siprec_shmap *map, const void *key, si
     return rc;
   /* Most load-or-store calls in a SIP handler find the key (retransmissions,
    * in-dialog requests): try under the read lock first. */
-  sr_lock_read(&o.sh->lock, o.self, o.id);
+  op_lock_read(&o);
   ptrdiff_t pos = op_find(&o);
   if (pos >= 0) {
     if (actual)
       *actual = o.sh->table.slots[pos].value;
-    sr_unlock_read(&o.sh->lock, o.self);
+    op_unlock_read(&o);
     return 1;
   }
-  sr_unlock_read(&o.sh->lock, o.self);
+  op_unlock_read(&o);
 
   op_lock_write(&o);
   pos = op_find(&o);
@@ -483,10 +524,10 @@ SIPREC_API int siprec_shmap_inspect(siprec_shmap *map, const void *key, size_t k
   int rc = op_begin(&o, map, key, key_len);
   if (rc < 0)
     return rc;
-  sr_lock_read(&o.sh->lock, o.self, o.id);
+  op_lock_read(&o);
   ptrdiff_t pos = op_find(&o);
   rc = pos >= 0 ? fn(o.key, o.len, o.sh->table.slots[pos].value, user) : SIPREC_ENOTFOUND;
-  sr_unlock_read(&o.sh->lock, o.self);
+  op_unlock_read(&o);
   return rc;
 }
 
@@ -552,9 +593,22 @@ SIPREC_API int siprec_shmap_shard_lens(const siprec_shmap *map, size_t *counts, 
 
 static sr_reader *whole_map_begin(siprec_shmap *map, int *rc)
 {
-  sr_reader *self = sr_lock_self(map->readers);
-  *rc = sr_lock_nested(self) ? SIPREC_EBUSY : 0;
-  return self;
+  *rc = sr_lock_nested(map->readers) ? SIPREC_EBUSY : 0;
+  return sr_lock_self(map->readers);
+}
+
+/* Make room to retire `extra` more values of a pinned shard (write lock held). */
+static int reserve_retired(siprec_shmap *map, sr_shard *sh, size_t extra)
+{
+  size_t need = sh->n_retired + extra;
+  if (need <= sh->cap_retired)
+    return 0;
+  void **r = sr_realloc(&map->mem, sh->retired, need * sizeof *r);
+  if (!r)
+    return SIPREC_ENOMEM;
+  sh->retired = r;
+  sh->cap_retired = need;
+  return 0;
 }
 
 SIPREC_API int siprec_shmap_clear(siprec_shmap *map)
@@ -562,38 +616,44 @@ SIPREC_API int siprec_shmap_clear(siprec_shmap *map)
   if (!map)
     return SIPREC_EINVAL;
   int rc;
-  sr_reader *self = whole_map_begin(map, &rc);
+  (void)whole_map_begin(map, &rc);
   if (rc < 0)
     return rc;
-  for (unsigned i = 0; i < map->nshards; i++) {
+  /* All or nothing: every shard is locked (in order, so clears cannot
+   * deadlock each other) and every allocation made before anything is
+   * emptied. */
+  sr_table *detached = sr_calloc(&map->mem, map->nshards, sizeof *detached);
+  if (!detached)
+    return SIPREC_ENOMEM;
+  const void *prev = sr_lock_hold(map->readers);
+  for (unsigned i = 0; i < map->nshards; i++)
+    sr_lock_write(&map->shards[i].lock, map->readers, i + 1);
+  for (unsigned i = 0; i < map->nshards && rc == 0; i++) {
     sr_shard *sh = &map->shards[i];
-    sr_lock_write(&sh->lock, map->readers, self, i + 1);
-    sr_table detached = sh->table;
-    bool pinned = atomic_load_explicit(&sh->pins, memory_order_acquire) != 0;
-    if (pinned && detached.count) {
-      size_t need = sh->n_retired + detached.count;
-      if (need > sh->cap_retired) {
-        void **r = sr_realloc(&map->mem, sh->retired, need * sizeof *r);
-        if (!r) {
-          sr_unlock_write(&sh->lock, self);
-          return SIPREC_ENOMEM;
-        }
-        sh->retired = r;
-        sh->cap_retired = need;
-      }
-      for (size_t j = 0; j < sr_table_capacity(&detached); j++)
-        if (detached.slots[j].dist)
-          sh->retired[sh->n_retired++] = detached.slots[j].value;
-    }
+    if (atomic_load_explicit(&sh->pins, memory_order_acquire))
+      rc = reserve_retired(map, sh, sh->table.count);
+  }
+  for (unsigned i = 0; i < map->nshards && rc == 0; i++) {
+    sr_shard *sh = &map->shards[i];
+    detached[i] = sh->table;
     memset(&sh->table, 0, sizeof sh->table);
     atomic_store_explicit(&sh->count, 0, memory_order_relaxed);
-    sr_unlock_write(&sh->lock, self);
-    if (pinned)
-      sr_table_release(&detached, &map->ctx);
-    else
-      destroy_table(map, &detached);
+    if (!atomic_load_explicit(&sh->pins, memory_order_acquire))
+      continue;
+    /* A walk is visiting this shard: its values outlive the walk's visit. */
+    for (size_t j = 0; j < sr_table_capacity(&detached[i]); j++)
+      if (detached[i].slots[j].dist)
+        sh->retired[sh->n_retired++] = detached[i].slots[j].value;
+    sr_table_release(&detached[i], &map->ctx);
   }
-  return 0;
+  for (unsigned i = map->nshards; i-- > 0;)
+    sr_unlock_write(&map->shards[i].lock);
+  sr_lock_release(prev);
+  /* Destructors run with no lock held. */
+  for (unsigned i = 0; i < map->nshards; i++)
+    destroy_table(map, &detached[i]);
+  sr_free(&map->mem, detached);
+  return rc;
 }
 
 /* A shard's entries copied out for a walk: [len][value][key bytes], packed. */
@@ -640,11 +700,11 @@ static int walk_copy(siprec_shmap *map, const sr_table *t, walk_buf *b)
 }
 
 /* The last walk to leave a shard destroys what was retired meanwhile. */
-static void walk_unpin(siprec_shmap *map, sr_shard *sh, sr_reader *self, uint32_t id)
+static void walk_unpin(siprec_shmap *map, sr_shard *sh, uint32_t id)
 {
   if (atomic_fetch_sub(&sh->pins, 1) != 1)
     return;
-  sr_lock_write(&sh->lock, map->readers, self, id);
+  const void *prev = shard_wlock(map, sh, id);
   void **dead = NULL;
   size_t n = 0;
   if (atomic_load_explicit(&sh->pins, memory_order_acquire) == 0) {
@@ -653,7 +713,7 @@ static void walk_unpin(siprec_shmap *map, sr_shard *sh, sr_reader *self, uint32_
     sh->retired = NULL;
     sh->n_retired = sh->cap_retired = 0;
   }
-  sr_unlock_write(&sh->lock, self);
+  shard_wunlock(sh, prev);
   for (size_t i = 0; i < n; i++)
     destroy_value(map, dead[i]);
   sr_free(&map->mem, dead);
@@ -672,11 +732,11 @@ SIPREC_API int siprec_shmap_range(siprec_shmap *map, siprec_shmap_range_cb fn, v
     sr_shard *sh = &map->shards[i];
     if (!atomic_load_explicit(&sh->count, memory_order_relaxed))
       continue; /* empty when looked at: nothing this walk must visit */
-    sr_lock_read(&sh->lock, self, i + 1);
+    const void *prev = shard_rlock(map, sh, self, i + 1);
     rc = walk_copy(map, &sh->table, &b);
     if (rc == 0)
       atomic_fetch_add(&sh->pins, 1);
-    sr_unlock_read(&sh->lock, self);
+    shard_runlock(sh, self, prev);
     if (rc < 0)
       break;
     for (size_t off = 0; off < b.used && rc == 0;) {
@@ -685,7 +745,7 @@ SIPREC_API int siprec_shmap_range(siprec_shmap *map, siprec_shmap_range_cb fn, v
       rc = fn(b.data + off + sizeof r, r.len, r.value, user);
       off += sizeof r + ((r.len + 7) & ~(size_t)7);
     }
-    walk_unpin(map, sh, self, i + 1);
+    walk_unpin(map, sh, i + 1);
   }
   sr_free(&map->mem, b.data);
   return rc;
@@ -702,7 +762,7 @@ SIPREC_API int siprec_shmap_shard_probe_stats(siprec_shmap *map, unsigned shard,
     return rc;
   sr_shard *sh = &map->shards[shard];
   size_t sum = 0, max = 0;
-  sr_lock_read(&sh->lock, self, shard + 1);
+  const void *prev = shard_rlock(map, sh, self, shard + 1);
   const sr_table *t = &sh->table;
   for (size_t i = 0; i < sr_table_capacity(t); i++) {
     size_t d = t->slots[i].dist;
@@ -716,7 +776,7 @@ SIPREC_API int siprec_shmap_shard_probe_stats(siprec_shmap *map, unsigned shard,
     *entries = t->count;
   if (slots)
     *slots = sr_table_capacity(t);
-  sr_unlock_read(&sh->lock, self);
+  shard_runlock(sh, self, prev);
   if (dist_sum)
     *dist_sum = sum;
   if (dist_max)

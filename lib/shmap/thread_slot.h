@@ -15,6 +15,9 @@
  * learn which reader lines to check. */
 extern _Atomic uint64_t sr_thread_slots_used;
 
+/* The map (its readers array) of which this thread holds a lock, or NULL. */
+extern __thread const void *sr_thread_holds __attribute__((tls_model("initial-exec")));
+
 /* This thread's index, or -1 when none is available (all taken, thread
  * exiting, or thread-specific data could not be set up). */
 int sr_thread_slot_get(void);
