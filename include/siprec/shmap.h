@@ -45,7 +45,9 @@
  * compare-and-swap, compare-and-delete, clear or siprec_shmap_free(), unless
  * the operation hands the value back to the caller (swap, load-and-delete;
  * load-or-store that loaded leaves the offered value with the caller).
- * Destructors run with no lock of the map held, so they may call the map.
+ * Storing a value over itself (store, compare-and-swap or update with the
+ * pointer already there) destroys nothing. Destructors run with no lock of
+ * the map held, so they may call the map.
  *
  * A value returned by load is not protected from a concurrent delete in
  * another thread: once the call returns, only the host's own discipline (or

@@ -378,9 +378,9 @@ SIPREC_API int siprec_shmap_store(siprec_shmap *map, const void *key, size_t key
   op_lock_write(&o);
   ptrdiff_t pos = op_find(&o);
   if (pos >= 0) {
-    rc = op_reserve_retire(&o);
-    if (rc == 0) {
-      sr_slot *s = &o.sh->table.slots[pos];
+    sr_slot *s = &o.sh->table.slots[pos];
+    /* Storing the value already there: nothing leaves the map. */
+    if (s->value != value && (rc = op_reserve_retire(&o)) == 0) {
       op_drop(&o, s->value);
       s->value = value;
     }
@@ -505,6 +505,8 @@ SIPREC_API int siprec_shmap_compare_and_swap(siprec_shmap *map, const void *key,
   ptrdiff_t pos = op_find(&o);
   if (pos < 0 || !values_equal(map, o.sh->table.slots[pos].value, old_value)) {
     rc = 0;
+  } else if (o.sh->table.slots[pos].value == new_value) {
+    rc = 1; /* swapped for itself: nothing leaves the map */
   } else if ((rc = op_reserve_retire(&o)) == 0) {
     sr_slot *s = &o.sh->table.slots[pos];
     op_drop(&o, s->value);

@@ -21,13 +21,15 @@ uint32_t fnv1a32(const void *data, size_t len);
 
 /* n distinct keys of `len` bytes that differ only in the high bits of their
  * bytes, so every key has the same low `low_bits` bits of 32-bit FNV-1a
- * (low_bits <= 8). Returns 0, or -1 on allocation failure or when n such keys
+ * (low_bits <= 8; at 8 no high bits are free, so the last byte is chosen to
+ * hit the target instead). Returns 0, or -1 on allocation failure or when n such keys
  * do not exist at that length. */
 int keys_fnv_low_bits(key_set *out, size_t n, size_t len, unsigned low_bits, uint64_t seed);
 
 /* n distinct keys with one and the same 32-bit FNV-1a value (a Joux-style
- * multicollision built from colliding 3-byte blocks, so keys are 3 * ceil(log2 n)
- * bytes long). Returns 0 or -1. */
+ * multicollision built from colliding 4-byte blocks, so keys are 4 * ceil(log2 n)
+ * bytes long: no two 3-byte blocks collide from the offset basis). Returns 0
+ * or -1. */
 int keys_fnv_collisions(key_set *out, size_t n, uint64_t seed);
 
 /* n distinct random printable keys of `len` bytes. Returns 0 or -1. */

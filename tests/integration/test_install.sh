@@ -13,7 +13,9 @@ pc=$(find "$tmp/root" -name siprec.pc | head -n 1)
 [ -n "$pc" ] || { echo "siprec.pc not installed"; exit 1; }
 export PKG_CONFIG_PATH
 PKG_CONFIG_PATH=$(dirname "$pc")
-pkgconf() { pkg-config --define-prefix "$@"; }
+# The .pc names the configured prefix; point it into the DESTDIR tree.
+prefix=$(pkg-config --variable=prefix siprec)
+pkgconf() { pkg-config --define-variable=prefix="$tmp/root$prefix" "$@"; }
 
 for h in siprec.h common.h shmap.h version.h; do
   inc=$(pkgconf --variable=includedir siprec)
