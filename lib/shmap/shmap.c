@@ -301,20 +301,27 @@ static inline void op_unlock_read(op *o)
   shard_runlock(o->sh, o->self, o->prev_hold);
 }
 
+/* Make room to retire `extra` more values of a pinned shard (write lock held). */
+static int reserve_retired(siprec_shmap *map, sr_shard *sh, size_t extra)
+{
+  size_t need = sh->n_retired + extra;
+  if (need <= sh->cap_retired)
+    return 0;
+  void **r = sr_realloc(&map->mem, sh->retired, need * sizeof *r);
+  if (!r)
+    return SIPREC_ENOMEM;
+  sh->retired = r;
+  sh->cap_retired = need;
+  return 0;
+}
+
 /* Make sure a value removed now can be kept until the walks pinning the
  * shard are done. Call before changing anything. */
 static int op_reserve_retire(op *o)
 {
-  sr_shard *sh = o->sh;
-  if (!atomic_load_explicit(&sh->pins, memory_order_acquire) || sh->n_retired < sh->cap_retired)
+  if (!atomic_load_explicit(&o->sh->pins, memory_order_acquire))
     return 0;
-  size_t cap = sh->cap_retired ? sh->cap_retired * 2 : 16;
-  void **r = sr_realloc(&o->m->mem, sh->retired, cap * sizeof *r);
-  if (!r)
-    return SIPREC_ENOMEM;
-  sh->retired = r;
-  sh->cap_retired = cap;
-  return 0;
+  return reserve_retired(o->m, o->sh, 1);
 }
 
 /* A value leaves the map (with op_reserve_retire already done). */
@@ -327,6 +334,20 @@ static void op_drop(op *o, void *value)
     o->dead = value;
     o->has_dead = true;
   }
+}
+
+/* Put `value` in an occupied slot; the value it replaces leaves the map.
+ * The same pointer again is no replacement. 0 or SIPREC_ENOMEM (unchanged). */
+static int op_replace(op *o, sr_slot *s, void *value)
+{
+  if (s->value == value)
+    return 0;
+  int rc = op_reserve_retire(o);
+  if (rc == 0) {
+    op_drop(o, s->value);
+    s->value = value;
+  }
+  return rc;
 }
 
 static void op_unlock_write(op *o)
@@ -378,12 +399,7 @@ SIPREC_API int siprec_shmap_store(siprec_shmap *map, const void *key, size_t key
   op_lock_write(&o);
   ptrdiff_t pos = op_find(&o);
   if (pos >= 0) {
-    sr_slot *s = &o.sh->table.slots[pos];
-    /* Storing the value already there: nothing leaves the map. */
-    if (s->value != value && (rc = op_reserve_retire(&o)) == 0) {
-      op_drop(&o, s->value);
-      s->value = value;
-    }
+    rc = op_replace(&o, &o.sh->table.slots[pos], value);
   } else {
     rc = op_insert(&o, value);
   }
@@ -505,12 +521,7 @@ SIPREC_API int siprec_shmap_compare_and_swap(siprec_shmap *map, const void *key,
   ptrdiff_t pos = op_find(&o);
   if (pos < 0 || !values_equal(map, o.sh->table.slots[pos].value, old_value)) {
     rc = 0;
-  } else if (o.sh->table.slots[pos].value == new_value) {
-    rc = 1; /* swapped for itself: nothing leaves the map */
-  } else if ((rc = op_reserve_retire(&o)) == 0) {
-    sr_slot *s = &o.sh->table.slots[pos];
-    op_drop(&o, s->value);
-    s->value = new_value;
+  } else if ((rc = op_replace(&o, &o.sh->table.slots[pos], new_value)) == 0) {
     rc = 1;
   }
   op_unlock_write(&o);
@@ -548,18 +559,11 @@ SIPREC_API int siprec_shmap_update(siprec_shmap *map, const void *key, size_t ke
     rc = SIPREC_ENOTFOUND;
   } else {
     sr_slot *s = &o.sh->table.slots[pos];
-    void *before = s->value;
-    void *v = before;
+    void *v = s->value;
     rc = fn(o.key, o.len, &v, user);
-    if (v != before) {
-      int r2 = op_reserve_retire(&o);
-      if (r2 < 0) {
-        rc = r2; /* the slot still holds `before`: the replacement is undone */
-      } else {
-        op_drop(&o, before);
-        s->value = v;
-      }
-    }
+    int r2 = op_replace(&o, s, v);
+    if (r2 < 0)
+      rc = r2; /* the slot still holds the old value: the replacement is undone */
   }
   op_unlock_write(&o);
   return rc;
@@ -597,20 +601,6 @@ static sr_reader *whole_map_begin(siprec_shmap *map, int *rc)
 {
   *rc = sr_lock_nested(map->readers) ? SIPREC_EBUSY : 0;
   return sr_lock_self(map->readers);
-}
-
-/* Make room to retire `extra` more values of a pinned shard (write lock held). */
-static int reserve_retired(siprec_shmap *map, sr_shard *sh, size_t extra)
-{
-  size_t need = sh->n_retired + extra;
-  if (need <= sh->cap_retired)
-    return 0;
-  void **r = sr_realloc(&map->mem, sh->retired, need * sizeof *r);
-  if (!r)
-    return SIPREC_ENOMEM;
-  sh->retired = r;
-  sh->cap_retired = need;
-  return 0;
 }
 
 SIPREC_API int siprec_shmap_clear(siprec_shmap *map)
