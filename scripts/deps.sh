@@ -2,7 +2,7 @@
 # Debian 12 packages each job needs, and the installer both scripts share.
 
 # Building the library and its examples.
-BUILD_PACKAGES=(meson ninja-build gcc g++ pkg-config)
+BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config)
 # The test suite: Check, the second compiler with its sanitizer and libFuzzer
 # runtimes (libclang-rt-14-dev), valgrind, and liburcu so the benchmarks are
 # compiled in every run even though they are not run as tests.
