@@ -82,6 +82,11 @@
  * threads on the same map, except siprec_shmap_free(), which must be the last
  * call. Options objects are not thread-safe.
  *
+ * Memory: all of a map's memory comes from its allocator hook. Outside it,
+ * the library keeps one process-wide pthread key (created on first use) to
+ * number the threads that use maps and recycle the number when a thread
+ * exits; glibc may allocate for that key's per-thread storage itself.
+ *
  * Complexity: load, store, delete and the other single-key operations are
  * O(1) on average and touch one shard; len is O(shards); range and clear are
  * O(entries + capacity).
