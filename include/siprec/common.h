@@ -58,7 +58,9 @@ typedef enum siprec_error {
   /** Requested item does not exist. */
   SIPREC_ENOTFOUND = -7,
   /** Requested item already exists. */
-  SIPREC_EEXIST = -8
+  SIPREC_EEXIST = -8,
+  /** A resource (ports, sessions) is exhausted for now: try again later. */
+  SIPREC_EAGAIN = -9
 } siprec_error;
 
 /**

@@ -13,6 +13,7 @@ SIPREC_API const char *siprec_strerror(int code)
   case SIPREC_ETOOBIG: return "size or count limit exceeded";
   case SIPREC_ENOTFOUND: return "not found";
   case SIPREC_EEXIST: return "already exists";
+  case SIPREC_EAGAIN: return "resource exhausted, try again later";
   default: return "unknown error";
   }
 }

@@ -48,9 +48,9 @@
 #endif
 
 #define FULL_OPS 2000000u
-#define QUICK_OPS 100000u
+#define QUICK_OPS 50000u
 /* The crafted-vs-random loop compares two short timings: never fewer. */
-#define CRAFTED_MIN_OPS 500000u
+#define CRAFTED_MIN_OPS 300000u
 #define CRAFTED_KEYS 100000u
 #define REPS 3
 

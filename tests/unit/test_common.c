@@ -19,7 +19,7 @@ START_TEST(test_strerror_known_codes)
 {
   static const int codes[] = { SIPREC_OK,      SIPREC_EINVAL, SIPREC_ENOMEM,
                                SIPREC_ENOTPOW2, SIPREC_ERANDOM, SIPREC_EBUSY,
-                               SIPREC_ETOOBIG, SIPREC_ENOTFOUND, SIPREC_EEXIST };
+                               SIPREC_ETOOBIG, SIPREC_ENOTFOUND, SIPREC_EEXIST, SIPREC_EAGAIN };
   const size_t n = sizeof codes / sizeof codes[0];
   const char *unknown = siprec_strerror(-12345);
   ck_assert_ptr_nonnull(unknown);

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The SRS side of SDP offer/answer (RFC 3264) for recording sessions
+ * (RFC 7866): read an SRC's offer, decide per m-line, write the answer.
+ * Knows nothing of SIP transactions; Sofia-SIP's SDP parser reads the offer,
+ * the answer is written by hand. No Sofia-SIP type appears here. */
+#ifndef SR_SDP_ANSWER_H
+#define SR_SDP_ANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <siprec/common.h>
+
+#define SR_SDP_MAX_STREAMS 16
+#define SR_SDP_LABEL_MAX 64
+#define SR_SDP_CODEC_MAX 32
+#define SR_SDP_ADDR_MAX 64
+#define SR_SDP_KEY_MAX 64 /* base64 SDES key||salt, NUL-terminated */
+
+typedef enum sr_sdp_dir {
+  SR_SDP_SENDRECV = 0,
+  SR_SDP_SENDONLY,
+  SR_SDP_RECVONLY,
+  SR_SDP_INACTIVE,
+} sr_sdp_dir;
+
+/* One offered m-line and what the answer made of it. Plain data, no pointers:
+ * a session stores these and can serialise them as they are. */
+typedef struct sr_sdp_stream {
+  char media[16];                  /* "audio", "video", ... as offered */
+  char label[SR_SDP_LABEL_MAX];    /* a=label, "" when none */
+  int has_label;
+  int accepted;                    /* answered with a non-zero port */
+  uint16_t port;                   /* the SRS's receive port; 0 when declined */
+  sr_sdp_dir offer_dir;            /* offered direction (media level, else session level) */
+  sr_sdp_dir answer_dir;           /* recvonly, or inactive for an inactive offer */
+  int paused;                      /* offered inactive/recvonly or c= 0.0.0.0 / port on hold */
+  char codec[SR_SDP_CODEC_MAX];    /* chosen encoding name as offered ("PCMU", "opus"), "" if declined */
+  int pt;                          /* its payload type, -1 when declined */
+  uint32_t clock_rate;             /* from rtpmap, or the static table (PCMU/PCMA 8000, G722 8000) */
+  uint8_t channels;                /* 1 unless rtpmap says otherwise */
+  int te_pt;                       /* telephone-event payload type echoed, -1 when none */
+  uint32_t te_clock;
+  char remote_addr[SR_SDP_ADDR_MAX]; /* c= of the m-line (or session), "" when missing */
+  uint16_t remote_port;            /* the m-line's port in the offer */
+  int srtp;                        /* offered RTP/SAVP(F) with a usable a=crypto */
+  char crypto_suite[40];           /* the offered suite taken, e.g. AES_CM_128_HMAC_SHA1_80 */
+  int crypto_tag;                  /* its a=crypto tag, echoed in the answer */
+  char remote_key[SR_SDP_KEY_MAX]; /* the SRC's inline key (base64), for a later media issue */
+  char local_key[SR_SDP_KEY_MAX];  /* the SRS's own key (base64), generated per stream */
+  uint32_t ptime;                  /* a=ptime, 0 when absent */
+} sr_sdp_stream;
+
+/* Port source: give the receive port for stream `index` (its label may be
+ * empty). Return 0 and *port, or a negative value when no port is left (the
+ * whole answer then fails with SIPREC_EAGAIN; ports already handed out for
+ * this answer are the caller's to take back). */
+typedef int (*sr_sdp_port_cb)(void *user, size_t index, const sr_sdp_stream *stream, uint16_t *port);
+
+/* Random bytes for SRTP keys. 0 or negative. */
+typedef int (*sr_sdp_random_cb)(void *user, void *buf, size_t len);
+
+typedef struct sr_sdp_config {
+  const char *media_addr;     /* the address the SRS receives on (c=, o=): IPv4 or IPv6 text */
+  const char *const *codecs;  /* accepted encoding names in preference order, NULL-terminated;
+                               * NULL means the default set {PCMU, PCMA, G722, opus} */
+  int prefer_offer_order;     /* 1: the offer's m-line order decides among accepted codecs
+                               * (the default); 0: the `codecs` order decides */
+  sr_sdp_port_cb port;
+  void *port_user;
+  sr_sdp_random_cb random;
+  void *random_user;
+  uint64_t session_id;        /* o= sess-id of the SRS (fixed for the dialog) */
+  uint64_t version;           /* o= sess-version: the caller increments it for each answer */
+  const char *user;           /* o= username, e.g. "libsiprec" */
+  /* For re-INVITE/UPDATE: the streams the session has now. A stream whose
+   * label (or, without labels, whose position) matches keeps its port and
+   * local key; new streams get new ports; NULL/0 for a first offer. */
+  const sr_sdp_stream *current;
+  size_t n_current;
+} sr_sdp_config;
+
+/* Answer an SDP offer. Fills streams[0..*n) (one per offered m-line, in
+ * order, declined ones included) and writes the answer text into `out`
+ * (NUL-terminated, CRLF line endings), of size `out_size`.
+ * Returns the answer length, or:
+ *   SIPREC_EINVAL   the offer cannot be parsed (message for a 400 in *why),
+ *   SIPREC_ENOTFOUND no stream can be accepted (488: no acceptable media),
+ *   SIPREC_ETOOBIG  more than `max` m-lines, or `out` too small,
+ *   SIPREC_EAGAIN   the port callback had no port (503),
+ *   SIPREC_ENOMEM, SIPREC_ERANDOM.
+ * `why` (may be NULL) gets a static English reason for the failure. */
+int sr_sdp_answer(const char *offer, size_t offer_len, const sr_sdp_config *cfg,
+                  sr_sdp_stream *streams, size_t max, size_t *n, char *out, size_t out_size,
+                  const char **why);
+
+/* For an INVITE without SDP (delayed offer): write an offer of `n` recvonly
+ * audio streams with the configured codecs into `out`, and fill streams
+ * with what was offered. Returns the length or a negative SIPREC_E* code. */
+int sr_sdp_offer(const sr_sdp_config *cfg, size_t n_streams, sr_sdp_stream *streams, char *out,
+                 size_t out_size);
+
+/* Read the SRC's answer (in the ACK) to sr_sdp_offer()'s offer: updates
+ * streams (codec chosen by the SRC, remote address/port, direction). */
+int sr_sdp_read_answer(const char *answer, size_t len, sr_sdp_stream *streams, size_t n,
+                       const char **why);
+
+#endif
