@@ -40,7 +40,7 @@ END_TEST
 
 START_TEST(test_strerror_unknown_codes)
 {
-  static const int codes[] = { 1, 42, -8 - 1, -100, -2147483647 - 1, 2147483647 };
+  static const int codes[] = { 1, 42, SIPREC_EAGAIN - 1, -100, -2147483647 - 1, 2147483647 };
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     const char *s = siprec_strerror(codes[i]);
     ck_assert_ptr_nonnull(s);
