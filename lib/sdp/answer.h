@@ -15,7 +15,8 @@
 #define SR_SDP_LABEL_MAX 64
 #define SR_SDP_CODEC_MAX 32
 #define SR_SDP_ADDR_MAX 64
-#define SR_SDP_KEY_MAX 64 /* base64 SDES key||salt, NUL-terminated */
+#define SR_SDP_KEY_MAX 72 /* base64 SDES key||salt, NUL-terminated: 40 characters for
+                          * the AES_CM_128 suites, 64 for AES_256_CM */
 
 typedef enum sr_sdp_dir {
   SR_SDP_SENDRECV = 0,
@@ -32,6 +33,8 @@ typedef struct sr_sdp_stream {
   int has_label;
   int accepted;                    /* answered with a non-zero port */
   uint16_t port;                   /* the SRS's receive port; 0 when declined */
+  int new_port;                    /* 1: `port` came from cfg->port during this call (the caller
+                                    * owns it); 0: kept from cfg->current, or none */
   sr_sdp_dir offer_dir;            /* offered direction (media level, else session level) */
   sr_sdp_dir answer_dir;           /* recvonly, or inactive for an inactive offer */
   int paused;                      /* offered inactive/recvonly or c= 0.0.0.0 / port on hold */

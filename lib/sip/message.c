@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "message.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <sofia-sip/msg.h>
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/su_log.h>
+
+#include "../common/alloc.h"
+
+static const struct {
+  const char *name;
+  sr_method m;
+} method_names[] = {
+  { "INVITE", SR_M_INVITE },     { "ACK", SR_M_ACK },         { "BYE", SR_M_BYE },
+  { "CANCEL", SR_M_CANCEL },     { "OPTIONS", SR_M_OPTIONS }, { "UPDATE", SR_M_UPDATE },
+  { "INFO", SR_M_INFO },         { "PRACK", SR_M_PRACK },     { "REGISTER", SR_M_REGISTER },
+  { "SUBSCRIBE", SR_M_SUBSCRIBE }, { "NOTIFY", SR_M_NOTIFY }, { "REFER", SR_M_REFER },
+  { "MESSAGE", SR_M_MESSAGE },   { "PUBLISH", SR_M_PUBLISH },
+};
+
+sr_method sr_method_from_name(const char *name, size_t len)
+{
+  for (size_t i = 0; i < sizeof method_names / sizeof method_names[0]; i++)
+    if (strlen(method_names[i].name) == len && memcmp(method_names[i].name, name, len) == 0)
+      return method_names[i].m;
+  return SR_M_UNKNOWN;
+}
+
+const char *sr_method_name(sr_method m)
+{
+  for (size_t i = 0; i < sizeof method_names / sizeof method_names[0]; i++)
+    if (method_names[i].m == m)
+      return method_names[i].name;
+  return "UNKNOWN";
+}
+
+/* Sofia-SIP logs to stderr by default; a library must not. */
+static void sofia_log_discard(void *ctx, char const *fmt, va_list ap)
+{
+  (void)ctx;
+  (void)fmt;
+  (void)ap;
+}
+
+static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+
+static void quiet_now(void)
+{
+  su_log_redirect(su_log_default, sofia_log_discard, NULL);
+  su_log_redirect(su_log_global, sofia_log_discard, NULL);
+  su_log_set_level(su_log_default, 0);
+  su_log_set_level(su_log_global, 0);
+}
+
+void sr_sip_quiet(void)
+{
+  pthread_once(&quiet_once, quiet_now);
+}
+
+static sr_span span_of(const char *s)
+{
+  sr_span r = { s ? s : "", s ? strlen(s) : 0 };
+  return r;
+}
+
+static int tag_is(const char *param, const char *name)
+{
+  size_t n = strlen(name);
+  return strncasecmp(param, name, n) == 0 && (param[n] == '\0' || param[n] == '=');
+}
+
+/* A Contact carries the SRC feature tag as a header parameter, or inside the
+ * URI's brackets (`<sip:src@host;+sip.src>`), as some SBCs write it. */
+static int params_have_src(msg_param_t const *params)
+{
+  for (; params && *params; params++)
+    if (tag_is(*params, "+sip.src") || tag_is(*params, "src"))
+      return 1;
+  return 0;
+}
+
+static int url_params_have_src(const char *p)
+{
+  while (p && *p) {
+    if (tag_is(p, "+sip.src") || tag_is(p, "src"))
+      return 1;
+    p = strchr(p, ';');
+    if (p)
+      p++;
+  }
+  return 0;
+}
+
+/* A Contact Sofia-SIP could not parse (a missing '>'): look at the raw line. */
+static void contact_fallback(const char *buf, size_t len, sr_sip_msg *m)
+{
+  const char *end = buf + len, *line = buf;
+  while (line < end) {
+    const char *nl = memchr(line, '\n', (size_t)(end - line));
+    const char *le = nl ? nl : end;
+    if (le == line || (le == line + 1 && *line == '\r'))
+      return; /* end of headers */
+    if ((le - line > 8 && strncasecmp(line, "Contact:", 8) == 0) ||
+        (le - line > 2 && strncasecmp(line, "m:", 2) == 0)) {
+      for (const char *p = line; p + 4 <= le; p++) {
+        if ((p[0] == ';' && le - p >= 4 && strncasecmp(p + 1, "src", 3) == 0 &&
+             (p + 4 == le || p[4] == ';' || p[4] == '>' || p[4] == '\r' || p[4] == ' ')) ||
+            (le - p >= 8 && strncasecmp(p, "+sip.src", 8) == 0))
+          m->contact_src = 1;
+      }
+      const char *lt = memchr(line, '<', (size_t)(le - line));
+      if (lt) {
+        const char *u = lt + 1, *ue = u;
+        while (ue < le && *ue != '>' && *ue != '\r')
+          ue++;
+        m->contact_uri.p = u;
+        m->contact_uri.n = (size_t)(ue - u);
+      }
+      return;
+    }
+    line = nl ? nl + 1 : end;
+  }
+}
+
+/* Append a header's canonical encoding to the echo buffer. */
+typedef struct echo_writer {
+  char *buf;
+  size_t used, cap;
+  int overflow;
+} echo_writer;
+
+static sr_span echo_add(echo_writer *w, const sip_header_t *h, int strip_crlf)
+{
+  sr_span s = { w->buf + w->used, 0 };
+  if (!h || w->overflow)
+    return s;
+  issize_t n = msg_header_e(w->buf + w->used, w->cap - w->used, (const msg_header_t *)h, 0);
+  if (n < 0 || (size_t)n >= w->cap - w->used) {
+    w->overflow = 1;
+    return s;
+  }
+  s.n = (size_t)n;
+  if (strip_crlf && s.n >= 2 && s.p[s.n - 2] == '\r')
+    s.n -= 2;
+  w->used += (size_t)n;
+  return s;
+}
+
+static int build_echo(const siprec_allocator *mem, const sip_t *sip, sr_sip_msg *m, size_t hint)
+{
+  size_t cap = hint < 1024 ? 1024 : hint;
+  for (int attempt = 0; attempt < 4; attempt++, cap *= 4) {
+    echo_writer w = { sr_malloc(mem, cap), 0, cap, 0 };
+    if (!w.buf)
+      return SIPREC_ENOMEM;
+    sr_span first = { w.buf, 0 };
+    for (const sip_via_t *v = sip->sip_via; v; v = v->v_next)
+      (void)echo_add(&w, (const sip_header_t *)v, 0);
+    m->echo_via.p = first.p;
+    m->echo_via.n = w.used;
+    m->echo_from = echo_add(&w, (const sip_header_t *)sip->sip_from, 0);
+    m->echo_to = echo_add(&w, (const sip_header_t *)sip->sip_to, 1);
+    w.used += 2; /* keep the stripped CRLF in the buffer: spans stay disjoint */
+    if (w.used > w.cap)
+      w.overflow = 1;
+    m->echo_call_id = echo_add(&w, (const sip_header_t *)sip->sip_call_id, 0);
+    m->echo_cseq = echo_add(&w, (const sip_header_t *)sip->sip_cseq, 0);
+    size_t rr0 = w.used;
+    for (const sip_record_route_t *r = sip->sip_record_route; r; r = r->r_next)
+      (void)echo_add(&w, (const sip_header_t *)r, 0);
+    m->echo_record_route.p = w.buf + rr0;
+    m->echo_record_route.n = w.used - rr0;
+    if (!w.overflow) {
+      m->echo_buf = w.buf;
+      return 0;
+    }
+    sr_free(mem, w.buf);
+  }
+  return SIPREC_ETOOBIG;
+}
+
+static void copy_params(msg_param_t const *items, sr_span *out, unsigned *n)
+{
+  *n = 0;
+  for (; items && *items && *n < SR_SIP_MAX_TAGS; items++)
+    out[(*n)++] = span_of(*items);
+}
+
+static sr_method cseq_method_of(const sip_cseq_t *cs)
+{
+  return sr_method_from_name(cs->cs_method_name, strlen(cs->cs_method_name));
+}
+
+/* Content-Length promising more than the datagram holds (Sofia-SIP then
+ * quietly takes what is there). */
+static int content_length_exceeds(const char *buf, size_t len, const sip_t *sip)
+{
+  if (!sip->sip_content_length)
+    return 0;
+  const char *end = buf + len;
+  for (const char *p = buf; p < end; p++) {
+    if (*p != '\n')
+      continue;
+    size_t skip = (p + 1 < end && p[1] == '\n') ? 2 : (p + 2 < end && p[1] == '\r' && p[2] == '\n') ? 3 : 0;
+    if (skip)
+      return sip->sip_content_length->l_length > (size_t)(end - (p + skip));
+  }
+  return sip->sip_content_length->l_length > 0;
+}
+
+int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_sip_msg *out,
+                 const char **why)
+{
+  static const char *const none = "";
+  memset(out, 0, sizeof *out);
+  out->mem = mem;
+  *why = none;
+  sr_sip_quiet();
+  if (len < 8 || len > (size_t)INT32_MAX)
+    return SR_SIP_DROP;
+  msg_t *msg = msg_make(sip_default_mclass(), 0, buf, (ssize_t)len);
+  if (!msg)
+    return SR_SIP_DROP;
+  sip_t *sip = sip_object(msg);
+  if (!sip || (!sip->sip_request && !sip->sip_status) || !sip->sip_via) {
+    msg_destroy(msg);
+    return SR_SIP_DROP;
+  }
+  out->sofia = msg;
+
+  if (sip->sip_request) {
+    out->is_request = 1;
+    out->method_name = span_of(sip->sip_request->rq_method_name);
+    out->method = sr_method_from_name(out->method_name.p, out->method_name.n);
+    out->request_uri.p = buf; /* kept as text below */
+    out->request_uri.n = 0;
+  } else {
+    out->status = sip->sip_status->st_status;
+  }
+  out->branch = span_of(sip->sip_via->v_branch);
+  for (const sip_via_t *v = sip->sip_via; v; v = v->v_next)
+    out->n_via++;
+  if (sip->sip_call_id)
+    out->call_id = span_of(sip->sip_call_id->i_id);
+  if (sip->sip_from)
+    out->from_tag = span_of(sip->sip_from->a_tag);
+  if (sip->sip_to)
+    out->to_tag = span_of(sip->sip_to->a_tag);
+  if (sip->sip_cseq) {
+    out->cseq = sip->sip_cseq->cs_seq;
+    out->cseq_method_name = span_of(sip->sip_cseq->cs_method_name);
+    out->cseq_method = cseq_method_of(sip->sip_cseq);
+  }
+  if (sip->sip_contact) {
+    out->contact_src = params_have_src(sip->sip_contact->m_params) ||
+                       url_params_have_src(sip->sip_contact->m_url->url_params);
+  } else {
+    contact_fallback(buf, len, out);
+  }
+  if (sip->sip_require) {
+    copy_params(sip->sip_require->k_items, out->require, &out->n_require);
+    for (unsigned i = 0; i < out->n_require; i++)
+      if (sr_span_ieq(out->require[i], "siprec"))
+        out->require_siprec = 1;
+  }
+  if (sip->sip_supported)
+    copy_params(sip->sip_supported->k_items, out->supported, &out->n_supported);
+  if (sip->sip_content_type && sip->sip_content_type->c_type) {
+    out->content_type = span_of(sip->sip_content_type->c_type);
+    for (msg_param_t const *p = sip->sip_content_type->c_params; p && *p; p++) {
+      if (strncasecmp(*p, "boundary=", 9) == 0) {
+        const char *v = *p + 9;
+        size_t n = strlen(v);
+        if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+          v++;
+          n -= 2;
+        }
+        out->boundary.p = v;
+        out->boundary.n = n;
+      }
+    }
+  }
+  if (sip->sip_payload) {
+    out->body.p = sip->sip_payload->pl_data;
+    out->body.n = sip->sip_payload->pl_len;
+  }
+  if (sip->sip_session_expires) {
+    out->session_expires = (uint32_t)sip->sip_session_expires->x_delta;
+    const char *r = sip->sip_session_expires->x_refresher;
+    out->refresher = !r ? SR_REFRESHER_NONE
+                     : strcasecmp(r, "uac") == 0 ? SR_REFRESHER_UAC
+                     : strcasecmp(r, "uas") == 0 ? SR_REFRESHER_UAS
+                                                 : SR_REFRESHER_NONE;
+  }
+  if (sip->sip_min_se)
+    out->min_se = (uint32_t)sip->sip_min_se->min_delta;
+  if (sip->sip_max_forwards) {
+    out->has_max_forwards = 1;
+    out->max_forwards = (uint32_t)sip->sip_max_forwards->mf_count;
+  }
+  for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next) {
+    if (!u->un_name)
+      continue;
+    if (strcasecmp(u->un_name, "X-Cisco-Recording-Participant") == 0 &&
+        out->n_cisco_participants < SR_SIP_MAX_CISCO_PARTICIPANTS)
+      out->cisco_participants[out->n_cisco_participants++] = span_of(u->un_value);
+    else if (strcasecmp(u->un_name, "Session-ID") == 0)
+      out->session_id = span_of(u->un_value);
+  }
+
+  int rc = build_echo(mem, sip, out, len / 2);
+  if (rc < 0) {
+    sr_sip_msg_free(out);
+    return rc == SIPREC_ENOMEM ? SIPREC_ENOMEM : SR_SIP_DROP;
+  }
+
+  /* What makes the message unanswerable is settled; now what makes it bad. */
+  if (!sip->sip_call_id || !sip->sip_from || !sip->sip_to || !sip->sip_cseq) {
+    *why = !sip->sip_call_id ? "Missing Call-ID"
+           : !sip->sip_from  ? "Missing From"
+           : !sip->sip_to    ? "Missing To"
+                             : "Missing CSeq";
+    return SR_SIP_BAD;
+  }
+  if (!msg_is_complete(msg) || content_length_exceeds(buf, len, sip)) {
+    *why = "Bad Content-Length";
+    return SR_SIP_BAD;
+  }
+  if (out->is_request && out->method != SR_M_UNKNOWN && out->cseq_method != out->method &&
+      !(out->method == SR_M_ACK || out->method == SR_M_CANCEL)) {
+    *why = "CSeq method does not match the request";
+    return SR_SIP_BAD;
+  }
+  return SR_SIP_OK;
+}
+
+void sr_sip_msg_free(sr_sip_msg *m)
+{
+  if (!m)
+    return;
+  if (m->sofia)
+    msg_destroy((msg_t *)m->sofia);
+  if (m->echo_buf)
+    sr_free(m->mem, m->echo_buf);
+  m->sofia = NULL;
+  m->echo_buf = NULL;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A narrow view of one SIP message, parsed with Sofia-SIP's message parser
+ * (never its stack). The rest of the library sees only this struct: no
+ * Sofia-SIP type leaks out of lib/sip/. Spans point into memory the view
+ * owns; they live until sr_sip_msg_free(). */
+#ifndef SR_SIP_MESSAGE_H
+#define SR_SIP_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <siprec/common.h>
+
+#include "multipart.h"
+
+typedef enum sr_method {
+  SR_M_UNKNOWN = 0,
+  SR_M_INVITE,
+  SR_M_ACK,
+  SR_M_BYE,
+  SR_M_CANCEL,
+  SR_M_OPTIONS,
+  SR_M_UPDATE,
+  SR_M_INFO,
+  SR_M_PRACK,
+  SR_M_REGISTER,
+  SR_M_SUBSCRIBE,
+  SR_M_NOTIFY,
+  SR_M_REFER,
+  SR_M_MESSAGE,
+  SR_M_PUBLISH,
+} sr_method;
+
+#define SR_SIP_MAX_TAGS 16
+#define SR_SIP_MAX_CISCO_PARTICIPANTS 8
+
+typedef enum sr_refresher { SR_REFRESHER_NONE = 0, SR_REFRESHER_UAC, SR_REFRESHER_UAS } sr_refresher;
+
+typedef struct sr_sip_msg {
+  void *sofia; /* msg_t, owned */
+  int is_request;
+  sr_method method;
+  sr_span method_name;
+  sr_span request_uri;
+  int status; /* responses */
+  sr_span call_id;
+  sr_span from_tag, to_tag;
+  uint32_t cseq;
+  sr_method cseq_method;
+  sr_span cseq_method_name;
+  sr_span branch; /* top Via's branch */
+  unsigned n_via;
+  sr_span contact_uri;   /* first Contact's URI (without <>) */
+  int contact_src;       /* +sip.src or src feature tag, as a header or URI parameter */
+  sr_span require[SR_SIP_MAX_TAGS];
+  unsigned n_require;
+  int require_siprec;
+  sr_span supported[SR_SIP_MAX_TAGS];
+  unsigned n_supported;
+  sr_span content_type;  /* media type, "" when none */
+  sr_span boundary;      /* multipart boundary parameter */
+  sr_span body;
+  uint32_t session_expires; /* 0 when absent */
+  sr_refresher refresher;
+  uint32_t min_se;       /* 0 when absent */
+  int has_max_forwards;
+  uint32_t max_forwards;
+  sr_span cisco_participants[SR_SIP_MAX_CISCO_PARTICIPANTS]; /* X-Cisco-Recording-Participant */
+  unsigned n_cisco_participants;
+  sr_span session_id;    /* RFC 7989 Session-ID value */
+  /* Header lines a response echoes, canonically encoded, each ending in
+   * CRLF: every Via, From, Call-ID, CSeq, every Record-Route; To without
+   * its CRLF (the answer may add a tag). */
+  sr_span echo_via, echo_from, echo_to, echo_call_id, echo_cseq, echo_record_route;
+  char *echo_buf;        /* owns the echo_* bytes */
+  const siprec_allocator *mem;
+} sr_sip_msg;
+
+typedef enum sr_sip_parse_result {
+  SR_SIP_OK = 0,
+  /* Answerable but malformed: the view is filled enough for a 400. */
+  SR_SIP_BAD = 1,
+  /* Not SIP, or no Via/Call-ID/CSeq/From/To to answer with: drop. */
+  SR_SIP_DROP = 2,
+} sr_sip_parse_result;
+
+/* Make Sofia-SIP's logging silent (its default is stderr, with levels from
+ * environment variables). Idempotent and thread-safe; the parser calls it. */
+void sr_sip_quiet(void);
+
+/* Parse one complete message (a UDP datagram, or one framed stream message).
+ * Returns SR_SIP_OK, SR_SIP_BAD (with *why naming the problem for the 400's
+ * reason phrase; sr_sip_msg_free() still required), SR_SIP_DROP (nothing to
+ * free), or SIPREC_ENOMEM. */
+int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_sip_msg *out,
+                 const char **why);
+
+void sr_sip_msg_free(sr_sip_msg *m);
+
+/* Method from a name (case-sensitive, as RFC 3261 says). */
+sr_method sr_method_from_name(const char *name, size_t len);
+const char *sr_method_name(sr_method m);
+
+#endif
