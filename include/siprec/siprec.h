@@ -9,5 +9,7 @@
 #include <siprec/version.h>
 #include <siprec/common.h>
 #include <siprec/shmap.h>
+#include <siprec/session.h>
+#include <siprec/handler.h>
 
 #endif

@@ -11,6 +11,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/url.h>
 
 #include "../common/alloc.h"
 
@@ -177,6 +178,17 @@ static int build_echo(const siprec_allocator *mem, const sip_t *sip, sr_sip_msg 
       (void)echo_add(&w, (const sip_header_t *)r, 0);
     m->echo_record_route.p = w.buf + rr0;
     m->echo_record_route.n = w.used - rr0;
+    if (sip->sip_contact && !w.overflow) {
+      /* The remote target, for requests the SRS sends in the dialog. */
+      issize_t n = url_e(w.buf + w.used, w.cap - w.used, sip->sip_contact->m_url);
+      if (n < 0 || (size_t)n + 1 >= w.cap - w.used) {
+        w.overflow = 1;
+      } else {
+        m->contact_uri.p = w.buf + w.used;
+        m->contact_uri.n = (size_t)n;
+        w.used += (size_t)n + 1;
+      }
+    }
     if (!w.overflow) {
       m->echo_buf = w.buf;
       return 0;

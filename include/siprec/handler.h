@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file siprec/handler.h
+ * siprec_handler: a SIPREC Session Recording Server (RFC 7866), sans-IO.
+ *
+ * The host owns sockets, threads and clocks. It feeds each SIP message it
+ * receives to siprec_handler_process() with the transport, the addresses
+ * and the current time, and sends the response the call writes back (to the
+ * message's source, on the same connection for stream transports). Messages
+ * the handler originates itself (retransmitted 2xx, BYE) go out through the
+ * `send` callback. Time moves only when the host says so: it calls
+ * siprec_handler_expire() when siprec_handler_next_deadline() is reached.
+ *
+ * The handler answers INVITE (new recording sessions, re-INVITEs), ACK, BYE,
+ * CANCEL and OPTIONS, refuses other methods with 405 and names every problem
+ * in its reason phrases; it keeps its sessions in a siprec_shmap keyed by
+ * Call-ID, and reports them through callbacks (siprec/session.h).
+ *
+ * Thread safety: siprec_handler_process() and siprec_handler_expire() may be
+ * called from many threads at once, also for the same session; a session's
+ * messages are serialised by the session's lock. Callbacks run on the
+ * calling thread with no handler-wide lock and no lock of the session map
+ * held; session callbacks (offered, started, updated, ended) run with that
+ * session's lock held, so they may read the session through its accessors
+ * but must not call siprec_handler_process() or siprec_handler_expire() for
+ * the same session (other sessions are fine). Config and callbacks objects
+ * are not thread-safe; the handler copies them at creation.
+ */
+#ifndef SIPREC_HANDLER_H
+#define SIPREC_HANDLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <siprec/common.h>
+#include <siprec/session.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================
+ * Stable API
+ * ====================================================================== */
+
+typedef struct siprec_handler siprec_handler;
+typedef struct siprec_handler_config siprec_handler_config;
+typedef struct siprec_handler_callbacks siprec_handler_callbacks;
+
+/** Transport a message arrived on. */
+typedef enum siprec_transport {
+  SIPREC_TRANSPORT_UDP = 0,
+  SIPREC_TRANSPORT_TCP = 1,
+  SIPREC_TRANSPORT_TLS = 2,
+} siprec_transport;
+
+/** Log levels, most severe first. */
+typedef enum siprec_log_level {
+  SIPREC_LOG_ERROR = 0,
+  SIPREC_LOG_WARNING = 1,
+  SIPREC_LOG_INFO = 2,
+  SIPREC_LOG_DEBUG = 3,
+} siprec_log_level;
+
+/** What the host answers to a new session offered to it. */
+#define SIPREC_SESSION_ACCEPT 0
+
+/** Log callback: one message, without a trailing newline. */
+typedef void (*siprec_log_cb)(void *user, siprec_log_level level, const char *message);
+
+/** Send a message the handler originated (a request, or a retransmitted
+ * response) to `dest` over `transport` (on connection `conn_id` for stream
+ * transports). The host sends it as it is. */
+typedef void (*siprec_send_cb)(void *user, const void *data, size_t len, siprec_transport transport,
+                               const struct sockaddr *dest, uint64_t conn_id);
+
+/** A new recording session was offered (an INVITE the handler can answer).
+ * Return SIPREC_SESSION_ACCEPT to answer it, or a SIP status code from 400
+ * to 699 to refuse it with that status. */
+typedef int (*siprec_session_offered_cb)(void *user, siprec_session *s);
+
+/** The session was answered 200 (media may flow from now on). */
+typedef void (*siprec_session_started_cb)(void *user, siprec_session *s);
+
+/** The session changed (re-INVITE or UPDATE: streams or metadata). */
+typedef void (*siprec_session_updated_cb)(void *user, siprec_session *s);
+
+/** The session ended; it leaves the handler when the callback returns. */
+typedef void (*siprec_session_ended_cb)(void *user, siprec_session *s, siprec_end_reason reason);
+
+/** Give a receive port for stream `index` of a session. Return 0 and *port,
+ * or a negative value when none is free (the INVITE then gets 503). Without
+ * this callback the handler hands out even ports from the configured range. */
+typedef int (*siprec_port_alloc_cb)(void *user, const siprec_session *s, size_t index,
+                                    uint16_t *port);
+
+/** A port given by siprec_port_alloc_cb is free again. */
+typedef void (*siprec_port_free_cb)(void *user, uint16_t port);
+
+/** Fill `buf` with random bytes (tags, keys). Return 0 or a negative value.
+ * Without it the handler uses getrandom(). */
+typedef int (*siprec_random_cb)(void *user, void *buf, size_t len);
+
+/* ---------------------------------------------------------------------- */
+/* Configuration                                                            */
+
+/**
+ * Create a configuration with the defaults: 32 shards; contact user "srs";
+ * user agent "libsiprec/VERSION"; media address: the address each INVITE
+ * arrived on; RTP ports 20000-39999; codecs PCMU, PCMA, G722, opus chosen in
+ * the offer's order; no session limit; 65536-byte messages; T1 500 ms, T2 4 s;
+ * plain (non-SIPREC) INVITEs refused.
+ * @return 0, SIPREC_EINVAL or SIPREC_ENOMEM
+ */
+SIPREC_API int siprec_handler_config_new(siprec_handler_config **out, const siprec_allocator *mem);
+
+/** Free a configuration (NULL is accepted). */
+SIPREC_API void siprec_handler_config_free(siprec_handler_config *cfg);
+
+/** Shard count of the session map (a power of two; see siprec/shmap.h).
+ * @return 0, SIPREC_EINVAL or SIPREC_ENOTPOW2 */
+SIPREC_API int siprec_handler_config_set_shards(siprec_handler_config *cfg, unsigned shards);
+
+/** The user part of the SRS's Contact URI (default "srs"); the host part is
+ * the local address each request arrived on. @return 0, SIPREC_EINVAL or SIPREC_ENOMEM */
+SIPREC_API int siprec_handler_config_set_contact_user(siprec_handler_config *cfg, const char *user);
+
+/** The User-Agent/Server header value. @return 0, SIPREC_EINVAL or SIPREC_ENOMEM */
+SIPREC_API int siprec_handler_config_set_user_agent(siprec_handler_config *cfg, const char *ua);
+
+/** The address put in SDP answers (c= and o=), IPv4 or IPv6 text; NULL for
+ * the local address of each INVITE. @return 0, SIPREC_EINVAL or SIPREC_ENOMEM */
+SIPREC_API int siprec_handler_config_set_media_address(siprec_handler_config *cfg,
+                                                       const char *address);
+
+/** The RTP port range (even ports are used, one per stream).
+ * @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_config_set_rtp_ports(siprec_handler_config *cfg, uint16_t low,
+                                                   uint16_t high);
+
+/** Accepted codecs by encoding name (e.g. "PCMU", "opus"), NULL-terminated.
+ * With `prefer_own_order` zero, the offer's order picks among them (the
+ * default); otherwise this list's order does.
+ * @return 0, SIPREC_EINVAL or SIPREC_ENOMEM */
+SIPREC_API int siprec_handler_config_set_codecs(siprec_handler_config *cfg,
+                                                const char *const *codecs, int prefer_own_order);
+
+/** Most sessions at once (0: no limit); beyond it INVITEs get 503.
+ * @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_config_set_max_sessions(siprec_handler_config *cfg, size_t max);
+
+/** Largest message taken (default 65536); larger ones get 513.
+ * @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_config_set_max_message_size(siprec_handler_config *cfg, size_t max);
+
+/** RFC 3261 timers T1 and T2 in milliseconds (defaults 500 and 4000).
+ * @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_config_set_timers(siprec_handler_config *cfg, uint32_t t1_ms,
+                                                uint32_t t2_ms);
+
+/** Whether an INVITE without any SIPREC marker is refused (default 1).
+ * Cisco network-based recordings are taken either way.
+ * @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_config_set_refuse_plain(siprec_handler_config *cfg, int refuse);
+
+/** Log callback and the most verbose level delivered (default: none).
+ * @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_config_set_log(siprec_handler_config *cfg, siprec_log_cb fn,
+                                             siprec_log_level level, void *user);
+
+/* ---------------------------------------------------------------------- */
+/* Callbacks                                                                */
+
+/** Create an empty callbacks object. @return 0, SIPREC_EINVAL or SIPREC_ENOMEM */
+SIPREC_API int siprec_handler_callbacks_new(siprec_handler_callbacks **out,
+                                            const siprec_allocator *mem);
+
+/** Free a callbacks object (NULL is accepted). */
+SIPREC_API void siprec_handler_callbacks_free(siprec_handler_callbacks *cbs);
+
+/** Set the send callback (needed for retransmissions and BYE). */
+SIPREC_API void siprec_handler_callbacks_set_send(siprec_handler_callbacks *cbs,
+                                                  siprec_send_cb fn);
+
+/** Set the session-offered callback (absent: every recording is accepted). */
+SIPREC_API void siprec_handler_callbacks_set_session_offered(siprec_handler_callbacks *cbs,
+                                                             siprec_session_offered_cb fn);
+
+/** Set the session-started callback. */
+SIPREC_API void siprec_handler_callbacks_set_session_started(siprec_handler_callbacks *cbs,
+                                                             siprec_session_started_cb fn);
+
+/** Set the session-updated callback. */
+SIPREC_API void siprec_handler_callbacks_set_session_updated(siprec_handler_callbacks *cbs,
+                                                             siprec_session_updated_cb fn);
+
+/** Set the session-ended callback. */
+SIPREC_API void siprec_handler_callbacks_set_session_ended(siprec_handler_callbacks *cbs,
+                                                           siprec_session_ended_cb fn);
+
+/** Set the port callbacks (both, or neither). */
+SIPREC_API void siprec_handler_callbacks_set_ports(siprec_handler_callbacks *cbs,
+                                                   siprec_port_alloc_cb alloc,
+                                                   siprec_port_free_cb release);
+
+/** Set the random source. */
+SIPREC_API void siprec_handler_callbacks_set_random(siprec_handler_callbacks *cbs,
+                                                    siprec_random_cb fn);
+
+/* ---------------------------------------------------------------------- */
+/* The handler                                                              */
+
+/**
+ * Create a handler.
+ * @param cfg   configuration (NULL for the defaults); copied
+ * @param cbs   callbacks (NULL for none); copied
+ * @param user  passed to every callback
+ * @param mem   allocator for all of the handler's own memory, or NULL.
+ *              Sofia-SIP, which parses messages, allocates its parse trees
+ *              with malloc; that memory is freed before each call returns.
+ * @return 0, SIPREC_EINVAL, SIPREC_ENOMEM or SIPREC_ERANDOM
+ */
+SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_config *cfg,
+                                  const siprec_handler_callbacks *cbs, void *user,
+                                  const siprec_allocator *mem);
+
+/**
+ * Free a handler. Every open session ends (reason SIPREC_END_SHUTDOWN; a BYE
+ * goes to its SRC through the send callback). No other call may be running.
+ */
+SIPREC_API void siprec_handler_free(siprec_handler *h);
+
+/**
+ * Feed one received SIP message.
+ * @param data, len   the message: one UDP datagram, or one message framed by
+ *                    siprec_handler_frame() on a stream
+ * @param transport   what it arrived on
+ * @param remote      its source address (IPv4 or IPv6)
+ * @param local       the local address it arrived on (goes into Contact and,
+ *                    unless configured, the SDP c=)
+ * @param conn_id     the host's connection id (stream transports; 0 for UDP)
+ * @param now_ns      the host's monotonic clock, in nanoseconds
+ * @param response, response_size  where the response is written
+ * @return the length of the response written into `response` (send it to
+ *         `remote`, on `conn_id` for stream transports), 0 when there is
+ *         nothing to send (ACK, an absorbed retransmission, a dropped
+ *         message), SIPREC_ETOOBIG when `response_size` is too small (8 KiB
+ *         is enough for every response the handler writes), SIPREC_EINVAL
+ *         or SIPREC_ENOMEM (nothing was changed)
+ */
+SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_t len,
+                                      siprec_transport transport, const struct sockaddr *remote,
+                                      const struct sockaddr *local, uint64_t conn_id,
+                                      uint64_t now_ns, void *response, size_t response_size);
+
+/**
+ * The earliest time, in the host's clock, at which siprec_handler_expire()
+ * has work to do, or UINT64_MAX when nothing is pending.
+ */
+SIPREC_API uint64_t siprec_handler_next_deadline(siprec_handler *h);
+
+/**
+ * Do what is due at `now_ns`: retransmit unacknowledged 2xx responses, end
+ * sessions whose ACK never came (with a BYE). Returns the number of actions.
+ */
+SIPREC_API int siprec_handler_expire(siprec_handler *h, uint64_t now_ns);
+
+/** Number of open sessions. */
+SIPREC_API size_t siprec_handler_session_count(siprec_handler *h);
+
+/**
+ * How long the first complete SIP message in a stream buffer is.
+ * @return its length (> 0) — leading CRLF keep-alives count as a message of
+ *         their own that the host discards; 0 when more bytes are needed;
+ *         SIPREC_EINVAL when the stream is broken (no Content-Length on a
+ *         stream, a bad one, or headers longer than `max`): close it
+ */
+SIPREC_API long siprec_handler_frame(const void *data, size_t len, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

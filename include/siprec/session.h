@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file siprec/session.h
+ * siprec_session: one recording session (RFC 7866 RS) as the handler keeps
+ * it: its dialog, its media streams and its raw metadata. Sessions are
+ * created by the handler (see siprec/handler.h) and handed to the host in
+ * callbacks; they are opaque and reference-counted.
+ *
+ * Thread safety: a session may be read from any thread while the host holds
+ * a reference. The accessors return a consistent view: the session's state
+ * changes only inside siprec_handler_process() and siprec_handler_expire(),
+ * under the session's own lock, which the accessors take too. Strings and
+ * arrays returned by accessors stay valid until the host drops its
+ * reference or, for a session the handler updates, until the next
+ * session-updated callback for it returns; copy what must live longer.
+ */
+#ifndef SIPREC_SESSION_H
+#define SIPREC_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <siprec/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================
+ * Stable API
+ * ====================================================================== */
+
+/** A recording session. Opaque. */
+typedef struct siprec_session siprec_session;
+
+/** Direction of a stream as the SRS answered it. */
+typedef enum siprec_direction {
+  SIPREC_DIR_RECVONLY = 0, /**< media flows from the SRC to the SRS */
+  SIPREC_DIR_INACTIVE = 1, /**< paused, or declined */
+} siprec_direction;
+
+/** Why a session ended. */
+typedef enum siprec_end_reason {
+  SIPREC_END_BYE = 0,          /**< the SRC sent BYE */
+  SIPREC_END_CANCEL = 1,       /**< the SRC cancelled the INVITE */
+  SIPREC_END_ACK_TIMEOUT = 2,  /**< no ACK for the 2xx within 64*T1 */
+  SIPREC_END_SESSION_TIMER = 3,/**< the session timer (RFC 4028) expired */
+  SIPREC_END_IDLE = 4,         /**< the idle limit passed without a message */
+  SIPREC_END_HOST = 5,         /**< the host asked (siprec_handler_end_session) */
+  SIPREC_END_SHUTDOWN = 6,     /**< the handler was freed with the session open */
+  SIPREC_END_REFUSED = 7,      /**< the host refused, or deferred past its limit */
+} siprec_end_reason;
+
+/** The reason as a lowercase word ("bye", "cancel", "ack-timeout", ...). */
+SIPREC_API const char *siprec_end_reason_name(siprec_end_reason reason);
+
+/** Take a reference: the session stays readable until siprec_session_unref(). */
+SIPREC_API void siprec_session_ref(siprec_session *s);
+
+/** Drop a reference taken with siprec_session_ref() (NULL is accepted). */
+SIPREC_API void siprec_session_unref(siprec_session *s);
+
+/** The dialog's Call-ID (not NUL-terminated: see `len`). */
+SIPREC_API const char *siprec_session_call_id(const siprec_session *s, size_t *len);
+
+/**
+ * An identifier for the session that is safe as a file name and in logs:
+ * 32 lowercase hex digits, NUL-terminated, unique per handler and stable for
+ * the session's life. Never the raw Call-ID, which comes from the network.
+ */
+SIPREC_API const char *siprec_session_id(const siprec_session *s);
+
+/** Non-zero when the recording client marked the session SIPREC (Require,
+ * Contact feature tag or metadata); zero for a recording recognised by other
+ * means (Cisco network-based recording headers). */
+SIPREC_API int siprec_session_is_siprec(const siprec_session *s);
+
+/** Number of offered streams (m-lines), declined ones included. */
+SIPREC_API size_t siprec_session_stream_count(const siprec_session *s);
+
+/**
+ * One stream's answer, by index (0 = the first m-line).
+ * Any output pointer may be NULL. Strings are NUL-terminated; `label` is
+ * NULL when the m-line had no a=label, `codec` NULL when declined.
+ * @param media      "audio", "video", ...
+ * @param port       the SRS's receive port, 0 when declined
+ * @param direction  SIPREC_DIR_RECVONLY or SIPREC_DIR_INACTIVE
+ * @param pt         payload type of the codec, -1 when declined
+ * @param clock_rate RTP clock of the codec
+ * @return 0, or SIPREC_EINVAL (index out of range)
+ */
+SIPREC_API int siprec_session_stream(const siprec_session *s, size_t index, const char **media,
+                                     const char **label, uint16_t *port,
+                                     siprec_direction *direction, const char **codec, int *pt,
+                                     uint32_t *clock_rate);
+
+/**
+ * Where the SRC said it sends a stream from (the offer's c= and m= port), as
+ * text, NUL-terminated ("" when the offer had no c=).
+ * @return 0 or SIPREC_EINVAL
+ */
+SIPREC_API int siprec_session_stream_remote(const siprec_session *s, size_t index,
+                                            const char **address, uint16_t *port);
+
+/** Non-zero when stream `index` is SRTP (RTP/SAVP with SDES keys). */
+SIPREC_API int siprec_session_stream_srtp(const siprec_session *s, size_t index);
+
+/**
+ * The raw recording metadata (RFC 7865 XML) last received, exactly as sent,
+ * or NULL with *len 0 when none arrived yet.
+ */
+SIPREC_API const char *siprec_session_metadata(const siprec_session *s, size_t *len);
+
+/**
+ * Participants named by a non-SIPREC recording client's headers (Cisco
+ * X-Cisco-Recording-Participant), in order. Returns the count; `value`
+ * receives the raw header value of participant `index` when index < count.
+ */
+SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, size_t index,
+                                                    const char **value, size_t *len);
+
+/** The host's pointer attached to the session (NULL until set). */
+SIPREC_API void *siprec_session_get_user(const siprec_session *s);
+
+/** Attach a host pointer to the session. */
+SIPREC_API void siprec_session_set_user(siprec_session *s, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

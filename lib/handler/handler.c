@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The handler's life cycle, its entry point and dispatch by method, and the
+ * pieces every method shares: ports, tags, logging, ending a session. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <siprec/version.h>
+
+#include "../common/alloc.h"
+#include "../common/random.h"
+#include "../sip/response.h"
+#include "dialog.h"
+#include "handler_internal.h"
+
+void sr_handler_log(siprec_handler *h, siprec_log_level level, const char *fmt, ...)
+{
+  if (!h->cfg.log || level > h->cfg.log_level)
+    return;
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  h->cfg.log(h->cfg.log_user, level, line);
+}
+
+int sr_handler_random(siprec_handler *h, void *buf, size_t len)
+{
+  if (h->cbs.random)
+    return h->cbs.random(h->user, buf, len) < 0 ? SIPREC_ERANDOM : 0;
+  return sr_random_bytes(buf, len);
+}
+
+void sr_handler_tag(siprec_handler *h, char out[SR_TAG_LEN + 1])
+{
+  uint8_t r[SR_TAG_LEN / 2];
+  if (sr_handler_random(h, r, sizeof r) < 0)
+    memset(r, 0x5a, sizeof r); /* a tag need only be unique in the dialog's scope */
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < sizeof r; i++) {
+    out[2 * i] = hex[r[i] >> 4];
+    out[2 * i + 1] = hex[r[i] & 15];
+  }
+  out[SR_TAG_LEN] = '\0';
+}
+
+int sr_addr_text(const struct sockaddr *sa, char *out, size_t size, int with_port)
+{
+  char ip[INET6_ADDRSTRLEN];
+  unsigned port;
+  if (!sa)
+    return SIPREC_EINVAL;
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+    port = ntohs(in->sin_port);
+    snprintf(out, size, with_port ? "%s:%u" : "%s", ip, port);
+  } else if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+    port = ntohs(in6->sin6_port);
+    snprintf(out, size, with_port ? "[%s]:%u" : "%s", ip, port);
+  } else {
+    return SIPREC_EINVAL;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Ports                                                                    */
+
+int sr_handler_port_alloc(siprec_handler *h, const siprec_session *s, size_t index, uint16_t *port)
+{
+  if (h->cbs.port_alloc)
+    return h->cbs.port_alloc(h->user, s, index, port) < 0 ? SIPREC_EAGAIN : 0;
+  int rc = SIPREC_EAGAIN;
+  pthread_mutex_lock(&h->ports_lock);
+  for (size_t k = 0; k < h->n_ports; k++) {
+    size_t i = (h->port_next + k) % h->n_ports;
+    if (!h->port_used[i]) {
+      h->port_used[i] = 1;
+      h->port_next = (i + 1) % h->n_ports;
+      *port = (uint16_t)(h->cfg.rtp_low + (h->cfg.rtp_low & 1) + 2 * i);
+      rc = 0;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&h->ports_lock);
+  return rc;
+}
+
+void sr_handler_port_free(siprec_handler *h, uint16_t port)
+{
+  if (port == 0)
+    return;
+  if (h->cbs.port_alloc) {
+    if (h->cbs.port_free)
+      h->cbs.port_free(h->user, port);
+    return;
+  }
+  unsigned base = h->cfg.rtp_low + (h->cfg.rtp_low & 1);
+  if (port < base || (port - base) % 2)
+    return;
+  size_t i = (size_t)(port - base) / 2;
+  pthread_mutex_lock(&h->ports_lock);
+  if (i < h->n_ports)
+    h->port_used[i] = 0;
+  pthread_mutex_unlock(&h->ports_lock);
+}
+
+void sr_handler_release_ports(siprec_handler *h, const sr_sdp_stream *streams, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (streams[i].accepted)
+      sr_handler_port_free(h, streams[i].port);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Life cycle                                                               */
+
+static void session_value_free(void *value, void *user)
+{
+  (void)user;
+  siprec_session_unref(value);
+}
+
+SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_config *cfg,
+                                  const siprec_handler_callbacks *cbs, void *user,
+                                  const siprec_allocator *mem)
+{
+  if (!out)
+    return SIPREC_EINVAL;
+  *out = NULL;
+  siprec_allocator a;
+  if (sr_alloc_init(&a, mem) < 0)
+    return SIPREC_EINVAL;
+  siprec_handler *h = sr_calloc(&a, 1, sizeof *h);
+  if (!h)
+    return SIPREC_ENOMEM;
+  h->mem = a;
+  h->user = user;
+  struct siprec_handler_config defaults;
+  memset(&defaults, 0, sizeof defaults);
+  sr_handler_config_defaults(&defaults);
+  int rc = sr_handler_config_copy(&h->cfg, cfg ? cfg : &defaults, &h->mem);
+  if (rc < 0) {
+    sr_free(&a, h);
+    return rc;
+  }
+  if (cbs)
+    h->cbs = *cbs;
+  for (size_t i = 0; i < h->cfg.n_codecs; i++)
+    h->codec_list[i] = h->cfg.codec_names[i];
+  h->codec_list[h->cfg.n_codecs] = NULL;
+
+  h->n_ports = ((size_t)h->cfg.rtp_high - h->cfg.rtp_low + 1) / 2;
+  h->port_used = h->cbs.port_alloc ? NULL : sr_calloc(&h->mem, h->n_ports ? h->n_ports : 1, 1);
+  siprec_shmap_options *o = NULL;
+  rc = siprec_shmap_options_new(&o, &h->mem);
+  if (rc == 0)
+    rc = siprec_shmap_options_set_shards(o, h->cfg.shards);
+  if (rc == 0)
+    rc = siprec_shmap_options_set_value_free(o, session_value_free, NULL);
+  if (rc == 0)
+    rc = siprec_shmap_new(&h->sessions, o, &h->mem);
+  siprec_shmap_options_free(o);
+  if (rc == 0 && !h->cbs.port_alloc && !h->port_used)
+    rc = SIPREC_ENOMEM;
+  if (rc < 0) {
+    siprec_shmap_free(h->sessions);
+    sr_free(&h->mem, h->port_used);
+    sr_handler_config_release(&h->cfg, &h->mem);
+    sr_free(&a, h);
+    return rc;
+  }
+  pthread_mutex_init(&h->ports_lock, NULL);
+  pthread_mutex_init(&h->timers_lock, NULL);
+  *out = h;
+  return 0;
+}
+
+static int end_for_shutdown(const void *key, size_t len, void *value, void *user)
+{
+  (void)key;
+  (void)len;
+  siprec_handler *h = user;
+  siprec_session *s = value;
+  sr_session_lock(s);
+  sr_dialog_end(h, s, SIPREC_END_SHUTDOWN, 1);
+  sr_session_unlock(s);
+  return 0;
+}
+
+SIPREC_API void siprec_handler_free(siprec_handler *h)
+{
+  if (!h)
+    return;
+  (void)siprec_shmap_range(h->sessions, end_for_shutdown, h);
+  siprec_shmap_free(h->sessions);
+  pthread_mutex_destroy(&h->ports_lock);
+  pthread_mutex_destroy(&h->timers_lock);
+  sr_free(&h->mem, h->port_used);
+  sr_handler_config_release(&h->cfg, &h->mem);
+  siprec_allocator a = h->mem;
+  sr_free(&a, h);
+}
+
+SIPREC_API size_t siprec_handler_session_count(siprec_handler *h)
+{
+  return h ? siprec_shmap_len(h->sessions) : 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Dispatch                                                                 */
+
+static const char allow_header[] = "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n";
+
+int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const char *reason,
+                      const char *extra)
+{
+  char headers[1024];
+  sr_strbuf hb = sr_strbuf_on(headers, sizeof headers);
+  sr_strbuf_printf(&hb, "Server: %s\r\n",
+                   h->cfg.user_agent ? h->cfg.user_agent : "libsiprec/" SIPREC_VERSION_STRING);
+  if (status == 405 || status == 501 || (status == 200 && rq->msg->method == SR_M_OPTIONS))
+    sr_strbuf_str(&hb, allow_header);
+  if (status == 200 && rq->msg->method == SR_M_OPTIONS)
+    sr_strbuf_str(&hb, "Accept: application/sdp, multipart/mixed, application/rs-metadata+xml, "
+                       "application/rs-metadata\r\nSupported: siprec\r\n");
+  if (extra)
+    sr_strbuf_str(&hb, extra);
+  char tag[SR_TAG_LEN + 1];
+  const char *to_tag = NULL;
+  if (status > 100 && rq->msg->to_tag.n == 0) {
+    sr_handler_tag(h, tag);
+    to_tag = tag;
+  }
+  sr_strbuf *b = &rq->out;
+  sr_sip_write_response(b, rq->msg, status, reason, to_tag, 0, hb.overflow ? NULL : headers, NULL,
+                        NULL, 0);
+  sr_handler_log(h, status >= 500 ? SIPREC_LOG_WARNING : SIPREC_LOG_DEBUG,
+                 "%s %.*s: %d %s", sr_method_name(rq->msg->method), (int)rq->msg->call_id.n,
+                 rq->msg->call_id.p, status, reason ? reason : sr_sip_reason(status));
+  return b->overflow ? SIPREC_ETOOBIG : (int)b->len;
+}
+
+/* An option tag in Require that the SRS does not know. */
+static const sr_span *unsupported_require(const sr_sip_msg *m)
+{
+  for (unsigned i = 0; i < m->n_require; i++)
+    if (!sr_span_ieq(m->require[i], "siprec"))
+      return &m->require[i];
+  return NULL;
+}
+
+static int dispatch(siprec_handler *h, sr_request_ctx *rq)
+{
+  const sr_sip_msg *m = rq->msg;
+  if (m->method != SR_M_ACK && m->method != SR_M_CANCEL) {
+    const sr_span *bad = unsupported_require(m);
+    if (bad) {
+      char extra[256];
+      snprintf(extra, sizeof extra, "Unsupported: %.*s\r\n", (int)(bad->n > 64 ? 64 : bad->n),
+               bad->p);
+      return sr_handler_simple(h, rq, 420, "Bad Extension", extra);
+    }
+  }
+  switch (m->method) {
+  case SR_M_INVITE:
+    return m->to_tag.n ? sr_dialog_reinvite(h, rq) : sr_invite_new(h, rq);
+  case SR_M_UPDATE:
+    return sr_dialog_reinvite(h, rq);
+  case SR_M_ACK:
+    return sr_dialog_ack(h, rq);
+  case SR_M_BYE:
+    return sr_dialog_bye(h, rq);
+  case SR_M_CANCEL:
+    return sr_dialog_cancel(h, rq);
+  case SR_M_OPTIONS:
+    return sr_dialog_options(h, rq);
+  case SR_M_UNKNOWN:
+    return sr_handler_simple(h, rq, 501, "Not Implemented", NULL);
+  default:
+    return sr_handler_simple(h, rq, 405, "Method Not Allowed", NULL);
+  }
+}
+
+SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_t len,
+                                      siprec_transport transport, const struct sockaddr *remote,
+                                      const struct sockaddr *local, uint64_t conn_id,
+                                      uint64_t now_ns, void *response, size_t response_size)
+{
+  if (!h || (!data && len) || !remote || !local || !response || response_size == 0 ||
+      transport > SIPREC_TRANSPORT_TLS)
+    return SIPREC_EINVAL;
+  sr_sip_msg msg;
+  const char *why;
+  int prc = sr_sip_parse(&h->mem, data, len, &msg, &why);
+  if (prc == SIPREC_ENOMEM)
+    return SIPREC_ENOMEM;
+  if (prc == SR_SIP_DROP) {
+    sr_handler_log(h, SIPREC_LOG_DEBUG, "dropped %zu bytes: not an answerable SIP message", len);
+    return 0;
+  }
+  sr_request_ctx rq = { &msg, transport, remote, local, conn_id, now_ns,
+                        sr_strbuf_on(response, response_size) };
+  int rc;
+  if (!msg.is_request) {
+    rc = 0; /* answers to our BYEs: nothing to do */
+  } else if (prc == SR_SIP_BAD) {
+    rc = msg.method == SR_M_ACK ? 0 : sr_handler_simple(h, &rq, 400, why, NULL);
+  } else if (len > h->cfg.max_message) {
+    rc = msg.method == SR_M_ACK ? 0 : sr_handler_simple(h, &rq, 513, "Message Too Large", NULL);
+  } else {
+    rc = dispatch(h, &rq);
+  }
+  sr_sip_msg_free(&msg);
+  return rc;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef SR_HANDLER_INTERNAL_H
+#define SR_HANDLER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <siprec/handler.h>
+#include <siprec/shmap.h>
+
+#include "../sdp/answer.h"
+#include "../session/session_internal.h"
+#include "../sip/message.h"
+
+#define SR_MAX_CODECS 8
+#define SR_CODEC_NAME_MAX 32
+
+struct siprec_handler_config {
+  siprec_allocator mem;
+  unsigned shards;
+  char *contact_user;
+  char *user_agent;
+  char *media_address;
+  uint16_t rtp_low, rtp_high;
+  char codec_names[SR_MAX_CODECS][SR_CODEC_NAME_MAX];
+  size_t n_codecs;
+  int prefer_own_order;
+  size_t max_sessions;
+  size_t max_message;
+  uint32_t t1_ms, t2_ms;
+  int refuse_plain;
+  siprec_log_cb log;
+  siprec_log_level log_level;
+  void *log_user;
+};
+
+struct siprec_handler_callbacks {
+  siprec_allocator mem;
+  siprec_send_cb send;
+  siprec_session_offered_cb offered;
+  siprec_session_started_cb started;
+  siprec_session_updated_cb updated;
+  siprec_session_ended_cb ended;
+  siprec_port_alloc_cb port_alloc;
+  siprec_port_free_cb port_free;
+  siprec_random_cb random;
+};
+
+struct siprec_handler {
+  siprec_allocator mem;
+  struct siprec_handler_config cfg; /* strings owned */
+  struct siprec_handler_callbacks cbs;
+  const char *codec_list[SR_MAX_CODECS + 1];
+  void *user;
+  siprec_shmap *sessions;
+  _Atomic size_t n_sessions;
+
+  /* The built-in port pool: a bitmap over the even ports of the range. */
+  pthread_mutex_t ports_lock;
+  uint8_t *port_used;
+  size_t n_ports, port_next;
+
+  /* Sessions with a pending timer (2xx awaiting ACK). */
+  pthread_mutex_t timers_lock;
+  siprec_session *timers;
+};
+
+/* Internal helpers shared by the handler's files. */
+void sr_handler_log(siprec_handler *h, siprec_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int sr_handler_random(siprec_handler *h, void *buf, size_t len);
+void sr_handler_tag(siprec_handler *h, char out[SR_TAG_LEN + 1]);
+int sr_addr_text(const struct sockaddr *sa, char *out, size_t size, int with_port);
+int sr_handler_config_copy(struct siprec_handler_config *dst, const struct siprec_handler_config *src,
+                           const siprec_allocator *mem);
+void sr_handler_config_release(struct siprec_handler_config *cfg, const siprec_allocator *mem);
+void sr_handler_config_defaults(struct siprec_handler_config *cfg);
+
+#endif

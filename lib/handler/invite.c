@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A new recording session: an INVITE outside any dialog. */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <siprec/version.h>
+
+#include "../common/alloc.h"
+#include "../sip/multipart.h"
+#include "../sip/response.h"
+#include "dialog.h"
+
+#define MAX_PARTS 8
+
+static int is_metadata_type(sr_span t)
+{
+  return sr_span_ieq(t, "application/rs-metadata+xml") || sr_span_ieq(t, "application/rs-metadata");
+}
+
+int sr_handler_body(const sr_sip_msg *m, sr_span *sdp, sr_span *metadata, const char **why)
+{
+  sdp->p = metadata->p = NULL;
+  sdp->n = metadata->n = 0;
+  if (m->body.n == 0)
+    return 0;
+  if (m->content_type.n == 0 || sr_span_ieq(m->content_type, "application/sdp")) {
+    *sdp = m->body; /* RFC 3261: a body without Content-Type is SDP in practice */
+    return 0;
+  }
+  if (is_metadata_type(m->content_type)) {
+    *metadata = m->body;
+    return 0;
+  }
+  if (!sr_span_ieq(m->content_type, "multipart/mixed")) {
+    *why = "Unsupported body type";
+    return 415;
+  }
+  sr_mime_part parts[MAX_PARTS];
+  unsigned flags;
+  int n = m->boundary.n ? sr_multipart_split(m->body.p, m->body.n, m->boundary.p, m->boundary.n,
+                                             parts, MAX_PARTS, &flags)
+                        : SIPREC_EINVAL;
+  if (n < 0) {
+    *why = n == SIPREC_ETOOBIG ? "Too many body parts" : "Unreadable multipart body";
+    return 400;
+  }
+  for (int i = 0; i < n; i++) {
+    if (sr_span_ieq(parts[i].content_type, "application/sdp") && !sdp->p)
+      *sdp = parts[i].body;
+    else if (is_metadata_type(parts[i].content_type) && !metadata->p)
+      *metadata = parts[i].body;
+    else if (!metadata->p && sr_span_ieq(parts[i].disposition, "recording-session"))
+      *metadata = parts[i].body; /* a damaged type, but the disposition says metadata */
+  }
+  if (!sdp->p) {
+    *why = "No SDP part in the multipart body";
+    return 415;
+  }
+  return 0;
+}
+
+int sr_handler_port_cb(void *user, size_t index, const sr_sdp_stream *stream, uint16_t *port)
+{
+  (void)stream;
+  void **ctx = user;
+  return sr_handler_port_alloc(ctx[0], ctx[1], index, port);
+}
+
+static int random_cb(void *user, void *buf, size_t len)
+{
+  return sr_handler_random(user, buf, len);
+}
+
+void sr_handler_sdp_config(siprec_handler *h, siprec_session *s, const struct sockaddr *local,
+                           sr_sdp_config *cfg, char *addr_buf, size_t addr_size)
+{
+  memset(cfg, 0, sizeof *cfg);
+  if (h->cfg.media_address)
+    snprintf(addr_buf, addr_size, "%s", h->cfg.media_address);
+  else if (sr_addr_text(local, addr_buf, addr_size, 0) < 0)
+    snprintf(addr_buf, addr_size, "0.0.0.0");
+  cfg->media_addr = addr_buf;
+  cfg->codecs = h->codec_list;
+  cfg->prefer_offer_order = !h->cfg.prefer_own_order;
+  cfg->random = random_cb;
+  cfg->random_user = h;
+  cfg->session_id = s->sdp_session_id;
+  cfg->version = s->sdp_version;
+  cfg->user = "libsiprec";
+  cfg->current = s->n_streams ? s->streams : NULL;
+  cfg->n_current = s->n_streams;
+}
+
+int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *local_tag,
+                          const char *answer, size_t answer_len)
+{
+  char headers[1024], local[80];
+  sr_strbuf hb = sr_strbuf_on(headers, sizeof headers);
+  if (sr_addr_text(rq->local, local, sizeof local, 1) < 0)
+    snprintf(local, sizeof local, "invalid");
+  static const char *const tp_param[] = { "", ";transport=tcp", ";transport=tls" };
+  sr_strbuf_printf(&hb, "Contact: <sip:%s@%s%s>;+sip.srs\r\n",
+                   h->cfg.contact_user ? h->cfg.contact_user : "srs", local,
+                   tp_param[rq->transport]);
+  sr_strbuf_printf(&hb, "Server: %s\r\n",
+                   h->cfg.user_agent ? h->cfg.user_agent : "libsiprec/" SIPREC_VERSION_STRING);
+  sr_strbuf_str(&hb, "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n"
+                     "Supported: siprec\r\n"
+                     "Accept: application/sdp, multipart/mixed, application/rs-metadata+xml, "
+                     "application/rs-metadata\r\n");
+  if (hb.overflow)
+    return SIPREC_ETOOBIG;
+  sr_sip_write_response(&rq->out, rq->msg, 200, "OK", local_tag, 1, headers, "application/sdp",
+                        answer, answer_len);
+  return rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
+}
+
+/* Status for a failed SDP answer. */
+static int sdp_failure_status(int rc)
+{
+  switch (rc) {
+  case SIPREC_ENOTFOUND: return 488;
+  case SIPREC_EAGAIN: return 503;
+  case SIPREC_ENOMEM: return 500;
+  case SIPREC_ETOOBIG: return 488;
+  default: return 400;
+  }
+}
+
+/* Fill the dialog state of a new session from its INVITE. */
+static int session_fill(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq, int siprec)
+{
+  const sr_sip_msg *m = rq->msg;
+  s->is_siprec = siprec;
+  s->transport = rq->transport;
+  s->conn_id = rq->conn_id;
+  memcpy(&s->remote, rq->remote,
+         rq->remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+  memcpy(&s->local, rq->local,
+         rq->local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+  s->remote_cseq = m->cseq;
+  s->invite_cseq = m->cseq;
+  s->local_cseq = 0;
+  sr_handler_tag(h, s->local_tag);
+  uint8_t r[8];
+  if (sr_handler_random(h, r, sizeof r) < 0)
+    return SIPREC_ERANDOM;
+  memcpy(&s->sdp_session_id, r, sizeof r);
+  s->sdp_session_id &= UINT64_C(0x7fffffffffffffff);
+  s->sdp_version = 1;
+  int rc = 0;
+  rc |= sr_session_set_str(s, &s->remote_tag, m->from_tag.p, m->from_tag.n);
+  rc |= sr_session_set_str(s, &s->remote_target, m->contact_uri.p, m->contact_uri.n);
+  rc |= sr_session_set_str(s, &s->invite_branch, m->branch.p, m->branch.n);
+  /* Our requests' To is the SRC's From; their From is our To with our tag. */
+  rc |= sr_session_set_str(s, &s->remote_from, m->echo_from.p + 6, m->echo_from.n - 8);
+  char to[1024];
+  int n = snprintf(to, sizeof to, "%.*s;tag=%s", (int)(m->echo_to.n - 4), m->echo_to.p + 4,
+                   s->local_tag);
+  rc |= sr_session_set_str(s, &s->local_to, to, n > 0 && (size_t)n < sizeof to ? (size_t)n : 0);
+  /* The route set, as Route lines in Record-Route order (RFC 3261 12.1.1). */
+  char routes[2048];
+  sr_strbuf rb = sr_strbuf_on(routes, sizeof routes);
+  const char *p = m->echo_record_route.p, *end = p + m->echo_record_route.n;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *le = nl ? nl + 1 : end;
+    const char *colon = memchr(p, ':', (size_t)(le - p));
+    if (colon) {
+      sr_strbuf_str(&rb, "Route:");
+      sr_strbuf_add(&rb, colon + 1, (size_t)(le - colon - 1));
+    }
+    p = le;
+  }
+  rc |= sr_session_set_str(s, &s->route_set, routes, rb.overflow ? 0 : rb.len);
+  for (unsigned i = 0; i < m->n_cisco_participants && i < SR_SESSION_MAX_HEADER_PARTICIPANTS; i++) {
+    s->cisco[i] = NULL;
+    rc |= sr_session_set_str(s, &s->cisco[i], m->cisco_participants[i].p, m->cisco_participants[i].n);
+    s->cisco_len[i] = m->cisco_participants[i].n;
+    s->n_cisco = i + 1;
+  }
+  return rc ? SIPREC_ENOMEM : 0;
+}
+
+/* A retransmitted INVITE for a session already answered: the same answer. */
+static int invite_retransmission(siprec_handler *h, sr_request_ctx *rq, siprec_session *s)
+{
+  int rc;
+  sr_session_lock(s);
+  if (s->last_2xx && s->invite_branch && s->invite_cseq == rq->msg->cseq &&
+      strlen(s->invite_branch) == rq->msg->branch.n &&
+      memcmp(s->invite_branch, rq->msg->branch.p, rq->msg->branch.n) == 0) {
+    sr_strbuf_add(&rq->out, s->last_2xx, s->last_2xx_len);
+    rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
+  } else {
+    /* The same Call-ID, another INVITE without a To-tag: a loop or a bug. */
+    rc = sr_handler_simple(h, rq, 482, "Loop Detected (Call-ID already in use)", NULL);
+  }
+  sr_session_unlock(s);
+  return rc;
+}
+
+static int take_ref(const void *key, size_t len, void *value, void *user)
+{
+  (void)key;
+  (void)len;
+  siprec_session_ref(value);
+  *(siprec_session **)user = value;
+  return 1;
+}
+
+siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id)
+{
+  siprec_session *s = NULL;
+  if (siprec_shmap_inspect(h->sessions, call_id->p, call_id->n, take_ref, &s) != 1)
+    return NULL;
+  return s;
+}
+
+int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
+{
+  const sr_sip_msg *m = rq->msg;
+  siprec_session *existing = sr_handler_find(h, &m->call_id);
+  if (existing) {
+    int rc = invite_retransmission(h, rq, existing);
+    siprec_session_unref(existing);
+    return rc;
+  }
+
+  const char *why = NULL;
+  sr_span sdp, metadata;
+  int status = sr_handler_body(m, &sdp, &metadata, &why);
+  if (status)
+    return sr_handler_simple(h, rq, status, why, status == 415 ? "Accept: application/sdp, "
+                             "multipart/mixed\r\n" : NULL);
+  int siprec = m->require_siprec || m->contact_src || metadata.p != NULL;
+  int cisco = m->n_cisco_participants > 0;
+  if (!siprec && !cisco && h->cfg.refuse_plain)
+    return sr_handler_simple(h, rq, 403, "Not a SIPREC recording session", NULL);
+  if (!sdp.p)
+    return sr_handler_simple(h, rq, 488, "An offer is required (delayed offer not supported)",
+                             NULL);
+  if (h->cfg.max_sessions && siprec_shmap_len(h->sessions) >= h->cfg.max_sessions)
+    return sr_handler_simple(h, rq, 503, "Too many recording sessions", "Retry-After: 30\r\n");
+
+  uint8_t id[16];
+  if (sr_handler_random(h, id, sizeof id) < 0)
+    return sr_handler_simple(h, rq, 500, "No random source", NULL);
+  siprec_session *s = sr_session_new(&h->mem, m->call_id.p, m->call_id.n, id);
+  if (!s)
+    return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
+  sr_session_lock(s);
+  int rc = session_fill(h, s, rq, siprec);
+  if (rc == 0 && metadata.p)
+    rc = sr_session_set_str(s, &s->metadata, metadata.p, metadata.n);
+  if (metadata.p)
+    s->metadata_len = metadata.n;
+  if (rc < 0) {
+    sr_session_unlock(s);
+    siprec_session_unref(s);
+    return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
+  }
+
+  char answer[8192], addr[SR_SDP_ADDR_MAX];
+  sr_sdp_config cfg;
+  sr_handler_sdp_config(h, s, rq->local, &cfg, addr, sizeof addr);
+  void *port_ctx[2] = { h, s };
+  cfg.port = sr_handler_port_cb;
+  cfg.port_user = port_ctx;
+  size_t n = 0;
+  int alen = sr_sdp_answer(sdp.p, sdp.n, &cfg, s->streams, SR_SDP_MAX_STREAMS, &n, answer,
+                           sizeof answer, &why);
+  if (alen < 0) {
+    /* Ports handed out before the failure are ours to return. */
+    sr_handler_release_ports(h, s->streams, n);
+    sr_session_unlock(s);
+    siprec_session_unref(s);
+    status = sdp_failure_status(alen);
+    return sr_handler_simple(h, rq, status, why ? why : sr_sip_reason(status),
+                             status == 503 ? "Retry-After: 10\r\n" : NULL);
+  }
+  s->n_streams = n;
+  if (sr_session_set_str(s, &s->last_answer, answer, (size_t)alen) == 0)
+    s->last_answer_len = (size_t)alen;
+
+  if (h->cbs.offered) {
+    status = h->cbs.offered(h->user, s);
+    if (status != SIPREC_SESSION_ACCEPT) {
+      if (status < 400 || status > 699)
+        status = 500;
+      sr_handler_release_ports(h, s->streams, s->n_streams);
+      s->n_streams = 0;
+      sr_session_unlock(s);
+      siprec_session_unref(s);
+      return sr_handler_simple(h, rq, status, "Refused by the recorder", NULL);
+    }
+  }
+
+  rc = sr_handler_answer_2xx(h, rq, s->local_tag, answer, (size_t)alen);
+  if (rc > 0)
+    rc = sr_session_set_str(s, &s->last_2xx, rq->out.p, rq->out.len) < 0 ? SIPREC_ENOMEM : rc;
+  if (rc < 0) {
+    sr_handler_release_ports(h, s->streams, s->n_streams);
+    s->n_streams = 0;
+    sr_session_unlock(s);
+    siprec_session_unref(s);
+    return rc;
+  }
+  s->last_2xx_len = rq->out.len;
+  s->state = SR_SESSION_ANSWERED;
+
+  void *actual = NULL;
+  rc = siprec_shmap_load_or_store(h->sessions, m->call_id.p, m->call_id.n, s, &actual);
+  if (rc != 0) {
+    /* Another thread took the Call-ID first: this INVITE is its retransmission. */
+    sr_handler_release_ports(h, s->streams, s->n_streams);
+    s->n_streams = 0;
+    sr_session_unlock(s);
+    siprec_session_unref(s);
+    rq->out.len = 0;
+    rq->out.overflow = 0;
+    if (rc < 0)
+      return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
+    siprec_session *other = sr_handler_find(h, &m->call_id);
+    rc = other ? invite_retransmission(h, rq, other) : 0;
+    siprec_session_unref(other);
+    return rc;
+  }
+  sr_dialog_arm_ack_timer(h, s, rq->now_ns);
+  sr_handler_log(h, SIPREC_LOG_INFO, "session %s started: %zu streams, %s", s->id, s->n_streams,
+                 siprec ? "SIPREC" : "recording headers");
+  if (h->cbs.started)
+    h->cbs.started(h->user, s);
+  sr_session_unlock(s);
+  return (int)rq->out.len;
+}

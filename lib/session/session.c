@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "../common/alloc.h"
+#include "session_internal.h"
+
+siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id, size_t len,
+                               const uint8_t id_bytes[16])
+{
+  siprec_session *s = sr_calloc(mem, 1, sizeof *s);
+  if (!s)
+    return NULL;
+  s->mem = mem;
+  atomic_init(&s->refs, 1);
+  if (pthread_mutex_init(&s->lock, NULL) != 0) {
+    sr_free(mem, s);
+    return NULL;
+  }
+  if (sr_session_set_str(s, &s->call_id, call_id, len) < 0) {
+    pthread_mutex_destroy(&s->lock);
+    sr_free(mem, s);
+    return NULL;
+  }
+  s->call_id_len = len;
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; i++) {
+    s->id[2 * i] = hex[id_bytes[i] >> 4];
+    s->id[2 * i + 1] = hex[id_bytes[i] & 15];
+  }
+  s->id[32] = '\0';
+  return s;
+}
+
+int sr_session_set_str(siprec_session *s, char **dst, const char *p, size_t n)
+{
+  char *c = sr_malloc(s->mem, n + 1);
+  if (!c)
+    return SIPREC_ENOMEM;
+  if (n)
+    memcpy(c, p, n);
+  c[n] = '\0';
+  sr_free(s->mem, *dst);
+  *dst = c;
+  return 0;
+}
+
+static void session_destroy(siprec_session *s)
+{
+  const siprec_allocator *mem = s->mem;
+  char **strs[] = { &s->call_id,     &s->remote_tag,     &s->remote_target, &s->route_set,
+                    &s->remote_from, &s->local_to,       &s->invite_branch, &s->last_2xx,
+                    &s->metadata,    &s->last_answer };
+  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+    sr_free(mem, *strs[i]);
+  for (size_t i = 0; i < s->n_cisco; i++)
+    sr_free(mem, s->cisco[i]);
+  pthread_mutex_destroy(&s->lock);
+  sr_free(mem, s);
+}
+
+SIPREC_API void siprec_session_ref(siprec_session *s)
+{
+  if (s)
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+}
+
+SIPREC_API void siprec_session_unref(siprec_session *s)
+{
+  if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+    session_destroy(s);
+}
+
+SIPREC_API const char *siprec_end_reason_name(siprec_end_reason reason)
+{
+  switch (reason) {
+  case SIPREC_END_BYE: return "bye";
+  case SIPREC_END_CANCEL: return "cancel";
+  case SIPREC_END_ACK_TIMEOUT: return "ack-timeout";
+  case SIPREC_END_SESSION_TIMER: return "session-timer";
+  case SIPREC_END_IDLE: return "idle";
+  case SIPREC_END_HOST: return "host";
+  case SIPREC_END_SHUTDOWN: return "shutdown";
+  case SIPREC_END_REFUSED: return "refused";
+  default: return "unknown";
+  }
+}
+
+SIPREC_API const char *siprec_session_call_id(const siprec_session *s, size_t *len)
+{
+  if (!s) {
+    if (len)
+      *len = 0;
+    return NULL;
+  }
+  if (len)
+    *len = s->call_id_len;
+  return s->call_id;
+}
+
+SIPREC_API const char *siprec_session_id(const siprec_session *s)
+{
+  return s ? s->id : NULL;
+}
+
+SIPREC_API int siprec_session_is_siprec(const siprec_session *s)
+{
+  return s ? s->is_siprec : 0;
+}
+
+SIPREC_API size_t siprec_session_stream_count(const siprec_session *s)
+{
+  return s ? s->n_streams : 0;
+}
+
+SIPREC_API int siprec_session_stream(const siprec_session *s, size_t index, const char **media,
+                                     const char **label, uint16_t *port,
+                                     siprec_direction *direction, const char **codec, int *pt,
+                                     uint32_t *clock_rate)
+{
+  if (!s || index >= s->n_streams)
+    return SIPREC_EINVAL;
+  const sr_sdp_stream *st = &s->streams[index];
+  if (media)
+    *media = st->media;
+  if (label)
+    *label = st->has_label ? st->label : NULL;
+  if (port)
+    *port = st->accepted ? st->port : 0;
+  if (direction)
+    *direction = st->accepted && st->answer_dir == SR_SDP_RECVONLY ? SIPREC_DIR_RECVONLY
+                                                                   : SIPREC_DIR_INACTIVE;
+  if (codec)
+    *codec = st->accepted && st->codec[0] ? st->codec : NULL;
+  if (pt)
+    *pt = st->accepted ? st->pt : -1;
+  if (clock_rate)
+    *clock_rate = st->accepted ? st->clock_rate : 0;
+  return 0;
+}
+
+SIPREC_API int siprec_session_stream_remote(const siprec_session *s, size_t index,
+                                            const char **address, uint16_t *port)
+{
+  if (!s || index >= s->n_streams)
+    return SIPREC_EINVAL;
+  if (address)
+    *address = s->streams[index].remote_addr;
+  if (port)
+    *port = s->streams[index].remote_port;
+  return 0;
+}
+
+SIPREC_API int siprec_session_stream_srtp(const siprec_session *s, size_t index)
+{
+  return s && index < s->n_streams && s->streams[index].srtp;
+}
+
+SIPREC_API const char *siprec_session_metadata(const siprec_session *s, size_t *len)
+{
+  if (len)
+    *len = s ? s->metadata_len : 0;
+  return s ? s->metadata : NULL;
+}
+
+SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, size_t index,
+                                                    const char **value, size_t *len)
+{
+  if (!s)
+    return 0;
+  if (index < s->n_cisco) {
+    if (value)
+      *value = s->cisco[index];
+    if (len)
+      *len = s->cisco_len[index];
+  }
+  return s->n_cisco;
+}
+
+SIPREC_API void *siprec_session_get_user(const siprec_session *s)
+{
+  return s ? s->user : NULL;
+}
+
+SIPREC_API void siprec_session_set_user(siprec_session *s, void *user)
+{
+  if (s)
+    s->user = user;
+}
