@@ -3,7 +3,7 @@
 
 # Building the library and its examples; Sofia-SIP's static archive and
 # headers (libsofia-sip-ua-dev) are linked into the library.
-BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev)
+BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev)
 # The test suite: Check, the second compiler with its sanitizer and libFuzzer
 # runtimes (libclang-rt-14-dev), valgrind, and liburcu so the benchmarks are
 # compiled in every run even though they are not run as tests.
