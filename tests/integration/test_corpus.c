@@ -19,7 +19,9 @@
 #include "expect.h"
 
 /* Copies into fixed buffers below truncate on purpose (SDP lines, labels). */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 static uint64_t rng = 1;
 

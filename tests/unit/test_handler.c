@@ -10,7 +10,9 @@
 
 #include <siprec/siprec.h>
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #define MS UINT64_C(1000000)
 

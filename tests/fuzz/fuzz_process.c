@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libFuzzer harness for the handler's whole path: the input is one or more
+ * SIP messages separated by a line "@@@" (a raw .sip file is one message),
+ * fed in order from two source addresses over UDP and TCP, with the clock
+ * moving between them and timers fired; then the handler is freed. Checks
+ * that every response is a well-formed status line within the buffer, that
+ * the session count stays consistent with the session events, and (through
+ * the sanitizers) that nothing crashes, leaks or reads out of bounds. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <siprec/siprec.h>
+
+#define CHECK(c)                                                                                   \
+  do {                                                                                             \
+    if (!(c))                                                                                      \
+      __builtin_trap();                                                                            \
+  } while (0)
+
+typedef struct counts {
+  long started, ended;
+} counts;
+
+static uint64_t rng;
+
+static int fuzz_random(void *user, void *buf, size_t len)
+{
+  (void)user;
+  unsigned char *b = buf;
+  for (size_t i = 0; i < len; i++) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    b[i] = (unsigned char)(rng >> 33);
+  }
+  return 0;
+}
+
+static void on_started(void *user, siprec_session *s)
+{
+  counts *c = user;
+  c->started++;
+  CHECK(siprec_session_stream_count(s) >= 1);
+}
+
+static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
+{
+  (void)s;
+  (void)r;
+  ((counts *)user)->ended++;
+}
+
+static void on_send(void *user, const void *data, size_t len, siprec_transport t,
+                    const struct sockaddr *dest, uint64_t conn)
+{
+  (void)user;
+  (void)t;
+  (void)conn;
+  CHECK(dest != NULL && len > 12);
+  CHECK(memcmp(data, "BYE ", 4) == 0 || memcmp(data, "SIP/2.0 2", 9) == 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  rng = 42;
+  counts c = { 0, 0 };
+  siprec_handler_config *cfg;
+  siprec_handler_callbacks *cbs;
+  siprec_handler *h;
+  CHECK(siprec_handler_config_new(&cfg, NULL) == 0);
+  CHECK(siprec_handler_config_set_timers(cfg, 10, 40) == 0);
+  CHECK(siprec_handler_config_set_max_sessions(cfg, 64) == 0);
+  CHECK(siprec_handler_callbacks_new(&cbs, NULL) == 0);
+  siprec_handler_callbacks_set_random(cbs, fuzz_random);
+  siprec_handler_callbacks_set_session_started(cbs, on_started);
+  siprec_handler_callbacks_set_session_ended(cbs, on_ended);
+  siprec_handler_callbacks_set_send(cbs, on_send);
+  CHECK(siprec_handler_new(&h, cfg, cbs, &c, NULL) == 0);
+  siprec_handler_config_free(cfg);
+  siprec_handler_callbacks_free(cbs);
+
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(5060) }, b = a, srs = a;
+  inet_pton(AF_INET, "192.0.2.1", &a.sin_addr);
+  inet_pton(AF_INET, "198.51.100.2", &b.sin_addr);
+  inet_pton(AF_INET, "192.0.2.10", &srs.sin_addr);
+  static char resp[16384];
+  uint64_t now = 1000000000ull;
+  const char *p = (const char *)data, *end = p + size;
+  unsigned k = 0;
+  while (p < end && k < 64) {
+    const char *sep = memmem(p, (size_t)(end - p), "\n@@@\n", 5);
+    const char *stop = sep ? sep + 1 : end;
+    /* A copy of exactly the message's bytes, so overreads are caught. */
+    size_t n = (size_t)(stop - p);
+    char *msg = malloc(n ? n : 1);
+    CHECK(msg != NULL);
+    memcpy(msg, p, n);
+    siprec_transport tp = (k % 3 == 2) ? SIPREC_TRANSPORT_TCP : SIPREC_TRANSPORT_UDP;
+    if (tp == SIPREC_TRANSPORT_TCP) {
+      long f = siprec_handler_frame(msg, n, 65536);
+      CHECK(f == SIPREC_EINVAL || (f >= 0 && (size_t)f <= n));
+    }
+    int r = siprec_handler_process(h, msg, n, tp, (struct sockaddr *)(k % 5 == 4 ? &b : &a),
+                                   (struct sockaddr *)&srs, k, now, resp, sizeof resp);
+    CHECK(r == 0 || r == SIPREC_ETOOBIG || r == SIPREC_ENOMEM || (r > 12 && r < (int)sizeof resp));
+    if (r > 0) {
+      CHECK(memcmp(resp, "SIP/2.0 ", 8) == 0);
+      int status = atoi(resp + 8);
+      CHECK(status >= 100 && status < 700);
+      CHECK(memmem(resp, (size_t)r, "\r\n\r\n", 4) != NULL);
+    }
+    free(msg);
+    now += (k & 1) ? 7000000ull : 300000000ull;
+    (void)siprec_handler_expire(h, now);
+    CHECK((long)siprec_handler_session_count(h) == c.started - c.ended);
+    p = sep ? sep + 5 : end;
+    k++;
+  }
+  long open = (long)siprec_handler_session_count(h);
+  siprec_handler_free(h);
+  CHECK(c.started - c.ended == 0 || open == c.started - c.ended);
+  CHECK(c.ended == c.started);
+  return 0;
+}
