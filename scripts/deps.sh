@@ -7,9 +7,10 @@ BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-d
 # The test suite: Check, the second compiler with its sanitizer and libFuzzer
 # runtimes (libclang-rt-14-dev), valgrind, and liburcu so the benchmarks are
 # compiled in every run even though they are not run as tests; libssl-dev
-# because a static consumer links Sofia-SIP's Libs.private (-lssl -lcrypto).
+# because a static consumer links Sofia-SIP's Libs.private (-lssl -lcrypto);
+# llvm-14 for llvm-symbolizer, so sanitizer reports name files and lines.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev python3)
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3)
 
 # install_packages PKG...: apt-get install what is missing (needs root).
 install_packages() {

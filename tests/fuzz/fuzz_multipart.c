@@ -49,8 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const sr_mime_part *p = &parts[i];
     check_span(p->headers, body, body + len);
     check_span(p->body, body, body + len);
-    check_span(p->content_type, p->headers.p, p->headers.p + p->headers.n);
-    check_span(p->disposition, p->headers.p, p->headers.p + p->headers.n);
+    if (p->headers.p) {
+      check_span(p->content_type, p->headers.p, p->headers.p + p->headers.n);
+      check_span(p->disposition, p->headers.p, p->headers.p + p->headers.n);
+    } else {
+      CHECK(p->content_type.n == 0 && p->disposition.n == 0);
+    }
     if (p->headers.n)
       CHECK(p->headers.p >= prev_end && p->body.p >= p->headers.p + p->headers.n);
     CHECK(p->body.p >= prev_end || p->body.n == 0);
