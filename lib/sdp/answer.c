@@ -488,6 +488,99 @@ static void parsed_free(parsed *p)
   p->home = NULL;
 }
 
+static int is_token_char(unsigned char c)
+{
+  /* RFC 4566 token: visible ASCII but for the separators. */
+  return c > 0x20 && c < 0x7f && !strchr("\"(),/:;<=>?@[\\]", c);
+}
+
+static const char *skip_token(const char *q, const char *eol)
+{
+  while (q < eol && is_token_char((unsigned char)*q))
+    q++;
+  return q;
+}
+
+static const char *skip_spaces(const char *q, const char *eol)
+{
+  while (q < eol && *q == ' ')
+    q++;
+  return q;
+}
+
+/* RFC 4566: "m=" media SP port ["/" integer] SP proto 1*(SP fmt), with
+ * media and fmt tokens and proto token *("/" token); runs of spaces and
+ * trailing spaces are taken. */
+static int mline_ok(const char *q, const char *eol)
+{
+  const char *t = skip_token(q, eol); /* media */
+  if (t == q || t == eol || *t != ' ')
+    return 0;
+  q = skip_spaces(t, eol);
+  t = q;
+  while (t < eol && *t >= '0' && *t <= '9')
+    t++;
+  if (t == q)
+    return 0;
+  if (t < eol && *t == '/') {
+    q = ++t;
+    while (t < eol && *t >= '0' && *t <= '9')
+      t++;
+    if (t == q)
+      return 0;
+  }
+  if (t == eol || *t != ' ')
+    return 0;
+  q = skip_spaces(t, eol);
+  for (;;) { /* proto */
+    t = skip_token(q, eol);
+    if (t == q)
+      return 0;
+    if (t < eol && *t == '/') {
+      q = t + 1;
+      continue;
+    }
+    break;
+  }
+  while (t < eol) { /* formats */
+    if (*t != ' ')
+      return 0;
+    q = skip_spaces(t, eol);
+    t = skip_token(q, eol);
+  }
+  return 1;
+}
+
+/* The Sofia-SIP release Debian ships loops for ever, allocating, on some
+ * malformed m= lines (e.g. a format starting with '/', "40000PRT /AVP",
+ * whitespace with a TAB after the transport). So every m= line must follow
+ * the RFC 4566 grammar before sdp_parse sees it. Lines are found as
+ * Sofia-SIP finds them: split at any CR or LF, leading spaces and tabs
+ * skipped (also after "m="). */
+static int mlines_safe(const char *text, size_t len)
+{
+  const char *p = text, *end = text + len;
+  while (p < end) {
+    const char *eol = p;
+    while (eol < end && *eol != '\r' && *eol != '\n')
+      eol++;
+    const char *q = p;
+    while (q < eol && is_ws(*q))
+      q++;
+    if (eol - q >= 2 && q[0] == 'm' && q[1] == '=') {
+      q += 2;
+      while (q < eol && is_ws(*q))
+        q++;
+      if (!mline_ok(q, eol))
+        return 0;
+    }
+    p = eol;
+    while (p < end && (*p == '\r' || *p == '\n'))
+      p++;
+  }
+  return 1;
+}
+
 /* Parse with the leniency real SRCs need: no c= (OpenSIPS), no t=, leading
  * blank lines, a last line without CRLF. Direction attributes are kept as
  * attributes (sdp_f_mode_manual) so that "none" can be told from sendrecv. */
@@ -513,6 +606,10 @@ static int parse_sdp(const char *text, size_t len, parsed *p, const char **why)
   if (len > (size_t)(SSIZE_MAX / 2)) {
     *why = "SDP: too long";
     return SIPREC_ETOOBIG;
+  }
+  if (!mlines_safe(text, len)) {
+    *why = "SDP: malformed m= line";
+    return SIPREC_EINVAL;
   }
   p->home = su_home_new(sizeof(su_home_t));
   if (!p->home) {
@@ -763,6 +860,15 @@ static int config_ok(const sr_sdp_config *cfg)
          (cfg->current || cfg->n_current == 0);
 }
 
+/* After a failure: only streams that hold a port stay accepted, so that a
+ * caller releasing the ports of accepted streams never sees port 0. */
+static void unwind(sr_sdp_stream *streams, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (streams[i].port == 0)
+      streams[i].accepted = 0;
+}
+
 int sr_sdp_answer(const char *offer, size_t offer_len, const sr_sdp_config *cfg,
                   sr_sdp_stream *streams, size_t max, size_t *n, char *out, size_t out_size,
                   const char **why)
@@ -822,6 +928,7 @@ int sr_sdp_answer(const char *offer, size_t offer_len, const sr_sdp_config *cfg,
       uint16_t port = 0;
       if (cfg->port(cfg->port_user, i, st, &port) < 0 || port == 0) {
         parsed_free(&p);
+        unwind(streams, p.n_media);
         *why = "no media port available";
         return SIPREC_EAGAIN;
       }
@@ -830,6 +937,7 @@ int sr_sdp_answer(const char *offer, size_t offer_len, const sr_sdp_config *cfg,
     }
     if (kb && !st->local_key[0] && (rc = make_key(cfg, kb, st->local_key)) < 0) {
       parsed_free(&p);
+      unwind(streams, p.n_media);
       *why = "random source failed";
       return rc;
     }

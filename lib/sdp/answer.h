@@ -87,12 +87,26 @@ typedef struct sr_sdp_config {
  * order, declined ones included) and writes the answer text into `out`
  * (NUL-terminated, CRLF line endings), of size `out_size`.
  * Returns the answer length, or:
- *   SIPREC_EINVAL   the offer cannot be parsed (message for a 400 in *why),
+ *   SIPREC_EINVAL   the offer cannot be parsed (message for a 400 in *why):
+ *                   no m= line, a NUL byte inside (trailing NULs are
+ *                   ignored), an m= line that is not plain RFC 4566 (words
+ *                   of token characters separated by spaces), an a=label
+ *                   longer than SR_SDP_LABEL_MAX - 1; also bad arguments
+ *                   (cfg->media_addr and cfg->user must be tokens, cfg->port
+ *                   set),
  *   SIPREC_ENOTFOUND no stream can be accepted (488: no acceptable media),
  *   SIPREC_ETOOBIG  more than `max` m-lines, or `out` too small,
  *   SIPREC_EAGAIN   the port callback had no port (503),
  *   SIPREC_ENOMEM, SIPREC_ERANDOM.
- * `why` (may be NULL) gets a static English reason for the failure. */
+ * `why` (may be NULL) gets a static English reason for the failure.
+ * On failure `out` is "" and *n is 0 for EINVAL/ETOOBIG-before-parsing, else
+ * the number of m-lines filled in; after SIPREC_EAGAIN, ETOOBIG (output) or
+ * ERANDOM, the streams with new_port = 1 hold ports the callback handed out,
+ * which the caller takes back (streams left without a port have accepted = 0). The callback is called only once the answer is
+ * known to accept something (never for ENOTFOUND), in m-line order.
+ * cfg->random NULL means the kernel's CSPRNG. A c= address that does not fit
+ * remote_addr leaves it "". Memory: Sofia-SIP's parser mallocs internally
+ * (not hookable); everything is released before the call returns. */
 int sr_sdp_answer(const char *offer, size_t offer_len, const sr_sdp_config *cfg,
                   sr_sdp_stream *streams, size_t max, size_t *n, char *out, size_t out_size,
                   const char **why);
@@ -104,7 +118,14 @@ int sr_sdp_offer(const sr_sdp_config *cfg, size_t n_streams, sr_sdp_stream *stre
                  size_t out_size);
 
 /* Read the SRC's answer (in the ACK) to sr_sdp_offer()'s offer: updates
- * streams (codec chosen by the SRC, remote address/port, direction). */
+ * streams (codec chosen by the SRC: its first format among PCMU, PCMA, G722,
+ * opus; telephone-event; remote address/port; answer_dir = the SRC's
+ * direction; paused when it answered inactive/recvonly or c= 0.0.0.0).
+ * Returns the number of streams the SRC accepted (0: nothing to record), or
+ * SIPREC_EINVAL (unparsable, or not exactly `n` m= lines; streams untouched)
+ * or SIPREC_ENOMEM. A stream the SRC declined (port 0, another transport, no
+ * known codec) gets accepted = 0 but keeps its `port`, for the caller to
+ * take back. */
 int sr_sdp_read_answer(const char *answer, size_t len, sr_sdp_stream *streams, size_t n,
                        const char **why);
 

@@ -580,6 +580,8 @@ START_TEST(test_port_failure)
   ck_assert_int_eq(c.st[0].new_port, 1); /* the caller's to take back */
   ck_assert_uint_eq(c.st[0].port, 20000);
   ck_assert_int_eq(c.st[1].new_port, 0);
+  ck_assert_int_eq(c.st[1].accepted, 0); /* no port: not accepted */
+  ck_assert_uint_eq(c.st[1].port, 0);
 }
 END_TEST
 
@@ -761,6 +763,26 @@ START_TEST(test_hostile)
   ck_assert_int_gt(sr_sdp_answer(big, len, &c.cfg, st, 5000, &n, out, 1 << 20, &c.why), 0);
   ck_assert_uint_eq(n, 4000);
   ck_assert_int_eq(count_mlines(out), 4000);
+
+  /* m= lines on which Debian's Sofia-SIP would loop for ever. */
+  const char *loops[] = {
+    HDR "m=audio 1 X \t\r\n",
+    HDR "m=audio 1 X /a\r\n",
+    HDR "m=audio 1 X 0//1\r\n",
+    HDR "m=audio 1 X a\xd0" "b\r\n",
+    HDR "m=audio 1000 RTP/AVP 0\r\n  m=video 1 RTP/AVPF \t\r\n",
+    HDR "m=audio 1000 RTP/AVP\t0\r\n",
+    HDR "m=audio 40000PRT /AVP 111 0 8\r\n",
+    HDR "m=audio 1 RTP//AVP 0\r\n",
+    HDR "m=audio 1 /RTP 0\r\n",
+    HDR "m=audio 1/ RTP 0\r\n",
+  };
+  for (size_t i = 0; i < sizeof loops / sizeof loops[0]; i++) {
+    ck_assert_int_eq(sr_sdp_answer(loops[i], strlen(loops[i]), &c.cfg, st, MAXS, &n, out, 1 << 20,
+                                   &c.why),
+                     SIPREC_EINVAL);
+    ck_assert_str_eq(c.why, "SDP: malformed m= line");
+  }
 
   /* Huge numbers. */
   const char *huge[] = {
