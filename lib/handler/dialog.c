@@ -350,13 +350,9 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
     if (alen < 0) {
       /* Ports newly handed out for this failed offer go back; the session
        * keeps its streams. */
-      for (size_t i = 0; i < n; i++) {
-        int kept = 0;
-        for (size_t j = 0; j < s->n_streams; j++)
-          kept |= s->streams[j].accepted && s->streams[j].port == next[i].port;
-        if (!kept && next[i].accepted)
+      for (size_t i = 0; i < n; i++)
+        if (next[i].new_port)
           sr_handler_port_free(h, next[i].port);
-      }
       s->sdp_version--;
       status = alen == SIPREC_ENOTFOUND ? 488 : alen == SIPREC_EAGAIN ? 503 : 400;
       rc = sr_handler_simple(h, rq, status, why, status == 503 ? "Retry-After: 10\r\n" : NULL);

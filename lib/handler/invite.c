@@ -273,7 +273,9 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
                            sizeof answer, &why);
   if (alen < 0) {
     /* Ports handed out before the failure are ours to return. */
-    sr_handler_release_ports(h, s->streams, n);
+    for (size_t i = 0; i < n; i++)
+      if (s->streams[i].new_port)
+        sr_handler_port_free(h, s->streams[i].port);
     sr_session_unlock(s);
     siprec_session_unref(s);
     status = sdp_failure_status(alen);

@@ -5,6 +5,7 @@ set -euo pipefail
 src=$1 build=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+trap 'echo "test_install: failed at line $LINENO: $BASH_COMMAND"' ERR
 
 meson install -C "$build" --no-rebuild --destdir "$tmp/root" >"$tmp/install.log" 2>&1 ||
   { cat "$tmp/install.log"; exit 1; }
