@@ -56,6 +56,9 @@ LD_LIBRARY_PATH=$libdir "$tmp/cxx-shared"
 cc -std=c11 -Wall -Wextra -Werror -static -o "$tmp/c-static" "$tmp/consumer.c" $(pkgconf --static --cflags --libs siprec)
 "$tmp/c-static"
 # The shared consumer must really resolve libsiprec.so.0 by its SONAME.
-LD_LIBRARY_PATH=$libdir ldd "$tmp/c-shared" | grep -q 'libsiprec.so.0 =>' ||
+# (ldd's output is taken whole: `ldd | grep -q` under pipefail fails at
+# random when grep exits first and ldd gets SIGPIPE.)
+deps=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/c-shared")
+grep -q 'libsiprec.so.0 =>' <<<"$deps" ||
   { echo "consumer not linked against libsiprec.so.0"; exit 1; }
 echo "install, pkg-config, C/C++ shared and static consumers: ok"
