@@ -70,3 +70,15 @@ void sr_free_aligned(const siprec_allocator *a, void *p)
   memcpy(&raw, (unsigned char *)p - sizeof(void *), sizeof raw);
   sr_free(a, raw);
 }
+
+void *sr_object_new(const siprec_allocator *hook, size_t size, siprec_allocator *resolved,
+                    int *rc)
+{
+  if (sr_alloc_init(resolved, hook) < 0) {
+    *rc = SIPREC_EINVAL;
+    return NULL;
+  }
+  void *obj = sr_calloc(resolved, 1, size);
+  *rc = obj ? 0 : SIPREC_ENOMEM;
+  return obj;
+}

@@ -27,6 +27,13 @@ static inline void sr_free(const siprec_allocator *a, void *p)
     a->free(p, a->user);
 }
 
+/* The start of every constructor: resolve the host's hook (NULL: libc) into
+ * `*resolved` and allocate the zeroed object with it. Returns the object, or
+ * NULL with *rc set to SIPREC_EINVAL (a hook lacking a function) or
+ * SIPREC_ENOMEM. */
+void *sr_object_new(const siprec_allocator *hook, size_t size, siprec_allocator *resolved,
+                    int *rc);
+
 /* Zeroed allocation of n * size bytes; NULL on overflow or failure. */
 void *sr_calloc(const siprec_allocator *a, size_t n, size_t size);
 

@@ -64,12 +64,11 @@ SIPREC_API int siprec_handler_config_new(siprec_handler_config **out, const sipr
 {
   if (!out)
     return SIPREC_EINVAL;
+  int rc;
   siprec_allocator a;
-  if (sr_alloc_init(&a, mem) < 0)
-    return SIPREC_EINVAL;
-  siprec_handler_config *c = sr_calloc(&a, 1, sizeof *c);
+  siprec_handler_config *c = sr_object_new(mem, sizeof *c, &a, &rc);
   if (!c)
-    return SIPREC_ENOMEM;
+    return rc;
   c->mem = a;
   sr_handler_config_defaults(c);
   *out = c;
@@ -200,12 +199,11 @@ SIPREC_API int siprec_handler_callbacks_new(siprec_handler_callbacks **out,
 {
   if (!out)
     return SIPREC_EINVAL;
+  int rc;
   siprec_allocator a;
-  if (sr_alloc_init(&a, mem) < 0)
-    return SIPREC_EINVAL;
-  siprec_handler_callbacks *c = sr_calloc(&a, 1, sizeof *c);
+  siprec_handler_callbacks *c = sr_object_new(mem, sizeof *c, &a, &rc);
   if (!c)
-    return SIPREC_ENOMEM;
+    return rc;
   c->mem = a;
   *out = c;
   return 0;

@@ -134,18 +134,17 @@ SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_con
   if (!out)
     return SIPREC_EINVAL;
   *out = NULL;
+  int rc;
   siprec_allocator a;
-  if (sr_alloc_init(&a, mem) < 0)
-    return SIPREC_EINVAL;
-  siprec_handler *h = sr_calloc(&a, 1, sizeof *h);
+  siprec_handler *h = sr_object_new(mem, sizeof *h, &a, &rc);
   if (!h)
-    return SIPREC_ENOMEM;
+    return rc;
   h->mem = a;
   h->user = user;
   struct siprec_handler_config defaults;
   memset(&defaults, 0, sizeof defaults);
   sr_handler_config_defaults(&defaults);
-  int rc = sr_handler_config_copy(&h->cfg, cfg ? cfg : &defaults, &h->mem);
+  rc = sr_handler_config_copy(&h->cfg, cfg ? cfg : &defaults, &h->mem);
   if (rc < 0) {
     sr_free(&a, h);
     return rc;

@@ -56,12 +56,11 @@ SIPREC_API int siprec_shmap_options_new(siprec_shmap_options **out, const siprec
 {
   if (!out)
     return SIPREC_EINVAL;
+  int rc;
   siprec_allocator a;
-  if (sr_alloc_init(&a, mem) < 0)
-    return SIPREC_EINVAL;
-  siprec_shmap_options *o = sr_calloc(&a, 1, sizeof *o);
+  siprec_shmap_options *o = sr_object_new(mem, sizeof *o, &a, &rc);
   if (!o)
-    return SIPREC_ENOMEM;
+    return rc;
   o->mem = a;
   o->shards = SIPREC_SHMAP_DEFAULT_SHARDS;
   *out = o;

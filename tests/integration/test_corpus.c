@@ -7,7 +7,6 @@
  * A sample added to the folder is tested without new code. */
 #include <arpa/inet.h>
 #include <check.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include <siprec/siprec.h>
 
+#include "corpus.h"
 #include "expect.h"
 
 /* Copies into fixed buffers below truncate on purpose (SDP lines, labels). */
@@ -111,8 +111,10 @@ static size_t parse_answer(const char *sdp, answer_stream *out, size_t max)
   return n;
 }
 
-static void check_sample(const char *dir, const char *name)
+static int check_sample(const char *dir, const char *name, const char *stem, void *user)
 {
+  (void)stem;
+  (void)user;
   char path[4096], err[512];
   snprintf(path, sizeof path, "%s/%.*s.expect.json", dir, (int)(strlen(name) - 4), name);
   expect ex;
@@ -185,26 +187,13 @@ static void check_sample(const char *dir, const char *name)
   }
   siprec_handler_free(h);
   free(msg);
+  return 1;
 }
 
 START_TEST(test_corpus_folder)
 {
-  const char *shared = getenv("SIPREC_SHARED");
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/corpus", shared ? shared : "../shared");
-  DIR *d = opendir(dir);
-  ck_assert_msg(d != NULL, "cannot open %s", dir);
-  struct dirent *e;
-  int samples = 0;
-  while ((e = readdir(d)) != NULL) {
-    size_t n = strlen(e->d_name);
-    if (n < 5 || strcmp(e->d_name + n - 4, ".sip") != 0)
-      continue;
-    check_sample(dir, e->d_name);
-    samples++;
-  }
-  closedir(d);
-  ck_assert_int_ge(samples, 18);
+  int samples = corpus_each(check_sample, NULL);
+  ck_assert_msg(samples >= 18, "%d samples in %s", samples, corpus_dir());
 }
 END_TEST
 

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The lenient multipart splitter (lib/sip/multipart.c). */
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <siprec/common.h>
 
+#include "corpus.h"
+#include "expect.h"
 #include "sip/multipart.h"
 
 #define MAXP 8
@@ -136,56 +137,50 @@ START_TEST(test_params)
 END_TEST
 
 /* Every multipart sample of the shared corpus splits into an SDP part and at
- * least one more, closed or not. */
+ * least one more, closed or not. Returns 1 for a multipart sample. */
+static int split_sample(const char *dir, const char *file, const char *stem, void *user)
+{
+  (void)stem;
+  (void)user;
+  char path[8192];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  size_t len;
+  char *buf = read_file(path, &len);
+  ck_assert_msg(buf != NULL, "cannot read %s", path);
+  const char *sep = strstr(buf, "\r\n\r\n");
+  size_t sl = 4;
+  if (!sep) {
+    sep = strstr(buf, "\n\n");
+    sl = 2;
+  }
+  ck_assert_msg(sep != NULL, "%s: no header end", file);
+  const char *ct = strcasestr(buf, "\nContent-Type:");
+  ck_assert(ct != NULL && ct < sep);
+  ct += 14;
+  const char *ce = strchr(ct, '\n');
+  sr_span b;
+  if (!sr_mime_param(ct, (size_t)(ce - ct), "boundary", &b)) {
+    free(buf);
+    return 0;
+  }
+  const char *body = sep + sl;
+  sr_mime_part p[MAXP];
+  unsigned fl;
+  int np = sr_multipart_split(body, len - (size_t)(body - buf), b.p, b.n, p, MAXP, &fl);
+  ck_assert_msg(np >= 2, "%s: %d parts", file, np);
+  int sdp = 0;
+  for (int i = 0; i < np; i++)
+    if (sr_span_ieq(p[i].content_type, "application/sdp"))
+      sdp++;
+  ck_assert_msg(sdp == 1, "%s: %d SDP parts", file, sdp);
+  free(buf);
+  return 1;
+}
+
 START_TEST(test_corpus)
 {
-  const char *shared = getenv("SIPREC_SHARED");
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/corpus", shared ? shared : "../shared");
-  DIR *d = opendir(dir);
-  ck_assert_msg(d != NULL, "cannot open %s", dir);
-  struct dirent *e;
-  int multipart = 0;
-  while ((e = readdir(d)) != NULL) {
-    size_t n = strlen(e->d_name);
-    if (n < 5 || strcmp(e->d_name + n - 4, ".sip") != 0)
-      continue;
-    char path[8192];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    FILE *f = fopen(path, "rb");
-    ck_assert(f != NULL);
-    static char buf[1 << 16];
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = '\0';
-    const char *sep = strstr(buf, "\r\n\r\n");
-    size_t sl = 4;
-    if (!sep) {
-      sep = strstr(buf, "\n\n");
-      sl = 2;
-    }
-    ck_assert_msg(sep != NULL, "%s: no header end", e->d_name);
-    const char *ct = strcasestr(buf, "\nContent-Type:");
-    ck_assert(ct != NULL && ct < sep);
-    ct += 14;
-    const char *ce = strchr(ct, '\n');
-    sr_span b;
-    if (!sr_mime_param(ct, (size_t)(ce - ct), "boundary", &b))
-      continue;
-    multipart++;
-    const char *body = sep + sl;
-    sr_mime_part p[MAXP];
-    unsigned fl;
-    int np = sr_multipart_split(body, len - (size_t)(body - buf), b.p, b.n, p, MAXP, &fl);
-    ck_assert_msg(np >= 2, "%s: %d parts", e->d_name, np);
-    int sdp = 0;
-    for (int i = 0; i < np; i++)
-      if (sr_span_ieq(p[i].content_type, "application/sdp"))
-        sdp++;
-    ck_assert_msg(sdp == 1, "%s: %d SDP parts", e->d_name, sdp);
-  }
-  closedir(d);
-  ck_assert_int_gt(multipart, 10);
+  int multipart = corpus_each(split_sample, NULL);
+  ck_assert_msg(multipart > 10, "%d multipart samples in %s", multipart, corpus_dir());
 }
 END_TEST
 

@@ -3,7 +3,6 @@
  * hand-written offers, the delayed-offer pair, and the shared corpus against
  * its *.expect.json files. */
 #include <check.h>
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,8 @@
 
 #include <siprec/common.h>
 
+#include "corpus.h"
+#include "expect.h"
 #include "sdp/answer.h"
 #include "sip/multipart.h"
 
@@ -965,152 +966,6 @@ END_TEST
 /* ---------------------------------------------------------------------- */
 /* The shared corpus                                                        */
 
-/* A tiny JSON reader, enough for the expect files: objects, arrays,
- * strings (\" \\ \/ \n escapes), numbers, true/false/null. */
-typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jtype;
-typedef struct jnode {
-  jtype t;
-  int b;
-  long num;
-  char str[128];
-  char key[64];     /* when a member of an object */
-  int first, next;  /* children / siblings, -1 when none */
-} jnode;
-
-typedef struct jdoc {
-  jnode n[512];
-  int used;
-  const char *p;
-} jdoc;
-
-static void j_ws(jdoc *d)
-{
-  while (*d->p == ' ' || *d->p == '\t' || *d->p == '\r' || *d->p == '\n')
-    d->p++;
-}
-
-static int j_str(jdoc *d, char *out, size_t size)
-{
-  size_t n = 0;
-  if (*d->p != '"')
-    return -1;
-  d->p++;
-  while (*d->p && *d->p != '"') {
-    char ch = *d->p++;
-    if (ch == '\\') {
-      ch = *d->p++;
-      if (ch == 'n')
-        ch = '\n';
-      else if (ch != '"' && ch != '\\' && ch != '/')
-        return -1;
-    }
-    if (n + 1 < size)
-      out[n++] = ch;
-  }
-  if (*d->p != '"')
-    return -1;
-  d->p++;
-  out[n] = '\0';
-  return 0;
-}
-
-static int j_value(jdoc *d)
-{
-  j_ws(d);
-  if (d->used >= 512)
-    return -1;
-  int id = d->used++;
-  jnode *v = &d->n[id];
-  memset(v, 0, sizeof *v);
-  v->first = v->next = -1;
-  if (*d->p == '{' || *d->p == '[') {
-    int obj = *d->p == '{';
-    v->t = obj ? J_OBJ : J_ARR;
-    d->p++;
-    int last = -1;
-    j_ws(d);
-    if (*d->p == (obj ? '}' : ']')) {
-      d->p++;
-      return id;
-    }
-    for (;;) {
-      char key[64] = "";
-      j_ws(d);
-      if (obj) {
-        if (j_str(d, key, sizeof key) < 0)
-          return -1;
-        j_ws(d);
-        if (*d->p++ != ':')
-          return -1;
-      }
-      int c = j_value(d);
-      if (c < 0)
-        return -1;
-      memcpy(d->n[c].key, key, sizeof key);
-      if (last < 0)
-        d->n[id].first = c;
-      else
-        d->n[last].next = c;
-      last = c;
-      j_ws(d);
-      if (*d->p == ',') {
-        d->p++;
-        continue;
-      }
-      if (*d->p++ != (obj ? '}' : ']'))
-        return -1;
-      return id;
-    }
-  }
-  if (*d->p == '"') {
-    v->t = J_STR;
-    return j_str(d, v->str, sizeof v->str) < 0 ? -1 : id;
-  }
-  if (!strncmp(d->p, "true", 4) || !strncmp(d->p, "false", 5)) {
-    v->t = J_BOOL;
-    v->b = *d->p == 't';
-    d->p += v->b ? 4 : 5;
-    return id;
-  }
-  if (!strncmp(d->p, "null", 4)) {
-    v->t = J_NULL;
-    d->p += 4;
-    return id;
-  }
-  char *e;
-  v->t = J_NUM;
-  v->num = strtol(d->p, &e, 10);
-  if (e == d->p)
-    return -1;
-  d->p = e;
-  return id;
-}
-
-static const jnode *j_get(const jdoc *d, const jnode *obj, const char *key)
-{
-  if (!obj || obj->t != J_OBJ)
-    return NULL;
-  for (int c = obj->first; c >= 0; c = d->n[c].next)
-    if (!strcmp(d->n[c].key, key))
-      return &d->n[c];
-  return NULL;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  char *buf = malloc(1 << 17);
-  size_t n = buf ? fread(buf, 1, (1 << 17) - 1, f) : 0;
-  fclose(f);
-  if (buf)
-    buf[n] = '\0';
-  *len = n;
-  return buf;
-}
-
-/* The SDP of a raw INVITE: the body, or its application/sdp part. */
 static int extract_sdp(const char *msg, size_t len, const char **sdp, size_t *sdp_len)
 {
   const char *sep = strstr(msg, "\r\n\r\n");
@@ -1162,28 +1017,19 @@ static const char *dir_name(sr_sdp_dir d)
   return names[d];
 }
 
-static int run_sample(const char *dir, const char *name)
+static int run_sample(const char *dir, const char *file, const char *name, void *user)
 {
-  char path[8192];
-  size_t len, jlen;
+  (void)file;
+  (void)user;
+  char path[8192], err[512];
+  size_t len;
   snprintf(path, sizeof path, "%s/%s.expect.json", dir, name);
-  char *json = slurp(path, &jlen);
-  ck_assert_msg(json != NULL, "%s: no expect file", name);
-  jdoc *d = malloc(sizeof *d);
-  ck_assert_ptr_nonnull(d);
-  d->used = 0;
-  d->p = json;
-  int root = j_value(d);
-  ck_assert_msg(root >= 0, "%s: bad JSON", name);
-  const jnode *r = &d->n[root];
-  const jnode *status = j_get(d, r, "status");
-  if (!status || status->num < 200 || status->num > 299) {
-    free(d);
-    free(json);
+  expect ex;
+  ck_assert_msg(expect_read(path, &ex, err, sizeof err) == 0, "%s", err);
+  if (ex.status < 200 || ex.status > 299)
     return 0;
-  }
   snprintf(path, sizeof path, "%s/%s.sip", dir, name);
-  char *msg = slurp(path, &len);
+  char *msg = read_file(path, &len);
   ck_assert_ptr_nonnull(msg);
   const char *sdp;
   size_t sdp_len;
@@ -1197,74 +1043,50 @@ static int run_sample(const char *dir, const char *name)
   ck_assert(crlf_only(c->out));
   check_reparse(c->out, c->n);
 
-  const jnode *streams = j_get(d, r, "streams");
-  const jnode *srtp = j_get(d, r, "srtp");
-  ck_assert_msg(streams && streams->t == J_ARR && srtp && srtp->t == J_BOOL, "%s: schema", name);
-  size_t i = 0;
+  ck_assert_msg(ex.has_streams && ex.has_srtp, "%s: schema", name);
+  ck_assert_msg(ex.n_streams == c->n, "%s: %zu streams answered, %zu expected", name, c->n,
+                ex.n_streams);
   int next_port = 20000;
-  for (int k = streams->first; k >= 0; k = d->n[k].next, i++) {
-    const jnode *e = &d->n[k];
-    ck_assert_msg(i < c->n, "%s: fewer streams answered than expected", name);
+  for (size_t i = 0; i < c->n; i++) {
+    const expect_stream *e = &ex.streams[i];
     const sr_sdp_stream *s = &c->st[i];
-    const jnode *media = j_get(d, e, "media"), *label = j_get(d, e, "label");
-    const jnode *acc = j_get(d, e, "accepted"), *dirn = j_get(d, e, "direction");
-    const jnode *codec = j_get(d, e, "codec");
-    ck_assert_msg(media && !strcasecmp(media->str, s->media), "%s[%zu]: media %s", name, i, s->media);
-    if (label && label->t == J_STR)
-      ck_assert_msg(s->has_label && !strcmp(label->str, s->label), "%s[%zu]: label '%s'", name, i,
+    ck_assert_msg(!strcasecmp(e->media, s->media), "%s[%zu]: media %s", name, i, s->media);
+    if (e->has_label)
+      ck_assert_msg(s->has_label && !strcmp(e->label, s->label), "%s[%zu]: label '%s'", name, i,
                     s->label);
     else
       ck_assert_msg(!s->has_label, "%s[%zu]: unexpected label", name, i);
-    ck_assert_msg(acc && acc->b == s->accepted, "%s[%zu]: accepted %d", name, i, s->accepted);
+    ck_assert_msg(e->accepted == s->accepted, "%s[%zu]: accepted %d", name, i, s->accepted);
     char b[2048];
     ck_assert_ptr_nonnull(msect(c->out, (int)i, b, sizeof b));
     if (s->accepted) {
       ck_assert_msg(s->port == next_port, "%s[%zu]: port %u", name, i, s->port);
       next_port += 2;
-      ck_assert_msg(dirn && !strcmp(dirn->str, dir_name(s->answer_dir)), "%s[%zu]: direction %s",
+      ck_assert_msg(!strcmp(e->direction, dir_name(s->answer_dir)), "%s[%zu]: direction %s",
                     name, i, dir_name(s->answer_dir));
-      ck_assert_msg(codec && !strcasecmp(codec->str, s->codec), "%s[%zu]: codec %s", name, i,
-                    s->codec);
+      ck_assert_msg(!strcasecmp(e->codec, s->codec), "%s[%zu]: codec %s", name, i, s->codec);
       char want[64];
       snprintf(want, sizeof want, "a=%s\r\n", dir_name(s->answer_dir));
       ck_assert_msg(strstr(b, want) != NULL, "%s[%zu]: no %s in %s", name, i, want, b);
-      ck_assert_int_eq(s->srtp, srtp->b);
-      ck_assert_int_eq(strstr(b, "RTP/SAVP") != NULL, srtp->b);
-      ck_assert_int_eq(strstr(b, "a=crypto:") != NULL, srtp->b);
+      ck_assert_int_eq(s->srtp, ex.srtp);
+      ck_assert_int_eq(strstr(b, "RTP/SAVP") != NULL, ex.srtp);
+      ck_assert_int_eq(strstr(b, "a=crypto:") != NULL, ex.srtp);
     } else {
       ck_assert_msg(strncmp(b, "m=", 2) == 0 && strchr(b, '\n') == b + strlen(b) - 1,
                     "%s[%zu]: declined section has more than the m= line: %s", name, i, b);
       ck_assert_ptr_nonnull(strstr(b, " 0 "));
     }
   }
-  ck_assert_msg(i == c->n, "%s: %zu streams answered, %zu expected", name, c->n, i);
   ck_assert_int_eq(count_mlines(c->out), (int)c->n);
   free(c);
   free(msg);
-  free(d);
-  free(json);
   return 1;
 }
 
 START_TEST(test_corpus)
 {
-  const char *shared = getenv("SIPREC_SHARED");
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/corpus", shared ? shared : "../shared");
-  DIR *dd = opendir(dir);
-  ck_assert_msg(dd != NULL, "cannot open %s", dir);
-  struct dirent *e;
-  int answered = 0;
-  while ((e = readdir(dd)) != NULL) {
-    size_t n = strlen(e->d_name);
-    if (n < 5 || strcmp(e->d_name + n - 4, ".sip") != 0)
-      continue;
-    char name[512];
-    snprintf(name, sizeof name, "%.*s", (int)(n - 4), e->d_name);
-    answered += run_sample(dir, name);
-  }
-  closedir(dd);
-  ck_assert_int_ge(answered, 17);
+  int answered = corpus_each(run_sample, NULL);
+  ck_assert_msg(answered >= 17, "%d samples answered from %s", answered, corpus_dir());
 }
 END_TEST
 
