@@ -1210,9 +1210,9 @@ int main(int argc, char **argv)
     double r1 = -1, r2 = -1;
     if (keys_fnv_low_bits(&low, CRAFTED_KEYS, 40, 7, 1) < 0 ||
         keys_random(&rnd40, CRAFTED_KEYS, 40, 2) < 0)
-      printf("crafted-vs-random\tfnv-low-bits(len 40, 8 bits)\tskipped (key generation failed)\n");
+      printf("crafted-vs-random\tfnv-low-bits(len 40, 7 bits)\tskipped (key generation failed)\n");
     else
-      r1 = crafted_ratio("fnv-low-bits(len 40, 8 bits)", &low, &rnd40, cops);
+      r1 = crafted_ratio("fnv-low-bits(len 40, 7 bits)", &low, &rnd40, cops);
     if (keys_fnv_collisions(&coll, CRAFTED_KEYS, 3) < 0 ||
         keys_random(&rndc, CRAFTED_KEYS, coll.off[1] - coll.off[0], 4) < 0) {
       printf("crafted-vs-random\tfnv-collisions\tskipped (key generation failed)\n");
