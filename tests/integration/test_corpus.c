@@ -17,6 +17,7 @@
 
 #include "corpus.h"
 #include "expect.h"
+#include "check_main.h"
 
 /* Copies into fixed buffers below truncate on purpose (SDP lines, labels). */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -204,9 +205,5 @@ int main(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_corpus_folder);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_ENV);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

@@ -26,6 +26,8 @@
 #include <siprec/shmap.h>
 
 #include <check.h>
+
+#include "check_main.h"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1226,9 +1228,5 @@ static Suite *stress_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(stress_suite());
-  srunner_run_all(sr, CK_ENV);
-  int nfailed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return nfailed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(stress_suite());
 }

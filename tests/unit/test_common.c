@@ -11,6 +11,7 @@
 
 #include "common/alloc.h"
 #include "common/siphash.h"
+#include "check_main.h"
 
 /* ---------------------------------------------------------------------- */
 /* Error strings                                                            */
@@ -373,9 +374,5 @@ static Suite *common_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(common_suite());
-  srunner_run_all(sr, CK_ENV);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(common_suite());
 }

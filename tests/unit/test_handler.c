@@ -3,6 +3,8 @@
  * retransmissions and timeouts on a fake clock, TCP framing. */
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "check_main.h"
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -512,9 +514,5 @@ int main(void)
   tcase_add_test(tc, test_frame);
   tcase_add_test(tc, test_config_checks);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_ENV);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

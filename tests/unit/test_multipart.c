@@ -10,6 +10,7 @@
 #include "corpus.h"
 #include "expect.h"
 #include "sip/multipart.h"
+#include "check_main.h"
 
 #define MAXP 8
 
@@ -197,9 +198,5 @@ int main(void)
   tcase_add_test(tc, test_params);
   tcase_add_test(tc, test_corpus);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_ENV);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

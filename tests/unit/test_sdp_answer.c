@@ -15,6 +15,7 @@
 #include "expect.h"
 #include "sdp/answer.h"
 #include "sip/multipart.h"
+#include "check_main.h"
 
 #define MAXS 16
 #define OUT 8192
@@ -1115,9 +1116,5 @@ int main(void)
   tcase_add_test(tc, test_threads);
   tcase_add_test(tc, test_corpus);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_ENV);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

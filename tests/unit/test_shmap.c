@@ -13,6 +13,7 @@
 #include <siprec/shmap.h>
 
 #include "fast_check.h"
+#include "check_main.h"
 
 static int under_valgrind(void)
 {
@@ -2807,9 +2808,5 @@ static Suite *shmap_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(shmap_suite());
-  srunner_run_all(sr, CK_ENV);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(shmap_suite());
 }

@@ -15,6 +15,7 @@
 #include "crafted_keys.h"
 
 #include "fast_check.h"
+#include "check_main.h"
 
 static int under_valgrind(void)
 {
@@ -351,9 +352,5 @@ static Suite *flood_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(flood_suite());
-  srunner_run_all(sr, CK_ENV);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(flood_suite());
 }

@@ -12,6 +12,7 @@
 #include "shmap/table.h"
 
 #include "fast_check.h"
+#include "check_main.h"
 
 static int under_valgrind(void)
 {
@@ -510,9 +511,5 @@ static Suite *table_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(table_suite());
-  srunner_run_all(sr, CK_ENV);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(table_suite());
 }

@@ -9,6 +9,7 @@
 #include "corpus.h"
 #include "expect.h"
 #include "sip/message.h"
+#include "check_main.h"
 
 static siprec_allocator mem;
 
@@ -209,9 +210,5 @@ int main(void)
   tcase_add_test(tc, test_bare_lf_and_response);
   tcase_add_test(tc, test_corpus);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_ENV);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }
