@@ -98,12 +98,28 @@ static void timer_unlink(siprec_handler *h, siprec_session *s)
   pthread_mutex_unlock(&h->timers_lock);
 }
 
+/* Publish the session's next deadline (its lock held) for readers that
+ * hold only the timer list's lock. */
+static void publish_deadline(siprec_session *s)
+{
+  uint64_t d = s->ack_deadline;
+  if (s->transport == SIPREC_TRANSPORT_UDP && s->retx_at < d)
+    d = s->retx_at;
+  atomic_store_explicit(&s->deadline, d, memory_order_relaxed);
+}
+
+static uint64_t session_deadline(const siprec_session *s)
+{
+  return atomic_load_explicit(&s->deadline, memory_order_relaxed);
+}
+
 void sr_dialog_arm_ack_timer(siprec_handler *h, siprec_session *s, uint64_t now_ns)
 {
   uint64_t t1 = (uint64_t)h->cfg.t1_ms * NS_PER_MS;
   s->retx_interval = t1;
   s->retx_at = now_ns + t1;
   s->ack_deadline = now_ns + 64 * t1;
+  publish_deadline(s);
   pthread_mutex_lock(&h->timers_lock);
   if (!s->on_timer_list) {
     siprec_session_ref(s);
@@ -117,13 +133,6 @@ void sr_dialog_arm_ack_timer(siprec_handler *h, siprec_session *s, uint64_t now_
   pthread_mutex_unlock(&h->timers_lock);
 }
 
-static uint64_t session_deadline(const siprec_session *s)
-{
-  if (s->transport == SIPREC_TRANSPORT_UDP && s->retx_at < s->ack_deadline)
-    return s->retx_at;
-  return s->ack_deadline;
-}
-
 SIPREC_API uint64_t siprec_handler_next_deadline(siprec_handler *h)
 {
   if (!h)
@@ -131,7 +140,6 @@ SIPREC_API uint64_t siprec_handler_next_deadline(siprec_handler *h)
   uint64_t next = UINT64_MAX;
   pthread_mutex_lock(&h->timers_lock);
   for (siprec_session *s = h->timers; s; s = s->timer_next) {
-    /* Read without the session lock: a stale value only wakes the host early. */
     uint64_t d = session_deadline(s);
     if (d < next)
       next = d;
@@ -178,6 +186,7 @@ SIPREC_API int siprec_handler_expire(siprec_handler *h, uint64_t now_ns)
           uint64_t t2 = (uint64_t)h->cfg.t2_ms * NS_PER_MS;
           s->retx_interval = s->retx_interval * 2 > t2 ? t2 : s->retx_interval * 2;
           s->retx_at = now_ns + s->retx_interval;
+          publish_deadline(s);
           actions++;
         }
       } else {

@@ -12,6 +12,7 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
     return NULL;
   s->mem = mem;
   atomic_init(&s->refs, 1);
+  atomic_init(&s->deadline, UINT64_MAX);
   if (pthread_mutex_init(&s->lock, NULL) != 0) {
     sr_free(mem, s);
     return NULL;

@@ -59,6 +59,7 @@ struct siprec_session {
   uint64_t retx_at;      /* next retransmission, host clock */
   uint64_t retx_interval;
   uint64_t ack_deadline;
+  _Atomic uint64_t deadline; /* min of the two above, readable without the lock */
 
   /* Media and metadata. */
   sr_sdp_stream streams[SR_SDP_MAX_STREAMS];
