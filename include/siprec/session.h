@@ -49,6 +49,7 @@ typedef enum siprec_end_reason {
   SIPREC_END_HOST = 5,         /**< the host asked (siprec_handler_end_session) */
   SIPREC_END_SHUTDOWN = 6,     /**< the handler was freed with the session open */
   SIPREC_END_REFUSED = 7,      /**< the host refused, or deferred past its limit */
+  SIPREC_END_NO_MEDIA = 8,     /**< a delayed offer's answer (in the ACK) accepted no stream */
 } siprec_end_reason;
 
 /** The reason as a lowercase word ("bye", "cancel", "ack-timeout", ...). */

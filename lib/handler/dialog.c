@@ -260,6 +260,36 @@ int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
   return rc;
 }
 
+/* The ACK carries the answer to the offer our 2xx made (delayed offer). */
+static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
+{
+  s->awaiting_answer = 0;
+  const char *why = "no SDP answer in the ACK";
+  sr_span sdp, metadata;
+  int accepted = -1;
+  if (sr_handler_body(rq->msg, &sdp, &metadata, &why) == 0 && sdp.p)
+    accepted = sr_sdp_read_answer(sdp.p, sdp.n, s->streams, s->n_streams, &why);
+  if (metadata.p && sr_session_set_str(s, &s->metadata, metadata.p, metadata.n) == 0)
+    s->metadata_len = metadata.n;
+  for (size_t i = 0; i < s->n_streams && accepted >= 0; i++) {
+    sr_sdp_stream *st = &s->streams[i];
+    if (!st->accepted) {
+      sr_handler_port_free(h, st->port); /* declined by the SRC */
+      st->port = 0;
+    } else {
+      st->answer_dir = st->paused ? SR_SDP_INACTIVE : SR_SDP_RECVONLY;
+    }
+  }
+  if (accepted <= 0) {
+    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: %s", s->id,
+                   accepted < 0 ? why : "the answer accepted no stream");
+    sr_dialog_end(h, s, SIPREC_END_NO_MEDIA, 1);
+    return;
+  }
+  if (h->cbs.updated)
+    h->cbs.updated(h->user, s);
+}
+
 int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
 {
   int rc;
@@ -269,6 +299,8 @@ int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
   if (s->state == SR_SESSION_ANSWERED && rq->msg->cseq == s->invite_cseq) {
     s->state = SR_SESSION_CONFIRMED;
     timer_unlink(h, s);
+    if (s->awaiting_answer)
+      ack_answer(h, s, rq);
   }
   dialog_release(s);
   return 0;

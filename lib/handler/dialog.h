@@ -46,6 +46,10 @@ int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *loc
 /* The session with this Call-ID, with a reference the caller drops, or NULL. */
 siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id);
 
+/* Streams offered in the 2xx to an INVITE without SDP: the two sides of the
+ * recorded call. */
+#define SR_DELAYED_OFFER_STREAMS 2
+
 int sr_invite_new(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq);

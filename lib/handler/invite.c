@@ -238,9 +238,6 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   int cisco = m->n_cisco_participants > 0;
   if (!siprec && !cisco && h->cfg.refuse_plain)
     return sr_handler_simple(h, rq, 403, "Not a SIPREC recording session", NULL);
-  if (!sdp.p)
-    return sr_handler_simple(h, rq, 488, "An offer is required (delayed offer not supported)",
-                             NULL);
   if (h->cfg.max_sessions && siprec_shmap_len(h->sessions) >= h->cfg.max_sessions)
     return sr_handler_simple(h, rq, 503, "Too many recording sessions", "Retry-After: 30\r\n");
 
@@ -269,12 +266,22 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   cfg.port = sr_handler_port_cb;
   cfg.port_user = port_ctx;
   size_t n = 0;
-  int alen = sr_sdp_answer(sdp.p, sdp.n, &cfg, s->streams, SR_SDP_MAX_STREAMS, &n, answer,
-                           sizeof answer, &why);
+  int alen;
+  if (sdp.p) {
+    alen = sr_sdp_answer(sdp.p, sdp.n, &cfg, s->streams, SR_SDP_MAX_STREAMS, &n, answer,
+                         sizeof answer, &why);
+  } else {
+    /* Delayed offer (Cisco's built-in bridge): the 2xx offers recvonly
+     * streams, one per recorded party, and the ACK answers. */
+    n = SR_DELAYED_OFFER_STREAMS;
+    alen = sr_sdp_offer(&cfg, n, s->streams, answer, sizeof answer);
+    s->awaiting_answer = 1;
+    why = "Cannot make an offer";
+  }
   if (alen < 0) {
     /* Ports handed out before the failure are ours to return. */
     for (size_t i = 0; i < n; i++)
-      if (s->streams[i].new_port)
+      if (s->streams[i].new_port || (!sdp.p && s->streams[i].port))
         sr_handler_port_free(h, s->streams[i].port);
     sr_session_unlock(s);
     siprec_session_unref(s);

@@ -82,6 +82,7 @@ SIPREC_API const char *siprec_end_reason_name(siprec_end_reason reason)
   case SIPREC_END_HOST: return "host";
   case SIPREC_END_SHUTDOWN: return "shutdown";
   case SIPREC_END_REFUSED: return "refused";
+  case SIPREC_END_NO_MEDIA: return "no-media";
   default: return "unknown";
   }
 }

@@ -36,6 +36,7 @@ struct siprec_session {
   size_t call_id_len;
   int is_siprec;
   sr_session_state state;
+  int awaiting_answer; /* our 2xx carried the offer (delayed offer): the ACK answers */
 
   /* Dialog (the SRS is the UAS). */
   char local_tag[SR_TAG_LEN + 1];

@@ -453,6 +453,50 @@ START_TEST(test_refused_and_no_ports)
 }
 END_TEST
 
+START_TEST(test_delayed_offer)
+{
+  fixture f;
+  fx_init(&f, NULL, 1);
+  char msg[8192], tag[64];
+  /* An INVITE without SDP: the 200 offers two recvonly streams. */
+  request(msg, sizeof msg, "INVITE", "late", NULL, 1, "late", "Require: siprec\r\n", NULL);
+  feed(&f, msg, 1000 * MS);
+  ck_assert_int_eq(f.status, 200);
+  ck_assert_ptr_nonnull(strstr(f.resp, "Content-Type: application/sdp\r\n"));
+  const char *body = strstr(f.resp, "\r\n\r\nv=0");
+  ck_assert_ptr_nonnull(body);
+  int mlines = 0;
+  for (const char *p = body; (p = strstr(p, "\r\nm=audio ")) != NULL; p++)
+    mlines++;
+  ck_assert_int_eq(mlines, 2);
+  ck_assert_ptr_nonnull(strstr(body, "a=recvonly"));
+  ck_assert_uint_eq(f.ev.ports_in_use, 2);
+  to_tag_of(&f, tag, sizeof tag);
+  /* The ACK answers: PCMA on the first stream, the second declined. */
+  const char *answer = "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+                       "t=0 0\r\nm=audio 10000 RTP/AVP 8\r\na=sendonly\r\n"
+                       "m=audio 0 RTP/AVP 0\r\n";
+  request(msg, sizeof msg, "ACK", "late", tag, 1, "late-ack", NULL, answer);
+  ck_assert_int_eq(feed(&f, msg, 1100 * MS), 0);
+  ck_assert_int_eq(f.ev.updated, 1);
+  ck_assert_int_eq(f.ev.ended, 0);
+  ck_assert_uint_eq(f.ev.ports_in_use, 1);
+  /* Another delayed offer whose ACK brings no answer: the session ends. */
+  request(msg, sizeof msg, "INVITE", "late2", NULL, 1, "late2", "Require: siprec\r\n", NULL);
+  feed(&f, msg, 1200 * MS);
+  ck_assert_int_eq(f.status, 200);
+  to_tag_of(&f, tag, sizeof tag);
+  request(msg, sizeof msg, "ACK", "late2", tag, 1, "late2-ack", NULL, NULL);
+  feed(&f, msg, 1300 * MS);
+  ck_assert_int_eq(f.ev.ended, 1);
+  ck_assert_int_eq(f.ev.last_reason, SIPREC_END_NO_MEDIA);
+  ck_assert_ptr_nonnull(strstr(f.ev.last_sent, "BYE sip:src@192.0.2.1:5060 SIP/2.0\r\n"));
+  ck_assert_uint_eq(siprec_handler_session_count(f.h), 1);
+  siprec_handler_free(f.h);
+  ck_assert_uint_eq(f.ev.ports_in_use, 0);
+}
+END_TEST
+
 START_TEST(test_frame)
 {
   const char *m = "OPTIONS sip:x SIP/2.0\r\nContent-Length: 4\r\n\r\nbodyNEXT";
@@ -511,6 +555,7 @@ int main(void)
   tcase_add_test(tc, test_retransmit_and_ack_timeout);
   tcase_add_test(tc, test_reinvite);
   tcase_add_test(tc, test_refused_and_no_ports);
+  tcase_add_test(tc, test_delayed_offer);
   tcase_add_test(tc, test_frame);
   tcase_add_test(tc, test_config_checks);
   suite_add_tcase(s, tc);
