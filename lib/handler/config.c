@@ -44,7 +44,8 @@ int sr_handler_config_copy(struct siprec_handler_config *dst, const struct sipre
   *dst = *src;
   dst->contact_user = dst->user_agent = dst->media_address = NULL;
   if (dup_str(mem, &dst->contact_user, src->contact_user) < 0 ||
-      dup_str(mem, &dst->user_agent, src->user_agent) < 0 ||
+      dup_str(mem, &dst->user_agent,
+              src->user_agent ? src->user_agent : "libsiprec/" SIPREC_VERSION_STRING) < 0 ||
       dup_str(mem, &dst->media_address, src->media_address) < 0) {
     sr_handler_config_release(dst, mem);
     return SIPREC_ENOMEM;

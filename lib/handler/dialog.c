@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <siprec/version.h>
 
 #include "../common/alloc.h"
 #include "../sip/response.h"
@@ -222,8 +221,7 @@ static void send_bye(siprec_handler *h, siprec_session *s)
   sr_strbuf_printf(&b, "From: %s\r\nTo: %s\r\n", s->local_to ? s->local_to : "",
                    s->remote_from ? s->remote_from : "");
   sr_strbuf_printf(&b, "Call-ID: %s\r\nCSeq: %u BYE\r\n", s->call_id, ++s->local_cseq);
-  sr_strbuf_printf(&b, "User-Agent: %s\r\nContent-Length: 0\r\n\r\n",
-                   h->cfg.user_agent ? h->cfg.user_agent : "libsiprec/" SIPREC_VERSION_STRING);
+  sr_strbuf_printf(&b, "User-Agent: %s\r\nContent-Length: 0\r\n\r\n", h->cfg.user_agent);
   if (!b.overflow)
     send_to_src(h, s, b.p, b.len);
 }

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <siprec/version.h>
 
 #include "../common/alloc.h"
 #include "../common/random.h"
@@ -215,20 +214,16 @@ SIPREC_API size_t siprec_handler_session_count(siprec_handler *h)
 /* ---------------------------------------------------------------------- */
 /* Dispatch                                                                 */
 
-static const char allow_header[] = "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n";
-
 int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const char *reason,
                       const char *extra)
 {
   char headers[1024];
   sr_strbuf hb = sr_strbuf_on(headers, sizeof headers);
-  sr_strbuf_printf(&hb, "Server: %s\r\n",
-                   h->cfg.user_agent ? h->cfg.user_agent : "libsiprec/" SIPREC_VERSION_STRING);
+  sr_strbuf_printf(&hb, "Server: %s\r\n", h->cfg.user_agent);
   if (status == 405 || status == 501 || (status == 200 && rq->msg->method == SR_M_OPTIONS))
-    sr_strbuf_str(&hb, allow_header);
+    sr_strbuf_str(&hb, SR_ALLOW_HEADER);
   if (status == 200 && rq->msg->method == SR_M_OPTIONS)
-    sr_strbuf_str(&hb, "Accept: application/sdp, multipart/mixed, application/rs-metadata+xml, "
-                       "application/rs-metadata\r\nSupported: siprec\r\n");
+    sr_strbuf_str(&hb, SR_ACCEPT_HEADER SR_SUPPORTED_HEADER);
   if (extra)
     sr_strbuf_str(&hb, extra);
   char tag[SR_TAG_LEN + 1];

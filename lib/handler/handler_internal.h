@@ -16,11 +16,18 @@
 #define SR_MAX_CODECS 8
 #define SR_CODEC_NAME_MAX 32
 
+/* Header lines every answer of the SRS carries the same way. */
+#define SR_ALLOW_HEADER "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n"
+#define SR_ACCEPT_HEADER                                                                           \
+  "Accept: application/sdp, multipart/mixed, application/rs-metadata+xml, "                        \
+  "application/rs-metadata\r\n"
+#define SR_SUPPORTED_HEADER "Supported: siprec\r\n"
+
 struct siprec_handler_config {
   siprec_allocator mem;
   unsigned shards;
   char *contact_user;
-  char *user_agent;
+  char *user_agent; /* in the handler's copy, never NULL */
   char *media_address;
   uint16_t rtp_low, rtp_high;
   char codec_names[SR_MAX_CODECS][SR_CODEC_NAME_MAX];

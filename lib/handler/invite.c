@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <siprec/version.h>
 
 #include "../common/alloc.h"
 #include "../sip/multipart.h"
@@ -103,12 +102,8 @@ int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *loc
   sr_strbuf_printf(&hb, "Contact: <sip:%s@%s%s>;+sip.srs\r\n",
                    h->cfg.contact_user ? h->cfg.contact_user : "srs", local,
                    tp_param[rq->transport]);
-  sr_strbuf_printf(&hb, "Server: %s\r\n",
-                   h->cfg.user_agent ? h->cfg.user_agent : "libsiprec/" SIPREC_VERSION_STRING);
-  sr_strbuf_str(&hb, "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n"
-                     "Supported: siprec\r\n"
-                     "Accept: application/sdp, multipart/mixed, application/rs-metadata+xml, "
-                     "application/rs-metadata\r\n");
+  sr_strbuf_printf(&hb, "Server: %s\r\n", h->cfg.user_agent);
+  sr_strbuf_str(&hb, SR_ALLOW_HEADER SR_SUPPORTED_HEADER SR_ACCEPT_HEADER);
   if (hb.overflow)
     return SIPREC_ETOOBIG;
   sr_sip_write_response(&rq->out, rq->msg, 200, "OK", local_tag, 1, headers, "application/sdp",
@@ -232,8 +227,7 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   sr_span sdp, metadata;
   int status = sr_handler_body(m, &sdp, &metadata, &why);
   if (status)
-    return sr_handler_simple(h, rq, status, why, status == 415 ? "Accept: application/sdp, "
-                             "multipart/mixed\r\n" : NULL);
+    return sr_handler_simple(h, rq, status, why, status == 415 ? SR_ACCEPT_HEADER : NULL);
   int siprec = m->require_siprec || m->contact_src || metadata.p != NULL;
   int cisco = m->n_cisco_participants > 0;
   if (!siprec && !cisco && h->cfg.refuse_plain)
