@@ -63,8 +63,12 @@ typedef enum siprec_log_level {
   SIPREC_LOG_DEBUG = 3,
 } siprec_log_level;
 
-/** What the host answers to a new session offered to it. */
+/** What the host answers to a new session offered to it: accept it now. */
 #define SIPREC_SESSION_ACCEPT 0
+/** ... or decide later: the handler answers 100 Trying and waits for
+ * siprec_handler_accept_session() or siprec_handler_refuse_session() (at most
+ * the defer timeout, see siprec_handler_config_set_defer_timeout()). */
+#define SIPREC_SESSION_DEFER 1
 
 /** Log callback: one message, without a trailing newline. */
 typedef void (*siprec_log_cb)(void *user, siprec_log_level level, const char *message);
@@ -76,14 +80,15 @@ typedef void (*siprec_send_cb)(void *user, const void *data, size_t len, siprec_
                                const struct sockaddr *dest, uint64_t conn_id);
 
 /** A new recording session was offered (an INVITE the handler can answer).
- * Return SIPREC_SESSION_ACCEPT to answer it, or a SIP status code from 400
- * to 699 to refuse it with that status. */
+ * Return SIPREC_SESSION_ACCEPT to answer it, SIPREC_SESSION_DEFER to decide
+ * later, or a SIP status code from 400 to 699 to refuse it with that status. */
 typedef int (*siprec_session_offered_cb)(void *user, siprec_session *s);
 
 /** The session was answered 200 (media may flow from now on). */
 typedef void (*siprec_session_started_cb)(void *user, siprec_session *s);
 
-/** The session changed (re-INVITE or UPDATE: streams or metadata). */
+/** The session changed (re-INVITE or UPDATE: streams or metadata; an ACK's
+ * answer to a delayed offer). siprec_session_changes() tells what changed. */
 typedef void (*siprec_session_updated_cb)(void *user, siprec_session *s);
 
 /** The session ended; it leaves the handler when the callback returns. */
@@ -101,6 +106,13 @@ typedef void (*siprec_port_free_cb)(void *user, uint16_t port);
 /** Fill `buf` with random bytes (tags, keys). Return 0 or a negative value.
  * Without it the handler uses getrandom(). */
 typedef int (*siprec_random_cb)(void *user, void *buf, size_t len);
+
+/** An in-dialog request of session `s` came from `from`, which is not the
+ * dialog's remote address (or connection): return non-zero to take it (an
+ * SBC pair that failed over; the session's remote address then becomes
+ * `from`), zero to answer 481. Without this callback such requests get 481. */
+typedef int (*siprec_acl_cb)(void *user, const siprec_session *s, const struct sockaddr *from,
+                             siprec_transport transport);
 
 /* ---------------------------------------------------------------------- */
 /* Configuration                                                            */
@@ -164,6 +176,42 @@ SIPREC_API int siprec_handler_config_set_timers(siprec_handler_config *cfg, uint
  * @return 0 or SIPREC_EINVAL */
 SIPREC_API int siprec_handler_config_set_refuse_plain(siprec_handler_config *cfg, int refuse);
 
+/** Session timers (RFC 4028). `session_expires_s` is the interval the SRS
+ * puts in its 2xx when an SRC that supports timers asked for none (0: add
+ * none); `min_se_s` is the smallest interval taken: a smaller
+ * Session-Expires gets 422 with Min-SE. Defaults 1800 and 90 (RFC 4028's
+ * floor; smaller values are for tests). A session whose refresh does not come
+ * in time is ended with BYE (SIPREC_END_SESSION_TIMER); when the SRC makes
+ * the SRS the refresher, the SRS refreshes with UPDATE at half the interval.
+ * @return 0 or SIPREC_EINVAL (min_se_s 0, or session_expires_s below it) */
+SIPREC_API int siprec_handler_config_set_session_timer(siprec_handler_config *cfg,
+                                                       uint32_t session_expires_s,
+                                                       uint32_t min_se_s);
+
+/** Interval of the in-dialog OPTIONS pings sent to an SRC that negotiated
+ * no session timer, in ms (default 60000; 0: none). A 481, a 408 or no
+ * answer within 64*T1 ends the session (SIPREC_END_KEEPALIVE); any other
+ * answer proves the SRC alive. @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_config_set_ping_interval(siprec_handler_config *cfg, uint32_t ms);
+
+/** End a session after `ms` without any message in its dialog (and, once
+ * the host reports media with siprec_handler_touch_session(), without
+ * media) (default 0: no limit, as SRCs without timers hold long calls
+ * quietly). @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_config_set_idle_limit(siprec_handler_config *cfg, uint32_t ms);
+
+/** How long a deferred session (SIPREC_SESSION_DEFER) waits for the host's
+ * decision, in ms (default 10000); past it the INVITE gets 503 and the
+ * session ends (SIPREC_END_REFUSED). @return 0 or SIPREC_EINVAL (0) */
+SIPREC_API int siprec_handler_config_set_defer_timeout(siprec_handler_config *cfg, uint32_t ms);
+
+/** Most INVITE transactions at once from one source address that are not
+ * settled yet (deferred, or answered and not ACKed), so that a flood from one
+ * address cannot hold every port for 64*T1 (default 32; 0: no bound).
+ * Beyond it INVITEs get 503 with Retry-After. @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_config_set_max_pending_per_source(siprec_handler_config *cfg,
+                                                                size_t max);
+
 /** Log callback and the most verbose level delivered (default: none).
  * @return 0 or SIPREC_EINVAL */
 SIPREC_API int siprec_handler_config_set_log(siprec_handler_config *cfg, siprec_log_cb fn,
@@ -207,6 +255,9 @@ SIPREC_API void siprec_handler_callbacks_set_ports(siprec_handler_callbacks *cbs
 /** Set the random source. */
 SIPREC_API void siprec_handler_callbacks_set_random(siprec_handler_callbacks *cbs,
                                                     siprec_random_cb fn);
+
+/** Set the ACL callback for in-dialog requests from other addresses. */
+SIPREC_API void siprec_handler_callbacks_set_acl(siprec_handler_callbacks *cbs, siprec_acl_cb fn);
 
 /* ---------------------------------------------------------------------- */
 /* The handler                                                              */
@@ -261,13 +312,79 @@ SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_
 SIPREC_API uint64_t siprec_handler_next_deadline(siprec_handler *h);
 
 /**
- * Do what is due at `now_ns`: retransmit unacknowledged 2xx responses, end
- * sessions whose ACK never came (with a BYE). Returns the number of actions.
+ * Do what is due at `now_ns`: retransmit unacknowledged final responses and
+ * unanswered requests of the SRS, end sessions whose ACK never came, whose
+ * session timer ran out, whose SRC no longer answers pings or that stayed
+ * idle too long (with a BYE), refuse deferred sessions past their time, send
+ * pings and session refreshes. Returns the number of actions.
  */
 SIPREC_API int siprec_handler_expire(siprec_handler *h, uint64_t now_ns);
 
 /** Number of open sessions. */
 SIPREC_API size_t siprec_handler_session_count(siprec_handler *h);
+
+/* ---------------------------------------------------------------------- */
+/* Requests from the host                                                   */
+/*
+ * These take a session the host holds a reference to. They may be called
+ * from any thread, but not from inside a callback about the same session
+ * (they return SIPREC_EBUSY there); messages they produce go out through the
+ * send callback.
+ */
+
+/** Accept a deferred session: its 200 goes out, then the started callback.
+ * @return 0, SIPREC_EINVAL (not a deferred session any more: cancelled,
+ *         timed out, already decided), SIPREC_EBUSY or SIPREC_ENOMEM */
+SIPREC_API int siprec_handler_accept_session(siprec_handler *h, siprec_session *s, uint64_t now_ns);
+
+/** Refuse a deferred session with `status` (400-699): the final response goes
+ * out and the session ends (SIPREC_END_REFUSED).
+ * @return 0, SIPREC_EINVAL or SIPREC_EBUSY */
+SIPREC_API int siprec_handler_refuse_session(siprec_handler *h, siprec_session *s, int status,
+                                             uint64_t now_ns);
+
+/** End a session: a BYE to the SRC, then the ended callback
+ * (SIPREC_END_HOST). A deferred session is refused with 480 instead.
+ * @return 0, SIPREC_EINVAL (already ended) or SIPREC_EBUSY */
+SIPREC_API int siprec_handler_end_session(siprec_handler *h, siprec_session *s, uint64_t now_ns);
+
+/** Ask the SRC for a full metadata snapshot (RFC 7866 6.3.2): an UPDATE with
+ * an application/rs-metadata-request body; the snapshot arrives later in a
+ * re-INVITE or UPDATE and raises the updated callback.
+ * @return 0, SIPREC_EINVAL (the session is not established),
+ *         SIPREC_EAGAIN (another request of the SRS is still pending) or
+ *         SIPREC_EBUSY */
+SIPREC_API int siprec_handler_request_metadata(siprec_handler *h, siprec_session *s,
+                                               uint64_t now_ns);
+
+/** The host saw media for the session at `now_ns` (restarts the idle limit).
+ * Cheap: a relaxed atomic store. @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_touch_session(siprec_handler *h, siprec_session *s, uint64_t now_ns);
+
+/* ---------------------------------------------------------------------- */
+/* Counters                                                                 */
+
+/** What siprec_handler_stat() counts. */
+typedef enum siprec_stat {
+  SIPREC_STAT_SESSIONS_ACTIVE = 0,  /**< open now (index ignored) */
+  SIPREC_STAT_SESSIONS_STARTED = 1, /**< answered 200 since creation */
+  SIPREC_STAT_SESSIONS_ENDED = 2,   /**< ended, by siprec_end_reason (index) */
+  SIPREC_STAT_RESPONSES = 3,        /**< responses written, by class 1-6 (index) */
+  SIPREC_STAT_DROPPED = 4,          /**< messages dropped, by siprec_drop_reason (index) */
+  SIPREC_STAT_REQUESTS_SENT = 5,    /**< requests the SRS originated (BYE, OPTIONS, UPDATE) */
+} siprec_stat;
+
+/** Why a message got no answer. */
+typedef enum siprec_drop_reason {
+  SIPREC_DROP_UNPARSABLE = 0, /**< not SIP, or no Via/Call-ID/CSeq/From/To to answer with */
+  SIPREC_DROP_RESPONSE = 1,   /**< a response that matches no request of the SRS */
+  SIPREC_DROP_ACK = 2,        /**< an ACK matching no transaction */
+  SIPREC_DROP_RETRANSMISSION = 3, /**< a retransmission absorbed */
+} siprec_drop_reason;
+
+/** A counter (monotonic since siprec_handler_new(), except ACTIVE); 0 for an
+ * index out of range. Lock-free; any thread. */
+SIPREC_API uint64_t siprec_handler_stat(siprec_handler *h, siprec_stat stat, unsigned index);
 
 /**
  * How long the first complete SIP message in a stream buffer is.

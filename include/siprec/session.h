@@ -50,7 +50,19 @@ typedef enum siprec_end_reason {
   SIPREC_END_SHUTDOWN = 6,     /**< the handler was freed with the session open */
   SIPREC_END_REFUSED = 7,      /**< the host refused, or deferred past its limit */
   SIPREC_END_NO_MEDIA = 8,     /**< a delayed offer's answer (in the ACK) accepted no stream */
+  SIPREC_END_KEEPALIVE = 9,    /**< the SRC answered an OPTIONS ping 481/408, or not at all */
 } siprec_end_reason;
+
+/** What the last update of a session changed (siprec_session_changes()). */
+typedef enum siprec_change {
+  SIPREC_CHANGE_METADATA = 1 << 0,        /**< new metadata arrived */
+  SIPREC_CHANGE_STREAMS_ADDED = 1 << 1,   /**< a new m-line (or a declined one now accepted) */
+  SIPREC_CHANGE_STREAMS_REMOVED = 1 << 2, /**< an accepted stream is now declined (port 0) */
+  SIPREC_CHANGE_STREAMS_PAUSED = 1 << 3,  /**< a recvonly stream is now inactive */
+  SIPREC_CHANGE_STREAMS_RESUMED = 1 << 4, /**< an inactive stream is recvonly again */
+  SIPREC_CHANGE_CODEC = 1 << 5,           /**< a stream's codec or payload type changed */
+  SIPREC_CHANGE_REFRESH = 1 << 6,         /**< nothing but a session refresh */
+} siprec_change;
 
 /** The reason as a lowercase word ("bye", "cancel", "ack-timeout", ...). */
 SIPREC_API const char *siprec_end_reason_name(siprec_end_reason reason);
@@ -119,6 +131,24 @@ SIPREC_API const char *siprec_session_metadata(const siprec_session *s, size_t *
  */
 SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, size_t index,
                                                     const char **value, size_t *len);
+
+/**
+ * What the update the last session-updated callback reported changed: an OR
+ * of siprec_change bits (0 before any update).
+ */
+SIPREC_API unsigned siprec_session_changes(const siprec_session *s);
+
+/** The siprec_change bits of the last update for stream `index` (0 when out
+ * of range or unchanged). */
+SIPREC_API unsigned siprec_session_stream_changes(const siprec_session *s, size_t index);
+
+/** Non-zero while the session is deferred: offered, waiting for the host's
+ * siprec_handler_accept_session() or siprec_handler_refuse_session(). */
+SIPREC_API int siprec_session_is_pending(const siprec_session *s);
+
+/** The session timer negotiated (RFC 4028), in seconds, 0 when none;
+ * `srs_refreshes` (may be NULL) is set non-zero when the SRS is the refresher. */
+SIPREC_API uint32_t siprec_session_timer(const siprec_session *s, int *srs_refreshes);
 
 /** The host's pointer attached to the session (NULL until set). */
 SIPREC_API void *siprec_session_get_user(const siprec_session *s);

@@ -20,6 +20,12 @@ void sr_handler_config_defaults(struct siprec_handler_config *cfg)
   cfg->t1_ms = 500;
   cfg->t2_ms = 4000;
   cfg->refuse_plain = 1;
+  cfg->session_expires_s = 1800;
+  cfg->min_se_s = 90;
+  cfg->ping_ms = 60000;
+  cfg->idle_ms = 0;
+  cfg->defer_ms = 10000;
+  cfg->max_pending_per_source = 32;
   cfg->log_level = SIPREC_LOG_ERROR;
 }
 
@@ -184,6 +190,50 @@ SIPREC_API int siprec_handler_config_set_refuse_plain(siprec_handler_config *cfg
   return 0;
 }
 
+SIPREC_API int siprec_handler_config_set_session_timer(siprec_handler_config *cfg,
+                                                       uint32_t session_expires_s,
+                                                       uint32_t min_se_s)
+{
+  if (!cfg || min_se_s == 0 || (session_expires_s && session_expires_s < min_se_s))
+    return SIPREC_EINVAL;
+  cfg->session_expires_s = session_expires_s;
+  cfg->min_se_s = min_se_s;
+  return 0;
+}
+
+SIPREC_API int siprec_handler_config_set_ping_interval(siprec_handler_config *cfg, uint32_t ms)
+{
+  if (!cfg)
+    return SIPREC_EINVAL;
+  cfg->ping_ms = ms;
+  return 0;
+}
+
+SIPREC_API int siprec_handler_config_set_idle_limit(siprec_handler_config *cfg, uint32_t ms)
+{
+  if (!cfg)
+    return SIPREC_EINVAL;
+  cfg->idle_ms = ms;
+  return 0;
+}
+
+SIPREC_API int siprec_handler_config_set_defer_timeout(siprec_handler_config *cfg, uint32_t ms)
+{
+  if (!cfg || ms == 0)
+    return SIPREC_EINVAL;
+  cfg->defer_ms = ms;
+  return 0;
+}
+
+SIPREC_API int siprec_handler_config_set_max_pending_per_source(siprec_handler_config *cfg,
+                                                                size_t max)
+{
+  if (!cfg)
+    return SIPREC_EINVAL;
+  cfg->max_pending_per_source = max;
+  return 0;
+}
+
 SIPREC_API int siprec_handler_config_set_log(siprec_handler_config *cfg, siprec_log_cb fn,
                                              siprec_log_level level, void *user)
 {
@@ -267,4 +317,10 @@ SIPREC_API void siprec_handler_callbacks_set_random(siprec_handler_callbacks *cb
 {
   if (cbs)
     cbs->random = fn;
+}
+
+SIPREC_API void siprec_handler_callbacks_set_acl(siprec_handler_callbacks *cbs, siprec_acl_cb fn)
+{
+  if (cbs)
+    cbs->acl = fn;
 }

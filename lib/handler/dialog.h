@@ -39,9 +39,10 @@ void sr_handler_sdp_config(siprec_handler *h, siprec_session *s, const struct so
 int sr_handler_body(const sr_sip_msg *m, sr_span *sdp, sr_span *metadata, const char **why);
 
 /* Write the 2xx carrying `answer` for the request in rq (Contact with
- * +sip.srs, Record-Route copied, To-tag `local_tag`). */
+ * +sip.srs, Record-Route copied, To-tag `local_tag`, then `extra` header
+ * lines or NULL). */
 int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *local_tag,
-                          const char *answer, size_t answer_len);
+                          const char *extra, const char *answer, size_t answer_len);
 
 /* The session with this Call-ID, with a reference the caller drops, or NULL. */
 siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id);
@@ -50,6 +51,17 @@ siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id);
  * recorded call. */
 #define SR_DELAYED_OFFER_STREAMS 2
 
+/* Run a host callback about session `s` (NULL: none in particular),
+ * marking it so host requests from inside it get SIPREC_EBUSY. */
+#define SR_CALLBACK(s, call)                                                                       \
+  do {                                                                                             \
+    const siprec_session *sr_prev_cb_ = sr_in_callback;                                            \
+    sr_in_callback = (s);                                                                          \
+    call;                                                                                          \
+    sr_in_callback = sr_prev_cb_;                                                                  \
+  } while (0)
+
+/* Methods (invite.c: a new INVITE; dialog.c: the rest). */
 int sr_invite_new(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq);
@@ -57,11 +69,60 @@ int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_cancel(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_options(siprec_handler *h, sr_request_ctx *rq);
 
+/* A deferred session (PENDING, its lock held): the host accepts it (its 2xx
+ * goes out, the started callback runs), or it is refused with a final
+ * non-2xx response (ended callback with `reason`; the session stays, REJECTED,
+ * until that response's ACK or Timer H). */
+int sr_invite_accept(siprec_handler *h, siprec_session *s, uint64_t now);
+void sr_invite_reject(siprec_handler *h, siprec_session *s, int status, const char *reason,
+                      const char *extra, siprec_end_reason end, uint64_t now);
+
 /* End a session (its lock held): the ended callback, a BYE to the SRC when
- * `send_bye`, ports released, out of the map and the timer list. */
+ * `send_bye`, ports released, out of the map and the timer heap. */
 void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reason, int send_bye);
 
-/* The 2xx of `s` waits for its ACK: (re)arm its timers. */
-void sr_dialog_arm_ack_timer(siprec_handler *h, siprec_session *s, uint64_t now_ns);
+/* A REJECTED session's transaction is over: out of the map and the heap. */
+void sr_dialog_forget(siprec_handler *h, siprec_session *s);
+
+/* What every end shares (its lock held): the ended callback, counters,
+ * ports and the source's slot given back. */
+void sr_session_finish(siprec_handler *h, siprec_session *s, siprec_end_reason reason);
+
+/* A final response to an INVITE of `s` waits for its ACK from `now` on:
+ * retransmissions (UDP) and the 64*T1 limit. */
+void sr_dialog_arm_tx(siprec_handler *h, siprec_session *s, uint64_t now);
+
+/* The stream changes between two answers: per-stream siprec_change bits
+ * into per_stream[0..n) and their OR, plus STREAMS_REMOVED for old streams
+ * no new one continues (changes.c). */
+unsigned sr_streams_diff(const sr_sdp_stream *old, size_t n_old, const sr_sdp_stream *next,
+                         size_t n, uint8_t *per_stream);
+
+/* Send something the handler originated to the session's SRC. */
+void sr_dialog_send(siprec_handler *h, siprec_session *s, const char *data, size_t len);
+
+/* Requests of the SRS (uac.c). sr_uac_write writes an in-dialog request
+ * (CSeq incremented) into b; sr_uac_start sends one as the session's client
+ * transaction (SIPREC_EAGAIN while another is pending); sr_uac_timeout ends
+ * what has to end when it goes unanswered (1: the session ended);
+ * sr_uac_response takes a response the host fed in. */
+int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const char *extra,
+                 const char *content_type, const char *body, size_t body_len, sr_strbuf *b,
+                 char branch[SR_TAG_LEN + 1]);
+void sr_uac_send_bye(siprec_handler *h, siprec_session *s);
+int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, uint64_t now);
+int sr_uac_timeout(siprec_handler *h, siprec_session *s, uint64_t now);
+int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now);
+
+/* Session timers (session_timer.c, uac.c): negotiate for a request the
+ * SRS answers 2xx (0 with the 2xx's header lines added to `extra`, or 422
+ * with its Min-SE line there); restart the session's timer from `now`. */
+int sr_session_timer_negotiate(const siprec_handler *h, const sr_sip_msg *m, uint32_t *se,
+                               int *srs_refresher, sr_strbuf *extra);
+void sr_session_timer_restart(siprec_handler *h, siprec_session *s, uint64_t now);
+
+/* Timer arithmetic (timers.c). */
+uint64_t sr_next_interval(const siprec_handler *h, uint64_t interval);
+uint64_t sr_idle_deadline(const siprec_handler *h, const siprec_session *s);
 
 #endif

@@ -14,6 +14,20 @@
 #include "dialog.h"
 #include "handler_internal.h"
 
+_Thread_local const siprec_session *sr_in_callback;
+
+void sr_handler_count_message(siprec_handler *h, const char *data, size_t len)
+{
+  static const char prefix[] = "SIP/2.0 ";
+  if (len > sizeof prefix && memcmp(data, prefix, sizeof prefix - 1) == 0) {
+    unsigned cls = (unsigned)(data[sizeof prefix - 1] - '0');
+    if (cls >= 1 && cls <= 6)
+      atomic_fetch_add_explicit(&h->stats.responses[cls], 1, memory_order_relaxed);
+  } else {
+    atomic_fetch_add_explicit(&h->stats.requests_sent, 1, memory_order_relaxed);
+  }
+}
+
 void sr_handler_log(siprec_handler *h, siprec_log_level level, const char *fmt, ...)
 {
   if (!h->cfg.log || level > h->cfg.log_level)
@@ -167,6 +181,9 @@ SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_con
   siprec_shmap_options_free(o);
   if (rc == 0 && !h->cbs.port_alloc && !h->port_used)
     rc = SIPREC_ENOMEM;
+  uint8_t key[16];
+  if (rc == 0 && sr_handler_random(h, key, sizeof key) < 0)
+    rc = SIPREC_ERANDOM;
   if (rc < 0) {
     siprec_shmap_free(h->sessions);
     sr_free(&h->mem, h->port_used);
@@ -174,8 +191,10 @@ SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_con
     sr_free(&a, h);
     return rc;
   }
+  h->pending_key = sr_siphash_key_from_bytes(key);
   pthread_mutex_init(&h->ports_lock, NULL);
   pthread_mutex_init(&h->timers_lock, NULL);
+  pthread_mutex_init(&h->pending_lock, NULL);
   *out = h;
   return 0;
 }
@@ -197,9 +216,12 @@ SIPREC_API void siprec_handler_free(siprec_handler *h)
   if (!h)
     return;
   (void)siprec_shmap_range(h->sessions, end_for_shutdown, h);
+  sr_timers_free(h);
   siprec_shmap_free(h->sessions);
+  sr_pending_free(h);
   pthread_mutex_destroy(&h->ports_lock);
   pthread_mutex_destroy(&h->timers_lock);
+  pthread_mutex_destroy(&h->pending_lock);
   sr_free(&h->mem, h->port_used);
   sr_handler_config_release(&h->cfg, &h->mem);
   siprec_allocator a = h->mem;
@@ -208,7 +230,7 @@ SIPREC_API void siprec_handler_free(siprec_handler *h)
 
 SIPREC_API size_t siprec_handler_session_count(siprec_handler *h)
 {
-  return h ? siprec_shmap_len(h->sessions) : 0;
+  return h ? (size_t)atomic_load_explicit(&h->stats.active, memory_order_relaxed) : 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -245,7 +267,7 @@ int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const c
 static const sr_span *unsupported_require(const sr_sip_msg *m)
 {
   for (unsigned i = 0; i < m->n_require; i++)
-    if (!sr_span_ieq(m->require[i], "siprec"))
+    if (!sr_span_ieq(m->require[i], "siprec") && !sr_span_ieq(m->require[i], "timer"))
       return &m->require[i];
   return NULL;
 }
@@ -297,13 +319,14 @@ SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_
     return SIPREC_ENOMEM;
   if (prc == SR_SIP_DROP) {
     sr_handler_log(h, SIPREC_LOG_DEBUG, "dropped %zu bytes: not an answerable SIP message", len);
+    atomic_fetch_add_explicit(&h->stats.dropped[SIPREC_DROP_UNPARSABLE], 1, memory_order_relaxed);
     return 0;
   }
   sr_request_ctx rq = { &msg, transport, remote, local, conn_id, now_ns,
                         sr_strbuf_on(response, response_size) };
   int rc;
   if (!msg.is_request) {
-    rc = 0; /* answers to our BYEs: nothing to do */
+    rc = prc == SR_SIP_OK ? sr_uac_response(h, &msg, now_ns) : 0;
   } else if (prc == SR_SIP_BAD) {
     rc = msg.method == SR_M_ACK ? 0 : sr_handler_simple(h, &rq, 400, why, NULL);
   } else if (len > h->cfg.max_message) {
@@ -312,5 +335,7 @@ SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_
     rc = dispatch(h, &rq);
   }
   sr_sip_msg_free(&msg);
+  if (rc > 0)
+    sr_handler_count_message(h, response, (size_t)rc);
   return rc;
 }

@@ -9,6 +9,7 @@
 #include <siprec/handler.h>
 #include <siprec/shmap.h>
 
+#include "../common/siphash.h"
 #include "../sdp/answer.h"
 #include "../session/session_internal.h"
 #include "../sip/message.h"
@@ -37,6 +38,9 @@ struct siprec_handler_config {
   size_t max_message;
   uint32_t t1_ms, t2_ms;
   int refuse_plain;
+  uint32_t session_expires_s, min_se_s;
+  uint32_t ping_ms, idle_ms, defer_ms;
+  size_t max_pending_per_source;
   siprec_log_cb log;
   siprec_log_level log_level;
   void *log_user;
@@ -52,7 +56,22 @@ struct siprec_handler_callbacks {
   siprec_port_alloc_cb port_alloc;
   siprec_port_free_cb port_free;
   siprec_random_cb random;
+  siprec_acl_cb acl;
 };
+
+/* Counters (siprec_handler_stat). */
+#define SR_END_REASONS 10
+#define SR_DROP_REASONS 4
+typedef struct sr_handler_stats {
+  _Atomic uint64_t active, started, requests_sent;
+  _Atomic uint64_t ended[SR_END_REASONS];
+  _Atomic uint64_t responses[7]; /* by class, 1-6 */
+  _Atomic uint64_t dropped[SR_DROP_REASONS];
+} sr_handler_stats;
+
+/* Unsettled INVITE transactions per source address (pending.c). */
+typedef struct sr_pending_entry sr_pending_entry;
+#define SR_PENDING_BUCKETS 256
 
 struct siprec_handler {
   siprec_allocator mem;
@@ -68,9 +87,17 @@ struct siprec_handler {
   uint8_t *port_used;
   size_t n_ports, port_next;
 
-  /* Sessions with a pending timer (2xx awaiting ACK). */
+  /* Sessions with a timer, a binary min-heap on heap_key (timers.c); each
+   * holds a reference to its session. */
   pthread_mutex_t timers_lock;
-  siprec_session *timers;
+  siprec_session **heap;
+  size_t heap_len, heap_cap;
+
+  pthread_mutex_t pending_lock;
+  sr_pending_entry *pending[SR_PENDING_BUCKETS];
+  sr_siphash_key pending_key; /* random per handler: sources cannot pick one bucket */
+
+  sr_handler_stats stats;
 };
 
 /* Internal helpers shared by the handler's files. */
@@ -83,5 +110,25 @@ int sr_handler_config_copy(struct siprec_handler_config *dst, const struct sipre
                            const siprec_allocator *mem);
 void sr_handler_config_release(struct siprec_handler_config *cfg, const siprec_allocator *mem);
 void sr_handler_config_defaults(struct siprec_handler_config *cfg);
+
+/* Counting what goes out: a response or request the handler wrote. */
+void sr_handler_count_message(siprec_handler *h, const char *data, size_t len);
+
+/* Timers (timers.c): put `s` (its lock held) in the heap at its next
+ * deadline, or out of it when it has none; take it out for good. */
+void sr_timers_schedule(siprec_handler *h, siprec_session *s);
+void sr_timers_remove(siprec_handler *h, siprec_session *s);
+void sr_timers_free(siprec_handler *h);
+
+/* Unsettled INVITEs per source (pending.c): take a slot for `addr`
+ * (0, or SIPREC_EAGAIN when the source is at its bound, or SIPREC_ENOMEM),
+ * give it back. */
+int sr_pending_take(siprec_handler *h, const struct sockaddr *addr);
+void sr_pending_give(siprec_handler *h, const struct sockaddr *addr);
+void sr_pending_free(siprec_handler *h);
+
+/* Which session a callback is running for on this thread (host requests
+ * made from inside a callback get SIPREC_EBUSY instead of a deadlock). */
+extern _Thread_local const siprec_session *sr_in_callback;
 
 #endif

@@ -92,7 +92,7 @@ void sr_handler_sdp_config(siprec_handler *h, siprec_session *s, const struct so
 }
 
 int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *local_tag,
-                          const char *answer, size_t answer_len)
+                          const char *extra, const char *answer, size_t answer_len)
 {
   char headers[1024], local[80];
   sr_strbuf hb = sr_strbuf_on(headers, sizeof headers);
@@ -104,6 +104,8 @@ int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *loc
                    tp_param[rq->transport]);
   sr_strbuf_printf(&hb, "Server: %s\r\n", h->cfg.user_agent);
   sr_strbuf_str(&hb, SR_ALLOW_HEADER SR_SUPPORTED_HEADER SR_ACCEPT_HEADER);
+  if (extra)
+    sr_strbuf_str(&hb, extra);
   if (hb.overflow)
     return SIPREC_ETOOBIG;
   sr_sip_write_response(&rq->out, rq->msg, 200, "OK", local_tag, 1, headers, "application/sdp",
@@ -178,19 +180,44 @@ static int session_fill(siprec_handler *h, siprec_session *s, const sr_request_c
   return rc ? SIPREC_ENOMEM : 0;
 }
 
-/* A retransmitted INVITE for a session already answered: the same answer. */
+/* The Via..CSeq lines of a response to this INVITE, To tagged, for the
+ * final response a deferred session sends later. */
+static int keep_invite_echo(siprec_session *s, const sr_sip_msg *m)
+{
+  char buf[4096];
+  sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
+  sr_strbuf_add(&b, m->echo_via.p, m->echo_via.n);
+  sr_strbuf_add(&b, m->echo_from.p, m->echo_from.n);
+  sr_strbuf_add(&b, m->echo_to.p, m->echo_to.n);
+  if (m->to_tag.n == 0)
+    sr_strbuf_printf(&b, ";tag=%s", s->local_tag);
+  sr_strbuf_str(&b, "\r\n");
+  sr_strbuf_add(&b, m->echo_call_id.p, m->echo_call_id.n);
+  sr_strbuf_add(&b, m->echo_cseq.p, m->echo_cseq.n);
+  return b.overflow ? SIPREC_ETOOBIG : sr_session_set_str(s, &s->invite_echo, b.p, b.len);
+}
+
+/* A retransmitted INVITE for a session already known: the same answer. */
 static int invite_retransmission(siprec_handler *h, sr_request_ctx *rq, siprec_session *s)
 {
-  int rc;
+  int rc = 0;
   sr_session_lock(s);
-  if (s->last_2xx && s->invite_branch && s->invite_cseq == rq->msg->cseq &&
-      strlen(s->invite_branch) == rq->msg->branch.n &&
-      memcmp(s->invite_branch, rq->msg->branch.p, rq->msg->branch.n) == 0) {
-    sr_strbuf_add(&rq->out, s->last_2xx, s->last_2xx_len);
-    rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
-  } else {
+  int same = s->invite_branch && s->invite_cseq == rq->msg->cseq &&
+             strlen(s->invite_branch) == rq->msg->branch.n &&
+             memcmp(s->invite_branch, rq->msg->branch.p, rq->msg->branch.n) == 0;
+  if (!same) {
     /* The same Call-ID, another INVITE without a To-tag: a loop or a bug. */
     rc = sr_handler_simple(h, rq, 482, "Loop Detected (Call-ID already in use)", NULL);
+  } else if (s->state == SR_SESSION_PENDING) {
+    rc = sr_handler_simple(h, rq, 100, "Trying", NULL); /* RFC 3261 17.2.1 */
+  } else if ((s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_REJECTED) &&
+             s->last_response) {
+    sr_strbuf_add(&rq->out, s->last_response, s->last_response_len);
+    rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
+  } else {
+    /* ACKed already: a late copy, absorbed. */
+    atomic_fetch_add_explicit(&h->stats.dropped[SIPREC_DROP_RETRANSMISSION], 1,
+                              memory_order_relaxed);
   }
   sr_session_unlock(s);
   return rc;
@@ -213,6 +240,36 @@ siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id)
   return s;
 }
 
+/* A session that never made it into the map: give back what it holds. */
+static int discard(siprec_handler *h, siprec_session *s, int counted, const struct sockaddr *src,
+                   int rc)
+{
+  for (size_t i = 0; i < s->n_streams; i++)
+    if (s->streams[i].accepted || s->streams[i].new_port)
+      sr_handler_port_free(h, s->streams[i].port);
+  s->n_streams = 0;
+  if (counted)
+    sr_pending_give(h, src);
+  sr_session_unlock(s);
+  siprec_session_unref(s);
+  return rc;
+}
+
+/* The session's 2xx is sent (now, or when the host accepts it). */
+static void session_answered(siprec_handler *h, siprec_session *s, uint64_t now)
+{
+  s->state = SR_SESSION_ANSWERED;
+  sr_session_drop_str(s, &s->invite_echo);
+  atomic_store_explicit(&s->last_activity, now, memory_order_relaxed);
+  sr_session_timer_restart(h, s, now);
+  sr_dialog_arm_tx(h, s, now);
+  atomic_fetch_add_explicit(&h->stats.started, 1, memory_order_relaxed);
+  sr_handler_log(h, SIPREC_LOG_INFO, "session %s started: %zu streams, %s", s->id, s->n_streams,
+                 s->is_siprec ? "SIPREC" : "recording headers");
+  if (h->cbs.started)
+    SR_CALLBACK(s, h->cbs.started(h->user, s));
+}
+
 int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
 {
   const sr_sip_msg *m = rq->msg;
@@ -232,26 +289,40 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   int cisco = m->n_cisco_participants > 0;
   if (!siprec && !cisco && h->cfg.refuse_plain)
     return sr_handler_simple(h, rq, 403, "Not a SIPREC recording session", NULL);
-  if (h->cfg.max_sessions && siprec_shmap_len(h->sessions) >= h->cfg.max_sessions)
+  if (h->cfg.max_sessions &&
+      atomic_load_explicit(&h->stats.active, memory_order_relaxed) >= h->cfg.max_sessions)
     return sr_handler_simple(h, rq, 503, "Too many recording sessions", "Retry-After: 30\r\n");
+  char timer_hdrs[256];
+  sr_strbuf tb = sr_strbuf_on(timer_hdrs, sizeof timer_hdrs);
+  uint32_t se;
+  int srs_refresher;
+  if (sr_session_timer_negotiate(h, m, &se, &srs_refresher, &tb) == 422)
+    return sr_handler_simple(h, rq, 422, "Session Interval Too Small", timer_hdrs);
+  int prc = sr_pending_take(h, rq->remote);
+  if (prc < 0)
+    return prc == SIPREC_EAGAIN
+               ? sr_handler_simple(h, rq, 503, "Too many unanswered INVITEs from this source",
+                                   "Retry-After: 5\r\n")
+               : sr_handler_simple(h, rq, 500, "Out of memory", NULL);
 
   uint8_t id[16];
-  if (sr_handler_random(h, id, sizeof id) < 0)
-    return sr_handler_simple(h, rq, 500, "No random source", NULL);
-  siprec_session *s = sr_session_new(&h->mem, m->call_id.p, m->call_id.n, id);
-  if (!s)
-    return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
-  sr_session_lock(s);
-  int rc = session_fill(h, s, rq, siprec);
-  if (rc == 0 && metadata.p)
-    rc = sr_session_set_str(s, &s->metadata, metadata.p, metadata.n);
-  if (metadata.p)
-    s->metadata_len = metadata.n;
-  if (rc < 0) {
-    sr_session_unlock(s);
-    siprec_session_unref(s);
+  siprec_session *s = NULL;
+  if (sr_handler_random(h, id, sizeof id) == 0)
+    s = sr_session_new(&h->mem, m->call_id.p, m->call_id.n, id);
+  if (!s) {
+    sr_pending_give(h, rq->remote);
     return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
   }
+  sr_session_lock(s);
+  int rc = session_fill(h, s, rq, siprec);
+  if (rc == 0 && metadata.p) {
+    rc = sr_session_set_str(s, &s->metadata, metadata.p, metadata.n);
+    s->metadata_len = rc == 0 ? metadata.n : 0;
+  }
+  s->se_s = se;
+  s->srs_refresher = srs_refresher;
+  if (rc < 0)
+    return discard(h, s, 1, rq->remote, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
 
   char answer[8192], addr[SR_SDP_ADDR_MAX];
   sr_sdp_config cfg;
@@ -259,68 +330,70 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   void *port_ctx[2] = { h, s };
   cfg.port = sr_handler_port_cb;
   cfg.port_user = port_ctx;
+  sr_sdp_stream streams[SR_SDP_MAX_STREAMS];
   size_t n = 0;
   int alen;
   if (sdp.p) {
-    alen = sr_sdp_answer(sdp.p, sdp.n, &cfg, s->streams, SR_SDP_MAX_STREAMS, &n, answer,
+    alen = sr_sdp_answer(sdp.p, sdp.n, &cfg, streams, SR_SDP_MAX_STREAMS, &n, answer,
                          sizeof answer, &why);
   } else {
     /* Delayed offer (Cisco's built-in bridge): the 2xx offers recvonly
      * streams, one per recorded party, and the ACK answers. */
     n = SR_DELAYED_OFFER_STREAMS;
-    alen = sr_sdp_offer(&cfg, n, s->streams, answer, sizeof answer);
+    alen = sr_sdp_offer(&cfg, n, streams, answer, sizeof answer);
     s->awaiting_answer = 1;
     why = "Cannot make an offer";
   }
   if (alen < 0) {
     /* Ports handed out before the failure are ours to return. */
     for (size_t i = 0; i < n; i++)
-      if (s->streams[i].new_port || (!sdp.p && s->streams[i].port))
-        sr_handler_port_free(h, s->streams[i].port);
-    sr_session_unlock(s);
-    siprec_session_unref(s);
+      if (streams[i].new_port || (!sdp.p && streams[i].port))
+        sr_handler_port_free(h, streams[i].port);
     status = sdp_failure_status(alen);
-    return sr_handler_simple(h, rq, status, why ? why : sr_sip_reason(status),
-                             status == 503 ? "Retry-After: 10\r\n" : NULL);
+    return discard(h, s, 1, rq->remote,
+                   sr_handler_simple(h, rq, status, why ? why : sr_sip_reason(status),
+                                     status == 503 ? "Retry-After: 10\r\n" : NULL));
   }
-  s->n_streams = n;
+  for (size_t i = 0; i < n; i++)
+    streams[i].new_port = streams[i].accepted || (!sdp.p && streams[i].port);
+  if (sr_session_set_streams(s, streams, n) < 0) {
+    for (size_t i = 0; i < n; i++)
+      if (streams[i].new_port)
+        sr_handler_port_free(h, streams[i].port);
+    return discard(h, s, 1, rq->remote, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+  }
   if (sr_session_set_str(s, &s->last_answer, answer, (size_t)alen) == 0)
     s->last_answer_len = (size_t)alen;
 
+  int decision = SIPREC_SESSION_ACCEPT;
   if (h->cbs.offered) {
-    status = h->cbs.offered(h->user, s);
-    if (status != SIPREC_SESSION_ACCEPT) {
-      if (status < 400 || status > 699)
-        status = 500;
-      sr_handler_release_ports(h, s->streams, s->n_streams);
-      s->n_streams = 0;
-      sr_session_unlock(s);
-      siprec_session_unref(s);
-      return sr_handler_simple(h, rq, status, "Refused by the recorder", NULL);
+    SR_CALLBACK(s, decision = h->cbs.offered(h->user, s));
+    if (decision != SIPREC_SESSION_ACCEPT && decision != SIPREC_SESSION_DEFER) {
+      if (decision < 400 || decision > 699)
+        decision = 500;
+      return discard(h, s, 1, rq->remote,
+                     sr_handler_simple(h, rq, decision, "Refused by the recorder", NULL));
     }
   }
 
-  rc = sr_handler_answer_2xx(h, rq, s->local_tag, answer, (size_t)alen);
+  rc = sr_handler_answer_2xx(h, rq, s->local_tag, tb.len ? timer_hdrs : NULL, answer,
+                             (size_t)alen);
   if (rc > 0)
-    rc = sr_session_set_str(s, &s->last_2xx, rq->out.p, rq->out.len) < 0 ? SIPREC_ENOMEM : rc;
-  if (rc < 0) {
-    sr_handler_release_ports(h, s->streams, s->n_streams);
-    s->n_streams = 0;
-    sr_session_unlock(s);
-    siprec_session_unref(s);
-    return rc;
-  }
-  s->last_2xx_len = rq->out.len;
-  s->state = SR_SESSION_ANSWERED;
+    rc = sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) < 0 ? SIPREC_ENOMEM : rc;
+  if (rc > 0 && decision == SIPREC_SESSION_DEFER)
+    rc = keep_invite_echo(s, m) < 0 ? SIPREC_ENOMEM : rc;
+  if (rc < 0)
+    return discard(h, s, 1, rq->remote, rc);
+  s->last_response_len = rq->out.len;
+  s->counts_pending = 1;
+  s->state = SR_SESSION_PENDING;
 
   void *actual = NULL;
   rc = siprec_shmap_load_or_store(h->sessions, m->call_id.p, m->call_id.n, s, &actual);
   if (rc != 0) {
     /* Another thread took the Call-ID first: this INVITE is its retransmission. */
-    sr_handler_release_ports(h, s->streams, s->n_streams);
-    s->n_streams = 0;
-    sr_session_unlock(s);
-    siprec_session_unref(s);
+    s->counts_pending = 0;
+    discard(h, s, 1, rq->remote, 0);
     rq->out.len = 0;
     rq->out.overflow = 0;
     if (rc < 0)
@@ -330,11 +403,53 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
     siprec_session_unref(other);
     return rc;
   }
-  sr_dialog_arm_ack_timer(h, s, rq->now_ns);
-  sr_handler_log(h, SIPREC_LOG_INFO, "session %s started: %zu streams, %s", s->id, s->n_streams,
-                 siprec ? "SIPREC" : "recording headers");
-  if (h->cbs.started)
-    h->cbs.started(h->user, s);
+  atomic_fetch_add_explicit(&h->stats.active, 1, memory_order_relaxed);
+  if (decision == SIPREC_SESSION_DEFER) {
+    s->tx_deadline = rq->now_ns + (uint64_t)h->cfg.defer_ms * UINT64_C(1000000);
+    sr_timers_schedule(h, s);
+    sr_handler_log(h, SIPREC_LOG_INFO, "session %s deferred", s->id);
+    sr_session_unlock(s);
+    rq->out.len = 0;
+    rq->out.overflow = 0;
+    return sr_handler_simple(h, rq, 100, "Trying", NULL);
+  }
+  session_answered(h, s, rq->now_ns);
   sr_session_unlock(s);
   return (int)rq->out.len;
+}
+
+int sr_invite_accept(siprec_handler *h, siprec_session *s, uint64_t now)
+{
+  if (s->state != SR_SESSION_PENDING || s->cancelled)
+    return SIPREC_EINVAL;
+  sr_dialog_send(h, s, s->last_response, s->last_response_len);
+  session_answered(h, s, now);
+  return 0;
+}
+
+void sr_invite_reject(siprec_handler *h, siprec_session *s, int status, const char *reason,
+                      const char *extra, siprec_end_reason end, uint64_t now)
+{
+  char buf[4096];
+  sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
+  sr_sip_write_status_line(&b, status, reason);
+  if (s->invite_echo)
+    sr_strbuf_str(&b, s->invite_echo);
+  sr_strbuf_printf(&b, "Server: %s\r\n", h->cfg.user_agent);
+  if (extra)
+    sr_strbuf_str(&b, extra);
+  sr_strbuf_str(&b, "Content-Length: 0\r\n\r\n");
+  sr_session_drop_str(s, &s->invite_echo);
+  if (b.overflow || sr_session_set_str(s, &s->last_response, b.p, b.len) < 0) {
+    sr_session_drop_str(s, &s->last_response);
+    s->last_response_len = 0;
+  } else {
+    s->last_response_len = b.len;
+  }
+  sr_handler_log(h, SIPREC_LOG_INFO, "session %s refused: %d %s", s->id, status,
+                 reason ? reason : sr_sip_reason(status));
+  sr_session_finish(h, s, end);
+  s->state = SR_SESSION_REJECTED;
+  sr_dialog_send(h, s, s->last_response, s->last_response_len);
+  sr_dialog_arm_tx(h, s, now);
 }

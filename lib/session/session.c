@@ -12,7 +12,9 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
     return NULL;
   s->mem = mem;
   atomic_init(&s->refs, 1);
-  atomic_init(&s->deadline, UINT64_MAX);
+  atomic_init(&s->last_activity, 0);
+  s->heap_index = SIZE_MAX;
+  s->heap_key = UINT64_MAX;
   if (pthread_mutex_init(&s->lock, NULL) != 0) {
     sr_free(mem, s);
     return NULL;
@@ -45,14 +47,44 @@ int sr_session_set_str(siprec_session *s, char **dst, const char *p, size_t n)
   return 0;
 }
 
+void sr_session_drop_str(siprec_session *s, char **dst)
+{
+  sr_free(s->mem, *dst);
+  *dst = NULL;
+}
+
+int sr_session_set_streams(siprec_session *s, const sr_sdp_stream *streams, size_t n)
+{
+  sr_sdp_stream *copy = NULL;
+  uint8_t *changes = NULL;
+  if (n) {
+    copy = sr_malloc(s->mem, n * sizeof *copy);
+    changes = sr_calloc(s->mem, n, 1);
+    if (!copy || !changes) {
+      sr_free(s->mem, copy);
+      sr_free(s->mem, changes);
+      return SIPREC_ENOMEM;
+    }
+    memcpy(copy, streams, n * sizeof *copy);
+  }
+  sr_free(s->mem, s->streams);
+  sr_free(s->mem, s->stream_changes);
+  s->streams = copy;
+  s->stream_changes = changes;
+  s->n_streams = n;
+  return 0;
+}
+
 static void session_destroy(siprec_session *s)
 {
   const siprec_allocator *mem = s->mem;
-  char **strs[] = { &s->call_id,     &s->remote_tag,     &s->remote_target, &s->route_set,
-                    &s->remote_from, &s->local_to,       &s->invite_branch, &s->last_2xx,
-                    &s->metadata,    &s->last_answer };
+  char **strs[] = { &s->call_id,       &s->remote_tag,  &s->remote_target, &s->route_set,
+                    &s->remote_from,   &s->local_to,    &s->invite_branch, &s->invite_echo,
+                    &s->last_response, &s->uac_request, &s->metadata,      &s->last_answer };
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     sr_free(mem, *strs[i]);
+  sr_free(mem, s->streams);
+  sr_free(mem, s->stream_changes);
   for (size_t i = 0; i < s->n_cisco; i++)
     sr_free(mem, s->cisco[i]);
   pthread_mutex_destroy(&s->lock);
@@ -83,6 +115,7 @@ SIPREC_API const char *siprec_end_reason_name(siprec_end_reason reason)
   case SIPREC_END_SHUTDOWN: return "shutdown";
   case SIPREC_END_REFUSED: return "refused";
   case SIPREC_END_NO_MEDIA: return "no-media";
+  case SIPREC_END_KEEPALIVE: return "keepalive";
   default: return "unknown";
   }
 }
@@ -129,8 +162,9 @@ SIPREC_API int siprec_session_stream(const siprec_session *s, size_t index, cons
   if (port)
     *port = st->accepted ? st->port : 0;
   if (direction)
-    *direction = st->accepted && st->answer_dir == SR_SDP_RECVONLY ? SIPREC_DIR_RECVONLY
-                                                                   : SIPREC_DIR_INACTIVE;
+    *direction = st->accepted && st->answer_dir == SR_SDP_RECVONLY && !st->paused
+                     ? SIPREC_DIR_RECVONLY
+                     : SIPREC_DIR_INACTIVE;
   if (codec)
     *codec = st->accepted && st->codec[0] ? st->codec : NULL;
   if (pt)
@@ -176,6 +210,28 @@ SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, siz
       *len = s->cisco_len[index];
   }
   return s->n_cisco;
+}
+
+SIPREC_API unsigned siprec_session_changes(const siprec_session *s)
+{
+  return s ? s->changes : 0;
+}
+
+SIPREC_API unsigned siprec_session_stream_changes(const siprec_session *s, size_t index)
+{
+  return s && index < s->n_streams && s->stream_changes ? s->stream_changes[index] : 0;
+}
+
+SIPREC_API int siprec_session_is_pending(const siprec_session *s)
+{
+  return s && s->state == SR_SESSION_PENDING;
+}
+
+SIPREC_API uint32_t siprec_session_timer(const siprec_session *s, int *srs_refreshes)
+{
+  if (srs_refreshes)
+    *srs_refreshes = s ? s->srs_refresher : 0;
+  return s ? s->se_s : 0;
 }
 
 SIPREC_API void *siprec_session_get_user(const siprec_session *s)

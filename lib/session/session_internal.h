@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* One recording session: dialog, streams, metadata, and the INVITE
- * transaction state the handler needs for retransmissions. Its whole state
+/* One recording session: dialog, streams, metadata, and the transaction
+ * state the handler needs for retransmissions and timers. Its whole state
  * is plain data owned by the session (no pointers into message buffers), so
  * that it can later be serialised and restored elsewhere. */
 #ifndef SR_SESSION_INTERNAL_H
@@ -17,10 +17,20 @@
 #include "../sdp/answer.h"
 
 typedef enum sr_session_state {
-  SR_SESSION_ANSWERED = 0, /* 2xx sent, waiting for the ACK */
-  SR_SESSION_CONFIRMED,    /* ACKed */
+  SR_SESSION_PENDING = 0, /* offered and deferred: 100 Trying sent, the host decides */
+  SR_SESSION_ANSWERED,    /* 2xx to the first INVITE sent, waiting for its ACK */
+  SR_SESSION_CONFIRMED,   /* ACKed: the dialog is up */
+  SR_SESSION_REJECTED,    /* a non-2xx final answered the first INVITE; waiting for its ACK */
   SR_SESSION_ENDED,
 } sr_session_state;
+
+/* What an outstanding request of the SRS is for. */
+typedef enum sr_uac_purpose {
+  SR_UAC_NONE = 0,
+  SR_UAC_PING,     /* OPTIONS keep-alive */
+  SR_UAC_REFRESH,  /* UPDATE refreshing the session timer (the SRS is the refresher) */
+  SR_UAC_METADATA, /* UPDATE asking for a metadata snapshot */
+} sr_uac_purpose;
 
 #define SR_TAG_LEN 16
 #define SR_SESSION_MAX_HEADER_PARTICIPANTS 8
@@ -52,19 +62,38 @@ struct siprec_session {
   struct sockaddr_storage local;
   uint64_t conn_id;
 
-  /* The INVITE transaction whose 2xx waits for its ACK. */
+  /* The INVITE server transaction: its final response waits for the ACK
+   * (tx_active), or, deferred, for the host's decision (PENDING). */
   char *invite_branch;
   uint32_t invite_cseq;
-  char *last_2xx; /* the 2xx as sent, for retransmissions */
-  size_t last_2xx_len;
-  uint64_t retx_at;      /* next retransmission, host clock */
-  uint64_t retx_interval;
-  uint64_t ack_deadline;
-  _Atomic uint64_t deadline; /* min of the two above, readable without the lock */
+  char *invite_echo;     /* Via..CSeq lines for responses written later (deferred), To tagged */
+  char *last_response;   /* the final response as sent (or to send), for retransmissions */
+  size_t last_response_len;
+  int tx_active;
+  int cancelled;         /* PENDING: a CANCEL came; the 487 goes out at the next expire */
+  uint64_t tx_retx_at, tx_interval, tx_deadline;
+  int counts_pending;    /* holds one of its source's unsettled-INVITE slots */
+
+  /* The one outstanding request of the SRS (OPTIONS, UPDATE). */
+  sr_uac_purpose uac;
+  char *uac_request;
+  size_t uac_request_len;
+  uint32_t uac_cseq;
+  char uac_branch[SR_TAG_LEN + 1];
+  uint64_t uac_retx_at, uac_interval, uac_deadline;
+
+  /* Keep-alive: the session timer (RFC 4028), else OPTIONS pings, and the idle limit. */
+  uint32_t se_s;         /* negotiated Session-Expires, 0 when none */
+  int srs_refresher;
+  uint64_t se_expire_at, se_refresh_at;
+  uint64_t ping_at;
+  _Atomic uint64_t last_activity;
 
   /* Media and metadata. */
-  sr_sdp_stream streams[SR_SDP_MAX_STREAMS];
+  sr_sdp_stream *streams; /* n_streams of them, exactly */
   size_t n_streams;
+  uint8_t *stream_changes; /* siprec_change bits of the last update, per stream */
+  unsigned changes;
   char *last_answer; /* the SDP of the last answer, offered again when asked */
   size_t last_answer_len;
   uint64_t sdp_session_id;
@@ -75,9 +104,9 @@ struct siprec_session {
   size_t cisco_len[SR_SESSION_MAX_HEADER_PARTICIPANTS];
   size_t n_cisco;
 
-  /* Handler bookkeeping: the list of sessions with a pending timer. */
-  struct siprec_session *timer_next, *timer_prev;
-  int on_timer_list;
+  /* Handler bookkeeping: the timer heap (guarded by the handler's timer lock). */
+  size_t heap_index; /* SIZE_MAX when not in the heap */
+  uint64_t heap_key;
 };
 
 /* A new session with one reference, or NULL. `id_bytes` are 16 random bytes. */
@@ -86,6 +115,13 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
 
 /* Replace *dst by a NUL-terminated copy of (p, n). 0 or SIPREC_ENOMEM. */
 int sr_session_set_str(siprec_session *s, char **dst, const char *p, size_t n);
+
+/* Free *dst and set it NULL. */
+void sr_session_drop_str(siprec_session *s, char **dst);
+
+/* Replace the session's streams by a copy of streams[0..n), with zeroed
+ * change bits. 0 or SIPREC_ENOMEM (the old streams are kept then). */
+int sr_session_set_streams(siprec_session *s, const sr_sdp_stream *streams, size_t n);
 
 static inline void sr_session_lock(siprec_session *s)
 {

@@ -33,9 +33,7 @@ const char *sr_sip_reason(int status)
   }
 }
 
-void sr_sip_write_response(sr_strbuf *b, const sr_sip_msg *req, int status, const char *reason,
-                           const char *to_tag, int record_route, const char *extra,
-                           const char *content_type, const char *body, size_t body_len)
+void sr_sip_write_status_line(sr_strbuf *b, int status, const char *reason)
 {
   sr_strbuf_printf(b, "SIP/2.0 %03d ", status);
   for (const char *r = reason ? reason : sr_sip_reason(status); *r; r++) {
@@ -43,6 +41,13 @@ void sr_sip_write_response(sr_strbuf *b, const sr_sip_msg *req, int status, cons
     sr_strbuf_add(b, &c, 1);
   }
   sr_strbuf_str(b, "\r\n");
+}
+
+void sr_sip_write_response(sr_strbuf *b, const sr_sip_msg *req, int status, const char *reason,
+                           const char *to_tag, int record_route, const char *extra,
+                           const char *content_type, const char *body, size_t body_len)
+{
+  sr_sip_write_status_line(b, status, reason);
   sr_strbuf_add(b, req->echo_via.p, req->echo_via.n);
   sr_strbuf_add(b, req->echo_from.p, req->echo_from.n);
   sr_strbuf_add(b, req->echo_to.p, req->echo_to.n);

@@ -16,6 +16,10 @@ void sr_sip_write_response(sr_strbuf *b, const sr_sip_msg *req, int status, cons
                            const char *to_tag, int record_route, const char *extra,
                            const char *content_type, const char *body, size_t body_len);
 
+/* The status line alone ("SIP/2.0 487 Request Terminated" and CRLF), the
+ * reason cleaned of CR/LF (NULL: the standard one). */
+void sr_sip_write_status_line(sr_strbuf *b, int status, const char *reason);
+
 /* The standard reason phrase of a status code ("OK", "Not Found", ...). */
 const char *sr_sip_reason(int status);
 

@@ -12,198 +12,20 @@
 
 #include <siprec/siprec.h>
 
+#include "handler_fixture.h"
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
 
-#define MS UINT64_C(1000000)
 
-typedef struct events {
-  int offered, started, updated, ended;
-  siprec_end_reason last_reason;
-  int refuse_with;
-  int sent;
-  char last_sent[8192];
-  size_t ports_in_use;
-  int port_limit;
-} events;
-
-static uint64_t rng;
-
-static int det_random(void *user, void *buf, size_t len)
-{
-  (void)user;
-  unsigned char *b = buf;
-  for (size_t i = 0; i < len; i++) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    b[i] = (unsigned char)(rng >> 11);
-  }
-  return 0;
-}
-
-static int on_offered(void *user, siprec_session *s)
-{
-  (void)s;
-  events *e = user;
-  e->offered++;
-  return e->refuse_with;
-}
-static void on_started(void *user, siprec_session *s)
-{
-  (void)s;
-  ((events *)user)->started++;
-}
-static void on_updated(void *user, siprec_session *s)
-{
-  (void)s;
-  ((events *)user)->updated++;
-}
-static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
-{
-  (void)s;
-  events *e = user;
-  e->ended++;
-  e->last_reason = r;
-}
-static void on_send(void *user, const void *data, size_t len, siprec_transport t,
-                    const struct sockaddr *dest, uint64_t conn)
-{
-  (void)t;
-  (void)dest;
-  (void)conn;
-  events *e = user;
-  e->sent++;
-  snprintf(e->last_sent, sizeof e->last_sent, "%.*s", (int)len, (const char *)data);
-}
-static int port_alloc(void *user, const siprec_session *s, size_t index, uint16_t *port)
-{
-  (void)s;
-  events *e = user;
-  if (e->port_limit && e->ports_in_use >= (size_t)e->port_limit)
-    return -1;
-  e->ports_in_use++;
-  *port = (uint16_t)(30000 + 2 * index + 100 * e->ports_in_use);
-  return 0;
-}
-static void port_free(void *user, uint16_t port)
-{
-  (void)port;
-  ((events *)user)->ports_in_use--;
-}
-
-typedef struct fixture {
-  siprec_handler *h;
-  events ev;
-  struct sockaddr_in src, srs, other;
-  char resp[16384];
-  int status;
-} fixture;
-
-static void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports)
-{
-  memset(f, 0, sizeof *f);
-  rng = 0x9e3779b97f4a7c15ull;
-  siprec_handler_callbacks *cbs;
-  ck_assert_int_eq(siprec_handler_callbacks_new(&cbs, NULL), 0);
-  siprec_handler_callbacks_set_random(cbs, det_random);
-  siprec_handler_callbacks_set_session_offered(cbs, on_offered);
-  siprec_handler_callbacks_set_session_started(cbs, on_started);
-  siprec_handler_callbacks_set_session_updated(cbs, on_updated);
-  siprec_handler_callbacks_set_session_ended(cbs, on_ended);
-  siprec_handler_callbacks_set_send(cbs, on_send);
-  if (host_ports)
-    siprec_handler_callbacks_set_ports(cbs, port_alloc, port_free);
-  ck_assert_int_eq(siprec_handler_new(&f->h, cfg, cbs, &f->ev, NULL), 0);
-  siprec_handler_callbacks_free(cbs);
-  f->src = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(5060) };
-  f->srs = f->src;
-  f->other = f->src;
-  inet_pton(AF_INET, "192.0.2.1", &f->src.sin_addr);
-  inet_pton(AF_INET, "192.0.2.10", &f->srs.sin_addr);
-  inet_pton(AF_INET, "198.51.100.7", &f->other.sin_addr);
-}
-
-static int feed_from(fixture *f, const struct sockaddr_in *from, const char *msg, uint64_t now)
-{
-  int n = siprec_handler_process(f->h, msg, strlen(msg), SIPREC_TRANSPORT_UDP,
-                                 (const struct sockaddr *)from, (const struct sockaddr *)&f->srs,
-                                 0, now, f->resp, sizeof f->resp - 1);
-  f->status = 0;
-  if (n > 0) {
-    f->resp[n] = '\0';
-    f->status = atoi(f->resp + 8);
-  } else {
-    f->resp[0] = '\0';
-  }
-  return n;
-}
-
-static int feed(fixture *f, const char *msg, uint64_t now)
-{
-  return feed_from(f, &f->src, msg, now);
-}
-
-static const char sdp2[] = "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
-                           "t=0 0\r\nm=audio 10000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
-                           "a=rtpmap:101 telephone-event/8000\r\na=sendonly\r\na=label:1\r\n"
-                           "m=audio 10002 RTP/AVP 0\r\na=sendonly\r\na=label:2\r\n";
-
-static const char sdp3[] = "v=0\r\no=SRC 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
-                           "t=0 0\r\nm=audio 10000 RTP/AVP 0\r\na=sendonly\r\na=label:1\r\n"
-                           "m=audio 10002 RTP/AVP 0\r\na=inactive\r\na=label:2\r\n"
-                           "m=audio 10004 RTP/AVP 8\r\na=sendonly\r\na=label:3\r\n";
-
-/* A request; `to_tag` NULL for none, `extra` header lines, `body` SDP. */
-static void request(char *out, size_t size, const char *method, const char *call_id,
-                    const char *to_tag, unsigned cseq, const char *branch, const char *extra,
-                    const char *body)
-{
-  snprintf(out, size,
-           "%s sip:srs@192.0.2.10 SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK%s\r\n"
-           "Max-Forwards: 70\r\n"
-           "From: <sip:src@192.0.2.1>;tag=src1\r\n"
-           "To: <sip:srs@192.0.2.10>%s%s\r\n"
-           "Call-ID: %s\r\n"
-           "CSeq: %u %s\r\n"
-           "Contact: <sip:src@192.0.2.1:5060>;+sip.src\r\n"
-           "%s"
-           "%s"
-           "Content-Length: %zu\r\n\r\n%s",
-           method, branch, to_tag ? ";tag=" : "", to_tag ? to_tag : "", call_id, cseq, method,
-           extra ? extra : "", body ? "Content-Type: application/sdp\r\n" : "",
-           body ? strlen(body) : 0, body ? body : "");
-}
-
-/* The To-tag of the last response. */
-static void to_tag_of(const fixture *f, char *tag, size_t size)
-{
-  const char *t = strstr(f->resp, "\r\nTo: ");
-  ck_assert(t != NULL);
-  t = strstr(t, ";tag=");
-  ck_assert(t != NULL);
-  t += 5;
-  size_t n = strcspn(t, ";\r\n");
-  snprintf(tag, size, "%.*s", (int)n, t);
-}
-
-static void start_call(fixture *f, const char *call_id, char *tag, size_t size)
-{
-  char msg[4096];
-  request(msg, sizeof msg, "INVITE", call_id, NULL, 1, call_id, "Require: siprec\r\n", sdp2);
-  ck_assert_int_gt(feed(f, msg, 1000 * MS), 0);
-  ck_assert_int_eq(f->status, 200);
-  to_tag_of(f, tag, size);
-}
 
 START_TEST(test_call_flow)
 {
   fixture f;
   fx_init(&f, NULL, 0);
   char msg[4096], tag[64], first[16384];
-  start_call(&f, "flow-1", tag, sizeof tag);
+  fx_start_call(&f, "flow-1", tag, sizeof tag);
   ck_assert_int_eq(f.ev.offered, 1);
   ck_assert_int_eq(f.ev.started, 1);
   ck_assert_uint_eq(siprec_handler_session_count(f.h), 1);
@@ -213,32 +35,32 @@ START_TEST(test_call_flow)
   ck_assert_ptr_nonnull(strstr(f.resp, "a=recvonly\r\na=label:2"));
   strcpy(first, f.resp);
   /* The retransmitted INVITE gets the same answer, byte for byte. */
-  request(msg, sizeof msg, "INVITE", "flow-1", NULL, 1, "flow-1", "Require: siprec\r\n", sdp2);
-  feed(&f, msg, 1100 * MS);
+  fx_request(msg, sizeof msg, "INVITE", "flow-1", NULL, 1, "flow-1", "Require: siprec\r\n", fx_sdp2);
+  fx_feed(&f, msg, 1100 * MS);
   ck_assert_str_eq(f.resp, first);
   ck_assert_int_eq(f.ev.started, 1);
-  /* ACK: nothing to answer, no more timers. */
-  request(msg, sizeof msg, "ACK", "flow-1", tag, 1, "flow-1-ack", NULL, NULL);
-  ck_assert_int_eq(feed(&f, msg, 1200 * MS), 0);
-  ck_assert_uint_eq(siprec_handler_next_deadline(f.h), UINT64_MAX);
+  /* ACK: nothing to answer; the next timer is the OPTIONS ping a minute on. */
+  fx_request(msg, sizeof msg, "ACK", "flow-1", tag, 1, "flow-1-ack", NULL, NULL);
+  ck_assert_int_eq(fx_feed(&f, msg, 1200 * MS), 0);
+  ck_assert_uint_eq(siprec_handler_next_deadline(f.h), 1200 * MS + 60000 * MS);
   /* In-dialog OPTIONS (an SBC keep-alive). */
-  request(msg, sizeof msg, "OPTIONS", "flow-1", tag, 2, "flow-1-o", NULL, NULL);
-  feed(&f, msg, 1300 * MS);
+  fx_request(msg, sizeof msg, "OPTIONS", "flow-1", tag, 2, "flow-1-o", NULL, NULL);
+  fx_feed(&f, msg, 1300 * MS);
   ck_assert_int_eq(f.status, 200);
   /* BYE from another address is not taken. */
-  request(msg, sizeof msg, "BYE", "flow-1", tag, 3, "flow-1-b0", NULL, NULL);
-  feed_from(&f, &f.other, msg, 1400 * MS);
+  fx_request(msg, sizeof msg, "BYE", "flow-1", tag, 3, "flow-1-b0", NULL, NULL);
+  fx_feed_from(&f, &f.other, msg, 1400 * MS);
   ck_assert_int_eq(f.status, 481);
   ck_assert_int_eq(f.ev.ended, 0);
   /* BYE. */
-  request(msg, sizeof msg, "BYE", "flow-1", tag, 3, "flow-1-b", NULL, NULL);
-  feed(&f, msg, 1500 * MS);
+  fx_request(msg, sizeof msg, "BYE", "flow-1", tag, 3, "flow-1-b", NULL, NULL);
+  fx_feed(&f, msg, 1500 * MS);
   ck_assert_int_eq(f.status, 200);
   ck_assert_int_eq(f.ev.ended, 1);
   ck_assert_int_eq(f.ev.last_reason, SIPREC_END_BYE);
   ck_assert_uint_eq(siprec_handler_session_count(f.h), 0);
   /* A second BYE finds no dialog. */
-  feed(&f, msg, 1600 * MS);
+  fx_feed(&f, msg, 1600 * MS);
   ck_assert_int_eq(f.status, 481);
   siprec_handler_free(f.h);
   ck_assert_int_eq(f.ev.sent, 0);
@@ -260,12 +82,12 @@ START_TEST(test_errors)
            "INVITE sip:srs@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKp\r\n"
            "From: <sip:a@192.0.2.1>;tag=1\r\nTo: <sip:srs@192.0.2.10>\r\nCall-ID: plain\r\n"
            "CSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
-           strlen(sdp2), sdp2);
-  feed(&f, msg, 0);
+           strlen(fx_sdp2), fx_sdp2);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 403);
   /* Unknown Require option tag. */
-  request(msg, sizeof msg, "INVITE", "e-420", NULL, 1, "e420", "Require: siprec, foo\r\n", sdp2);
-  feed(&f, msg, 0);
+  fx_request(msg, sizeof msg, "INVITE", "e-420", NULL, 1, "e420", "Require: siprec, foo\r\n", fx_sdp2);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 420);
   ck_assert_ptr_nonnull(strstr(f.resp, "\r\nUnsupported: foo\r\n"));
   /* A body it cannot use. */
@@ -274,49 +96,49 @@ START_TEST(test_errors)
            "From: <sip:a@192.0.2.1>;tag=1\r\nTo: <sip:srs@192.0.2.10>\r\nCall-ID: e-415\r\n"
            "CSeq: 1 INVITE\r\nRequire: siprec\r\nContent-Type: text/plain\r\n"
            "Content-Length: 5\r\n\r\nhello");
-  feed(&f, msg, 0);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 415);
   /* No acceptable media. */
-  request(msg, sizeof msg, "INVITE", "e-488", NULL, 1, "e488", "Require: siprec\r\n",
+  fx_request(msg, sizeof msg, "INVITE", "e-488", NULL, 1, "e488", "Require: siprec\r\n",
           "v=0\r\no=x 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
           "m=video 9 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n");
-  feed(&f, msg, 0);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 488);
   /* Unparsable SDP. */
-  request(msg, sizeof msg, "INVITE", "e-400", NULL, 1, "e400", "Require: siprec\r\n",
+  fx_request(msg, sizeof msg, "INVITE", "e-400", NULL, 1, "e400", "Require: siprec\r\n",
           "this is not SDP\r\n");
-  feed(&f, msg, 0);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status / 100, 4);
   /* Bad Content-Length. */
   snprintf(msg, sizeof msg,
            "OPTIONS sip:srs@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKcl\r\n"
            "From: <sip:a@192.0.2.1>;tag=1\r\nTo: <sip:srs@192.0.2.10>\r\nCall-ID: e-cl\r\n"
            "CSeq: 1 OPTIONS\r\nContent-Length: 900\r\n\r\nshort");
-  feed(&f, msg, 0);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 400);
   ck_assert_ptr_nonnull(strstr(f.resp, "SIP/2.0 400 Bad Content-Length\r\n"));
   /* Methods. */
-  request(msg, sizeof msg, "INFO", "e-405", NULL, 1, "e405", NULL, NULL);
-  feed(&f, msg, 0);
+  fx_request(msg, sizeof msg, "INFO", "e-405", NULL, 1, "e405", NULL, NULL);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 405);
   ck_assert_ptr_nonnull(strstr(f.resp, "\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n"));
-  request(msg, sizeof msg, "FROB", "e-501", NULL, 1, "e501", NULL, NULL);
-  feed(&f, msg, 0);
+  fx_request(msg, sizeof msg, "FROB", "e-501", NULL, 1, "e501", NULL, NULL);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 501);
-  request(msg, sizeof msg, "OPTIONS", "e-opt", NULL, 1, "eopt", NULL, NULL);
-  feed(&f, msg, 0);
+  fx_request(msg, sizeof msg, "OPTIONS", "e-opt", NULL, 1, "eopt", NULL, NULL);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 200);
   ck_assert_ptr_nonnull(strstr(f.resp, "\r\nAccept: application/sdp"));
   /* CANCEL for nothing. */
-  request(msg, sizeof msg, "CANCEL", "e-481", NULL, 1, "e481", NULL, NULL);
-  feed(&f, msg, 0);
+  fx_request(msg, sizeof msg, "CANCEL", "e-481", NULL, 1, "e481", NULL, NULL);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 481);
   /* Garbage is dropped, not answered. */
-  ck_assert_int_eq(feed(&f, "\x01\x02 garbage \xff\r\n\r\n", 0), 0);
+  ck_assert_int_eq(fx_feed(&f, "\x01\x02 garbage \xff\r\n\r\n", 0), 0);
   /* The session limit. */
-  start_call(&f, "e-limit-1", tag, sizeof tag);
-  request(msg, sizeof msg, "INVITE", "e-limit-2", NULL, 1, "lim2", "Require: siprec\r\n", sdp2);
-  feed(&f, msg, 0);
+  fx_start_call(&f, "e-limit-1", tag, sizeof tag);
+  fx_request(msg, sizeof msg, "INVITE", "e-limit-2", NULL, 1, "lim2", "Require: siprec\r\n", fx_sdp2);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 503);
   ck_assert_ptr_nonnull(strstr(f.resp, "\r\nRetry-After: "));
   /* Nothing of the refused requests stayed behind. */
@@ -344,8 +166,8 @@ START_TEST(test_too_large)
   pad[sizeof pad - 1] = '\0';
   char extra[3100];
   snprintf(extra, sizeof extra, "X-Pad: %s\r\nRequire: siprec\r\n", pad);
-  request(msg, sizeof msg, "INVITE", "big", NULL, 1, "big", extra, sdp2);
-  feed(&f, msg, 0);
+  fx_request(msg, sizeof msg, "INVITE", "big", NULL, 1, "big", extra, fx_sdp2);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 513);
   siprec_handler_free(f.h);
 }
@@ -360,7 +182,7 @@ START_TEST(test_retransmit_and_ack_timeout)
   fx_init(&f, cfg, 0);
   siprec_handler_config_free(cfg);
   char tag[64];
-  start_call(&f, "retx", tag, sizeof tag);
+  fx_start_call(&f, "retx", tag, sizeof tag);
   char answer[16384];
   strcpy(answer, f.resp);
   uint64_t t0 = 1000 * MS;
@@ -392,17 +214,17 @@ START_TEST(test_reinvite)
   fixture f;
   fx_init(&f, NULL, 1);
   char msg[8192], tag[64];
-  start_call(&f, "re", tag, sizeof tag);
+  fx_start_call(&f, "re", tag, sizeof tag);
   ck_assert_uint_eq(f.ev.ports_in_use, 2);
   /* A re-INVITE before the ACK of the first: 491. */
-  request(msg, sizeof msg, "INVITE", "re", tag, 2, "re-2", NULL, sdp3);
-  feed(&f, msg, 1100 * MS);
+  fx_request(msg, sizeof msg, "INVITE", "re", tag, 2, "re-2", NULL, fx_sdp3);
+  fx_feed(&f, msg, 1100 * MS);
   ck_assert_int_eq(f.status, 491);
-  request(msg, sizeof msg, "ACK", "re", tag, 1, "re-ack", NULL, NULL);
-  feed(&f, msg, 1200 * MS);
+  fx_request(msg, sizeof msg, "ACK", "re", tag, 1, "re-ack", NULL, NULL);
+  fx_feed(&f, msg, 1200 * MS);
   /* Now a third stream is added and the second paused. */
-  request(msg, sizeof msg, "INVITE", "re", tag, 3, "re-3", NULL, sdp3);
-  feed(&f, msg, 1300 * MS);
+  fx_request(msg, sizeof msg, "INVITE", "re", tag, 3, "re-3", NULL, fx_sdp3);
+  fx_feed(&f, msg, 1300 * MS);
   ck_assert_int_eq(f.status, 200);
   ck_assert_int_eq(f.ev.updated, 1);
   ck_assert_uint_eq(f.ev.ports_in_use, 3);
@@ -411,20 +233,20 @@ START_TEST(test_reinvite)
   ck_assert_ptr_nonnull(strstr(f.resp, "a=inactive\r\na=label:2"));
   ck_assert_ptr_nonnull(strstr(f.resp, "a=label:3"));
   /* An old CSeq is out of order. */
-  request(msg, sizeof msg, "UPDATE", "re", tag, 2, "re-u", NULL, sdp2);
-  feed(&f, msg, 1400 * MS);
+  fx_request(msg, sizeof msg, "UPDATE", "re", tag, 2, "re-u", NULL, fx_sdp2);
+  fx_feed(&f, msg, 1400 * MS);
   ck_assert_int_eq(f.status, 500);
-  request(msg, sizeof msg, "ACK", "re", tag, 3, "re-ack3", NULL, NULL);
-  feed(&f, msg, 1500 * MS);
+  fx_request(msg, sizeof msg, "ACK", "re", tag, 3, "re-ack3", NULL, NULL);
+  fx_feed(&f, msg, 1500 * MS);
   /* UPDATE back to two streams: the third port goes back. */
-  request(msg, sizeof msg, "UPDATE", "re", tag, 4, "re-u4", NULL, sdp2);
-  feed(&f, msg, 1600 * MS);
+  fx_request(msg, sizeof msg, "UPDATE", "re", tag, 4, "re-u4", NULL, fx_sdp2);
+  fx_feed(&f, msg, 1600 * MS);
   ck_assert_int_eq(f.status, 200);
   ck_assert_uint_eq(f.ev.ports_in_use, 2);
   ck_assert_int_eq(f.ev.updated, 2);
   /* A CANCEL after the answer: 200, the session stays. */
-  request(msg, sizeof msg, "CANCEL", "re", NULL, 1, "re", NULL, NULL);
-  feed(&f, msg, 1700 * MS);
+  fx_request(msg, sizeof msg, "CANCEL", "re", NULL, 1, "re", NULL, NULL);
+  fx_feed(&f, msg, 1700 * MS);
   ck_assert_int_eq(f.status, 481); /* its branch is the first INVITE's, answered long ago */
   siprec_handler_free(f.h);
   ck_assert_uint_eq(f.ev.ports_in_use, 0);
@@ -437,15 +259,15 @@ START_TEST(test_refused_and_no_ports)
   fx_init(&f, NULL, 1);
   char msg[8192];
   f.ev.refuse_with = 486;
-  request(msg, sizeof msg, "INVITE", "busy", NULL, 1, "busy", "Require: siprec\r\n", sdp2);
-  feed(&f, msg, 0);
+  fx_request(msg, sizeof msg, "INVITE", "busy", NULL, 1, "busy", "Require: siprec\r\n", fx_sdp2);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 486);
   ck_assert_uint_eq(f.ev.ports_in_use, 0);
   ck_assert_int_eq(f.ev.started, 0);
   f.ev.refuse_with = 0;
   f.ev.port_limit = 1;
-  request(msg, sizeof msg, "INVITE", "noports", NULL, 1, "np", "Require: siprec\r\n", sdp2);
-  feed(&f, msg, 0);
+  fx_request(msg, sizeof msg, "INVITE", "noports", NULL, 1, "np", "Require: siprec\r\n", fx_sdp2);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 503);
   ck_assert_uint_eq(f.ev.ports_in_use, 0);
   ck_assert_uint_eq(siprec_handler_session_count(f.h), 0);
@@ -459,8 +281,8 @@ START_TEST(test_delayed_offer)
   fx_init(&f, NULL, 1);
   char msg[8192], tag[64];
   /* An INVITE without SDP: the 200 offers two recvonly streams. */
-  request(msg, sizeof msg, "INVITE", "late", NULL, 1, "late", "Require: siprec\r\n", NULL);
-  feed(&f, msg, 1000 * MS);
+  fx_request(msg, sizeof msg, "INVITE", "late", NULL, 1, "late", "Require: siprec\r\n", NULL);
+  fx_feed(&f, msg, 1000 * MS);
   ck_assert_int_eq(f.status, 200);
   ck_assert_ptr_nonnull(strstr(f.resp, "Content-Type: application/sdp\r\n"));
   const char *body = strstr(f.resp, "\r\n\r\nv=0");
@@ -471,23 +293,23 @@ START_TEST(test_delayed_offer)
   ck_assert_int_eq(mlines, 2);
   ck_assert_ptr_nonnull(strstr(body, "a=recvonly"));
   ck_assert_uint_eq(f.ev.ports_in_use, 2);
-  to_tag_of(&f, tag, sizeof tag);
+  fx_to_tag(&f, tag, sizeof tag);
   /* The ACK answers: PCMA on the first stream, the second declined. */
   const char *answer = "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
                        "t=0 0\r\nm=audio 10000 RTP/AVP 8\r\na=sendonly\r\n"
                        "m=audio 0 RTP/AVP 0\r\n";
-  request(msg, sizeof msg, "ACK", "late", tag, 1, "late-ack", NULL, answer);
-  ck_assert_int_eq(feed(&f, msg, 1100 * MS), 0);
+  fx_request(msg, sizeof msg, "ACK", "late", tag, 1, "late-ack", NULL, answer);
+  ck_assert_int_eq(fx_feed(&f, msg, 1100 * MS), 0);
   ck_assert_int_eq(f.ev.updated, 1);
   ck_assert_int_eq(f.ev.ended, 0);
   ck_assert_uint_eq(f.ev.ports_in_use, 1);
   /* Another delayed offer whose ACK brings no answer: the session ends. */
-  request(msg, sizeof msg, "INVITE", "late2", NULL, 1, "late2", "Require: siprec\r\n", NULL);
-  feed(&f, msg, 1200 * MS);
+  fx_request(msg, sizeof msg, "INVITE", "late2", NULL, 1, "late2", "Require: siprec\r\n", NULL);
+  fx_feed(&f, msg, 1200 * MS);
   ck_assert_int_eq(f.status, 200);
-  to_tag_of(&f, tag, sizeof tag);
-  request(msg, sizeof msg, "ACK", "late2", tag, 1, "late2-ack", NULL, NULL);
-  feed(&f, msg, 1300 * MS);
+  fx_to_tag(&f, tag, sizeof tag);
+  fx_request(msg, sizeof msg, "ACK", "late2", tag, 1, "late2-ack", NULL, NULL);
+  fx_feed(&f, msg, 1300 * MS);
   ck_assert_int_eq(f.ev.ended, 1);
   ck_assert_int_eq(f.ev.last_reason, SIPREC_END_NO_MEDIA);
   ck_assert_ptr_nonnull(strstr(f.ev.last_sent, "BYE sip:src@192.0.2.1:5060 SIP/2.0\r\n"));
@@ -535,8 +357,8 @@ START_TEST(test_config_checks)
   char msg[8192];
   const char *offer = "v=0\r\no=x 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
                       "m=audio 10000 RTP/AVP 0 8\r\na=sendonly\r\n";
-  request(msg, sizeof msg, "INVITE", "cfg", NULL, 1, "cfg", "Require: siprec\r\n", offer);
-  feed(&f, msg, 0);
+  fx_request(msg, sizeof msg, "INVITE", "cfg", NULL, 1, "cfg", "Require: siprec\r\n", offer);
+  fx_feed(&f, msg, 0);
   ck_assert_int_eq(f.status, 200);
   ck_assert_ptr_nonnull(strstr(f.resp, "m=audio 20000 RTP/AVP 8\r\n"));
   ck_assert_ptr_nonnull(strstr(f.resp, "\r\nServer: TestRecorder/1\r\n"));

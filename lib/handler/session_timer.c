@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Session timers (RFC 4028) as the UAS: what a refreshing request asks for,
+ * what the 2xx says, and 422 for an interval below the SRS's Min-SE. */
+#include "dialog.h"
+
+static int has_tag(const sr_span *tags, unsigned n, const char *tag)
+{
+  for (unsigned i = 0; i < n; i++)
+    if (sr_span_ieq(tags[i], tag))
+      return 1;
+  return 0;
+}
+
+int sr_session_timer_negotiate(const siprec_handler *h, const sr_sip_msg *m, uint32_t *se,
+                               int *srs_refresher, sr_strbuf *extra)
+{
+  int uac_supports = has_tag(m->supported, m->n_supported, "timer") ||
+                     has_tag(m->require, m->n_require, "timer");
+  uint32_t want = m->session_expires;
+  *se = 0;
+  *srs_refresher = 0;
+  if (want) {
+    if (want < h->cfg.min_se_s) {
+      sr_strbuf_printf(extra, "Min-SE: %u\r\n", h->cfg.min_se_s);
+      return 422;
+    }
+  } else if (uac_supports && h->cfg.session_expires_s) {
+    /* RFC 4028 9: the UAS may ask for a timer the UAC supports but did not
+     * request; never below the UAC's own Min-SE. */
+    want = h->cfg.session_expires_s;
+    if (m->min_se > want)
+      want = m->min_se;
+  } else {
+    return 0;
+  }
+  /* The request's refresher stands; without one, the UAC refreshes when it
+   * can, since the SRS has nothing to renegotiate. */
+  int uas = m->refresher == SR_REFRESHER_UAS || (m->refresher == SR_REFRESHER_NONE && !uac_supports);
+  *se = want;
+  *srs_refresher = uas;
+  sr_strbuf_printf(extra, "Session-Expires: %u;refresher=%s\r\n", want, uas ? "uas" : "uac");
+  if (uac_supports)
+    sr_strbuf_str(extra, "Require: timer\r\n");
+  return 0;
+}

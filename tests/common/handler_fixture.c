@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "handler_fixture.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
+
+static uint64_t rng;
+
+static int det_random(void *user, void *buf, size_t len)
+{
+  (void)user;
+  unsigned char *b = buf;
+  for (size_t i = 0; i < len; i++) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    b[i] = (unsigned char)(rng >> 11);
+  }
+  return 0;
+}
+
+static int on_offered(void *user, siprec_session *s)
+{
+  events *e = user;
+  e->offered++;
+  if (e->refuse_with == SIPREC_SESSION_DEFER) {
+    siprec_session_ref(s);
+    siprec_session_unref(e->deferred);
+    e->deferred = s;
+  }
+  return e->refuse_with;
+}
+
+static void on_started(void *user, siprec_session *s)
+{
+  events *e = user;
+  e->started++;
+  if (e->reenter)
+    e->reenter_rc = siprec_handler_end_session(e->h, s, 0);
+}
+
+static void on_updated(void *user, siprec_session *s)
+{
+  events *e = user;
+  e->updated++;
+  e->last_changes = siprec_session_changes(s);
+}
+
+static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
+{
+  (void)s;
+  events *e = user;
+  e->ended++;
+  e->last_reason = r;
+}
+
+static void on_send(void *user, const void *data, size_t len, siprec_transport t,
+                    const struct sockaddr *dest, uint64_t conn)
+{
+  (void)t;
+  (void)dest;
+  (void)conn;
+  events *e = user;
+  e->sent++;
+  snprintf(e->last_sent, sizeof e->last_sent, "%.*s", (int)len, (const char *)data);
+  /* The first word of a request, the status code of a response. */
+  const char *p = data;
+  size_t n = strcspn(e->last_sent, " ");
+  if (len > 8 && memcmp(p, "SIP/2.0 ", 8) == 0) {
+    p += 8;
+    n = 3;
+  }
+  size_t used = strlen(e->sent_log);
+  snprintf(e->sent_log + used, sizeof e->sent_log - used, "%.*s\n", (int)n, p);
+}
+
+static int port_alloc(void *user, const siprec_session *s, size_t index, uint16_t *port)
+{
+  (void)s;
+  events *e = user;
+  if (e->port_limit && e->ports_in_use >= (size_t)e->port_limit)
+    return -1;
+  e->ports_in_use++;
+  *port = (uint16_t)(30000 + 2 * index + 100 * e->ports_in_use);
+  return 0;
+}
+
+static void port_free(void *user, uint16_t port)
+{
+  (void)port;
+  ((events *)user)->ports_in_use--;
+}
+
+static int acl(void *user, const siprec_session *s, const struct sockaddr *from,
+               siprec_transport t)
+{
+  (void)s;
+  (void)from;
+  (void)t;
+  events *e = user;
+  e->acl_calls++;
+  return e->acl_allow;
+}
+
+void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports)
+{
+  memset(f, 0, sizeof *f);
+  rng = 0x9e3779b97f4a7c15ull;
+  siprec_handler_callbacks *cbs;
+  ck_assert_int_eq(siprec_handler_callbacks_new(&cbs, NULL), 0);
+  siprec_handler_callbacks_set_random(cbs, det_random);
+  siprec_handler_callbacks_set_session_offered(cbs, on_offered);
+  siprec_handler_callbacks_set_session_started(cbs, on_started);
+  siprec_handler_callbacks_set_session_updated(cbs, on_updated);
+  siprec_handler_callbacks_set_session_ended(cbs, on_ended);
+  siprec_handler_callbacks_set_send(cbs, on_send);
+  siprec_handler_callbacks_set_acl(cbs, acl);
+  if (host_ports)
+    siprec_handler_callbacks_set_ports(cbs, port_alloc, port_free);
+  ck_assert_int_eq(siprec_handler_new(&f->h, cfg, cbs, &f->ev, NULL), 0);
+  siprec_handler_callbacks_free(cbs);
+  f->ev.h = f->h;
+  f->src = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(5060) };
+  f->srs = f->src;
+  f->other = f->src;
+  inet_pton(AF_INET, "192.0.2.1", &f->src.sin_addr);
+  inet_pton(AF_INET, "192.0.2.10", &f->srs.sin_addr);
+  inet_pton(AF_INET, "198.51.100.7", &f->other.sin_addr);
+}
+
+int fx_feed_from(fixture *f, const struct sockaddr_in *from, const char *msg, uint64_t now)
+{
+  int n = siprec_handler_process(f->h, msg, strlen(msg), SIPREC_TRANSPORT_UDP,
+                                 (const struct sockaddr *)from, (const struct sockaddr *)&f->srs,
+                                 0, now, f->resp, sizeof f->resp - 1);
+  f->status = 0;
+  if (n > 0) {
+    f->resp[n] = '\0';
+    f->status = atoi(f->resp + 8);
+  } else {
+    f->resp[0] = '\0';
+  }
+  return n;
+}
+
+int fx_feed(fixture *f, const char *msg, uint64_t now)
+{
+  return fx_feed_from(f, &f->src, msg, now);
+}
+
+const char fx_sdp2[] = "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+                       "t=0 0\r\nm=audio 10000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+                       "a=rtpmap:101 telephone-event/8000\r\na=sendonly\r\na=label:1\r\n"
+                       "m=audio 10002 RTP/AVP 0\r\na=sendonly\r\na=label:2\r\n";
+
+const char fx_sdp3[] = "v=0\r\no=SRC 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+                       "t=0 0\r\nm=audio 10000 RTP/AVP 0\r\na=sendonly\r\na=label:1\r\n"
+                       "m=audio 10002 RTP/AVP 0\r\na=inactive\r\na=label:2\r\n"
+                       "m=audio 10004 RTP/AVP 8\r\na=sendonly\r\na=label:3\r\n";
+
+void fx_request(char *out, size_t size, const char *method, const char *call_id,
+                const char *to_tag, unsigned cseq, const char *branch, const char *extra,
+                const char *body)
+{
+  snprintf(out, size,
+           "%s sip:srs@192.0.2.10 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK%s\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:src@192.0.2.1>;tag=src1\r\n"
+           "To: <sip:srs@192.0.2.10>%s%s\r\n"
+           "Call-ID: %s\r\n"
+           "CSeq: %u %s\r\n"
+           "Contact: <sip:src@192.0.2.1:5060>;+sip.src\r\n"
+           "%s"
+           "%s"
+           "Content-Length: %zu\r\n\r\n%s",
+           method, branch, to_tag ? ";tag=" : "", to_tag ? to_tag : "", call_id, cseq, method,
+           extra ? extra : "", body ? "Content-Type: application/sdp\r\n" : "",
+           body ? strlen(body) : 0, body ? body : "");
+}
+
+void fx_to_tag(const fixture *f, char *tag, size_t size)
+{
+  const char *t = strstr(f->resp, "\r\nTo: ");
+  ck_assert(t != NULL);
+  t = strstr(t, ";tag=");
+  ck_assert(t != NULL);
+  t += 5;
+  size_t n = strcspn(t, ";\r\n");
+  snprintf(tag, size, "%.*s", (int)n, t);
+}
+
+void fx_start_call(fixture *f, const char *call_id, char *tag, size_t size)
+{
+  char msg[4096];
+  fx_request(msg, sizeof msg, "INVITE", call_id, NULL, 1, call_id, "Require: siprec\r\n", fx_sdp2);
+  ck_assert_int_gt(fx_feed(f, msg, 1000 * MS), 0);
+  ck_assert_int_eq(f->status, 200);
+  fx_to_tag(f, tag, size);
+}
+
+/* Copy header line `name` (with its CRLF) of `msg` into b. */
+static void copy_header(const char *msg, const char *name, char **b, size_t *left)
+{
+  char key[32];
+  snprintf(key, sizeof key, "\r\n%s: ", name);
+  const char *p = strstr(msg, key);
+  ck_assert_msg(p != NULL, "no %s in the request", name);
+  p += 2;
+  size_t n = strcspn(p, "\r") + 2;
+  int w = snprintf(*b, *left, "%.*s", (int)n, p);
+  *b += w;
+  *left -= (size_t)w;
+}
+
+void fx_answer_last_sent(fixture *f, int status, const char *extra, char *out, size_t size)
+{
+  char *b = out;
+  size_t left = size;
+  int w = snprintf(b, left, "SIP/2.0 %d Whatever\r\n", status);
+  b += w;
+  left -= (size_t)w;
+  static const char *const names[] = { "Via", "From", "To", "Call-ID", "CSeq" };
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    copy_header(f->ev.last_sent, names[i], &b, &left);
+  snprintf(b, left, "%sContent-Length: 0\r\n\r\n", extra ? extra : "");
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A handler under test, through its public API only: deterministic random
+ * bytes, every callback counted, requests written from a template, a fake
+ * clock passed in by each call. Shared by the handler's test files. */
+#ifndef SR_TEST_HANDLER_FIXTURE_H
+#define SR_TEST_HANDLER_FIXTURE_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <siprec/siprec.h>
+
+#define MS UINT64_C(1000000)
+
+typedef struct events {
+  int offered, started, updated, ended;
+  siprec_end_reason last_reason;
+  int refuse_with;          /* what the offered callback returns */
+  siprec_session *deferred; /* with refuse_with SIPREC_SESSION_DEFER: the session, referenced */
+  int sent;
+  char last_sent[8192];
+  char sent_log[32768];     /* every message sent, each line "method-or-status\n" */
+  size_t ports_in_use;
+  int port_limit;
+  int acl_allow, acl_calls;
+  unsigned last_changes;
+  siprec_handler *h;        /* for callbacks that call back into the handler */
+  int reenter, reenter_rc;  /* the started callback tries siprec_handler_end_session */
+} events;
+
+typedef struct fixture {
+  siprec_handler *h;
+  events ev;
+  struct sockaddr_in src, srs, other;
+  char resp[16384];
+  int status;
+} fixture;
+
+extern const char fx_sdp2[]; /* two sendonly audio streams labelled 1 and 2 */
+extern const char fx_sdp3[]; /* labels 1, 2 (inactive) and 3 */
+
+/* Create f->h with `cfg` (NULL: defaults); host_ports: ports from a callback. */
+void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports);
+
+/* Feed a message over UDP from `from` (fx_feed: from the SRC, 192.0.2.1:5060)
+ * to 192.0.2.10:5060 at `now`. The response lands in f->resp, its status in
+ * f->status (0 for none). Returns what siprec_handler_process returned. */
+int fx_feed_from(fixture *f, const struct sockaddr_in *from, const char *msg, uint64_t now);
+int fx_feed(fixture *f, const char *msg, uint64_t now);
+
+/* A request; `to_tag` NULL for none, `extra` header lines, `body` SDP. */
+void fx_request(char *out, size_t size, const char *method, const char *call_id,
+                const char *to_tag, unsigned cseq, const char *branch, const char *extra,
+                const char *body);
+
+/* The To-tag of the last response. */
+void fx_to_tag(const fixture *f, char *tag, size_t size);
+
+/* INVITE (two streams) answered 200 at 1 s; its To-tag into `tag`. */
+void fx_start_call(fixture *f, const char *call_id, char *tag, size_t size);
+
+/* A response of the SRC to the last request the handler sent (f->ev.last_sent). */
+void fx_answer_last_sent(fixture *f, int status, const char *extra, char *out, size_t size);
+
+#endif
