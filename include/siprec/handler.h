@@ -279,6 +279,9 @@ SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_con
 /**
  * Free a handler. Every open session ends (reason SIPREC_END_SHUTDOWN; a BYE
  * goes to its SRC through the send callback). No other call may be running.
+ * Sessions the host still holds a reference to stay readable through their
+ * accessors; the last siprec_session_unref() frees them with the handler's
+ * allocator, which must outlive them.
  */
 SIPREC_API void siprec_handler_free(siprec_handler *h);
 

@@ -45,8 +45,7 @@ static int dialog_match(siprec_handler *h, siprec_session *s, const sr_request_c
   }
   int stream = rq->transport != SIPREC_TRANSPORT_UDP;
   if ((stream && s->transport != SIPREC_TRANSPORT_UDP && rq->conn_id == s->conn_id) ||
-      (rq->transport == s->transport && !stream && same_host(rq->remote, &s->remote)) ||
-      (stream && s->transport == SIPREC_TRANSPORT_UDP && same_host(rq->remote, &s->remote)))
+      same_host(rq->remote, &s->remote))
     return 1;
   int allowed = 0;
   if (h->cbs.acl)
@@ -315,7 +314,7 @@ static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_
   if (alen >= 0 && sr_session_set_streams(s, next, n) < 0)
     alen = SIPREC_ENOMEM;
   if (alen < 0) {
-    sr_free(s->mem, s->streams);
+    sr_free(&s->mem, s->streams);
     s->streams = old;
     s->n_streams = n_old;
   } else {
@@ -327,7 +326,7 @@ static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_
       if (!kept && old[j].accepted)
         sr_handler_port_free(h, old[j].port);
     }
-    sr_free(s->mem, old);
+    sr_free(&s->mem, old);
   }
   if (alen < 0) {
     /* Ports newly handed out for this failed offer go back; the session

@@ -10,7 +10,7 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
   siprec_session *s = sr_calloc(mem, 1, sizeof *s);
   if (!s)
     return NULL;
-  s->mem = mem;
+  s->mem = *mem; /* a copy: a session the host holds may outlive its handler */
   atomic_init(&s->refs, 1);
   atomic_init(&s->last_activity, 0);
   s->heap_index = SIZE_MAX;
@@ -36,20 +36,20 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
 
 int sr_session_set_str(siprec_session *s, char **dst, const char *p, size_t n)
 {
-  char *c = sr_malloc(s->mem, n + 1);
+  char *c = sr_malloc(&s->mem, n + 1);
   if (!c)
     return SIPREC_ENOMEM;
   if (n)
     memcpy(c, p, n);
   c[n] = '\0';
-  sr_free(s->mem, *dst);
+  sr_free(&s->mem, *dst);
   *dst = c;
   return 0;
 }
 
 void sr_session_drop_str(siprec_session *s, char **dst)
 {
-  sr_free(s->mem, *dst);
+  sr_free(&s->mem, *dst);
   *dst = NULL;
 }
 
@@ -58,17 +58,17 @@ int sr_session_set_streams(siprec_session *s, const sr_sdp_stream *streams, size
   sr_sdp_stream *copy = NULL;
   uint8_t *changes = NULL;
   if (n) {
-    copy = sr_malloc(s->mem, n * sizeof *copy);
-    changes = sr_calloc(s->mem, n, 1);
+    copy = sr_malloc(&s->mem, n * sizeof *copy);
+    changes = sr_calloc(&s->mem, n, 1);
     if (!copy || !changes) {
-      sr_free(s->mem, copy);
-      sr_free(s->mem, changes);
+      sr_free(&s->mem, copy);
+      sr_free(&s->mem, changes);
       return SIPREC_ENOMEM;
     }
     memcpy(copy, streams, n * sizeof *copy);
   }
-  sr_free(s->mem, s->streams);
-  sr_free(s->mem, s->stream_changes);
+  sr_free(&s->mem, s->streams);
+  sr_free(&s->mem, s->stream_changes);
   s->streams = copy;
   s->stream_changes = changes;
   s->n_streams = n;
@@ -77,7 +77,7 @@ int sr_session_set_streams(siprec_session *s, const sr_sdp_stream *streams, size
 
 static void session_destroy(siprec_session *s)
 {
-  const siprec_allocator *mem = s->mem;
+  siprec_allocator a = s->mem, *mem = &a;
   char **strs[] = { &s->call_id,       &s->remote_tag,  &s->remote_target, &s->route_set,
                     &s->remote_from,   &s->local_to,    &s->invite_branch, &s->invite_echo,
                     &s->last_response, &s->uac_request, &s->metadata,      &s->last_answer };

@@ -38,7 +38,7 @@ typedef enum sr_uac_purpose {
 struct siprec_session {
   _Atomic unsigned refs;
   pthread_mutex_t lock;
-  const siprec_allocator *mem;
+  siprec_allocator mem; /* a copy of the handler's */
   void *user;
 
   char id[33];
