@@ -179,10 +179,8 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
   if (sr_handler_body(rq->msg, &sdp, &metadata, &why) == 0 && sdp.p)
     accepted = sr_sdp_read_answer(sdp.p, sdp.n, s->streams, s->n_streams, &why);
   s->changes = 0;
-  if (metadata.p && sr_session_set_str(s, &s->metadata, metadata.p, metadata.n) == 0) {
-    s->metadata_len = metadata.n;
+  if (metadata.p && sr_session_set_metadata(s, metadata.p, metadata.n) == 0)
     s->changes |= SIPREC_CHANGE_METADATA;
-  }
   for (size_t i = 0; i < s->n_streams && accepted >= 0; i++) {
     sr_sdp_stream *st = &s->streams[i];
     if (!st->accepted) {
@@ -203,6 +201,7 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
   }
   if (h->cbs.updated)
     SR_CALLBACK(s, h->cbs.updated(h->user, s));
+  sr_session_flush_retired(s);
 }
 
 int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
@@ -307,17 +306,11 @@ static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_
                            why);
   uint8_t per_stream[SR_SDP_MAX_STREAMS] = { 0 };
   unsigned changes = alen >= 0 ? sr_streams_diff(s->streams, s->n_streams, next, n, per_stream) : 0;
-  sr_sdp_stream *old = s->streams;
+  const sr_sdp_stream *old = s->streams; /* retired by the set, readable until the flush */
   size_t n_old = s->n_streams;
-  s->streams = NULL; /* kept aside: its ports go back only once the new set is in place */
-  s->n_streams = 0;
   if (alen >= 0 && sr_session_set_streams(s, next, n) < 0)
     alen = SIPREC_ENOMEM;
-  if (alen < 0) {
-    sr_free(&s->mem, s->streams);
-    s->streams = old;
-    s->n_streams = n_old;
-  } else {
+  if (alen >= 0) {
     /* Streams this offer dropped give their ports back. */
     for (size_t j = 0; j < n_old; j++) {
       int kept = 0;
@@ -326,7 +319,6 @@ static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_
       if (!kept && old[j].accepted)
         sr_handler_port_free(h, old[j].port);
     }
-    sr_free(&s->mem, old);
   }
   if (alen < 0) {
     /* Ports newly handed out for this failed offer go back; the session
@@ -398,10 +390,8 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
     memset(s->stream_changes, 0, s->n_streams);
   if (metadata.p && (metadata.n != s->metadata_len || !s->metadata ||
                      memcmp(metadata.p, s->metadata, metadata.n) != 0) &&
-      sr_session_set_str(s, &s->metadata, metadata.p, metadata.n) == 0) {
-    s->metadata_len = metadata.n;
+      sr_session_set_metadata(s, metadata.p, metadata.n) == 0)
     s->changes |= SIPREC_CHANGE_METADATA;
-  }
 
   char answer[8192];
   int alen = 0;
@@ -440,6 +430,7 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
                  sr_method_name(m->method), s->changes);
   if (h->cbs.updated)
     SR_CALLBACK(s, h->cbs.updated(h->user, s));
+  sr_session_flush_retired(s);
   dialog_release(h, s);
   return rc;
 }

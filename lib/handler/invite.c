@@ -315,10 +315,8 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   }
   sr_session_lock(s);
   int rc = session_fill(h, s, rq, siprec);
-  if (rc == 0 && metadata.p) {
-    rc = sr_session_set_str(s, &s->metadata, metadata.p, metadata.n);
-    s->metadata_len = rc == 0 ? metadata.n : 0;
-  }
+  if (rc == 0 && metadata.p)
+    rc = sr_session_set_metadata(s, metadata.p, metadata.n);
   s->se_s = se;
   s->srs_refresher = srs_refresher;
   if (rc < 0)

@@ -15,7 +15,16 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
   atomic_init(&s->last_activity, 0);
   s->heap_index = SIZE_MAX;
   s->heap_key = UINT64_MAX;
-  if (pthread_mutex_init(&s->lock, NULL) != 0) {
+  /* Recursive: accessors lock too, also from inside callbacks that run
+   * with the lock held. */
+  pthread_mutexattr_t attr;
+  int rc = pthread_mutexattr_init(&attr);
+  if (rc == 0) {
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    rc = pthread_mutex_init(&s->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+  }
+  if (rc != 0) {
     sr_free(mem, s);
     return NULL;
   }
@@ -67,12 +76,38 @@ int sr_session_set_streams(siprec_session *s, const sr_sdp_stream *streams, size
     }
     memcpy(copy, streams, n * sizeof *copy);
   }
-  sr_free(&s->mem, s->streams);
-  sr_free(&s->mem, s->stream_changes);
+  sr_free(&s->mem, s->retired_streams);
+  sr_free(&s->mem, s->retired_changes);
+  s->retired_streams = s->streams;
+  s->retired_changes = s->stream_changes;
   s->streams = copy;
   s->stream_changes = changes;
   s->n_streams = n;
   return 0;
+}
+
+int sr_session_set_metadata(siprec_session *s, const char *p, size_t n)
+{
+  char *c = sr_malloc(&s->mem, n + 1);
+  if (!c)
+    return SIPREC_ENOMEM;
+  memcpy(c, p, n);
+  c[n] = '\0';
+  sr_free(&s->mem, s->retired_metadata);
+  s->retired_metadata = s->metadata;
+  s->metadata = c;
+  s->metadata_len = n;
+  return 0;
+}
+
+void sr_session_flush_retired(siprec_session *s)
+{
+  sr_free(&s->mem, s->retired_streams);
+  sr_free(&s->mem, s->retired_changes);
+  sr_free(&s->mem, s->retired_metadata);
+  s->retired_streams = NULL;
+  s->retired_changes = NULL;
+  s->retired_metadata = NULL;
 }
 
 static void session_destroy(siprec_session *s)
@@ -85,6 +120,7 @@ static void session_destroy(siprec_session *s)
     sr_free(mem, *strs[i]);
   sr_free(mem, s->streams);
   sr_free(mem, s->stream_changes);
+  sr_session_flush_retired(s);
   for (size_t i = 0; i < s->n_cisco; i++)
     sr_free(mem, s->cisco[i]);
   pthread_mutex_destroy(&s->lock);
@@ -142,9 +178,26 @@ SIPREC_API int siprec_session_is_siprec(const siprec_session *s)
   return s ? s->is_siprec : 0;
 }
 
+/* Accessors read under the session's (recursive) lock, so a host thread
+ * never sees an update half made. */
+static void read_lock(const siprec_session *s)
+{
+  pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+}
+
+static void read_unlock(const siprec_session *s)
+{
+  pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+}
+
 SIPREC_API size_t siprec_session_stream_count(const siprec_session *s)
 {
-  return s ? s->n_streams : 0;
+  if (!s)
+    return 0;
+  read_lock(s);
+  size_t n = s->n_streams;
+  read_unlock(s);
+  return n;
 }
 
 SIPREC_API int siprec_session_stream(const siprec_session *s, size_t index, const char **media,
@@ -152,8 +205,13 @@ SIPREC_API int siprec_session_stream(const siprec_session *s, size_t index, cons
                                      siprec_direction *direction, const char **codec, int *pt,
                                      uint32_t *clock_rate)
 {
-  if (!s || index >= s->n_streams)
+  if (!s)
     return SIPREC_EINVAL;
+  read_lock(s);
+  if (index >= s->n_streams) {
+    read_unlock(s);
+    return SIPREC_EINVAL;
+  }
   const sr_sdp_stream *st = &s->streams[index];
   if (media)
     *media = st->media;
@@ -171,31 +229,48 @@ SIPREC_API int siprec_session_stream(const siprec_session *s, size_t index, cons
     *pt = st->accepted ? st->pt : -1;
   if (clock_rate)
     *clock_rate = st->accepted ? st->clock_rate : 0;
+  read_unlock(s);
   return 0;
 }
 
 SIPREC_API int siprec_session_stream_remote(const siprec_session *s, size_t index,
                                             const char **address, uint16_t *port)
 {
-  if (!s || index >= s->n_streams)
+  if (!s)
     return SIPREC_EINVAL;
-  if (address)
+  read_lock(s);
+  int rc = index < s->n_streams ? 0 : SIPREC_EINVAL;
+  if (rc == 0 && address)
     *address = s->streams[index].remote_addr;
-  if (port)
+  if (rc == 0 && port)
     *port = s->streams[index].remote_port;
-  return 0;
+  read_unlock(s);
+  return rc;
 }
 
 SIPREC_API int siprec_session_stream_srtp(const siprec_session *s, size_t index)
 {
-  return s && index < s->n_streams && s->streams[index].srtp;
+  if (!s)
+    return 0;
+  read_lock(s);
+  int srtp = index < s->n_streams && s->streams[index].srtp;
+  read_unlock(s);
+  return srtp;
 }
 
 SIPREC_API const char *siprec_session_metadata(const siprec_session *s, size_t *len)
 {
+  if (!s) {
+    if (len)
+      *len = 0;
+    return NULL;
+  }
+  read_lock(s);
+  const char *m = s->metadata;
   if (len)
-    *len = s ? s->metadata_len : 0;
-  return s ? s->metadata : NULL;
+    *len = s->metadata_len;
+  read_unlock(s);
+  return m;
 }
 
 SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, size_t index,
@@ -214,24 +289,47 @@ SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, siz
 
 SIPREC_API unsigned siprec_session_changes(const siprec_session *s)
 {
-  return s ? s->changes : 0;
+  if (!s)
+    return 0;
+  read_lock(s);
+  unsigned c = s->changes;
+  read_unlock(s);
+  return c;
 }
 
 SIPREC_API unsigned siprec_session_stream_changes(const siprec_session *s, size_t index)
 {
-  return s && index < s->n_streams && s->stream_changes ? s->stream_changes[index] : 0;
+  if (!s)
+    return 0;
+  read_lock(s);
+  unsigned c = index < s->n_streams && s->stream_changes ? s->stream_changes[index] : 0;
+  read_unlock(s);
+  return c;
 }
 
 SIPREC_API int siprec_session_is_pending(const siprec_session *s)
 {
-  return s && s->state == SR_SESSION_PENDING;
+  if (!s)
+    return 0;
+  read_lock(s);
+  int pending = s->state == SR_SESSION_PENDING;
+  read_unlock(s);
+  return pending;
 }
 
 SIPREC_API uint32_t siprec_session_timer(const siprec_session *s, int *srs_refreshes)
 {
+  if (!s) {
+    if (srs_refreshes)
+      *srs_refreshes = 0;
+    return 0;
+  }
+  read_lock(s);
+  uint32_t se = s->se_s;
   if (srs_refreshes)
-    *srs_refreshes = s ? s->srs_refresher : 0;
-  return s ? s->se_s : 0;
+    *srs_refreshes = s->srs_refresher;
+  read_unlock(s);
+  return se;
 }
 
 SIPREC_API void *siprec_session_get_user(const siprec_session *s)

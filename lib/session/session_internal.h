@@ -100,6 +100,11 @@ struct siprec_session {
   uint64_t sdp_version;
   char *metadata;
   size_t metadata_len;
+  /* What an update replaced, kept until its updated callback has returned:
+   * pointers the host got from accessors stay valid until then. */
+  sr_sdp_stream *retired_streams;
+  uint8_t *retired_changes;
+  char *retired_metadata;
   char *cisco[SR_SESSION_MAX_HEADER_PARTICIPANTS];
   size_t cisco_len[SR_SESSION_MAX_HEADER_PARTICIPANTS];
   size_t n_cisco;
@@ -120,8 +125,15 @@ int sr_session_set_str(siprec_session *s, char **dst, const char *p, size_t n);
 void sr_session_drop_str(siprec_session *s, char **dst);
 
 /* Replace the session's streams by a copy of streams[0..n), with zeroed
- * change bits. 0 or SIPREC_ENOMEM (the old streams are kept then). */
+ * change bits; the old ones are retired. 0 or SIPREC_ENOMEM (the old
+ * streams are kept then). */
 int sr_session_set_streams(siprec_session *s, const sr_sdp_stream *streams, size_t n);
+
+/* Replace the raw metadata (the old bytes are retired). 0 or SIPREC_ENOMEM. */
+int sr_session_set_metadata(siprec_session *s, const char *p, size_t n);
+
+/* Free what updates retired: called once the updated callback returned. */
+void sr_session_flush_retired(siprec_session *s);
 
 static inline void sr_session_lock(siprec_session *s)
 {
