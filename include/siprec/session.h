@@ -8,11 +8,12 @@
  *
  * Thread safety: a session may be read from any thread while the host holds
  * a reference. The accessors return a consistent view: the session's state
- * changes only inside siprec_handler_process() and siprec_handler_expire(),
- * under the session's own lock, which the accessors take too. Strings and
- * arrays returned by accessors stay valid until the host drops its
- * reference or, for a session the handler updates, until the next
- * session-updated callback for it returns; copy what must live longer.
+ * changes only inside the handler's calls, under the session's own lock,
+ * which the accessors take too (it is recursive, so they work inside
+ * callbacks). Strings and arrays returned by accessors stay valid until the
+ * host drops its reference or, when an update (re-INVITE, UPDATE, the ACK of
+ * a delayed offer) replaces them, until the session-updated callback that
+ * reports that update returns; copy what must live longer.
  */
 #ifndef SIPREC_SESSION_H
 #define SIPREC_SESSION_H
