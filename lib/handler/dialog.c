@@ -230,8 +230,7 @@ int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
     s->tx_active = 0;
     /* The INVITE transaction is over: its response is no longer needed. */
     sr_session_drop_str(s, &s->last_response);
-    s->last_response_len = 0;
-    sr_session_drop_str(s, &s->invite_branch);
+    s->last_response_len = 0; /* the branch stays: later INVITE copies are absorbed */
     if (s->state == SR_SESSION_ANSWERED) {
       s->state = SR_SESSION_CONFIRMED;
       if (s->counts_pending) {

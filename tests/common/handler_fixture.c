@@ -64,11 +64,12 @@ static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
 static void on_send(void *user, const void *data, size_t len, siprec_transport t,
                     const struct sockaddr *dest, uint64_t conn)
 {
-  (void)t;
-  (void)dest;
-  (void)conn;
   events *e = user;
   e->sent++;
+  e->last_transport = t;
+  e->last_conn = conn;
+  memcpy(&e->last_dest, dest,
+         dest->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
   snprintf(e->last_sent, sizeof e->last_sent, "%.*s", (int)len, (const char *)data);
   /* The first word of a request, the status code of a response. */
   const char *p = data;
@@ -135,11 +136,11 @@ void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports)
   inet_pton(AF_INET, "198.51.100.7", &f->other.sin_addr);
 }
 
-int fx_feed_from(fixture *f, const struct sockaddr_in *from, const char *msg, uint64_t now)
+int fx_feed_ex(fixture *f, const struct sockaddr *from, const struct sockaddr *local,
+               siprec_transport transport, uint64_t conn, const char *msg, uint64_t now)
 {
-  int n = siprec_handler_process(f->h, msg, strlen(msg), SIPREC_TRANSPORT_UDP,
-                                 (const struct sockaddr *)from, (const struct sockaddr *)&f->srs,
-                                 0, now, f->resp, sizeof f->resp - 1);
+  int n = siprec_handler_process(f->h, msg, strlen(msg), transport, from, local, conn, now,
+                                 f->resp, sizeof f->resp - 1);
   f->status = 0;
   if (n > 0) {
     f->resp[n] = '\0';
@@ -148,6 +149,12 @@ int fx_feed_from(fixture *f, const struct sockaddr_in *from, const char *msg, ui
     f->resp[0] = '\0';
   }
   return n;
+}
+
+int fx_feed_from(fixture *f, const struct sockaddr_in *from, const char *msg, uint64_t now)
+{
+  return fx_feed_ex(f, (const struct sockaddr *)from, (const struct sockaddr *)&f->srs,
+                    SIPREC_TRANSPORT_UDP, 0, msg, now);
 }
 
 int fx_feed(fixture *f, const char *msg, uint64_t now)

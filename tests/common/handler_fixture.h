@@ -6,6 +6,7 @@
 #define SR_TEST_HANDLER_FIXTURE_H
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,9 @@ typedef struct events {
   siprec_session *deferred; /* with refuse_with SIPREC_SESSION_DEFER: the session, referenced */
   int sent;
   char last_sent[8192];
+  siprec_transport last_transport; /* of the last message sent */
+  uint64_t last_conn;
+  struct sockaddr_storage last_dest;
   char sent_log[32768];     /* every message sent, each line "method-or-status\n" */
   size_t ports_in_use;
   int port_limit;
@@ -48,6 +52,10 @@ void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports);
  * f->status (0 for none). Returns what siprec_handler_process returned. */
 int fx_feed_from(fixture *f, const struct sockaddr_in *from, const char *msg, uint64_t now);
 int fx_feed(fixture *f, const char *msg, uint64_t now);
+
+/* The same over any transport, from any address (IPv4 or IPv6) to `local`. */
+int fx_feed_ex(fixture *f, const struct sockaddr *from, const struct sockaddr *local,
+               siprec_transport transport, uint64_t conn, const char *msg, uint64_t now);
 
 /* A request; `to_tag` NULL for none, `extra` header lines, `body` SDP. */
 void fx_request(char *out, size_t size, const char *method, const char *call_id,
