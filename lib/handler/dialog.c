@@ -137,9 +137,11 @@ void sr_dialog_forget(siprec_handler *h, siprec_session *s)
   (void)siprec_shmap_compare_and_delete(h->sessions, s->call_id, s->call_id_len, s);
 }
 
-void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reason, int bye)
+void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reason, int bye,
+                   uint64_t now)
 {
-  if (s->state == SR_SESSION_ENDED || s->state == SR_SESSION_REJECTED)
+  if (s->state == SR_SESSION_ENDED || s->state == SR_SESSION_REJECTED ||
+      s->state == SR_SESSION_CLOSING)
     return;
   if (s->state == SR_SESSION_PENDING) {
     /* No dialog yet: the INVITE gets its final answer instead of a BYE. */
@@ -148,10 +150,14 @@ void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reaso
     return;
   }
   s->state = SR_SESSION_ENDED;
-  if (bye)
-    sr_uac_send_bye(h, s);
+  s->tx_active = 0;
+  if (bye && sr_uac_send_bye(h, s, now))
+    s->state = SR_SESSION_CLOSING;
   sr_session_finish(h, s, reason);
-  sr_dialog_forget(h, s);
+  if (s->state == SR_SESSION_CLOSING)
+    sr_timers_schedule(h, s);
+  else
+    sr_dialog_forget(h, s);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -160,11 +166,23 @@ void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reaso
 int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
 {
   int rc;
-  siprec_session *s = dialog_lookup(h, rq, &rc);
+  siprec_session *s = sr_handler_find(h, &rq->msg->call_id);
+  if (s) {
+    /* Our BYE and the SRC's crossed: both get 200 (RFC 3261 15.1.2). */
+    sr_session_lock(s);
+    int crossed = s->state == SR_SESSION_CLOSING && s->remote_tag &&
+                  strlen(s->remote_tag) == rq->msg->from_tag.n &&
+                  memcmp(s->remote_tag, rq->msg->from_tag.p, rq->msg->from_tag.n) == 0;
+    sr_session_unlock(s);
+    siprec_session_unref(s);
+    if (crossed)
+      return sr_handler_simple(h, rq, 200, "OK", NULL);
+  }
+  s = dialog_lookup(h, rq, &rc);
   if (!s)
     return rc;
   rc = sr_handler_simple(h, rq, 200, "OK", NULL);
-  sr_dialog_end(h, s, SIPREC_END_BYE, 0);
+  sr_dialog_end(h, s, SIPREC_END_BYE, 0, rq->now_ns);
   dialog_release(h, s);
   return rc;
 }
@@ -196,7 +214,7 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
   if (accepted <= 0) {
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: %s", s->id,
                    accepted < 0 ? why : "the answer accepted no stream");
-    sr_dialog_end(h, s, SIPREC_END_NO_MEDIA, 1);
+    sr_dialog_end(h, s, SIPREC_END_NO_MEDIA, 1, rq->now_ns);
     return;
   }
   if (h->cbs.updated)

@@ -78,8 +78,10 @@ void sr_invite_reject(siprec_handler *h, siprec_session *s, int status, const ch
                       const char *extra, siprec_end_reason end, uint64_t now);
 
 /* End a session (its lock held): the ended callback, a BYE to the SRC when
- * `send_bye`, ports released, out of the map and the timer heap. */
-void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reason, int send_bye);
+ * `send_bye`, ports released, out of the map and the timer heap (over UDP,
+ * once the BYE is answered: CLOSING until then; `now` 0: at once). */
+void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reason, int send_bye,
+                   uint64_t now);
 
 /* A REJECTED session's transaction is over: out of the map and the heap. */
 void sr_dialog_forget(siprec_handler *h, siprec_session *s);
@@ -109,7 +111,7 @@ void sr_dialog_send(siprec_handler *h, siprec_session *s, const char *data, size
 int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const char *extra,
                  const char *content_type, const char *body, size_t body_len, sr_strbuf *b,
                  char branch[SR_TAG_LEN + 1]);
-void sr_uac_send_bye(siprec_handler *h, siprec_session *s);
+int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now); /* 1: CLOSING */
 int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, uint64_t now);
 int sr_uac_timeout(siprec_handler *h, siprec_session *s, uint64_t now);
 int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now);

@@ -206,7 +206,7 @@ static int end_for_shutdown(const void *key, size_t len, void *value, void *user
   siprec_handler *h = user;
   siprec_session *s = value;
   sr_session_lock(s);
-  sr_dialog_end(h, s, SIPREC_END_SHUTDOWN, 1);
+  sr_dialog_end(h, s, SIPREC_END_SHUTDOWN, 1, 0);
   sr_session_unlock(s);
   return 0;
 }
@@ -215,6 +215,7 @@ SIPREC_API void siprec_handler_free(siprec_handler *h)
 {
   if (!h)
     return;
+  h->shutting_down = 1; /* BYEs go out once: nobody is left to wait for their answers */
   (void)siprec_shmap_range(h->sessions, end_for_shutdown, h);
   sr_timers_free(h);
   siprec_shmap_free(h->sessions);
@@ -239,7 +240,7 @@ SIPREC_API size_t siprec_handler_session_count(siprec_handler *h)
 int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const char *reason,
                       const char *extra)
 {
-  char headers[1024];
+  char headers[2048];
   sr_strbuf hb = sr_strbuf_on(headers, sizeof headers);
   sr_strbuf_printf(&hb, "Server: %s\r\n", h->cfg.user_agent);
   if (status == 405 || status == 501 || (status == 200 && rq->msg->method == SR_M_OPTIONS))
@@ -263,26 +264,30 @@ int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const c
   return b->overflow ? SIPREC_ETOOBIG : (int)b->len;
 }
 
-/* An option tag in Require that the SRS does not know. */
-static const sr_span *unsupported_require(const sr_sip_msg *m)
+/* The option tags of Require the SRS does not know, as an Unsupported
+ * line (RFC 3261 8.2.2.3: every one of them), or 0 when there is none. */
+static int unsupported_require(const sr_sip_msg *m, char *line, size_t size)
 {
-  for (unsigned i = 0; i < m->n_require; i++)
-    if (!sr_span_ieq(m->require[i], "siprec") && !sr_span_ieq(m->require[i], "timer"))
-      return &m->require[i];
-  return NULL;
+  sr_strbuf b = sr_strbuf_on(line, size);
+  int n = 0;
+  for (unsigned i = 0; i < m->n_require; i++) {
+    if (sr_span_ieq(m->require[i], "siprec") || sr_span_ieq(m->require[i], "timer"))
+      continue;
+    sr_strbuf_str(&b, n++ ? ", " : "Unsupported: ");
+    sr_strbuf_add(&b, m->require[i].p, m->require[i].n > 64 ? 64 : m->require[i].n);
+  }
+  if (n)
+    sr_strbuf_str(&b, "\r\n");
+  return n && !b.overflow;
 }
 
 static int dispatch(siprec_handler *h, sr_request_ctx *rq)
 {
   const sr_sip_msg *m = rq->msg;
   if (m->method != SR_M_ACK && m->method != SR_M_CANCEL) {
-    const sr_span *bad = unsupported_require(m);
-    if (bad) {
-      char extra[256];
-      snprintf(extra, sizeof extra, "Unsupported: %.*s\r\n", (int)(bad->n > 64 ? 64 : bad->n),
-               bad->p);
+    char extra[1200];
+    if (unsupported_require(m, extra, sizeof extra))
       return sr_handler_simple(h, rq, 420, "Bad Extension", extra);
-    }
   }
   switch (m->method) {
   case SR_M_INVITE:
@@ -328,7 +333,9 @@ SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_
   if (!msg.is_request) {
     rc = prc == SR_SIP_OK ? sr_uac_response(h, &msg, now_ns) : 0;
   } else if (prc == SR_SIP_BAD) {
-    rc = msg.method == SR_M_ACK ? 0 : sr_handler_simple(h, &rq, 400, why, NULL);
+    rc = msg.method == SR_M_ACK
+             ? 0
+             : sr_handler_simple(h, &rq, 400, why, NULL);
   } else if (len > h->cfg.max_message) {
     rc = msg.method == SR_M_ACK ? 0 : sr_handler_simple(h, &rq, 513, "Message Too Large", NULL);
   } else {

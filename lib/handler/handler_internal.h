@@ -98,6 +98,7 @@ struct siprec_handler {
   sr_siphash_key pending_key; /* random per handler: sources cannot pick one bucket */
 
   sr_handler_stats stats;
+  int shutting_down; /* siprec_handler_free() is ending every session */
 };
 
 /* Internal helpers shared by the handler's files. */

@@ -57,7 +57,7 @@ SIPREC_API int siprec_handler_end_session(siprec_handler *h, siprec_session *s, 
   if (s->state == SR_SESSION_PENDING)
     sr_invite_reject(h, s, 480, "Recording ended by the recorder", NULL, SIPREC_END_HOST, now_ns);
   else if (s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED)
-    sr_dialog_end(h, s, SIPREC_END_HOST, 1);
+    sr_dialog_end(h, s, SIPREC_END_HOST, 1, now_ns);
   else
     rc = SIPREC_EINVAL;
   host_unlock(h, s);

@@ -104,6 +104,8 @@ static uint64_t next_deadline(const siprec_handler *h, const siprec_session *s)
     return s->tx_deadline;
   case SR_SESSION_REJECTED:
     return udp ? min_u64(s->tx_deadline, s->tx_retx_at) : s->tx_deadline;
+  case SR_SESSION_CLOSING:
+    return s->uac == SR_UAC_NONE ? UINT64_MAX : min_u64(s->uac_deadline, s->uac_retx_at);
   case SR_SESSION_ENDED:
     return UINT64_MAX;
   case SR_SESSION_ANSWERED:
@@ -223,6 +225,7 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
     return 0;
   case SR_SESSION_ENDED:
     return 0;
+  case SR_SESSION_CLOSING:
   case SR_SESSION_ANSWERED:
   case SR_SESSION_CONFIRMED:
     break;
@@ -231,7 +234,7 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
   if (s->tx_active) {
     if (now >= s->tx_deadline) {
       sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no ACK, ending it", s->id);
-      sr_dialog_end(h, s, SIPREC_END_ACK_TIMEOUT, 1);
+      sr_dialog_end(h, s, SIPREC_END_ACK_TIMEOUT, 1, now);
       return 1;
     }
     if (udp && now >= s->tx_retx_at) {
@@ -253,14 +256,16 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
       actions++;
     }
   }
+  if (s->state == SR_SESSION_CLOSING)
+    return actions;
   if (s->se_s && now >= s->se_expire_at) {
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: session timer expired", s->id);
-    sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1);
+    sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1, now);
     return actions + 1;
   }
   if (now >= sr_idle_deadline(h, s)) {
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: idle limit reached", s->id);
-    sr_dialog_end(h, s, SIPREC_END_IDLE, 1);
+    sr_dialog_end(h, s, SIPREC_END_IDLE, 1, now);
     return actions + 1;
   }
   if (s->uac == SR_UAC_NONE) {

@@ -50,19 +50,27 @@ int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const
   return b->overflow ? SIPREC_ETOOBIG : (int)b->len;
 }
 
-void sr_uac_send_bye(siprec_handler *h, siprec_session *s)
-{
-  char buf[4096], branch[SR_TAG_LEN + 1];
-  sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
-  if (sr_uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, branch) > 0)
-    sr_dialog_send(h, s, b.p, b.len);
-}
-
 static void uac_clear(siprec_session *s)
 {
   s->uac = SR_UAC_NONE;
   sr_session_drop_str(s, &s->uac_request);
   s->uac_request_len = 0;
+}
+
+int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now)
+{
+  /* Over UDP the BYE is retransmitted until answered (a lost BYE would
+   * leave the SRC streaming to a closed port); on a stream it goes once. */
+  if (now && !h->shutting_down && s->transport == SIPREC_TRANSPORT_UDP) {
+    uac_clear(s);
+    if (sr_uac_start(h, s, SR_UAC_BYE, now) == 0)
+      return 1;
+  }
+  char buf[4096], branch[SR_TAG_LEN + 1];
+  sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
+  if (sr_uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, branch) > 0)
+    sr_dialog_send(h, s, b.p, b.len);
+  return 0;
 }
 
 int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, uint64_t now)
@@ -73,6 +81,9 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
   sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
   int rc;
   switch (purpose) {
+  case SR_UAC_BYE:
+    rc = sr_uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, s->uac_branch);
+    break;
   case SR_UAC_PING:
     rc = sr_uac_write(h, s, "OPTIONS", "Accept: application/sdp\r\n", NULL, NULL, 0, &b,
                       s->uac_branch);
@@ -117,17 +128,19 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
 /* The SRC no longer answers (its lock held). Returns 1 when the session ended. */
 int sr_uac_timeout(siprec_handler *h, siprec_session *s, uint64_t now)
 {
-  (void)now;
   sr_uac_purpose p = s->uac;
   uac_clear(s);
   switch (p) {
+  case SR_UAC_BYE:
+    sr_dialog_forget(h, s); /* the SRC never answered our BYE: nothing more to do */
+    return 1;
   case SR_UAC_PING:
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to OPTIONS, ending it", s->id);
-    sr_dialog_end(h, s, SIPREC_END_KEEPALIVE, 1);
+    sr_dialog_end(h, s, SIPREC_END_KEEPALIVE, 1, now);
     return 1;
   case SR_UAC_REFRESH:
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to the refresh, ending it", s->id);
-    sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1);
+    sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1, now);
     return 1;
   default:
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to the metadata request", s->id);
@@ -142,11 +155,14 @@ static void uac_final(siprec_handler *h, siprec_session *s, const sr_sip_msg *m,
   uac_clear(s);
   int gone = m->status == 481 || m->status == 408;
   switch (p) {
+  case SR_UAC_BYE:
+    sr_dialog_forget(h, s); /* any final answer ends our BYE's transaction */
+    return;
   case SR_UAC_PING:
     if (gone) {
       sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: OPTIONS answered %d, ending it", s->id,
                      m->status);
-      sr_dialog_end(h, s, SIPREC_END_KEEPALIVE, 1);
+      sr_dialog_end(h, s, SIPREC_END_KEEPALIVE, 1, now);
       return;
     }
     /* Any other answer, 405 and 501 included, shows the SRC alive. */
@@ -160,7 +176,7 @@ static void uac_final(siprec_handler *h, siprec_session *s, const sr_sip_msg *m,
     } else if (gone) {
       sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: refresh answered %d, ending it", s->id,
                      m->status);
-      sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1);
+      sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1, now);
       return;
     } else {
       /* The SRC takes no UPDATE: drop the session timer, keep the SRC
@@ -189,7 +205,7 @@ int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now)
     static const char prefix[] = "z9hG4bK";
     const size_t pn = sizeof prefix - 1;
     static const char *const names[] = { [SR_UAC_PING] = "OPTIONS", [SR_UAC_REFRESH] = "UPDATE",
-                                         [SR_UAC_METADATA] = "UPDATE" };
+                                         [SR_UAC_METADATA] = "UPDATE", [SR_UAC_BYE] = "BYE" };
     if (s->uac != SR_UAC_NONE && s->state != SR_SESSION_ENDED && m->cseq == s->uac_cseq &&
         sr_span_ieq(m->cseq_method_name, names[s->uac]) && m->branch.n == pn + SR_TAG_LEN &&
         memcmp(m->branch.p + pn, s->uac_branch, SR_TAG_LEN) == 0) {

@@ -21,6 +21,7 @@ typedef enum sr_session_state {
   SR_SESSION_ANSWERED,    /* 2xx to the first INVITE sent, waiting for its ACK */
   SR_SESSION_CONFIRMED,   /* ACKed: the dialog is up */
   SR_SESSION_REJECTED,    /* a non-2xx final answered the first INVITE; waiting for its ACK */
+  SR_SESSION_CLOSING,     /* ended by the SRS: its BYE (UDP) waits for an answer */
   SR_SESSION_ENDED,
 } sr_session_state;
 
@@ -30,6 +31,7 @@ typedef enum sr_uac_purpose {
   SR_UAC_PING,     /* OPTIONS keep-alive */
   SR_UAC_REFRESH,  /* UPDATE refreshing the session timer (the SRS is the refresher) */
   SR_UAC_METADATA, /* UPDATE asking for a metadata snapshot */
+  SR_UAC_BYE,      /* the SRS ended the session (CLOSING) */
 } sr_uac_purpose;
 
 #define SR_TAG_LEN 16

@@ -204,7 +204,23 @@ START_TEST(test_retransmit_and_ack_timeout)
   ck_assert_ptr_nonnull(strstr(f.ev.last_sent, "BYE sip:src@192.0.2.1:5060 SIP/2.0\r\n"));
   ck_assert_ptr_nonnull(strstr(f.ev.last_sent, "\r\nCSeq: 1 BYE\r\n"));
   ck_assert_uint_eq(siprec_handler_session_count(f.h), 0);
+  /* The BYE is retransmitted (UDP) until answered ... */
+  ck_assert_uint_eq(siprec_handler_next_deadline(f.h), t0 + 6500 * MS);
+  siprec_handler_expire(f.h, t0 + 6500 * MS);
+  ck_assert_int_eq(f.ev.sent, before + 2);
+  ck_assert_ptr_nonnull(strstr(f.ev.last_sent, "\r\nCSeq: 1 BYE\r\n"));
+  /* ... and a BYE from the SRC crossing it gets 200 ... */
+  char msg[4096], resp[4096];
+  fx_request(msg, sizeof msg, "BYE", "retx", tag, 2, "xb", NULL, NULL);
+  fx_feed(&f, msg, t0 + 6550 * MS);
+  ck_assert_int_eq(f.status, 200);
+  ck_assert_int_eq(f.ev.ended, 1);
+  /* ... and its answer ends the transaction. */
+  fx_answer_last_sent(&f, 200, NULL, resp, sizeof resp);
+  ck_assert_int_eq(fx_feed(&f, resp, t0 + 6600 * MS), 0);
   ck_assert_uint_eq(siprec_handler_next_deadline(f.h), UINT64_MAX);
+  fx_feed(&f, msg, t0 + 6700 * MS);
+  ck_assert_int_eq(f.status, 481);
   siprec_handler_free(f.h);
 }
 END_TEST
