@@ -335,7 +335,7 @@ SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_
   } else if (prc == SR_SIP_BAD) {
     rc = msg.method == SR_M_ACK
              ? 0
-             : sr_handler_simple(h, &rq, 400, why, NULL);
+             : sr_handler_simple(h, &rq, msg.bad_status ? msg.bad_status : 400, why, NULL);
   } else if (len > h->cfg.max_message) {
     rc = msg.method == SR_M_ACK ? 0 : sr_handler_simple(h, &rq, 513, "Message Too Large", NULL);
   } else {

@@ -289,6 +289,9 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   int cisco = m->n_cisco_participants > 0;
   if (!siprec && !cisco && h->cfg.refuse_plain)
     return sr_handler_simple(h, rq, 403, "Not a SIPREC recording session", NULL);
+  if (!m->accepts_sdp)
+    return sr_handler_simple(h, rq, 406, "The answer is SDP, which Accept does not take",
+                             "Accept: application/sdp\r\n");
   if (h->cfg.max_sessions &&
       atomic_load_explicit(&h->stats.active, memory_order_relaxed) >= h->cfg.max_sessions)
     return sr_handler_simple(h, rq, 503, "Too many recording sessions", "Retry-After: 30\r\n");

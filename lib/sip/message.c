@@ -3,7 +3,9 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/msg.h>
 #include <sofia-sip/msg_header.h>
@@ -154,50 +156,6 @@ static sr_span echo_add(echo_writer *w, const sip_header_t *h, int strip_crlf)
   return s;
 }
 
-static int build_echo(const siprec_allocator *mem, const sip_t *sip, sr_sip_msg *m, size_t hint)
-{
-  size_t cap = hint < 1024 ? 1024 : hint;
-  for (int attempt = 0; attempt < 4; attempt++, cap *= 4) {
-    echo_writer w = { sr_malloc(mem, cap), 0, cap, 0 };
-    if (!w.buf)
-      return SIPREC_ENOMEM;
-    sr_span first = { w.buf, 0 };
-    for (const sip_via_t *v = sip->sip_via; v; v = v->v_next)
-      (void)echo_add(&w, (const sip_header_t *)v, 0);
-    m->echo_via.p = first.p;
-    m->echo_via.n = w.used;
-    m->echo_from = echo_add(&w, (const sip_header_t *)sip->sip_from, 0);
-    m->echo_to = echo_add(&w, (const sip_header_t *)sip->sip_to, 1);
-    w.used += 2; /* keep the stripped CRLF in the buffer: spans stay disjoint */
-    if (w.used > w.cap)
-      w.overflow = 1;
-    m->echo_call_id = echo_add(&w, (const sip_header_t *)sip->sip_call_id, 0);
-    m->echo_cseq = echo_add(&w, (const sip_header_t *)sip->sip_cseq, 0);
-    size_t rr0 = w.used;
-    for (const sip_record_route_t *r = sip->sip_record_route; r; r = r->r_next)
-      (void)echo_add(&w, (const sip_header_t *)r, 0);
-    m->echo_record_route.p = w.buf + rr0;
-    m->echo_record_route.n = w.used - rr0;
-    if (sip->sip_contact && !w.overflow) {
-      /* The remote target, for requests the SRS sends in the dialog. */
-      issize_t n = url_e(w.buf + w.used, w.cap - w.used, sip->sip_contact->m_url);
-      if (n < 0 || (size_t)n + 1 >= w.cap - w.used) {
-        w.overflow = 1;
-      } else {
-        m->contact_uri.p = w.buf + w.used;
-        m->contact_uri.n = (size_t)n;
-        w.used += (size_t)n + 1;
-      }
-    }
-    if (!w.overflow) {
-      m->echo_buf = w.buf;
-      return 0;
-    }
-    sr_free(mem, w.buf);
-  }
-  return SIPREC_ETOOBIG;
-}
-
 static void copy_params(msg_param_t const *items, sr_span *out, unsigned *n)
 {
   *n = 0;
@@ -210,21 +168,415 @@ static sr_method cseq_method_of(const sip_cseq_t *cs)
   return sr_method_from_name(cs->cs_method_name, strlen(cs->cs_method_name));
 }
 
-/* Content-Length promising more than the datagram holds (Sofia-SIP then
- * quietly takes what is there). */
-static int content_length_exceeds(const char *buf, size_t len, const sip_t *sip)
+/* ---------------------------------------------------------------------- */
+/* What Sofia-SIP forgives or cannot say: a look at the raw bytes           */
+
+enum {
+  RAW_CALL_ID,
+  RAW_CSEQ,
+  RAW_FROM,
+  RAW_TO,
+  RAW_MAX_FORWARDS,
+  RAW_CONTENT_LENGTH,
+  RAW_CONTENT_TYPE,
+  RAW_SINGLE, /* the headers above may appear once (RFC 3261 7.3.1) */
+  RAW_VIA = RAW_SINGLE,
+  RAW_N
+};
+
+static const struct {
+  const char *name, *compact;
+} raw_names[RAW_N] = {
+  { "Call-ID", "i" },       { "CSeq", NULL },          { "From", "f" },
+  { "To", "t" },            { "Max-Forwards", NULL },  { "Content-Length", "l" },
+  { "Content-Type", "c" },  { "Via", "v" },
+};
+
+/* Raw Via values kept for an answer when Sofia-SIP cannot read them. */
+#define RAW_MAX_VIAS 16
+
+typedef struct raw_view {
+  sr_span start_line;      /* without its line break */
+  const char *rest;        /* the first header line */
+  const char *headers_end; /* the empty line, or the end of the buffer when there is none */
+  int has_end;             /* the empty line ending the header section was found */
+  size_t body_len;         /* bytes after it */
+  unsigned count[RAW_N];
+  int cl_bad;              /* a Content-Length value that is not 1*DIGIT */
+  size_t cl;               /* the last Content-Length value, saturated */
+  int nul;                 /* a NUL in the header section outside a quoted-pair */
+  int nul_any;             /* any NUL there (Sofia-SIP stops reading at one) */
+  sr_span via[RAW_MAX_VIAS];
+  unsigned n_via;
+  sr_span first[RAW_N];    /* the first value of each */
+} raw_view;
+
+static int lws(char c)
 {
-  if (!sip->sip_content_length)
-    return 0;
-  const char *end = buf + len;
-  for (const char *p = buf; p < end; p++) {
-    if (*p != '\n')
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static sr_span trim_lws(const char *p, const char *e)
+{
+  while (p < e && lws(*p))
+    p++;
+  while (e > p && lws(e[-1]))
+    e--;
+  sr_span r = { p, (size_t)(e - p) };
+  return r;
+}
+
+static void raw_header(raw_view *v, const char *line, const char *end)
+{
+  const char *colon = memchr(line, ':', (size_t)(end - line));
+  if (!colon)
+    return;
+  sr_span name = trim_lws(line, colon);
+  sr_span value = trim_lws(colon + 1, end);
+  for (int k = 0; k < RAW_N; k++) {
+    if (!sr_span_ieq(name, raw_names[k].name) &&
+        !(raw_names[k].compact && sr_span_ieq(name, raw_names[k].compact)))
       continue;
-    size_t skip = (p + 1 < end && p[1] == '\n') ? 2 : (p + 2 < end && p[1] == '\r' && p[2] == '\n') ? 3 : 0;
-    if (skip)
-      return sip->sip_content_length->l_length > (size_t)(end - (p + skip));
+    v->count[k]++;
+    if (k == RAW_VIA && v->n_via < RAW_MAX_VIAS)
+      v->via[v->n_via++] = value;
+    if (v->count[k] == 1)
+      v->first[k] = value;
+    if (k == RAW_CONTENT_LENGTH) {
+      size_t cl = 0;
+      v->cl_bad |= value.n == 0;
+      for (size_t i = 0; i < value.n; i++) {
+        unsigned d = (unsigned char)value.p[i] - '0';
+        if (d > 9) {
+          v->cl_bad = 1;
+          break;
+        }
+        cl = cl > (SIZE_MAX - d) / 10 ? SIZE_MAX : cl * 10 + d;
+      }
+      v->cl = cl;
+    }
   }
-  return sip->sip_content_length->l_length > 0;
+}
+
+/* Split the message into start line, header lines (folded ones joined) and
+ * body; count the headers that matter and check what Sofia-SIP lets pass. */
+static void raw_scan(const char *buf, size_t len, raw_view *v)
+{
+  memset(v, 0, sizeof *v);
+  const char *end = buf + len;
+  const char *nl = memchr(buf, '\n', len);
+  const char *le = nl ? nl : end;
+  v->start_line.p = buf;
+  v->start_line.n = (size_t)(le - buf) - (le > buf && le[-1] == '\r');
+  v->rest = nl ? nl + 1 : end;
+  v->headers_end = end;
+  const char *line = v->rest;
+  while (line < end) {
+    if (*line == '\n' || (*line == '\r' && line + 1 < end && line[1] == '\n')) {
+      v->headers_end = line;
+      v->has_end = 1;
+      v->body_len = (size_t)(end - line) - (*line == '\n' ? 1 : 2);
+      break;
+    }
+    /* One header: its line and the continuation lines after it. */
+    const char *h = line;
+    do {
+      const char *n = memchr(line, '\n', (size_t)(end - line));
+      line = n ? n + 1 : end;
+    } while (line < end && (*line == ' ' || *line == '\t'));
+    raw_header(v, h, line);
+  }
+  for (const char *p = buf; p < v->headers_end; p++) {
+    if (*p != '\0')
+      continue;
+    v->nul_any = 1;
+    /* RFC 3261 25.1: quoted-pair = "\\" (%x00-09 / ...), as in RFC 4475's
+     * intmeth; anywhere else a NUL is a syntax error. */
+    if (p == buf || p[-1] != '\\' || p < v->rest)
+      v->nul = 1;
+  }
+}
+
+static int token_char(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         (c && strchr("-.!%*_+`'~", c));
+}
+
+static int digits(const char **p, const char *e)
+{
+  const char *s = *p;
+  while (*p < e && **p >= '0' && **p <= '9')
+    (*p)++;
+  return *p > s;
+}
+
+/* CSeq = 1*DIGIT LWS Method (RFC 3261 20.16), the number within 32 bits.
+ * Sofia-SIP refuses method tokens outside its own alphabet (RFC 4475's
+ * intmeth) that the grammar allows. Returns 1 with the parts when the value
+ * is well formed. */
+static int raw_cseq_read(sr_span value, uint32_t *seq, sr_span *method)
+{
+  const char *p = value.p, *e = value.p + value.n;
+  uint64_t n = 0;
+  const char *d = p;
+  while (p < e && *p >= '0' && *p <= '9' && n <= UINT32_MAX)
+    n = n * 10 + (uint64_t)(*p++ - '0');
+  if (p == d || n > UINT32_MAX || p == e || !lws(*p))
+    return 0;
+  while (p < e && lws(*p))
+    p++;
+  const char *m = p;
+  while (p < e && token_char(*p))
+    p++;
+  if (p == m || p != e)
+    return 0;
+  *seq = (uint32_t)n;
+  method->p = m;
+  method->n = (size_t)(p - m);
+  return 1;
+}
+
+/* RFC 3261 25.1: Request-Line = Method SP Request-URI SP SIP-Version CRLF,
+ * exactly: one SP each, no LWS inside the URI, no <> around it, nothing
+ * after the version (RFC 4475 3.1.2.7-3.1.2.10). Fills the method and URI
+ * spans; returns 0, or the status the request deserves with *why. */
+static int request_line_check(sr_span line, sr_span *method, sr_span *uri, const char **why)
+{
+  const char *p = line.p, *e = line.p + line.n;
+  const char *m = p;
+  while (p < e && token_char(*p))
+    p++;
+  method->p = m;
+  method->n = (size_t)(p - m);
+  *why = "Malformed Request-Line";
+  if (method->n == 0 || p == e || *p != ' ')
+    return 400;
+  const char *u = ++p;
+  while (p < e && (unsigned char)*p > ' ' && *p != 0x7f && *p != '<' && *p != '>')
+    p++;
+  uri->p = u;
+  uri->n = (size_t)(p - u);
+  if (uri->n == 0 || p == e || *p != ' ')
+    return 400;
+  const char *ver = ++p;
+  if (e - p < 4 || strncasecmp(p, "SIP/", 4) != 0)
+    return 400;
+  p += 4;
+  if (!digits(&p, e) || p == e || *p++ != '.' || !digits(&p, e) || p != e)
+    return 400;
+  if (e - ver != 7 || memcmp(ver + 3, "/2.0", 4) != 0) {
+    *why = "Version Not Supported";
+    return 505;
+  }
+  /* RFC 3261 8.2.2.1: a scheme the SRS does not serve gets 416. */
+  const char *s = uri->p;
+  const char *colon = memchr(s, ':', uri->n);
+  if (!colon || colon == s)
+    return 400;
+  for (const char *c = s; c < colon; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+          (c > s && ((*c >= '0' && *c <= '9') || *c == '+' || *c == '-' || *c == '.'))))
+      return 400;
+  sr_span scheme = { s, (size_t)(colon - s) };
+  if (!sr_span_ieq(scheme, "sip") && !sr_span_ieq(scheme, "sips") && !sr_span_ieq(scheme, "tel")) {
+    *why = "Unsupported URI Scheme";
+    return 416;
+  }
+  return 0;
+}
+
+/* Sofia-SIP rejects a whole message whose Request-Line it cannot read (an
+ * unusual method token as in RFC 4475's intmeth, LWS in the URI): read the
+ * headers behind a stand-in line, so the request still gets its answer. */
+static msg_t *parse_behind_stand_in(const siprec_allocator *mem, const char *text, size_t len,
+                                    size_t skip)
+{
+  static const char stand_in[] = "OPTIONS sip:invalid SIP/2.0\r\n";
+  size_t n = sizeof stand_in - 1 + (len - skip);
+  char *copy = sr_malloc(mem, n);
+  if (!copy)
+    return NULL;
+  memcpy(copy, stand_in, sizeof stand_in - 1);
+  memcpy(copy + sizeof stand_in - 1, text + skip, len - skip);
+  msg_t *msg = msg_make(sip_default_mclass(), 0, copy, (ssize_t)n); /* copies the bytes */
+  sr_free(mem, copy);
+  return msg;
+}
+
+/* Append raw header values as "Name: value" lines (line breaks of folded
+ * values become spaces): the Via lines Sofia-SIP could not read. */
+static void echo_raw(echo_writer *w, const char *name, const sr_span *values, unsigned n)
+{
+  for (unsigned i = 0; i < n && !w->overflow; i++) {
+    size_t need = strlen(name) + 2 + values[i].n + 2;
+    if (need > w->cap - w->used) {
+      w->overflow = 1;
+      return;
+    }
+    char *o = w->buf + w->used;
+    o += sprintf(o, "%s: ", name);
+    for (size_t k = 0; k < values[i].n; k++) {
+      char c = values[i].p[k];
+      *o++ = (c == '\r' || c == '\n') ? ' ' : c;
+    }
+    memcpy(o, "\r\n", 2);
+    w->used += need;
+  }
+}
+
+/* One echoed header: Sofia-SIP's encoding, or the raw value when it could
+ * not read it (a response must still carry it, RFC 3261 8.2.6.2). */
+static sr_span echo_one(echo_writer *w, const sip_header_t *h, const raw_view *raw, int k,
+                        int strip_crlf)
+{
+  if (h || !raw->count[k])
+    return echo_add(w, h, strip_crlf);
+  sr_span s = { w->buf + w->used, 0 };
+  echo_raw(w, raw_names[k].name, &raw->first[k], 1);
+  s.n = (size_t)(w->buf + w->used - s.p);
+  if (strip_crlf && s.n >= 2)
+    s.n -= 2;
+  return s;
+}
+
+static int build_echo(const siprec_allocator *mem, const sip_t *sip, sr_sip_msg *m,
+                      const raw_view *raw)
+{
+  /* The echoed lines, then the Contact URI (bounded alike). */
+  size_t cap = 2 * (size_t)SR_SIP_ECHO_MAX + 2;
+  echo_writer w = { sr_malloc(mem, cap), 0, SR_SIP_ECHO_MAX, 0 };
+  if (!w.buf)
+    return SIPREC_ENOMEM;
+  sr_span first = { w.buf, 0 };
+  if (sip->sip_via) {
+    for (const sip_via_t *v = sip->sip_via; v; v = v->v_next)
+      (void)echo_add(&w, (const sip_header_t *)v, 0);
+  } else {
+    echo_raw(&w, "Via", raw->via, raw->n_via);
+  }
+  m->echo_via.p = first.p;
+  m->echo_via.n = w.used;
+  m->echo_from = echo_one(&w, (const sip_header_t *)sip->sip_from, raw, RAW_FROM, 0);
+  m->echo_to = echo_one(&w, (const sip_header_t *)sip->sip_to, raw, RAW_TO, 1);
+  w.used += 2; /* keep the stripped CRLF in the buffer: spans stay disjoint */
+  if (w.used > w.cap)
+    w.overflow = 1;
+  m->echo_call_id = echo_one(&w, (const sip_header_t *)sip->sip_call_id, raw, RAW_CALL_ID, 0);
+  m->echo_cseq = echo_one(&w, (const sip_header_t *)sip->sip_cseq, raw, RAW_CSEQ, 0);
+  size_t rr0 = w.used;
+  for (const sip_record_route_t *r = sip->sip_record_route; r; r = r->r_next)
+    (void)echo_add(&w, (const sip_header_t *)r, 0);
+  m->echo_record_route.p = w.buf + rr0;
+  m->echo_record_route.n = w.used - rr0;
+  if (sip->sip_contact && !w.overflow) {
+    /* The remote target, for requests the SRS sends in the dialog. */
+    w.cap = cap;
+    issize_t n = url_e(w.buf + w.used, w.cap - w.used, sip->sip_contact->m_url);
+    if (n < 0 || (size_t)n + 1 >= w.cap - w.used) {
+      w.overflow = 1;
+    } else {
+      m->contact_uri.p = w.buf + w.used;
+      m->contact_uri.n = (size_t)n;
+      w.used += (size_t)n + 1;
+    }
+  }
+  if (!w.overflow) {
+    m->echo_buf = w.buf;
+    return 0;
+  }
+  sr_free(mem, w.buf);
+  return SIPREC_ETOOBIG;
+}
+
+/* The message as Sofia-SIP gets it: NULs in the header section (where it
+ * would stop reading) become spaces; a quoted-pair "\\<NUL>" becomes "\\ ". */
+static msg_t *sofia_parse(const siprec_allocator *mem, const char *buf, size_t len,
+                          const raw_view *v, int *stand_in)
+{
+  *stand_in = 0;
+  char *copy = NULL;
+  const char *text = buf;
+  if (v->nul_any) {
+    copy = sr_malloc(mem, len);
+    if (!copy)
+      return NULL;
+    memcpy(copy, buf, len);
+    for (char *p = copy; p < copy + (v->headers_end - buf); p++)
+      if (*p == '\0')
+        *p = ' ';
+    text = copy;
+  }
+  msg_t *msg = msg_make(sip_default_mclass(), 0, text, (ssize_t)len);
+  sip_t *sip = msg ? sip_object(msg) : NULL;
+  /* Only a start line ending in a SIP version is taken for a Request-Line. */
+  sr_span l = v->start_line;
+  if (msg && (!sip || (!sip->sip_request && !sip->sip_status)) && l.n > 8 &&
+      strncasecmp(l.p, "SIP/", 4) != 0 && memmem(l.p, l.n, " SIP/", 5) != NULL) {
+    msg_destroy(msg);
+    msg = parse_behind_stand_in(mem, text, len, (size_t)(v->rest - buf));
+    *stand_in = 1;
+  }
+  if (copy)
+    sr_free(mem, copy);
+  return msg;
+}
+
+/* Why a required header is unusable: absent, or there but unreadable. */
+static const char *required_missing(const sip_t *sip, const raw_view *v, int raw_cseq)
+{
+  static const struct {
+    int raw;
+    const char *missing, *bad;
+  } req[] = {
+    { RAW_CALL_ID, "Missing Call-ID", "Bad Call-ID" },
+    { RAW_FROM, "Missing From", "Bad From" },
+    { RAW_TO, "Missing To", "Bad To" },
+    { RAW_CSEQ, "Missing CSeq", "Bad CSeq" },
+  };
+  int have[] = { sip->sip_call_id != NULL, sip->sip_from != NULL, sip->sip_to != NULL,
+                 sip->sip_cseq != NULL || raw_cseq };
+  for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
+    if (!have[i])
+      return v->count[req[i].raw] ? req[i].bad : req[i].missing;
+  return NULL;
+}
+
+/* What makes an answerable message bad, in the order it is reported. */
+static const char *message_problem(const sr_sip_msg *out, msg_t *msg, const sip_t *sip,
+                                   const raw_view *v, int raw_cseq, int line_status,
+                                   const char *line_why, int *status)
+{
+  *status = 400;
+  const char *why = required_missing(sip, v, raw_cseq);
+  if (why)
+    return why;
+  if (!sip->sip_via)
+    return "Bad Via";
+  if (v->nul)
+    return "NUL byte in the header section";
+  if (line_status == 400)
+    return line_why;
+  static const char *const duplicate[RAW_SINGLE] = {
+    "Duplicate Call-ID",      "Duplicate CSeq",           "Duplicate From",
+    "Duplicate To",           "Duplicate Max-Forwards",   "Duplicate Content-Length",
+    "Duplicate Content-Type",
+  };
+  for (int k = 0; k < RAW_SINGLE; k++)
+    if (v->count[k] > 1)
+      return duplicate[k];
+  if (!v->has_end)
+    return "No end of the header section";
+  if (v->cl_bad || (v->count[RAW_CONTENT_LENGTH] && v->cl > v->body_len) || !msg_is_complete(msg))
+    return "Bad Content-Length";
+  if (line_status) {
+    *status = line_status;
+    return line_why;
+  }
+  if (out->is_request && out->method != SR_M_UNKNOWN && out->cseq_method != out->method &&
+      !(out->method == SR_M_ACK || out->method == SR_M_CANCEL))
+    return "CSeq method does not match the request";
+  return NULL;
 }
 
 int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_sip_msg *out,
@@ -237,26 +589,32 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
   sr_sip_quiet();
   if (len < 8 || len > (size_t)INT32_MAX)
     return SR_SIP_DROP;
-  msg_t *msg = msg_make(sip_default_mclass(), 0, buf, (ssize_t)len);
+  raw_view raw;
+  raw_scan(buf, len, &raw);
+  int stand_in;
+  msg_t *msg = sofia_parse(mem, buf, len, &raw, &stand_in);
   if (!msg)
     return SR_SIP_DROP;
   sip_t *sip = sip_object(msg);
-  if (!sip || (!sip->sip_request && !sip->sip_status) || !sip->sip_via) {
+  if (!sip || (!sip->sip_request && !sip->sip_status) || (!sip->sip_via && raw.n_via == 0)) {
     msg_destroy(msg);
     return SR_SIP_DROP;
   }
   out->sofia = msg;
 
+  int line_status = 0;
+  const char *line_why = none;
   if (sip->sip_request) {
     out->is_request = 1;
-    out->method_name = span_of(sip->sip_request->rq_method_name);
+    sr_span method;
+    line_status = request_line_check(raw.start_line, &method, &out->request_uri, &line_why);
+    out->method_name = stand_in ? method : span_of(sip->sip_request->rq_method_name);
     out->method = sr_method_from_name(out->method_name.p, out->method_name.n);
-    out->request_uri.p = buf; /* kept as text below */
-    out->request_uri.n = 0;
   } else {
     out->status = sip->sip_status->st_status;
   }
-  out->branch = span_of(sip->sip_via->v_branch);
+  if (sip->sip_via)
+    out->branch = span_of(sip->sip_via->v_branch);
   for (const sip_via_t *v = sip->sip_via; v; v = v->v_next)
     out->n_via++;
   if (sip->sip_call_id)
@@ -265,10 +623,14 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
     out->from_tag = span_of(sip->sip_from->a_tag);
   if (sip->sip_to)
     out->to_tag = span_of(sip->sip_to->a_tag);
+  int raw_cseq = 0;
   if (sip->sip_cseq) {
     out->cseq = sip->sip_cseq->cs_seq;
     out->cseq_method_name = span_of(sip->sip_cseq->cs_method_name);
     out->cseq_method = cseq_method_of(sip->sip_cseq);
+  } else if (raw.count[RAW_CSEQ] == 1 &&
+             (raw_cseq = raw_cseq_read(raw.first[RAW_CSEQ], &out->cseq, &out->cseq_method_name))) {
+    out->cseq_method = sr_method_from_name(out->cseq_method_name.p, out->cseq_method_name.n);
   }
   if (sip->sip_contact) {
     out->contact_src = params_have_src(sip->sip_contact->m_params) ||
@@ -284,6 +646,16 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
   }
   if (sip->sip_supported)
     copy_params(sip->sip_supported->k_items, out->supported, &out->n_supported);
+  /* Accept (RFC 3261 20.1): an empty one accepts nothing, none accepts SDP. */
+  out->accepts_sdp = 1;
+  if (sip->sip_accept) {
+    out->accepts_sdp = 0;
+    for (const sip_accept_t *a = sip->sip_accept; a; a = a->ac_next)
+      if (!a->ac_type || !*a->ac_type || strcasecmp(a->ac_type, "application/sdp") == 0 ||
+          strcasecmp(a->ac_type, "application/*") == 0 || strcasecmp(a->ac_type, "*/*") == 0 ||
+          strcasecmp(a->ac_type, "multipart/mixed") == 0)
+        out->accepts_sdp = 1;
+  }
   if (sip->sip_content_type && sip->sip_content_type->c_type) {
     out->content_type = span_of(sip->sip_content_type->c_type);
     for (msg_param_t const *p = sip->sip_content_type->c_params; p && *p; p++) {
@@ -327,29 +699,20 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
       out->session_id = span_of(u->un_value);
   }
 
-  int rc = build_echo(mem, sip, out, len / 2);
+  int rc = build_echo(mem, sip, out, &raw);
   if (rc < 0) {
     sr_sip_msg_free(out);
     return rc == SIPREC_ENOMEM ? SIPREC_ENOMEM : SR_SIP_DROP;
   }
 
   /* What makes the message unanswerable is settled; now what makes it bad. */
-  if (!sip->sip_call_id || !sip->sip_from || !sip->sip_to || !sip->sip_cseq) {
-    *why = !sip->sip_call_id ? "Missing Call-ID"
-           : !sip->sip_from  ? "Missing From"
-           : !sip->sip_to    ? "Missing To"
-                             : "Missing CSeq";
+  const char *problem = message_problem(out, msg, sip, &raw, raw_cseq, line_status, line_why,
+                                        &out->bad_status);
+  if (problem) {
+    *why = problem;
     return SR_SIP_BAD;
   }
-  if (!msg_is_complete(msg) || content_length_exceeds(buf, len, sip)) {
-    *why = "Bad Content-Length";
-    return SR_SIP_BAD;
-  }
-  if (out->is_request && out->method != SR_M_UNKNOWN && out->cseq_method != out->method &&
-      !(out->method == SR_M_ACK || out->method == SR_M_CANCEL)) {
-    *why = "CSeq method does not match the request";
-    return SR_SIP_BAD;
-  }
+  out->bad_status = 0;
   return SR_SIP_OK;
 }
 

@@ -36,12 +36,20 @@ typedef enum sr_method {
 
 typedef enum sr_refresher { SR_REFRESHER_NONE = 0, SR_REFRESHER_UAC, SR_REFRESHER_UAS } sr_refresher;
 
+/* Most bytes of the header lines every response echoes (Via, From, To,
+ * Call-ID, CSeq, Record-Route): a message needing more cannot be answered
+ * within the 8 KiB siprec_handler_process() promises, and is dropped. */
+#define SR_SIP_ECHO_MAX 4096
+
 typedef struct sr_sip_msg {
   void *sofia; /* msg_t, owned */
   int is_request;
   sr_method method;
-  sr_span method_name;
-  sr_span request_uri;
+  sr_span method_name;   /* as received (in the caller's buffer when Sofia-SIP
+                          * could not read the Request-Line) */
+  sr_span request_uri;   /* as received, in the caller's buffer */
+  int bad_status;        /* with SR_SIP_BAD: the status the request deserves,
+                          * 400, or 505 (SIP version), 416 (URI scheme) */
   int status; /* responses */
   sr_span call_id;
   sr_span from_tag, to_tag;
@@ -57,6 +65,7 @@ typedef struct sr_sip_msg {
   int require_siprec;
   sr_span supported[SR_SIP_MAX_TAGS];
   unsigned n_supported;
+  int accepts_sdp;       /* Accept absent, or naming application/sdp (or a wildcard) */
   sr_span content_type;  /* media type, "" when none */
   sr_span boundary;      /* multipart boundary parameter */
   sr_span body;
@@ -89,9 +98,15 @@ typedef enum sr_sip_parse_result {
 void sr_sip_quiet(void);
 
 /* Parse one complete message (a UDP datagram, or one framed stream message).
- * Returns SR_SIP_OK, SR_SIP_BAD (with *why naming the problem for the 400's
- * reason phrase; sr_sip_msg_free() still required), SR_SIP_DROP (nothing to
- * free), or SIPREC_ENOMEM. */
+ * Returns SR_SIP_OK, SR_SIP_BAD (with *why naming the problem for the reason
+ * phrase of the response, out->bad_status its status; sr_sip_msg_free()
+ * still required), SR_SIP_DROP (nothing to free), or SIPREC_ENOMEM.
+ * Stricter than Sofia-SIP where RFC 3261 and RFC 4475 say a message is
+ * malformed: the Request-Line's exact form, single-valued headers given
+ * twice, a Content-Length that is not a number, NUL bytes in the headers
+ * (allowed only as a quoted-pair). More lenient where it can still answer:
+ * a Request-Line Sofia-SIP cannot read (an unusual method token, LWS in the
+ * URI) or a Via it cannot read still gets its error response. */
 int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_sip_msg *out,
                  const char **why);
 

@@ -14,6 +14,8 @@ const char *sr_sip_reason(int status)
   case 404: return "Not Found";
   case 405: return "Method Not Allowed";
   case 415: return "Unsupported Media Type";
+  case 406: return "Not Acceptable";
+  case 416: return "Unsupported URI Scheme";
   case 420: return "Bad Extension";
   case 422: return "Session Interval Too Small";
   case 481: return "Call/Transaction Does Not Exist";
@@ -26,6 +28,7 @@ const char *sr_sip_reason(int status)
   case 500: return "Server Internal Error";
   case 501: return "Not Implemented";
   case 503: return "Service Unavailable";
+  case 505: return "Version Not Supported";
   case 513: return "Message Too Large";
   default:
     return status < 200 ? "Trying" : status < 300 ? "OK" : status < 500 ? "Request Failed"
@@ -50,10 +53,13 @@ void sr_sip_write_response(sr_strbuf *b, const sr_sip_msg *req, int status, cons
   sr_sip_write_status_line(b, status, reason);
   sr_strbuf_add(b, req->echo_via.p, req->echo_via.n);
   sr_strbuf_add(b, req->echo_from.p, req->echo_from.n);
-  sr_strbuf_add(b, req->echo_to.p, req->echo_to.n);
-  if (req->to_tag.n == 0 && to_tag)
-    sr_strbuf_printf(b, ";tag=%s", to_tag);
-  sr_strbuf_str(b, "\r\n");
+  /* A request without a To (a 400 for it) gets none back, not a bare tag. */
+  if (req->echo_to.n) {
+    sr_strbuf_add(b, req->echo_to.p, req->echo_to.n);
+    if (req->to_tag.n == 0 && to_tag)
+      sr_strbuf_printf(b, ";tag=%s", to_tag);
+    sr_strbuf_str(b, "\r\n");
+  }
   sr_strbuf_add(b, req->echo_call_id.p, req->echo_call_id.n);
   sr_strbuf_add(b, req->echo_cseq.p, req->echo_cseq.n);
   if (record_route)

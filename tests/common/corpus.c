@@ -14,6 +14,14 @@ const char *corpus_dir(void)
   return dir;
 }
 
+const char *torture_dir(void)
+{
+  static char dir[4096];
+  const char *data = getenv("SIPREC_TEST_DATA");
+  snprintf(dir, sizeof dir, "%s/torture", data ? data : "tests/data");
+  return dir;
+}
+
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
   return strcmp((*a)->d_name, (*b)->d_name);
@@ -25,10 +33,10 @@ static int is_sample(const struct dirent *e)
   return n > 4 && strcmp(e->d_name + n - 4, ".sip") == 0;
 }
 
-int corpus_each(int (*fn)(const char *dir, const char *file, const char *stem, void *user),
+int folder_each(const char *dir,
+                int (*fn)(const char *dir, const char *file, const char *stem, void *user),
                 void *user)
 {
-  const char *dir = corpus_dir();
   struct dirent **list;
   int n = scandir(dir, &list, is_sample, by_name);
   if (n < 0)
@@ -44,4 +52,10 @@ int corpus_each(int (*fn)(const char *dir, const char *file, const char *stem, v
   }
   free(list);
   return sum;
+}
+
+int corpus_each(int (*fn)(const char *dir, const char *file, const char *stem, void *user),
+                void *user)
+{
+  return folder_each(corpus_dir(), fn, user);
 }

@@ -55,7 +55,7 @@ static int eat(rd *r, char c)
   return 0;
 }
 
-/* A string into out (escapes: \" \\ \/ and \uXXXX below 0x80). */
+/* A string into out (escapes: \" \\ \/ \n \r \t and \uXXXX below 0x80). */
 static int str(rd *r, char *out, size_t size)
 {
   if (!eat(r, '"')) {
@@ -72,6 +72,10 @@ static int str(rd *r, char *out, size_t size)
         r->p += 4;
       } else if (c == 'n') {
         c = '\n';
+      } else if (c == 'r') {
+        c = '\r';
+      } else if (c == 't') {
+        c = '\t';
       }
     }
     if (n + 1 < size)
@@ -129,6 +133,53 @@ static void atom(rd *r, char *out, size_t size)
     r->p++;
   }
   out[n] = '\0';
+}
+
+/* An array of strings; more than `max` is an error. */
+static void read_strings(rd *r, char (*out)[EXPECT_STR], size_t max, size_t *n)
+{
+  *n = 0;
+  if (!eat(r, '[')) {
+    r->bad = 1;
+    return;
+  }
+  if (eat(r, ']'))
+    return;
+  do {
+    if (*n == max) {
+      r->bad = 1;
+      return;
+    }
+    str(r, out[(*n)++], EXPECT_STR);
+  } while (!r->bad && eat(r, ','));
+  if (!eat(r, ']'))
+    r->bad = 1;
+}
+
+/* "stream_participants": {"LABEL": ["AOR", ...], ...} */
+static void read_labels(rd *r, expect *out)
+{
+  out->has_stream_participants = 1;
+  if (!eat(r, '{')) {
+    r->bad = 1;
+    return;
+  }
+  if (eat(r, '}'))
+    return;
+  do {
+    if (out->n_stream_participants == EXPECT_MAX_STREAMS) {
+      r->bad = 1;
+      return;
+    }
+    expect_label *l = &out->stream_participants[out->n_stream_participants++];
+    if (!str(r, l->label, sizeof l->label) || !eat(r, ':')) {
+      r->bad = 1;
+      return;
+    }
+    read_strings(r, l->aors, EXPECT_MAX_AORS, &l->n_aors);
+  } while (!r->bad && eat(r, ','));
+  if (!eat(r, '}'))
+    r->bad = 1;
 }
 
 static void read_stream(rd *r, expect_stream *s)
@@ -197,6 +248,20 @@ int expect_read(const char *path, expect *out, char *err, size_t err_size)
       out->srtp = !strcmp(a, "true");
     } else if (!strcmp(key, "metadata")) {
       str(&r, out->metadata, sizeof out->metadata);
+    } else if (!strcmp(key, "participants")) {
+      out->has_participants = 1;
+      read_strings(&r, out->participants, EXPECT_MAX_AORS, &out->n_participants);
+    } else if (!strcmp(key, "stream_participants")) {
+      read_labels(&r, out);
+    } else if (!strcmp(key, "none")) {
+      atom(&r, a, sizeof a);
+      out->none = !strcmp(a, "true");
+    } else if (!strcmp(key, "why")) {
+      str(&r, out->why, sizeof out->why);
+    } else if (!strcmp(key, "known_bug")) {
+      str(&r, out->known_bug, sizeof out->known_bug);
+    } else if (!strcmp(key, "response_contains")) {
+      str(&r, out->contains, sizeof out->contains);
     } else if (!strcmp(key, "streams")) {
       out->has_streams = 1;
       if (!eat(&r, '['))

@@ -12,6 +12,7 @@
 
 #include <siprec/shmap.h>
 
+#include "failalloc.h"
 #include "fast_check.h"
 #include "check_main.h"
 
@@ -2246,77 +2247,6 @@ END_TEST
 
 /* ---------------------------------------------------------------------- */
 /* Allocation failure                                                       */
-
-typedef struct failalloc {
-  pthread_mutex_t mu;
-  long calls;   /* malloc + realloc calls this run */
-  long fail_at; /* the call to fail, or -1 */
-  long failures;
-  long outstanding;
-  size_t bytes;
-  int zero_size;
-} failalloc;
-
-#define FA_HDR 16
-
-static void *fa_malloc(size_t n, void *user)
-{
-  failalloc *f = user;
-  pthread_mutex_lock(&f->mu);
-  if (n == 0)
-    f->zero_size++;
-  long idx = f->calls++;
-  if (idx == f->fail_at) {
-    f->failures++;
-    pthread_mutex_unlock(&f->mu);
-    return NULL;
-  }
-  unsigned char *p = malloc(FA_HDR + n);
-  if (p) {
-    memcpy(p, &n, sizeof n);
-    f->outstanding++;
-    f->bytes += n;
-  }
-  pthread_mutex_unlock(&f->mu);
-  return p ? p + FA_HDR : NULL;
-}
-
-static void *fa_realloc(void *ptr, size_t n, void *user)
-{
-  failalloc *f = user;
-  pthread_mutex_lock(&f->mu);
-  if (n == 0)
-    f->zero_size++;
-  long idx = f->calls++;
-  if (idx == f->fail_at) {
-    f->failures++;
-    pthread_mutex_unlock(&f->mu);
-    return NULL;
-  }
-  unsigned char *h = (unsigned char *)ptr - FA_HDR;
-  size_t old;
-  memcpy(&old, h, sizeof old);
-  unsigned char *p = realloc(h, FA_HDR + n);
-  if (p) {
-    memcpy(p, &n, sizeof n);
-    f->bytes = f->bytes - old + n;
-  }
-  pthread_mutex_unlock(&f->mu);
-  return p ? p + FA_HDR : NULL;
-}
-
-static void fa_free(void *ptr, void *user)
-{
-  failalloc *f = user;
-  unsigned char *h = (unsigned char *)ptr - FA_HDR;
-  size_t n;
-  memcpy(&n, h, sizeof n);
-  pthread_mutex_lock(&f->mu);
-  f->outstanding--;
-  f->bytes -= n;
-  pthread_mutex_unlock(&f->mu);
-  free(h);
-}
 
 enum { OOM_KEYS = 160, OOM_VALS = 4096 };
 
