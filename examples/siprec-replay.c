@@ -8,9 +8,12 @@
  * at a fixed time and moves 10 ms per file; timers fire after the last file
  * only with --drain.
  *
- * Uses only the public API, and jansson for the JSON.
+ * Uses only the public API, and jansson for the JSON (the session events
+ * in the shape examples/common/session-json.c gives every example host).
  */
 #include <siprec/siprec.h>
+
+#include "session-json.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,95 +38,22 @@ static void print_json(json_t *obj)
   json_decref(obj);
 }
 
-static json_t *json_bytes(const char *p, size_t n)
-{
-  json_t *s = json_stringn(p, n);
-  if (s)
-    return s;
-  /* Bytes that are not UTF-8 are shown as Latin-1 rather than lost. */
-  char *u = malloc(2 * n + 1);
-  if (!u)
-    return json_string("");
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)p[i];
-    if (c < 0x80) {
-      u[k++] = (char)c;
-    } else {
-      u[k++] = (char)(0xc0 | (c >> 6));
-      u[k++] = (char)(0x80 | (c & 0x3f));
-    }
-  }
-  s = json_stringn(u, k);
-  free(u);
-  return s ? s : json_string("");
-}
-
-static json_t *session_json(const char *event, siprec_session *s, const char *reason)
-{
-  size_t idlen;
-  const char *cid = siprec_session_call_id(s, &idlen);
-  json_t *o = json_object();
-  json_object_set_new(o, "event", json_string(event));
-  json_object_set_new(o, "call_id", json_bytes(cid, idlen));
-  if (reason)
-    json_object_set_new(o, "reason", json_string(reason));
-  json_t *streams = json_array();
-  for (size_t i = 0; i < siprec_session_stream_count(s); i++) {
-    const char *media, *label, *codec;
-    uint16_t port;
-    siprec_direction dir;
-    if (siprec_session_stream(s, i, &media, &label, &port, &dir, &codec, NULL, NULL) < 0)
-      continue;
-    json_t *st = json_object();
-    json_object_set_new(st, "media", json_string(media));
-    json_object_set_new(st, "label", label ? json_bytes(label, strlen(label)) : json_null());
-    json_object_set_new(st, "port", json_integer(port));
-    json_object_set_new(st, "direction",
-                        json_string(dir == SIPREC_DIR_RECVONLY ? "recvonly" : "inactive"));
-    json_object_set_new(st, "codec", codec ? json_string(codec) : json_null());
-    json_object_set_new(st, "srtp", json_boolean(siprec_session_stream_srtp(s, i)));
-    json_array_append_new(streams, st);
-  }
-  json_object_set_new(o, "streams", streams);
-  /* The metadata model comes with the metadata parser; until then, what
-   * arrived: the raw size, and a non-SIPREC client's participant headers. */
-  json_t *md = json_object();
-  size_t mlen;
-  const char *raw = siprec_session_metadata(s, &mlen);
-  size_t nhp = siprec_session_header_participant(s, 0, NULL, NULL);
-  json_object_set_new(md, "status", json_string(raw ? "received" : nhp ? "headers" : "absent"));
-  json_object_set_new(md, "bytes", json_integer((json_int_t)mlen));
-  if (nhp) {
-    json_t *hp = json_array();
-    for (size_t i = 0; i < nhp; i++) {
-      const char *v;
-      size_t n;
-      siprec_session_header_participant(s, i, &v, &n);
-      json_array_append_new(hp, json_bytes(v, n));
-    }
-    json_object_set_new(md, "header_participants", hp);
-  }
-  json_object_set_new(o, "metadata", md);
-  return o;
-}
-
 static void on_started(void *user, siprec_session *s)
 {
   (void)user;
-  print_json(session_json("session_started", s, NULL));
+  print_json(session_event_json("session_started", s, NULL));
 }
 
 static void on_updated(void *user, siprec_session *s)
 {
   (void)user;
-  print_json(session_json("session_updated", s, NULL));
+  print_json(session_event_json("session_updated", s, NULL));
 }
 
 static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
 {
   (void)user;
-  print_json(session_json("session_ended", s, siprec_end_reason_name(r)));
+  print_json(session_event_json("session_ended", s, siprec_end_reason_name(r)));
 }
 
 static void on_send(void *user, const void *data, size_t len, siprec_transport t,
@@ -142,8 +72,8 @@ static void on_send(void *user, const void *data, size_t len, siprec_transport t
   if (len >= 8 && memcmp(p, "SIP/2.0 ", 8) == 0) /* a retransmitted response */
     json_object_set_new(o, "method", json_null());
   else
-    json_object_set_new(o, "method", json_bytes(p, m));
-  json_object_set_new(o, "message", json_bytes(p, len));
+    json_object_set_new(o, "method", json_from_bytes(p, m));
+  json_object_set_new(o, "message", json_from_bytes(p, len));
   print_json(o);
 }
 
@@ -252,8 +182,8 @@ int main(int argc, char **argv)
       json_object_set_new(o, "event", json_string("response"));
       json_object_set_new(o, "input", json_string(argv[i]));
       json_object_set_new(o, "status", json_integer(status));
-      json_object_set_new(o, "reason", json_bytes(r, e && e > r ? (size_t)(e - r) : 0));
-      json_object_set_new(o, "message", json_bytes(resp, (size_t)n));
+      json_object_set_new(o, "reason", json_from_bytes(r, e && e > r ? (size_t)(e - r) : 0));
+      json_object_set_new(o, "message", json_from_bytes(resp, (size_t)n));
     } else {
       const char *why = n < 0                                   ? siprec_strerror(n)
                         : len >= 4 && !memcmp(msg, "ACK ", 4)   ? "ACK: nothing to answer"

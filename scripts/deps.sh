@@ -2,15 +2,23 @@
 # Debian 12 packages each job needs, and the installer both scripts share.
 
 # Building the library and its examples; Sofia-SIP's static archive and
-# headers (libsofia-sip-ua-dev) are linked into the library.
-BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev)
+# headers (libsofia-sip-ua-dev) are linked into the library; expat
+# (libexpat1-dev) parses the recording metadata; siprec-server runs on
+# libuv (libuv1-dev).
+BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev)
+# The demo: the build, and sipp (sip-tester) to place the call.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester)
 # The test suite: Check, the second compiler with its sanitizer and libFuzzer
 # runtimes (libclang-rt-14-dev), valgrind, and liburcu so the benchmarks are
 # compiled in every run even though they are not run as tests; libssl-dev
 # because a static consumer links Sofia-SIP's Libs.private (-lssl -lcrypto);
-# llvm-14 for llvm-symbolizer, so sanitizer reports name files and lines.
+# llvm-14 for llvm-symbolizer, so sanitizer reports name files and lines;
+# sip-tester (sipp) and kamailio for the handler benchmark's calls-per-second
+# run (tests/bench/cps_vs_kamailio.py) and the integration tests; libexpat1-dev
+# so bench_handler's floor has its metadata pass on every machine.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3)
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio libexpat1-dev)
 
 # install_packages PKG...: apt-get install what is missing (needs root).
 install_packages() {

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "options.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+void srv_opts_usage(FILE *f)
+{
+  fprintf(f,
+          "usage: siprec-server [OPTION]...\n"
+          "A SIPREC Session Recording Server (RFC 7866) on libsiprec and libuv.\n"
+          "  --listen ADDR:PORT     UDP and TCP on ADDR:PORT, repeatable; IPv6 as [::1]:5060;\n"
+          "                         port 0: one free port, the same for UDP and TCP\n"
+          "                         (default 127.0.0.1:5060); give concrete addresses, they\n"
+          "                         go into Contact\n"
+          "  --out DIR              write each session's last event to DIR/SESSION.json\n"
+          "  --allow CIDR           take messages only from these sources, repeatable\n"
+          "                         (e.g. 192.0.2.0/24, ::1/128, 198.51.100.7)\n"
+          "  --media-address ADDR   the address put in SDP answers\n"
+          "  --rtp-ports LO-HI      the RTP port range (default 20000-39999)\n"
+          "  --max-sessions N       refuse INVITEs with 503 beyond N sessions (0: no limit)\n"
+          "  --max-pending-per-source N\n"
+          "                         unsettled INVITEs taken from one address (default 32)\n"
+          "  --t1-ms N, --t2-ms N   RFC 3261 timers T1 and T2 (default 500 and 4000)\n"
+          "  --session-expires S    RFC 4028 interval the SRS proposes (default 1800; 0: none)\n"
+          "  --min-se S             smallest Session-Expires taken (default 90)\n"
+          "  --ping-interval-ms N   OPTIONS pings to SRCs without a session timer (0: none)\n"
+          "  --idle-limit-ms N      end a session after N ms without a message (0: no limit)\n"
+          "  --defer-ms N           defer every new session (100 Trying) and accept it N ms\n"
+          "                         later, as a licence check would\n"
+          "  --defer-timeout-ms N   refuse (503) a deferred session not decided within N ms\n"
+          "  --verbose              the library's debug log on stderr\n"
+          "  --help                 this text\n"
+          "Logs one line per session start, update, end (and deferral) on stdout;\n"
+          "SIGTERM or SIGINT ends every session with a BYE and exits 0.\n");
+}
+
+int srv_parse_hostport(const char *text, struct sockaddr_storage *out)
+{
+  char host[64];
+  const char *port = NULL;
+  size_t hl;
+  if (text[0] == '[') {
+    const char *e = strchr(text, ']');
+    if (!e || (e[1] != '\0' && e[1] != ':'))
+      return -1;
+    hl = (size_t)(e - text - 1);
+    text++;
+    if (e[1] == ':')
+      port = e + 2;
+  } else {
+    const char *c = strrchr(text, ':');
+    /* More than one colon without brackets is a bare IPv6 address. */
+    if (c && strchr(text, ':') == c) {
+      hl = (size_t)(c - text);
+      port = c + 1;
+    } else {
+      hl = strlen(text);
+    }
+  }
+  if (hl == 0 || hl >= sizeof host)
+    return -1;
+  memcpy(host, text, hl);
+  host[hl] = '\0';
+  long p = 5060;
+  if (port) {
+    char *end;
+    errno = 0;
+    p = strtol(port, &end, 10);
+    if (errno || *port == '\0' || *end != '\0' || p < 0 || p > 65535)
+      return -1;
+  }
+  memset(out, 0, sizeof *out);
+  struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+  if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)p);
+    return 0;
+  }
+  if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t)p);
+    return 0;
+  }
+  return -1;
+}
+
+static int parse_cidr(const char *text, struct srv_cidr *c)
+{
+  char addr[64];
+  const char *slash = strchr(text, '/');
+  size_t n = slash ? (size_t)(slash - text) : strlen(text);
+  if (n == 0 || n >= sizeof addr)
+    return -1;
+  memcpy(addr, text, n);
+  addr[n] = '\0';
+  memset(c, 0, sizeof *c);
+  unsigned max;
+  if (inet_pton(AF_INET, addr, c->net) == 1) {
+    c->family = AF_INET;
+    max = 32;
+  } else if (inet_pton(AF_INET6, addr, c->net) == 1) {
+    c->family = AF_INET6;
+    max = 128;
+  } else {
+    return -1;
+  }
+  c->bits = max;
+  if (slash) {
+    char *end;
+    long b = strtol(slash + 1, &end, 10);
+    if (slash[1] == '\0' || *end != '\0' || b < 0 || b > (long)max)
+      return -1;
+    c->bits = (unsigned)b;
+  }
+  return 0;
+}
+
+static int prefix_equal(const unsigned char *a, const unsigned char *b, unsigned bits)
+{
+  unsigned whole = bits / 8, rest = bits % 8;
+  if (memcmp(a, b, whole) != 0)
+    return 0;
+  if (rest == 0)
+    return 1;
+  unsigned char mask = (unsigned char)(0xff << (8 - rest));
+  return (a[whole] & mask) == (b[whole] & mask);
+}
+
+int srv_opts_allowed(const struct srv_opts *o, const struct sockaddr *sa)
+{
+  if (o->nallow == 0)
+    return 1;
+  const unsigned char *bytes;
+  int family = sa->sa_family;
+  if (family == AF_INET) {
+    bytes = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+  } else if (family == AF_INET6) {
+    bytes = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+    /* A v4-mapped source on a dual-stack socket is judged as IPv4. */
+    if (IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)) {
+      bytes += 12;
+      family = AF_INET;
+    }
+  } else {
+    return 0;
+  }
+  for (size_t i = 0; i < o->nallow; i++)
+    if (o->allow[i].family == family && prefix_equal(o->allow[i].net, bytes, o->allow[i].bits))
+      return 1;
+  return 0;
+}
+
+static int parse_number(const char *flag, const char *text, long max, long *out)
+{
+  char *end;
+  errno = 0;
+  long v = text ? strtol(text, &end, 10) : -1;
+  if (!text || errno || *text == '\0' || *end != '\0' || v < 0 || v > max) {
+    fprintf(stderr, "siprec-server: %s wants a number from 0 to %ld\n", flag, max);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* The flags that take a plain number, and where each goes. */
+struct number_flag {
+  const char *name;
+  long max;
+  size_t offset;
+};
+
+#define NUMBER_FLAG(n, m, field) { n, m, offsetof(struct srv_opts, field) }
+static const struct number_flag number_flags[] = {
+  NUMBER_FLAG("--max-sessions", 1000000000L, max_sessions),
+  NUMBER_FLAG("--max-pending-per-source", 1000000000L, max_pending_per_source),
+  NUMBER_FLAG("--t1-ms", 60000, t1_ms),
+  NUMBER_FLAG("--t2-ms", 600000, t2_ms),
+  NUMBER_FLAG("--session-expires", 86400, session_expires_s),
+  NUMBER_FLAG("--min-se", 86400, min_se_s),
+  NUMBER_FLAG("--ping-interval-ms", 86400000L, ping_interval_ms),
+  NUMBER_FLAG("--idle-limit-ms", 86400000L, idle_limit_ms),
+  NUMBER_FLAG("--defer-ms", 3600000L, defer_ms),
+  NUMBER_FLAG("--defer-timeout-ms", 3600000L, defer_timeout_ms),
+};
+
+static int parse_rtp_ports(const char *text, struct srv_opts *o)
+{
+  char *end;
+  long lo = text ? strtol(text, &end, 10) : -1;
+  if (!text || *end != '-')
+    return -1;
+  const char *h = end + 1;
+  long hi = strtol(h, &end, 10);
+  if (*h == '\0' || *end != '\0' || lo < 1 || hi > 65535 || lo > hi)
+    return -1;
+  o->rtp_low = lo;
+  o->rtp_high = hi;
+  return 0;
+}
+
+int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
+{
+  memset(o, 0, sizeof *o);
+  for (size_t k = 0; k < sizeof number_flags / sizeof number_flags[0]; k++)
+    *(long *)((char *)o + number_flags[k].offset) = -1;
+  o->rtp_low = o->rtp_high = -1;
+
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--help")) {
+      srv_opts_usage(stdout);
+      return 1;
+    }
+    if (!strcmp(a, "--verbose")) {
+      o->verbose = 1;
+      continue;
+    }
+    const struct number_flag *nf = NULL;
+    for (size_t k = 0; k < sizeof number_flags / sizeof number_flags[0]; k++)
+      if (!strcmp(a, number_flags[k].name))
+        nf = &number_flags[k];
+    if (nf) {
+      if (parse_number(a, v, nf->max, (long *)((char *)o + nf->offset)) < 0)
+        return -1;
+      i++;
+      continue;
+    }
+    if (!v) {
+      fprintf(stderr, "siprec-server: unknown option or missing value: %s (see --help)\n", a);
+      return -1;
+    }
+    i++;
+    if (!strcmp(a, "--listen")) {
+      if (o->nlisten == SRV_MAX_LISTEN || srv_parse_hostport(v, &o->listen[o->nlisten]) < 0) {
+        fprintf(stderr, "siprec-server: --listen %s: want ADDR:PORT or [V6]:PORT (at most %d)\n",
+                v, SRV_MAX_LISTEN);
+        return -1;
+      }
+      o->nlisten++;
+    } else if (!strcmp(a, "--allow")) {
+      if (o->nallow == SRV_MAX_ALLOW || parse_cidr(v, &o->allow[o->nallow]) < 0) {
+        fprintf(stderr, "siprec-server: --allow %s: want ADDR or ADDR/BITS (at most %d)\n", v,
+                SRV_MAX_ALLOW);
+        return -1;
+      }
+      o->nallow++;
+    } else if (!strcmp(a, "--out")) {
+      o->out_dir = v;
+    } else if (!strcmp(a, "--media-address")) {
+      o->media_address = v;
+    } else if (!strcmp(a, "--rtp-ports")) {
+      if (parse_rtp_ports(v, o) < 0) {
+        fprintf(stderr, "siprec-server: --rtp-ports %s: want LO-HI within 1-65535\n", v);
+        return -1;
+      }
+    } else {
+      fprintf(stderr, "siprec-server: unknown option %s (see --help)\n", a);
+      return -1;
+    }
+  }
+  if (o->nlisten == 0)
+    srv_parse_hostport("127.0.0.1:5060", &o->listen[o->nlisten++]);
+  return 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * siprec-server's command line: what to listen on, who may talk to it, where
+ * it writes, and the handler settings it passes on.
+ */
+#ifndef SIPREC_SERVER_OPTIONS_H
+#define SIPREC_SERVER_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#define SRV_MAX_LISTEN 16
+#define SRV_MAX_ALLOW 64
+
+/** An address block from --allow. */
+struct srv_cidr {
+  int family; /* AF_INET or AF_INET6 */
+  unsigned char net[16];
+  unsigned bits;
+};
+
+/** Every flag; a number left at -1 was not given (the handler's default). */
+struct srv_opts {
+  struct sockaddr_storage listen[SRV_MAX_LISTEN];
+  size_t nlisten;
+  struct srv_cidr allow[SRV_MAX_ALLOW];
+  size_t nallow;
+  const char *out_dir;       /* NULL: write no files */
+  const char *media_address; /* NULL: the address each INVITE came to */
+  long rtp_low, rtp_high;
+  long max_sessions;
+  long t1_ms, t2_ms;
+  long session_expires_s, min_se_s;
+  long ping_interval_ms;
+  long idle_limit_ms;
+  long defer_ms;         /* defer every new session, accept it this much later */
+  long defer_timeout_ms; /* the handler's limit for a deferred session */
+  long max_pending_per_source;
+  int verbose;
+};
+
+/** Print the usage text, every flag. */
+void srv_opts_usage(FILE *f);
+
+/**
+ * Fill `o` from argv; without --listen, 127.0.0.1:5060.
+ * @return 0, 1 when --help was printed (exit 0), -1 after printing why the
+ *         command line is wrong (exit 2)
+ */
+int srv_opts_parse(struct srv_opts *o, int argc, char **argv);
+
+/** Parse "ADDR:PORT", "[V6]:PORT" or a bare address (port 5060).
+ * @return 0 or -1 */
+int srv_parse_hostport(const char *text, struct sockaddr_storage *out);
+
+/** Non-zero when `sa` may talk to the server: no --allow given, or it falls
+ * in one of the blocks. */
+int srv_opts_allowed(const struct srv_opts *o, const struct sockaddr *sa);
+
+#endif

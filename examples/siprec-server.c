@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * siprec-server: a SIPREC Session Recording Server on libuv, a host of
+ * libsiprec that uses only its public API. It listens on UDP and TCP, feeds
+ * every message it is allowed to take to the handler, sends what the handler
+ * answers or originates, keeps the handler's timers on the loop, logs one
+ * line per session event and writes each session's last event to a file.
+ * See --help; examples/server/ holds its parts.
+ */
+#include <siprec/siprec.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include "server/net.h"
+#include "server/options.h"
+#include "server/store.h"
+
+#define MAX_MESSAGE 65536
+/* At shutdown, how long the BYEs may take to leave and TCP peers to answer
+ * them and hang up. */
+#define SHUTDOWN_GRACE_MS 1000
+
+/* A session the server deferred, waiting for its (simulated) licence check. */
+struct deferral {
+  uv_timer_t timer;
+  struct server *srv;
+  siprec_session *s;
+  struct deferral *next, **pprev;
+};
+
+struct server {
+  uv_loop_t loop;
+  struct srv_opts opts;
+  struct net *net;
+  siprec_handler *h;
+  uv_timer_t tick;
+  uv_signal_t sigterm, sigint;
+  struct deferral *deferrals;
+  int stopping;
+};
+
+static uint64_t now_ns(void)
+{
+  return uv_hrtime();
+}
+
+/* One timer for all of the handler's deadlines, re-armed after every call
+ * that may have moved them. */
+static void on_tick(uv_timer_t *t);
+
+static void rearm(struct server *srv)
+{
+  if (srv->stopping)
+    return;
+  uint64_t d = siprec_handler_next_deadline(srv->h);
+  if (d == UINT64_MAX) {
+    uv_timer_stop(&srv->tick);
+    return;
+  }
+  uint64_t now = now_ns();
+  /* Rounded up, and at least 1 ms: a timer that fires early only finds
+   * nothing due, and a deadline that does not move cannot spin the loop. */
+  uint64_t ms = d <= now ? 1 : (d - now + 999999) / 1000000;
+  uv_update_time(&srv->loop);
+  uv_timer_start(&srv->tick, on_tick, ms, 0);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+  struct server *srv = t->data;
+  siprec_handler_expire(srv->h, now_ns());
+  rearm(srv);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Messages in and out                                                      */
+
+static void on_message(void *user, const char *data, size_t len, siprec_transport t,
+                       const struct sockaddr *remote, const struct sockaddr *local,
+                       uint64_t conn_id)
+{
+  struct server *srv = user;
+  if (srv->stopping)
+    return;
+  if (!srv_opts_allowed(&srv->opts, remote)) {
+    if (srv->opts.verbose) {
+      char who[64];
+      fprintf(stderr, "siprec-server: dropped a message from %s (not in --allow)\n",
+              net_addr_text(remote, who, sizeof who));
+    }
+    return;
+  }
+  static char resp[16384];
+  int n = siprec_handler_process(srv->h, data, len, t, remote, local, conn_id, now_ns(), resp,
+                                 sizeof resp);
+  if (n > 0) {
+    int rc = net_send(srv->net, resp, (size_t)n, t, remote, conn_id);
+    if (rc < 0)
+      fprintf(stderr, "siprec-server: cannot send a response: %s\n", uv_strerror(rc));
+  } else if (n < 0) {
+    fprintf(stderr, "siprec-server: process: %s\n", siprec_strerror(n));
+  }
+  rearm(srv);
+}
+
+static void on_send(void *user, const void *data, size_t len, siprec_transport t,
+                    const struct sockaddr *dest, uint64_t conn_id)
+{
+  struct server *srv = user;
+  int rc = net_send(srv->net, data, len, t, dest, conn_id);
+  if (rc < 0) {
+    char who[64];
+    fprintf(stderr, "siprec-server: cannot send to %s (connection %llu): %s\n",
+            dest ? net_addr_text(dest, who, sizeof who) : "?", (unsigned long long)conn_id,
+            uv_strerror(rc));
+  }
+}
+
+static void on_log(void *user, siprec_log_level level, const char *message)
+{
+  (void)user;
+  static const char *const names[] = { "error", "warning", "info", "debug" };
+  fprintf(stderr, "libsiprec %s: %s\n", names[level & 3], message);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Session events                                                           */
+
+static void deferral_closed(uv_handle_t *h)
+{
+  free(h->data);
+}
+
+static void deferral_drop(struct deferral *d)
+{
+  siprec_session_set_user(d->s, NULL);
+  *d->pprev = d->next;
+  if (d->next)
+    d->next->pprev = d->pprev;
+  siprec_session_unref(d->s);
+  uv_close((uv_handle_t *)&d->timer, deferral_closed);
+}
+
+static void on_deferral_due(uv_timer_t *t)
+{
+  struct deferral *d = t->data;
+  struct server *srv = d->srv;
+  siprec_session_set_user(d->s, NULL);
+  int rc = siprec_handler_accept_session(srv->h, d->s, now_ns());
+  if (rc < 0)
+    printf("session_not_accepted id=%s why=%s\n", siprec_session_id(d->s), siprec_strerror(rc));
+  fflush(stdout);
+  deferral_drop(d);
+  rearm(srv);
+}
+
+static int on_offered(void *user, siprec_session *s)
+{
+  struct server *srv = user;
+  if (srv->opts.defer_ms < 0)
+    return SIPREC_SESSION_ACCEPT;
+  struct deferral *d = calloc(1, sizeof *d);
+  if (!d)
+    return 503;
+  d->srv = srv;
+  d->s = s;
+  siprec_session_ref(s);
+  siprec_session_set_user(s, d);
+  uv_timer_init(&srv->loop, &d->timer);
+  d->timer.data = d;
+  d->next = srv->deferrals;
+  if (d->next)
+    d->next->pprev = &d->next;
+  d->pprev = &srv->deferrals;
+  srv->deferrals = d;
+  uv_timer_start(&d->timer, on_deferral_due, (uint64_t)srv->opts.defer_ms, 0);
+  printf("session_deferred id=%s ms=%ld\n", siprec_session_id(s), srv->opts.defer_ms);
+  fflush(stdout);
+  return SIPREC_SESSION_DEFER;
+}
+
+static void on_started(void *user, siprec_session *s)
+{
+  struct server *srv = user;
+  store_event(srv->opts.out_dir, "session_started", s, NULL);
+}
+
+static void on_updated(void *user, siprec_session *s)
+{
+  struct server *srv = user;
+  store_event(srv->opts.out_dir, "session_updated", s, NULL);
+}
+
+static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
+{
+  struct server *srv = user;
+  /* Cancelled (or timed out) while deferred: nothing left to accept. */
+  struct deferral *d = siprec_session_get_user(s);
+  if (d) {
+    uv_timer_stop(&d->timer);
+    deferral_drop(d);
+  }
+  store_event(srv->opts.out_dir, "session_ended", s, siprec_end_reason_name(r));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Setup and shutdown                                                       */
+
+static int bad_flag(const char *flag, int rc)
+{
+  fprintf(stderr, "siprec-server: %s: the handler refused it (%s)\n", flag, siprec_strerror(rc));
+  return -1;
+}
+
+/* Pass on every handler setting given on the command line. */
+static int configure(siprec_handler_config *cfg, const struct srv_opts *o, void *user)
+{
+  int rc;
+  siprec_handler_config_set_log(cfg, on_log, o->verbose ? SIPREC_LOG_DEBUG : SIPREC_LOG_WARNING,
+                                user);
+  if (o->media_address &&
+      (rc = siprec_handler_config_set_media_address(cfg, o->media_address)) < 0)
+    return bad_flag("--media-address", rc);
+  if (o->rtp_low >= 0 &&
+      (rc = siprec_handler_config_set_rtp_ports(cfg, (uint16_t)o->rtp_low,
+                                                (uint16_t)o->rtp_high)) < 0)
+    return bad_flag("--rtp-ports", rc);
+  if (o->max_sessions >= 0 &&
+      (rc = siprec_handler_config_set_max_sessions(cfg, (size_t)o->max_sessions)) < 0)
+    return bad_flag("--max-sessions", rc);
+  if (o->max_pending_per_source >= 0 &&
+      (rc = siprec_handler_config_set_max_pending_per_source(
+         cfg, (size_t)o->max_pending_per_source)) < 0)
+    return bad_flag("--max-pending-per-source", rc);
+  if ((o->t1_ms >= 0 || o->t2_ms >= 0) &&
+      (rc = siprec_handler_config_set_timers(cfg, o->t1_ms >= 0 ? (uint32_t)o->t1_ms : 500,
+                                             o->t2_ms >= 0 ? (uint32_t)o->t2_ms : 4000)) < 0)
+    return bad_flag("--t1-ms/--t2-ms", rc);
+  if (o->session_expires_s >= 0 || o->min_se_s >= 0) {
+    /* The handler's defaults for the one not given; a short interval alone
+     * also lowers the floor, so that --session-expires 30 means just that. */
+    long se = o->session_expires_s >= 0 ? o->session_expires_s : 1800;
+    long min = o->min_se_s >= 0 ? o->min_se_s : se > 0 && se < 90 ? se : 90;
+    if ((rc = siprec_handler_config_set_session_timer(cfg, (uint32_t)se, (uint32_t)min)) < 0)
+      return bad_flag("--session-expires/--min-se", rc);
+  }
+  if (o->ping_interval_ms >= 0 &&
+      (rc = siprec_handler_config_set_ping_interval(cfg, (uint32_t)o->ping_interval_ms)) < 0)
+    return bad_flag("--ping-interval-ms", rc);
+  if (o->idle_limit_ms >= 0 &&
+      (rc = siprec_handler_config_set_idle_limit(cfg, (uint32_t)o->idle_limit_ms)) < 0)
+    return bad_flag("--idle-limit-ms", rc);
+  if (o->defer_timeout_ms >= 0 &&
+      (rc = siprec_handler_config_set_defer_timeout(cfg, (uint32_t)o->defer_timeout_ms)) < 0)
+    return bad_flag("--defer-timeout-ms", rc);
+  return 0;
+}
+
+static int make_handler(struct server *srv)
+{
+  siprec_handler_config *cfg = NULL;
+  siprec_handler_callbacks *cbs = NULL;
+  int rc = siprec_handler_config_new(&cfg, NULL);
+  if (rc == 0)
+    rc = siprec_handler_callbacks_new(&cbs, NULL);
+  if (rc == 0 && configure(cfg, &srv->opts, srv) < 0)
+    rc = SIPREC_EINVAL;
+  else if (rc == 0) {
+    siprec_handler_callbacks_set_send(cbs, on_send);
+    siprec_handler_callbacks_set_session_offered(cbs, on_offered);
+    siprec_handler_callbacks_set_session_started(cbs, on_started);
+    siprec_handler_callbacks_set_session_updated(cbs, on_updated);
+    siprec_handler_callbacks_set_session_ended(cbs, on_ended);
+    rc = siprec_handler_new(&srv->h, cfg, cbs, srv, NULL);
+    if (rc < 0)
+      fprintf(stderr, "siprec-server: cannot create the handler: %s\n", siprec_strerror(rc));
+  }
+  siprec_handler_config_free(cfg);
+  siprec_handler_callbacks_free(cbs);
+  return rc;
+}
+
+/* SIGTERM/SIGINT: stop taking messages, end every session (the handler's
+ * BYEs are queued through on_send), and let the loop run dry once they
+ * have gone out. */
+static void on_signal(uv_signal_t *sig, int signum)
+{
+  struct server *srv = sig->data;
+  if (srv->stopping)
+    return;
+  printf("stopping on signal %d, %zu sessions open\n", signum,
+         siprec_handler_session_count(srv->h));
+  fflush(stdout);
+  srv->stopping = 1;
+  uv_close((uv_handle_t *)&srv->sigterm, NULL);
+  uv_close((uv_handle_t *)&srv->sigint, NULL);
+  uv_close((uv_handle_t *)&srv->tick, NULL);
+  while (srv->deferrals) {
+    uv_timer_stop(&srv->deferrals->timer);
+    deferral_drop(srv->deferrals);
+  }
+  net_stop_receiving(srv->net);
+  siprec_handler_free(srv->h);
+  srv->h = NULL;
+  net_close(srv->net, SHUTDOWN_GRACE_MS);
+}
+
+static int check_out_dir(const char *dir)
+{
+  struct stat st;
+  if (stat(dir, &st) < 0 && errno == ENOENT && mkdir(dir, 0755) == 0)
+    return 0;
+  if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "siprec-server: --out %s: not a directory\n", dir);
+    return -1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  static struct server srv;
+  int rc = srv_opts_parse(&srv.opts, argc, argv);
+  if (rc != 0)
+    return rc > 0 ? 0 : 2;
+  if (srv.opts.out_dir && check_out_dir(srv.opts.out_dir) < 0)
+    return 2;
+  /* A peer that closes its connection must not kill the server. */
+  signal(SIGPIPE, SIG_IGN);
+  if (make_handler(&srv) < 0)
+    return 2;
+  if (uv_loop_init(&srv.loop) < 0 || net_new(&srv.net, &srv.loop, MAX_MESSAGE, on_message, &srv) < 0)
+    return 1;
+  for (size_t i = 0; i < srv.opts.nlisten; i++) {
+    rc = net_listen(srv.net, (struct sockaddr *)&srv.opts.listen[i]);
+    if (rc < 0) {
+      char text[64];
+      fprintf(stderr, "siprec-server: cannot listen on %s: %s\n",
+              net_addr_text((struct sockaddr *)&srv.opts.listen[i], text, sizeof text),
+              uv_strerror(rc));
+      siprec_handler_free(srv.h);
+      return 1;
+    }
+  }
+  uv_timer_init(&srv.loop, &srv.tick);
+  srv.tick.data = &srv;
+  uv_signal_init(&srv.loop, &srv.sigterm);
+  uv_signal_init(&srv.loop, &srv.sigint);
+  srv.sigterm.data = srv.sigint.data = &srv;
+  uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
+  uv_signal_start(&srv.sigint, on_signal, SIGINT);
+  printf("ready\n");
+  fflush(stdout);
+
+  uv_run(&srv.loop, UV_RUN_DEFAULT);
+  rc = uv_loop_close(&srv.loop);
+  net_free(srv.net);
+  if (rc < 0) {
+    fprintf(stderr, "siprec-server: the loop did not close: %s\n", uv_strerror(rc));
+    return 1;
+  }
+  printf("stopped\n");
+  return 0;
+}
