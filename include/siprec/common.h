@@ -60,7 +60,9 @@ typedef enum siprec_error {
   /** Requested item already exists. */
   SIPREC_EEXIST = -8,
   /** A resource (ports, sessions) is exhausted for now: try again later. */
-  SIPREC_EAGAIN = -9
+  SIPREC_EAGAIN = -9,
+  /** Input (a document, a message) is malformed or of the wrong kind. */
+  SIPREC_EPARSE = -10
 } siprec_error;
 
 /**

@@ -11,5 +11,6 @@
 #include <siprec/shmap.h>
 #include <siprec/session.h>
 #include <siprec/handler.h>
+#include <siprec/metadata.h>
 
 #endif

@@ -14,6 +14,7 @@ SIPREC_API const char *siprec_strerror(int code)
   case SIPREC_ENOTFOUND: return "not found";
   case SIPREC_EEXIST: return "already exists";
   case SIPREC_EAGAIN: return "resource exhausted, try again later";
+  case SIPREC_EPARSE: return "malformed input";
   default: return "unknown error";
   }
 }

@@ -20,7 +20,8 @@ START_TEST(test_strerror_known_codes)
 {
   static const int codes[] = { SIPREC_OK,      SIPREC_EINVAL, SIPREC_ENOMEM,
                                SIPREC_ENOTPOW2, SIPREC_ERANDOM, SIPREC_EBUSY,
-                               SIPREC_ETOOBIG, SIPREC_ENOTFOUND, SIPREC_EEXIST, SIPREC_EAGAIN };
+                               SIPREC_ETOOBIG, SIPREC_ENOTFOUND, SIPREC_EEXIST, SIPREC_EAGAIN,
+                               SIPREC_EPARSE };
   const size_t n = sizeof codes / sizeof codes[0];
   const char *unknown = siprec_strerror(-12345);
   ck_assert_ptr_nonnull(unknown);
@@ -41,7 +42,7 @@ END_TEST
 
 START_TEST(test_strerror_unknown_codes)
 {
-  static const int codes[] = { 1, 42, SIPREC_EAGAIN - 1, -100, -2147483647 - 1, 2147483647 };
+  static const int codes[] = { 1, 42, SIPREC_EPARSE - 1, -100, -2147483647 - 1, 2147483647 };
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     const char *s = siprec_strerror(codes[i]);
     ck_assert_ptr_nonnull(s);
