@@ -212,6 +212,12 @@ SIPREC_API int siprec_handler_config_set_defer_timeout(siprec_handler_config *cf
 SIPREC_API int siprec_handler_config_set_max_pending_per_source(siprec_handler_config *cfg,
                                                                 size_t max);
 
+/** Limits for parsing recording metadata (siprec/metadata.h), copied; NULL
+ * for the defaults (1 MiB, depth 32, 100,000 elements, 64 attributes).
+ * @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_config_set_metadata_limits(siprec_handler_config *cfg,
+                                                         const siprec_metadata_limits *limits);
+
 /** Log callback and the most verbose level delivered (default: none).
  * @return 0 or SIPREC_EINVAL */
 SIPREC_API int siprec_handler_config_set_log(siprec_handler_config *cfg, siprec_log_cb fn,

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include <siprec/common.h>
+#include <siprec/metadata.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -121,9 +122,29 @@ SIPREC_API int siprec_session_stream_srtp(const siprec_session *s, size_t index)
 
 /**
  * The raw recording metadata (RFC 7865 XML) last received, exactly as sent,
- * or NULL with *len 0 when none arrived yet.
+ * or NULL with *len 0 when none arrived yet (or the last document was over
+ * the metadata size limit).
  */
 SIPREC_API const char *siprec_session_metadata(const siprec_session *s, size_t *len);
+
+/**
+ * The session's metadata model (siprec/metadata.h), with a reference the
+ * caller drops with siprec_metadata_unref(): NULL (the absent model) until
+ * metadata arrived. Each update makes a new snapshot; the one returned stays
+ * as it is. Its m-lines are bound to the session's streams
+ * (siprec_metadata_mline_sender(): who speaks on stream N, and by which
+ * rule). For a Cisco network-based recording the model has status
+ * SIPREC_METADATA_HEADERS, its participants taken from the
+ * X-Cisco-Recording-Participant headers and bound by their media-index.
+ * A document that could not be read gives status SIPREC_METADATA_UNREADABLE
+ * with the previous content kept; the recording goes on.
+ */
+SIPREC_API siprec_metadata *siprec_session_get_metadata(const siprec_session *s);
+
+/** What the metadata of the last update (the one the last session-updated
+ * callback reported) changed; NULL when that update left the metadata as it
+ * was. Valid until the next update's session-updated callback returns. */
+SIPREC_API const siprec_metadata_changes *siprec_session_metadata_changes(const siprec_session *s);
 
 /**
  * Participants named by a non-SIPREC recording client's headers (Cisco

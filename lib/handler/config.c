@@ -26,6 +26,7 @@ void sr_handler_config_defaults(struct siprec_handler_config *cfg)
   cfg->idle_ms = 0;
   cfg->defer_ms = 10000;
   cfg->max_pending_per_source = 32;
+  cfg->md_limits = *md_default_limits();
   cfg->log_level = SIPREC_LOG_ERROR;
 }
 
@@ -231,6 +232,15 @@ SIPREC_API int siprec_handler_config_set_max_pending_per_source(siprec_handler_c
   if (!cfg)
     return SIPREC_EINVAL;
   cfg->max_pending_per_source = max;
+  return 0;
+}
+
+SIPREC_API int siprec_handler_config_set_metadata_limits(siprec_handler_config *cfg,
+                                                         const siprec_metadata_limits *limits)
+{
+  if (!cfg)
+    return SIPREC_EINVAL;
+  cfg->md_limits = limits ? *limits : *md_default_limits();
   return 0;
 }
 

@@ -197,7 +197,10 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
   if (sr_handler_body(rq->msg, &sdp, &metadata, &why) == 0 && sdp.p)
     accepted = sr_sdp_read_answer(sdp.p, sdp.n, s->streams, s->n_streams, &why);
   s->changes = 0;
-  if (metadata.p && sr_session_set_metadata(s, metadata.p, metadata.n) == 0)
+  int changed = 0;
+  if (metadata.p &&
+      sr_session_apply_metadata(s, metadata.p, metadata.n, &h->cfg.md_limits, &changed) == 0 &&
+      changed)
     s->changes |= SIPREC_CHANGE_METADATA;
   for (size_t i = 0; i < s->n_streams && accepted >= 0; i++) {
     sr_sdp_stream *st = &s->streams[i];
@@ -405,9 +408,10 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
   s->changes = 0;
   if (s->stream_changes)
     memset(s->stream_changes, 0, s->n_streams);
-  if (metadata.p && (metadata.n != s->metadata_len || !s->metadata ||
-                     memcmp(metadata.p, s->metadata, metadata.n) != 0) &&
-      sr_session_set_metadata(s, metadata.p, metadata.n) == 0)
+  int md_changed = 0;
+  if (metadata.p &&
+      sr_session_apply_metadata(s, metadata.p, metadata.n, &h->cfg.md_limits, &md_changed) == 0 &&
+      md_changed)
     s->changes |= SIPREC_CHANGE_METADATA;
 
   char answer[8192];
@@ -416,9 +420,12 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
     alen = reoffer(h, s, rq, sdp, answer, sizeof answer, &why);
     if (alen < 0) {
       rc = sr_handler_simple(h, rq, -alen, why, -alen == 503 ? "Retry-After: 10\r\n" : NULL);
+      sr_session_flush_retired(s);
       dialog_release(h, s);
       return rc;
     }
+    if (sr_session_bind_metadata(s) < 0)
+      sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory to bind its metadata", s->id);
   } else if (is_invite && s->last_answer) {
     /* No offer (a metadata-only re-INVITE): the 2xx must carry one; the
      * current answer, unchanged and with the same version, is it. */

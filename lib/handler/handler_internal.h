@@ -10,6 +10,7 @@
 #include <siprec/shmap.h>
 
 #include "../common/siphash.h"
+#include "../metadata/model.h"
 #include "../sdp/answer.h"
 #include "../session/session_internal.h"
 #include "../sip/message.h"
@@ -41,6 +42,7 @@ struct siprec_handler_config {
   uint32_t session_expires_s, min_se_s;
   uint32_t ping_ms, idle_ms, defer_ms;
   size_t max_pending_per_source;
+  struct siprec_metadata_limits md_limits;
   siprec_log_cb log;
   siprec_log_level log_level;
   void *log_user;

@@ -318,8 +318,6 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   }
   sr_session_lock(s);
   int rc = session_fill(h, s, rq, siprec);
-  if (rc == 0 && metadata.p)
-    rc = sr_session_set_metadata(s, metadata.p, metadata.n);
   s->se_s = se;
   s->srs_refresher = srs_refresher;
   if (rc < 0)
@@ -365,6 +363,14 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   }
   if (sr_session_set_str(s, &s->last_answer, answer, (size_t)alen) == 0)
     s->last_answer_len = (size_t)alen;
+  /* Metadata never fails the call: unreadable, it is a model saying so. */
+  int changed;
+  if (metadata.p && sr_session_apply_metadata(s, metadata.p, metadata.n, &h->cfg.md_limits,
+                                              &changed) < 0)
+    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its metadata", s->id);
+  else if (!metadata.p && s->n_cisco && sr_session_metadata_from_headers(s) < 0)
+    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its participants", s->id);
+  sr_session_flush_retired(s);
 
   int decision = SIPREC_SESSION_ACCEPT;
   if (h->cbs.offered) {

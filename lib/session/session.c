@@ -86,28 +86,16 @@ int sr_session_set_streams(siprec_session *s, const sr_sdp_stream *streams, size
   return 0;
 }
 
-int sr_session_set_metadata(siprec_session *s, const char *p, size_t n)
-{
-  char *c = sr_malloc(&s->mem, n + 1);
-  if (!c)
-    return SIPREC_ENOMEM;
-  memcpy(c, p, n);
-  c[n] = '\0';
-  sr_free(&s->mem, s->retired_metadata);
-  s->retired_metadata = s->metadata;
-  s->metadata = c;
-  s->metadata_len = n;
-  return 0;
-}
-
 void sr_session_flush_retired(siprec_session *s)
 {
   sr_free(&s->mem, s->retired_streams);
   sr_free(&s->mem, s->retired_changes);
-  sr_free(&s->mem, s->retired_metadata);
+  siprec_metadata_unref(s->retired_model);
+  siprec_metadata_changes_free(s->retired_md_changes);
   s->retired_streams = NULL;
   s->retired_changes = NULL;
-  s->retired_metadata = NULL;
+  s->retired_model = NULL;
+  s->retired_md_changes = NULL;
 }
 
 static void session_destroy(siprec_session *s)
@@ -115,12 +103,14 @@ static void session_destroy(siprec_session *s)
   siprec_allocator a = s->mem, *mem = &a;
   char **strs[] = { &s->call_id,       &s->remote_tag,  &s->remote_target, &s->route_set,
                     &s->remote_from,   &s->local_to,    &s->invite_branch, &s->invite_echo,
-                    &s->last_response, &s->uac_request, &s->metadata,      &s->last_answer };
+                    &s->last_response, &s->uac_request, &s->last_answer };
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     sr_free(mem, *strs[i]);
   sr_free(mem, s->streams);
   sr_free(mem, s->stream_changes);
   sr_session_flush_retired(s);
+  siprec_metadata_unref(s->model);
+  siprec_metadata_changes_free(s->md_changes);
   for (size_t i = 0; i < s->n_cisco; i++)
     sr_free(mem, s->cisco[i]);
   pthread_mutex_destroy(&s->lock);
@@ -266,11 +256,29 @@ SIPREC_API const char *siprec_session_metadata(const siprec_session *s, size_t *
     return NULL;
   }
   read_lock(s);
-  const char *m = s->metadata;
-  if (len)
-    *len = s->metadata_len;
+  const char *m = siprec_metadata_raw(s->model, len);
   read_unlock(s);
   return m;
+}
+
+SIPREC_API siprec_metadata *siprec_session_get_metadata(const siprec_session *s)
+{
+  if (!s)
+    return NULL;
+  read_lock(s);
+  siprec_metadata *m = siprec_metadata_ref(s->model);
+  read_unlock(s);
+  return m;
+}
+
+SIPREC_API const siprec_metadata_changes *siprec_session_metadata_changes(const siprec_session *s)
+{
+  if (!s)
+    return NULL;
+  read_lock(s);
+  const siprec_metadata_changes *c = s->changes & SIPREC_CHANGE_METADATA ? s->md_changes : NULL;
+  read_unlock(s);
+  return c;
 }
 
 SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, size_t index,

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <siprec/handler.h>
+#include <siprec/metadata.h>
 #include <siprec/session.h>
 
 #include "../sdp/answer.h"
@@ -100,13 +101,15 @@ struct siprec_session {
   size_t last_answer_len;
   uint64_t sdp_session_id;
   uint64_t sdp_version;
-  char *metadata;
-  size_t metadata_len;
+  siprec_metadata *model;              /* NULL until metadata (or Cisco headers) came;
+                                        * bound to the streams' m-lines */
+  siprec_metadata_changes *md_changes; /* what the last metadata update changed */
   /* What an update replaced, kept until its updated callback has returned:
    * pointers the host got from accessors stay valid until then. */
   sr_sdp_stream *retired_streams;
   uint8_t *retired_changes;
-  char *retired_metadata;
+  siprec_metadata *retired_model;
+  siprec_metadata_changes *retired_md_changes;
   char *cisco[SR_SESSION_MAX_HEADER_PARTICIPANTS];
   size_t cisco_len[SR_SESSION_MAX_HEADER_PARTICIPANTS];
   size_t n_cisco;
@@ -131,8 +134,22 @@ void sr_session_drop_str(siprec_session *s, char **dst);
  * streams are kept then). */
 int sr_session_set_streams(siprec_session *s, const sr_sdp_stream *streams, size_t n);
 
-/* Replace the raw metadata (the old bytes are retired). 0 or SIPREC_ENOMEM. */
-int sr_session_set_metadata(siprec_session *s, const char *p, size_t n);
+/* Apply a metadata document to the session's model (session_metadata.c):
+ * the old model and change set are retired, the new model is bound to the
+ * streams. *changed is set when it differs from what the session had. A
+ * document that cannot be read still gives a model (status unreadable).
+ * 0 or SIPREC_ENOMEM (the session keeps its model). */
+int sr_session_apply_metadata(siprec_session *s, const char *p, size_t n,
+                              const siprec_metadata_limits *limits, int *changed);
+
+/* Bind the model to the current streams' labels again (after an SDP
+ * change). 0 or SIPREC_ENOMEM (the old binding stays). */
+int sr_session_bind_metadata(siprec_session *s);
+
+/* A recording without metadata whose client named its parties in
+ * X-Cisco-Recording-Participant headers: the model from those.
+ * 0 or SIPREC_ENOMEM. */
+int sr_session_metadata_from_headers(siprec_session *s);
 
 /* Free what updates retired: called once the updated callback returned. */
 void sr_session_flush_retired(siprec_session *s);

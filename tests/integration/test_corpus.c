@@ -3,8 +3,10 @@
  * fed to a handler with default settings as one UDP datagram from
  * 192.0.2.1:5060 to 192.0.2.10:5060, and the answer is checked against
  * NAME.expect.json, as the SRC would see it: the status, and per offered
- * m-line whether it was accepted, its direction, codec and label, and SRTP.
- * A sample added to the folder is tested without new code. */
+ * m-line whether it was accepted, its direction, codec and label, and SRTP;
+ * and as the host sees it: the session's metadata model (status,
+ * participants, who sends on each labelled stream, also through the m-line
+ * binding). A sample added to the folder is tested without new code. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -17,6 +19,7 @@
 
 #include "corpus.h"
 #include "expect.h"
+#include "expect_metadata.h"
 #include "check_main.h"
 
 /* Copies into fixed buffers below truncate on purpose (SDP lines, labels). */
@@ -42,6 +45,9 @@ static int test_random(void *user, void *buf, size_t len)
 typedef struct started_info {
   int started;
   size_t streams;
+  siprec_metadata *model;
+  char labels[EXPECT_MAX_STREAMS][128];
+  int has_label[EXPECT_MAX_STREAMS];
 } started_info;
 
 static void on_started(void *user, siprec_session *s)
@@ -49,6 +55,36 @@ static void on_started(void *user, siprec_session *s)
   started_info *i = user;
   i->started++;
   i->streams = siprec_session_stream_count(s);
+  i->model = siprec_session_get_metadata(s);
+  for (size_t k = 0; k < i->streams && k < EXPECT_MAX_STREAMS; k++) {
+    const char *label = NULL;
+    siprec_session_stream(s, k, NULL, &label, NULL, NULL, NULL, NULL, NULL);
+    i->has_label[k] = label != NULL;
+    snprintf(i->labels[k], sizeof i->labels[k], "%s", label ? label : "");
+  }
+}
+
+/* Who the m-line binding says sends on each labelled stream: the same as the
+ * metadata's own associations wherever the sample says who sends. */
+static void check_binding(const char *name, const started_info *info, const expect *ex)
+{
+  const siprec_metadata *m = info->model;
+  ck_assert_uint_eq(siprec_metadata_mline_count(m),
+                    siprec_metadata_get_status(m) == SIPREC_METADATA_ABSENT ? 0 : info->streams);
+  for (size_t l = 0; ex->has_stream_participants && l < ex->n_stream_participants; l++) {
+    const expect_label *e = &ex->stream_participants[l];
+    size_t k = 0;
+    while (k < info->streams && !(info->has_label[k] && !strcmp(info->labels[k], e->label)))
+      k++;
+    ck_assert_msg(k < info->streams, "%s: no m-line labelled '%s'", name, e->label);
+    siprec_metadata_rule rule;
+    ck_assert_int_eq(siprec_metadata_mline(m, k, NULL, &rule), 0);
+    ck_assert_msg(rule == SIPREC_METADATA_RULE_LABEL, "%s: m-line '%s' bound by %s", name,
+                  e->label, siprec_metadata_rule_name(rule));
+    size_t n = siprec_metadata_mline_sender(m, k, 0, NULL);
+    ck_assert_msg(n == e->n_aors, "%s: %zu senders bound to '%s', expected %zu", name, n,
+                  e->label, e->n_aors);
+  }
 }
 
 /* One answered m-line as the SRC reads it. */
@@ -129,7 +165,8 @@ static int check_sample(const char *dir, const char *name, const char *stem, voi
   ck_assert_int_eq(siprec_handler_callbacks_new(&cbs, NULL), 0);
   siprec_handler_callbacks_set_random(cbs, test_random);
   siprec_handler_callbacks_set_session_started(cbs, on_started);
-  started_info info = { 0, 0 };
+  started_info info;
+  memset(&info, 0, sizeof info);
   siprec_handler *h;
   ck_assert_int_eq(siprec_handler_new(&h, NULL, cbs, &info, NULL), 0);
   siprec_handler_callbacks_free(cbs);
@@ -186,6 +223,11 @@ static int check_sample(const char *dir, const char *name, const char *stem, voi
       }
     }
   }
+  if (status / 100 == 2 && (ex.has_participants || ex.metadata[0])) {
+    expect_check_metadata(name, info.model, &ex);
+    check_binding(name, &info, &ex);
+  }
+  siprec_metadata_unref(info.model);
   siprec_handler_free(h);
   free(msg);
   return 1;

@@ -16,6 +16,7 @@
 #include "corpus.h"
 #include "corpus_metadata.h"
 #include "expect.h"
+#include "expect_metadata.h"
 #include "failalloc.h"
 #include "fast_check.h"
 #include "check_main.h"
@@ -1214,36 +1215,7 @@ static int check_corpus_sample(const char *dir, const char *file, const char *st
   siprec_metadata *m = NULL;
   if (has)
     m = parse_buf(xml, len);
-  const char *status = siprec_metadata_status_name(siprec_metadata_get_status(m));
-  ck_assert_msg(strcmp(status, ex.metadata) == 0, "%s: metadata %s (%s), expected %s", stem,
-                status, siprec_metadata_error_detail(m), ex.metadata);
-  if (ex.has_participants) {
-    ck_assert_msg(siprec_metadata_participant_count(m) == ex.n_participants,
-                  "%s: %zu participants, expected %zu", stem,
-                  siprec_metadata_participant_count(m), ex.n_participants);
-    for (size_t i = 0; i < ex.n_participants; i++)
-      ck_assert_msg(paor(m, i) && strcmp(paor(m, i), ex.participants[i]) == 0,
-                    "%s: participant %zu is '%s', expected '%s'", stem, i, paor(m, i),
-                    ex.participants[i]);
-  }
-  for (size_t l = 0; ex.has_stream_participants && l < ex.n_stream_participants; l++) {
-    const expect_label *e = &ex.stream_participants[l];
-    size_t s;
-    ck_assert_msg(siprec_metadata_stream_find_label(m, e->label, &s) == 0,
-                  "%s: no stream labelled '%s'", stem, e->label);
-    size_t n = siprec_metadata_stream_sender(m, s, 0, NULL);
-    ck_assert_msg(n == e->n_aors, "%s: %zu senders on '%s', expected %zu", stem, n, e->label,
-                  e->n_aors);
-    /* Compared as sets. */
-    for (size_t k = 0; k < n; k++) {
-      size_t p;
-      siprec_metadata_stream_sender(m, s, k, &p);
-      int found = 0;
-      for (size_t j = 0; j < e->n_aors; j++)
-        found |= paor(m, p) && strcmp(paor(m, p), e->aors[j]) == 0;
-      ck_assert_msg(found, "%s: '%s' sends on '%s', not expected", stem, paor(m, p), e->label);
-    }
-  }
+  expect_check_metadata(stem, m, &ex);
   siprec_metadata_unref(m);
   free(xml);
   return 1;
