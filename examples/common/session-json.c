@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "session-json.h"
 
+#include "metadata-json.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +30,8 @@ json_t *json_from_bytes(const char *p, size_t n)
   return s ? s : json_string("");
 }
 
-static json_t *streams_json(siprec_session *s)
+/* Each m-line as answered, with who speaks on it (the metadata's binding). */
+static json_t *streams_json(siprec_session *s, const siprec_metadata *m)
 {
   json_t *streams = json_array();
   for (size_t i = 0; i < siprec_session_stream_count(s); i++) {
@@ -45,32 +48,32 @@ static json_t *streams_json(siprec_session *s)
                         json_string(dir == SIPREC_DIR_RECVONLY ? "recvonly" : "inactive"));
     json_object_set_new(st, "codec", codec ? json_string(codec) : json_null());
     json_object_set_new(st, "srtp", json_boolean(siprec_session_stream_srtp(s, i)));
+    const char *rule;
+    json_object_set_new(st, "participants", mline_senders_json(m, i, &rule));
+    json_object_set_new(st, "binding", json_string(rule));
     json_array_append_new(streams, st);
   }
   return streams;
 }
 
-/* The metadata model comes with the metadata parser; until then, what
- * arrived: the raw size, and a non-SIPREC client's participant headers. */
-static json_t *metadata_json(siprec_session *s)
+/* The names of the siprec_change bits of the last update. */
+static json_t *changes_json(unsigned bits)
 {
-  json_t *md = json_object();
-  size_t mlen;
-  const char *raw = siprec_session_metadata(s, &mlen);
-  size_t nhp = siprec_session_header_participant(s, 0, NULL, NULL);
-  json_object_set_new(md, "status", json_string(raw ? "received" : nhp ? "headers" : "absent"));
-  json_object_set_new(md, "bytes", json_integer((json_int_t)mlen));
-  if (nhp) {
-    json_t *hp = json_array();
-    for (size_t i = 0; i < nhp; i++) {
-      const char *v;
-      size_t n;
-      siprec_session_header_participant(s, i, &v, &n);
-      json_array_append_new(hp, json_from_bytes(v, n));
-    }
-    json_object_set_new(md, "header_participants", hp);
-  }
-  return md;
+  static const struct {
+    unsigned bit;
+    const char *name;
+  } names[] = {
+    { SIPREC_CHANGE_METADATA, "metadata" },       { SIPREC_CHANGE_STREAMS_ADDED, "streams-added" },
+    { SIPREC_CHANGE_STREAMS_REMOVED, "streams-removed" },
+    { SIPREC_CHANGE_STREAMS_PAUSED, "streams-paused" },
+    { SIPREC_CHANGE_STREAMS_RESUMED, "streams-resumed" },
+    { SIPREC_CHANGE_CODEC, "codec" },             { SIPREC_CHANGE_REFRESH, "refresh" },
+  };
+  json_t *a = json_array();
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (bits & names[i].bit)
+      json_array_append_new(a, json_string(names[i].name));
+  return a;
 }
 
 json_t *session_event_json(const char *event, siprec_session *s, const char *reason)
@@ -82,7 +85,14 @@ json_t *session_event_json(const char *event, siprec_session *s, const char *rea
   json_object_set_new(o, "call_id", json_from_bytes(cid, idlen));
   if (reason)
     json_object_set_new(o, "reason", json_string(reason));
-  json_object_set_new(o, "streams", streams_json(s));
-  json_object_set_new(o, "metadata", metadata_json(s));
+  siprec_metadata *m = siprec_session_get_metadata(s);
+  json_object_set_new(o, "streams", streams_json(s, m));
+  json_object_set_new(o, "metadata", metadata_json(m));
+  if (!strcmp(event, "session_updated")) {
+    json_object_set_new(o, "changes", changes_json(siprec_session_changes(s)));
+    json_object_set_new(o, "metadata_changes",
+                        metadata_changes_json(siprec_session_metadata_changes(s)));
+  }
+  siprec_metadata_unref(m);
   return o;
 }

@@ -52,8 +52,8 @@ int sr_handler_body(const sr_sip_msg *m, sr_span *sdp, sr_span *metadata, const 
     else if (!metadata->p && sr_span_ieq(parts[i].disposition, "recording-session"))
       *metadata = parts[i].body; /* a damaged type, but the disposition says metadata */
   }
-  if (!sdp->p) {
-    *why = "No SDP part in the multipart body";
+  if (!sdp->p && !metadata->p) {
+    *why = "No SDP or metadata part in the multipart body";
     return 415;
   }
   return 0;

@@ -296,7 +296,12 @@ def case_call(ctx, transport):
     check_ended(ev, 'bye', 2)
     check_recvonly(ev, 'PCMU')
     check([st['label'] for st in ev['streams']] == ['16777227', '16777228'], 'labels')
-    check(ev['metadata']['status'] == 'received' and ev['metadata']['bytes'] > 500, 'metadata')
+    md = ev['metadata']
+    check(md['status'] == 'ok', f"metadata status {md['status']}")
+    check([p['aor'] for p in md['participants']] == ['sip:9000@192.0.2.102', 'sip:1002@192.0.2.10'],
+          f"participants {md['participants']}")
+    check([st['participants'] for st in ev['streams']] ==
+          [['sip:9000@192.0.2.102'], ['sip:1002@192.0.2.10']], 'who speaks on each stream')
     check_log_of(srv, sid, ['session_started', 'session_ended'])
     srv.stop()
 
