@@ -40,13 +40,7 @@ int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const
                    s->remote_from ? s->remote_from : "");
   sr_strbuf_printf(b, "Call-ID: %s\r\nCSeq: %u %s\r\n", s->call_id, ++s->local_cseq, method);
   sr_strbuf_printf(b, "User-Agent: %s\r\n", h->cfg.user_agent);
-  if (extra)
-    sr_strbuf_str(b, extra);
-  if (body && content_type)
-    sr_strbuf_printf(b, "Content-Type: %s\r\n", content_type);
-  sr_strbuf_printf(b, "Content-Length: %zu\r\n\r\n", body ? body_len : 0);
-  if (body)
-    sr_strbuf_add(b, body, body_len);
+  sr_sip_write_tail(b, extra, content_type, body, body_len);
   return b->overflow ? SIPREC_ETOOBIG : (int)b->len;
 }
 

@@ -46,6 +46,18 @@ void sr_sip_write_status_line(sr_strbuf *b, int status, const char *reason)
   sr_strbuf_str(b, "\r\n");
 }
 
+void sr_sip_write_tail(sr_strbuf *b, const char *extra, const char *content_type,
+                       const char *body, size_t body_len)
+{
+  if (extra)
+    sr_strbuf_str(b, extra);
+  if (body && content_type)
+    sr_strbuf_printf(b, "Content-Type: %s\r\n", content_type);
+  sr_strbuf_printf(b, "Content-Length: %zu\r\n\r\n", body ? body_len : 0);
+  if (body)
+    sr_strbuf_add(b, body, body_len);
+}
+
 void sr_sip_write_response(sr_strbuf *b, const sr_sip_msg *req, int status, const char *reason,
                            const char *to_tag, int record_route, const char *extra,
                            const char *content_type, const char *body, size_t body_len)
@@ -64,11 +76,5 @@ void sr_sip_write_response(sr_strbuf *b, const sr_sip_msg *req, int status, cons
   sr_strbuf_add(b, req->echo_cseq.p, req->echo_cseq.n);
   if (record_route)
     sr_strbuf_add(b, req->echo_record_route.p, req->echo_record_route.n);
-  if (extra)
-    sr_strbuf_str(b, extra);
-  if (body && content_type)
-    sr_strbuf_printf(b, "Content-Type: %s\r\n", content_type);
-  sr_strbuf_printf(b, "Content-Length: %zu\r\n\r\n", body ? body_len : 0);
-  if (body)
-    sr_strbuf_add(b, body, body_len);
+  sr_sip_write_tail(b, extra, content_type, body, body_len);
 }

@@ -20,6 +20,11 @@ void sr_sip_write_response(sr_strbuf *b, const sr_sip_msg *req, int status, cons
  * reason cleaned of CR/LF (NULL: the standard one). */
 void sr_sip_write_status_line(sr_strbuf *b, int status, const char *reason);
 
+/* The end of any message: `extra` header lines (may be NULL), Content-Type
+ * when there is a body, Content-Length, the blank line, the body. */
+void sr_sip_write_tail(sr_strbuf *b, const char *extra, const char *content_type,
+                       const char *body, size_t body_len);
+
 /* The standard reason phrase of a status code ("OK", "Not Found", ...). */
 const char *sr_sip_reason(int status);
 

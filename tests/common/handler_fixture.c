@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "handler_fixture.h"
 
+#include "det_random.h"
+
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
@@ -11,20 +13,6 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
 
-static uint64_t rng;
-
-static int det_random(void *user, void *buf, size_t len)
-{
-  (void)user;
-  unsigned char *b = buf;
-  for (size_t i = 0; i < len; i++) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    b[i] = (unsigned char)(rng >> 11);
-  }
-  return 0;
-}
 
 static int on_offered(void *user, siprec_session *s)
 {
@@ -113,7 +101,7 @@ static int acl(void *user, const siprec_session *s, const struct sockaddr *from,
 void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports)
 {
   memset(f, 0, sizeof *f);
-  rng = 0x9e3779b97f4a7c15ull;
+  det_random_seed(0);
   siprec_handler_callbacks *cbs;
   ck_assert_int_eq(siprec_handler_callbacks_new(&cbs, NULL), 0);
   siprec_handler_callbacks_set_random(cbs, det_random);

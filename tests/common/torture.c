@@ -13,25 +13,13 @@
 
 #include <siprec/siprec.h>
 
+#include "det_random.h"
+
 /* Copies into fixed buffers below truncate on purpose (log lines). */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
 
-static uint64_t rng;
-
-static int det_random(void *user, void *buf, size_t len)
-{
-  (void)user;
-  unsigned char *b = buf;
-  for (size_t i = 0; i < len; i++) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    b[i] = (unsigned char)(rng >> 11);
-  }
-  return 0;
-}
 
 static void on_log(void *user, siprec_log_level level, const char *message)
 {
@@ -124,7 +112,7 @@ static void capture_end(capture *c, torture_outcome *o)
 int torture_feed(const void *msg, size_t len, torture_outcome *o)
 {
   memset(o, 0, sizeof *o);
-  rng = 0x9e3779b97f4a7c15ull;
+  det_random_seed(0);
   siprec_handler_config *cfg = NULL;
   siprec_handler_callbacks *cbs = NULL;
   siprec_handler *h = NULL;

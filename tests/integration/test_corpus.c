@@ -18,6 +18,7 @@
 #include <siprec/siprec.h>
 
 #include "corpus.h"
+#include "det_random.h"
 #include "expect.h"
 #include "expect_metadata.h"
 #include "check_main.h"
@@ -27,20 +28,6 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
 
-static uint64_t rng = 1;
-
-static int test_random(void *user, void *buf, size_t len)
-{
-  (void)user;
-  unsigned char *b = buf;
-  for (size_t i = 0; i < len; i++) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    b[i] = (unsigned char)rng;
-  }
-  return 0;
-}
 
 typedef struct started_info {
   int started;
@@ -163,7 +150,7 @@ static int check_sample(const char *dir, const char *name, const char *stem, voi
 
   siprec_handler_callbacks *cbs;
   ck_assert_int_eq(siprec_handler_callbacks_new(&cbs, NULL), 0);
-  siprec_handler_callbacks_set_random(cbs, test_random);
+  siprec_handler_callbacks_set_random(cbs, det_random);
   siprec_handler_callbacks_set_session_started(cbs, on_started);
   started_info info;
   memset(&info, 0, sizeof info);
