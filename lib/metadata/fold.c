@@ -267,6 +267,41 @@ static int fold_records(md_content *r, const md_content *base, const md_content 
   return 0;
 }
 
+/* Give back the growth slack of a finished content: a session keeps its
+ * snapshot for the whole call, so its arrays are sized to what they hold.
+ * A shrink that fails is out of memory like any other allocation (the old
+ * array stays valid for the cleanup). */
+static int shrink(const siprec_allocator *mem, void **p, size_t *cap, size_t n, size_t size)
+{
+  if (!*p || n == *cap || n == 0)
+    return 0;
+  void *np = sr_realloc(mem, *p, n * size);
+  if (!np)
+    return SIPREC_ENOMEM;
+  *p = np;
+  *cap = n;
+  return 0;
+}
+
+static int compact(md_content *c)
+{
+  int rc = 0;
+  for (int k = 0; k < MD_KINDS && rc == 0; k++) {
+    void *p = c->recs[k];
+    rc = shrink(&c->mem, &p, &c->cap[k], c->n[k], sizeof *c->recs[k]);
+    c->recs[k] = p;
+  }
+  void *p = (void *)c->strs;
+  if (rc == 0)
+    rc = shrink(&c->mem, &p, &c->cap_strs, c->n_strs, sizeof *c->strs);
+  c->strs = p;
+  p = c->ext;
+  if (rc == 0)
+    rc = shrink(&c->mem, &p, &c->cap_ext, c->n_ext, sizeof *c->ext);
+  c->ext = p;
+  return rc;
+}
+
 int md_fold(const siprec_allocator *mem, const md_content *base, md_content *delta,
             md_content **out)
 {
@@ -277,7 +312,8 @@ int md_fold(const siprec_allocator *mem, const md_content *base, md_content *del
      * result, indexed in place. */
     int dup;
     rc = index_all(delta, &dup);
-    if (rc == 0 && !dup && (rc = resolve(delta)) == 0 && (rc = md_label_index(delta)) == 0) {
+    if (rc == 0 && !dup && (rc = resolve(delta)) == 0 && (rc = md_label_index(delta)) == 0 &&
+        (rc = compact(delta)) == 0) {
       *out = delta;
       return 0;
     }
@@ -302,6 +338,8 @@ int md_fold(const siprec_allocator *mem, const md_content *base, md_content *del
     rc = resolve(r);
   if (rc == 0)
     rc = md_label_index(r);
+  if (rc == 0)
+    rc = compact(r);
   for (int k = 0; k < MD_KINDS; k++)
     sr_free(&r->mem, map[k]);
   md_content_unref(delta);

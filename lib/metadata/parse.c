@@ -827,7 +827,10 @@ int md_parse(const siprec_allocator *mem, const siprec_metadata_limits *lim, con
   ps.res = res;
   ps.rec = ps.pst = ps.psa = ps.sra = MD_NONE;
   ps.rec_kind = -1;
-  ps.d = md_content_new(mem, n + 64);
+  /* The strings a document yields are well under half its bytes (tags and
+   * markup are the rest); the snapshot keeps this chunk for the whole call,
+   * and a document that needs more gets a second, larger one. */
+  ps.d = md_content_new(mem, n / 2 + 64);
   ps.stack = sr_calloc(mem, lim->max_depth, sizeof *ps.stack);
   md_expat_mem em;
   md_expat_begin(&em, mem);
