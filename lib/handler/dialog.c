@@ -141,7 +141,7 @@ void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reaso
                    uint64_t now)
 {
   if (s->state == SR_SESSION_ENDED || s->state == SR_SESSION_REJECTED ||
-      s->state == SR_SESSION_CLOSING)
+      s->state == SR_SESSION_CLOSING || s->state == SR_SESSION_LINGER)
     return;
   if (s->state == SR_SESSION_PENDING) {
     /* No dialog yet: the INVITE gets its final answer instead of a BYE. */
@@ -170,11 +170,20 @@ int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
   if (s) {
     /* Our BYE and the SRC's crossed: both get 200 (RFC 3261 15.1.2). */
     sr_session_lock(s);
-    int crossed = s->state == SR_SESSION_CLOSING && s->remote_tag &&
-                  strlen(s->remote_tag) == rq->msg->from_tag.n &&
-                  memcmp(s->remote_tag, rq->msg->from_tag.p, rq->msg->from_tag.n) == 0;
+    int ours = s->remote_tag && strlen(s->remote_tag) == rq->msg->from_tag.n &&
+               memcmp(s->remote_tag, rq->msg->from_tag.p, rq->msg->from_tag.n) == 0;
+    int crossed = ours && s->state == SR_SESSION_CLOSING;
+    /* RFC 3261 17.2.2: a copy of the BYE already answered gets that answer. */
+    int copy = ours && s->state == SR_SESSION_LINGER && rq->msg->cseq == s->remote_cseq &&
+               s->last_response;
+    if (copy) {
+      sr_strbuf_add(&rq->out, s->last_response, s->last_response_len);
+      rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
+    }
     sr_session_unlock(s);
     siprec_session_unref(s);
+    if (copy)
+      return rc;
     if (crossed)
       return sr_handler_simple(h, rq, 200, "OK", NULL);
   }
@@ -182,7 +191,23 @@ int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
   if (!s)
     return rc;
   rc = sr_handler_simple(h, rq, 200, "OK", NULL);
-  sr_dialog_end(h, s, SIPREC_END_BYE, 0, rq->now_ns);
+  if (rc > 0 && rq->transport == SIPREC_TRANSPORT_UDP && !h->shutting_down &&
+      sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) == 0) {
+    /* Over UDP the BYE may come again: the session stays, ended, for Timer J. */
+    s->last_response_len = rq->out.len;
+    s->remote_cseq = rq->msg->cseq;
+    s->tx_active = 0;
+    s->uac = SR_UAC_NONE;
+    sr_session_drop_str(s, &s->uac_request);
+    s->state = SR_SESSION_LINGER;
+    s->tx_deadline = rq->now_ns + 64 * (uint64_t)h->cfg.t1_ms * NS_PER_MS;
+    sr_session_finish(h, s, SIPREC_END_BYE);
+    /* Held by the map, this lookup and maybe the timer heap: then no host
+     * can read it any more, and it lingers small. */
+    sr_session_shed(s, 2u + (unsigned)sr_timers_holds(h, s));
+  } else {
+    sr_dialog_end(h, s, SIPREC_END_BYE, 0, rq->now_ns);
+  }
   dialog_release(h, s);
   return rc;
 }

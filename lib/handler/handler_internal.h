@@ -121,6 +121,8 @@ void sr_handler_count_message(siprec_handler *h, const char *data, size_t len);
  * deadline, or out of it when it has none; take it out for good. */
 void sr_timers_schedule(siprec_handler *h, siprec_session *s);
 void sr_timers_remove(siprec_handler *h, siprec_session *s);
+/* 1 when the timer heap holds a reference to `s`. */
+int sr_timers_holds(siprec_handler *h, siprec_session *s);
 void sr_timers_free(siprec_handler *h);
 
 /* Unsettled INVITEs per source (pending.c): take a slot for `addr`

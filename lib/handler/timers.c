@@ -106,6 +106,8 @@ static uint64_t next_deadline(const siprec_handler *h, const siprec_session *s)
     return udp ? min_u64(s->tx_deadline, s->tx_retx_at) : s->tx_deadline;
   case SR_SESSION_CLOSING:
     return s->uac == SR_UAC_NONE ? UINT64_MAX : min_u64(s->uac_deadline, s->uac_retx_at);
+  case SR_SESSION_LINGER:
+    return s->tx_deadline;
   case SR_SESSION_ENDED:
     return UINT64_MAX;
   case SR_SESSION_ANSWERED:
@@ -162,6 +164,14 @@ void sr_timers_remove(siprec_handler *h, siprec_session *s)
   pthread_mutex_unlock(&h->timers_lock);
   if (in)
     siprec_session_unref(s);
+}
+
+int sr_timers_holds(siprec_handler *h, siprec_session *s)
+{
+  pthread_mutex_lock(&h->timers_lock);
+  int in = s->heap_index != SIZE_MAX;
+  pthread_mutex_unlock(&h->timers_lock);
+  return in;
 }
 
 void sr_timers_free(siprec_handler *h)
@@ -223,6 +233,11 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
       return 1;
     }
     return 0;
+  case SR_SESSION_LINGER:
+    if (now < s->tx_deadline)
+      return 0;
+    sr_dialog_forget(h, s); /* Timer J: no more copies of the BYE to answer */
+    return 1;
   case SR_SESSION_ENDED:
     return 0;
   case SR_SESSION_CLOSING:

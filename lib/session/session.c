@@ -86,6 +86,27 @@ int sr_session_set_streams(siprec_session *s, const sr_sdp_stream *streams, size
   return 0;
 }
 
+void sr_session_shed(siprec_session *s, unsigned handler_refs)
+{
+  if (atomic_load_explicit(&s->refs, memory_order_acquire) != handler_refs)
+    return;
+  sr_session_flush_retired(s);
+  sr_free(&s->mem, s->streams);
+  sr_free(&s->mem, s->stream_changes);
+  s->streams = NULL;
+  s->stream_changes = NULL;
+  s->n_streams = 0;
+  siprec_metadata_unref(s->model);
+  siprec_metadata_changes_free(s->md_changes);
+  s->model = NULL;
+  s->md_changes = NULL;
+  char **strs[] = { &s->last_answer, &s->route_set, &s->remote_target, &s->remote_from,
+                    &s->local_to, &s->invite_echo, &s->uac_request };
+  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+    sr_session_drop_str(s, strs[i]);
+  s->last_answer_len = 0;
+}
+
 void sr_session_flush_retired(siprec_session *s)
 {
   sr_free(&s->mem, s->retired_streams);

@@ -23,6 +23,7 @@ typedef enum sr_session_state {
   SR_SESSION_CONFIRMED,   /* ACKed: the dialog is up */
   SR_SESSION_REJECTED,    /* a non-2xx final answered the first INVITE; waiting for its ACK */
   SR_SESSION_CLOSING,     /* ended by the SRS: its BYE (UDP) waits for an answer */
+  SR_SESSION_LINGER,      /* ended by the SRC's BYE (UDP): its 200 answers copies until Timer J */
   SR_SESSION_ENDED,
 } sr_session_state;
 
@@ -150,6 +151,12 @@ int sr_session_bind_metadata(siprec_session *s);
  * X-Cisco-Recording-Participant headers: the model from those.
  * 0 or SIPREC_ENOMEM. */
 int sr_session_metadata_from_headers(siprec_session *s);
+
+/* Free what an ended session no longer needs while it lingers to answer
+ * copies of the SRC's BYE: its streams, metadata, SDP and route set. Only
+ * when nobody but the handler holds it (`handler_refs` references), since a
+ * host holding a reference may still read it. */
+void sr_session_shed(siprec_session *s, unsigned handler_refs);
 
 /* Free what updates retired: called once the updated callback returned. */
 void sr_session_flush_retired(siprec_session *s);

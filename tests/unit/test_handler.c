@@ -59,8 +59,22 @@ START_TEST(test_call_flow)
   ck_assert_int_eq(f.ev.ended, 1);
   ck_assert_int_eq(f.ev.last_reason, SIPREC_END_BYE);
   ck_assert_uint_eq(siprec_handler_session_count(f.h), 0);
-  /* A second BYE finds no dialog. */
+  /* A copy of the BYE (UDP) gets the same 200 again (RFC 3261 17.2.2) ... */
+  char first_200[4096];
+  fx_feed(&f, msg, 1500 * MS);
+  strcpy(first_200, f.resp);
   fx_feed(&f, msg, 1600 * MS);
+  ck_assert_str_eq(f.resp, first_200);
+  ck_assert_int_eq(f.ev.ended, 1);
+  /* ... but another request finds no dialog ... */
+  fx_request(msg, sizeof msg, "OPTIONS", "flow-1", tag, 4, "flow-1-o2", NULL, NULL);
+  fx_feed(&f, msg, 1700 * MS);
+  ck_assert_int_eq(f.status, 481);
+  /* ... and after Timer J (64*T1) neither does the BYE. */
+  ck_assert_uint_eq(siprec_handler_next_deadline(f.h), 1500 * MS + 32000 * MS);
+  siprec_handler_expire(f.h, 1500 * MS + 32000 * MS);
+  fx_request(msg, sizeof msg, "BYE", "flow-1", tag, 3, "flow-1-b", NULL, NULL);
+  fx_feed(&f, msg, 40000 * MS);
   ck_assert_int_eq(f.status, 481);
   siprec_handler_free(f.h);
   ck_assert_int_eq(f.ev.sent, 0);

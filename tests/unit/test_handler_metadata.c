@@ -152,6 +152,16 @@ START_TEST(test_late_and_partial_metadata)
   ck_assert_uint_eq(siprec_metadata_participant_count(m), 2);
   siprec_metadata_unref(m);
   siprec_metadata_unref(m2);
+  /* Ended by BYE, a session the host still holds stays readable. */
+  fx_request(msg, sizeof msg, "ACK", "m-1", tag, 4, "m1ra", NULL, NULL);
+  fx_feed(&f, msg, 3 * S);
+  fx_request(msg, sizeof msg, "BYE", "m-1", tag, 5, "m1b", NULL, NULL);
+  fx_feed(&f, msg, 4 * S);
+  ck_assert_int_eq(f.status, 200);
+  ck_assert_uint_eq(siprec_session_stream_count(s), 3);
+  m = siprec_session_get_metadata(s);
+  ck_assert_uint_eq(siprec_metadata_participant_count(m), 3);
+  siprec_metadata_unref(m);
   siprec_session_unref(s);
   siprec_handler_free(f.h);
 }
