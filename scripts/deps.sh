@@ -15,10 +15,9 @@ DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester)
 # because a static consumer links Sofia-SIP's Libs.private (-lssl -lcrypto);
 # llvm-14 for llvm-symbolizer, so sanitizer reports name files and lines;
 # sip-tester (sipp) and kamailio for the handler benchmark's calls-per-second
-# run (tests/bench/cps_vs_kamailio.py) and the integration tests; libexpat1-dev
-# so bench_handler's floor has its metadata pass on every machine.
+# run (tests/bench/cps_vs_kamailio.py) and the integration tests.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio libexpat1-dev)
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio)
 
 # install_packages PKG...: apt-get install what is missing (needs root).
 install_packages() {
