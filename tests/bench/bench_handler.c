@@ -43,6 +43,7 @@
 #include "expect.h"        /* read_file */
 #include "sip/message.h"   /* sr_sip_quiet: the library's own Sofia-SIP silencing */
 #include "sip/multipart.h" /* the splitter the handler uses */
+#include "bench_load.h"
 
 #ifndef BENCH_SHARED_DIR
 #define BENCH_SHARED_DIR "../shared"
@@ -793,18 +794,6 @@ static void run_cps(const char *script, const char *server, int quick, cps_resul
 /* ---------------------------------------------------------------------- */
 /* The driver                                                               */
 
-static void print_load(const char *when)
-{
-  char buf[128] = "";
-  FILE *f = fopen("/proc/loadavg", "r");
-  if (f) {
-    if (!fgets(buf, sizeof buf, f))
-      buf[0] = '\0';
-    fclose(f);
-  }
-  buf[strcspn(buf, "\n")] = '\0';
-  printf("# load average %s: %s\n", when, buf[0] ? buf : "unknown");
-}
 
 /* target NAME: VALUE (goal OP LIMIT) met|missed|skipped, judged on the
  * value as printed. */

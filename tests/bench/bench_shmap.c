@@ -39,6 +39,7 @@
 
 #include "common/siphash.h"
 #include "crafted_keys.h"
+#include "bench_load.h"
 
 #ifndef BENCH_SHARED_DIR
 #define BENCH_SHARED_DIR "../shared"
@@ -997,20 +998,6 @@ static double crafted_ratio(const char *label, const key_set *crafted_ks,
   return c / r;
 }
 
-/* "# load average ..." from /proc/loadavg: other work on the machine skews
- * every figure, so the output says how busy it was. */
-static void print_load(const char *when)
-{
-  char buf[128] = "";
-  FILE *f = fopen("/proc/loadavg", "r");
-  if (f) {
-    if (!fgets(buf, sizeof buf, f))
-      buf[0] = '\0';
-    fclose(f);
-  }
-  buf[strcspn(buf, "\n")] = '\0';
-  printf("# load average %s: %s\n", when, buf[0] ? buf : "unknown");
-}
 
 static void usage(FILE *f)
 {

@@ -8,39 +8,16 @@ import os
 import re
 import sys
 
+from sip_parts import part_of
+
 shared = sys.argv[1] if len(sys.argv) > 1 else os.path.join('..', '..', '..', '..', 'shared')
 src = os.path.join(shared, 'corpus')
 dst = 'fuzz_sdp'
 os.makedirs(dst, exist_ok=True)
 
 
-def split_head(b):
-    for sep in (b'\r\n\r\n', b'\n\n'):
-        i = b.find(sep)
-        if i >= 0:
-            j = b.find(b'\n\n')
-            if sep == b'\r\n\r\n' and 0 <= j < i:
-                return b[:j], b[j + 2:]
-            return b[:i], b[i + len(sep):]
-    return b, b''
-
-
 def sdp_of(msg):
-    head, body = split_head(msg)
-    m = re.search(rb'(?im)^content-type:[ \t]*([^\r\n]*)', head)
-    ct = m.group(1) if m else b''
-    if ct.lower().startswith(b'application/sdp'):
-        return body
-    bm = re.search(rb'(?i)boundary\s*=\s*"?([^";\r\n]+)"?', ct)
-    if not bm:
-        return None
-    delim = b'--' + bm.group(1).strip()
-    for part in body.split(delim)[1:]:
-        part = part[2:] if part.startswith(b'\r\n') else part[1:] if part.startswith(b'\n') else part
-        ph, pb = split_head(part)
-        if re.search(rb'(?im)^content-type:[ \t]*application/sdp', ph):
-            return re.sub(rb'\r?\n$', b'', pb)
-    return None
+    return part_of(msg, b'application/sdp', rb'(?im)^content-type:[ \t]*application/sdp')
 
 
 for name in sorted(os.listdir(src)):
