@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -444,10 +445,12 @@ static int build_echo(const siprec_allocator *mem, const sip_t *sip, sr_sip_msg 
                       const raw_view *raw)
 {
   /* The echoed lines, then the Contact URI (bounded alike). */
-  size_t cap = 2 * (size_t)SR_SIP_ECHO_MAX + 2;
-  echo_writer w = { sr_malloc(mem, cap), 0, SR_SIP_ECHO_MAX, 0 };
-  if (!w.buf)
-    return SIPREC_ENOMEM;
+  /* Written on the stack, then copied to a block of the exact size: an
+   * 8 KiB allocation per message would make malloc consolidate its free
+   * lists every time. */
+  char stack[2 * (size_t)SR_SIP_ECHO_MAX + 2];
+  size_t cap = sizeof stack;
+  echo_writer w = { stack, 0, SR_SIP_ECHO_MAX, 0 };
   sr_span first = { w.buf, 0 };
   if (sip->sip_via) {
     for (const sip_via_t *v = sip->sip_via; v; v = v->v_next)
@@ -481,12 +484,23 @@ static int build_echo(const siprec_allocator *mem, const sip_t *sip, sr_sip_msg 
       w.used += (size_t)n + 1;
     }
   }
-  if (!w.overflow) {
-    m->echo_buf = w.buf;
-    return 0;
+  if (w.overflow)
+    return SIPREC_ETOOBIG;
+  char *heap = sr_malloc(mem, w.used ? w.used : 1);
+  if (!heap)
+    return SIPREC_ENOMEM;
+  memcpy(heap, stack, w.used);
+  sr_span *spans[] = { &m->echo_via,  &m->echo_from,         &m->echo_to,    &m->echo_call_id,
+                       &m->echo_cseq, &m->echo_record_route, &m->contact_uri };
+  /* Only the spans written here move (a fallback Contact points elsewhere). */
+  uintptr_t lo = (uintptr_t)stack, hi = lo + w.used;
+  for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++) {
+    uintptr_t at = (uintptr_t)spans[i]->p;
+    if (spans[i]->p && at >= lo && at <= hi)
+      spans[i]->p = heap + (at - lo);
   }
-  sr_free(mem, w.buf);
-  return SIPREC_ETOOBIG;
+  m->echo_buf = heap;
+  return 0;
 }
 
 /* The message as Sofia-SIP gets it: NULs in the header section (where it

@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <siprec/common.h>
 #include <siprec/version.h>
 
 #include "common/alloc.h"
+#include "common/random.h"
 #include "common/siphash.h"
 #include "check_main.h"
 
@@ -348,6 +351,46 @@ START_TEST(test_key_from_bytes)
 }
 END_TEST
 
+/* The pooled random source: no two draws alike, large draws too, and a
+ * forked child never repeats its parent's bytes. */
+START_TEST(test_random_pool)
+{
+  unsigned char a[16], b[16], big[1000];
+  ck_assert_int_eq(sr_random_bytes(a, sizeof a), 0);
+  ck_assert_int_eq(sr_random_bytes(b, sizeof b), 0);
+  ck_assert(memcmp(a, b, sizeof a) != 0);
+  for (int i = 0; i < 100; i++) { /* through several refills */
+    memcpy(a, b, sizeof a);
+    ck_assert_int_eq(sr_random_bytes(b, sizeof b), 0);
+    ck_assert(memcmp(a, b, sizeof a) != 0);
+  }
+  memset(big, 0, sizeof big);
+  ck_assert_int_eq(sr_random_bytes(big, sizeof big), 0);
+  size_t zeros = 0;
+  for (size_t i = 0; i < sizeof big; i++)
+    zeros += big[i] == 0;
+  ck_assert_uint_lt(zeros, 30);
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    unsigned char c[16];
+    int ok = sr_random_bytes(c, sizeof c) == 0 && write(fds[1], c, sizeof c) == sizeof c;
+    _exit(ok ? 0 : 1);
+  }
+  unsigned char parent[16], child[16];
+  ck_assert_int_eq(sr_random_bytes(parent, sizeof parent), 0);
+  ck_assert_int_eq(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+  int st;
+  waitpid(pid, &st, 0);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  ck_assert(memcmp(parent, child, sizeof parent) != 0);
+  close(fds[0]);
+  close(fds[1]);
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
   Suite *s = suite_create("common");
@@ -369,6 +412,7 @@ static Suite *common_suite(void)
   tcase_add_test(tc, test_siphash24_all_vectors);
   tcase_add_test(tc, test_siphash13);
   tcase_add_test(tc, test_key_from_bytes);
+  tcase_add_test(tc, test_random_pool);
   suite_add_tcase(s, tc);
   return s;
 }
