@@ -11,20 +11,27 @@
  * `send` callback. Time moves only when the host says so: it calls
  * siprec_handler_expire() when siprec_handler_next_deadline() is reached.
  *
- * The handler answers INVITE (new recording sessions, re-INVITEs), ACK, BYE,
- * CANCEL and OPTIONS, refuses other methods with 405 and names every problem
- * in its reason phrases; it keeps its sessions in a siprec_shmap keyed by
- * Call-ID, and reports them through callbacks (siprec/session.h).
+ * The handler answers INVITE (new recording sessions, re-INVITEs), UPDATE,
+ * ACK, BYE, CANCEL and OPTIONS, refuses other methods with 405 or 501 and
+ * names every problem in its reason phrases; it keeps its sessions in a
+ * siprec_shmap keyed by Call-ID, parses their recording metadata
+ * (siprec/metadata.h), keeps them alive with session timers or OPTIONS
+ * pings, and reports them through callbacks (siprec/session.h).
  *
- * Thread safety: siprec_handler_process() and siprec_handler_expire() may be
- * called from many threads at once, also for the same session; a session's
+ * Thread safety: siprec_handler_process(), siprec_handler_expire() and the
+ * host requests (accept, refuse, end, request metadata, touch) may be called
+ * from many threads at once, also for the same session; a session's
  * messages are serialised by the session's lock. Callbacks run on the
- * calling thread with no handler-wide lock and no lock of the session map
- * held; session callbacks (offered, started, updated, ended) run with that
- * session's lock held, so they may read the session through its accessors
- * but must not call siprec_handler_process() or siprec_handler_expire() for
- * the same session (other sessions are fine). Config and callbacks objects
- * are not thread-safe; the handler copies them at creation.
+ * calling thread with no handler-wide lock, no lock of the session map and
+ * no lock of the timer heap held. The session callbacks (offered, started,
+ * updated, ended), the ACL, port and send callbacks run with that session's
+ * lock held (the send callback also for a BYE or retransmission of one
+ * session only); they may read sessions through their accessors (the lock
+ * is recursive) but must not call siprec_handler_process() or
+ * siprec_handler_expire(); the host requests return SIPREC_EBUSY when called
+ * from any callback. The log callback may run with any of these locks held.
+ * Config and callbacks objects are not thread-safe; the handler copies them
+ * at creation.
  */
 #ifndef SIPREC_HANDLER_H
 #define SIPREC_HANDLER_H
