@@ -100,7 +100,7 @@ static void on_message(void *user, const char *data, size_t len, siprec_transpor
   int n = siprec_handler_process(srv->h, data, len, t, remote, local, conn_id, now_ns(), resp,
                                  sizeof resp);
   if (n > 0) {
-    int rc = net_send(srv->net, resp, (size_t)n, t, remote, conn_id);
+    int rc = net_send(srv->net, resp, (size_t)n, t, remote, local, conn_id);
     if (rc < 0)
       fprintf(stderr, "siprec-server: cannot send a response: %s\n", uv_strerror(rc));
   } else if (n < 0) {
@@ -110,10 +110,10 @@ static void on_message(void *user, const char *data, size_t len, siprec_transpor
 }
 
 static void on_send(void *user, const void *data, size_t len, siprec_transport t,
-                    const struct sockaddr *dest, uint64_t conn_id)
+                    const struct sockaddr *dest, const struct sockaddr *from, uint64_t conn_id)
 {
   struct server *srv = user;
-  int rc = net_send(srv->net, data, len, t, dest, conn_id);
+  int rc = net_send(srv->net, data, len, t, dest, from, conn_id);
   if (rc < 0) {
     char who[64];
     fprintf(stderr, "siprec-server: cannot send to %s (connection %llu): %s\n",
@@ -272,7 +272,7 @@ static int make_handler(struct server *srv)
   if (rc == 0 && configure(cfg, &srv->opts, srv) < 0)
     rc = SIPREC_EINVAL;
   else if (rc == 0) {
-    siprec_handler_callbacks_set_send(cbs, on_send);
+    siprec_handler_callbacks_set_send_from(cbs, on_send);
     siprec_handler_callbacks_set_session_offered(cbs, on_offered);
     siprec_handler_callbacks_set_session_started(cbs, on_started);
     siprec_handler_callbacks_set_session_updated(cbs, on_updated);

@@ -118,9 +118,28 @@ static void on_tcp_written(uv_write_t *req, int status)
   sent_one(n);
 }
 
-static int send_udp(struct net *n, const void *data, size_t len, const struct sockaddr *dest)
+/* Same family, address and port. */
+static int same_endpoint(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
+  if (a->ss_family != b->sa_family)
+    return 0;
+  if (b->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a, *y = (const void *)b;
+    return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
+  }
+  const struct sockaddr_in *x = (const struct sockaddr_in *)a, *y = (const void *)b;
+  return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+}
+
+static int send_udp(struct net *n, const void *data, size_t len, const struct sockaddr *dest,
+                    const struct sockaddr *from)
+{
+  /* From the listener the dialog uses (SIP peers expect their requests'
+   * answers and the dialog's requests from there), else one of its family. */
   struct listener *l = NULL;
+  for (size_t i = 0; from && i < n->nlisteners && !l; i++)
+    if (same_endpoint(&n->listeners[i].addr, from))
+      l = &n->listeners[i];
   for (size_t i = 0; i < n->nlisteners && !l; i++)
     if (n->listeners[i].addr.ss_family == dest->sa_family)
       l = &n->listeners[i];
@@ -184,12 +203,12 @@ static int send_tcp(struct net *n, const void *data, size_t len, uint64_t conn_i
 }
 
 int net_send(struct net *n, const void *data, size_t len, siprec_transport t,
-             const struct sockaddr *dest, uint64_t conn_id)
+             const struct sockaddr *dest, const struct sockaddr *from, uint64_t conn_id)
 {
   if (n->closed)
     return UV_ECANCELED;
   if (t == SIPREC_TRANSPORT_UDP)
-    return dest ? send_udp(n, data, len, dest) : UV_EINVAL;
+    return dest ? send_udp(n, data, len, dest, from) : UV_EINVAL;
   if (t == SIPREC_TRANSPORT_TCP)
     return send_tcp(n, data, len, conn_id);
   return UV_EAFNOSUPPORT;

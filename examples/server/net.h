@@ -35,12 +35,13 @@ int net_new(struct net **out, uv_loop_t *loop, size_t max_message, net_message_c
 int net_listen(struct net *n, const struct sockaddr *addr);
 
 /**
- * Send `data` to `dest` (UDP, from a socket of the same address family) or
- * on connection `conn_id` (TCP). The bytes are copied.
+ * Send `data` to `dest` (UDP: from the listener bound to `from` when there is
+ * one, else from one of the same address family) or on connection
+ * `conn_id` (TCP). The bytes are copied.
  * @return 0, or a negative libuv error (UV_ENOTCONN: that connection is gone)
  */
 int net_send(struct net *n, const void *data, size_t len, siprec_transport t,
-             const struct sockaddr *dest, uint64_t conn_id);
+             const struct sockaddr *dest, const struct sockaddr *from, uint64_t conn_id);
 
 /** Stop taking messages: close the listeners and the UDP sockets' reading;
  * what still arrives on TCP connections is read and dropped. Sending still

@@ -86,6 +86,14 @@ typedef void (*siprec_log_cb)(void *user, siprec_log_level level, const char *me
 typedef void (*siprec_send_cb)(void *user, const void *data, size_t len, siprec_transport transport,
                                const struct sockaddr *dest, uint64_t conn_id);
 
+/** The same as siprec_send_cb, with the local address the session's
+ * messages arrived on (`from`): a host with several listeners sends from
+ * that one, as SIP peers expect (set with
+ * siprec_handler_callbacks_set_send_from()). */
+typedef void (*siprec_send_from_cb)(void *user, const void *data, size_t len,
+                                    siprec_transport transport, const struct sockaddr *dest,
+                                    const struct sockaddr *from, uint64_t conn_id);
+
 /** A new recording session was offered (an INVITE the handler can answer).
  * Return SIPREC_SESSION_ACCEPT to answer it, SIPREC_SESSION_DEFER to decide
  * later, or a SIP status code from 400 to 699 to refuse it with that status. */
@@ -243,6 +251,11 @@ SIPREC_API void siprec_handler_callbacks_free(siprec_handler_callbacks *cbs);
 /** Set the send callback (needed for retransmissions and BYE). */
 SIPREC_API void siprec_handler_callbacks_set_send(siprec_handler_callbacks *cbs,
                                                   siprec_send_cb fn);
+
+/** Set the send callback that also gets the local address to send from;
+ * when set, it is used instead of the plain send callback. */
+SIPREC_API void siprec_handler_callbacks_set_send_from(siprec_handler_callbacks *cbs,
+                                                       siprec_send_from_cb fn);
 
 /** Set the session-offered callback (absent: every recording is accepted). */
 SIPREC_API void siprec_handler_callbacks_set_session_offered(siprec_handler_callbacks *cbs,

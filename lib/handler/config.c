@@ -334,3 +334,10 @@ SIPREC_API void siprec_handler_callbacks_set_acl(siprec_handler_callbacks *cbs, 
   if (cbs)
     cbs->acl = fn;
 }
+
+SIPREC_API void siprec_handler_callbacks_set_send_from(siprec_handler_callbacks *cbs,
+                                                       siprec_send_from_cb fn)
+{
+  if (cbs)
+    cbs->send_from = fn;
+}

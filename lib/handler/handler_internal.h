@@ -51,6 +51,7 @@ struct siprec_handler_config {
 struct siprec_handler_callbacks {
   siprec_allocator mem;
   siprec_send_cb send;
+  siprec_send_from_cb send_from;
   siprec_session_offered_cb offered;
   siprec_session_started_cb started;
   siprec_session_updated_cb updated;

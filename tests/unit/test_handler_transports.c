@@ -159,6 +159,52 @@ START_TEST(test_races)
 }
 END_TEST
 
+static struct sockaddr_storage sent_from;
+static int sent_from_calls;
+
+static void on_send_from(void *user, const void *data, size_t len, siprec_transport t,
+                         const struct sockaddr *dest, const struct sockaddr *from, uint64_t conn)
+{
+  (void)user;
+  (void)data;
+  (void)len;
+  (void)t;
+  (void)dest;
+  (void)conn;
+  sent_from_calls++;
+  memcpy(&sent_from, from,
+         from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+}
+
+/* A host with several listeners learns which one the session uses. */
+START_TEST(test_send_from)
+{
+  siprec_handler_callbacks *cbs;
+  ck_assert_int_eq(siprec_handler_callbacks_new(&cbs, NULL), 0);
+  siprec_handler_callbacks_set_send_from(cbs, on_send_from);
+  siprec_handler *h;
+  ck_assert_int_eq(siprec_handler_new(&h, NULL, cbs, NULL, NULL), 0);
+  siprec_handler_callbacks_free(cbs);
+  struct sockaddr_in src = { .sin_family = AF_INET, .sin_port = htons(5060) };
+  struct sockaddr_in srs = { .sin_family = AF_INET, .sin_port = htons(5070) };
+  inet_pton(AF_INET, "192.0.2.1", &src.sin_addr);
+  inet_pton(AF_INET, "192.0.2.11", &srs.sin_addr);
+  char msg[4096], resp[8192];
+  fx_request(msg, sizeof msg, "INVITE", "from-1", NULL, 1, "f1", "Require: siprec\r\n", fx_sdp2);
+  ck_assert_int_gt(siprec_handler_process(h, msg, strlen(msg), SIPREC_TRANSPORT_UDP, sa(&src),
+                                          sa(&srs), 0, 1 * S, resp, sizeof resp),
+                   0);
+  siprec_handler_expire(h, 1 * S + 500 * MS); /* the 2xx again */
+  ck_assert_int_eq(sent_from_calls, 1);
+  ck_assert_int_eq(sent_from.ss_family, AF_INET);
+  const struct sockaddr_in *f = (const struct sockaddr_in *)&sent_from;
+  ck_assert_uint_eq(ntohs(f->sin_port), 5070);
+  ck_assert_uint_eq(f->sin_addr.s_addr, srs.sin_addr.s_addr);
+  siprec_handler_free(h); /* its BYE too */
+  ck_assert_int_eq(sent_from_calls, 2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("handler_transports");
@@ -166,6 +212,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_tcp_call);
   tcase_add_test(tc, test_ipv6);
   tcase_add_test(tc, test_races);
+  tcase_add_test(tc, test_send_from);
   suite_add_tcase(s, tc);
   return s;
 }
