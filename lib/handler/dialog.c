@@ -433,11 +433,6 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
   s->changes = 0;
   if (s->stream_changes)
     memset(s->stream_changes, 0, s->n_streams);
-  int md_changed = 0;
-  if (metadata.p &&
-      sr_session_apply_metadata(s, metadata.p, metadata.n, &h->cfg.md_limits, &md_changed) == 0 &&
-      md_changed)
-    s->changes |= SIPREC_CHANGE_METADATA;
 
   char answer[8192];
   int alen = 0;
@@ -449,14 +444,22 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
       dialog_release(h, s);
       return rc;
     }
-    if (sr_session_bind_metadata(s) < 0)
-      sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory to bind its metadata", s->id);
   } else if (is_invite && s->last_answer) {
     /* No offer (a metadata-only re-INVITE): the 2xx must carry one; the
      * current answer, unchanged and with the same version, is it. */
     memcpy(answer, s->last_answer, s->last_answer_len);
     alen = (int)s->last_answer_len;
   }
+  /* The metadata only once the request is taken: a refused offer leaves the
+   * session as it was. Applying binds it to the new streams; unchanged, it
+   * is bound again when the streams changed. */
+  int md_changed = 0;
+  if (metadata.p &&
+      sr_session_apply_metadata(s, metadata.p, metadata.n, &h->cfg.md_limits, &md_changed) == 0 &&
+      md_changed)
+    s->changes |= SIPREC_CHANGE_METADATA;
+  else if (sdp.p && sr_session_bind_metadata(s) < 0)
+    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory to bind its metadata", s->id);
   if (!s->changes)
     s->changes = SIPREC_CHANGE_REFRESH;
   s->se_s = se;

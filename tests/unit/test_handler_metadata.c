@@ -197,6 +197,16 @@ START_TEST(test_unreadable_metadata)
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_UNREADABLE);
   ck_assert_uint_eq(siprec_metadata_participant_count(m), 2); /* the content before it stays */
   siprec_metadata_unref(m);
+  /* A re-INVITE whose offer is refused (488) leaves the metadata as it was. */
+  multipart(msg, sizeof msg, "INVITE", "u-1", tag, 4, "u1r",
+            "v=0\r\no=x 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+            "m=video 9 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n",
+            partial_doc);
+  fx_feed(&f, msg, 4 * S);
+  ck_assert_int_eq(f.status, 488);
+  m = siprec_session_get_metadata(s);
+  ck_assert_uint_eq(siprec_metadata_participant_count(m), 2);
+  siprec_metadata_unref(m);
   siprec_session_unref(s);
   siprec_handler_free(f.h);
 }
