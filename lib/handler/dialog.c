@@ -9,8 +9,6 @@
 #include "../sip/response.h"
 #include "dialog.h"
 
-#define NS_PER_MS UINT64_C(1000000)
-
 /* ---------------------------------------------------------------------- */
 /* Who may speak in a dialog                                                */
 
@@ -27,14 +25,25 @@ static int same_host(const struct sockaddr *a, const struct sockaddr_storage *b)
   return 0;
 }
 
+int sr_from_src(const siprec_session *s, const sr_sip_msg *m)
+{
+  return s->remote_tag && strlen(s->remote_tag) == m->from_tag.n &&
+         memcmp(s->remote_tag, m->from_tag.p, m->from_tag.n) == 0;
+}
+
+int sr_is_invite_branch(const siprec_session *s, const sr_sip_msg *m)
+{
+  return s->invite_branch && strlen(s->invite_branch) == m->branch.n &&
+         memcmp(s->invite_branch, m->branch.p, m->branch.n) == 0;
+}
+
 /* The request belongs to this dialog and comes from its SRC (or from an
  * address the host's ACL callback allows: an SBC pair that failed over).
  * Leniency (a missing To-tag on ACK or BYE) never relaxes the source check. */
 static int dialog_match(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
   const sr_sip_msg *m = rq->msg;
-  if (!s->remote_tag || strlen(s->remote_tag) != m->from_tag.n ||
-      memcmp(s->remote_tag, m->from_tag.p, m->from_tag.n) != 0)
+  if (!sr_from_src(s, m))
     return 0;
   if (m->to_tag.n) {
     if (m->to_tag.n != SR_TAG_LEN || memcmp(m->to_tag.p, s->local_tag, SR_TAG_LEN) != 0)
@@ -65,26 +74,46 @@ static int dialog_match(siprec_handler *h, siprec_session *s, const sr_request_c
   return 0;
 }
 
-/* The session a request names, locked, with a reference; NULL (and the 481
- * written) when there is none. Any request taken proves the SRC alive. */
-static siprec_session *dialog_lookup(siprec_handler *h, sr_request_ctx *rq, int *rc)
+/* The session a request's Call-ID names, in whatever state, locked and with
+ * a reference; NULL when there is none. */
+static siprec_session *dialog_find(siprec_handler *h, const sr_request_ctx *rq)
 {
   siprec_session *s = sr_handler_find(h, &rq->msg->call_id);
-  if (s) {
+  if (s)
     sr_session_lock(s);
-    int up = s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED;
-    if (up && dialog_match(h, s, rq)) {
-      atomic_store_explicit(&s->last_activity, rq->now_ns, memory_order_relaxed);
-      if (s->state == SR_SESSION_CONFIRMED && h->cfg.ping_ms)
-        s->ping_at = rq->now_ns + (uint64_t)h->cfg.ping_ms * NS_PER_MS;
-      return s;
-    }
+  return s;
+}
+
+/* A found session takes the request: its dialog is up and the request is
+ * its SRC's. Any request taken proves the SRC alive. */
+static int dialog_takes(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
+{
+  int up = s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED;
+  if (!up || !dialog_match(h, s, rq))
+    return 0;
+  atomic_store_explicit(&s->last_activity, rq->now_ns, memory_order_relaxed);
+  if (s->state == SR_SESSION_CONFIRMED && h->cfg.ping_ms)
+    s->ping_at = rq->now_ns + sr_ms(h->cfg.ping_ms);
+  return 1;
+}
+
+static int no_dialog(siprec_handler *h, sr_request_ctx *rq)
+{
+  return sr_handler_simple(h, rq, 481, "Call/Transaction Does Not Exist", NULL);
+}
+
+/* The session whose dialog takes the request, locked, with a reference;
+ * NULL (and the 481 written) when there is none. */
+static siprec_session *dialog_lookup(siprec_handler *h, sr_request_ctx *rq, int *rc)
+{
+  siprec_session *s = dialog_find(h, rq);
+  if (s && dialog_takes(h, s, rq))
+    return s;
+  if (s) {
     sr_session_unlock(s);
     siprec_session_unref(s);
   }
-  *rc = rq->msg->method == SR_M_ACK
-            ? 0
-            : sr_handler_simple(h, rq, 481, "Call/Transaction Does Not Exist", NULL);
+  *rc = no_dialog(h, rq);
   return NULL;
 }
 
@@ -102,7 +131,7 @@ static void dialog_release(siprec_handler *h, siprec_session *s)
 
 void sr_dialog_arm_tx(siprec_handler *h, siprec_session *s, uint64_t now)
 {
-  uint64_t t1 = (uint64_t)h->cfg.t1_ms * NS_PER_MS;
+  uint64_t t1 = sr_ms(h->cfg.t1_ms);
   s->tx_active = 1;
   s->tx_interval = t1;
   s->tx_retx_at = now + t1;
@@ -163,50 +192,46 @@ void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reaso
 /* ---------------------------------------------------------------------- */
 /* Methods                                                                  */
 
+/* The SRC's BYE over UDP may come again: the session stays, ended, to
+ * answer its copies with the same 200 until Timer J (RFC 3261 17.2.2). */
+static void linger(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
+{
+  s->last_response_len = rq->out.len;
+  s->remote_cseq = rq->msg->cseq;
+  s->tx_active = 0;
+  s->uac = SR_UAC_NONE;
+  sr_session_drop_str(s, &s->uac_request);
+  s->state = SR_SESSION_LINGER;
+  s->tx_deadline = rq->now_ns + 64 * sr_ms(h->cfg.t1_ms);
+  sr_session_finish(h, s, SIPREC_END_BYE);
+  /* Held by the map, this request and maybe the timer heap: then no host
+   * can read it any more, and it lingers small. */
+  sr_session_shed(s, 2u + (unsigned)sr_timers_holds(h, s));
+}
+
 int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
 {
-  int rc;
-  siprec_session *s = sr_handler_find(h, &rq->msg->call_id);
-  if (s) {
-    /* Our BYE and the SRC's crossed: both get 200 (RFC 3261 15.1.2). */
-    sr_session_lock(s);
-    int ours = s->remote_tag && strlen(s->remote_tag) == rq->msg->from_tag.n &&
-               memcmp(s->remote_tag, rq->msg->from_tag.p, rq->msg->from_tag.n) == 0;
-    int crossed = ours && s->state == SR_SESSION_CLOSING;
-    /* RFC 3261 17.2.2: a copy of the BYE already answered gets that answer. */
-    int copy = ours && s->state == SR_SESSION_LINGER && rq->msg->cseq == s->remote_cseq &&
-               s->last_response;
-    if (copy) {
-      sr_strbuf_add(&rq->out, s->last_response, s->last_response_len);
-      rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
-    }
-    sr_session_unlock(s);
-    siprec_session_unref(s);
-    if (copy)
-      return rc;
-    if (crossed)
-      return sr_handler_simple(h, rq, 200, "OK", NULL);
-  }
-  s = dialog_lookup(h, rq, &rc);
+  siprec_session *s = dialog_find(h, rq);
   if (!s)
-    return rc;
-  rc = sr_handler_simple(h, rq, 200, "OK", NULL);
-  if (rc > 0 && rq->transport == SIPREC_TRANSPORT_UDP && !h->shutting_down &&
-      sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) == 0) {
-    /* Over UDP the BYE may come again: the session stays, ended, for Timer J. */
-    s->last_response_len = rq->out.len;
-    s->remote_cseq = rq->msg->cseq;
-    s->tx_active = 0;
-    s->uac = SR_UAC_NONE;
-    sr_session_drop_str(s, &s->uac_request);
-    s->state = SR_SESSION_LINGER;
-    s->tx_deadline = rq->now_ns + 64 * (uint64_t)h->cfg.t1_ms * NS_PER_MS;
-    sr_session_finish(h, s, SIPREC_END_BYE);
-    /* Held by the map, this lookup and maybe the timer heap: then no host
-     * can read it any more, and it lingers small. */
-    sr_session_shed(s, 2u + (unsigned)sr_timers_holds(h, s));
+    return no_dialog(h, rq);
+  int rc;
+  int ours = sr_from_src(s, rq->msg);
+  if (ours && s->state == SR_SESSION_LINGER && rq->msg->cseq == s->remote_cseq &&
+      s->last_response) {
+    /* A copy of the BYE already answered gets that answer. */
+    sr_strbuf_add(&rq->out, s->last_response, s->last_response_len);
+    rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
+  } else if (ours && s->state == SR_SESSION_CLOSING) {
+    rc = sr_handler_simple(h, rq, 200, "OK", NULL); /* it crossed ours (RFC 3261 15.1.2) */
+  } else if (dialog_takes(h, s, rq)) {
+    rc = sr_handler_simple(h, rq, 200, "OK", NULL);
+    if (rc > 0 && rq->transport == SIPREC_TRANSPORT_UDP && !h->shutting_down &&
+        sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) == 0)
+      linger(h, s, rq);
+    else
+      sr_dialog_end(h, s, SIPREC_END_BYE, 0, rq->now_ns);
   } else {
-    sr_dialog_end(h, s, SIPREC_END_BYE, 0, rq->now_ns);
+    rc = no_dialog(h, rq);
   }
   dialog_release(h, s);
   return rc;
@@ -252,27 +277,15 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
 
 int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
 {
-  siprec_session *s = sr_handler_find(h, &rq->msg->call_id);
-  if (s) {
-    sr_session_lock(s);
-    if (s->state == SR_SESSION_REJECTED && rq->msg->cseq == s->invite_cseq &&
-        s->remote_tag && strlen(s->remote_tag) == rq->msg->from_tag.n &&
-        memcmp(s->remote_tag, rq->msg->from_tag.p, rq->msg->from_tag.n) == 0) {
-      sr_dialog_forget(h, s); /* the ACK for our non-2xx: the transaction is over */
-      sr_session_unlock(s);
-      siprec_session_unref(s);
-      return 0;
-    }
-    sr_session_unlock(s);
-    siprec_session_unref(s);
-  }
-  int rc;
-  s = dialog_lookup(h, rq, &rc);
+  siprec_session *s = dialog_find(h, rq);
   if (!s) {
     atomic_fetch_add_explicit(&h->stats.dropped[SIPREC_DROP_ACK], 1, memory_order_relaxed);
-    return 0; /* an ACK for a non-2xx, or late: absorbed */
+    return 0; /* late, or for another server: absorbed */
   }
-  if (s->tx_active && rq->msg->cseq == s->invite_cseq) {
+  int for_tx = rq->msg->cseq == s->invite_cseq;
+  if (s->state == SR_SESSION_REJECTED && for_tx && sr_from_src(s, rq->msg)) {
+    sr_dialog_forget(h, s); /* the ACK for our non-2xx: the transaction is over */
+  } else if (s->tx_active && for_tx && dialog_takes(h, s, rq)) {
     s->tx_active = 0;
     /* The INVITE transaction is over: its response is no longer needed. */
     sr_session_drop_str(s, &s->last_response);
@@ -284,7 +297,7 @@ int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
         sr_pending_give(h, (const struct sockaddr *)&s->remote);
       }
       if (h->cfg.ping_ms)
-        s->ping_at = rq->now_ns + (uint64_t)h->cfg.ping_ms * NS_PER_MS;
+        s->ping_at = rq->now_ns + sr_ms(h->cfg.ping_ms);
     }
     if (s->awaiting_answer)
       ack_answer(h, s, rq);
@@ -304,9 +317,7 @@ int sr_dialog_cancel(siprec_handler *h, sr_request_ctx *rq)
   int known = 0;
   if (s) {
     sr_session_lock(s);
-    known = s->invite_branch && strlen(s->invite_branch) == rq->msg->branch.n &&
-            memcmp(s->invite_branch, rq->msg->branch.p, rq->msg->branch.n) == 0 &&
-            s->state != SR_SESSION_ENDED;
+    known = sr_is_invite_branch(s, rq->msg) && s->state != SR_SESSION_ENDED;
     if (known && s->state == SR_SESSION_PENDING && !s->cancelled) {
       s->cancelled = 1;
       s->tx_deadline = rq->now_ns;
@@ -368,14 +379,11 @@ static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_
   if (alen < 0) {
     /* Ports newly handed out for this failed offer go back; the session
      * keeps its streams. */
-    for (size_t i = 0; i < n; i++)
-      if (next[i].new_port)
-        sr_handler_port_free(h, next[i].port);
+    sr_handler_release_new_ports(h, next, n);
     s->sdp_version--;
     if (alen == SIPREC_ENOMEM)
       *why = "Out of memory";
-    return -(alen == SIPREC_ENOTFOUND ? 488 : alen == SIPREC_EAGAIN ? 503
-                                          : alen == SIPREC_ENOMEM ? 500 : 400);
+    return -sr_handler_sdp_status(alen);
   }
   if (sr_session_set_str(s, &s->last_answer, answer, (size_t)alen) == 0)
     s->last_answer_len = (size_t)alen; /* else the old one is offered again when asked */

@@ -26,6 +26,17 @@ int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const c
 int sr_handler_port_alloc(siprec_handler *h, const siprec_session *s, size_t index, uint16_t *port);
 void sr_handler_port_free(siprec_handler *h, uint16_t port);
 void sr_handler_release_ports(siprec_handler *h, const sr_sdp_stream *streams, size_t n);
+/* The ports one answer handed out (new_port), back after it failed. */
+void sr_handler_release_new_ports(siprec_handler *h, const sr_sdp_stream *streams, size_t n);
+
+/* The status that answers a failed SDP answer or offer (its SIPREC_E* code). */
+int sr_handler_sdp_status(int rc);
+
+/* The request's From-tag is the dialog's remote tag. */
+int sr_from_src(const siprec_session *s, const sr_sip_msg *m);
+
+/* The request's top Via branch is that of the session's INVITE. */
+int sr_is_invite_branch(const siprec_session *s, const sr_sip_msg *m);
 
 /* sr_sdp_config's port callback; user is { siprec_handler *, siprec_session * }. */
 int sr_handler_port_cb(void *user, size_t index, const sr_sdp_stream *stream, uint16_t *port);

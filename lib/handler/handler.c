@@ -131,6 +131,13 @@ void sr_handler_release_ports(siprec_handler *h, const sr_sdp_stream *streams, s
       sr_handler_port_free(h, streams[i].port);
 }
 
+void sr_handler_release_new_ports(siprec_handler *h, const sr_sdp_stream *streams, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (streams[i].new_port)
+      sr_handler_port_free(h, streams[i].port);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Life cycle                                                               */
 

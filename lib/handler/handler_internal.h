@@ -104,6 +104,12 @@ struct siprec_handler {
   int shutting_down; /* siprec_handler_free() is ending every session */
 };
 
+/* A configured interval in the host's clock (ns). */
+static inline uint64_t sr_ms(uint32_t ms)
+{
+  return (uint64_t)ms * UINT64_C(1000000);
+}
+
 /* Internal helpers shared by the handler's files. */
 void sr_handler_log(siprec_handler *h, siprec_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

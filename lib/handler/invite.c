@@ -113,8 +113,7 @@ int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *loc
   return rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
 }
 
-/* Status for a failed SDP answer. */
-static int sdp_failure_status(int rc)
+int sr_handler_sdp_status(int rc)
 {
   switch (rc) {
   case SIPREC_ENOTFOUND: return 488;
@@ -202,9 +201,7 @@ static int invite_retransmission(siprec_handler *h, sr_request_ctx *rq, siprec_s
 {
   int rc = 0;
   sr_session_lock(s);
-  int same = s->invite_branch && s->invite_cseq == rq->msg->cseq &&
-             strlen(s->invite_branch) == rq->msg->branch.n &&
-             memcmp(s->invite_branch, rq->msg->branch.p, rq->msg->branch.n) == 0;
+  int same = s->invite_cseq == rq->msg->cseq && sr_is_invite_branch(s, rq->msg);
   if (!same) {
     /* The same Call-ID, another INVITE without a To-tag: a loop or a bug. */
     rc = sr_handler_simple(h, rq, 482, "Loop Detected (Call-ID already in use)", NULL);
@@ -244,9 +241,7 @@ siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id)
 static int discard(siprec_handler *h, siprec_session *s, int counted, const struct sockaddr *src,
                    int rc)
 {
-  for (size_t i = 0; i < s->n_streams; i++)
-    if (s->streams[i].accepted || s->streams[i].new_port)
-      sr_handler_port_free(h, s->streams[i].port);
+  sr_handler_release_new_ports(h, s->streams, s->n_streams);
   s->n_streams = 0;
   if (counted)
     sr_pending_give(h, src);
@@ -332,6 +327,8 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   sr_sdp_stream streams[SR_SDP_MAX_STREAMS];
   size_t n = 0;
   int alen;
+  /* A failed offer leaves the streams after the failing one untouched. */
+  memset(streams, 0, SR_DELAYED_OFFER_STREAMS * sizeof streams[0]);
   if (sdp.p) {
     alen = sr_sdp_answer(sdp.p, sdp.n, &cfg, streams, SR_SDP_MAX_STREAMS, &n, answer,
                          sizeof answer, &why);
@@ -345,20 +342,14 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   }
   if (alen < 0) {
     /* Ports handed out before the failure are ours to return. */
-    for (size_t i = 0; i < n; i++)
-      if (streams[i].new_port || (!sdp.p && streams[i].port))
-        sr_handler_port_free(h, streams[i].port);
-    status = sdp_failure_status(alen);
+    sr_handler_release_new_ports(h, streams, n);
+    status = sr_handler_sdp_status(alen);
     return discard(h, s, 1, rq->remote,
                    sr_handler_simple(h, rq, status, why ? why : sr_sip_reason(status),
                                      status == 503 ? "Retry-After: 10\r\n" : NULL));
   }
-  for (size_t i = 0; i < n; i++)
-    streams[i].new_port = streams[i].accepted || (!sdp.p && streams[i].port);
   if (sr_session_set_streams(s, streams, n) < 0) {
-    for (size_t i = 0; i < n; i++)
-      if (streams[i].new_port)
-        sr_handler_port_free(h, streams[i].port);
+    sr_handler_release_new_ports(h, streams, n);
     return discard(h, s, 1, rq->remote, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
   }
   if (sr_session_set_str(s, &s->last_answer, answer, (size_t)alen) == 0)
@@ -412,7 +403,7 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   }
   atomic_fetch_add_explicit(&h->stats.active, 1, memory_order_relaxed);
   if (decision == SIPREC_SESSION_DEFER) {
-    s->tx_deadline = rq->now_ns + (uint64_t)h->cfg.defer_ms * UINT64_C(1000000);
+    s->tx_deadline = rq->now_ns + sr_ms(h->cfg.defer_ms);
     sr_timers_schedule(h, s);
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s deferred", s->id);
     sr_session_unlock(s);

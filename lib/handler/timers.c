@@ -80,8 +80,6 @@ static int heap_insert(siprec_handler *h, siprec_session *s)
 /* ---------------------------------------------------------------------- */
 /* A session's deadlines                                                    */
 
-#define NS_PER_MS UINT64_C(1000000)
-
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
   return a < b ? a : b;
@@ -92,7 +90,7 @@ uint64_t sr_idle_deadline(const siprec_handler *h, const siprec_session *s)
   if (!h->cfg.idle_ms)
     return UINT64_MAX;
   return atomic_load_explicit(&s->last_activity, memory_order_relaxed) +
-         (uint64_t)h->cfg.idle_ms * NS_PER_MS;
+         sr_ms(h->cfg.idle_ms);
 }
 
 static uint64_t next_deadline(const siprec_handler *h, const siprec_session *s)
@@ -201,7 +199,7 @@ SIPREC_API uint64_t siprec_handler_next_deadline(siprec_handler *h)
 /* Next retransmission interval: doubling, capped at T2 (RFC 3261 17). */
 uint64_t sr_next_interval(const siprec_handler *h, uint64_t interval)
 {
-  uint64_t t2 = (uint64_t)h->cfg.t2_ms * NS_PER_MS;
+  uint64_t t2 = sr_ms(h->cfg.t2_ms);
   return interval * 2 > t2 ? t2 : interval * 2;
 }
 
@@ -290,7 +288,7 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
     } else if (!s->se_s && s->state == SR_SESSION_CONFIRMED && h->cfg.ping_ms &&
                now >= s->ping_at) {
       sr_uac_start(h, s, SR_UAC_PING, now);
-      s->ping_at = now + (uint64_t)h->cfg.ping_ms * NS_PER_MS;
+      s->ping_at = now + sr_ms(h->cfg.ping_ms);
       actions++;
     }
   }

@@ -9,7 +9,6 @@
 #include "../sip/response.h"
 #include "dialog.h"
 
-#define NS_PER_MS UINT64_C(1000000)
 #define NS_PER_S UINT64_C(1000000000)
 
 void sr_dialog_send(siprec_handler *h, siprec_session *s, const char *data, size_t len)
@@ -107,7 +106,7 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
     rc = sr_session_set_str(s, &s->uac_request, b.p, b.len);
   if (rc < 0) {
     /* Try again later rather than at once: a deadline that stays due would spin. */
-    uint64_t later = now + (uint64_t)h->cfg.t2_ms * NS_PER_MS;
+    uint64_t later = now + sr_ms(h->cfg.t2_ms);
     if (purpose == SR_UAC_REFRESH)
       s->se_refresh_at = later;
     return rc;
@@ -115,7 +114,7 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
   s->uac = purpose;
   s->uac_request_len = b.len;
   s->uac_cseq = s->local_cseq;
-  s->uac_interval = (uint64_t)h->cfg.t1_ms * NS_PER_MS;
+  s->uac_interval = sr_ms(h->cfg.t1_ms);
   s->uac_retx_at = now + s->uac_interval;
   s->uac_deadline = now + 64 * s->uac_interval; /* RFC 3261 Timer F */
   sr_dialog_send(h, s, s->uac_request, s->uac_request_len);
@@ -163,7 +162,7 @@ static void uac_final(siprec_handler *h, siprec_session *s, const sr_sip_msg *m,
       return;
     }
     /* Any other answer, 405 and 501 included, shows the SRC alive. */
-    s->ping_at = now + (uint64_t)h->cfg.ping_ms * NS_PER_MS;
+    s->ping_at = now + sr_ms(h->cfg.ping_ms);
     break;
   case SR_UAC_REFRESH:
     if (m->status >= 200 && m->status < 300) {
@@ -181,7 +180,7 @@ static void uac_final(siprec_handler *h, siprec_session *s, const sr_sip_msg *m,
       sr_handler_log(h, SIPREC_LOG_INFO, "session %s: refresh answered %d; pinging instead",
                      s->id, m->status);
       s->se_s = 0;
-      s->ping_at = now + (uint64_t)h->cfg.ping_ms * NS_PER_MS;
+      s->ping_at = now + sr_ms(h->cfg.ping_ms);
     }
     break;
   case SR_UAC_METADATA:
@@ -211,7 +210,7 @@ int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now)
         uac_final(h, s, m, now);
       } else {
         /* RFC 3261 17.1.2.2: after a provisional, retransmit at T2. */
-        s->uac_interval = (uint64_t)h->cfg.t2_ms * NS_PER_MS;
+        s->uac_interval = sr_ms(h->cfg.t2_ms);
         s->uac_retx_at = now + s->uac_interval;
       }
       if (s->state != SR_SESSION_ENDED)
