@@ -134,8 +134,4 @@ int sr_session_timer_negotiate(const siprec_handler *h, const sr_sip_msg *m, uin
                                int *srs_refresher, sr_strbuf *extra);
 void sr_session_timer_restart(siprec_handler *h, siprec_session *s, uint64_t now);
 
-/* Timer arithmetic (timers.c). */
-uint64_t sr_next_interval(const siprec_handler *h, uint64_t interval);
-uint64_t sr_idle_deadline(const siprec_handler *h, const siprec_session *s);
-
 #endif

@@ -85,7 +85,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
   return a < b ? a : b;
 }
 
-uint64_t sr_idle_deadline(const siprec_handler *h, const siprec_session *s)
+static uint64_t idle_deadline(const siprec_handler *h, const siprec_session *s)
 {
   if (!h->cfg.idle_ms)
     return UINT64_MAX;
@@ -123,7 +123,7 @@ static uint64_t next_deadline(const siprec_handler *h, const siprec_session *s)
   } else if (s->state == SR_SESSION_CONFIRMED && h->cfg.ping_ms && s->uac == SR_UAC_NONE) {
     d = min_u64(d, s->ping_at);
   }
-  return min_u64(d, sr_idle_deadline(h, s));
+  return min_u64(d, idle_deadline(h, s));
 }
 
 void sr_timers_schedule(siprec_handler *h, siprec_session *s)
@@ -196,11 +196,15 @@ SIPREC_API uint64_t siprec_handler_next_deadline(siprec_handler *h)
 /* ---------------------------------------------------------------------- */
 /* What falls due                                                           */
 
-/* Next retransmission interval: doubling, capped at T2 (RFC 3261 17). */
-uint64_t sr_next_interval(const siprec_handler *h, uint64_t interval)
+/* Send a message again, the next time after twice the interval, capped at
+ * T2 (RFC 3261 17). */
+static void retransmit(siprec_handler *h, siprec_session *s, const char *msg, size_t len,
+                       uint64_t *interval, uint64_t *at, uint64_t now)
 {
+  sr_dialog_send(h, s, msg, len);
   uint64_t t2 = sr_ms(h->cfg.t2_ms);
-  return interval * 2 > t2 ? t2 : interval * 2;
+  *interval = *interval * 2 > t2 ? t2 : *interval * 2;
+  *at = now + *interval;
 }
 
 /* Run what is due for one session (its lock held). Returns the actions. */
@@ -225,9 +229,8 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
       return 1;
     }
     if (udp && now >= s->tx_retx_at) {
-      sr_dialog_send(h, s, s->last_response, s->last_response_len);
-      s->tx_interval = sr_next_interval(h, s->tx_interval);
-      s->tx_retx_at = now + s->tx_interval;
+      retransmit(h, s, s->last_response, s->last_response_len, &s->tx_interval, &s->tx_retx_at,
+                 now);
       return 1;
     }
     return 0;
@@ -251,9 +254,8 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
       return 1;
     }
     if (udp && now >= s->tx_retx_at) {
-      sr_dialog_send(h, s, s->last_response, s->last_response_len);
-      s->tx_interval = sr_next_interval(h, s->tx_interval);
-      s->tx_retx_at = now + s->tx_interval;
+      retransmit(h, s, s->last_response, s->last_response_len, &s->tx_interval, &s->tx_retx_at,
+                 now);
       actions++;
     }
   }
@@ -263,9 +265,8 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
       if (sr_uac_timeout(h, s, now))
         return actions; /* the session ended */
     } else if (udp && now >= s->uac_retx_at) {
-      sr_dialog_send(h, s, s->uac_request, s->uac_request_len);
-      s->uac_interval = sr_next_interval(h, s->uac_interval);
-      s->uac_retx_at = now + s->uac_interval;
+      retransmit(h, s, s->uac_request, s->uac_request_len, &s->uac_interval, &s->uac_retx_at,
+                 now);
       actions++;
     }
   }
@@ -276,7 +277,7 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
     sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1, now);
     return actions + 1;
   }
-  if (now >= sr_idle_deadline(h, s)) {
+  if (now >= idle_deadline(h, s)) {
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: idle limit reached", s->id);
     sr_dialog_end(h, s, SIPREC_END_IDLE, 1, now);
     return actions + 1;
