@@ -434,9 +434,7 @@ void sr_invite_reject(siprec_handler *h, siprec_session *s, int status, const ch
   if (s->invite_echo)
     sr_strbuf_str(&b, s->invite_echo);
   sr_strbuf_printf(&b, "Server: %s\r\n", h->cfg.user_agent);
-  if (extra)
-    sr_strbuf_str(&b, extra);
-  sr_strbuf_str(&b, "Content-Length: 0\r\n\r\n");
+  sr_sip_write_tail(&b, extra, NULL, NULL, 0);
   sr_session_drop_str(s, &s->invite_echo);
   if (b.overflow || sr_session_set_str(s, &s->last_response, b.p, b.len) < 0) {
     sr_session_drop_str(s, &s->last_response);
