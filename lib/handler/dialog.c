@@ -352,10 +352,8 @@ static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_
   char addr[SR_SDP_ADDR_MAX];
   sr_sdp_config cfg;
   s->sdp_version++;
-  sr_handler_sdp_config(h, s, rq->local, &cfg, addr, sizeof addr);
-  void *ctx[2] = { h, s };
-  cfg.port = sr_handler_port_cb;
-  cfg.port_user = ctx;
+  void *port_ctx[2];
+  sr_handler_sdp_config(h, s, rq->local, &cfg, addr, sizeof addr, port_ctx);
   sr_sdp_stream next[SR_SDP_MAX_STREAMS];
   size_t n = 0;
   int alen = sr_sdp_answer(sdp.p, sdp.n, &cfg, next, SR_SDP_MAX_STREAMS, &n, answer, answer_size,

@@ -38,12 +38,12 @@ int sr_from_src(const siprec_session *s, const sr_sip_msg *m);
 /* The request's top Via branch is that of the session's INVITE. */
 int sr_is_invite_branch(const siprec_session *s, const sr_sip_msg *m);
 
-/* sr_sdp_config's port callback; user is { siprec_handler *, siprec_session * }. */
-int sr_handler_port_cb(void *user, size_t index, const sr_sdp_stream *stream, uint16_t *port);
-
-/* The SDP config for answering an offer in session `s`. */
+/* The SDP config for answering an offer in session `s`, ports from the
+ * handler's source; `port_ctx` is the caller's storage for that source's
+ * context and must live as long as `cfg`. */
 void sr_handler_sdp_config(siprec_handler *h, siprec_session *s, const struct sockaddr *local,
-                           sr_sdp_config *cfg, char *addr_buf, size_t addr_size);
+                           sr_sdp_config *cfg, char *addr_buf, size_t addr_size,
+                           void *port_ctx[2]);
 
 /* Split an INVITE/UPDATE body into its SDP and metadata parts. Returns 0,
  * or a status code (400, 415) with *why set. */

@@ -59,7 +59,8 @@ int sr_handler_body(const sr_sip_msg *m, sr_span *sdp, sr_span *metadata, const 
   return 0;
 }
 
-int sr_handler_port_cb(void *user, size_t index, const sr_sdp_stream *stream, uint16_t *port)
+/* sr_sdp_config's port callback; user is { siprec_handler *, siprec_session * }. */
+static int port_cb(void *user, size_t index, const sr_sdp_stream *stream, uint16_t *port)
 {
   (void)stream;
   void **ctx = user;
@@ -72,9 +73,14 @@ static int random_cb(void *user, void *buf, size_t len)
 }
 
 void sr_handler_sdp_config(siprec_handler *h, siprec_session *s, const struct sockaddr *local,
-                           sr_sdp_config *cfg, char *addr_buf, size_t addr_size)
+                           sr_sdp_config *cfg, char *addr_buf, size_t addr_size,
+                           void *port_ctx[2])
 {
   memset(cfg, 0, sizeof *cfg);
+  port_ctx[0] = h;
+  port_ctx[1] = s;
+  cfg->port = port_cb;
+  cfg->port_user = port_ctx;
   if (h->cfg.media_address)
     snprintf(addr_buf, addr_size, "%s", h->cfg.media_address);
   else if (sr_addr_text(local, addr_buf, addr_size, 0) < 0)
@@ -320,10 +326,8 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
 
   char answer[8192], addr[SR_SDP_ADDR_MAX];
   sr_sdp_config cfg;
-  sr_handler_sdp_config(h, s, rq->local, &cfg, addr, sizeof addr);
-  void *port_ctx[2] = { h, s };
-  cfg.port = sr_handler_port_cb;
-  cfg.port_user = port_ctx;
+  void *port_ctx[2];
+  sr_handler_sdp_config(h, s, rq->local, &cfg, addr, sizeof addr, port_ctx);
   sr_sdp_stream streams[SR_SDP_MAX_STREAMS];
   size_t n = 0;
   int alen;
