@@ -223,9 +223,35 @@ SIPREC_API int siprec_handler_config_set_defer_timeout(siprec_handler_config *cf
 /** Most INVITE transactions at once from one source address that are not
  * settled yet (deferred, or answered and not ACKed), so that a flood from one
  * address cannot hold every port for 64*T1 (default 32; 0: no bound).
- * Beyond it INVITEs get 503 with Retry-After. @return 0 or SIPREC_EINVAL */
+ * Beyond it INVITEs get 503 with a Retry-After that says when one of the
+ * source's slots is sure to be free (64*T1, or the defer timeout when
+ * longer). @return 0 or SIPREC_EINVAL */
 SIPREC_API int siprec_handler_config_set_max_pending_per_source(siprec_handler_config *cfg,
                                                                 size_t max);
+
+/**
+ * Bounds on all unsettled INVITE transactions together, whatever their
+ * sources (UDP source addresses cost nothing to forge): at most `sessions`
+ * of them, holding at most `ports` receive ports of the built-in pool.
+ * 0 picks the default: a quarter of the capacity, so established calls and
+ * new legitimate ones keep three quarters of it (sessions: a quarter of
+ * the session limit, or 1,000 without one; ports: a quarter of the built-in
+ * pool, no bound with a port callback). SIZE_MAX lifts a bound (a benchmark
+ * or a host with its own admission control).
+ *
+ * At a bound, a new INVITE sheds the oldest session that was answered 200
+ * and is still waiting for its ACK (it ends with SIPREC_END_OVERLOAD and no
+ * BYE: the SRC never proved its address); deferred sessions are never shed.
+ * When nothing can be shed the INVITE gets 503. While unsettled INVITEs are
+ * above half a bound, a 2xx that waits for its ACK is retransmitted only as
+ * long as the bytes sent for it stay within 4 times the bytes of the INVITE
+ * (under normal load RFC 3261's full retransmission schedule applies).
+ * The same shedding applies when the session limit
+ * (siprec_handler_config_set_max_sessions()) is reached.
+ * @return 0 or SIPREC_EINVAL
+ */
+SIPREC_API int siprec_handler_config_set_max_pending(siprec_handler_config *cfg, size_t sessions,
+                                                     size_t ports);
 
 /** Limits for parsing recording metadata (siprec/metadata.h), copied; NULL
  * for the defaults (1 MiB, depth 32, 100,000 elements, 64 attributes).
@@ -401,6 +427,12 @@ typedef enum siprec_stat {
   SIPREC_STAT_RESPONSES = 3,        /**< responses written, by class 1-6 (index) */
   SIPREC_STAT_DROPPED = 4,          /**< messages dropped, by siprec_drop_reason (index) */
   SIPREC_STAT_REQUESTS_SENT = 5,    /**< requests the SRS originated (BYE, OPTIONS, UPDATE) */
+  SIPREC_STAT_LOG_SUPPRESSED = 6,   /**< log lines left out by the rate limit (index ignored):
+                                     *   repeated warnings (refused INVITEs, dropped messages,
+                                     *   requests from foreign addresses, shed sessions) are
+                                     *   delivered at most 10 per 10 s per kind, then counted
+                                     *   in one summary line */
+  SIPREC_STAT_PENDING = 7,          /**< unsettled INVITE transactions now (index ignored) */
 } siprec_stat;
 
 /** Why a message got no answer. */

@@ -53,6 +53,9 @@ typedef enum siprec_end_reason {
   SIPREC_END_REFUSED = 7,      /**< the host refused, or deferred past its limit */
   SIPREC_END_NO_MEDIA = 8,     /**< a delayed offer's answer (in the ACK) accepted no stream */
   SIPREC_END_KEEPALIVE = 9,    /**< the SRC answered an OPTIONS ping 481/408, or not at all */
+  SIPREC_END_OVERLOAD = 10,    /**< answered but not ACKed yet, shed to make room for a new
+                                *   INVITE while unsettled INVITEs were at their bound (a flood):
+                                *   no BYE goes out, the SRC never proved its address */
 } siprec_end_reason;
 
 /** What the last update of a session changed (siprec_session_changes()). */
@@ -87,7 +90,8 @@ SIPREC_API const char *siprec_session_id(const siprec_session *s);
 
 /** Non-zero when the recording client marked the session SIPREC (Require,
  * Contact feature tag or metadata); zero for a recording recognised by other
- * means (Cisco network-based recording headers). */
+ * means (Cisco network-based recording headers, a Cisco built-in-bridge leg:
+ * siprec_session_bib_leg()). */
 SIPREC_API int siprec_session_is_siprec(const siprec_session *s);
 
 /** Number of offered streams (m-lines), declined ones included. */
@@ -153,6 +157,34 @@ SIPREC_API const siprec_metadata_changes *siprec_session_metadata_changes(const 
  */
 SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, size_t index,
                                                     const char **value, size_t *len);
+
+/** Which leg of a Cisco CUCM built-in-bridge (BiB) recording a session is. */
+typedef enum siprec_bib_leg {
+  SIPREC_BIB_NONE = 0,     /**< not a built-in-bridge recording */
+  SIPREC_BIB_NEAR_END = 1, /**< the recorded phone's own voice (From: x-nearend) */
+  SIPREC_BIB_FAR_END = 2,  /**< the other party's voice (From: x-farend) */
+} siprec_bib_leg;
+
+/**
+ * A Cisco CUCM built-in-bridge recording: the phone's bridge sends two plain
+ * INVITEs per recorded call, one per leg, each with one audio stream and
+ * marked in its From parameters (x-nearend or x-farend, x-refci,
+ * x-farendrefci, x-nearendaddr, x-farendaddr). The handler recognises them
+ * as recordings (siprec_session_is_siprec() is 0), and names the leg's
+ * speaker as the one header participant: x-nearendaddr on the near-end leg,
+ * x-farendaddr on the far-end leg (siprec_session_header_participant() and
+ * a model with status SIPREC_METADATA_HEADERS, bound to m-line 0).
+ * @param pairing_key  set to a NUL-terminated key that is the same for both
+ *                     legs of one recorded call and differs between calls
+ *                     (built from x-nearendclusterid, x-refci and
+ *                     x-farendrefci): the host pairs the legs by it
+ * @param refci, farend_refci  set to the x-refci and x-farendrefci values
+ *                     ("" when absent)
+ * Any output pointer may be NULL; the strings live as long as the session.
+ * @return the leg, SIPREC_BIB_NONE (outputs untouched) for any other session
+ */
+SIPREC_API siprec_bib_leg siprec_session_bib_leg(const siprec_session *s, const char **pairing_key,
+                                                 const char **refci, const char **farend_refci);
 
 /**
  * What the update the last session-updated callback reported changed: an OR

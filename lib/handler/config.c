@@ -235,6 +235,16 @@ SIPREC_API int siprec_handler_config_set_max_pending_per_source(siprec_handler_c
   return 0;
 }
 
+SIPREC_API int siprec_handler_config_set_max_pending(siprec_handler_config *cfg, size_t sessions,
+                                                     size_t ports)
+{
+  if (!cfg)
+    return SIPREC_EINVAL;
+  cfg->max_pending = sessions;
+  cfg->max_pending_ports = ports;
+  return 0;
+}
+
 SIPREC_API int siprec_handler_config_set_metadata_limits(siprec_handler_config *cfg,
                                                          const siprec_metadata_limits *limits)
 {

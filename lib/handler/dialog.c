@@ -37,8 +37,49 @@ int sr_is_invite_branch(const siprec_session *s, const sr_sip_msg *m)
          memcmp(s->invite_branch, m->branch.p, m->branch.n) == 0;
 }
 
-/* The request belongs to this dialog and comes from its SRC (or from an
- * address the host's ACL callback allows: an SBC pair that failed over).
+static int same_port(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+  if (a->sa_family == AF_INET)
+    return ((const struct sockaddr_in *)a)->sin_port == ((const struct sockaddr_in *)b)->sin_port;
+  return ((const struct sockaddr_in6 *)a)->sin6_port == ((const struct sockaddr_in6 *)b)->sin6_port;
+}
+
+/* The source rule (handler.h, "Who may send in a dialog"): over UDP, where
+ * addresses cost nothing to forge, only the SRC's exact address (IP and
+ * port) speaks for the dialog; over TCP or TLS, whose handshake proves the
+ * address, the dialog's connection or any other from the SRC's host. Anything else is up to the
+ * host's ACL callback (an SBC pair that failed over); once allowed, that
+ * address is the SRC's from then on. */
+int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
+{
+  if (rq->transport != SIPREC_TRANSPORT_UDP) {
+    if ((s->transport != SIPREC_TRANSPORT_UDP && rq->conn_id == s->conn_id) ||
+        same_host(rq->remote, &s->remote))
+      return 1;
+  } else if (s->transport == SIPREC_TRANSPORT_UDP && same_host(rq->remote, &s->remote) &&
+             same_port(rq->remote, &s->remote)) {
+    return 1;
+  }
+  int allowed = 0;
+  if (h->cbs.acl)
+    SR_CALLBACK(s, allowed = h->cbs.acl(h->user, s, rq->remote, rq->transport));
+  const char *method = sr_method_name(rq->msg->method);
+  if (allowed) {
+    sr_handler_log(h, SIPREC_LOG_INFO, "session %s: %s from another address allowed; it is the "
+                   "SRC's address from now on", s->id, method);
+    memcpy(&s->remote, rq->remote,
+           rq->remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                             : sizeof(struct sockaddr_in));
+    s->transport = rq->transport;
+    s->conn_id = rq->conn_id;
+    return 1;
+  }
+  sr_handler_log_limited(h, SR_LOG_FOREIGN_SOURCE, rq->now_ns, SIPREC_LOG_WARNING,
+                         "session %s: %s from another address refused", s->id, method);
+  return 0;
+}
+
+/* The request belongs to this dialog and comes from its SRC.
  * Leniency (a missing To-tag on ACK or BYE) never relaxes the source check. */
 static int dialog_match(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
@@ -52,26 +93,7 @@ static int dialog_match(siprec_handler *h, siprec_session *s, const sr_request_c
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s: %s without To-tag tolerated", s->id,
                    sr_method_name(m->method));
   }
-  int stream = rq->transport != SIPREC_TRANSPORT_UDP;
-  if ((stream && s->transport != SIPREC_TRANSPORT_UDP && rq->conn_id == s->conn_id) ||
-      same_host(rq->remote, &s->remote))
-    return 1;
-  int allowed = 0;
-  if (h->cbs.acl)
-    SR_CALLBACK(s, allowed = h->cbs.acl(h->user, s, rq->remote, rq->transport));
-  if (allowed) {
-    sr_handler_log(h, SIPREC_LOG_INFO, "session %s: %s from another address allowed; it is the "
-                   "SRC's address from now on", s->id, sr_method_name(m->method));
-    memcpy(&s->remote, rq->remote,
-           rq->remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                             : sizeof(struct sockaddr_in));
-    s->transport = rq->transport;
-    s->conn_id = rq->conn_id;
-    return 1;
-  }
-  sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: %s from another address refused", s->id,
-                 sr_method_name(m->method));
-  return 0;
+  return sr_dialog_source_ok(h, s, rq);
 }
 
 /* The session a request's Call-ID names, in whatever state, locked and with
@@ -150,10 +172,7 @@ void sr_session_finish(siprec_handler *h, siprec_session *s, siprec_end_reason r
   sr_handler_release_ports(h, s->streams, s->n_streams);
   for (size_t i = 0; i < s->n_streams; i++)
     s->streams[i].accepted = 0; /* given back once */
-  if (s->counts_pending) {
-    s->counts_pending = 0;
-    sr_pending_give(h, (const struct sockaddr *)&s->remote);
-  }
+  sr_pending_leave(h, s);
 }
 
 void sr_dialog_forget(siprec_handler *h, siprec_session *s)
@@ -275,6 +294,43 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
   sr_session_flush_retired(s);
 }
 
+/* The 2xx that waited for its ACK (the session's lock held) got it, or a
+ * later INVITE of the dialog showed that it arrived: the INVITE
+ * transaction is over and its response no longer needed. */
+static void settle_2xx(siprec_handler *h, siprec_session *s, uint64_t now)
+{
+  s->tx_active = 0;
+  sr_session_drop_str(s, &s->last_response);
+  s->last_response_len = 0; /* the branch stays: later INVITE copies are absorbed */
+  if (s->state == SR_SESSION_ANSWERED) {
+    s->state = SR_SESSION_CONFIRMED;
+    sr_pending_leave(h, s);
+    if (h->cfg.ping_ms)
+      s->ping_at = now + sr_ms(h->cfg.ping_ms);
+  }
+}
+
+/* Whether an in-dialog ACK is the one the session's 2xx waits for. A
+ * session has at most one INVITE transaction waiting, so an ACK of the
+ * dialog (its tags, its SRC) is taken whatever its CSeq number: some SBCs
+ * number ACKs with a counter of their own. */
+static int waits_for_ack(const siprec_session *s)
+{
+  return s->tx_active && (s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED);
+}
+
+int sr_ack_for_2xx(const siprec_session *s, const sr_sip_msg *ack)
+{
+  /* The late ACK of a 2xx a later INVITE settled is not this one's. */
+  return waits_for_ack(s) && (ack->cseq == s->invite_cseq || !s->settled_cseq ||
+                              ack->cseq != s->settled_cseq);
+}
+
+int sr_reinvite_settles(const siprec_session *s, const sr_sip_msg *invite)
+{
+  return waits_for_ack(s) && invite->cseq > s->invite_cseq;
+}
+
 int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
 {
   siprec_session *s = dialog_find(h, rq);
@@ -282,23 +338,15 @@ int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
     atomic_fetch_add_explicit(&h->stats.dropped[SIPREC_DROP_ACK], 1, memory_order_relaxed);
     return 0; /* late, or for another server: absorbed */
   }
+  /* A non-2xx's ACK is part of its transaction (RFC 3261 17.1.1.3): same CSeq. */
   int for_tx = rq->msg->cseq == s->invite_cseq;
   if (s->state == SR_SESSION_REJECTED && for_tx && sr_from_src(s, rq->msg)) {
     sr_dialog_forget(h, s); /* the ACK for our non-2xx: the transaction is over */
-  } else if (s->tx_active && for_tx && dialog_takes(h, s, rq)) {
-    s->tx_active = 0;
-    /* The INVITE transaction is over: its response is no longer needed. */
-    sr_session_drop_str(s, &s->last_response);
-    s->last_response_len = 0; /* the branch stays: later INVITE copies are absorbed */
-    if (s->state == SR_SESSION_ANSWERED) {
-      s->state = SR_SESSION_CONFIRMED;
-      if (s->counts_pending) {
-        s->counts_pending = 0;
-        sr_pending_give(h, (const struct sockaddr *)&s->remote);
-      }
-      if (h->cfg.ping_ms)
-        s->ping_at = rq->now_ns + sr_ms(h->cfg.ping_ms);
-    }
+  } else if (sr_ack_for_2xx(s, rq->msg) && dialog_takes(h, s, rq)) {
+    if (!for_tx)
+      sr_handler_log(h, SIPREC_LOG_INFO, "session %s: ACK with CSeq %u for the 2xx to CSeq %u "
+                     "taken", s->id, rq->msg->cseq, s->invite_cseq);
+    settle_2xx(h, s, rq->now_ns);
     if (s->awaiting_answer)
       ack_answer(h, s, rq);
   } else {
@@ -317,7 +365,9 @@ int sr_dialog_cancel(siprec_handler *h, sr_request_ctx *rq)
   int known = 0;
   if (s) {
     sr_session_lock(s);
-    known = sr_is_invite_branch(s, rq->msg) && s->state != SR_SESSION_ENDED;
+    /* Only the SRC cancels its INVITE: its From-tag, from its address. */
+    known = sr_is_invite_branch(s, rq->msg) && s->state != SR_SESSION_ENDED &&
+            sr_from_src(s, rq->msg) && sr_dialog_source_ok(h, s, rq);
     if (known && s->state == SR_SESSION_PENDING && !s->cancelled) {
       s->cancelled = 1;
       s->tx_deadline = rq->now_ns;
@@ -410,6 +460,15 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
     rc = sr_handler_simple(h, rq, 500, "CSeq out of order", "Retry-After: 1\r\n");
     dialog_release(h, s);
     return rc;
+  }
+  if (is_invite && sr_reinvite_settles(s, m)) {
+    /* A new INVITE of the dialog after the one whose 2xx waits: the SRC
+     * got that 2xx (its ACK went astray or carried a CSeq of its own). */
+    sr_handler_log(h, SIPREC_LOG_INFO, "session %s: INVITE CSeq %u settles the 2xx to CSeq %u",
+                   s->id, m->cseq, s->invite_cseq);
+    s->settled_cseq = s->invite_cseq;
+    settle_2xx(h, s, rq->now_ns);
+    s->awaiting_answer = 0;
   }
   if (is_invite && s->tx_active) {
     /* RFC 3261 14.2: our 2xx to the previous INVITE is not ACKed yet. */

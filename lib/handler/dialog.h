@@ -15,6 +15,7 @@ typedef struct sr_request_ctx {
   const struct sockaddr *local;
   uint64_t conn_id;
   uint64_t now_ns;
+  size_t len; /* of the request as received */
   sr_strbuf out;
 } sr_request_ctx;
 
@@ -34,6 +35,18 @@ int sr_handler_sdp_status(int rc);
 
 /* The request's From-tag is the dialog's remote tag. */
 int sr_from_src(const siprec_session *s, const sr_sip_msg *m);
+
+/* The request comes from the dialog's SRC by the source rule of handler.h
+ * (over UDP its exact address, over TCP/TLS its host), or the ACL callback
+ * allows its address (which becomes the SRC's). */
+int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq);
+
+/* Matching of ACKs and INVITEs to the session's INVITE transaction, as
+ * functions of (state, message): an in-dialog ACK is the one the waiting
+ * 2xx needs, whatever its CSeq; a new INVITE with a higher CSeq than the
+ * one whose 2xx waits shows that 2xx arrived. */
+int sr_ack_for_2xx(const siprec_session *s, const sr_sip_msg *ack);
+int sr_reinvite_settles(const siprec_session *s, const sr_sip_msg *invite);
 
 /* The request's top Via branch is that of the session's INVITE. */
 int sr_is_invite_branch(const siprec_session *s, const sr_sip_msg *m);

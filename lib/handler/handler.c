@@ -28,18 +28,6 @@ void sr_handler_count_message(siprec_handler *h, const char *data, size_t len)
   }
 }
 
-void sr_handler_log(siprec_handler *h, siprec_log_level level, const char *fmt, ...)
-{
-  if (!h->cfg.log || level > h->cfg.log_level)
-    return;
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  h->cfg.log(h->cfg.log_user, level, line);
-}
-
 int sr_handler_random(siprec_handler *h, void *buf, size_t len)
 {
   if (h->cbs.random)
@@ -202,6 +190,8 @@ SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_con
   pthread_mutex_init(&h->ports_lock, NULL);
   pthread_mutex_init(&h->timers_lock, NULL);
   pthread_mutex_init(&h->pending_lock, NULL);
+  pthread_mutex_init(&h->log_lock, NULL);
+  sr_pending_init(h);
   *out = h;
   return 0;
 }
@@ -230,6 +220,7 @@ SIPREC_API void siprec_handler_free(siprec_handler *h)
   pthread_mutex_destroy(&h->ports_lock);
   pthread_mutex_destroy(&h->timers_lock);
   pthread_mutex_destroy(&h->pending_lock);
+  pthread_mutex_destroy(&h->log_lock);
   sr_free(&h->mem, h->port_used);
   sr_handler_config_release(&h->cfg, &h->mem);
   siprec_allocator a = h->mem;
@@ -265,9 +256,15 @@ int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const c
   sr_strbuf *b = &rq->out;
   sr_sip_write_response(b, rq->msg, status, reason, to_tag, 0, hb.overflow ? NULL : headers, NULL,
                         NULL, 0);
-  sr_handler_log(h, status >= 500 ? SIPREC_LOG_WARNING : SIPREC_LOG_DEBUG,
-                 "%s %.*s: %d %s", sr_method_name(rq->msg->method), (int)rq->msg->call_id.n,
-                 rq->msg->call_id.p, status, reason ? reason : sr_sip_reason(status));
+  const char *method = sr_method_name(rq->msg->method);
+  const char *why = reason ? reason : sr_sip_reason(status);
+  int cid_len = rq->msg->call_id.n > 128 ? 128 : (int)rq->msg->call_id.n;
+  if (status >= 500)
+    sr_handler_log_limited(h, SR_LOG_REFUSED, rq->now_ns, SIPREC_LOG_WARNING, "%s %.*s: %d %s",
+                           method, cid_len, rq->msg->call_id.p, status, why);
+  else
+    sr_handler_log(h, SIPREC_LOG_DEBUG, "%s %.*s: %d %s", method, cid_len, rq->msg->call_id.p,
+                   status, why);
   return b->overflow ? SIPREC_ETOOBIG : (int)b->len;
 }
 
@@ -330,11 +327,13 @@ SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_
   if (prc == SIPREC_ENOMEM)
     return SIPREC_ENOMEM;
   if (prc == SR_SIP_DROP) {
-    sr_handler_log(h, SIPREC_LOG_DEBUG, "dropped %zu bytes: not an answerable SIP message", len);
+    sr_handler_log_limited(h, SR_LOG_DROPPED, now_ns, SIPREC_LOG_WARNING,
+                           "dropped %zu bytes: %s", len,
+                           why && *why ? why : "not an answerable SIP message");
     atomic_fetch_add_explicit(&h->stats.dropped[SIPREC_DROP_UNPARSABLE], 1, memory_order_relaxed);
     return 0;
   }
-  sr_request_ctx rq = { &msg, transport, remote, local, conn_id, now_ns,
+  sr_request_ctx rq = { &msg, transport, remote, local, conn_id, now_ns, len,
                         sr_strbuf_on(response, response_size) };
   int rc;
   if (!msg.is_request) {

@@ -42,6 +42,7 @@ struct siprec_handler_config {
   uint32_t session_expires_s, min_se_s;
   uint32_t ping_ms, idle_ms, defer_ms;
   size_t max_pending_per_source;
+  size_t max_pending, max_pending_ports; /* as set: 0 default, SIZE_MAX none */
   struct siprec_metadata_limits md_limits;
   siprec_log_cb log;
   siprec_log_level log_level;
@@ -63,14 +64,28 @@ struct siprec_handler_callbacks {
 };
 
 /* Counters (siprec_handler_stat). */
-#define SR_END_REASONS 10
+#define SR_END_REASONS 11
 #define SR_DROP_REASONS 4
 typedef struct sr_handler_stats {
   _Atomic uint64_t active, started, requests_sent;
   _Atomic uint64_t ended[SR_END_REASONS];
   _Atomic uint64_t responses[7]; /* by class, 1-6 */
   _Atomic uint64_t dropped[SR_DROP_REASONS];
+  _Atomic uint64_t log_suppressed;
 } sr_handler_stats;
+
+/* Kinds of log lines a flood can repeat without end: each kind is delivered
+ * at most SR_LOG_BURST times per SR_LOG_WINDOW_S seconds, the rest counted
+ * and summed up in one line when the next window opens. */
+typedef enum sr_log_class {
+  SR_LOG_REFUSED = 0,        /* error answers (refused INVITEs, 503s, ...) */
+  SR_LOG_DROPPED,            /* messages dropped without an answer */
+  SR_LOG_FOREIGN_SOURCE,     /* in-dialog requests from another address */
+  SR_LOG_SHED,               /* unsettled sessions shed under a flood */
+  SR_LOG_CLASSES
+} sr_log_class;
+#define SR_LOG_BURST 10
+#define SR_LOG_WINDOW_S 10
 
 /* Unsettled INVITE transactions per source address (pending.c). */
 typedef struct sr_pending_entry sr_pending_entry;
@@ -99,6 +114,18 @@ struct siprec_handler {
   pthread_mutex_t pending_lock;
   sr_pending_entry *pending[SR_PENDING_BUCKETS];
   sr_siphash_key pending_key; /* random per handler: sources cannot pick one bucket */
+  /* All unsettled INVITEs, oldest first, and their bounds (pending.c). */
+  siprec_session *pq_head, *pq_tail;
+  size_t pq_count, pq_ports;
+  size_t pq_max, pq_max_ports; /* SIZE_MAX: no bound */
+
+  /* Rate limits of repeated log lines (log.c). */
+  pthread_mutex_t log_lock;
+  struct sr_log_window {
+    uint64_t start;
+    unsigned lines;
+    uint64_t suppressed;
+  } log_windows[SR_LOG_CLASSES];
 
   sr_handler_stats stats;
   int shutting_down; /* siprec_handler_free() is ending every session */
@@ -132,12 +159,32 @@ void sr_timers_remove(siprec_handler *h, siprec_session *s);
 int sr_timers_holds(siprec_handler *h, siprec_session *s);
 void sr_timers_free(siprec_handler *h);
 
-/* Unsettled INVITEs per source (pending.c): take a slot for `addr`
- * (0, or SIPREC_EAGAIN when the source is at its bound, or SIPREC_ENOMEM),
- * give it back. */
-int sr_pending_take(siprec_handler *h, const struct sockaddr *addr);
-void sr_pending_give(siprec_handler *h, const struct sockaddr *addr);
+/* Unsettled INVITEs (pending.c). The effective overall bounds from the
+ * config (at creation). */
+#define SR_PENDING_DEFAULT 1000
+void sr_pending_init(siprec_handler *h);
+/* A slot of its source for new session `s` (from `addr`): 0, SIPREC_EAGAIN
+ * when the source is at its bound, or SIPREC_ENOMEM. */
+int sr_pending_take(siprec_handler *h, siprec_session *s, const struct sockaddr *addr);
+/* Into the overall queue, holding `ports` pool ports: 0, or SIPREC_EAGAIN
+ * at a bound. Sets the session's retransmission budget from the INVITE's
+ * length when the queue is above half a bound. */
+int sr_pending_enter(siprec_handler *h, siprec_session *s, size_t ports, size_t request_len);
+/* Its 2xx is out: it may be shed from now on. */
+void sr_pending_sheddable(siprec_handler *h, siprec_session *s);
+/* The oldest sheddable session, with a reference, or NULL; and whether a
+ * session (its lock held) is still sheddable. */
+siprec_session *sr_pending_victim(siprec_handler *h);
+int sr_pending_is_sheddable(siprec_handler *h, siprec_session *s);
+/* Settled or ended: its slots go back (idempotent). */
+void sr_pending_leave(siprec_handler *h, siprec_session *s);
+size_t sr_pending_count(siprec_handler *h);
 void sr_pending_free(siprec_handler *h);
+
+/* A log line of a kind a flood repeats (log.c): rate-limited, counted. */
+void sr_handler_log_limited(siprec_handler *h, sr_log_class cls, uint64_t now,
+                            siprec_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* Which session a callback is running for on this thread (host requests
  * made from inside a callback get SIPREC_EBUSY instead of a deadlock). */

@@ -101,6 +101,8 @@ SIPREC_API uint64_t siprec_handler_stat(siprec_handler *h, siprec_stat stat, uns
   case SIPREC_STAT_RESPONSES: return index >= 1 && index <= 6 ? atomic_load(&st->responses[index]) : 0;
   case SIPREC_STAT_DROPPED: return index < SR_DROP_REASONS ? atomic_load(&st->dropped[index]) : 0;
   case SIPREC_STAT_REQUESTS_SENT: return atomic_load(&st->requests_sent);
+  case SIPREC_STAT_LOG_SUPPRESSED: return atomic_load(&st->log_suppressed);
+  case SIPREC_STAT_PENDING: return sr_pending_count(h);
   default: return 0;
   }
 }

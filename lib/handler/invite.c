@@ -244,16 +244,94 @@ siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id)
 }
 
 /* A session that never made it into the map: give back what it holds. */
-static int discard(siprec_handler *h, siprec_session *s, int counted, const struct sockaddr *src,
-                   int rc)
+static int discard(siprec_handler *h, siprec_session *s, int rc)
 {
   sr_handler_release_new_ports(h, s->streams, s->n_streams);
   s->n_streams = 0;
-  if (counted)
-    sr_pending_give(h, src);
+  sr_pending_leave(h, s);
   sr_session_unlock(s);
   siprec_session_unref(s);
   return rc;
+}
+
+/* Make room for a new INVITE: the oldest session answered 200 and still
+ * waiting for its ACK ends, without a BYE (its SRC never proved its
+ * address). A real SRC ACKs within a round trip, so under a flood of
+ * INVITEs that are never ACKed the oldest is a flooder's. Called with no
+ * session lock held but the new session's, which nobody else can see yet.
+ * Returns 1 when one was shed. */
+static int shed_oldest(siprec_handler *h, uint64_t now)
+{
+  for (int tries = 0; tries < 4; tries++) {
+    siprec_session *v = sr_pending_victim(h);
+    if (!v)
+      return 0;
+    sr_session_lock(v);
+    int ok = v->state == SR_SESSION_ANSWERED && sr_pending_is_sheddable(h, v);
+    if (ok) {
+      sr_handler_log_limited(h, SR_LOG_SHED, now, SIPREC_LOG_WARNING,
+                             "session %s shed before its ACK: unsettled INVITEs at their bound",
+                             v->id);
+      sr_dialog_end(h, v, SIPREC_END_OVERLOAD, 0, now);
+    }
+    sr_session_unlock(v);
+    siprec_session_unref(v);
+    if (ok)
+      return 1;
+  }
+  return 0;
+}
+
+/* Seconds after which a slot of the unsettled-INVITE bounds is sure to be
+ * free again: an answered INVITE settles within 64*T1, a deferred one
+ * within the defer timeout. */
+static void retry_after_pending(const siprec_handler *h, char *line, size_t size)
+{
+  uint64_t ms = 64 * (uint64_t)h->cfg.t1_ms;
+  if (h->cfg.defer_ms > ms)
+    ms = h->cfg.defer_ms;
+  snprintf(line, size, "Retry-After: %llu\r\n", (unsigned long long)((ms + 999) / 1000));
+}
+
+/* The SDP answer (or, without an offer, the SRS's offer) for new session
+ * `s`, into streams[]/answer; when the port pool is dry, unsettled
+ * sessions are shed for ports a few times. Returns the length or a
+ * SIPREC_E* code with *why. */
+static int first_answer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_span sdp,
+                        size_t n_offer, sr_sdp_stream *streams, size_t *n, char *answer,
+                        size_t size, const char **why)
+{
+  char addr[SR_SDP_ADDR_MAX];
+  sr_sdp_config cfg;
+  void *port_ctx[2];
+  sr_handler_sdp_config(h, s, rq->local, &cfg, addr, sizeof addr, port_ctx);
+  int alen;
+  for (int tries = 0;; tries++) {
+    /* A failed offer leaves the streams after the failing one untouched. */
+    memset(streams, 0, SR_SDP_MAX_STREAMS * sizeof streams[0]);
+    *n = 0;
+    if (sdp.p) {
+      alen = sr_sdp_answer(sdp.p, sdp.n, &cfg, streams, SR_SDP_MAX_STREAMS, n, answer, size, why);
+    } else {
+      *n = n_offer;
+      alen = sr_sdp_offer(&cfg, n_offer, streams, answer, size);
+      *why = "Cannot make an offer";
+    }
+    if (alen >= 0)
+      return alen;
+    /* Ports handed out before the failure are ours to return. */
+    sr_handler_release_new_ports(h, streams, *n);
+    if (alen != SIPREC_EAGAIN || tries == 3 || !shed_oldest(h, rq->now_ns))
+      return alen;
+  }
+}
+
+static size_t new_ports(const sr_sdp_stream *streams, size_t n)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    k += streams[i].new_port != 0;
+  return k;
 }
 
 /* The session's 2xx is sent (now, or when the host accepts it). */
@@ -264,11 +342,66 @@ static void session_answered(siprec_handler *h, siprec_session *s, uint64_t now)
   atomic_store_explicit(&s->last_activity, now, memory_order_relaxed);
   sr_session_timer_restart(h, s, now);
   sr_dialog_arm_tx(h, s, now);
+  if (s->tx_budget != SIZE_MAX)
+    s->tx_budget = s->tx_budget > s->last_response_len ? s->tx_budget - s->last_response_len : 0;
+  sr_pending_sheddable(h, s);
   atomic_fetch_add_explicit(&h->stats.started, 1, memory_order_relaxed);
   sr_handler_log(h, SIPREC_LOG_INFO, "session %s started: %zu streams, %s", s->id, s->n_streams,
                  s->is_siprec ? "SIPREC" : "recording headers");
   if (h->cbs.started)
     SR_CALLBACK(s, h->cbs.started(h->user, s));
+}
+
+/* A Cisco built-in-bridge leg: the pairing key and refci values, and the
+ * leg's speaker as its one header participant. */
+static int bib_fill(siprec_session *s, const sr_sip_bib *b)
+{
+  enum { PART = 128 };
+  char key[3 * PART + 3];
+  int n = snprintf(key, sizeof key, "%.*s/%.*s/%.*s", (int)(b->cluster.n < PART ? b->cluster.n : PART),
+                   b->cluster.p, (int)(b->refci.n < PART ? b->refci.n : PART), b->refci.p,
+                   (int)(b->farend_refci.n < PART ? b->farend_refci.n : PART), b->farend_refci.p);
+  int rc = sr_session_set_str(s, &s->bib_key, key, n > 0 ? (size_t)n : 0);
+  rc |= sr_session_set_str(s, &s->bib_refci, b->refci.p, b->refci.n);
+  rc |= sr_session_set_str(s, &s->bib_farend_refci, b->farend_refci.p, b->farend_refci.n);
+  sr_span who = b->leg == SR_BIB_NEAR_END ? b->nearend_addr : b->farend_addr;
+  if (who.n && s->n_cisco == 0) {
+    s->cisco[0] = NULL;
+    rc |= sr_session_set_str(s, &s->cisco[0], who.p, who.n);
+    s->cisco_len[0] = who.n;
+    s->n_cisco = 1;
+  }
+  s->bib_leg = b->leg == SR_BIB_NEAR_END ? SIPREC_BIB_NEAR_END : SIPREC_BIB_FAR_END;
+  return rc ? SIPREC_ENOMEM : 0;
+}
+
+/* What a new INVITE is checked for before any session exists: 0 to go on,
+ * or the response written. */
+static int invite_precheck(siprec_handler *h, sr_request_ctx *rq, sr_span *sdp, sr_span *metadata,
+                           int *siprec, sr_strbuf *timer_hdrs, uint32_t *se, int *srs_refresher,
+                           int *answered)
+{
+  const sr_sip_msg *m = rq->msg;
+  const char *why = NULL;
+  int status = sr_handler_body(m, sdp, metadata, &why);
+  *answered = 1;
+  if (status)
+    return sr_handler_simple(h, rq, status, why, status == 415 ? SR_ACCEPT_HEADER : NULL);
+  *siprec = m->require_siprec || m->contact_src || metadata->p != NULL;
+  int other = m->n_cisco_participants > 0 || m->bib.leg != SR_BIB_NONE;
+  if (!*siprec && !other && h->cfg.refuse_plain)
+    return sr_handler_simple(h, rq, 403, "Not a SIPREC recording session", NULL);
+  if (!m->accepts_sdp)
+    return sr_handler_simple(h, rq, 406, "The answer is SDP, which Accept does not take",
+                             "Accept: application/sdp\r\n");
+  if (h->cfg.max_sessions &&
+      atomic_load_explicit(&h->stats.active, memory_order_relaxed) >= h->cfg.max_sessions &&
+      !shed_oldest(h, rq->now_ns))
+    return sr_handler_simple(h, rq, 503, "Too many recording sessions", "Retry-After: 30\r\n");
+  if (sr_session_timer_negotiate(h, m, se, srs_refresher, timer_hdrs) == 422)
+    return sr_handler_simple(h, rq, 422, "Session Interval Too Small", timer_hdrs->p);
+  *answered = 0;
+  return 0;
 }
 
 int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
@@ -281,81 +414,67 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
     return rc;
   }
 
-  const char *why = NULL;
   sr_span sdp, metadata;
-  int status = sr_handler_body(m, &sdp, &metadata, &why);
-  if (status)
-    return sr_handler_simple(h, rq, status, why, status == 415 ? SR_ACCEPT_HEADER : NULL);
-  int siprec = m->require_siprec || m->contact_src || metadata.p != NULL;
-  int cisco = m->n_cisco_participants > 0;
-  if (!siprec && !cisco && h->cfg.refuse_plain)
-    return sr_handler_simple(h, rq, 403, "Not a SIPREC recording session", NULL);
-  if (!m->accepts_sdp)
-    return sr_handler_simple(h, rq, 406, "The answer is SDP, which Accept does not take",
-                             "Accept: application/sdp\r\n");
-  if (h->cfg.max_sessions &&
-      atomic_load_explicit(&h->stats.active, memory_order_relaxed) >= h->cfg.max_sessions)
-    return sr_handler_simple(h, rq, 503, "Too many recording sessions", "Retry-After: 30\r\n");
+  int siprec, answered;
   char timer_hdrs[256];
   sr_strbuf tb = sr_strbuf_on(timer_hdrs, sizeof timer_hdrs);
   uint32_t se;
   int srs_refresher;
-  if (sr_session_timer_negotiate(h, m, &se, &srs_refresher, &tb) == 422)
-    return sr_handler_simple(h, rq, 422, "Session Interval Too Small", timer_hdrs);
-  int prc = sr_pending_take(h, rq->remote);
-  if (prc < 0)
-    return prc == SIPREC_EAGAIN
-               ? sr_handler_simple(h, rq, 503, "Too many unanswered INVITEs from this source",
-                                   "Retry-After: 5\r\n")
-               : sr_handler_simple(h, rq, 500, "Out of memory", NULL);
+  int rc = invite_precheck(h, rq, &sdp, &metadata, &siprec, &tb, &se, &srs_refresher, &answered);
+  if (answered)
+    return rc;
 
   uint8_t id[16];
   siprec_session *s = NULL;
   if (sr_handler_random(h, id, sizeof id) == 0)
     s = sr_session_new(&h->mem, m->call_id.p, m->call_id.n, id);
-  if (!s) {
-    sr_pending_give(h, rq->remote);
+  if (!s)
     return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
-  }
   sr_session_lock(s);
-  int rc = session_fill(h, s, rq, siprec);
+  char retry[64];
+  retry_after_pending(h, retry, sizeof retry);
+  rc = sr_pending_take(h, s, rq->remote);
+  if (rc < 0)
+    return discard(h, s,
+                   rc == SIPREC_EAGAIN
+                       ? sr_handler_simple(h, rq, 503, "Too many unanswered INVITEs from this source",
+                                           retry)
+                       : sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+  rc = session_fill(h, s, rq, siprec);
+  if (rc == 0 && m->bib.leg != SR_BIB_NONE)
+    rc = bib_fill(s, &m->bib);
   s->se_s = se;
   s->srs_refresher = srs_refresher;
   if (rc < 0)
-    return discard(h, s, 1, rq->remote, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+    return discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
 
-  char answer[8192], addr[SR_SDP_ADDR_MAX];
-  sr_sdp_config cfg;
-  void *port_ctx[2];
-  sr_handler_sdp_config(h, s, rq->local, &cfg, addr, sizeof addr, port_ctx);
+  char answer[8192];
+  const char *why = NULL;
   sr_sdp_stream streams[SR_SDP_MAX_STREAMS];
   size_t n = 0;
-  int alen;
-  /* A failed offer leaves the streams after the failing one untouched. */
-  memset(streams, 0, SR_DELAYED_OFFER_STREAMS * sizeof streams[0]);
-  if (sdp.p) {
-    alen = sr_sdp_answer(sdp.p, sdp.n, &cfg, streams, SR_SDP_MAX_STREAMS, &n, answer,
-                         sizeof answer, &why);
-  } else {
-    /* Delayed offer (Cisco's built-in bridge): the 2xx offers recvonly
-     * streams, one per recorded party, and the ACK answers. */
-    n = SR_DELAYED_OFFER_STREAMS;
-    alen = sr_sdp_offer(&cfg, n, streams, answer, sizeof answer);
-    s->awaiting_answer = 1;
-    why = "Cannot make an offer";
-  }
+  /* Delayed offer: the 2xx offers recvonly streams and the ACK answers;
+   * one per recorded party (SIPREC), or the leg's one (built-in bridge). */
+  size_t n_offer = m->bib.leg != SR_BIB_NONE ? 1 : SR_DELAYED_OFFER_STREAMS;
+  int alen = first_answer(h, s, rq, sdp, n_offer, streams, &n, answer, sizeof answer, &why);
   if (alen < 0) {
-    /* Ports handed out before the failure are ours to return. */
-    sr_handler_release_new_ports(h, streams, n);
-    status = sr_handler_sdp_status(alen);
-    return discard(h, s, 1, rq->remote,
+    int status = sr_handler_sdp_status(alen);
+    return discard(h, s,
                    sr_handler_simple(h, rq, status, why ? why : sr_sip_reason(status),
                                      status == 503 ? "Retry-After: 10\r\n" : NULL));
   }
+  s->awaiting_answer = !sdp.p;
   if (sr_session_set_streams(s, streams, n) < 0) {
     sr_handler_release_new_ports(h, streams, n);
-    return discard(h, s, 1, rq->remote, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+    return discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
   }
+  /* The overall bounds, shedding the oldest unACKed sessions for room. */
+  size_t ports = new_ports(streams, n);
+  for (int tries = 0; (rc = sr_pending_enter(h, s, ports, rq->len)) == SIPREC_EAGAIN && tries < 8;
+       tries++)
+    if (!shed_oldest(h, rq->now_ns))
+      break;
+  if (rc < 0)
+    return discard(h, s, sr_handler_simple(h, rq, 503, "Too many unsettled INVITEs", retry));
   if (sr_session_set_str(s, &s->last_answer, answer, (size_t)alen) == 0)
     s->last_answer_len = (size_t)alen;
   /* Metadata never fails the call: unreadable, it is a model saying so. */
@@ -373,8 +492,7 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
     if (decision != SIPREC_SESSION_ACCEPT && decision != SIPREC_SESSION_DEFER) {
       if (decision < 400 || decision > 699)
         decision = 500;
-      return discard(h, s, 1, rq->remote,
-                     sr_handler_simple(h, rq, decision, "Refused by the recorder", NULL));
+      return discard(h, s, sr_handler_simple(h, rq, decision, "Refused by the recorder", NULL));
     }
   }
 
@@ -385,17 +503,15 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   if (rc > 0 && decision == SIPREC_SESSION_DEFER)
     rc = keep_invite_echo(s, m) < 0 ? SIPREC_ENOMEM : rc;
   if (rc < 0)
-    return discard(h, s, 1, rq->remote, rc);
+    return discard(h, s, rc);
   s->last_response_len = rq->out.len;
-  s->counts_pending = 1;
   s->state = SR_SESSION_PENDING;
 
   void *actual = NULL;
   rc = siprec_shmap_load_or_store(h->sessions, m->call_id.p, m->call_id.n, s, &actual);
   if (rc != 0) {
     /* Another thread took the Call-ID first: this INVITE is its retransmission. */
-    s->counts_pending = 0;
-    discard(h, s, 1, rq->remote, 0);
+    discard(h, s, 0);
     rq->out.len = 0;
     rq->out.overflow = 0;
     if (rc < 0)

@@ -207,6 +207,21 @@ static void retransmit(siprec_handler *h, siprec_session *s, const char *msg, si
   *at = now + *interval;
 }
 
+/* A final response to the session's INVITE falls due again: sent while
+ * its byte budget (a flood's share, pending.c) lasts, then no more. */
+static void retransmit_final(siprec_handler *h, siprec_session *s, uint64_t now)
+{
+  size_t len = s->last_response_len;
+  if (s->tx_budget != SIZE_MAX) {
+    if (s->tx_budget < len) {
+      s->tx_retx_at = s->tx_deadline; /* silent until the transaction times out */
+      return;
+    }
+    s->tx_budget -= len;
+  }
+  retransmit(h, s, s->last_response, len, &s->tx_interval, &s->tx_retx_at, now);
+}
+
 /* Run what is due for one session (its lock held). Returns the actions. */
 static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
 {
@@ -229,8 +244,7 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
       return 1;
     }
     if (udp && now >= s->tx_retx_at) {
-      retransmit(h, s, s->last_response, s->last_response_len, &s->tx_interval, &s->tx_retx_at,
-                 now);
+      retransmit_final(h, s, now);
       return 1;
     }
     return 0;
@@ -249,13 +263,17 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
   int actions = 0;
   if (s->tx_active) {
     if (now >= s->tx_deadline) {
-      sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no ACK, ending it", s->id);
-      sr_dialog_end(h, s, SIPREC_END_ACK_TIMEOUT, 1, now);
+      /* A BYE only where the dialog was confirmed once (a re-INVITE's 2xx
+       * unACKed): an address that never ACKed never proved it is the SRC,
+       * and may be a forged one. */
+      int confirmed = s->state == SR_SESSION_CONFIRMED;
+      sr_handler_log_limited(h, SR_LOG_SHED, now, SIPREC_LOG_WARNING, "session %s: no ACK, ending "
+                             "it%s", s->id, confirmed ? "" : " without a BYE");
+      sr_dialog_end(h, s, SIPREC_END_ACK_TIMEOUT, confirmed, now);
       return 1;
     }
     if (udp && now >= s->tx_retx_at) {
-      retransmit(h, s, s->last_response, s->last_response_len, &s->tx_interval, &s->tx_retx_at,
-                 now);
+      retransmit_final(h, s, now);
       actions++;
     }
   }

@@ -14,6 +14,7 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
   atomic_init(&s->refs, 1);
   atomic_init(&s->last_activity, 0);
   s->heap_index = SIZE_MAX;
+  s->tx_budget = SIZE_MAX;
   s->heap_key = UINT64_MAX;
   /* Recursive: accessors lock too, also from inside callbacks that run
    * with the lock held. */
@@ -124,7 +125,8 @@ static void session_destroy(siprec_session *s)
   siprec_allocator a = s->mem, *mem = &a;
   char **strs[] = { &s->call_id,       &s->remote_tag,  &s->remote_target, &s->route_set,
                     &s->remote_from,   &s->local_to,    &s->invite_branch, &s->invite_echo,
-                    &s->last_response, &s->uac_request, &s->last_answer };
+                    &s->last_response, &s->uac_request, &s->last_answer, &s->bib_key,
+                    &s->bib_refci,     &s->bib_farend_refci };
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     sr_free(mem, *strs[i]);
   sr_free(mem, s->streams);
@@ -163,6 +165,7 @@ SIPREC_API const char *siprec_end_reason_name(siprec_end_reason reason)
   case SIPREC_END_REFUSED: return "refused";
   case SIPREC_END_NO_MEDIA: return "no-media";
   case SIPREC_END_KEEPALIVE: return "keepalive";
+  case SIPREC_END_OVERLOAD: return "overload";
   default: return "unknown";
   }
 }
@@ -300,6 +303,21 @@ SIPREC_API const siprec_metadata_changes *siprec_session_metadata_changes(const 
   const siprec_metadata_changes *c = s->changes & SIPREC_CHANGE_METADATA ? s->md_changes : NULL;
   read_unlock(s);
   return c;
+}
+
+SIPREC_API siprec_bib_leg siprec_session_bib_leg(const siprec_session *s, const char **pairing_key,
+                                                 const char **refci, const char **farend_refci)
+{
+  if (!s || s->bib_leg == SIPREC_BIB_NONE)
+    return SIPREC_BIB_NONE;
+  /* Set once when the session is made, before any host sees it. */
+  if (pairing_key)
+    *pairing_key = s->bib_key;
+  if (refci)
+    *refci = s->bib_refci;
+  if (farend_refci)
+    *farend_refci = s->bib_farend_refci;
+  return s->bib_leg;
 }
 
 SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, size_t index,

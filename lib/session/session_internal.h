@@ -75,8 +75,21 @@ struct siprec_session {
   size_t last_response_len;
   int tx_active;
   int cancelled;         /* PENDING: a CANCEL came; the 487 goes out at the next expire */
+  uint32_t settled_cseq; /* an INVITE whose 2xx a later INVITE settled: its late ACK is
+                          * not the ACK of the next 2xx (0: none) */
   uint64_t tx_retx_at, tx_interval, tx_deadline;
+  size_t tx_budget;      /* bytes its final response may still be retransmitted with (a
+                          * flood's share; SIZE_MAX: RFC 3261's full schedule) */
+
+  /* Handler bookkeeping: its unsettled INVITE (pending.c; the handler's
+   * pending lock guards the pq_ fields). */
   int counts_pending;    /* holds one of its source's unsettled-INVITE slots */
+  uint8_t pq_src[16];    /* that source's address bytes (the remote may change by ACL) */
+  uint8_t pq_src_len;
+  int pq_in;             /* in the handler's queue of unsettled INVITEs */
+  int pq_sheddable;      /* answered 200, waiting for its ACK: may be shed under a flood */
+  size_t pq_ports;       /* built-in pool ports it holds, counted against the bound */
+  siprec_session *pq_prev, *pq_next;
 
   /* The one outstanding request of the SRS (OPTIONS, UPDATE). */
   sr_uac_purpose uac;
@@ -114,6 +127,9 @@ struct siprec_session {
   char *cisco[SR_SESSION_MAX_HEADER_PARTICIPANTS];
   size_t cisco_len[SR_SESSION_MAX_HEADER_PARTICIPANTS];
   size_t n_cisco;
+  /* A Cisco built-in-bridge leg (siprec_session_bib_leg()). */
+  siprec_bib_leg bib_leg;
+  char *bib_key, *bib_refci, *bib_farend_refci;
 
   /* Handler bookkeeping: the timer heap (guarded by the handler's timer lock). */
   size_t heap_index; /* SIZE_MAX when not in the heap */

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -376,6 +377,40 @@ static const char *message_problem(const sr_sip_msg *out, msg_t *msg, const sip_
   return NULL;
 }
 
+/* The value of a `name=value` parameter, or an empty span. */
+static sr_span param_value(const char *param, size_t name_len)
+{
+  const char *v = param + name_len;
+  return *v == '=' ? span_of(v + 1) : (sr_span){ v, 0 };
+}
+
+/* Cisco CUCM built-in-bridge recording: its marks are From parameters. */
+static void read_bib(const sip_from_t *from, sr_sip_bib *bib)
+{
+  static const struct {
+    const char *name;
+    size_t off;
+  } spans[] = {
+    { "x-refci", offsetof(sr_sip_bib, refci) },
+    { "x-farendrefci", offsetof(sr_sip_bib, farend_refci) },
+    { "x-nearendaddr", offsetof(sr_sip_bib, nearend_addr) },
+    { "x-farendaddr", offsetof(sr_sip_bib, farend_addr) },
+    { "x-nearendclusterid", offsetof(sr_sip_bib, cluster) },
+  };
+  sr_bib_leg leg = SR_BIB_NONE;
+  for (const msg_param_t *p = from ? from->a_params : NULL; p && *p; p++) {
+    size_t n = strcspn(*p, "=");
+    if (n == 9 && strncasecmp(*p, "x-nearend", 9) == 0)
+      leg = SR_BIB_NEAR_END;
+    else if (n == 8 && strncasecmp(*p, "x-farend", 8) == 0)
+      leg = SR_BIB_FAR_END;
+    for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++)
+      if (strlen(spans[i].name) == n && strncasecmp(*p, spans[i].name, n) == 0)
+        *(sr_span *)((char *)bib + spans[i].off) = param_value(*p, n);
+  }
+  bib->leg = bib->refci.n ? leg : SR_BIB_NONE;
+}
+
 int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_sip_msg *out,
                  const char **why)
 {
@@ -384,17 +419,22 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
   out->mem = mem;
   *why = none;
   sr_sip_quiet();
-  if (len < 8 || len > (size_t)INT32_MAX)
+  if (len < 8 || len > (size_t)INT32_MAX) {
+    *why = "too short to be SIP";
     return SR_SIP_DROP;
+  }
   raw_view raw;
   sr_raw_scan(buf, len, &raw);
   int stand_in;
   msg_t *msg = sofia_parse(mem, buf, len, &raw, &stand_in);
-  if (!msg)
+  if (!msg) {
+    *why = "not a SIP message";
     return SR_SIP_DROP;
+  }
   sip_t *sip = sip_object(msg);
   if (!sip || (!sip->sip_request && !sip->sip_status) || (!sip->sip_via && raw.n_via == 0)) {
     msg_destroy(msg);
+    *why = "no start line or no Via to answer to";
     return SR_SIP_DROP;
   }
   out->sofia = msg;
@@ -418,6 +458,7 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
     out->call_id = span_of(sip->sip_call_id->i_id);
   if (sip->sip_from)
     out->from_tag = span_of(sip->sip_from->a_tag);
+  read_bib(sip->sip_from, &out->bib);
   if (sip->sip_to)
     out->to_tag = span_of(sip->sip_to->a_tag);
   int raw_cseq = 0;
@@ -499,6 +540,8 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
   int rc = build_echo(mem, sip, out, &raw);
   if (rc < 0) {
     sr_sip_msg_free(out);
+    *why = "the header lines a response must echo (Via, From, To, Call-ID, CSeq, "
+           "Record-Route, Contact) pass 4 KiB";
     return rc == SIPREC_ENOMEM ? SIPREC_ENOMEM : SR_SIP_DROP;
   }
 

@@ -34,6 +34,16 @@ typedef enum sr_method {
 #define SR_SIP_MAX_TAGS 16
 #define SR_SIP_MAX_CISCO_PARTICIPANTS 8
 
+/* A Cisco CUCM built-in-bridge (BiB) recording leg, from the From header's
+ * parameters: x-nearend or x-farend says which leg, x-refci and
+ * x-farendrefci name the recorded call's two legs in CUCM (the same on both
+ * recording INVITEs), x-nearendaddr and x-farendaddr their numbers. */
+typedef enum sr_bib_leg { SR_BIB_NONE = 0, SR_BIB_NEAR_END = 1, SR_BIB_FAR_END = 2 } sr_bib_leg;
+typedef struct sr_sip_bib {
+  sr_bib_leg leg; /* SR_BIB_NONE unless the leg marker and x-refci are both there */
+  sr_span refci, farend_refci, nearend_addr, farend_addr, cluster;
+} sr_sip_bib;
+
 typedef enum sr_refresher { SR_REFRESHER_NONE = 0, SR_REFRESHER_UAC, SR_REFRESHER_UAS } sr_refresher;
 
 /* Most bytes of the header lines every response echoes (Via, From, To,
@@ -77,6 +87,7 @@ typedef struct sr_sip_msg {
   sr_span cisco_participants[SR_SIP_MAX_CISCO_PARTICIPANTS]; /* X-Cisco-Recording-Participant */
   unsigned n_cisco_participants;
   sr_span session_id;    /* RFC 7989 Session-ID value */
+  sr_sip_bib bib;        /* Cisco built-in-bridge recording leg (From parameters) */
   /* Header lines a response echoes, canonically encoded, each ending in
    * CRLF: every Via, From, Call-ID, CSeq, every Record-Route; To without
    * its CRLF (the answer may add a tag). */
@@ -100,7 +111,8 @@ void sr_sip_quiet(void);
 /* Parse one complete message (a UDP datagram, or one framed stream message).
  * Returns SR_SIP_OK, SR_SIP_BAD (with *why naming the problem for the reason
  * phrase of the response, out->bad_status its status; sr_sip_msg_free()
- * still required), SR_SIP_DROP (nothing to free), or SIPREC_ENOMEM.
+ * still required), SR_SIP_DROP (nothing to free; *why says why, for the
+ * log), or SIPREC_ENOMEM.
  * Stricter than Sofia-SIP where RFC 3261 and RFC 4475 say a message is
  * malformed: the Request-Line's exact form, single-valued headers given
  * twice, a Content-Length that is not a number, NUL bytes in the headers

@@ -492,10 +492,11 @@ def case_lost_ack(ctx):
     got = s.received()
     n200 = sum(1 for l in got if l.startswith('SIP/2.0 200'))
     check(n200 >= 4, f'{n200} copies of the 200: the server must retransmit it')
-    check(any(l.startswith('BYE ') for l in got), 'no BYE from the server')
-    # 64*T1 = 3.2 s after the 200: not before.
-    check(3.0 <= s.elapsed <= 10, f'the BYE came after {s.elapsed:.1f}s, 3.2 s expected')
+    check(not any(l.startswith('BYE ') for l in got),
+          'a BYE towards an address that never ACKed')
     srv.wait_lines(r'^session_ended ')
+    # 64*T1 = 3.2 s after the 200: not before.
+    check(3.0 <= time.monotonic() - s.started, 'the session ended before 64*T1')
     sid, ev = only_session(srv)
     check_ended(ev, 'ack-timeout', 2)
     check_recvonly(ev, 'PCMA')

@@ -37,15 +37,12 @@ START_TEST(test_tcp_call)
   siprec_handler_expire(f.h, 1 * S + 600 * MS);
   siprec_handler_expire(f.h, 3 * S);
   ck_assert_int_eq(f.ev.sent, 0);
-  /* ... but without an ACK the session still ends after 64*T1, its BYE on
-   * the INVITE's connection. */
+  /* ... but without an ACK the session still ends after 64*T1 (without a
+   * BYE: the SRC never ACKed). */
   siprec_handler_expire(f.h, 1 * S + 32 * S);
   ck_assert_int_eq(f.ev.ended, 1);
   ck_assert_int_eq(f.ev.last_reason, SIPREC_END_ACK_TIMEOUT);
-  ck_assert(strncmp(f.ev.last_sent, "BYE ", 4) == 0);
-  ck_assert_ptr_nonnull(strstr(f.ev.last_sent, "Via: SIP/2.0/TCP 192.0.2.10:5060;branch="));
-  ck_assert_int_eq(f.ev.last_transport, SIPREC_TRANSPORT_TCP);
-  ck_assert_uint_eq(f.ev.last_conn, 7);
+  ck_assert_int_eq(f.ev.sent, 0);
 
   /* A whole call; in-dialog requests on the same connection are taken even
    * from another address (an SBC behind a TCP proxy), others are not. */
@@ -150,10 +147,12 @@ START_TEST(test_races)
   fx_feed(&f, update_200, 3 * S + 20 * MS);
   ck_assert_uint_eq(siprec_handler_stat(f.h, SIPREC_STAT_DROPPED, SIPREC_DROP_RESPONSE), 0);
   ck_assert_int_eq(siprec_handler_request_metadata(f.h, s, 3 * S + 30 * MS), 0);
-  /* A second re-INVITE before the first's ACK: 491. */
+  /* A second re-INVITE before the first's ACK shows the first 2xx arrived
+   * (test_handler_vendor: ACKs with odd CSeqs): taken. */
   fx_request(msg, sizeof msg, "INVITE", "race-3", tag, 3, "r3r2", NULL, fx_sdp2);
   fx_feed(&f, msg, 3 * S + 40 * MS);
-  ck_assert_int_eq(f.status, 491);
+  ck_assert_int_eq(f.status, 200);
+  ck_assert_uint_eq(siprec_session_stream_count(s), 2);
   siprec_session_unref(s);
   siprec_handler_free(f.h);
 }
