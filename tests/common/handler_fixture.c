@@ -54,6 +54,10 @@ static void on_send(void *user, const void *data, size_t len, siprec_transport t
 {
   events *e = user;
   e->sent++;
+  e->sent_bytes += len;
+  e->byes_sent += len > 4 && memcmp(data, "BYE ", 4) == 0;
+  if (e->send_hook)
+    e->send_hook(e->send_hook_arg, data, len, dest);
   e->last_transport = t;
   e->last_conn = conn;
   memcpy(&e->last_dest, dest,

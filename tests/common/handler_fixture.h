@@ -31,6 +31,11 @@ typedef struct events {
   unsigned last_changes;
   siprec_handler *h;        /* for callbacks that call back into the handler */
   int reenter, reenter_rc;  /* the started callback tries siprec_handler_end_session */
+  uint64_t sent_bytes;      /* of every message sent */
+  int byes_sent;
+  /* Called for every message sent, when set (per-address accounting). */
+  void (*send_hook)(void *arg, const void *data, size_t len, const struct sockaddr *dest);
+  void *send_hook_arg;
 } events;
 
 typedef struct fixture {

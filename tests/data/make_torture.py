@@ -878,6 +878,44 @@ HOSTILE = {
                                   "Content-Length: 0\n"),
     "hostile-lowercase-method": method_request("invite"),
 }
+
+
+def cucm_bib(leg, tag, call_id):
+    """One leg of a Cisco CUCM built-in-bridge recording: a plain INVITE
+    without a body (delayed offer) marked by its From parameters."""
+    return crlf(
+        "INVITE sip:7777@192.0.2.10:5060 SIP/2.0\n"
+        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK" + tag + "\n"
+        "From: <sip:1001@192.0.2.1>;tag=" + tag + ";" + leg + ";x-refci=25431346;"
+        "x-nearendclusterid=CUCM-Cluster1;x-nearenddevice=SEP001122334455;x-nearendaddr=1001;"
+        "x-farendrefci=25431345;x-farendclusterid=CUCM-Cluster1;x-farenddevice=SEP665544332211;"
+        "x-farendaddr=2001\n"
+        "To: <sip:7777@192.0.2.10>\n"
+        "Date: Fri, 04 Dec 2026 19:00:00 GMT\n"
+        "Call-ID: " + call_id + "\n"
+        "Supported: timer,resource-priority,replaces\n"
+        "Min-SE:  1800\n"
+        "User-Agent: Cisco-CUCM11.5\n"
+        "Allow: INVITE, OPTIONS, INFO, BYE, CANCEL, ACK, PRACK, UPDATE, REFER, SUBSCRIBE, NOTIFY\n"
+        "CSeq: 101 INVITE\n"
+        "Expires: 180\n"
+        "Allow-Events: presence, kpml\n"
+        "Supported: X-cisco-srtp-fallback,X-cisco-original-called\n"
+        "Call-Info: <sip:192.0.2.1:5060>;method=\"NOTIFY;Event=telephone-event;Duration=500\"\n"
+        "Cisco-Guid: 2712345678-1234567890-0000000123-0123456789\n"
+        "Session-Expires:  1800\n"
+        "Contact: <sip:1001@192.0.2.1:5060>;isFocus\n"
+        "Max-Forwards: 70\n"
+        "Content-Length: 0\n\n")
+
+
+# Vendor messages the SRS must take as recordings (their call flows are in
+# tests/unit/test_handler_vendor.c and tests/integration/sipp/).
+HOSTILE["vendor-cucm-bib-nearend"] = cucm_bib("x-nearend", "98765~a1b2c3d4-near",
+                                              "a1b2c3d4-e5f6001-4d2-10a0a0a@192.0.2.1")
+HOSTILE["vendor-cucm-bib-farend"] = cucm_bib("x-farend", "98766~a1b2c3d4-far",
+                                             "a1b2c3d4-e5f6002-4d2-10a0a0a@192.0.2.1")
+
 for m in ["ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "PRACK", "REGISTER", "SUBSCRIBE",
           "NOTIFY", "REFER", "MESSAGE", "PUBLISH", "FROB"]:
     HOSTILE["method-" + m.lower()] = method_request(m)
