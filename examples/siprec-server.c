@@ -218,6 +218,13 @@ static int bad_flag(const char *flag, int rc)
   return -1;
 }
 
+/* A bound on unsettled INVITEs as the flags give it (-1 unset, 0 none) in
+ * the handler's terms (0 default, SIZE_MAX none). */
+static size_t pending_bound(long flag)
+{
+  return flag < 0 ? 0 : flag == 0 ? SIZE_MAX : (size_t)flag;
+}
+
 /* Pass on every handler setting given on the command line. */
 static int configure(siprec_handler_config *cfg, const struct srv_opts *o, void *user)
 {
@@ -234,6 +241,10 @@ static int configure(siprec_handler_config *cfg, const struct srv_opts *o, void 
   if (o->max_sessions >= 0 &&
       (rc = siprec_handler_config_set_max_sessions(cfg, (size_t)o->max_sessions)) < 0)
     return bad_flag("--max-sessions", rc);
+  if ((o->max_pending >= 0 || o->max_pending_ports >= 0) &&
+      (rc = siprec_handler_config_set_max_pending(cfg, pending_bound(o->max_pending),
+                                                  pending_bound(o->max_pending_ports))) < 0)
+    return bad_flag("--max-pending", rc);
   if (o->max_pending_per_source >= 0 &&
       (rc = siprec_handler_config_set_max_pending_per_source(
          cfg, (size_t)o->max_pending_per_source)) < 0)

@@ -76,6 +76,21 @@ static json_t *changes_json(unsigned bits)
   return a;
 }
 
+/* A Cisco built-in-bridge leg: which one, and what pairs it with the other. */
+static json_t *bib_json(const siprec_session *s)
+{
+  const char *key, *refci, *farend;
+  siprec_bib_leg leg = siprec_session_bib_leg(s, &key, &refci, &farend);
+  if (leg == SIPREC_BIB_NONE)
+    return json_null();
+  json_t *o = json_object();
+  json_object_set_new(o, "leg", json_string(leg == SIPREC_BIB_NEAR_END ? "near-end" : "far-end"));
+  json_object_set_new(o, "pairing_key", json_from_bytes(key, strlen(key)));
+  json_object_set_new(o, "refci", json_from_bytes(refci, strlen(refci)));
+  json_object_set_new(o, "farend_refci", json_from_bytes(farend, strlen(farend)));
+  return o;
+}
+
 json_t *session_event_json(const char *event, siprec_session *s, const char *reason)
 {
   size_t idlen;
@@ -88,6 +103,7 @@ json_t *session_event_json(const char *event, siprec_session *s, const char *rea
   siprec_metadata *m = siprec_session_get_metadata(s);
   json_object_set_new(o, "streams", streams_json(s, m));
   json_object_set_new(o, "metadata", metadata_json(m));
+  json_object_set_new(o, "bib", bib_json(s));
   if (!strcmp(event, "session_updated")) {
     json_object_set_new(o, "changes", changes_json(siprec_session_changes(s)));
     json_object_set_new(o, "metadata_changes",

@@ -24,6 +24,11 @@ void srv_opts_usage(FILE *f)
           "  --max-sessions N       refuse INVITEs with 503 beyond N sessions (0: no limit)\n"
           "  --max-pending-per-source N\n"
           "                         unsettled INVITEs taken from one address (default 32)\n"
+          "  --max-pending N        unsettled INVITEs from all addresses together (default: a\n"
+          "                         quarter of --max-sessions, or 1000; 0: no bound); at the\n"
+          "                         bound the oldest one answered but not ACKed is dropped\n"
+          "  --max-pending-ports N  RTP ports those may hold (default: a quarter of\n"
+          "                         --rtp-ports; 0: no bound)\n"
           "  --t1-ms N, --t2-ms N   RFC 3261 timers T1 and T2 (default 500 and 4000)\n"
           "  --session-expires S    RFC 4028 interval the SRS proposes (default 1800; 0: none)\n"
           "  --min-se S             smallest Session-Expires taken (default 90)\n"
@@ -179,6 +184,8 @@ struct number_flag {
 static const struct number_flag number_flags[] = {
   NUMBER_FLAG("--max-sessions", 1000000000L, max_sessions),
   NUMBER_FLAG("--max-pending-per-source", 1000000000L, max_pending_per_source),
+  NUMBER_FLAG("--max-pending", 1000000000L, max_pending),
+  NUMBER_FLAG("--max-pending-ports", 1000000000L, max_pending_ports),
   NUMBER_FLAG("--t1-ms", 60000, t1_ms),
   NUMBER_FLAG("--t2-ms", 600000, t2_ms),
   NUMBER_FLAG("--session-expires", 86400, session_expires_s),

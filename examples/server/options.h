@@ -38,6 +38,7 @@ struct srv_opts {
   long defer_ms;         /* defer every new session, accept it this much later */
   long defer_timeout_ms; /* the handler's limit for a deferred session */
   long max_pending_per_source;
+  long max_pending, max_pending_ports; /* -1: the library's default; 0: no bound */
   int verbose;
 };
 

@@ -450,7 +450,7 @@ def siprec_server(args, tmp):
     # the per-source bound on unsettled INVITEs (default 32, a flood guard)
     # would otherwise refuse the bursts sipp sends at each of its ticks.
     argv = [args.server, "--listen", "127.0.0.1:%d" % port, "--rtp-ports", args.rtp_ports,
-            "--max-pending-per-source", "0"]
+            "--max-pending-per-source", "0", "--max-pending", "0", "--max-pending-ports", "0"]
     if args.server_out:
         argv += ["--out", out]
     return Server("siprec-server", argv + args.server_arg, port, tmp)

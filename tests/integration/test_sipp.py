@@ -438,6 +438,54 @@ def case_pause_resume_tcp(ctx):
     case_pause_resume(ctx, 't1')
 
 
+def case_ack_odd_cseq(ctx):
+    """An SBC numbering its ACKs with its own counter: every ACK settles its
+    2xx (no 200 comes again after it) and the resume is not refused 491."""
+    srv = ctx.start_server()
+    s = ctx.sipp('ack-odd-cseq.xml').wait()
+    check(s.statuses().count(200) == 4,
+          f'responses {s.statuses()}: one 200 each for INVITE, two re-INVITEs and BYE '
+          '(a 2xx retransmitted after its ACK was not matched)')
+    srv.wait_lines(r'^session_ended ')
+    sid, ev = only_session(srv)
+    check_ended(ev, 'bye', 2)
+    check_recvonly(ev, 'G722')
+    check_log_of(srv, sid, ['session_started', 'session_updated', 'session_updated',
+                            'session_ended'])
+    srv.stop()
+
+
+def case_cucm_bib(ctx):
+    """Cisco CUCM built-in-bridge recording: two plain, body-less INVITEs
+    per call, one per leg; each a recording of one stream whose speaker the
+    From parameters name, both legs paired by one key."""
+    srv = ctx.start_server()
+    ctx.sipp('cucm-bib.xml', calls=2,
+             extra=['-inf', os.path.join(ctx.scenarios, 'cucm-bib.csv')]).wait()
+    srv.wait_lines(r'^session_ended ', 2)
+    files = srv.sessions()
+    check(len(files) == 2, f'{len(files)} session files, one per leg expected')
+    legs = {}
+    for sid, ev in files.items():
+        check_ended(ev, 'bye', 1)
+        check_recvonly(ev, 'PCMU')
+        bib = ev.get('bib')
+        check(bib is not None, f'session {sid}: not recognised as a built-in-bridge leg')
+        legs[bib['leg']] = (bib, ev)
+        check_log_of(srv, sid, ['session_started', 'session_updated', 'session_ended'])
+    check(sorted(legs) == ['far-end', 'near-end'], f'legs {sorted(legs)}')
+    keys = {b['pairing_key'] for b, _ in legs.values()}
+    check(len(keys) == 1, f'pairing keys {keys}: one for both legs expected')
+    check(all(b['refci'] == '25431346' and b['farend_refci'] == '25431345'
+              for b, _ in legs.values()), 'refci values')
+    for leg, who in (('near-end', '1001'), ('far-end', '2001')):
+        md = legs[leg][1]['metadata']
+        check(md['status'] == 'headers', f'{leg}: metadata status {md["status"]}')
+        check(legs[leg][1]['streams'][0]['participants'] == [who],
+              f'{leg}: who speaks {legs[leg][1]["streams"][0]["participants"]}, {who} expected')
+    srv.stop()
+
+
 def case_cancel(ctx):
     srv = ctx.start_server('--defer-ms', '3000')
     s = ctx.sipp('ribbon-cancel.xml').wait()
