@@ -179,7 +179,8 @@ class Sipp:
         return self.proc.poll() is None
 
     def wait(self, expect_ok=True):
-        """Wait for sipp; check its exit code and, when it passed, its stats."""
+        """Wait for sipp; check its exit code and, when it passed, its stats
+        (expect_ok None: no check, the caller reads stat_calls())."""
         try:
             rc = self.proc.wait(self.timeout + 15)
         except subprocess.TimeoutExpired:
@@ -187,6 +188,8 @@ class Sipp:
             raise Failure(f'sipp {self.name}: still running after {self.timeout + 15}s')
         self.elapsed = time.monotonic() - self.started
         self.out.close()
+        if expect_ok is None:
+            return self
         if not expect_ok:
             check(rc != 0, f'sipp {self.name}: exit 0, a failure was expected')
             return self
@@ -483,6 +486,80 @@ def case_cucm_bib(ctx):
         check(md['status'] == 'headers', f'{leg}: metadata status {md["status"]}')
         check(legs[leg][1]['streams'][0]['participants'] == [who],
               f'{leg}: who speaks {legs[leg][1]["streams"][0]["participants"]}, {who} expected')
+    srv.stop()
+
+
+def case_forged_flood(ctx):
+    """5,000 SIPREC INVITEs from 250 loopback addresses at 1,000/s, never
+    ACKed (forged sources), while sipp places 20 real calls: at least 19 of
+    them get 200; no BYE goes to a forged address; each forged address gets
+    at most 4 bytes per byte it sent; the log stays short."""
+    t1_ms = 100  # 64*T1 = 6.4 s: every forged transaction ends within the test
+    srv = ctx.start_server('--t1-ms', str(t1_ms))
+    torture = os.path.join(ctx.scenarios, '..', '..', 'data', 'torture', 'siprec-control.sip')
+    with open(torture, 'rb') as f:
+        template = f.read()
+    old_cid = re.search(rb'\r\nCall-ID: ([^\r]*)', template).group(1)
+    socks = []
+    for i in range(250):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((f'127.0.1.{i + 1}', 0))
+        s.setblocking(False)
+        socks.append(s)
+    sent = [0] * 250
+    got = [0] * 250
+    byes = 0
+
+    def drain():
+        nonlocal byes
+        for i, s in enumerate(socks):
+            while True:
+                try:
+                    data = s.recv(65536)
+                except BlockingIOError:
+                    break
+                got[i] += len(data)
+                byes += data.startswith(b'BYE ')
+
+    legit = None
+    start = time.monotonic()
+    for n in range(5000):
+        if n == 500:  # half a second in: the flood is at its height
+            legit = ctx.sipp('acme-call.xml', calls=20, timeout=30, trace_msg=False,
+                             extra=['-r', '4', '-l', '20'])
+        i = n % 250
+        msg = template.replace(old_cid, b'forged-%d@127.0.1.%d' % (n, i + 1))
+        socks[i].sendto(msg, ('127.0.0.1', srv.port))
+        sent[i] += len(msg)
+        if n % 10 == 9:
+            drain()
+            lag = start + (n + 1) / 1000.0 - time.monotonic()
+            if lag > 0:
+                time.sleep(lag)
+    flood_s = time.monotonic() - start
+    legit.wait(expect_ok=None)
+    ok, failed = legit.stat_calls()
+    # Every forged transaction ends by 64*T1 after its INVITE: take all replies.
+    end = time.monotonic() + 64 * t1_ms / 1000.0 + 1.5
+    while time.monotonic() < end:
+        drain()
+        time.sleep(0.05)
+    drain()
+    for s in socks:
+        s.close()
+    ratios = [g / s for g, s in zip(got, sent)]
+    total = sum(got) / sum(sent)
+    with open(srv.err_path, errors='replace') as f:
+        log_lines = sum(1 for _ in f)
+    print(f'flood of 5000 INVITEs in {flood_s:.1f} s from 250 addresses: {ok} of 20 legit calls '
+          f'succeeded ({failed} failed); {sum(got)} bytes sent to forged sources for '
+          f'{sum(sent)} received ({total:.2f}x, worst address {max(ratios):.2f}x); '
+          f'{byes} BYEs to forged sources; {log_lines} log lines')
+    check(flood_s < 10, f'the flood took {flood_s:.1f} s: this machine could not send it')
+    check(ok >= 19, f'{ok} of 20 legit calls succeeded during the flood')
+    check(byes == 0, f'{byes} BYEs sent to addresses that never ACKed')
+    check(max(ratios) <= 4.0, f'a forged address got {max(ratios):.2f} bytes per byte sent')
+    check(log_lines < 200, f'{log_lines} log lines for one flood')
     srv.stop()
 
 
