@@ -122,10 +122,14 @@ typedef void (*siprec_port_free_cb)(void *user, uint16_t port);
  * Without it the handler uses getrandom(). */
 typedef int (*siprec_random_cb)(void *user, void *buf, size_t len);
 
-/** An in-dialog request of session `s` came from `from`, which is not the
- * dialog's remote address (or connection): return non-zero to take it (an
- * SBC pair that failed over; the session's remote address then becomes
- * `from`), zero to answer 481. Without this callback such requests get 481. */
+/** An in-dialog request (or a CANCEL) of session `s` came from `from`, which
+ * is not the SRC by the handler's source rule: over UDP, where addresses cost
+ * nothing to forge, only the SRC's exact address (IP and port) is the SRC;
+ * over TCP or TLS, the dialog's connection or any connection from the SRC's
+ * host (the handshake proves the address). Return non-zero to take it (an
+ * SBC pair that failed over, or an SRC that sends from several ports; the
+ * session's remote address then becomes `from`), zero to answer 481.
+ * Without this callback such requests get 481. */
 typedef int (*siprec_acl_cb)(void *user, const siprec_session *s, const struct sockaddr *from,
                              siprec_transport transport);
 
