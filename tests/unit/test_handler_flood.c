@@ -69,16 +69,33 @@ static int forged_invite(fixture *f, ledger *l, unsigned src, unsigned n, uint64
   return f->status;
 }
 
+/* A handler with `cfg` (taken; NULL: defaults) whose sends to forged
+ * addresses go into the returned ledger. */
+static ledger *flood_setup(fixture *f, siprec_handler_config *cfg)
+{
+  fx_init(f, cfg, 0);
+  siprec_handler_config_free(cfg);
+  ledger *l = calloc(1, sizeof *l);
+  ck_assert_ptr_nonnull(l);
+  f->ev.send_hook = count_send;
+  f->ev.send_hook_arg = l;
+  return l;
+}
+
+static siprec_handler_config *config_pending(size_t sessions, size_t ports)
+{
+  siprec_handler_config *cfg;
+  ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
+  ck_assert_int_eq(siprec_handler_config_set_max_pending(cfg, sessions, ports), 0);
+  return cfg;
+}
+
 /* The issue's flood: 5,000 INVITEs from 250 forged addresses at 1,000/s,
  * never ACKed, with default settings; 20 calls of a real SRC meanwhile. */
 START_TEST(test_forged_flood)
 {
   fixture f;
-  fx_init(&f, NULL, 0);
-  ledger *l = calloc(1, sizeof *l);
-  ck_assert_ptr_nonnull(l);
-  f.ev.send_hook = count_send;
-  f.ev.send_hook_arg = l;
+  ledger *l = flood_setup(&f, NULL);
   int legit_ok = 0, legit_placed = 0;
   size_t most_pending = 0;
   uint64_t t0 = 1 * S;
@@ -142,16 +159,8 @@ END_TEST
  * deferred ones are never shed: with only those, 503. */
 START_TEST(test_shed_oldest_not_deferred)
 {
-  siprec_handler_config *cfg;
-  ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
-  ck_assert_int_eq(siprec_handler_config_set_max_pending(cfg, 3, 0), 0);
   fixture f;
-  fx_init(&f, cfg, 0);
-  siprec_handler_config_free(cfg);
-  ledger *l = calloc(1, sizeof *l);
-  ck_assert_ptr_nonnull(l);
-  f.ev.send_hook = count_send;
-  f.ev.send_hook_arg = l;
+  ledger *l = flood_setup(&f, config_pending(3, 0));
   for (unsigned i = 0; i < 3; i++)
     ck_assert_int_eq(forged_invite(&f, l, i, i, 1 * S + i * MS), 200);
   ck_assert_uint_eq(siprec_handler_stat(f.h, SIPREC_STAT_PENDING, 0), 3);
@@ -196,14 +205,10 @@ END_TEST
 /* The session limit sheds unACKed sessions too, never established ones. */
 START_TEST(test_session_limit_sheds)
 {
-  siprec_handler_config *cfg;
-  ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
+  siprec_handler_config *cfg = config_pending(0, 0);
   ck_assert_int_eq(siprec_handler_config_set_max_sessions(cfg, 8), 0);
   fixture f;
-  fx_init(&f, cfg, 0);
-  siprec_handler_config_free(cfg);
-  ledger *l = calloc(1, sizeof *l);
-  ck_assert_ptr_nonnull(l);
+  ledger *l = flood_setup(&f, cfg);
   char msg[4096], tag[64], cid[32];
   /* Six established calls. */
   for (unsigned i = 0; i < 6; i++) {
@@ -248,14 +253,10 @@ END_TEST
 /* The port share: unsettled sessions hold at most a quarter of the pool. */
 START_TEST(test_port_share)
 {
-  siprec_handler_config *cfg;
-  ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
+  siprec_handler_config *cfg = config_pending(0, 0);
   ck_assert_int_eq(siprec_handler_config_set_rtp_ports(cfg, 20000, 20039), 0); /* 20 slots */
   fixture f;
-  fx_init(&f, cfg, 0);
-  siprec_handler_config_free(cfg);
-  ledger *l = calloc(1, sizeof *l);
-  ck_assert_ptr_nonnull(l);
+  ledger *l = flood_setup(&f, cfg);
   /* Five ports for unsettled sessions: two two-stream sessions; the third
    * sheds the first. */
   ck_assert_int_eq(forged_invite(&f, l, 0, 0, 1 * S), 200);
@@ -273,16 +274,8 @@ END_TEST
  * bytes for a 2xx stay within 4 times the INVITE's. */
 START_TEST(test_retransmission_budget)
 {
-  siprec_handler_config *cfg;
-  ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
-  ck_assert_int_eq(siprec_handler_config_set_max_pending(cfg, 4, 0), 0);
   fixture f;
-  fx_init(&f, cfg, 0);
-  siprec_handler_config_free(cfg);
-  ledger *l = calloc(1, sizeof *l);
-  ck_assert_ptr_nonnull(l);
-  f.ev.send_hook = count_send;
-  f.ev.send_hook_arg = l;
+  ledger *l = flood_setup(&f, config_pending(4, 0));
   for (unsigned i = 0; i < 4; i++)
     ck_assert_int_eq(forged_invite(&f, l, i, i, 1 * S), 200);
   for (uint64_t t = 1 * S; t <= 40 * S; t += 100 * MS)
@@ -306,16 +299,11 @@ END_TEST
 /* Lifting the bounds (a benchmark): no shedding at all. */
 START_TEST(test_bounds_lifted)
 {
-  siprec_handler_config *cfg;
-  ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
-  ck_assert_int_eq(siprec_handler_config_set_max_pending(cfg, SIZE_MAX, SIZE_MAX), 0);
+  siprec_handler_config *cfg = config_pending(SIZE_MAX, SIZE_MAX);
   ck_assert_int_eq(siprec_handler_config_set_max_pending_per_source(cfg, 0), 0);
   ck_assert_int_eq(siprec_handler_config_set_max_sessions(cfg, 0), 0);
   fixture f;
-  fx_init(&f, cfg, 0);
-  siprec_handler_config_free(cfg);
-  ledger *l = calloc(1, sizeof *l);
-  ck_assert_ptr_nonnull(l);
+  ledger *l = flood_setup(&f, cfg);
   for (unsigned i = 0; i < 3000; i++)
     ck_assert_int_eq(forged_invite(&f, l, 0, i, 1 * S), 200);
   ck_assert_int_eq(f.ev.ended, 0);
@@ -344,15 +332,11 @@ static void on_log(void *user, siprec_log_level level, const char *message)
 START_TEST(test_log_rate_limit)
 {
   log_lines lines = { 0 };
-  siprec_handler_config *cfg;
-  ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
+  siprec_handler_config *cfg = config_pending(0, 0);
   ck_assert_int_eq(siprec_handler_config_set_max_pending_per_source(cfg, 1), 0);
   ck_assert_int_eq(siprec_handler_config_set_log(cfg, on_log, SIPREC_LOG_WARNING, &lines), 0);
   fixture f;
-  fx_init(&f, cfg, 0);
-  siprec_handler_config_free(cfg);
-  ledger *l = calloc(1, sizeof *l);
-  ck_assert_ptr_nonnull(l);
+  ledger *l = flood_setup(&f, cfg);
   ck_assert_int_eq(forged_invite(&f, l, 0, 0, 1 * S), 200);
   for (unsigned i = 1; i <= 100; i++)
     ck_assert_int_eq(forged_invite(&f, l, 0, i, 1 * S + i * MS), 503);
