@@ -10,6 +10,8 @@
 #define NS_PER_S UINT64_C(1000000000)
 
 static void deliver(siprec_handler *h, siprec_log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void deliver(siprec_handler *h, siprec_log_level level, const char *fmt, va_list ap)
 {
   char line[512];
   vsnprintf(line, sizeof line, fmt, ap);
