@@ -11,10 +11,8 @@ typedef struct buf {
   int failed;
 } buf;
 
-static void put(buf *b, const char *fmt, size_t a)
+static void put_n(buf *b, const char *tmp, int k)
 {
-  char tmp[512];
-  int k = snprintf(tmp, sizeof tmp, fmt, a, a, a, a);
   if (b->failed || k < 0)
     return;
   if (b->n + (size_t)k + 1 > b->cap) {
@@ -29,34 +27,40 @@ static void put(buf *b, const char *fmt, size_t a)
     b->p = np;
     b->cap = cap;
   }
-  memcpy(b->p + b->n, tmp, (size_t)k + 1);
+  memcpy(b->p + b->n, tmp, (size_t)k);
   b->n += (size_t)k;
+  b->p[b->n] = '\0';
+}
+
+static void put(buf *b, const char *s)
+{
+  put_n(b, s, (int)strlen(s));
 }
 
 char *metadata_gen(size_t first, size_t n, int partial, size_t *len)
 {
   buf b = { 0 };
+  char tmp[512];
   put(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-          "<recording xmlns=\"urn:ietf:params:xml:ns:recording:1\">\n",
-      0);
-  put(&b, partial ? "<datamode>partial</datamode>\n" : "<datamode>complete</datamode>\n", 0);
+          "<recording xmlns=\"urn:ietf:params:xml:ns:recording:1\">\n");
+  put(&b, partial ? "<datamode>partial</datamode>\n" : "<datamode>complete</datamode>\n");
   if (!partial)
     put(&b, "<session session_id=\"s0\"><sipSessionID>ab30317f1a784dc48ff824d0d3715d86;"
             "remote=47755a9de7794ba387653f2099600ef2</sipSessionID></session>\n"
-            "<stream stream_id=\"st0\" session_id=\"s0\"><label>1</label></stream>\n",
-        0);
+            "<stream stream_id=\"st0\" session_id=\"s0\"><label>1</label></stream>\n");
   for (size_t i = first; i < first + n; i++)
-    put(&b, "<participant participant_id=\"p%zu\"><nameID aor=\"sip:user%zu@example.com\">"
-            "<name xml:lang=\"en\">User %zu</name></nameID></participant>\n"
-            "<participantsessionassoc participant_id=\"p%zu\" session_id=\"s0\">"
-            "<associate-time>2024-05-14T09:40:00Z</associate-time>"
-            "</participantsessionassoc>\n",
-        i);
+    put_n(&b, tmp,
+          snprintf(tmp, sizeof tmp,
+                   "<participant participant_id=\"p%zu\"><nameID aor=\"sip:user%zu@example.com\">"
+                   "<name xml:lang=\"en\">User %zu</name></nameID></participant>\n"
+                   "<participantsessionassoc participant_id=\"p%zu\" session_id=\"s0\">"
+                   "<associate-time>2024-05-14T09:40:00Z</associate-time>"
+                   "</participantsessionassoc>\n",
+                   i, i, i, i));
   if (!partial && n)
-    put(&b, "<participantstreamassoc participant_id=\"p%zu\"><send>st0</send>"
-            "</participantstreamassoc>\n",
-        first);
-  put(&b, "</recording>\n", 0);
+    put_n(&b, tmp, snprintf(tmp, sizeof tmp, "<participantstreamassoc participant_id=\"p%zu\">"
+                            "<send>st0</send></participantstreamassoc>\n", first));
+  put(&b, "</recording>\n");
   if (b.failed) {
     free(b.p);
     return NULL;
