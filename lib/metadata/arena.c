@@ -57,6 +57,12 @@ static int reserve(const siprec_allocator *mem, md_arena *a, size_t n)
   return 0;
 }
 
+void md_arena_expect(md_arena *a, size_t n)
+{
+  if (n > a->left)
+    a->next = n - a->left + 64 > MD_ARENA_MIN ? n - a->left + 64 : MD_ARENA_MIN;
+}
+
 void *md_arena_alloc(const siprec_allocator *mem, md_arena *a, size_t n)
 {
   if (n >= SIZE_MAX / 2)

@@ -161,6 +161,28 @@ static uint64_t rec_rehash(const void *ctx, uint32_t v)
   return md_key_hash(r->key[0], r->key[1]);
 }
 
+static int index_one(md_build *b, int k, size_t i)
+{
+  rehash_ctx q = { b->r, k };
+  const md_rec *r = md_rec_at(b->r, k, i);
+  if (!r->key[0])
+    return 0;
+  return md_hamt_add(&b->r->mem, b->owner, &b->r->index[k], md_key_hash(r->key[0], r->key[1]),
+                     (uint32_t)i, rec_rehash, &q);
+}
+
+/* Index new record i of kind k: the map is made when the kind passes
+ * MD_SMALL records (below, md_index_find scans). */
+static int index_add(md_build *b, int k, size_t i)
+{
+  if (i < MD_SMALL)
+    return 0;
+  for (size_t j = i == MD_SMALL ? 0 : i; j <= i; j++)
+    if (index_one(b, k, j) < 0)
+      return SIPREC_ENOMEM;
+  return 0;
+}
+
 static const char *const kind_limit_name[MD_KINDS] = {
   "participants", "streams", "sessions", "groups", "participant-session associations",
   "participant-stream associations", "session-recording associations",
@@ -184,7 +206,6 @@ static int put_record(md_build *b, const md_content *d, int k, const md_rec *dr,
     memcpy(v, d->strs + dr->list_off[l], dr->list_len[l] * sizeof *v);
     in.list[l] = v;
   }
-  in.list_off[0] = in.list_off[1] = 0;
   in.n_ext = 0;
   size_t i = dr->key[0] ? md_index_find(r, k, dr->key[0], dr->key[1]) : MD_NONE;
   if (i != MD_NONE) {
@@ -209,16 +230,14 @@ static int put_record(md_build *b, const md_content *d, int k, const md_rec *dr,
   }
   i = r->recs[k].n;
   if (i >= lim->max_objects[k]) {
-    snprintf(why, why_size, "the update would pass the limit of %zu %s: not applied",
+    snprintf(why, why_size, "the update would pass the limit of %zu %s",
              lim->max_objects[k], kind_limit_name[k]);
     return SIPREC_ETOOBIG;
   }
   md_rec *nr = md_build_rec(b, &in);
   if (!nr || md_pvec_set(&r->mem, b->owner, &r->recs[k], i, nr) < 0)
     return SIPREC_ENOMEM;
-  rehash_ctx q = { r, k };
-  if (in.key[0] && md_hamt_add(&r->mem, b->owner, &r->index[k], md_key_hash(in.key[0], in.key[1]),
-                               (uint32_t)i, rec_rehash, &q) < 0)
+  if (index_add(b, k, i) < 0)
     return SIPREC_ENOMEM;
   if (k == SIPREC_METADATA_PARTICIPANT || k == SIPREC_METADATA_STREAM) {
     int a = k == SIPREC_METADATA_STREAM;
@@ -386,6 +405,19 @@ fail:
   return NULL;
 }
 
+/* About what a build puts in its arena: records, list arrays, extension
+ * entries and the stream lists. A snapshot kept for the whole call should
+ * not end on a chunk twice the size it needs. */
+static size_t build_bytes(const md_content *d)
+{
+  size_t n = d->n_strs * sizeof(char *) + d->n_ext * sizeof(md_ext) + 64;
+  for (int k = 0; k < MD_KINDS; k++)
+    n += d->n[k] * (sizeof(md_rec) + 2 * sizeof(char *));
+  n += (d->n[SIPREC_METADATA_PARTICIPANT] + d->n[SIPREC_METADATA_STREAM]) * 2 * sizeof(md_ilist);
+  n += d->n_strs * 3 * sizeof(uint32_t); /* list entries, by stream and participant */
+  return n;
+}
+
 static int fold_once(const siprec_allocator *mem, const md_model *base, md_content *delta,
                      const siprec_metadata_limits *lim, md_model **out, md_touched *t,
                      char *why, size_t why_size)
@@ -398,13 +430,14 @@ static int fold_once(const siprec_allocator *mem, const md_model *base, md_conte
     return SIPREC_ENOMEM;
   }
   md_build b = { r, base, md_token_new(), t };
+  md_arena_expect(&r->store->arena, build_bytes(delta));
   uint32_t *map[MD_KINDS] = { 0 };
   int rc = fold_records(&b, delta, map, lim, why, why_size);
   if (rc == 0)
     rc = fold_ext(&b, delta, map);
   if (rc == 0 && r->ext.n > lim->max_extensions) {
-    snprintf(why, why_size, "the update would pass the limit of %zu extension entries: "
-             "not applied", lim->max_extensions);
+    snprintf(why, why_size, "the update would pass the limit of %zu extension entries",
+             lim->max_extensions);
     rc = SIPREC_ETOOBIG;
   }
   if (rc == 0)

@@ -55,8 +55,16 @@ static int key_eq(const void *ctx, uint32_t v)
 
 size_t md_index_find(const md_model *c, int kind, const char *k0, const char *k1)
 {
-  if (!c || !k0 || !c->index[kind].root)
+  if (!c || !k0)
     return MD_NONE;
+  if (c->recs[kind].n <= MD_SMALL) {
+    for (size_t i = 0; i < c->recs[kind].n; i++) {
+      const md_rec *o = md_rec_at(c, kind, i);
+      if (o->key[0] && strcmp(o->key[0], k0) == 0 && str_eq(o->key[1], k1))
+        return i;
+    }
+    return MD_NONE;
+  }
   key_ctx q = { c, kind, k0, k1 };
   uint32_t v = md_hamt_find(&c->index[kind], md_key_hash(k0, k1), key_eq, &q);
   return v == MD_HAMT_NONE ? MD_NONE : v;
@@ -71,7 +79,17 @@ static int label_eq(const void *ctx, uint32_t v)
 
 size_t md_label_find(const md_model *c, const char *label)
 {
-  if (!c || !c->labels.root)
+  if (!c)
+    return MD_NONE;
+  if (c->recs[SIPREC_METADATA_STREAM].n <= MD_SMALL) {
+    for (size_t i = 0; i < c->recs[SIPREC_METADATA_STREAM].n; i++) {
+      const char *l = md_rec_at(c, SIPREC_METADATA_STREAM, i)->f[MD_F_STREAM_LABEL];
+      if (l && strcmp(l, label) == 0)
+        return i;
+    }
+    return MD_NONE;
+  }
+  if (!c->labels.root)
     return MD_NONE;
   key_ctx q = { c, SIPREC_METADATA_STREAM, label, NULL };
   uint32_t v = md_hamt_find(&c->labels, md_key_hash(label, NULL), label_eq, &q);

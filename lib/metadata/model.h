@@ -38,9 +38,12 @@ enum {
 typedef struct md_rec {
   const char *key[2]; /* key[1]: the session_id of a participant-session association */
   const char *f[3];   /* NULL: not given */
-  uint32_t list_off[2], list_len[2]; /* a parsed document's: ranges of md_content.strs */
-  const char *const *list[2];        /* a model's: the list itself */
-  uint32_t n_ext;                    /* a model's: extension entries it owns */
+  uint32_t list_len[2];
+  union {
+    uint32_t list_off[2];        /* a parsed document's: ranges of md_content.strs */
+    const char *const *list[2];  /* a model's: the lists themselves */
+  };
+  uint32_t n_ext; /* a model's: extension entries it owns */
 } md_rec;
 
 /* An element (or attribute) the model does not hold. */
@@ -193,6 +196,11 @@ size_t md_index_find(const md_model *c, int kind, const char *k0, const char *k1
 size_t md_label_find(const md_model *c, const char *label);
 /* Sort 32-bit values and drop repeated ones; returns how many are left. */
 size_t md_sort_unique(uint32_t *v, size_t n);
+
+/* Up to this many records of a kind (streams for labels, stream ids for
+ * ref_lists) are found by a scan, and the hash map is made when the count
+ * passes it: an idle two-party session keeps no map nodes at all. */
+#define MD_SMALL 8u
 
 /* What a merge touched, per kind: record indexes (repeats possible). */
 typedef struct md_touched {

@@ -52,6 +52,12 @@ static uint64_t sid_rehash(const void *ctx, uint32_t v)
 
 static uint32_t sid_slot(const md_model *c, const char *sid)
 {
+  if (c->ref_keys.n <= MD_SMALL) {
+    for (size_t i = 0; i < c->ref_keys.n; i++)
+      if (strcmp(md_pvec_get(&c->ref_keys, i), sid) == 0)
+        return (uint32_t)i;
+    return MD_HAMT_NONE;
+  }
   sid_ctx q = { c, sid };
   return c->sid_refs.root ? md_hamt_find(&c->sid_refs, md_key_hash(sid, NULL), sid_eq, &q)
                           : MD_HAMT_NONE;
@@ -69,8 +75,12 @@ static int ref_add(md_build *b, const char *sid, uint32_t rec)
     if (!l || md_pvec_set(&r->mem, b->owner, &r->ref_lists, slot, l) < 0 ||
         md_pvec_set(&r->mem, b->owner, &r->ref_keys, slot, (void *)(uintptr_t)sid) < 0)
       return SIPREC_ENOMEM;
-    return md_hamt_add(&r->mem, b->owner, &r->sid_refs, md_key_hash(sid, NULL), slot, sid_rehash,
-                       &q);
+    /* The map is made when the ids pass MD_SMALL (below, a scan). */
+    for (uint32_t j = slot == MD_SMALL ? 0 : slot; slot >= MD_SMALL && j <= slot; j++)
+      if (md_hamt_add(&r->mem, b->owner, &r->sid_refs,
+                      md_key_hash(md_pvec_get(&r->ref_keys, j), NULL), j, sid_rehash, &q) < 0)
+        return SIPREC_ENOMEM;
+    return 0;
   }
   const md_ilist *old = md_pvec_get(&r->ref_lists, slot);
   for (uint32_t k = 0; k < old->n; k++)
@@ -207,7 +217,7 @@ static uint64_t label_rehash(const void *ctx, uint32_t v)
 static int label_add(md_build *b, uint32_t s)
 {
   const char *label = md_rec_at(b->r, STREAM, s)->f[MD_F_STREAM_LABEL];
-  if (!label || md_label_find(b->r, label) != MD_NONE)
+  if (!label || (b->r->labels.root && md_label_find(b->r, label) != MD_NONE))
     return 0; /* an earlier stream has it */
   return md_hamt_add(&b->r->mem, b->owner, &b->r->labels, md_key_hash(label, NULL), s,
                      label_rehash, b->r);
@@ -224,7 +234,10 @@ static int resolve_labels(md_build *b)
 {
   md_model *r = b->r;
   const md_touched *t = b->t;
-  int again = 0;
+  size_t ns = r->recs[STREAM].n;
+  if (ns <= MD_SMALL)
+    return 0; /* md_label_find scans */
+  int again = !b->base || b->base->recs[STREAM].n <= MD_SMALL;
   for (size_t i = 0; i < t->n[STREAM] && !again; i++) {
     uint32_t s = t->v[STREAM][i];
     if (b->base && s < b->base->recs[STREAM].n)
