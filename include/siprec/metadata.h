@@ -25,7 +25,9 @@
  *   call ids, extension numbers, trunk names) or an unknown one of the
  *   recording namespace, as (namespace, path, text) in document order;
  * - the status: ok, absent, unreadable (an error code and a detail, the raw
- *   bytes kept) or headers (participants from a non-SIPREC client's headers).
+ *   bytes kept), headers (participants from a non-SIPREC client's headers)
+ *   or refused (read, but the merged model would pass one of its limits:
+ *   not applied, the previous content kept, the error and raw bytes given).
  * A NULL `const siprec_metadata *` is valid everywhere a snapshot is read: it
  * is the absent model (status SIPREC_METADATA_ABSENT, nothing in it).
  *
@@ -68,6 +70,19 @@
  * (participants, streams...) and reports the error and its raw bytes.
  * Within one document, a second element with the id of an earlier one is
  * merged into it as a partial update would be.
+ *
+ * Cost: a snapshot's content is held in persistent vectors and hash maps
+ * (32-way trees) whose untouched parts, records and strings are shared with
+ * the snapshot it was merged from, so a partial update costs what it names
+ * (times the trees' depth, log32 of the model's size), not the size of the
+ * model; a complete document costs its own size. Replaced records stay in
+ * memory until they are half of the model's, when the model is made again
+ * from its live records (amortized over the updates that replaced them).
+ * Two costs still follow the model: an update giving extension entries to
+ * objects that already had some rebuilds the extension list, and one
+ * changing a stream's label rebuilds the label index; and a stream named by
+ * many participants' associations has its list of senders made again when
+ * one of them changes.
  *
  * JSON
  * ----
@@ -125,6 +140,19 @@ typedef struct siprec_metadata_changes siprec_metadata_changes;
 #define SIPREC_METADATA_DEFAULT_MAX_ELEMENTS 100000u
 /** Default most attributes on one element. */
 #define SIPREC_METADATA_DEFAULT_MAX_ATTRIBUTES 64u
+/** Default most participants in a session's merged model. */
+#define SIPREC_METADATA_DEFAULT_MAX_PARTICIPANTS 10000u
+/** Default most streams in a session's merged model. */
+#define SIPREC_METADATA_DEFAULT_MAX_STREAMS 10000u
+/** Default most communication sessions, and most groups, in a merged model. */
+#define SIPREC_METADATA_DEFAULT_MAX_SESSIONS 10000u
+/** Default most associations of each kind (participant-session,
+ * participant-stream, session-recording) in a merged model: twice the
+ * participants, as a participant may be in two sessions (a transfer). */
+#define SIPREC_METADATA_DEFAULT_MAX_ASSOCIATIONS 20000u
+/** Default most extension entries in a merged model (one document's
+ * element limit). */
+#define SIPREC_METADATA_DEFAULT_MAX_EXTENSIONS 100000u
 /** Largest depth a limits object accepts. */
 #define SIPREC_METADATA_MAX_DEPTH 1024u
 
@@ -135,6 +163,9 @@ typedef enum siprec_metadata_status {
   SIPREC_METADATA_OK = 1,         /**< the last document was read */
   SIPREC_METADATA_UNREADABLE = 2, /**< the last document could not be read */
   SIPREC_METADATA_HEADERS = 3,    /**< no metadata: participants from SIP headers */
+  SIPREC_METADATA_REFUSED = 4,    /**< the last document was read but not applied: the
+                                   * merged model would pass a limit (see "Limits of
+                                   * the merged model"); the content is the previous one */
 } siprec_metadata_status;
 
 /** The `<datamode>` of the last document applied. */
@@ -177,7 +208,9 @@ typedef enum siprec_metadata_change {
 
 /**
  * Create a limits object with the defaults: 1 MiB, depth 32, 100,000
- * elements, 64 attributes per element.
+ * elements, 64 attributes per element; for the merged model 10,000
+ * participants, streams, sessions and groups, 20,000 associations of each
+ * kind and 100,000 extension entries.
  * @param out  receives the object
  * @param mem  allocator for the object, or NULL
  * @return 0, SIPREC_EINVAL or SIPREC_ENOMEM
@@ -204,6 +237,38 @@ SIPREC_API int siprec_metadata_limits_set_max_elements(siprec_metadata_limits *l
  * @return 0 or SIPREC_EINVAL */
 SIPREC_API int siprec_metadata_limits_set_max_attributes(siprec_metadata_limits *limits,
                                                          unsigned max);
+
+/* Limits of the merged model. A session's model grows by its partial
+ * updates (each may add new ids), so the model has limits of its own,
+ * checked on the result of each update (complete or partial): an update
+ * whose result would hold more is not applied. siprec_metadata_apply() then
+ * gives a snapshot with status SIPREC_METADATA_REFUSED, the previous content,
+ * siprec_metadata_error() SIPREC_ETOOBIG and a detail naming the limit; the
+ * recording goes on. Each setter takes at least 1 and at most UINT32_MAX / 2
+ * (record indexes are 32-bit). @return 0 or SIPREC_EINVAL */
+
+/** Most participants in the merged model (default 10,000). @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_metadata_limits_set_max_participants(siprec_metadata_limits *limits,
+                                                           size_t max);
+
+/** Most streams in the merged model (default 10,000). @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_metadata_limits_set_max_streams(siprec_metadata_limits *limits, size_t max);
+
+/** Most communication sessions, and most groups, in the merged model
+ * (default 10,000 each). @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_metadata_limits_set_max_sessions(siprec_metadata_limits *limits,
+                                                       size_t max);
+
+/** Most associations of each kind (participant-session, participant-stream,
+ * session-recording) in the merged model (default 20,000 each).
+ * @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_metadata_limits_set_max_associations(siprec_metadata_limits *limits,
+                                                           size_t max);
+
+/** Most extension entries in the merged model (default 100,000).
+ * @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_metadata_limits_set_max_extensions(siprec_metadata_limits *limits,
+                                                         size_t max);
 
 /* ---------------------------------------------------------------------- */
 /* Building snapshots                                                       */
@@ -248,13 +313,15 @@ SIPREC_API void siprec_metadata_unref(const siprec_metadata *m);
 /** The snapshot's status (SIPREC_METADATA_ABSENT for NULL). */
 SIPREC_API siprec_metadata_status siprec_metadata_get_status(const siprec_metadata *m);
 
-/** "ok", "absent", "unreadable" or "headers"; "unknown" for other values. */
+/** "ok", "absent", "unreadable", "headers" or "refused"; "unknown" for
+ * other values. */
 SIPREC_API const char *siprec_metadata_status_name(siprec_metadata_status status);
 
 /**
- * Why the last document was unreadable: 0 when it was read; SIPREC_EPARSE
- * (not well-formed XML, a DOCTYPE, not a recording document, or no metadata
- * element in it), SIPREC_ETOOBIG (a limit was passed).
+ * Why the last document was unreadable or refused: 0 when it was applied;
+ * SIPREC_EPARSE (not well-formed XML, a DOCTYPE, not a recording document,
+ * or no metadata element in it), SIPREC_ETOOBIG (a limit was passed: of the
+ * document, or of the merged model, status SIPREC_METADATA_REFUSED).
  */
 SIPREC_API int siprec_metadata_error(const siprec_metadata *m);
 

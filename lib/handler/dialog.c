@@ -268,7 +268,7 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
   s->changes = 0;
   int changed = 0;
   if (metadata.p &&
-      sr_session_apply_metadata(s, metadata.p, metadata.n, &h->cfg.md_limits, &changed) == 0 &&
+      sr_handler_apply_metadata(h, s, metadata, &changed) == 0 &&
       changed)
     s->changes |= SIPREC_CHANGE_METADATA;
   for (size_t i = 0; i < s->n_streams && accepted >= 0; i++) {
@@ -520,7 +520,7 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
    * is bound again when the streams changed. */
   int md_changed = 0;
   if (metadata.p &&
-      sr_session_apply_metadata(s, metadata.p, metadata.n, &h->cfg.md_limits, &md_changed) == 0 &&
+      sr_handler_apply_metadata(h, s, metadata, &md_changed) == 0 &&
       md_changed)
     s->changes |= SIPREC_CHANGE_METADATA;
   else if (sdp.p && sr_session_bind_metadata(s) < 0)

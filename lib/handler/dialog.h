@@ -62,6 +62,12 @@ void sr_handler_sdp_config(siprec_handler *h, siprec_session *s, const struct so
  * or a status code (400, 415) with *why set. */
 int sr_handler_body(const sr_sip_msg *m, sr_span *sdp, sr_span *metadata, const char **why);
 
+/* sr_session_apply_metadata() with the handler's limits, logging an update
+ * the merged model's limits refused (the call goes on with the previous
+ * model). 0 or SIPREC_ENOMEM. */
+int sr_handler_apply_metadata(siprec_handler *h, siprec_session *s, sr_span metadata,
+                              int *changed);
+
 /* Write the 2xx carrying `answer` for the request in rq (Contact with
  * +sip.srs, Record-Route copied, To-tag `local_tag`, then `extra` header
  * lines or NULL). */

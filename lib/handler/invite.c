@@ -17,6 +17,16 @@ static int is_metadata_type(sr_span t)
   return sr_span_ieq(t, "application/rs-metadata+xml") || sr_span_ieq(t, "application/rs-metadata");
 }
 
+int sr_handler_apply_metadata(siprec_handler *h, siprec_session *s, sr_span metadata,
+                              int *changed)
+{
+  int rc = sr_session_apply_metadata(s, metadata.p, metadata.n, &h->cfg.md_limits, changed);
+  if (rc == 0 && *changed && siprec_metadata_get_status(s->model) == SIPREC_METADATA_REFUSED)
+    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: metadata update not applied: %s", s->id,
+                   siprec_metadata_error_detail(s->model));
+  return rc;
+}
+
 int sr_handler_body(const sr_sip_msg *m, sr_span *sdp, sr_span *metadata, const char **why)
 {
   sdp->p = metadata->p = NULL;
@@ -479,8 +489,7 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
     s->last_answer_len = (size_t)alen;
   /* Metadata never fails the call: unreadable, it is a model saying so. */
   int changed;
-  if (metadata.p && sr_session_apply_metadata(s, metadata.p, metadata.n, &h->cfg.md_limits,
-                                              &changed) < 0)
+  if (metadata.p && sr_handler_apply_metadata(h, s, metadata, &changed) < 0)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its metadata", s->id);
   else if (!metadata.p && s->n_cisco && sr_session_metadata_from_headers(s) < 0)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its participants", s->id);

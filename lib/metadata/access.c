@@ -5,21 +5,20 @@
 
 #include "model.h"
 
-static const md_content *content(const siprec_metadata *m)
+static const md_model *content(const siprec_metadata *m)
 {
   return m ? m->c : NULL;
 }
 
 static size_t count(const siprec_metadata *m, int kind)
 {
-  const md_content *c = content(m);
-  return c ? c->n[kind] : 0;
+  return md_count(content(m), kind);
 }
 
 static const md_rec *rec(const siprec_metadata *m, int kind, size_t i)
 {
-  const md_content *c = content(m);
-  return c && i < c->n[kind] ? &c->recs[kind][i] : NULL;
+  const md_model *c = content(m);
+  return c && i < c->recs[kind].n ? md_rec_at(c, kind, i) : NULL;
 }
 
 static void put(const char **out, const char *v)
@@ -28,17 +27,19 @@ static void put(const char **out, const char *v)
     *out = v;
 }
 
-/* Item i of a resolved list (items: the number of lists). */
-static size_t csr_get(const siprec_metadata *m, const md_csr *csr, size_t items, size_t i,
-                      size_t k, size_t *v)
+/* Item i of a resolved list (per stream or per participant). */
+static size_t list_get(const siprec_metadata *m, int which, int kind, size_t i, size_t k,
+                       size_t *v)
 {
-  const md_content *c = content(m);
-  if (!c || !c->resolved || i >= items)
+  const md_model *c = content(m);
+  if (!c || i >= c->recs[kind].n)
     return 0;
-  size_t n = csr->off[i + 1] - csr->off[i];
-  if (k < n && v)
-    *v = csr->val[csr->off[i] + k];
-  return n;
+  const md_ilist *l = md_pvec_get(&c->lists[which], i);
+  if (!l)
+    return 0;
+  if (k < l->n && v)
+    *v = l->v[k];
+  return l->n;
 }
 
 static int find(const siprec_metadata *m, int kind, const char *id, size_t *index)
@@ -69,7 +70,7 @@ SIPREC_API size_t siprec_metadata_participant_nameid(const siprec_metadata *m, s
     return 0;
   size_t n = r->list_len[MD_L_NAMES] / 3;
   if (k < n) {
-    const char *const *t = &m->c->strs[r->list_off[MD_L_NAMES] + 3 * k];
+    const char *const *t = &r->list[MD_L_NAMES][3 * k];
     put(aor, t[0]);
     put(name, t[1]);
     put(lang, t[2]);
@@ -102,17 +103,13 @@ SIPREC_API int siprec_metadata_participant_find(const siprec_metadata *m, const 
 SIPREC_API size_t siprec_metadata_participant_sends(const siprec_metadata *m, size_t index,
                                                     size_t k, size_t *stream)
 {
-  return m && m->c ? csr_get(m, &m->c->part_send, m->c->n[SIPREC_METADATA_PARTICIPANT], index,
-                             k, stream)
-                   : 0;
+  return list_get(m, MD_PS, SIPREC_METADATA_PARTICIPANT, index, k, stream);
 }
 
 SIPREC_API size_t siprec_metadata_participant_receives(const siprec_metadata *m, size_t index,
                                                        size_t k, size_t *stream)
 {
-  return m && m->c ? csr_get(m, &m->c->part_recv, m->c->n[SIPREC_METADATA_PARTICIPANT], index,
-                             k, stream)
-                   : 0;
+  return list_get(m, MD_PR, SIPREC_METADATA_PARTICIPANT, index, k, stream);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -156,17 +153,13 @@ SIPREC_API int siprec_metadata_stream_find_label(const siprec_metadata *m, const
 SIPREC_API size_t siprec_metadata_stream_sender(const siprec_metadata *m, size_t index, size_t k,
                                                 size_t *participant)
 {
-  return m && m->c ? csr_get(m, &m->c->stream_send, m->c->n[SIPREC_METADATA_STREAM], index, k,
-                             participant)
-                   : 0;
+  return list_get(m, MD_SS, SIPREC_METADATA_STREAM, index, k, participant);
 }
 
 SIPREC_API size_t siprec_metadata_stream_receiver(const siprec_metadata *m, size_t index,
                                                   size_t k, size_t *participant)
 {
-  return m && m->c ? csr_get(m, &m->c->stream_recv, m->c->n[SIPREC_METADATA_STREAM], index, k,
-                             participant)
-                   : 0;
+  return list_get(m, MD_SR, SIPREC_METADATA_STREAM, index, k, participant);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -197,7 +190,7 @@ SIPREC_API size_t siprec_metadata_session_sip_session_id(const siprec_metadata *
   if (!r)
     return 0;
   if (k < r->list_len[MD_L_SIP_SESSION_IDS])
-    put(value, md_list_at(m->c, r, MD_L_SIP_SESSION_IDS, k));
+    put(value, r->list[MD_L_SIP_SESSION_IDS][k]);
   return r->list_len[MD_L_SIP_SESSION_IDS];
 }
 
@@ -260,31 +253,32 @@ SIPREC_API int siprec_metadata_session_recording(const siprec_metadata *m, size_
 
 SIPREC_API size_t siprec_metadata_extension_count(const siprec_metadata *m)
 {
-  const md_content *c = content(m);
-  return c ? c->n_ext : 0;
+  const md_model *c = content(m);
+  return c ? c->ext.n : 0;
 }
 
 SIPREC_API int siprec_metadata_extension(const siprec_metadata *m, size_t index, const char **ns,
                                          const char **path, const char **text)
 {
-  const md_content *c = content(m);
-  if (!c || index >= c->n_ext)
+  const md_model *c = content(m);
+  if (!c || index >= c->ext.n)
     return SIPREC_EINVAL;
-  put(ns, c->ext[index].ns);
-  put(path, c->ext[index].path);
-  put(text, c->ext[index].text);
+  const md_ext *e = md_pvec_get(&c->ext, index);
+  put(ns, e->ns);
+  put(path, e->path);
+  put(text, e->text);
   return 0;
 }
 
 SIPREC_API int siprec_metadata_extension_owner(const siprec_metadata *m, size_t index,
                                                siprec_metadata_kind *kind, const char **id)
 {
-  const md_content *c = content(m);
-  if (!c || index >= c->n_ext)
+  const md_model *c = content(m);
+  if (!c || index >= c->ext.n)
     return SIPREC_EINVAL;
-  const md_ext *e = &c->ext[index];
+  const md_ext *e = md_pvec_get(&c->ext, index);
   if (kind)
     *kind = (siprec_metadata_kind)e->owner_kind;
-  put(id, e->owner_idx == MD_NO_OWNER ? NULL : c->recs[e->owner_kind][e->owner_idx].key[0]);
+  put(id, e->owner_idx == MD_NO_OWNER ? NULL : md_rec_at(c, e->owner_kind, e->owner_idx)->key[0]);
   return 0;
 }

@@ -19,6 +19,7 @@ void md_arena_init(md_arena *a, size_t hint)
   a->cur = NULL;
   a->left = 0;
   a->next = hint < MD_ARENA_MIN ? MD_ARENA_MIN : hint;
+  a->bytes = 0;
 }
 
 void md_arena_free(const siprec_allocator *mem, md_arena *a)
@@ -32,26 +33,55 @@ void md_arena_free(const siprec_allocator *mem, md_arena *a)
   a->head = NULL;
   a->cur = NULL;
   a->left = 0;
+  a->bytes = 0;
 }
 
-char *md_arena_strndup(const siprec_allocator *mem, md_arena *a, const char *p, size_t n)
+/* Room for `n` bytes at a->cur: a new chunk when the current one is full. */
+static int reserve(const siprec_allocator *mem, md_arena *a, size_t n)
 {
-  if (n >= SIZE_MAX / 2)
-    return NULL;
-  if (a->left < n + 1) {
-    size_t size = a->next > n + 1 ? a->next : n + 1;
+  if (a->left < n) {
+    size_t size = a->next > n ? a->next : n;
     md_chunk *c = sr_malloc(mem, sizeof *c + size);
     if (!c)
-      return NULL;
+      return SIPREC_ENOMEM;
     c->size = size;
     c->next = a->head;
     a->head = c;
     a->cur = (char *)(c + 1);
     a->left = size;
+    a->bytes += size;
     /* Later chunks double, so a long document needs few of them. */
     if (a->next < (SIZE_MAX >> 2))
       a->next *= 2;
   }
+  return 0;
+}
+
+void md_arena_expect(md_arena *a, size_t n)
+{
+  if (n > a->left)
+    a->next = n - a->left + 64 > MD_ARENA_MIN ? n - a->left + 64 : MD_ARENA_MIN;
+}
+
+void *md_arena_alloc(const siprec_allocator *mem, md_arena *a, size_t n)
+{
+  if (n >= SIZE_MAX / 2)
+    return NULL;
+  size_t pad = (size_t)(-(uintptr_t)a->cur & 7u);
+  if (a->left < pad + n)
+    pad = 0; /* a new chunk: malloc's alignment */
+  if (reserve(mem, a, pad + n) < 0)
+    return NULL;
+  char *p = a->cur + pad;
+  a->cur += pad + n;
+  a->left -= pad + n;
+  return p;
+}
+
+char *md_arena_strndup(const siprec_allocator *mem, md_arena *a, const char *p, size_t n)
+{
+  if (n >= SIZE_MAX / 2 || reserve(mem, a, n + 1) < 0)
+    return NULL;
   char *s = a->cur;
   if (n)
     memcpy(s, p, n);

@@ -16,6 +16,7 @@ typedef struct md_arena {
   char *cur;
   size_t left;
   size_t next; /* size of the next chunk */
+  size_t bytes; /* of all its chunks */
 } md_arena;
 
 /* An empty arena whose first chunk will hold at least `hint` bytes. */
@@ -24,5 +25,12 @@ void md_arena_free(const siprec_allocator *mem, md_arena *a);
 
 /* A NUL-terminated copy of p[0..n) in the arena, or NULL (no memory). */
 char *md_arena_strndup(const siprec_allocator *mem, md_arena *a, const char *p, size_t n);
+
+/* About `n` more bytes will be asked: the next chunk holds what the current
+ * one cannot, rather than doubling. */
+void md_arena_expect(md_arena *a, size_t n);
+
+/* `n` bytes aligned for any pointer or 32-bit value, or NULL. */
+void *md_arena_alloc(const siprec_allocator *mem, md_arena *a, size_t n);
 
 #endif

@@ -21,20 +21,20 @@ static int copy_header(siprec_metadata *b, const siprec_metadata *m)
   memcpy(b->detail, m->detail, sizeof b->detail);
   b->datamode = m->datamode;
   b->schema = m->schema;
-  b->c = md_content_ref(m->c);
+  b->c = md_model_ref(m->c);
   return md_snapshot_set_raw(b, m->raw, m->raw_len);
 }
 
-static size_t stream_senders(const md_content *c, size_t s)
+static const md_ilist *stream_senders(const md_model *c, size_t s)
 {
-  return c && c->resolved ? c->stream_send.off[s + 1] - c->stream_send.off[s] : 0;
+  return c ? md_pvec_get(&c->lists[MD_SS], s) : NULL;
 }
 
 static int bind_mlines(siprec_metadata *b, const char *const *labels, size_t n)
 {
-  const md_content *c = b->c;
-  size_t ns = c ? c->n[SIPREC_METADATA_STREAM] : 0;
-  size_t np = c ? c->n[SIPREC_METADATA_PARTICIPANT] : 0;
+  const md_model *c = b->c;
+  size_t ns = md_count(c, SIPREC_METADATA_STREAM);
+  size_t np = md_count(c, SIPREC_METADATA_PARTICIPANT);
   b->mlines = sr_calloc(&b->mem, n, sizeof *b->mlines);
   uint8_t *claimed = sr_calloc(&b->mem, ns + 1, 1);
   if (!b->mlines || !claimed) {
@@ -58,7 +58,8 @@ static int bind_mlines(siprec_metadata *b, const char *const *labels, size_t n)
   sr_free(&b->mem, claimed);
   size_t total = 0;
   for (size_t i = 0; i < n; i++) {
-    size_t k = ml[i].stream != MD_NONE ? stream_senders(c, ml[i].stream) : 0;
+    const md_ilist *sl = ml[i].stream != MD_NONE ? stream_senders(c, ml[i].stream) : NULL;
+    size_t k = sl ? sl->n : 0;
     if (k == 0) {
       ml[i].rule = i < np ? SIPREC_METADATA_RULE_PARTICIPANT_ORDER : SIPREC_METADATA_RULE_NONE;
       k = i < np;
@@ -72,9 +73,11 @@ static int bind_mlines(siprec_metadata *b, const char *const *labels, size_t n)
   for (size_t i = 0; i < n; i++) {
     if (ml[i].rule == SIPREC_METADATA_RULE_PARTICIPANT_ORDER)
       b->mline_senders[ml[i].off] = (uint32_t)i;
-    else if (ml[i].len)
-      memcpy(b->mline_senders + ml[i].off, c->stream_send.val + c->stream_send.off[ml[i].stream],
-             ml[i].len * sizeof *b->mline_senders);
+    else if (ml[i].len) {
+      const md_ilist *sl = stream_senders(c, ml[i].stream);
+      if (sl)
+        memcpy(b->mline_senders + ml[i].off, sl->v, ml[i].len * sizeof *b->mline_senders);
+    }
   }
   return 0;
 }
@@ -163,6 +166,17 @@ static int header_participants(md_content *d, const char *const *aors, size_t n)
   return 0;
 }
 
+/* The participants as a model (a handful: no limit can be passed). */
+static int fold_headers(siprec_metadata *b, md_content *d)
+{
+  md_touched t;
+  char why[112];
+  int rc = md_fold(&b->mem, NULL, d, md_default_limits(), &b->c, &t, why, sizeof why);
+  if (rc == 0)
+    md_touched_free(&b->mem, &t);
+  return rc;
+}
+
 static int header_mlines(siprec_metadata *b, const int *mlines, size_t n)
 {
   size_t nm = 0;
@@ -209,7 +223,7 @@ SIPREC_API int siprec_metadata_from_headers(siprec_metadata **out, const char *c
   if (rc < 0)
     md_content_unref(d);
   else
-    rc = md_fold(&b->mem, NULL, d, &b->c);
+    rc = fold_headers(b, d);
   if (rc == 0)
     rc = header_mlines(b, mlines, n);
   if (rc < 0) {

@@ -45,14 +45,10 @@ void md_content_unref(md_content *c)
   if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
     return;
   const siprec_allocator *mem = &c->mem;
-  for (int k = 0; k < MD_KINDS; k++) {
+  for (int k = 0; k < MD_KINDS; k++)
     sr_free(mem, c->recs[k]);
-    sr_free(mem, c->slots[k]);
-  }
   sr_free(mem, c->strs);
   sr_free(mem, c->ext);
-  sr_free(mem, c->resolved);
-  sr_free(mem, c->labels);
   md_arena_free(mem, &c->arena);
   siprec_allocator copy = *mem;
   sr_free(&copy, c);

@@ -11,8 +11,10 @@ static int str_eq(const char *a, const char *b)
   return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static int rec_equal(const md_content *a, const md_rec *x, const md_content *b, const md_rec *y)
+static int rec_equal(const md_rec *x, const md_rec *y)
 {
+  if (x == y)
+    return 1;
   for (int f = 0; f < 3; f++)
     if (!str_eq(x->f[f], y->f[f]))
       return 0;
@@ -20,55 +22,88 @@ static int rec_equal(const md_content *a, const md_rec *x, const md_content *b, 
     if (x->list_len[l] != y->list_len[l])
       return 0;
     for (uint32_t k = 0; k < x->list_len[l]; k++)
-      if (!str_eq(md_list_at(a, x, l, k), md_list_at(b, y, l, k)))
+      if (!str_eq(x->list[l][k], y->list[l][k]))
         return 0;
   }
   return 1;
 }
 
-static void add(siprec_metadata_changes *ch, int kind, int change, const md_rec *r)
+static int add(const siprec_allocator *mem, siprec_metadata_changes *ch, size_t *cap, int kind,
+               int change, const md_rec *r)
 {
+  if (ch->n == *cap) {
+    md_change *np = md_grow(mem, ch->v, cap, ch->n + 1, sizeof *np);
+    if (!np)
+      return SIPREC_ENOMEM;
+    ch->v = np;
+  }
   md_change *e = &ch->v[ch->n++];
   e->kind = (uint8_t)kind;
   e->change = (uint8_t)change;
   e->key = r->key[0];
   e->key2 = r->key[1];
+  return 0;
 }
 
-int md_diff(const siprec_allocator *mem, md_content *from, md_content *to,
+/* Record i of `to` against its version in `from`, if any. */
+static int compare(const siprec_allocator *mem, siprec_metadata_changes *ch, size_t *cap,
+                   const md_model *from, const md_model *to, int k, size_t i)
+{
+  const md_rec *r = md_rec_at(to, k, i);
+  if (!r->key[0])
+    return 0;
+  size_t j = md_index_find(from, k, r->key[0], r->key[1]);
+  if (j == MD_NONE)
+    return add(mem, ch, cap, k, SIPREC_METADATA_ADDED, r);
+  if (!rec_equal(md_rec_at(from, k, j), r))
+    return add(mem, ch, cap, k, SIPREC_METADATA_CHANGED, r);
+  return 0;
+}
+
+/* A partial update is compared on the records it touched (nothing is
+ * removed); a complete one on every record of both models. */
+static int diff_kind(const siprec_allocator *mem, siprec_metadata_changes *ch, size_t *cap,
+                     const md_model *from, const md_model *to, const md_touched *t, int k)
+{
+  int rc = 0;
+  if (t && !t->complete) {
+    uint32_t *v = t->n[k] ? sr_calloc(mem, t->n[k], sizeof *v) : NULL;
+    if (t->n[k] && !v)
+      return SIPREC_ENOMEM;
+    if (v)
+      memcpy(v, t->v[k], t->n[k] * sizeof *v);
+    size_t n = md_sort_unique(v, t->n[k]);
+    for (size_t i = 0; i < n && rc == 0; i++)
+      rc = compare(mem, ch, cap, from, to, k, v[i]);
+    sr_free(mem, v);
+    return rc;
+  }
+  for (size_t i = 0; i < md_count(to, k) && rc == 0; i++)
+    rc = compare(mem, ch, cap, from, to, k, i);
+  for (size_t j = 0; j < md_count(from, k) && rc == 0; j++) {
+    const md_rec *o = md_rec_at(from, k, j);
+    if (o->key[0] && md_index_find(to, k, o->key[0], o->key[1]) == MD_NONE)
+      rc = add(mem, ch, cap, k, SIPREC_METADATA_REMOVED, o);
+  }
+  return rc;
+}
+
+int md_diff(const siprec_allocator *mem, md_model *from, md_model *to, const md_touched *t,
             siprec_metadata_changes **out)
 {
   siprec_metadata_changes *ch = sr_calloc(mem, 1, sizeof *ch);
   if (!ch)
     return SIPREC_ENOMEM;
   ch->mem = *mem;
-  size_t most = 0;
-  if (from != to)
-    for (int k = 0; k < MD_KINDS; k++)
-      most += (from ? from->n[k] : 0) + (to ? to->n[k] : 0);
-  if (most && !(ch->v = sr_calloc(mem, most, sizeof *ch->v))) {
-    sr_free(mem, ch);
-    return SIPREC_ENOMEM;
-  }
-  for (int k = 0; most && k < MD_KINDS; k++) {
-    for (size_t i = 0; to && i < to->n[k]; i++) {
-      const md_rec *r = &to->recs[k][i];
-      if (!r->key[0])
-        continue;
-      size_t j = md_index_find(from, k, r->key[0], r->key[1]);
-      if (j == MD_NONE)
-        add(ch, k, SIPREC_METADATA_ADDED, r);
-      else if (!rec_equal(from, &from->recs[k][j], to, r))
-        add(ch, k, SIPREC_METADATA_CHANGED, r);
+  size_t cap = 0;
+  for (int k = 0; from != to && k < MD_KINDS; k++)
+    if (diff_kind(mem, ch, &cap, from, to, t, k) < 0) {
+      sr_free(mem, ch->v);
+      sr_free(mem, ch);
+      return SIPREC_ENOMEM;
     }
-    for (size_t j = 0; from && j < from->n[k]; j++) {
-      const md_rec *o = &from->recs[k][j];
-      if (o->key[0] && md_index_find(to, k, o->key[0], o->key[1]) == MD_NONE)
-        add(ch, k, SIPREC_METADATA_REMOVED, o);
-    }
-  }
-  ch->from = md_content_ref(from);
-  ch->to = md_content_ref(to);
+  ch->from = md_model_ref(from);
+  ch->to = md_model_ref(to);
   *out = ch;
   return 0;
 }
@@ -112,8 +147,8 @@ SIPREC_API void siprec_metadata_changes_free(siprec_metadata_changes *c)
   if (!c)
     return;
   siprec_allocator mem = c->mem;
-  md_content_unref(c->from);
-  md_content_unref(c->to);
+  md_model_unref(c->from);
+  md_model_unref(c->to);
   sr_free(&mem, c->v);
   sr_free(&mem, c);
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Records by key: open addressing with linear probing over record indexes.
+/* Records by key: a persistent hash map (hamt.h) from the keys' hash to
+ * record indexes.
  * The ids come from the network, so the hash is SipHash-1-3 under a key
  * drawn once per process: a sender cannot choose ids that collide. */
 #include <pthread.h>
 #include <string.h>
 
-#include "../common/alloc.h"
 #include "../common/random.h"
 #include "../common/siphash.h"
 #include "model.h"
@@ -26,8 +26,9 @@ static void hash_key_init(void)
   hash_key = sr_siphash_key_from_bytes(k);
 }
 
-static uint64_t key_hash(const char *k0, const char *k1)
+uint64_t md_key_hash(const char *k0, const char *k1)
 {
+  pthread_once(&hash_once, hash_key_init);
   uint64_t h = sr_siphash13(hash_key, k0, strlen(k0));
   if (k1)
     h ^= sr_siphash13(hash_key, k1, strlen(k1)) * UINT64_C(0x9e3779b97f4a7c15) + 1;
@@ -39,57 +40,63 @@ static int str_eq(const char *a, const char *b)
   return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-int md_index_alloc(md_content *c, int kind, size_t n)
+typedef struct key_ctx {
+  const md_model *c;
+  int kind;
+  const char *k0, *k1;
+} key_ctx;
+
+static int key_eq(const void *ctx, uint32_t v)
 {
-  pthread_once(&hash_once, hash_key_init);
-  size_t cap = 8;
-  while (cap < 2 * n) {
-    if (cap > (SIZE_MAX >> 2) / sizeof(uint32_t))
-      return SIPREC_ENOMEM;
-    cap *= 2;
-  }
-  uint32_t *slots = sr_calloc(&c->mem, cap, sizeof *slots);
-  if (!slots)
-    return SIPREC_ENOMEM;
-  sr_free(&c->mem, c->slots[kind]);
-  c->slots[kind] = slots;
-  c->mask[kind] = cap - 1;
-  return 0;
+  const key_ctx *q = ctx;
+  const md_rec *o = md_rec_at(q->c, q->kind, v);
+  return strcmp(o->key[0], q->k0) == 0 && str_eq(o->key[1], q->k1);
 }
 
-size_t md_index_put(md_content *c, int kind, size_t idx)
+size_t md_index_find(const md_model *c, int kind, const char *k0, const char *k1)
 {
-  const md_rec *r = &c->recs[kind][idx];
-  if (!r->key[0])
-    return idx;
-  size_t mask = c->mask[kind];
-  uint32_t *slots = c->slots[kind];
-  for (size_t i = (size_t)key_hash(r->key[0], r->key[1]) & mask;; i = (i + 1) & mask) {
-    if (!slots[i]) {
-      slots[i] = (uint32_t)idx + 1;
-      return idx;
-    }
-    const md_rec *o = &c->recs[kind][slots[i] - 1];
-    if (strcmp(o->key[0], r->key[0]) == 0 && str_eq(o->key[1], r->key[1]))
-      return slots[i] - 1;
-  }
-}
-
-size_t md_index_find(const md_content *c, int kind, const char *k0, const char *k1)
-{
-  if (!c || !k0 || !c->slots[kind])
+  if (!c || !k0)
     return MD_NONE;
-  size_t mask = c->mask[kind];
-  const uint32_t *slots = c->slots[kind];
-  for (size_t i = (size_t)key_hash(k0, k1) & mask; slots[i]; i = (i + 1) & mask) {
-    const md_rec *o = &c->recs[kind][slots[i] - 1];
-    if (strcmp(o->key[0], k0) == 0 && str_eq(o->key[1], k1))
-      return slots[i] - 1;
+  if (c->recs[kind].n <= MD_SMALL) {
+    for (size_t i = 0; i < c->recs[kind].n; i++) {
+      const md_rec *o = md_rec_at(c, kind, i);
+      if (o->key[0] && strcmp(o->key[0], k0) == 0 && str_eq(o->key[1], k1))
+        return i;
+    }
+    return MD_NONE;
   }
-  return MD_NONE;
+  key_ctx q = { c, kind, k0, k1 };
+  uint32_t v = md_hamt_find(&c->index[kind], md_key_hash(k0, k1), key_eq, &q);
+  return v == MD_HAMT_NONE ? MD_NONE : v;
 }
 
-static void sift_down(uint64_t *v, size_t root, size_t n)
+static int label_eq(const void *ctx, uint32_t v)
+{
+  const key_ctx *q = ctx;
+  const char *l = md_rec_at(q->c, SIPREC_METADATA_STREAM, v)->f[MD_F_STREAM_LABEL];
+  return l && strcmp(l, q->k0) == 0;
+}
+
+size_t md_label_find(const md_model *c, const char *label)
+{
+  if (!c)
+    return MD_NONE;
+  if (c->recs[SIPREC_METADATA_STREAM].n <= MD_SMALL) {
+    for (size_t i = 0; i < c->recs[SIPREC_METADATA_STREAM].n; i++) {
+      const char *l = md_rec_at(c, SIPREC_METADATA_STREAM, i)->f[MD_F_STREAM_LABEL];
+      if (l && strcmp(l, label) == 0)
+        return i;
+    }
+    return MD_NONE;
+  }
+  if (!c->labels.root)
+    return MD_NONE;
+  key_ctx q = { c, SIPREC_METADATA_STREAM, label, NULL };
+  uint32_t v = md_hamt_find(&c->labels, md_key_hash(label, NULL), label_eq, &q);
+  return v == MD_HAMT_NONE ? MD_NONE : v;
+}
+
+static void sift_down(uint32_t *v, size_t root, size_t n)
 {
   for (;;) {
     size_t child = 2 * root + 1;
@@ -99,74 +106,29 @@ static void sift_down(uint64_t *v, size_t root, size_t n)
       child++;
     if (v[root] >= v[child])
       return;
-    uint64_t t = v[root];
+    uint32_t t = v[root];
     v[root] = v[child];
     v[child] = t;
     root = child;
   }
 }
 
-void md_sort_u64(uint64_t *v, size_t n)
+/* Heapsort: no allocation, no recursion, O(n log n) whatever the input. */
+size_t md_sort_unique(uint32_t *v, size_t n)
 {
   if (n < 2)
-    return;
+    return n;
   for (size_t i = n / 2; i-- > 0;)
     sift_down(v, i, n);
   for (size_t end = n - 1; end > 0; end--) {
-    uint64_t t = v[0];
+    uint32_t t = v[0];
     v[0] = v[end];
     v[end] = t;
     sift_down(v, 0, end);
   }
-}
-
-static uint64_t label_hash(const char *label)
-{
-  return sr_siphash13(hash_key, label, strlen(label)) >> 32;
-}
-
-int md_label_index(md_content *c)
-{
-  const int st = SIPREC_METADATA_STREAM;
-  size_t n = 0;
-  for (size_t i = 0; i < c->n[st]; i++)
-    n += c->recs[st][i].f[MD_F_STREAM_LABEL] != NULL;
-  if (!n)
-    return 0;
-  pthread_once(&hash_once, hash_key_init);
-  uint64_t *v = sr_calloc(&c->mem, n, sizeof *v);
-  if (!v)
-    return SIPREC_ENOMEM;
-  size_t k = 0;
-  for (size_t i = 0; i < c->n[st]; i++) {
-    const char *l = c->recs[st][i].f[MD_F_STREAM_LABEL];
-    if (l)
-      v[k++] = label_hash(l) << 32 | i;
-  }
-  md_sort_u64(v, n);
-  c->labels = v;
-  c->n_labels = n;
-  return 0;
-}
-
-size_t md_label_find(const md_content *c, const char *label)
-{
-  if (!c || !c->n_labels)
-    return MD_NONE;
-  uint64_t h = label_hash(label) << 32;
-  size_t lo = 0, hi = c->n_labels;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (c->labels[mid] < h)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  /* Equal hashes sort by stream index: the first match is the first stream. */
-  for (; lo < c->n_labels && (c->labels[lo] >> 32) == h >> 32; lo++) {
-    size_t i = (size_t)(uint32_t)c->labels[lo];
-    if (strcmp(c->recs[SIPREC_METADATA_STREAM][i].f[MD_F_STREAM_LABEL], label) == 0)
-      return i;
-  }
-  return MD_NONE;
+  size_t u = 0;
+  for (size_t i = 0; i < n; i++)
+    if (u == 0 || v[u - 1] != v[i])
+      v[u++] = v[i];
+  return u;
 }

@@ -60,3 +60,46 @@ SIPREC_API int siprec_metadata_limits_set_max_attributes(siprec_metadata_limits 
   limits->max_attributes = max;
   return 0;
 }
+
+/* The merged model's limits: record indexes are 32-bit inside the model. */
+static int set_objects(siprec_metadata_limits *limits, size_t max, int k0, int k1)
+{
+  if (!limits || max == 0 || max > UINT32_MAX / 2)
+    return SIPREC_EINVAL;
+  for (int k = k0; k <= k1; k++)
+    limits->max_objects[k] = max;
+  return 0;
+}
+
+SIPREC_API int siprec_metadata_limits_set_max_participants(siprec_metadata_limits *limits,
+                                                           size_t max)
+{
+  return set_objects(limits, max, SIPREC_METADATA_PARTICIPANT, SIPREC_METADATA_PARTICIPANT);
+}
+
+SIPREC_API int siprec_metadata_limits_set_max_streams(siprec_metadata_limits *limits, size_t max)
+{
+  return set_objects(limits, max, SIPREC_METADATA_STREAM, SIPREC_METADATA_STREAM);
+}
+
+SIPREC_API int siprec_metadata_limits_set_max_sessions(siprec_metadata_limits *limits,
+                                                       size_t max)
+{
+  return set_objects(limits, max, SIPREC_METADATA_SESSION, SIPREC_METADATA_GROUP);
+}
+
+SIPREC_API int siprec_metadata_limits_set_max_associations(siprec_metadata_limits *limits,
+                                                           size_t max)
+{
+  return set_objects(limits, max, SIPREC_METADATA_PARTICIPANT_SESSION,
+                     SIPREC_METADATA_SESSION_RECORDING);
+}
+
+SIPREC_API int siprec_metadata_limits_set_max_extensions(siprec_metadata_limits *limits,
+                                                         size_t max)
+{
+  if (!limits || max == 0 || max > UINT32_MAX / 2)
+    return SIPREC_EINVAL;
+  limits->max_extensions = max;
+  return 0;
+}

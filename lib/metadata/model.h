@@ -14,6 +14,8 @@
 #include <siprec/metadata.h>
 
 #include "arena.h"
+#include "hamt.h"
+#include "pvec.h"
 
 /* Record kinds: the first seven values of siprec_metadata_kind. */
 #define MD_KINDS 7
@@ -36,7 +38,12 @@ enum {
 typedef struct md_rec {
   const char *key[2]; /* key[1]: the session_id of a participant-session association */
   const char *f[3];   /* NULL: not given */
-  uint32_t list_off[2], list_len[2]; /* ranges of md_content.strs */
+  uint32_t list_len[2];
+  union {
+    uint32_t list_off[2];        /* a parsed document's: ranges of md_content.strs */
+    const char *const *list[2];  /* a model's: the lists themselves */
+  };
+  uint32_t n_ext; /* a model's: extension entries it owns */
 } md_rec;
 
 /* An element (or attribute) the model does not hold. */
@@ -49,15 +56,8 @@ typedef struct md_ext {
 #define MD_NO_OWNER UINT32_MAX
 #define MD_NONE SIZE_MAX
 
-/* A compressed list per stream (or participant): the values of item i are
- * val[off[i] .. off[i+1]). */
-typedef struct md_csr {
-  uint32_t *off, *val;
-} md_csr;
-
-/* The content of a snapshot: shared by the snapshots that only differ in
- * status or m-line bindings (an unreadable update, a bind). Immutable once
- * built (md_fold), apart from its reference count. */
+/* A parsed document (a delta): flat arrays of unindexed records, as the
+ * parser appends them; md_fold turns it into a model. */
 typedef struct md_content {
   atomic_size_t refs;
   siprec_allocator mem;
@@ -68,17 +68,46 @@ typedef struct md_content {
   size_t n_strs, cap_strs;
   md_ext *ext;
   size_t n_ext, cap_ext;
-  /* Open-addressing index by key per kind: record index + 1, 0 empty. */
-  uint32_t *slots[MD_KINDS];
-  size_t mask[MD_KINDS];
-  /* Resolved participant-stream associations. */
-  md_csr stream_send, stream_recv, part_send, part_recv;
-  void *resolved; /* one block holding the four md_csr arrays */
-  /* Labelled streams as (32-bit label hash << 32 | stream index), sorted:
-   * a label is found in O(log n) however many streams and m-lines. */
-  uint64_t *labels;
-  size_t n_labels;
 } md_content;
+
+/* A list of record indexes (who sends on a stream, which streams a
+ * participant sends on...), in the arena of the model that made it. */
+typedef struct md_ilist {
+  uint32_t n;
+  uint32_t v[];
+} md_ilist;
+
+/* The arenas a model's records and strings live in: one link per update,
+ * shared with the models before it. */
+typedef struct md_store {
+  atomic_size_t refs;
+  struct md_store *next;
+  md_arena arena;
+} md_store;
+
+enum { MD_SS = 0, MD_SR = 1, MD_PS = 2, MD_PR = 3 }; /* md_model.lists */
+
+/* The content of a snapshot: persistent vectors and maps (pvec.h, hamt.h)
+ * whose untouched nodes, records and strings are shared with the model it
+ * was merged from, so a merge costs what the update touches. Shared too by
+ * the snapshots that only differ in status or m-line bindings. Immutable
+ * once built (md_fold), apart from its reference count. */
+typedef struct md_model {
+  atomic_size_t refs;
+  siprec_allocator mem;
+  md_store *store;
+  md_pvec recs[MD_KINDS];   /* const md_rec * in document order */
+  md_hamt index[MD_KINDS];  /* keys -> record index */
+  md_pvec ext;              /* const md_ext * */
+  size_t n_root_ext;        /* entries outside any object */
+  md_pvec lists[4];         /* const md_ilist * (NULL: empty) per stream, per participant */
+  md_hamt labels;           /* label -> first stream with it */
+  md_hamt sid_refs;         /* stream id -> slot of ref_lists/ref_keys */
+  md_pvec ref_lists;        /* md_ilist *: participant-stream records that named the id */
+  md_pvec ref_keys;         /* const char *: the stream id */
+  size_t bytes;             /* arena bytes of the whole store chain */
+  size_t garbage;           /* of which replaced (an estimate) */
+} md_model;
 
 typedef struct md_mline {
   size_t stream; /* MD_NONE when none */
@@ -89,7 +118,7 @@ typedef struct md_mline {
 struct siprec_metadata {
   atomic_size_t refs;
   siprec_allocator mem;
-  md_content *c; /* NULL: empty */
+  md_model *c; /* NULL: empty */
   siprec_metadata_status status;
   int error;
   char detail[112];
@@ -108,6 +137,8 @@ struct siprec_metadata_limits {
   unsigned max_depth;
   size_t max_elements;
   unsigned max_attributes;
+  size_t max_objects[MD_KINDS]; /* of the merged model, per kind */
+  size_t max_extensions;        /* of the merged model */
 };
 
 typedef struct md_change {
@@ -117,7 +148,7 @@ typedef struct md_change {
 
 struct siprec_metadata_changes {
   siprec_allocator mem;
-  md_content *from, *to; /* references: the keys point into them */
+  md_model *from, *to; /* references: the keys point into them */
   md_change *v;
   size_t n;
 };
@@ -140,43 +171,76 @@ int md_ext_add(md_content *c, const md_ext *e);
  * `need`: returns the array, moved or not, or NULL (then `p` is untouched). */
 void *md_grow(const siprec_allocator *mem, void *p, size_t *cap, size_t need, size_t elem);
 
-static inline const char *md_list_at(const md_content *c, const md_rec *r, int l, size_t k)
+static inline const md_rec *md_rec_at(const md_model *c, int kind, size_t i)
 {
-  return c->strs[r->list_off[l] + k];
+  return md_pvec_get(&c->recs[kind], i);
+}
+
+static inline size_t md_count(const md_model *c, int kind)
+{
+  return c ? c->recs[kind].n : 0;
 }
 
 /* ---------------------------------------------------------------------- */
-/* The id index (index.c)                                                   */
+/* Models (index.c, fold.c, resolve.c, diff.c)                              */
 
-/* Allocate the index of `kind` for up to `n` records. 0 or SIPREC_ENOMEM. */
-int md_index_alloc(md_content *c, int kind, size_t n);
-/* Index record `idx` of `kind` by its keys: returns `idx`, or the index of
- * the record that already has these keys (then nothing is inserted).
- * Records without key[0] are never indexed (returns idx). */
-size_t md_index_put(md_content *c, int kind, size_t idx);
+md_model *md_model_ref(md_model *c);
+void md_model_unref(md_model *c);
+
+/* The hash of a record's keys (SipHash-1-3 under a per-process key) and of
+ * a label. */
+uint64_t md_key_hash(const char *k0, const char *k1);
 /* The record of `kind` with these keys, or MD_NONE. */
-size_t md_index_find(const md_content *c, int kind, const char *k0, const char *k1);
-
-/* Sort 64-bit values in place (heapsort: no allocation, no recursion). */
-void md_sort_u64(uint64_t *v, size_t n);
-
-/* Build c->labels. 0 or SIPREC_ENOMEM. */
-int md_label_index(md_content *c);
+size_t md_index_find(const md_model *c, int kind, const char *k0, const char *k1);
 /* The first stream (in document order) with this label, or MD_NONE. */
-size_t md_label_find(const md_content *c, const char *label);
+size_t md_label_find(const md_model *c, const char *label);
+/* Sort 32-bit values and drop repeated ones; returns how many are left. */
+size_t md_sort_unique(uint32_t *v, size_t n);
 
-/* ---------------------------------------------------------------------- */
-/* Building (fold.c)                                                        */
+/* Up to this many records of a kind (streams for labels, stream ids for
+ * ref_lists) are found by a scan, and the hash map is made when the count
+ * passes it: an idle two-party session keeps no map nodes at all. */
+#define MD_SMALL 8u
 
-/* The content that results from `delta` applied over `base` (NULL for a
- * complete document): records merged by key, indexed and resolved. `delta`
- * is consumed (its strings move into the result), also on failure.
- * Returns 0 or SIPREC_ENOMEM. */
-int md_fold(const siprec_allocator *mem, const md_content *base, md_content *delta,
-            md_content **out);
+/* What a merge touched, per kind: record indexes (repeats possible). */
+typedef struct md_touched {
+  uint32_t *v[MD_KINDS];
+  size_t n[MD_KINDS], cap[MD_KINDS];
+  uint32_t *added[2]; /* participants and streams new in this merge */
+  size_t n_added[2], cap_added[2];
+  int complete;       /* a complete document: every record is new */
+} md_touched;
 
-/* The change set from `from` (NULL: empty) to `to` (NULL: empty). */
-int md_diff(const siprec_allocator *mem, md_content *from, md_content *to,
+void md_touched_free(const siprec_allocator *mem, md_touched *t);
+
+/* A model being built (fold.c and resolve.c). */
+typedef struct md_build {
+  md_model *r;
+  const md_model *base;
+  uint64_t owner;
+  md_touched *t;
+} md_build;
+
+/* A new record in the build's arena; NULL on no memory. */
+md_rec *md_build_rec(md_build *b, const md_rec *from);
+/* A new list of `n` indexes in the build's arena; NULL on no memory. */
+md_ilist *md_build_ilist(md_build *b, const uint32_t *v, size_t n);
+
+/* The model that results from `delta` applied over `base` (NULL for a
+ * complete document). `delta` is consumed, also on failure. Returns 0,
+ * SIPREC_ENOMEM, or SIPREC_ETOOBIG when the result would pass a limit of
+ * `lim` (then `why` says which, and nothing is made). `t` receives what
+ * was touched (free it with md_touched_free). */
+int md_fold(const siprec_allocator *mem, const md_model *base, md_content *delta,
+            const siprec_metadata_limits *lim, md_model **out, md_touched *t, char *why,
+            size_t why_size);
+
+/* The stream lists and label index of a build, from what it touched. */
+int md_resolve(md_build *b);
+
+/* The change set from `from` (NULL: empty) to `to` (NULL: empty); `t`:
+ * what the merge touched (NULL: compare everything). */
+int md_diff(const siprec_allocator *mem, md_model *from, md_model *to, const md_touched *t,
             siprec_metadata_changes **out);
 
 /* ---------------------------------------------------------------------- */

@@ -33,7 +33,7 @@ int md_snapshot_set_raw(siprec_metadata *m, const char *raw, size_t len)
 static void snapshot_free(siprec_metadata *m)
 {
   siprec_allocator mem = m->mem;
-  md_content_unref(m->c);
+  md_model_unref(m->c);
   sr_free(&mem, m->raw);
   sr_free(&mem, m->mlines);
   sr_free(&mem, m->mline_senders);
@@ -73,25 +73,38 @@ SIPREC_API int siprec_metadata_apply(siprec_metadata **out, siprec_metadata_chan
   md_parse_result res = { 0 };
   if (rc == 0)
     rc = md_parse(&m->mem, lim, xml ? xml : "", len, &delta, &res);
+  md_touched t = { 0 };
+  md_model *next = NULL;
+  int refused = 0;
+  if (rc == 0 && !res.error) {
+    const md_model *base =
+      res.datamode == SIPREC_METADATA_DATAMODE_PARTIAL && current ? current->c : NULL;
+    rc = md_fold(&m->mem, base, delta, lim, &next, &t, res.detail, sizeof res.detail);
+    if (rc == SIPREC_ETOOBIG) {
+      /* Read, but the merged model would pass a limit: not applied. */
+      res.error = SIPREC_ETOOBIG;
+      refused = 1;
+      rc = 0;
+    }
+  }
   if (rc == 0 && res.error) {
     /* The recording goes on with what was known before. */
-    m->status = SIPREC_METADATA_UNREADABLE;
+    m->status = refused ? SIPREC_METADATA_REFUSED : SIPREC_METADATA_UNREADABLE;
     m->error = res.error;
     memcpy(m->detail, res.detail, sizeof m->detail);
-    m->c = current ? md_content_ref(current->c) : NULL;
+    m->c = current ? md_model_ref(current->c) : NULL;
     m->datamode = current ? current->datamode : SIPREC_METADATA_DATAMODE_NONE;
     m->schema = current ? current->schema : SIPREC_METADATA_SCHEMA_NONE;
   } else if (rc == 0) {
     m->status = SIPREC_METADATA_OK;
     m->datamode = res.datamode;
     m->schema = res.schema;
-    const md_content *base =
-      res.datamode == SIPREC_METADATA_DATAMODE_PARTIAL && current ? current->c : NULL;
-    rc = md_fold(&m->mem, base, delta, &m->c);
+    m->c = next;
   }
   siprec_metadata_changes *ch = NULL;
   if (rc == 0 && changes)
-    rc = md_diff(&m->mem, current ? current->c : NULL, m->c, &ch);
+    rc = md_diff(&m->mem, current ? current->c : NULL, m->c, m->c == next ? &t : NULL, &ch);
+  md_touched_free(&m->mem, &t);
   if (rc < 0) {
     snapshot_free(m);
     return rc;
@@ -121,6 +134,7 @@ SIPREC_API const char *siprec_metadata_status_name(siprec_metadata_status status
   case SIPREC_METADATA_OK: return "ok";
   case SIPREC_METADATA_UNREADABLE: return "unreadable";
   case SIPREC_METADATA_HEADERS: return "headers";
+  case SIPREC_METADATA_REFUSED: return "refused";
   default: return "unknown";
   }
 }

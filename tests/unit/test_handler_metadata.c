@@ -275,6 +275,56 @@ START_TEST(test_metadata_limits)
 }
 END_TEST
 
+static char last_log[512];
+
+static void keep_log(void *user, siprec_log_level level, const char *message)
+{
+  (void)user;
+  if (level <= SIPREC_LOG_WARNING)
+    snprintf(last_log, sizeof last_log, "%s", message);
+}
+
+/* A partial update that would take the merged model past its limit is not
+ * applied: the call goes on (200), the model stays, its status says
+ * refused, and the log says why. */
+START_TEST(test_merged_model_limit)
+{
+  siprec_handler_config *cfg;
+  ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
+  siprec_metadata_limits *lim;
+  ck_assert_int_eq(siprec_metadata_limits_new(&lim, NULL), 0);
+  ck_assert_int_eq(siprec_metadata_limits_set_max_participants(lim, 2), 0);
+  ck_assert_int_eq(siprec_handler_config_set_metadata_limits(cfg, lim), 0);
+  ck_assert_int_eq(siprec_handler_config_set_log(cfg, keep_log, SIPREC_LOG_WARNING, NULL), 0);
+  siprec_metadata_limits_free(lim);
+  fixture f;
+  fx_init(&f, cfg, 0);
+  siprec_handler_config_free(cfg);
+  last_log[0] = '\0';
+  char msg[16384], tag[64];
+  multipart(msg, sizeof msg, "INVITE", "g-1", NULL, 1, "g1", fx_sdp2, complete_doc);
+  siprec_session *s = take_session(&f, "g-1", tag, sizeof tag, msg);
+  siprec_metadata *m = siprec_session_get_metadata(s);
+  ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_OK);
+  siprec_metadata_unref(m);
+  multipart(msg, sizeof msg, "UPDATE", "g-1", tag, 2, "g1u", NULL, partial_doc);
+  fx_feed(&f, msg, 2 * S);
+  ck_assert_int_eq(f.status, 200);
+  m = siprec_session_get_metadata(s);
+  ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_REFUSED);
+  ck_assert_int_eq(siprec_metadata_error(m), SIPREC_ETOOBIG);
+  ck_assert_uint_eq(siprec_metadata_participant_count(m), 2);
+  ck_assert_uint_eq(siprec_metadata_stream_count(m), 2);
+  siprec_metadata_unref(m);
+  ck_assert_msg(strstr(last_log, "metadata update not applied") &&
+                  strstr(last_log, "limit of 2 participants"),
+                "log: %s", last_log);
+  ck_assert_int_eq(siprec_session_stream_count(s), 2);
+  siprec_session_unref(s);
+  siprec_handler_free(f.h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("handler_metadata");
@@ -283,6 +333,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_unreadable_metadata);
   tcase_add_test(tc, test_cisco_headers);
   tcase_add_test(tc, test_metadata_limits);
+  tcase_add_test(tc, test_merged_model_limit);
   suite_add_tcase(s, tc);
   return s;
 }

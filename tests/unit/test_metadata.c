@@ -828,8 +828,14 @@ START_TEST(test_hundred_thousand_participants)
   ck_assert_int_eq(siprec_metadata_error(m2), SIPREC_ETOOBIG);
   ck_assert(strstr(siprec_metadata_error_detail(m2), "elements") != NULL);
   siprec_metadata_unref(m2);
-  /* Raised limits take it, with ids resolved through the index. */
+  /* Raised limits take it (the document's and the merged model's), with ids
+   * resolved through the index. */
   ck_assert_int_eq(siprec_metadata_limits_set_max_elements(lim, 10 * n), 0);
+  ck_assert_int_eq(siprec_metadata_parse(&m2, xml, len, lim, NULL), 0);
+  ck_assert_int_eq(siprec_metadata_get_status(m2), SIPREC_METADATA_REFUSED);
+  siprec_metadata_unref(m2);
+  ck_assert_int_eq(siprec_metadata_limits_set_max_participants(lim, n), 0);
+  ck_assert_int_eq(siprec_metadata_limits_set_max_associations(lim, n), 0);
   double t0 = now_sec();
   ck_assert_int_eq(siprec_metadata_parse(&m2, xml, len, lim, NULL), 0);
   double dt = now_sec() - t0;
@@ -1036,7 +1042,12 @@ START_TEST(test_bind_many)
                              "</stream>", i, i / 2);
   used += (size_t)snprintf(xml + used, cap - used, "</recording>");
   ck_assert_uint_lt(used, cap);
-  siprec_metadata *m = parse_buf(xml, used);
+  siprec_metadata_limits *lim;
+  ck_assert_int_eq(siprec_metadata_limits_new(&lim, NULL), 0);
+  ck_assert_int_eq(siprec_metadata_limits_set_max_streams(lim, ns), 0);
+  siprec_metadata *m = NULL;
+  ck_assert_int_eq(siprec_metadata_parse(&m, xml, used, lim, NULL), 0);
+  siprec_metadata_limits_free(lim);
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_OK);
   ck_assert_uint_eq(siprec_metadata_stream_count(m), ns);
   size_t idx;
