@@ -19,6 +19,7 @@ import glob
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -71,7 +72,7 @@ def free_port(host):
 class Server:
     """siprec-server on HOST port 0, its stdout lines collected as they come."""
 
-    def __init__(self, binary, work, args, host):
+    def __init__(self, binary, work, args, host, nofile=None):
         self.out = os.path.join(work, 'out')
         self.lines = []
         self.eof = False
@@ -79,8 +80,12 @@ class Server:
         self.err_path = os.path.join(work, 'server.stderr')
         self.err = open(self.err_path, 'w')
         cmd = [binary, '--listen', hostport(host, 0), '--out', self.out] + args
+        # nofile: the descriptor limit to start under, as `prlimit --nofile`.
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) \
+            if nofile else None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True, errors='replace')
+                                     stderr=self.err, text=True, errors='replace',
+                                     preexec_fn=limit)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.wait_lines(r'^ready$', 1, 10)
@@ -234,9 +239,9 @@ class Ctx:
         self.server = None
         self.sipps = []
 
-    def start_server(self, *args, host='127.0.0.1'):
+    def start_server(self, *args, host='127.0.0.1', nofile=None):
         self.host = host
-        self.server = Server(self.binary, self.work, list(args), host)
+        self.server = Server(self.binary, self.work, list(args), host, nofile)
         return self.server
 
     def sipp(self, *args, **kw):
