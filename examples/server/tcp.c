@@ -131,6 +131,9 @@ static void conn_pause(struct conn *c)
 static void conn_resume(struct conn *c)
 {
   c->paused = 0;
+  /* The time paused was ours, not the peer's: a message it had begun gets
+   * it back. */
+  c->partial_at += now_ms(c->net) - c->paused_at;
   if (c->len)
     conn_feed(c, c->buf, c->len);
   if (!c->closing && !c->paused)
@@ -168,9 +171,6 @@ int tcp_send(struct net *n, const void *data, size_t len, uint64_t conn_id)
   if (max && queued(c) + rest > max) {
     /* Paused at half the limit, the peer still left the rest unread: it
      * will not read, and what we keep for it is bounded here. */
-    char who[64];
-    fprintf(stderr, "siprec-server: tcp %s: more than %zu bytes unread, closed\n",
-            net_addr_text((struct sockaddr *)&c->peer, who, sizeof who), max);
     close_counted(c, NET_CLOSED_WRITE);
     return UV_ENOBUFS;
   }
