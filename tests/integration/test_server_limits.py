@@ -22,21 +22,18 @@ measure_rss, measure_fds
 Servers are started as test_sipp.py starts them (127.0.0.1, port 0, --out);
 every socket is on 127.0.0.0/8. Exit 0 passed, 1 failed, 77 skipped.
 """
-import argparse
 import os
 import re
 import resource
 import select
-import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_sipp  # noqa: E402
-from test_sipp import SKIP, Ctx, Failure, Skip, check  # noqa: E402
+from test_sipp import SKIP, Failure, check  # noqa: E402
 
 
 def options(n, transport='TCP'):
@@ -374,37 +371,16 @@ def case_idle(ctx):
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith('case_')}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--server', required=True)
-    ap.add_argument('--scenarios', required=True)
+def options_of_measures(ap):
     ap.add_argument('--seconds', type=int, default=10, help='measure_*: how long')
     ap.add_argument('--sources', type=int, default=1, help='measure_fds: source addresses')
-    ap.add_argument('case', choices=sorted(CASES))
-    args = ap.parse_args()
+
+
+def main():
     if not sys.platform.startswith('linux'):
         print('SKIP: reads /proc')
         return SKIP
-    work = tempfile.mkdtemp(prefix=f'limits-{args.case}-')
-    ctx = Ctx(args, work)
-    ctx.args = args
-    try:
-        if CASES[args.case](ctx) == SKIP:
-            return SKIP
-    except Skip as e:
-        print(f'SKIP {args.case}: {e}')
-        return SKIP
-    except Failure as e:
-        print(f'FAIL {args.case}: {e}')
-        if ctx.server:
-            ctx.server.dump()
-        print(f'(files kept in {work})')
-        return 1
-    finally:
-        ctx.cleanup()
-    shutil.rmtree(work, ignore_errors=True)
-    print(f'PASS {args.case}')
-    return 0
+    return test_sipp.main(CASES, __doc__, 'limits', options_of_measures)
 
 
 if __name__ == '__main__':

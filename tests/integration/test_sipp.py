@@ -233,6 +233,7 @@ class Sipp:
 
 class Ctx:
     def __init__(self, args, work):
+        self.args = args
         self.binary, self.scenarios = os.path.abspath(args.server), os.path.abspath(args.scenarios)
         self.work = work
         self.host = '127.0.0.1'
@@ -577,16 +578,21 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith('case
          and name not in ('case_call', 'case_shutdown')}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def main(cases=None, doc=None, prefix='sipp', add_args=None):
+    """Run the case named on the command line: this file's, or those of a
+    script built on it (`cases`, its `doc`, `add_args` for its options)."""
+    cases = cases or CASES
+    ap = argparse.ArgumentParser(description=(doc or __doc__).split('\n')[0])
     ap.add_argument('--server', required=True)
     ap.add_argument('--scenarios', required=True)
-    ap.add_argument('case', choices=sorted(CASES))
+    if add_args:
+        add_args(ap)
+    ap.add_argument('case', choices=sorted(cases))
     args = ap.parse_args()
-    work = tempfile.mkdtemp(prefix=f'sipp-{args.case}-')
+    work = tempfile.mkdtemp(prefix=f'{prefix}-{args.case}-')
     ctx = Ctx(args, work)
     try:
-        if CASES[args.case](ctx) == SKIP:
+        if cases[args.case](ctx) == SKIP:
             return SKIP
     except Skip as e:
         print(f'SKIP {args.case}: {e}')
