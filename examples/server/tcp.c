@@ -360,6 +360,13 @@ static void on_sweep(uv_timer_t *t)
 
 void tcp_init(struct net *n)
 {
+  struct net_limits *l = &n->lim;
+  if (l->fd_limit > 0 && l->fd_reserve > l->fd_limit / 2) {
+    /* A reserve as large as the limit would refuse every connection. */
+    fprintf(stderr, "siprec-server: --fd-reserve %d lowered to %d, half of the %d descriptors "
+            "allowed\n", l->fd_reserve, l->fd_limit / 2, l->fd_limit);
+    l->fd_reserve = l->fd_limit / 2;
+  }
   /* One sweep of every connection a quarter of the shortest timeout. */
   uint64_t shortest = 0;
   const uint64_t timeouts[] = { n->lim.idle_ms, n->lim.message_ms, n->lim.write_ms };

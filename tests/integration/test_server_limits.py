@@ -16,6 +16,7 @@ fd_reserve    under a low descriptor limit, a flood of connections leaves
 allow_accept  a connection from outside --allow is closed when accepted
 idle          a connection without traffic and sessions is closed, one
               carrying a session is not
+emfile        without a reserve, EMFILE on accept does not spin the loop
 measure_rss, measure_fds
               not tests: the figures of the closing note (see --help)
 
@@ -294,6 +295,31 @@ def case_fd_reserve(ctx):
     ctx.sipp('acme-call.xml').wait()
     srv.wait_lines(r'^session_ended ')
     test_sipp.check_ended(test_sipp.only_session(srv)[1], 'bye', 2)
+    close_all(flood)
+    srv.stop()
+
+
+def cpu_seconds(pid):
+    fields = open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def case_emfile(ctx):
+    """Without a reserve, accept fails with EMFILE: the loop must not spin
+    on the pending connections (libuv accepts and closes them on a spare
+    descriptor) and UDP is still served."""
+    srv = ctx.start_server('--fd-reserve', '0', '--tcp-max-conns', '0',
+                           '--tcp-max-conns-per-ip', '0', nofile=40)
+    raise_nofile()
+    flood = open_many([f'127.0.0.{i}' for i in range(2, 8)], 15, srv.port)
+    fds = settled_fds(srv.proc.pid)
+    c0 = cpu_seconds(srv.proc.pid)
+    time.sleep(2)
+    used = cpu_seconds(srv.proc.pid) - c0
+    print(f'{fds} descriptors of 40; {used:.2f} s of CPU in 2 s')
+    check(fds >= 38, f'{fds} descriptors: the flood should have taken them all')
+    check(used < 0.5, f'{used:.2f} s of CPU in 2 s at EMFILE: the loop spins')
+    check(udp_options_ok(srv.port), 'no UDP answer at EMFILE')
     close_all(flood)
     srv.stop()
 
