@@ -15,7 +15,7 @@ fd_reserve    under a low descriptor limit, a flood of connections leaves
               descriptors for a legit call's session file
 allow_accept  a connection from outside --allow is closed when accepted
 idle          a connection without traffic and sessions is closed, one
-              carrying a session is not
+              carrying a session is not (idle_deferred: a deferred one)
 emfile        without a reserve, EMFILE on accept does not spin the loop
 measure_rss, measure_fds
               not tests: the figures of the closing note (see --help)
@@ -377,8 +377,8 @@ def case_allow_accept(ctx):
     srv.stop()
 
 
-def case_idle(ctx):
-    srv = ctx.start_server('--tcp-idle-timeout-ms', '800')
+def case_idle(ctx, *more):
+    srv = ctx.start_server('--tcp-idle-timeout-ms', '800', *more)
     s = ctx.sipp('wait-bye.xml', transport='t1', extra=['-key', 'se', '1800'])
     srv.wait_lines(r'^session_started ')
     with connect_from('127.0.0.1', srv.port, options(1)) as idle:
@@ -392,6 +392,11 @@ def case_idle(ctx):
     srv.stop()
     s.wait()  # sipp passes only when it got the BYE on its connection
     test_sipp.check_ended(test_sipp.only_session(srv)[1], 'shutdown', 2)
+
+
+def case_idle_deferred(ctx):
+    """The same, the session accepted later (not while its INVITE is read)."""
+    case_idle(ctx, '--defer-ms', '300')
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith('case_')}
