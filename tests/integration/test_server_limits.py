@@ -16,6 +16,7 @@ fd_reserve    under a low descriptor limit, a flood of connections leaves
 allow_accept  a connection from outside --allow is closed when accepted
 idle          a connection without traffic and sessions is closed, one
               carrying a session is not (idle_deferred: a deferred one)
+nofile        the soft descriptor limit raised; a reserve too large lowered
 emfile        without a reserve, EMFILE on accept does not spin the loop
 measure_rss, measure_fds
               not tests: the figures of the closing note (see --help)
@@ -302,6 +303,22 @@ def case_fd_reserve(ctx):
     srv.wait_lines(r'^session_ended ')
     test_sipp.check_ended(test_sipp.only_session(srv)[1], 'bye', 2)
     close_all(flood)
+    srv.stop()
+
+
+def case_nofile(ctx):
+    """The soft descriptor limit raised to the hard one; a reserve larger
+    than half of it lowered, not refusing every connection."""
+    srv = ctx.start_server(nofile=(32, 48))
+    with open(f'/proc/{srv.proc.pid}/limits') as f:
+        line = next(l for l in f if l.startswith('Max open files'))
+    check(line.split()[3:5] == ['48', '48'], f'{line.strip()}: 48 48 expected')
+    with connect_from('127.0.0.1', srv.port, options(1)) as c:
+        c.settimeout(5)
+        check(c.recv(65536).startswith(b'SIP/2.0 200 '), 'no 200 on TCP with the default '
+              '--fd-reserve under 48 descriptors')
+    with open(srv.err_path) as f:
+        check('--fd-reserve 64 lowered to 24' in f.read(), 'the lowered reserve is not said')
     srv.stop()
 
 

@@ -80,9 +80,11 @@ class Server:
         self.err_path = os.path.join(work, 'server.stderr')
         self.err = open(self.err_path, 'w')
         cmd = [binary, '--listen', hostport(host, 0), '--out', self.out] + args
-        # nofile: the descriptor limit to start under, as `prlimit --nofile`.
-        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) \
-            if nofile else None
+        # nofile: the descriptor limit to start under, as `prlimit --nofile`
+        # (a number, or soft and hard).
+        if isinstance(nofile, int):
+            nofile = (nofile, nofile)
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, nofile)) if nofile else None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.err, text=True, errors='replace',
                                      preexec_fn=limit)
