@@ -154,7 +154,9 @@ static void deferral_closed(uv_handle_t *h)
 
 static void deferral_drop(struct deferral *d)
 {
-  siprec_session_set_user(d->s, NULL);
+  /* Once accepted, the session's pointer is its connection's (on_started). */
+  if (siprec_session_get_user(d->s) == d)
+    siprec_session_set_user(d->s, NULL);
   *d->pprev = d->next;
   if (d->next)
     d->next->pprev = d->pprev;
