@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <uv.h>
 
@@ -26,12 +27,23 @@
  * them and hang up. */
 #define SHUTDOWN_GRACE_MS 1000
 
+/* What a session's user pointer points to: one of these, by `kind`. */
+enum { USER_DEFERRAL = 1, USER_CONN };
+
 /* A session the server deferred, waiting for its (simulated) licence check. */
 struct deferral {
+  int kind; /* USER_DEFERRAL */
   uv_timer_t timer;
   struct server *srv;
   siprec_session *s;
+  uint64_t conn_id; /* the TCP connection its INVITE came on, 0 for UDP */
   struct deferral *next, **pprev;
+};
+
+/* A started session on a TCP connection, which holds it open (not idle). */
+struct conn_use {
+  int kind; /* USER_CONN */
+  uint64_t conn_id;
 };
 
 struct server {
@@ -42,6 +54,7 @@ struct server {
   uv_timer_t tick;
   uv_signal_t sigterm, sigint;
   struct deferral *deferrals;
+  uint64_t conn_now; /* the TCP connection of the message or decision at hand */
   int stopping;
 };
 
@@ -97,8 +110,10 @@ static void on_message(void *user, const char *data, size_t len, siprec_transpor
     return;
   }
   static char resp[16384];
+  srv->conn_now = conn_id;
   int n = siprec_handler_process(srv->h, data, len, t, remote, local, conn_id, now_ns(), resp,
                                  sizeof resp);
+  srv->conn_now = 0;
   if (n > 0) {
     int rc = net_send(srv->net, resp, (size_t)n, t, remote, local, conn_id);
     if (rc < 0)
@@ -139,7 +154,9 @@ static void deferral_closed(uv_handle_t *h)
 
 static void deferral_drop(struct deferral *d)
 {
-  siprec_session_set_user(d->s, NULL);
+  /* Once accepted, the session's pointer is its connection's (on_started). */
+  if (siprec_session_get_user(d->s) == d)
+    siprec_session_set_user(d->s, NULL);
   *d->pprev = d->next;
   if (d->next)
     d->next->pprev = d->pprev;
@@ -152,7 +169,9 @@ static void on_deferral_due(uv_timer_t *t)
   struct deferral *d = t->data;
   struct server *srv = d->srv;
   siprec_session_set_user(d->s, NULL);
+  srv->conn_now = d->conn_id;
   int rc = siprec_handler_accept_session(srv->h, d->s, now_ns());
+  srv->conn_now = 0;
   if (rc < 0)
     printf("session_not_accepted id=%s why=%s\n", siprec_session_id(d->s), siprec_strerror(rc));
   fflush(stdout);
@@ -168,8 +187,10 @@ static int on_offered(void *user, siprec_session *s)
   struct deferral *d = calloc(1, sizeof *d);
   if (!d)
     return 503;
+  d->kind = USER_DEFERRAL;
   d->srv = srv;
   d->s = s;
+  d->conn_id = srv->conn_now;
   siprec_session_ref(s);
   siprec_session_set_user(s, d);
   uv_timer_init(&srv->loop, &d->timer);
@@ -188,6 +209,13 @@ static int on_offered(void *user, siprec_session *s)
 static void on_started(void *user, siprec_session *s)
 {
   struct server *srv = user;
+  struct conn_use *u = srv->conn_now ? malloc(sizeof *u) : NULL;
+  if (u) {
+    u->kind = USER_CONN;
+    u->conn_id = srv->conn_now;
+    siprec_session_set_user(s, u);
+    net_conn_hold(srv->net, u->conn_id, 1);
+  }
   store_event(srv->opts.out_dir, "session_started", s, NULL);
 }
 
@@ -200,11 +228,17 @@ static void on_updated(void *user, siprec_session *s)
 static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
 {
   struct server *srv = user;
-  /* Cancelled (or timed out) while deferred: nothing left to accept. */
-  struct deferral *d = siprec_session_get_user(s);
-  if (d) {
+  int *kind = siprec_session_get_user(s);
+  if (kind && *kind == USER_DEFERRAL) {
+    /* Cancelled (or timed out) while deferred: nothing left to accept. */
+    struct deferral *d = (struct deferral *)kind;
     uv_timer_stop(&d->timer);
     deferral_drop(d);
+  } else if (kind) {
+    struct conn_use *u = (struct conn_use *)kind;
+    siprec_session_set_user(s, NULL);
+    net_conn_hold(srv->net, u->conn_id, -1);
+    free(u);
   }
   store_event(srv->opts.out_dir, "session_ended", s, siprec_end_reason_name(r));
 }
@@ -322,6 +356,42 @@ static void on_signal(uv_signal_t *sig, int signum)
   net_close(srv->net, SHUTDOWN_GRACE_MS);
 }
 
+static int allowed(void *user, const struct sockaddr *remote)
+{
+  struct server *srv = user;
+  return srv_opts_allowed(&srv->opts, remote);
+}
+
+/* The soft descriptor limit raised to the hard one (connections may use
+ * what the system grants, the reserve stays free); what it is now. */
+static int descriptor_limit(void)
+{
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) < 0)
+    return 0;
+  if (r.rlim_cur < r.rlim_max) {
+    struct rlimit raised = { r.rlim_max, r.rlim_max };
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+      r = raised;
+  }
+  return r.rlim_cur == RLIM_INFINITY || r.rlim_cur > 0x7fffffff ? 0x7fffffff : (int)r.rlim_cur;
+}
+
+static struct net_limits tcp_limits(const struct srv_opts *o)
+{
+  struct net_limits l = {
+    .max_conns = (size_t)o->tcp_max_conns,
+    .max_conns_per_ip = (size_t)o->tcp_max_conns_per_ip,
+    .idle_ms = (uint64_t)o->tcp_idle_timeout_ms,
+    .message_ms = (uint64_t)o->tcp_message_timeout_ms,
+    .write_ms = (uint64_t)o->tcp_write_timeout_ms,
+    .max_queue = (size_t)o->tcp_max_queue,
+    .fd_limit = descriptor_limit(),
+    .fd_reserve = (int)o->fd_reserve,
+  };
+  return l;
+}
+
 static int check_out_dir(const char *dir)
 {
   struct stat st;
@@ -346,7 +416,9 @@ int main(int argc, char **argv)
   signal(SIGPIPE, SIG_IGN);
   if (make_handler(&srv) < 0)
     return 2;
-  if (uv_loop_init(&srv.loop) < 0 || net_new(&srv.net, &srv.loop, MAX_MESSAGE, on_message, &srv) < 0)
+  struct net_limits limits = tcp_limits(&srv.opts);
+  if (uv_loop_init(&srv.loop) < 0 ||
+      net_new(&srv.net, &srv.loop, MAX_MESSAGE, &limits, allowed, on_message, &srv) < 0)
     return 1;
   for (size_t i = 0; i < srv.opts.nlisten; i++) {
     rc = net_listen(srv.net, (struct sockaddr *)&srv.opts.listen[i]);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "net.h"
+#include "net_internal.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -7,43 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define NET_MAX_LISTEN 16
-/* A connection's buffer may hold one whole message plus what follows it. */
-#define CONN_SLACK 65536
-
-struct listener {
-  uv_udp_t udp;
-  uv_tcp_t tcp;
-  struct sockaddr_storage addr; /* as bound, with the real port */
-  struct net *net;
-};
-
-struct conn {
-  uv_tcp_t tcp;
-  struct net *net;
-  uint64_t id;
-  struct sockaddr_storage peer, local;
-  char *buf;
-  size_t len, cap;
-  struct conn *next, **pprev;
-  int closing;
-};
-
-struct net {
-  uv_loop_t *loop;
-  net_message_cb cb;
-  void *user;
-  size_t max_message;
-  struct listener listeners[NET_MAX_LISTEN];
-  size_t nlisteners;
-  struct conn *conns;
-  uint64_t last_conn_id;
-  size_t pending; /* queued sends not yet done */
-  int receiving, closing, closed;
-  uv_timer_t grace;
-  char rxbuf[65536];
-};
 
 const char *net_addr_text(const struct sockaddr *sa, char *buf, size_t size)
 {
@@ -65,18 +28,23 @@ const char *net_addr_text(const struct sockaddr *sa, char *buf, size_t size)
   return buf;
 }
 
-int net_new(struct net **out, uv_loop_t *loop, size_t max_message, net_message_cb cb, void *user)
+int net_new(struct net **out, uv_loop_t *loop, size_t max_message,
+            const struct net_limits *limits, net_accept_cb accept, net_message_cb cb,
+            void *user)
 {
   struct net *n = calloc(1, sizeof *n);
   if (!n)
     return UV_ENOMEM;
   n->loop = loop;
   n->cb = cb;
+  n->accept = accept;
   n->user = user;
   n->max_message = max_message;
+  n->lim = *limits;
   n->receiving = 1;
   uv_timer_init(loop, &n->grace);
   n->grace.data = n;
+  tcp_init(n);
   *out = n;
   return 0;
 }
@@ -88,16 +56,16 @@ static void close_all(struct net *n);
 
 /* At shutdown: done once every send has left and every peer has hung up
  * (the grace timer ends the wait otherwise). */
-static void maybe_finish(struct net *n)
+void net_maybe_finish(struct net *n)
 {
   if (n->closing && n->pending == 0 && !n->conns)
     close_all(n);
 }
 
-static void sent_one(struct net *n)
+void net_sent_one(struct net *n)
 {
   n->pending--;
-  maybe_finish(n);
+  net_maybe_finish(n);
 }
 
 static void on_udp_sent(uv_udp_send_t *req, int status)
@@ -106,16 +74,7 @@ static void on_udp_sent(uv_udp_send_t *req, int status)
   if (status < 0 && status != UV_ECANCELED)
     fprintf(stderr, "siprec-server: udp send: %s\n", uv_strerror(status));
   free(req);
-  sent_one(n);
-}
-
-static void on_tcp_written(uv_write_t *req, int status)
-{
-  struct net *n = req->data;
-  if (status < 0 && status != UV_ECANCELED)
-    fprintf(stderr, "siprec-server: tcp write: %s\n", uv_strerror(status));
-  free(req);
-  sent_one(n);
+  net_sent_one(n);
 }
 
 /* Same family, address and port. */
@@ -167,41 +126,6 @@ static int send_udp(struct net *n, const void *data, size_t len, const struct so
   return 0;
 }
 
-static struct conn *find_conn(struct net *n, uint64_t id)
-{
-  for (struct conn *c = n->conns; c; c = c->next)
-    if (c->id == id)
-      return c->closing ? NULL : c;
-  return NULL;
-}
-
-static int send_tcp(struct net *n, const void *data, size_t len, uint64_t conn_id)
-{
-  struct conn *c = find_conn(n, conn_id);
-  if (!c)
-    return UV_ENOTCONN;
-  uv_buf_t b = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
-  int rc = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-  if (rc == (int)len)
-    return 0;
-  if (rc < 0 && rc != UV_EAGAIN)
-    return rc;
-  size_t done = rc > 0 ? (size_t)rc : 0;
-  uv_write_t *req = malloc(sizeof *req + len - done);
-  if (!req)
-    return UV_ENOMEM;
-  memcpy(req + 1, (const char *)data + done, len - done);
-  b = uv_buf_init((char *)(req + 1), (unsigned)(len - done));
-  req->data = n;
-  rc = uv_write(req, (uv_stream_t *)&c->tcp, &b, 1, on_tcp_written);
-  if (rc < 0) {
-    free(req);
-    return rc;
-  }
-  n->pending++;
-  return 0;
-}
-
 int net_send(struct net *n, const void *data, size_t len, siprec_transport t,
              const struct sockaddr *dest, const struct sockaddr *from, uint64_t conn_id)
 {
@@ -210,137 +134,8 @@ int net_send(struct net *n, const void *data, size_t len, siprec_transport t,
   if (t == SIPREC_TRANSPORT_UDP)
     return dest ? send_udp(n, data, len, dest, from) : UV_EINVAL;
   if (t == SIPREC_TRANSPORT_TCP)
-    return send_tcp(n, data, len, conn_id);
+    return tcp_send(n, data, len, conn_id);
   return UV_EAFNOSUPPORT;
-}
-
-/* ---------------------------------------------------------------------- */
-/* TCP connections                                                          */
-
-static void on_conn_closed(uv_handle_t *h)
-{
-  struct conn *c = h->data;
-  free(c->buf);
-  free(c);
-}
-
-static void conn_close(struct conn *c)
-{
-  if (c->closing)
-    return;
-  c->closing = 1;
-  *c->pprev = c->next;
-  if (c->next)
-    c->next->pprev = c->pprev;
-  uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
-  maybe_finish(c->net);
-}
-
-static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-  (void)suggested;
-  struct conn *c = h->data;
-  size_t limit = c->net->max_message + CONN_SLACK;
-  if (c->cap - c->len < 16384 && c->cap < limit) {
-    size_t cap = c->cap ? c->cap * 2 : 32768;
-    if (cap > limit)
-      cap = limit;
-    char *nb = realloc(c->buf, cap);
-    if (nb) {
-      c->buf = nb;
-      c->cap = cap;
-    }
-  }
-  /* A full buffer gives libuv no room: the read fails with UV_ENOBUFS and
-   * the connection is closed, as for any stream that never frames. */
-  *buf = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
-}
-
-static int only_crlf(const char *p, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (p[i] != '\r' && p[i] != '\n')
-      return 0;
-  return 1;
-}
-
-static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-  (void)buf;
-  struct conn *c = s->data;
-  if (nread < 0) {
-    if (nread != UV_EOF) {
-      char who[64];
-      fprintf(stderr, "siprec-server: tcp %s: %s, closed\n",
-              net_addr_text((struct sockaddr *)&c->peer, who, sizeof who), uv_strerror((int)nread));
-    }
-    conn_close(c);
-    return;
-  }
-  if (!c->net->receiving) {
-    /* Shutting down: the SRC's answers to our BYEs are read and dropped,
-     * so that it sees its connection closed cleanly, not reset. */
-    return;
-  }
-  c->len += (size_t)nread;
-  size_t off = 0;
-  while (!c->closing && off < c->len) {
-    long m = siprec_handler_frame(c->buf + off, c->len - off, c->net->max_message);
-    if (m == 0)
-      break;
-    if (m < 0) {
-      char who[64];
-      fprintf(stderr, "siprec-server: tcp %s: broken stream, closed\n",
-              net_addr_text((struct sockaddr *)&c->peer, who, sizeof who));
-      conn_close(c);
-      return;
-    }
-    const char *msg = c->buf + off;
-    off += (size_t)m;
-    if (only_crlf(msg, (size_t)m)) {
-      /* RFC 5626 keep-alive: a double CRLF ping gets a CRLF pong. */
-      if (m >= 4)
-        send_tcp(c->net, "\r\n", 2, c->id);
-      continue;
-    }
-    c->net->cb(c->net->user, msg, (size_t)m, SIPREC_TRANSPORT_TCP, (struct sockaddr *)&c->peer,
-               (struct sockaddr *)&c->local, c->id);
-  }
-  if (c->closing)
-    return;
-  memmove(c->buf, c->buf + off, c->len - off);
-  c->len -= off;
-}
-
-static void on_connection(uv_stream_t *server, int status)
-{
-  struct listener *l = server->data;
-  struct net *n = l->net;
-  if (status < 0 || !n->receiving)
-    return;
-  struct conn *c = calloc(1, sizeof *c);
-  if (!c)
-    return;
-  uv_tcp_init(n->loop, &c->tcp);
-  c->tcp.data = c;
-  c->net = n;
-  c->id = ++n->last_conn_id;
-  c->next = n->conns;
-  if (c->next)
-    c->next->pprev = &c->next;
-  c->pprev = &n->conns;
-  n->conns = c;
-  int len = (int)sizeof c->peer;
-  if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0 ||
-      uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len) < 0) {
-    conn_close(c);
-    return;
-  }
-  len = (int)sizeof c->local;
-  uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&c->local, &len);
-  uv_tcp_nodelay(&c->tcp, 1);
-  if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read) < 0)
-    conn_close(c);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -450,7 +245,7 @@ int net_listen(struct net *n, const struct sockaddr *addr)
     return rc;
   }
   if ((rc = uv_udp_recv_start(&l->udp, udp_alloc, udp_read)) < 0 ||
-      (rc = uv_listen((uv_stream_t *)&l->tcp, 128, on_connection)) < 0)
+      (rc = uv_listen((uv_stream_t *)&l->tcp, 128, tcp_on_connection)) < 0)
     return rc;
   char text[64];
   net_addr_text((struct sockaddr *)&l->addr, text, sizeof text);
@@ -482,8 +277,7 @@ static void close_all(struct net *n)
   uv_timer_stop(&n->grace);
   for (size_t i = 0; i < n->nlisteners; i++)
     uv_close((uv_handle_t *)&n->listeners[i].udp, NULL);
-  while (n->conns)
-    conn_close(n->conns);
+  tcp_close_all(n);
   uv_close((uv_handle_t *)&n->grace, NULL);
 }
 
@@ -499,7 +293,7 @@ void net_close(struct net *n, uint64_t grace_ms)
 {
   n->closing = 1;
   uv_timer_start(&n->grace, on_grace, grace_ms, 0);
-  maybe_finish(n);
+  net_maybe_finish(n);
 }
 
 void net_free(struct net *n)

@@ -38,9 +38,34 @@ void srv_opts_usage(FILE *f)
           "                         later, as a licence check would\n"
           "  --defer-timeout-ms N   refuse (503) a deferred session not decided within N ms\n"
           "  --verbose              the library's debug log on stderr\n"
-          "  --help                 this text\n"
-          "Logs one line per session start, update, end (and deferral) on stdout;\n"
-          "SIGTERM or SIGINT ends every session with a BYE and exits 0.\n");
+          "  --help                 this text\n");
+  fprintf(f,
+          "TCP connections and descriptors (0: no bound):\n"
+          "  --tcp-max-conns N      connections open at once (default %d)\n"
+          "  --tcp-max-conns-per-ip N\n"
+          "                         ... from one address (default %d)\n"
+          "  --tcp-idle-timeout-ms N\n"
+          "                         close a connection without traffic and without\n"
+          "                         sessions after N ms (default %d)\n"
+          "  --tcp-message-timeout-ms N\n"
+          "                         close a connection whose message (or first message\n"
+          "                         since the accept) is not complete N ms after it began\n"
+          "                         (default %d)\n"
+          "  --tcp-max-queue BYTES  answers kept for a peer that does not read; reading\n"
+          "                         from it stops at half, resumes at a quarter, and it\n"
+          "                         is closed beyond (default %d)\n"
+          "  --tcp-write-timeout-ms N\n"
+          "                         close a connection whose reading stayed stopped that\n"
+          "                         long (default %d)\n"
+          "  --fd-reserve N         descriptors connections always leave free, for session\n"
+          "                         files (default %d); the soft descriptor limit is raised\n"
+          "                         to the hard one at start\n"
+          "Connections outside --allow are closed when accepted. Logs one line per\n"
+          "session start, update, end (and deferral) on stdout; SIGTERM or SIGINT ends\n"
+          "every session with a BYE and exits 0.\n",
+          SRV_TCP_MAX_CONNS, SRV_TCP_MAX_CONNS_PER_IP, SRV_TCP_IDLE_TIMEOUT_MS,
+          SRV_TCP_MESSAGE_TIMEOUT_MS, SRV_TCP_MAX_QUEUE, SRV_TCP_WRITE_TIMEOUT_MS,
+          SRV_FD_RESERVE);
 }
 
 int srv_parse_hostport(const char *text, struct sockaddr_storage *out)
@@ -194,6 +219,13 @@ static const struct number_flag number_flags[] = {
   NUMBER_FLAG("--idle-limit-ms", 86400000L, idle_limit_ms),
   NUMBER_FLAG("--defer-ms", 3600000L, defer_ms),
   NUMBER_FLAG("--defer-timeout-ms", 3600000L, defer_timeout_ms),
+  NUMBER_FLAG("--tcp-max-conns", 1000000000L, tcp_max_conns),
+  NUMBER_FLAG("--tcp-max-conns-per-ip", 1000000000L, tcp_max_conns_per_ip),
+  NUMBER_FLAG("--tcp-idle-timeout-ms", 86400000L, tcp_idle_timeout_ms),
+  NUMBER_FLAG("--tcp-message-timeout-ms", 86400000L, tcp_message_timeout_ms),
+  NUMBER_FLAG("--tcp-write-timeout-ms", 86400000L, tcp_write_timeout_ms),
+  NUMBER_FLAG("--tcp-max-queue", 1073741824L, tcp_max_queue),
+  NUMBER_FLAG("--fd-reserve", 1000000L, fd_reserve),
 };
 
 static int parse_rtp_ports(const char *text, struct srv_opts *o)
@@ -217,6 +249,13 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
   for (size_t k = 0; k < sizeof number_flags / sizeof number_flags[0]; k++)
     *(long *)((char *)o + number_flags[k].offset) = -1;
   o->rtp_low = o->rtp_high = -1;
+  o->tcp_max_conns = SRV_TCP_MAX_CONNS;
+  o->tcp_max_conns_per_ip = SRV_TCP_MAX_CONNS_PER_IP;
+  o->tcp_idle_timeout_ms = SRV_TCP_IDLE_TIMEOUT_MS;
+  o->tcp_message_timeout_ms = SRV_TCP_MESSAGE_TIMEOUT_MS;
+  o->tcp_write_timeout_ms = SRV_TCP_WRITE_TIMEOUT_MS;
+  o->tcp_max_queue = SRV_TCP_MAX_QUEUE;
+  o->fd_reserve = SRV_FD_RESERVE;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -14,6 +14,15 @@
 #define SRV_MAX_LISTEN 16
 #define SRV_MAX_ALLOW 64
 
+/* The defaults of the TCP and descriptor bounds (--help says them). */
+#define SRV_TCP_MAX_CONNS 1024
+#define SRV_TCP_MAX_CONNS_PER_IP 64
+#define SRV_TCP_IDLE_TIMEOUT_MS 300000
+#define SRV_TCP_MESSAGE_TIMEOUT_MS 10000
+#define SRV_TCP_WRITE_TIMEOUT_MS 10000
+#define SRV_TCP_MAX_QUEUE 262144
+#define SRV_FD_RESERVE 64
+
 /** An address block from --allow. */
 struct srv_cidr {
   int family; /* AF_INET or AF_INET6 */
@@ -21,7 +30,8 @@ struct srv_cidr {
   unsigned bits;
 };
 
-/** Every flag; a number left at -1 was not given (the handler's default). */
+/** Every flag; a handler setting left at -1 was not given (the handler's
+ * default); the TCP bounds start at the defaults above. */
 struct srv_opts {
   struct sockaddr_storage listen[SRV_MAX_LISTEN];
   size_t nlisten;
@@ -39,6 +49,12 @@ struct srv_opts {
   long defer_timeout_ms; /* the handler's limit for a deferred session */
   long max_pending_per_source;
   long max_pending, max_pending_ports; /* -1: the library's default; 0: no bound */
+  /* TCP connections and descriptors (net_limits), the defaults above when
+   * not given */
+  long tcp_max_conns, tcp_max_conns_per_ip;
+  long tcp_idle_timeout_ms, tcp_message_timeout_ms, tcp_write_timeout_ms;
+  long tcp_max_queue;
+  long fd_reserve;
   int verbose;
 };
 

@@ -19,6 +19,7 @@ import glob
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -71,7 +72,7 @@ def free_port(host):
 class Server:
     """siprec-server on HOST port 0, its stdout lines collected as they come."""
 
-    def __init__(self, binary, work, args, host):
+    def __init__(self, binary, work, args, host, nofile=None):
         self.out = os.path.join(work, 'out')
         self.lines = []
         self.eof = False
@@ -79,8 +80,14 @@ class Server:
         self.err_path = os.path.join(work, 'server.stderr')
         self.err = open(self.err_path, 'w')
         cmd = [binary, '--listen', hostport(host, 0), '--out', self.out] + args
+        # nofile: the descriptor limit to start under, as `prlimit --nofile`
+        # (a number, or soft and hard).
+        if isinstance(nofile, int):
+            nofile = (nofile, nofile)
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, nofile)) if nofile else None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True, errors='replace')
+                                     stderr=self.err, text=True, errors='replace',
+                                     preexec_fn=limit)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.wait_lines(r'^ready$', 1, 10)
@@ -231,15 +238,16 @@ class Sipp:
 
 class Ctx:
     def __init__(self, args, work):
+        self.args = args
         self.binary, self.scenarios = os.path.abspath(args.server), os.path.abspath(args.scenarios)
         self.work = work
         self.host = '127.0.0.1'
         self.server = None
         self.sipps = []
 
-    def start_server(self, *args, host='127.0.0.1'):
+    def start_server(self, *args, host='127.0.0.1', nofile=None):
         self.host = host
-        self.server = Server(self.binary, self.work, list(args), host)
+        self.server = Server(self.binary, self.work, list(args), host, nofile)
         return self.server
 
     def sipp(self, *args, **kw):
@@ -698,16 +706,21 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith('case
          and name not in ('case_call', 'case_shutdown')}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def main(cases=None, doc=None, prefix='sipp', add_args=None):
+    """Run the case named on the command line: this file's, or those of a
+    script built on it (`cases`, its `doc`, `add_args` for its options)."""
+    cases = cases or CASES
+    ap = argparse.ArgumentParser(description=(doc or __doc__).split('\n')[0])
     ap.add_argument('--server', required=True)
     ap.add_argument('--scenarios', required=True)
-    ap.add_argument('case', choices=sorted(CASES))
+    if add_args:
+        add_args(ap)
+    ap.add_argument('case', choices=sorted(cases))
     args = ap.parse_args()
-    work = tempfile.mkdtemp(prefix=f'sipp-{args.case}-')
+    work = tempfile.mkdtemp(prefix=f'{prefix}-{args.case}-')
     ctx = Ctx(args, work)
     try:
-        if CASES[args.case](ctx) == SKIP:
+        if cases[args.case](ctx) == SKIP:
             return SKIP
     except Skip as e:
         print(f'SKIP {args.case}: {e}')
