@@ -736,7 +736,7 @@ START_TEST(test_bad_doc)
   ck_assert_uint_eq(siprec_metadata_participant_count(m), 0);
   ck_assert_int_eq(siprec_metadata_get_datamode(m), SIPREC_METADATA_DATAMODE_NONE);
   /* Refused at once, never expanded (valgrind is ~50x slower). */
-  ck_assert_msg(dt < (under_valgrind() ? 5.0 : 0.1), "%s took %.3f s", b->file, dt);
+  ck_assert_msg(dt < (under_valgrind() ? 30.0 : 2.0), "%s took %.3f s", b->file, dt);
   siprec_metadata_unref(m);
 }
 END_TEST
@@ -778,7 +778,7 @@ START_TEST(test_ten_megabytes)
   size_t rl = 1;
   ck_assert_ptr_null(siprec_metadata_raw(m, &rl));
   ck_assert_uint_eq(rl, 0);
-  ck_assert(now_sec() - t0 < 1.0);
+  ck_assert(now_sec() - t0 < 10.0);
   siprec_metadata_unref(m);
   free(xml);
 }
@@ -855,7 +855,9 @@ START_TEST(test_hundred_thousand_participants)
     ck_assert_uint_eq(siprec_metadata_stream_sender(m2, s, 0, &q), 1);
     check_str(paor(m2, q), aor, "sender");
   }
-  ck_assert_msg(dt < (under_valgrind() ? 60.0 : 2.0), "%.3f s", dt);
+  /* A guard against quadratic work (minutes at this size), not a speed
+   * target: that is bench_metadata's, on a shared machine only ratios hold. */
+  ck_assert_msg(dt < (under_valgrind() ? 300.0 : 20.0), "%.3f s", dt);
   /* A complete update that drops all but p1: each removal reported. */
   siprec_metadata_changes *ch;
   siprec_metadata *m3 = apply_file(m2, "ns-prefixed.xml", &ch);
@@ -1066,7 +1068,7 @@ START_TEST(test_bind_many)
   double t0 = now_sec();
   siprec_metadata *b;
   ck_assert_int_eq(siprec_metadata_bind(&b, m, labels, nm, NULL), 0);
-  ck_assert_msg(now_sec() - t0 < (under_valgrind() ? 10.0 : 0.5), "bind took %.3f s",
+  ck_assert_msg(now_sec() - t0 < (under_valgrind() ? 60.0 : 5.0), "bind took %.3f s",
                 now_sec() - t0);
   /* m-line i has label L(nm-1-i): its first stream is 2*(nm-1-i), whose
    * senders are none (p sends on the odd ones): participant order. */
