@@ -23,6 +23,17 @@ void sr_strbuf_str(sr_strbuf *b, const char *s)
   sr_strbuf_add(b, s, strlen(s));
 }
 
+void sr_strbuf_uint(sr_strbuf *b, unsigned long long v)
+{
+  char digits[20];
+  size_t n = 0;
+  do {
+    digits[sizeof digits - 1 - n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  sr_strbuf_add(b, digits + sizeof digits - n, n);
+}
+
 void sr_strbuf_printf(sr_strbuf *b, const char *fmt, ...)
 {
   if (b->overflow)

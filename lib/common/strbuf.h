@@ -23,5 +23,8 @@ static inline sr_strbuf sr_strbuf_on(void *buf, size_t cap)
 void sr_strbuf_add(sr_strbuf *b, const char *s, size_t n);
 void sr_strbuf_str(sr_strbuf *b, const char *s);
 void sr_strbuf_printf(sr_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A number in decimal: what writers of every message do most, without the
+ * cost of a printf. */
+void sr_strbuf_uint(sr_strbuf *b, unsigned long long v);
 
 #endif
