@@ -5,10 +5,19 @@
 #include <strings.h>
 
 const sr_raw_name sr_raw_names[RAW_N] = {
-  { "Call-ID", "i" },       { "CSeq", NULL },          { "From", "f" },
-  { "To", "t" },            { "Max-Forwards", NULL },  { "Content-Length", "l" },
-  { "Content-Type", "c" },  { "Via", "v" },
+  { "Call-ID", 'i', 7 },       { "CSeq", 0, 4 },          { "From", 'f', 4 },
+  { "To", 't', 2 },            { "Max-Forwards", 0, 12 }, { "Content-Length", 'l', 14 },
+  { "Content-Type", 'c', 12 }, { "Via", 'v', 3 },
 };
+
+/* Header `name` is entry k, in its long or compact form. Every header line
+ * of every message comes through here: lengths first, compares only then. */
+static int is_name(sr_span name, const sr_raw_name *r)
+{
+  if (name.n == 1)
+    return r->compact && (name.p[0] | 0x20) == r->compact;
+  return name.n == r->len && sr_span_ieq(name, r->name);
+}
 
 static int lws(char c)
 {
@@ -33,8 +42,7 @@ static void raw_header(raw_view *v, const char *line, const char *end)
   sr_span name = trim_lws(line, colon);
   sr_span value = trim_lws(colon + 1, end);
   for (int k = 0; k < RAW_N; k++) {
-    if (!sr_span_ieq(name, sr_raw_names[k].name) &&
-        !(sr_raw_names[k].compact && sr_span_ieq(name, sr_raw_names[k].compact)))
+    if (!is_name(name, &sr_raw_names[k]))
       continue;
     v->count[k]++;
     if (k == RAW_VIA && v->n_via < RAW_MAX_VIAS)

@@ -27,7 +27,9 @@ enum {
 };
 
 typedef struct sr_raw_name {
-  const char *name, *compact;
+  const char *name;
+  char compact; /* the compact form's letter, 0 when there is none */
+  unsigned char len; /* of name */
 } sr_raw_name;
 
 /* The header names above, long and compact forms. */
