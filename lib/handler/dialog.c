@@ -197,6 +197,10 @@ void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reaso
     sr_dialog_forget(h, s);
     return;
   }
+  /* RFC 3261 15: no BYE before the 2xx's ACK; and an address that never
+   * ACKed never proved it is the SRC (it may be forged): none at all. */
+  if (s->state == SR_SESSION_ANSWERED)
+    bye = 0;
   s->state = SR_SESSION_ENDED;
   s->tx_active = 0;
   if (bye && sr_uac_send_bye(h, s, now))

@@ -108,7 +108,7 @@ void sr_invite_reject(siprec_handler *h, siprec_session *s, int status, const ch
                       const char *extra, siprec_end_reason end, uint64_t now);
 
 /* End a session (its lock held): the ended callback, a BYE to the SRC when
- * `send_bye`, ports released, out of the map and the timer heap (over UDP,
+ * `send_bye` and the SRC ever ACKed (never to an unconfirmed dialog), ports released, out of the map and the timer heap (over UDP,
  * once the BYE is answered: CLOSING until then; `now` 0: at once). */
 void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reason, int send_bye,
                    uint64_t now);

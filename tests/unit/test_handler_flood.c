@@ -313,6 +313,35 @@ START_TEST(test_bounds_lifted)
 }
 END_TEST
 
+/* No BYE before the 2xx's ACK, whoever ends the session (RFC 3261 15): the
+ * host, the shutdown; an ACKed session gets its BYE. */
+START_TEST(test_no_bye_before_ack)
+{
+  fixture f;
+  ledger *l = flood_setup(&f, NULL);
+  f.ev.refuse_with = SIPREC_SESSION_DEFER;
+  char msg[4096], tag[64];
+  fx_request(msg, sizeof msg, "INVITE", "nb-1", NULL, 1, "nb1", "Require: siprec\r\n", fx_sdp2);
+  fx_feed(&f, msg, 1 * S);
+  ck_assert_int_eq(siprec_handler_accept_session(f.h, f.ev.deferred, 1 * S), 0);
+  ck_assert_int_eq(siprec_handler_end_session(f.h, f.ev.deferred, 1 * S + 10 * MS), 0);
+  ck_assert_int_eq(f.ev.last_reason, SIPREC_END_HOST);
+  ck_assert_int_eq(f.ev.byes_sent, 0);
+  siprec_session_unref(f.ev.deferred);
+  f.ev.deferred = NULL;
+  f.ev.refuse_with = 0;
+  fx_start_call(&f, "nb-2", tag, sizeof tag); /* never ACKed */
+  fx_start_call(&f, "nb-3", tag, sizeof tag);
+  fx_request(msg, sizeof msg, "ACK", "nb-3", tag, 1, "nb3a", NULL, NULL);
+  fx_feed(&f, msg, 1 * S);
+  siprec_handler_free(f.h);
+  ck_assert_int_eq(f.ev.ended, 3);
+  ck_assert_int_eq(f.ev.byes_sent, 1);
+  ck_assert_ptr_nonnull(strstr(f.ev.last_sent, "Call-ID: nb-3\r\n"));
+  free(l);
+}
+END_TEST
+
 typedef struct log_lines {
   int warnings;
   char last[512];
@@ -375,6 +404,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_retransmission_budget);
   tcase_add_test(tc, test_bounds_lifted);
   tcase_add_test(tc, test_log_rate_limit);
+  tcase_add_test(tc, test_no_bye_before_ack);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -199,7 +199,15 @@ START_TEST(test_send_from)
   const struct sockaddr_in *f = (const struct sockaddr_in *)&sent_from;
   ck_assert_uint_eq(ntohs(f->sin_port), 5070);
   ck_assert_uint_eq(f->sin_addr.s_addr, srs.sin_addr.s_addr);
-  siprec_handler_free(h); /* its BYE too */
+  /* ACKed (a dialog never confirmed gets no BYE), then its BYE too. */
+  const char *t = strstr(strstr(resp, "\r\nTo: "), ";tag=") + 5;
+  char tag[64];
+  snprintf(tag, sizeof tag, "%.*s", (int)strcspn(t, ";\r"), t);
+  fx_request(msg, sizeof msg, "ACK", "from-1", tag, 1, "f1a", NULL, NULL);
+  ck_assert_int_eq(siprec_handler_process(h, msg, strlen(msg), SIPREC_TRANSPORT_UDP, sa(&src),
+                                          sa(&srs), 0, 2 * S, resp, sizeof resp),
+                   0);
+  siprec_handler_free(h);
   ck_assert_int_eq(sent_from_calls, 2);
 }
 END_TEST
