@@ -334,7 +334,7 @@ SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_con
 
 /**
  * Free a handler. Every open session ends (reason SIPREC_END_SHUTDOWN; a BYE
- * goes to its SRC through the send callback). No other call may be running.
+ * goes to its SRC through the send callback when the SRC ACKed its 2xx). No other call may be running.
  * Sessions the host still holds a reference to stay readable through their
  * accessors; the last siprec_session_unref() frees them with the handler's
  * allocator, which must outlive them.
@@ -402,8 +402,9 @@ SIPREC_API int siprec_handler_accept_session(siprec_handler *h, siprec_session *
 SIPREC_API int siprec_handler_refuse_session(siprec_handler *h, siprec_session *s, int status,
                                              uint64_t now_ns);
 
-/** End a session: a BYE to the SRC, then the ended callback
- * (SIPREC_END_HOST). A deferred session is refused with 480 instead.
+/** End a session: a BYE to the SRC (none while its 2xx waits for the ACK:
+ * RFC 3261 15), then the ended callback (SIPREC_END_HOST). A deferred
+ * session is refused with 480 instead.
  * @return 0, SIPREC_EINVAL (already ended) or SIPREC_EBUSY */
 SIPREC_API int siprec_handler_end_session(siprec_handler *h, siprec_session *s, uint64_t now_ns);
 
