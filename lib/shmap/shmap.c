@@ -221,30 +221,29 @@ SIPREC_API void siprec_shmap_free(siprec_shmap *map)
 /* Locking a shard as this thread; the hold is recorded so that a call from a
  * callback run under the lock fails with SIPREC_EBUSY instead of deadlocking. */
 
-static inline const void *shard_rlock(siprec_shmap *m, sr_shard *sh, sr_reader *self, uint32_t id)
+static inline void shard_rlock(siprec_shmap *m, sr_shard *sh, sr_reader *self, uint32_t id,
+                               sr_hold *hold)
 {
-  const void *prev = sr_lock_hold(m->readers);
+  sr_lock_hold(hold, m->readers);
   sr_lock_read(&sh->lock, self, id);
-  return prev;
 }
 
-static inline void shard_runlock(sr_shard *sh, sr_reader *self, const void *prev)
+static inline void shard_runlock(sr_shard *sh, sr_reader *self, const sr_hold *hold)
 {
   sr_unlock_read(&sh->lock, self);
-  sr_lock_release(prev);
+  sr_lock_release(hold);
 }
 
-static inline const void *shard_wlock(siprec_shmap *m, sr_shard *sh, uint32_t id)
+static inline void shard_wlock(siprec_shmap *m, sr_shard *sh, uint32_t id, sr_hold *hold)
 {
-  const void *prev = sr_lock_hold(m->readers);
+  sr_lock_hold(hold, m->readers);
   sr_lock_write(&sh->lock, m->readers, id);
-  return prev;
 }
 
-static inline void shard_wunlock(sr_shard *sh, const void *prev)
+static inline void shard_wunlock(sr_shard *sh, const sr_hold *hold)
 {
   sr_unlock_write(&sh->lock);
-  sr_lock_release(prev);
+  sr_lock_release(hold);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -261,7 +260,7 @@ typedef struct op {
   uint64_t hash;
   const void *key;
   size_t len;
-  const void *prev_hold;
+  sr_hold hold;
   void *dead;
   bool has_dead;
 } op;
@@ -287,17 +286,17 @@ static int op_begin(op *o, siprec_shmap *m, const void *key, size_t len)
 
 static inline void op_lock_write(op *o)
 {
-  o->prev_hold = shard_wlock(o->m, o->sh, o->id);
+  shard_wlock(o->m, o->sh, o->id, &o->hold);
 }
 
 static inline void op_lock_read(op *o)
 {
-  o->prev_hold = shard_rlock(o->m, o->sh, o->self, o->id);
+  shard_rlock(o->m, o->sh, o->self, o->id, &o->hold);
 }
 
 static inline void op_unlock_read(op *o)
 {
-  shard_runlock(o->sh, o->self, o->prev_hold);
+  shard_runlock(o->sh, o->self, &o->hold);
 }
 
 /* Make room to retire `extra` more values of a pinned shard (write lock held). */
@@ -352,7 +351,7 @@ static int op_replace(op *o, sr_slot *s, void *value)
 static void op_unlock_write(op *o)
 {
   atomic_store_explicit(&o->sh->count, o->sh->table.count, memory_order_relaxed);
-  shard_wunlock(o->sh, o->prev_hold);
+  shard_wunlock(o->sh, &o->hold);
   if (o->has_dead)
     destroy_value(o->m, o->dead);
 }
@@ -386,7 +385,7 @@ SIPREC_API int siprec_shmap_load(siprec_shmap *map, const void *key, size_t key_
   if (pos >= 0 && value)
     *value = o.sh->table.slots[pos].value;
   op_unlock_read(&o);
-  return pos >= 0;
+  return pos >= 0 ? 1 : SIPREC_ENOTFOUND;
 }
 
 SIPREC_API int siprec_shmap_store(siprec_shmap *map, const void *key, size_t key_len, void *value)
@@ -440,6 +439,54 @@ SIPREC_API int siprec_shmap_load_or_store(siprec_shmap *map, const void *key, si
   return rc;
 }
 
+SIPREC_API int siprec_shmap_load_or_compute(siprec_shmap *map, const void *key, size_t key_len,
+                                            siprec_shmap_compute_cb fn, void *user, void **actual)
+{
+  if (!fn)
+    return SIPREC_EINVAL;
+  op o;
+  int rc = op_begin(&o, map, key, key_len);
+  if (rc < 0)
+    return rc;
+  /* As load-or-store: most calls find the key; try under the read lock. */
+  op_lock_read(&o);
+  ptrdiff_t pos = op_find(&o);
+  if (pos >= 0) {
+    if (actual)
+      *actual = o.sh->table.slots[pos].value;
+    op_unlock_read(&o);
+    return 1;
+  }
+  op_unlock_read(&o);
+
+  op_lock_write(&o);
+  pos = op_find(&o);
+  if (pos >= 0) {
+    if (actual)
+      *actual = o.sh->table.slots[pos].value;
+    rc = 1;
+  } else {
+    /* The slot first, so that once `fn` has made a value nothing can fail
+     * and leave the host's value with nobody to free it. */
+    size_t at;
+    rc = sr_table_insert(&o.sh->table, &o.m->ctx, o.hash, o.key, o.len, NULL, &at);
+    if (rc == 0) {
+      void *v = NULL;
+      int r = fn(o.key, o.len, &v, user);
+      if (r < 0) {
+        (void)sr_table_remove_at(&o.sh->table, &o.m->ctx, at);
+        rc = r;
+      } else {
+        o.sh->table.slots[at].value = v;
+        if (actual)
+          *actual = v;
+      }
+    }
+  }
+  op_unlock_write(&o);
+  return rc;
+}
+
 /* Remove the key; hand the value back (`give_back`) or drop it. */
 static int remove_key(siprec_shmap *map, const void *key, size_t key_len, void **value,
                       bool give_back, bool compare, void *expected)
@@ -450,7 +497,9 @@ static int remove_key(siprec_shmap *map, const void *key, size_t key_len, void *
     return rc;
   op_lock_write(&o);
   ptrdiff_t pos = op_find(&o);
-  if (pos < 0 || (compare && !values_equal(map, o.sh->table.slots[pos].value, expected))) {
+  if (pos < 0) {
+    rc = SIPREC_ENOTFOUND;
+  } else if (compare && !values_equal(map, o.sh->table.slots[pos].value, expected)) {
     rc = 0;
   } else if (!give_back && (rc = op_reserve_retire(&o)) < 0) {
     /* rc set */
@@ -496,10 +545,14 @@ SIPREC_API int siprec_shmap_swap(siprec_shmap *map, const void *key, size_t key_
   ptrdiff_t pos = op_find(&o);
   if (pos >= 0) {
     sr_slot *s = &o.sh->table.slots[pos];
-    if (previous)
+    if (previous) {
       *previous = s->value;
-    s->value = value;
-    rc = 1;
+      s->value = value;
+      rc = 1;
+    } else if ((rc = op_replace(&o, s, value)) == 0) {
+      /* Nobody takes the previous value: it is destroyed, as by store. */
+      rc = 1;
+    }
   } else {
     rc = op_insert(&o, value);
     if (rc == 0 && previous)
@@ -518,7 +571,9 @@ SIPREC_API int siprec_shmap_compare_and_swap(siprec_shmap *map, const void *key,
     return rc;
   op_lock_write(&o);
   ptrdiff_t pos = op_find(&o);
-  if (pos < 0 || !values_equal(map, o.sh->table.slots[pos].value, old_value)) {
+  if (pos < 0) {
+    rc = SIPREC_ENOTFOUND;
+  } else if (!values_equal(map, o.sh->table.slots[pos].value, old_value)) {
     rc = 0;
   } else if ((rc = op_replace(&o, &o.sh->table.slots[pos], new_value)) == 0) {
     rc = 1;
@@ -616,7 +671,8 @@ SIPREC_API int siprec_shmap_clear(siprec_shmap *map)
   sr_table *detached = sr_calloc(&map->mem, map->nshards, sizeof *detached);
   if (!detached)
     return SIPREC_ENOMEM;
-  const void *prev = sr_lock_hold(map->readers);
+  sr_hold hold;
+  sr_lock_hold(&hold, map->readers);
   for (unsigned i = 0; i < map->nshards; i++)
     sr_lock_write(&map->shards[i].lock, map->readers, i + 1);
   for (unsigned i = 0; i < map->nshards && rc == 0; i++) {
@@ -639,7 +695,7 @@ SIPREC_API int siprec_shmap_clear(siprec_shmap *map)
   }
   for (unsigned i = map->nshards; i-- > 0;)
     sr_unlock_write(&map->shards[i].lock);
-  sr_lock_release(prev);
+  sr_lock_release(&hold);
   /* Destructors run with no lock held. */
   for (unsigned i = 0; i < map->nshards; i++)
     destroy_table(map, &detached[i]);
@@ -695,7 +751,8 @@ static void walk_unpin(siprec_shmap *map, sr_shard *sh, uint32_t id)
 {
   if (atomic_fetch_sub(&sh->pins, 1) != 1)
     return;
-  const void *prev = shard_wlock(map, sh, id);
+  sr_hold hold;
+  shard_wlock(map, sh, id, &hold);
   void **dead = NULL;
   size_t n = 0;
   if (atomic_load_explicit(&sh->pins, memory_order_acquire) == 0) {
@@ -704,7 +761,7 @@ static void walk_unpin(siprec_shmap *map, sr_shard *sh, uint32_t id)
     sh->retired = NULL;
     sh->n_retired = sh->cap_retired = 0;
   }
-  shard_wunlock(sh, prev);
+  shard_wunlock(sh, &hold);
   for (size_t i = 0; i < n; i++)
     destroy_value(map, dead[i]);
   sr_free(&map->mem, dead);
@@ -723,11 +780,12 @@ SIPREC_API int siprec_shmap_range(siprec_shmap *map, siprec_shmap_range_cb fn, v
     sr_shard *sh = &map->shards[i];
     if (!atomic_load_explicit(&sh->count, memory_order_relaxed))
       continue; /* empty when looked at: nothing this walk must visit */
-    const void *prev = shard_rlock(map, sh, self, i + 1);
+    sr_hold hold;
+    shard_rlock(map, sh, self, i + 1, &hold);
     rc = walk_copy(map, &sh->table, &b);
     if (rc == 0)
       atomic_fetch_add(&sh->pins, 1);
-    shard_runlock(sh, self, prev);
+    shard_runlock(sh, self, &hold);
     if (rc < 0)
       break;
     for (size_t off = 0; off < b.used && rc == 0;) {
@@ -753,7 +811,8 @@ SIPREC_API int siprec_shmap_shard_probe_stats(siprec_shmap *map, unsigned shard,
     return rc;
   sr_shard *sh = &map->shards[shard];
   size_t sum = 0, max = 0;
-  const void *prev = shard_rlock(map, sh, self, shard + 1);
+  sr_hold hold;
+  shard_rlock(map, sh, self, shard + 1, &hold);
   const sr_table *t = &sh->table;
   for (size_t i = 0; i < sr_table_capacity(t); i++) {
     size_t d = t->slots[i].dist;
@@ -767,7 +826,7 @@ SIPREC_API int siprec_shmap_shard_probe_stats(siprec_shmap *map, unsigned shard,
     *entries = t->count;
   if (slots)
     *slots = sr_table_capacity(t);
-  shard_runlock(sh, self, prev);
+  shard_runlock(sh, self, &hold);
   if (dist_sum)
     *dist_sum = sum;
   if (dist_max)

@@ -12,7 +12,7 @@ enum { SLOT_UNSET = -2, SLOT_NONE = -1 };
  * cost a __tls_get_addr call per operation. */
 static __thread int tls_slot __attribute__((tls_model("initial-exec"))) = SLOT_UNSET;
 
-__thread const void *sr_thread_holds __attribute__((tls_model("initial-exec")));
+__thread const sr_hold *sr_thread_holds __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;

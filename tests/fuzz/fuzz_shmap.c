@@ -481,7 +481,7 @@ static void value_free_cb(void *v, void *user)
   if (g.dtor_calls_map && !g.freeing) {
     /* Destructors run with no lock held: the map is usable. */
     int rc = siprec_shmap_load(g.map, NULL, 0, NULL);
-    CHECK(rc == 0 || rc == 1);
+    CHECK(rc == SIPREC_ENOTFOUND || rc == 1);
     CHECK(siprec_shmap_len(g.map) <= MODEL_CAP + 8);
   }
 }
@@ -592,7 +592,7 @@ static void op_load(const fkey *k)
   void *v = (void *)&g;
   int with_out = rd() & 1;
   int rc = siprec_shmap_load(g.map, k->ptr, k->len, with_out ? &v : NULL);
-  CHECK(rc == (i >= 0));
+  CHECK(rc == (i >= 0 ? 1 : SIPREC_ENOTFOUND));
   if (with_out)
     CHECK(v == (i >= 0 ? g.model[i].val : (void *)&g));
 }
@@ -642,7 +642,7 @@ static void op_load_and_delete(const fkey *k)
     return;
   }
   if (i < 0) {
-    CHECK(rc == 0);
+    CHECK(rc == SIPREC_ENOTFOUND);
     if (with_out)
       CHECK(v == (void *)&g);
     return;
@@ -659,7 +659,7 @@ static void op_delete(const fkey *k)
   unsigned shard = shard_of(k->ptr, k->len);
   ptrdiff_t i = model_find(kptr(k->off), k->len);
   if (i < 0) {
-    CHECK(siprec_shmap_delete(g.map, k->ptr, k->len) == 0);
+    CHECK(siprec_shmap_delete(g.map, k->ptr, k->len) == SIPREC_ENOTFOUND);
     return;
   }
   void *old = g.model[i].val;
@@ -689,22 +689,36 @@ static void op_swap(const fkey *k)
     return;
   }
   void *prev = (void *)&g;
+  void *old = i >= 0 ? g.model[i].val : NULL;
+  /* Without `previous` nobody takes the old value: destroyed as by store
+   * (not when it is the same pointer: only NULL repeats). */
+  int replaces = i >= 0 && !with_out && old != v;
+  if (replaces)
+    v_leave_begin(old);
   unsigned long f = g.fails;
   int rc = siprec_shmap_swap(g.map, k->ptr, k->len, v, with_out ? &prev : NULL);
   if (rc == SIPREC_ENOMEM) {
     check_enomem(f);
+    CHECK(i < 0 || replaces); /* an insert, or a retire of the replaced value */
+    if (replaces)
+      v_leave_abort(old);
     v_keep(v);
     full_check();
     return;
   }
   if (i >= 0) {
     CHECK(rc == 1);
-    void *old = g.model[i].val;
-    if (with_out)
+    if (with_out) {
       CHECK(prev == old);
-    v_handed_back(old);
+      v_handed_back(old);
+    } else if (!replaces) {
+      v_keep(v);
+      return;
+    }
     g.model[i].val = v;
     v_enter(v, k, shard);
+    if (replaces)
+      v_leave_commit(old, shard);
   } else {
     CHECK(rc == 0);
     if (with_out)
@@ -746,7 +760,7 @@ static void op_cas(const fkey *k)
     full_check();
     return;
   }
-  CHECK(rc == hit);
+  CHECK(rc == (i < 0 ? SIPREC_ENOTFOUND : hit));
   if (!replaces) {
     v_keep(v);
     return;
@@ -774,7 +788,7 @@ static void op_cad(const fkey *k)
     full_check();
     return;
   }
-  CHECK(rc == hit);
+  CHECK(rc == (i < 0 ? SIPREC_ENOTFOUND : hit));
   if (!hit)
     return;
   model_remove((size_t)i);
