@@ -4,7 +4,10 @@
 #include <pthread.h>
 #include <stdint.h>
 
-_Atomic uint64_t sr_thread_slots_used;
+/* Read by every writer of every map: a line of its own, so that no
+ * neighbouring variable written often (of the library or of the host it is
+ * linked into) makes those reads miss. */
+sr_slots_used_line sr_thread_slots_used_line;
 
 enum { SLOT_UNSET = -2, SLOT_NONE = -1 };
 

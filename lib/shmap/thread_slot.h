@@ -13,7 +13,11 @@
 
 /* Bit i is set while index i belongs to a live thread. Writers read it to
  * learn which reader lines to check. */
-extern _Atomic uint64_t sr_thread_slots_used;
+typedef struct sr_slots_used_line {
+  _Alignas(64) _Atomic uint64_t bits;
+} sr_slots_used_line;
+extern sr_slots_used_line sr_thread_slots_used_line;
+#define sr_thread_slots_used (sr_thread_slots_used_line.bits)
 
 /* What this thread holds: one entry per map operation under way in it whose
  * shard lock is taken, innermost first. The entries live in the frames of
