@@ -629,6 +629,64 @@ static void op_load_or_store(const fkey *k)
   model_insert(k, shard, v);
 }
 
+/* load_or_compute: the factory runs only for an absent key, after the room
+ * for it was made (so never before SIPREC_ENOMEM), may fail, and finds the
+ * map busy. */
+typedef struct compute_arg {
+  int calls;
+  int fail;
+  void *made;
+} compute_arg;
+
+static int fuzz_compute(const void *key, size_t len, void **value, void *user)
+{
+  compute_arg *a = user;
+  a->calls++;
+  CHECK(*value == NULL);
+  CHECK(siprec_shmap_load(g.map, key, len, NULL) == SIPREC_EBUSY);
+  if (a->fail)
+    return -99;
+  a->made = new_value();
+  *value = a->made;
+  return 0;
+}
+
+static void op_load_or_compute(const fkey *k)
+{
+  unsigned shard = shard_of(k->ptr, k->len);
+  int with_out = rd() & 1;
+  ptrdiff_t i = model_find(kptr(k->off), k->len);
+  if (i < 0 && g.nmodel >= MODEL_CAP)
+    return;
+  compute_arg a = { 0, (rd() & 7) == 0, NULL };
+  void *actual = (void *)&g;
+  unsigned long f = g.fails;
+  int rc = siprec_shmap_load_or_compute(g.map, k->ptr, k->len, fuzz_compute, &a,
+                                        with_out ? &actual : NULL);
+  if (i >= 0) {
+    CHECK(rc == 1 && a.calls == 0);
+    if (with_out)
+      CHECK(actual == g.model[i].val);
+    return;
+  }
+  if (rc == SIPREC_ENOMEM) {
+    check_enomem(f);
+    CHECK(a.calls == 0);
+    full_check();
+    return;
+  }
+  CHECK(a.calls == 1);
+  if (a.fail) {
+    CHECK(rc == -99 && actual == (void *)&g);
+    CHECK(siprec_shmap_len(g.map) == g.nmodel);
+    return;
+  }
+  CHECK(rc == 0);
+  if (with_out)
+    CHECK(actual == a.made);
+  model_insert(k, shard, a.made);
+}
+
 static void op_load_and_delete(const fkey *k)
 {
   ptrdiff_t i = model_find(kptr(k->off), k->len);
@@ -1163,7 +1221,13 @@ static void do_op(void)
       full_check();
     break;
   case 14: k = get_key(); op_store(&k); break;
-  default: k = get_key(); op_load_or_store(&k); break;
+  default:
+    k = get_key();
+    if ((op >> 4) & 1)
+      op_load_or_compute(&k);
+    else
+      op_load_or_store(&k);
+    break;
   }
   check_quiescent();
 }
