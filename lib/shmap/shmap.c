@@ -446,50 +446,17 @@ SIPREC_API int siprec_shmap_store(siprec_shmap *map, const void *key, size_t key
   return rc;
 }
 
-SIPREC_API int siprec_shmap_load_or_store(siprec_shmap *map, const void *key, size_t key_len,
-                                          void *value, void **actual)
+/* Load-or-store (`fn` NULL: insert `value`) and load-or-compute (insert what
+ * `fn` makes). 1 and the present value, or 0 and the inserted one. */
+static int load_or_insert(siprec_shmap *map, const void *key, size_t key_len, void *value,
+                          siprec_shmap_compute_cb fn, void *user, void **actual)
 {
   op o;
   int rc = op_begin(&o, map, key, key_len);
   if (rc < 0)
     return rc;
-  /* Most load-or-store calls in a SIP handler find the key (retransmissions,
+  /* Most of these calls in a SIP handler find the key (retransmissions,
    * in-dialog requests): try under the read lock first. */
-  op_lock_read(&o);
-  ptrdiff_t pos = op_find(&o);
-  if (pos >= 0) {
-    if (actual)
-      *actual = o.sh->table.slots[pos].value;
-    op_unlock_read(&o);
-    return 1;
-  }
-  op_unlock_read(&o);
-
-  op_lock_write(&o);
-  pos = op_find(&o);
-  if (pos >= 0) {
-    if (actual)
-      *actual = o.sh->table.slots[pos].value;
-    rc = 1;
-  } else {
-    rc = op_insert(&o, value);
-    if (rc == 0 && actual)
-      *actual = value;
-  }
-  op_unlock_write(&o);
-  return rc;
-}
-
-SIPREC_API int siprec_shmap_load_or_compute(siprec_shmap *map, const void *key, size_t key_len,
-                                            siprec_shmap_compute_cb fn, void *user, void **actual)
-{
-  if (!fn)
-    return SIPREC_EINVAL;
-  op o;
-  int rc = op_begin(&o, map, key, key_len);
-  if (rc < 0)
-    return rc;
-  /* As load-or-store: most calls find the key; try under the read lock. */
   op_lock_read(&o);
   ptrdiff_t pos = op_find(&o);
   if (pos >= 0) {
@@ -510,22 +477,36 @@ SIPREC_API int siprec_shmap_load_or_compute(siprec_shmap *map, const void *key, 
     /* The slot first, so that once `fn` has made a value nothing can fail
      * and leave the host's value with nobody to free it. */
     size_t at;
-    rc = sr_table_insert(&o.sh->table, &o.m->ctx, o.hash, o.key, o.len, NULL, &at);
-    if (rc == 0) {
-      void *v = NULL;
-      int r = fn(o.key, o.len, &v, user);
+    rc = sr_table_insert(&o.sh->table, &o.m->ctx, o.hash, o.key, o.len, value, &at);
+    if (rc == 0 && fn) {
+      value = NULL;
+      int r = fn(o.key, o.len, &value, user);
       if (r < 0) {
         (void)sr_table_remove_at(&o.sh->table, &o.m->ctx, at);
         rc = r;
       } else {
-        o.sh->table.slots[at].value = v;
-        if (actual)
-          *actual = v;
+        o.sh->table.slots[at].value = value;
       }
     }
+    if (rc == 0 && actual)
+      *actual = value;
   }
   op_unlock_write(&o);
   return rc;
+}
+
+SIPREC_API int siprec_shmap_load_or_store(siprec_shmap *map, const void *key, size_t key_len,
+                                          void *value, void **actual)
+{
+  return load_or_insert(map, key, key_len, value, NULL, NULL, actual);
+}
+
+SIPREC_API int siprec_shmap_load_or_compute(siprec_shmap *map, const void *key, size_t key_len,
+                                            siprec_shmap_compute_cb fn, void *user, void **actual)
+{
+  if (!fn)
+    return SIPREC_EINVAL;
+  return load_or_insert(map, key, key_len, NULL, fn, user, actual);
 }
 
 /* Remove the key; hand the value back (`give_back`) or drop it. */
