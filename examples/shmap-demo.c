@@ -2,8 +2,8 @@
 /*
  * siprec-shmap-demo: the session map on its own, used the way a recording
  * server uses it. Worker threads play calls: an INVITE creates a session
- * keyed by its Call-ID (load-or-store, so a retransmitted INVITE finds the
- * same session), in-dialog requests find it and update it under the shard
+ * keyed by its Call-ID (load-or-compute, so a retransmitted INVITE finds the
+ * same session, and no session is allocated for it), in-dialog requests find it and update it under the shard
  * lock, a BYE removes it. A monitor thread walks the map while this goes on,
  * as a host's status page would. At the end the program checks that every
  * session was created once and destroyed once, and prints what it did.
@@ -87,6 +87,21 @@ static int check_requests(const void *key, size_t key_len, void *value, void *us
   return s->requests == *(const unsigned *)user;
 }
 
+/* The session factory of load-or-compute: called under the shard's lock only
+ * when the Call-ID is new, so a retransmission allocates nothing. */
+static int new_session(const void *key, size_t key_len, void **value, void *user)
+{
+  (void)key;
+  (void)key_len;
+  session *s = malloc(sizeof *s);
+  if (!s)
+    return SIPREC_ENOMEM;
+  *s = (session){ SESSION_MAGIC, ((const worker *)user)->index, 0 };
+  atomic_fetch_add(&sessions_created, 1);
+  *value = s;
+  return 0;
+}
+
 static void *worker_main(void *arg)
 {
   worker *w = arg;
@@ -94,27 +109,20 @@ static void *worker_main(void *arg)
   char call_id[96];
   for (unsigned i = 0; i < w->calls; i++) {
     size_t len = make_call_id(call_id, sizeof call_id, &rng, w->index);
-    session *s = malloc(sizeof *s);
-    if (!s) {
-      w->failures++;
-      continue;
-    }
-    *s = (session){ SESSION_MAGIC, w->index, 0 };
     void *actual;
-    /* INVITE */
-    if (siprec_shmap_load_or_store(w->map, call_id, len, s, &actual) != 0) {
-      free(s); /* a Call-ID clash with another worker: never expected here */
+    /* INVITE (1: a Call-ID clash with another worker, never expected here) */
+    if (siprec_shmap_load_or_compute(w->map, call_id, len, new_session, w, &actual) != 0) {
       w->failures++;
       continue;
     }
-    atomic_fetch_add(&sessions_created, 1);
-    /* The same INVITE retransmitted: must find the session, not make one. */
-    session *dup = malloc(sizeof *dup);
-    if (dup && siprec_shmap_load_or_store(w->map, call_id, len, dup, &actual) == 1 && actual == s)
+    session *s = actual;
+    /* The same INVITE retransmitted: must find the session, not make one
+     * (1: loaded, the factory was not called). */
+    if (siprec_shmap_load_or_compute(w->map, call_id, len, new_session, w, &actual) == 1 &&
+        actual == s)
       w->retransmits_absorbed++;
     else
       w->failures++;
-    free(dup);
     /* ACK, re-INVITEs, UPDATEs: find and touch the session under its lock. */
     unsigned n = 1 + (unsigned)(xorshift64s(&rng) % 6);
     for (unsigned r = 0; r < n; r++) {

@@ -15,9 +15,12 @@ DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester)
 # because a static consumer links Sofia-SIP's Libs.private (-lssl -lcrypto);
 # llvm-14 for llvm-symbolizer, so sanitizer reports name files and lines;
 # sip-tester (sipp) and kamailio for the handler benchmark's calls-per-second
-# run (tests/bench/cps_vs_kamailio.py) and the integration tests.
+# run (tests/bench/cps_vs_kamailio.py) and the integration tests; golang-go
+# for the map benchmark's Go sync.Map anchor (tests/bench/bench_shmap runs
+# `go run` on ../shared/bench/anchors/syncmap; without Go its targets against
+# sync.Map are skipped).
 # shellcheck disable=SC2034 # used by the scripts that source this file
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio)
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go)
 
 # install_packages PKG...: apt-get install what is missing (needs root).
 install_packages() {

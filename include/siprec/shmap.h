@@ -38,24 +38,76 @@
  * reproducible tests. Tests insert 100,000 crafted keys of both kinds and
  * check shard sizes and probe lengths against random keys.
  *
+ * Return values: one convention
+ * ------------------------------
+ * Negative values are errors (SIPREC_E*, siprec/common.h). A function that
+ * needs the key to be present (load, load-and-delete, delete,
+ * compare-and-swap, compare-and-delete, inspect, update) returns
+ * SIPREC_ENOTFOUND when it is absent, and changes nothing. Otherwise 1 means
+ * "done" (found, removed, swapped, replaced, loaded), 0 the other outcome
+ * that is no error (compare-and-*: present but not equal; swap, load-or-store,
+ * load-or-compute: the key was inserted; store, clear: done). inspect and
+ * update return their callback's value, which should be >= 0 to be told from
+ * errors.
+ *
  * Values and their destructor
  * ---------------------------
  * An optional destructor (siprec_shmap_options_set_value_free()) is called
- * exactly once for each value that leaves the map by delete, overwrite,
- * compare-and-swap, compare-and-delete, clear or siprec_shmap_free(), unless
- * the operation hands the value back to the caller (swap, load-and-delete;
- * load-or-store that loaded leaves the offered value with the caller).
- * Storing a value over itself (store, compare-and-swap or update with the
- * pointer already there) destroys nothing. Destructors run with no lock of
- * the map held, so they may call the map.
+ * exactly once for each value that leaves the map by delete, overwrite
+ * (store, swap with `previous` NULL, update), compare-and-swap,
+ * compare-and-delete, clear or siprec_shmap_free(), unless the operation
+ * hands the value back to the caller (swap with a `previous` pointer,
+ * load-and-delete; load-or-store that loaded leaves the offered value with
+ * the caller). NULL is a value like any other: the destructor is called for
+ * it too (with `value` NULL), in every one of these cases. Storing a value
+ * over itself (store, swap without `previous`, compare-and-swap or update
+ * with the pointer already there) destroys nothing.
+ *
+ * When the destructor runs: after the shard's lock is released, in the
+ * thread that removed the value, before the removing call returns - unless a
+ * range walk is visiting the value's shard at that moment (see "Range"), in
+ * which case the last walk to leave the shard destroys it. So with no walk
+ * running, a value deleted or overwritten is destroyed by the time delete,
+ * store and the others return. Destructors run with no lock of this map held
+ * by the call, so they may call the map (but when the removing call was made
+ * from a callback of this map, or of another map, the locks of those outer
+ * calls are still held: see "Callbacks").
  *
  * A value returned by load is not protected from a concurrent delete in
  * another thread: once the call returns, only the host's own discipline (or
  * reference counting in the value) keeps it alive. To use or change a value
- * while the map guarantees it alive, use siprec_shmap_inspect() (read lock) or
- * siprec_shmap_update() (write lock): their callbacks run under the shard's
- * lock and must be short and must not call any function of the same map
- * (such calls fail with SIPREC_EBUSY instead of deadlocking).
+ * while the map guarantees it alive, use siprec_shmap_inspect() (read lock),
+ * siprec_shmap_update() (write lock) or siprec_shmap_load_or_compute() (its
+ * factory runs under the write lock).
+ *
+ * Callbacks
+ * ---------
+ * The callbacks of inspect, update and load-or-compute and the equality
+ * callback run under a shard lock of the map: they must be short, and any
+ * call they make to a function of the same map that locks it (everything but
+ * len, shard_count and shard_lens) fails with SIPREC_EBUSY instead of
+ * deadlocking, and changes nothing. The library tracks, per thread, every
+ * map whose lock the thread holds, at any depth of nesting: a callback of
+ * map A may call map B, whose callback may call map C, and so on; a call to
+ * any map already held further out in that chain (A from B's callback, for
+ * instance) fails with SIPREC_EBUSY, while the outer locks stay held and
+ * their values stay protected. No depth limit applies (the record of each
+ * hold lives in the caller's stack frame).
+ *
+ * len, shard_count and shard_lens take no lock: they may be called from any
+ * callback, of this map or another. shard_count is constant. len and
+ * shard_lens read per-shard counts that a change publishes when it releases
+ * its shard's lock, so inside an update or load-or-compute callback they do
+ * not yet reflect the change under way (nor a concurrent one not yet
+ * finished).
+ *
+ * Lock order: the map cannot see locks held in other threads. If thread 1
+ * calls map B from a callback of map A while thread 2 calls map A from a
+ * callback of map B, each may wait for the other's shard lock forever (the
+ * classic lock-order deadlock, when the two shards' locks conflict: a write
+ * lock against any other). Hosts that nest maps must nest them in one order
+ * everywhere (A's callbacks may call B, B's never call A), or not nest.
+ * Callbacks of range run with no lock held and are not concerned.
  *
  * Range
  * -----
@@ -127,7 +179,10 @@ typedef int (*siprec_shmap_value_equal_cb)(const void *stored, const void *expec
                                            void *user);
 
 /** Range callback: return 0 to continue the walk, non-zero to stop it (the
- * value is then returned by siprec_shmap_range()). */
+ * value is then returned by siprec_shmap_range()). A negative return also
+ * stops the walk and is returned as it is, so it cannot be told from
+ * siprec_shmap_range()'s own errors: stop with positive values and keep any
+ * reason in `user`. */
 typedef int (*siprec_shmap_range_cb)(const void *key, size_t key_len, void *value,
                                      void *user);
 
@@ -142,6 +197,14 @@ typedef int (*siprec_shmap_inspect_cb)(const void *key, size_t key_len, void *va
  * siprec_shmap_update(). */
 typedef int (*siprec_shmap_update_cb)(const void *key, size_t key_len, void **value,
                                       void *user);
+
+/** Factory of siprec_shmap_load_or_compute(), run under the shard's write
+ * lock, only when the key is absent: set `*value` (NULL on entry) to the
+ * value to store and return 0 (any value >= 0), or return a negative value to
+ * store nothing (siprec_shmap_load_or_compute() then returns it). Calls to
+ * the same map from it fail with SIPREC_EBUSY. */
+typedef int (*siprec_shmap_compute_cb)(const void *key, size_t key_len, void **value,
+                                       void *user);
 
 /**
  * Create an options object with the defaults: 32 shards, no destructor,
@@ -207,14 +270,15 @@ SIPREC_API void siprec_shmap_free(siprec_shmap *map);
 
 /**
  * Look a key up.
- * @param value receives the value when found (may be NULL)
- * @return 1 found, 0 absent, SIPREC_EINVAL or SIPREC_EBUSY
+ * @param value receives the value when found (may be NULL; untouched when
+ *              the key is absent)
+ * @return 1 found, SIPREC_ENOTFOUND absent, SIPREC_EINVAL or SIPREC_EBUSY
  */
 SIPREC_API int siprec_shmap_load(siprec_shmap *map, const void *key, size_t key_len, void **value);
 
 /**
  * Set the value of a key, inserting it if absent. An overwritten value is
- * destroyed.
+ * destroyed (before the call returns, unless a range walk visits the shard).
  * @return 0, SIPREC_EINVAL, SIPREC_ENOMEM or SIPREC_EBUSY
  */
 SIPREC_API int siprec_shmap_store(siprec_shmap *map, const void *key, size_t key_len, void *value);
@@ -230,28 +294,52 @@ SIPREC_API int siprec_shmap_load_or_store(siprec_shmap *map, const void *key, si
                                           void *value, void **actual);
 
 /**
+ * Return the existing value of a key, or, when the key is absent, store the
+ * value `fn` makes. Unlike load-or-store, no value is made unless it will be
+ * stored: `fn` is called at most once, under the shard's write lock, only
+ * when the key is absent, and its value is in the map when the lock is
+ * released (a concurrent caller for the same key waits and loads it; `fn` is
+ * never called for a key that is present). Room for the key is made before
+ * `fn` runs, so once `fn` has made its value nothing fails.
+ * @param fn     the factory (see siprec_shmap_compute_cb); required
+ * @param actual receives the existing value (loaded) or the stored one; may
+ *               be NULL; untouched on error
+ * @return 1 loaded (`fn` not called), 0 computed and stored, `fn`'s negative
+ *         value (nothing stored), SIPREC_EINVAL, SIPREC_ENOMEM (before `fn`
+ *         was called) or SIPREC_EBUSY
+ */
+SIPREC_API int siprec_shmap_load_or_compute(siprec_shmap *map, const void *key, size_t key_len,
+                                            siprec_shmap_compute_cb fn, void *user,
+                                            void **actual);
+
+/**
  * Remove a key and hand its value back to the caller (no destructor call).
  * @param value receives the value when the key was present (may be NULL,
  *              the value is then simply forgotten, not destroyed)
- * @return 1 removed, 0 absent, SIPREC_EINVAL, SIPREC_ENOMEM or SIPREC_EBUSY
+ * @return 1 removed, SIPREC_ENOTFOUND absent, SIPREC_EINVAL or
+ *         SIPREC_EBUSY
  */
 SIPREC_API int siprec_shmap_load_and_delete(siprec_shmap *map, const void *key, size_t key_len,
                                             void **value);
 
 /**
- * Remove a key; its value is destroyed.
- * @return 1 removed, 0 absent, SIPREC_EINVAL, SIPREC_ENOMEM (only while a
- *         range walk visits the shard) or SIPREC_EBUSY
+ * Remove a key; its value is destroyed (before the call returns, unless a
+ * range walk visits the shard).
+ * @return 1 removed, SIPREC_ENOTFOUND absent, SIPREC_EINVAL, SIPREC_ENOMEM
+ *         (only while a range walk visits the shard) or SIPREC_EBUSY
  */
 SIPREC_API int siprec_shmap_delete(siprec_shmap *map, const void *key, size_t key_len);
 
 /**
  * Store `value` and hand the previous value, if any, back to the caller (no
  * destructor call).
- * @param previous receives the previous value (NULL when there was none);
- *                 may be NULL
+ * @param previous receives the previous value (NULL when there was none).
+ *                 May be NULL: nobody then takes the previous value, and it
+ *                 is destroyed as by siprec_shmap_store() (not when it is
+ *                 `value` itself)
  * @return 1 a previous value was replaced, 0 the key was inserted,
- *         SIPREC_EINVAL, SIPREC_ENOMEM or SIPREC_EBUSY
+ *         SIPREC_EINVAL, SIPREC_ENOMEM (inserting; or, with `previous` NULL,
+ *         while a range walk visits the shard) or SIPREC_EBUSY
  */
 SIPREC_API int siprec_shmap_swap(siprec_shmap *map, const void *key, size_t key_len, void *value,
                                  void **previous);
@@ -260,16 +348,16 @@ SIPREC_API int siprec_shmap_swap(siprec_shmap *map, const void *key, size_t key_
  * Replace the value of a key by `new_value` if its current value equals
  * `old_value` (pointer identity, or the equality callback). The replaced
  * value is destroyed.
- * @return 1 swapped, 0 absent or not equal, SIPREC_EINVAL, SIPREC_ENOMEM or
- *         SIPREC_EBUSY
+ * @return 1 swapped, 0 present but not equal, SIPREC_ENOTFOUND absent,
+ *         SIPREC_EINVAL, SIPREC_ENOMEM or SIPREC_EBUSY
  */
 SIPREC_API int siprec_shmap_compare_and_swap(siprec_shmap *map, const void *key, size_t key_len,
                                              void *old_value, void *new_value);
 
 /**
  * Remove a key if its value equals `old_value`; the value is destroyed.
- * @return 1 removed, 0 absent or not equal, SIPREC_EINVAL, SIPREC_ENOMEM or
- *         SIPREC_EBUSY
+ * @return 1 removed, 0 present but not equal, SIPREC_ENOTFOUND absent,
+ *         SIPREC_EINVAL, SIPREC_ENOMEM or SIPREC_EBUSY
  */
 SIPREC_API int siprec_shmap_compare_and_delete(siprec_shmap *map, const void *key,
                                                size_t key_len, void *old_value);
@@ -278,8 +366,10 @@ SIPREC_API int siprec_shmap_compare_and_delete(siprec_shmap *map, const void *ke
  * Call `fn` for the entries of the map (see "Range" above for what a walk
  * sees). The key pointer is valid during the call only.
  * @return 0 when the walk completed, the callback's non-zero value when it
- *         stopped the walk, SIPREC_EINVAL, SIPREC_ENOMEM (copying a shard
- *         failed; the walk stops there) or SIPREC_EBUSY
+ *         stopped the walk (returned as it is, negative values included: a
+ *         callback that returns SIPREC_ENOMEM cannot be told from a failed
+ *         copy, so stop with positive values), SIPREC_EINVAL, SIPREC_ENOMEM
+ *         (copying a shard failed; the walk stops there) or SIPREC_EBUSY
  */
 SIPREC_API int siprec_shmap_range(siprec_shmap *map, siprec_shmap_range_cb fn, void *user);
 
@@ -294,16 +384,19 @@ SIPREC_API int siprec_shmap_clear(siprec_shmap *map);
 
 /**
  * Number of entries. Exact when no other thread modifies the map; otherwise
- * a value the count had, shard by shard, during the call.
+ * a value the count had, shard by shard, during the call. Takes no lock:
+ * callable from any callback (see "Callbacks": a change under way in the
+ * calling callback is not counted yet).
  * @return the count (0 for a NULL map)
  */
 SIPREC_API size_t siprec_shmap_len(const siprec_shmap *map);
 
-/** Number of shards of the map (0 for a NULL map). */
+/** Number of shards of the map (0 for a NULL map). Constant; takes no lock. */
 SIPREC_API unsigned siprec_shmap_shard_count(const siprec_shmap *map);
 
 /**
- * Per-shard entry counts, for monitoring balance.
+ * Per-shard entry counts, for monitoring balance. Takes no lock: callable
+ * from any callback, with the same view as siprec_shmap_len().
  * @param counts array receiving up to `n` counts, shard 0 first
  * @return the number of counts written, or SIPREC_EINVAL
  */
@@ -311,7 +404,8 @@ SIPREC_API int siprec_shmap_shard_lens(const siprec_shmap *map, size_t *counts, 
 
 /**
  * Run `fn` on a key's value under the shard's read lock, so the value cannot
- * be removed or destroyed meanwhile. `fn` must not call the map.
+ * be removed or destroyed meanwhile. Calls to the same map from `fn` fail
+ * with SIPREC_EBUSY (see "Callbacks").
  * @return `fn`'s return value when the key exists (callers should return
  *         values >= 0 from `fn` to tell them from errors), SIPREC_ENOTFOUND,
  *         SIPREC_EINVAL or SIPREC_EBUSY
@@ -321,7 +415,8 @@ SIPREC_API int siprec_shmap_inspect(siprec_shmap *map, const void *key, size_t k
 
 /**
  * Run `fn` on a key's value under the shard's write lock; `fn` may replace
- * the value in place. `fn` must not call the map.
+ * the value in place. Calls to the same map from `fn` fail with SIPREC_EBUSY
+ * (see "Callbacks").
  * @return `fn`'s return value when the key exists, SIPREC_ENOTFOUND,
  *         SIPREC_EINVAL, SIPREC_ENOMEM (only while a range walk visits the
  *         shard and the value was replaced: the replacement is then undone)

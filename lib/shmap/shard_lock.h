@@ -68,25 +68,31 @@ static inline sr_reader *sr_lock_self(sr_reader *readers)
 }
 
 /* Non-zero when this thread already holds a lock of the map whose readers
- * array is `owner`: a call from a callback run under that lock, which would
- * deadlock. Works for threads without a reader line too. */
+ * array is `owner`, at any depth of nesting: a call from a callback run under
+ * that lock (directly, or through callbacks of other maps), which would spin
+ * on its own writer flag or overwrite its own reader line. Works for threads
+ * without a reader line too. The list is as long as the nesting: empty in
+ * the common case. */
 static inline int sr_lock_nested(const void *owner)
 {
-  return sr_thread_holds == owner;
+  for (const sr_hold *h = sr_thread_holds; h; h = h->outer)
+    if (h->map == owner)
+      return 1;
+  return 0;
 }
 
-/* Record that this thread holds a lock of `owner` until sr_lock_release();
- * returns what to restore (a lock of another map held around this call). */
-static inline const void *sr_lock_hold(const void *owner)
+/* Record that this thread holds a lock of `owner` until sr_lock_release(h);
+ * `h` lives in the caller's frame for that long. */
+static inline void sr_lock_hold(sr_hold *h, const void *owner)
 {
-  const void *prev = sr_thread_holds;
-  sr_thread_holds = owner;
-  return prev;
+  h->map = owner;
+  h->outer = sr_thread_holds;
+  sr_thread_holds = h;
 }
 
-static inline void sr_lock_release(const void *prev)
+static inline void sr_lock_release(const sr_hold *h)
 {
-  sr_thread_holds = prev;
+  sr_thread_holds = h->outer;
 }
 
 #ifdef SR_SHMAP_PTHREAD_LOCK

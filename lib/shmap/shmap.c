@@ -2,6 +2,7 @@
 #include <siprec/shmap.h>
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -22,8 +23,9 @@ struct siprec_shmap_options {
   uint8_t hash_key[16];
 };
 
-/* One shard per cache line (at least): the lock word and the table header
- * that every reader of the shard reads. */
+/* One shard per two cache lines: in the first, what every operation on the
+ * shard reads (the lock word, the table header, the prefetch hints); in the
+ * second, what only walks use. */
 typedef struct sr_shard {
   sr_lock lock;
   sr_table table;
@@ -32,9 +34,20 @@ typedef struct sr_shard {
   /* Range walks between copying this shard and finishing its callbacks:
    * while non-zero, values leaving the shard are retired, not destroyed. */
   _Atomic unsigned pins;
-  void **retired;
+  /* The table's slots and mask as of the last change, read without the
+   * lock only to prefetch a key's home slot before locking (a stale pair
+   * gives a useless prefetch, never a wrong result: prefetches do not
+   * fault). */
+  _Atomic(sr_slot *) slots_hint;
+  _Atomic size_t mask_hint;
+  void **retired __attribute__((aligned(64)));
   size_t n_retired, cap_retired;
 } __attribute__((aligned(64))) sr_shard;
+
+#ifndef SR_SHMAP_PTHREAD_LOCK /* (the benchmark's baseline: a 56-byte lock) */
+_Static_assert(offsetof(sr_shard, mask_hint) + sizeof(size_t) <= 64,
+               "what every operation reads fits one cache line");
+#endif
 
 struct siprec_shmap {
   sr_table_ctx ctx;
@@ -47,7 +60,9 @@ struct siprec_shmap {
   void *value_equal_user;
   sr_reader *readers; /* SR_THREAD_SLOTS lines */
   sr_shard *shards;
-};
+  /* Read by every operation and written by none: lines of its own, so that
+   * no neighbouring heap block written often makes those reads miss. */
+} __attribute__((aligned(64)));
 
 /* ---------------------------------------------------------------------- */
 /* Options                                                                  */
@@ -146,7 +161,7 @@ SIPREC_API int siprec_shmap_new(siprec_shmap **out, const siprec_shmap_options *
   else if (sr_random_bytes(hkey, sizeof hkey) < 0)
     return SIPREC_ERANDOM;
 
-  siprec_shmap *m = sr_calloc(&a, 1, sizeof *m);
+  siprec_shmap *m = sr_calloc_aligned(&a, sizeof *m, 64);
   if (!m)
     return SIPREC_ENOMEM;
   m->mem = a;
@@ -180,7 +195,7 @@ SIPREC_API int siprec_shmap_new(siprec_shmap **out, const siprec_shmap_options *
 nomem:
   sr_free_aligned(&a, m->readers);
   sr_free_aligned(&a, m->shards);
-  sr_free(&a, m);
+  sr_free_aligned(&a, m);
   return SIPREC_ENOMEM;
 }
 
@@ -214,37 +229,36 @@ SIPREC_API void siprec_shmap_free(siprec_shmap *map)
   siprec_allocator a = map->mem;
   sr_free_aligned(&a, map->readers);
   sr_free_aligned(&a, map->shards);
-  sr_free(&a, map);
+  sr_free_aligned(&a, map);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Locking a shard as this thread; the hold is recorded so that a call from a
  * callback run under the lock fails with SIPREC_EBUSY instead of deadlocking. */
 
-static inline const void *shard_rlock(siprec_shmap *m, sr_shard *sh, sr_reader *self, uint32_t id)
+static inline void shard_rlock(siprec_shmap *m, sr_shard *sh, sr_reader *self, uint32_t id,
+                               sr_hold *hold)
 {
-  const void *prev = sr_lock_hold(m->readers);
+  sr_lock_hold(hold, m->readers);
   sr_lock_read(&sh->lock, self, id);
-  return prev;
 }
 
-static inline void shard_runlock(sr_shard *sh, sr_reader *self, const void *prev)
+static inline void shard_runlock(sr_shard *sh, sr_reader *self, const sr_hold *hold)
 {
   sr_unlock_read(&sh->lock, self);
-  sr_lock_release(prev);
+  sr_lock_release(hold);
 }
 
-static inline const void *shard_wlock(siprec_shmap *m, sr_shard *sh, uint32_t id)
+static inline void shard_wlock(siprec_shmap *m, sr_shard *sh, uint32_t id, sr_hold *hold)
 {
-  const void *prev = sr_lock_hold(m->readers);
+  sr_lock_hold(hold, m->readers);
   sr_lock_write(&sh->lock, m->readers, id);
-  return prev;
 }
 
-static inline void shard_wunlock(sr_shard *sh, const void *prev)
+static inline void shard_wunlock(sr_shard *sh, const sr_hold *hold)
 {
   sr_unlock_write(&sh->lock);
-  sr_lock_release(prev);
+  sr_lock_release(hold);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -261,7 +275,7 @@ typedef struct op {
   uint64_t hash;
   const void *key;
   size_t len;
-  const void *prev_hold;
+  sr_hold hold;
   void *dead;
   bool has_dead;
 } op;
@@ -285,19 +299,36 @@ static int op_begin(op *o, siprec_shmap *m, const void *key, size_t len)
   return 0;
 }
 
+/* Start fetching the key's home slot, so that its cache miss (and TLB
+ * miss) overlaps with taking the lock, whose atomic operations would
+ * otherwise hold the slot's load back until they complete. */
+static inline void op_prefetch(const op *o, int for_write)
+{
+  const sr_slot *slots = atomic_load_explicit(&o->sh->slots_hint, memory_order_relaxed);
+  size_t mask = atomic_load_explicit(&o->sh->mask_hint, memory_order_relaxed);
+  if (slots) {
+    if (for_write)
+      __builtin_prefetch(&slots[o->hash & mask], 1);
+    else
+      __builtin_prefetch(&slots[o->hash & mask], 0);
+  }
+}
+
 static inline void op_lock_write(op *o)
 {
-  o->prev_hold = shard_wlock(o->m, o->sh, o->id);
+  op_prefetch(o, 1);
+  shard_wlock(o->m, o->sh, o->id, &o->hold);
 }
 
 static inline void op_lock_read(op *o)
 {
-  o->prev_hold = shard_rlock(o->m, o->sh, o->self, o->id);
+  op_prefetch(o, 0);
+  shard_rlock(o->m, o->sh, o->self, o->id, &o->hold);
 }
 
 static inline void op_unlock_read(op *o)
 {
-  shard_runlock(o->sh, o->self, o->prev_hold);
+  shard_runlock(o->sh, o->self, &o->hold);
 }
 
 /* Make room to retire `extra` more values of a pinned shard (write lock held). */
@@ -349,10 +380,19 @@ static int op_replace(op *o, sr_slot *s, void *value)
   return rc;
 }
 
+/* After a change of a shard's table (write lock held): what readers of the
+ * shard may look at without the lock. */
+static void publish_shard(sr_shard *sh)
+{
+  atomic_store_explicit(&sh->count, sh->table.count, memory_order_relaxed);
+  atomic_store_explicit(&sh->slots_hint, sh->table.slots, memory_order_relaxed);
+  atomic_store_explicit(&sh->mask_hint, sh->table.mask, memory_order_relaxed);
+}
+
 static void op_unlock_write(op *o)
 {
-  atomic_store_explicit(&o->sh->count, o->sh->table.count, memory_order_relaxed);
-  shard_wunlock(o->sh, o->prev_hold);
+  publish_shard(o->sh);
+  shard_wunlock(o->sh, &o->hold);
   if (o->has_dead)
     destroy_value(o->m, o->dead);
 }
@@ -386,7 +426,7 @@ SIPREC_API int siprec_shmap_load(siprec_shmap *map, const void *key, size_t key_
   if (pos >= 0 && value)
     *value = o.sh->table.slots[pos].value;
   op_unlock_read(&o);
-  return pos >= 0;
+  return pos >= 0 ? 1 : SIPREC_ENOTFOUND;
 }
 
 SIPREC_API int siprec_shmap_store(siprec_shmap *map, const void *key, size_t key_len, void *value)
@@ -406,14 +446,16 @@ SIPREC_API int siprec_shmap_store(siprec_shmap *map, const void *key, size_t key
   return rc;
 }
 
-SIPREC_API int siprec_shmap_load_or_store(siprec_shmap *map, const void *key, size_t key_len,
-                                          void *value, void **actual)
+/* Load-or-store (`fn` NULL: insert `value`) and load-or-compute (insert what
+ * `fn` makes). 1 and the present value, or 0 and the inserted one. */
+static int load_or_insert(siprec_shmap *map, const void *key, size_t key_len, void *value,
+                          siprec_shmap_compute_cb fn, void *user, void **actual)
 {
   op o;
   int rc = op_begin(&o, map, key, key_len);
   if (rc < 0)
     return rc;
-  /* Most load-or-store calls in a SIP handler find the key (retransmissions,
+  /* Most of these calls in a SIP handler find the key (retransmissions,
    * in-dialog requests): try under the read lock first. */
   op_lock_read(&o);
   ptrdiff_t pos = op_find(&o);
@@ -432,12 +474,39 @@ SIPREC_API int siprec_shmap_load_or_store(siprec_shmap *map, const void *key, si
       *actual = o.sh->table.slots[pos].value;
     rc = 1;
   } else {
-    rc = op_insert(&o, value);
+    /* The slot first, so that once `fn` has made a value nothing can fail
+     * and leave the host's value with nobody to free it. */
+    size_t at;
+    rc = sr_table_insert(&o.sh->table, &o.m->ctx, o.hash, o.key, o.len, value, &at);
+    if (rc == 0 && fn) {
+      value = NULL;
+      int r = fn(o.key, o.len, &value, user);
+      if (r < 0) {
+        (void)sr_table_remove_at(&o.sh->table, &o.m->ctx, at);
+        rc = r;
+      } else {
+        o.sh->table.slots[at].value = value;
+      }
+    }
     if (rc == 0 && actual)
       *actual = value;
   }
   op_unlock_write(&o);
   return rc;
+}
+
+SIPREC_API int siprec_shmap_load_or_store(siprec_shmap *map, const void *key, size_t key_len,
+                                          void *value, void **actual)
+{
+  return load_or_insert(map, key, key_len, value, NULL, NULL, actual);
+}
+
+SIPREC_API int siprec_shmap_load_or_compute(siprec_shmap *map, const void *key, size_t key_len,
+                                            siprec_shmap_compute_cb fn, void *user, void **actual)
+{
+  if (!fn)
+    return SIPREC_EINVAL;
+  return load_or_insert(map, key, key_len, NULL, fn, user, actual);
 }
 
 /* Remove the key; hand the value back (`give_back`) or drop it. */
@@ -450,7 +519,9 @@ static int remove_key(siprec_shmap *map, const void *key, size_t key_len, void *
     return rc;
   op_lock_write(&o);
   ptrdiff_t pos = op_find(&o);
-  if (pos < 0 || (compare && !values_equal(map, o.sh->table.slots[pos].value, expected))) {
+  if (pos < 0) {
+    rc = SIPREC_ENOTFOUND;
+  } else if (compare && !values_equal(map, o.sh->table.slots[pos].value, expected)) {
     rc = 0;
   } else if (!give_back && (rc = op_reserve_retire(&o)) < 0) {
     /* rc set */
@@ -496,10 +567,14 @@ SIPREC_API int siprec_shmap_swap(siprec_shmap *map, const void *key, size_t key_
   ptrdiff_t pos = op_find(&o);
   if (pos >= 0) {
     sr_slot *s = &o.sh->table.slots[pos];
-    if (previous)
+    if (previous) {
       *previous = s->value;
-    s->value = value;
-    rc = 1;
+      s->value = value;
+      rc = 1;
+    } else if ((rc = op_replace(&o, s, value)) == 0) {
+      /* Nobody takes the previous value: it is destroyed, as by store. */
+      rc = 1;
+    }
   } else {
     rc = op_insert(&o, value);
     if (rc == 0 && previous)
@@ -518,7 +593,9 @@ SIPREC_API int siprec_shmap_compare_and_swap(siprec_shmap *map, const void *key,
     return rc;
   op_lock_write(&o);
   ptrdiff_t pos = op_find(&o);
-  if (pos < 0 || !values_equal(map, o.sh->table.slots[pos].value, old_value)) {
+  if (pos < 0) {
+    rc = SIPREC_ENOTFOUND;
+  } else if (!values_equal(map, o.sh->table.slots[pos].value, old_value)) {
     rc = 0;
   } else if ((rc = op_replace(&o, &o.sh->table.slots[pos], new_value)) == 0) {
     rc = 1;
@@ -616,7 +693,8 @@ SIPREC_API int siprec_shmap_clear(siprec_shmap *map)
   sr_table *detached = sr_calloc(&map->mem, map->nshards, sizeof *detached);
   if (!detached)
     return SIPREC_ENOMEM;
-  const void *prev = sr_lock_hold(map->readers);
+  sr_hold hold;
+  sr_lock_hold(&hold, map->readers);
   for (unsigned i = 0; i < map->nshards; i++)
     sr_lock_write(&map->shards[i].lock, map->readers, i + 1);
   for (unsigned i = 0; i < map->nshards && rc == 0; i++) {
@@ -628,7 +706,7 @@ SIPREC_API int siprec_shmap_clear(siprec_shmap *map)
     sr_shard *sh = &map->shards[i];
     detached[i] = sh->table;
     memset(&sh->table, 0, sizeof sh->table);
-    atomic_store_explicit(&sh->count, 0, memory_order_relaxed);
+    publish_shard(sh);
     if (!atomic_load_explicit(&sh->pins, memory_order_acquire))
       continue;
     /* A walk is visiting this shard: its values outlive the walk's visit. */
@@ -639,7 +717,7 @@ SIPREC_API int siprec_shmap_clear(siprec_shmap *map)
   }
   for (unsigned i = map->nshards; i-- > 0;)
     sr_unlock_write(&map->shards[i].lock);
-  sr_lock_release(prev);
+  sr_lock_release(&hold);
   /* Destructors run with no lock held. */
   for (unsigned i = 0; i < map->nshards; i++)
     destroy_table(map, &detached[i]);
@@ -695,7 +773,8 @@ static void walk_unpin(siprec_shmap *map, sr_shard *sh, uint32_t id)
 {
   if (atomic_fetch_sub(&sh->pins, 1) != 1)
     return;
-  const void *prev = shard_wlock(map, sh, id);
+  sr_hold hold;
+  shard_wlock(map, sh, id, &hold);
   void **dead = NULL;
   size_t n = 0;
   if (atomic_load_explicit(&sh->pins, memory_order_acquire) == 0) {
@@ -704,7 +783,7 @@ static void walk_unpin(siprec_shmap *map, sr_shard *sh, uint32_t id)
     sh->retired = NULL;
     sh->n_retired = sh->cap_retired = 0;
   }
-  shard_wunlock(sh, prev);
+  shard_wunlock(sh, &hold);
   for (size_t i = 0; i < n; i++)
     destroy_value(map, dead[i]);
   sr_free(&map->mem, dead);
@@ -723,11 +802,12 @@ SIPREC_API int siprec_shmap_range(siprec_shmap *map, siprec_shmap_range_cb fn, v
     sr_shard *sh = &map->shards[i];
     if (!atomic_load_explicit(&sh->count, memory_order_relaxed))
       continue; /* empty when looked at: nothing this walk must visit */
-    const void *prev = shard_rlock(map, sh, self, i + 1);
+    sr_hold hold;
+    shard_rlock(map, sh, self, i + 1, &hold);
     rc = walk_copy(map, &sh->table, &b);
     if (rc == 0)
       atomic_fetch_add(&sh->pins, 1);
-    shard_runlock(sh, self, prev);
+    shard_runlock(sh, self, &hold);
     if (rc < 0)
       break;
     for (size_t off = 0; off < b.used && rc == 0;) {
@@ -753,7 +833,8 @@ SIPREC_API int siprec_shmap_shard_probe_stats(siprec_shmap *map, unsigned shard,
     return rc;
   sr_shard *sh = &map->shards[shard];
   size_t sum = 0, max = 0;
-  const void *prev = shard_rlock(map, sh, self, shard + 1);
+  sr_hold hold;
+  shard_rlock(map, sh, self, shard + 1, &hold);
   const sr_table *t = &sh->table;
   for (size_t i = 0; i < sr_table_capacity(t); i++) {
     size_t d = t->slots[i].dist;
@@ -767,7 +848,7 @@ SIPREC_API int siprec_shmap_shard_probe_stats(siprec_shmap *map, unsigned shard,
     *entries = t->count;
   if (slots)
     *slots = sr_table_capacity(t);
-  shard_runlock(sh, self, prev);
+  shard_runlock(sh, self, &hold);
   if (dist_sum)
     *dist_sum = sum;
   if (dist_max)

@@ -4,7 +4,10 @@
 #include <pthread.h>
 #include <stdint.h>
 
-_Atomic uint64_t sr_thread_slots_used;
+/* Read by every writer of every map: a line of its own, so that no
+ * neighbouring variable written often (of the library or of the host it is
+ * linked into) makes those reads miss. */
+sr_slots_used_line sr_thread_slots_used_line;
 
 enum { SLOT_UNSET = -2, SLOT_NONE = -1 };
 
@@ -12,7 +15,7 @@ enum { SLOT_UNSET = -2, SLOT_NONE = -1 };
  * cost a __tls_get_addr call per operation. */
 static __thread int tls_slot __attribute__((tls_model("initial-exec"))) = SLOT_UNSET;
 
-__thread const void *sr_thread_holds __attribute__((tls_model("initial-exec")));
+__thread const sr_hold *sr_thread_holds __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;

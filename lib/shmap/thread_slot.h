@@ -13,10 +13,23 @@
 
 /* Bit i is set while index i belongs to a live thread. Writers read it to
  * learn which reader lines to check. */
-extern _Atomic uint64_t sr_thread_slots_used;
+typedef struct sr_slots_used_line {
+  _Alignas(64) _Atomic uint64_t bits;
+} sr_slots_used_line;
+extern sr_slots_used_line sr_thread_slots_used_line;
+#define sr_thread_slots_used (sr_thread_slots_used_line.bits)
 
-/* The map (its readers array) of which this thread holds a lock, or NULL. */
-extern __thread const void *sr_thread_holds __attribute__((tls_model("initial-exec")));
+/* What this thread holds: one entry per map operation under way in it whose
+ * shard lock is taken, innermost first. The entries live in the frames of
+ * the operations themselves (a callback of map A calling map B, whose
+ * callback calls C, ... nests one frame per call), so any depth of nesting
+ * is tracked without allocating and without a limit. */
+typedef struct sr_hold {
+  const void *map; /* the map's readers array */
+  const struct sr_hold *outer;
+} sr_hold;
+
+extern __thread const sr_hold *sr_thread_holds __attribute__((tls_model("initial-exec")));
 
 /* This thread's index, or -1 when none is available (all taken, thread
  * exiting, or thread-specific data could not be set up). */

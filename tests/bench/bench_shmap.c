@@ -48,12 +48,17 @@
 #define BENCH_RWLOCK_HELPER "./bench_shmap_rwlock"
 #endif
 
-#define FULL_OPS 2000000u
+/* Full: 7 interleaved rounds of 1,000,000 operations per thread take about
+ * as long as the 3 rounds of 2,000,000 did (the Go anchor is most of it). */
+#define FULL_OPS 1000000u
 #define QUICK_OPS 50000u
 /* The crafted-vs-random loop compares two short timings: never fewer. */
 #define CRAFTED_MIN_OPS 300000u
 #define CRAFTED_KEYS 100000u
-#define REPS 3
+/* Repetitions (rounds of A, B, A, B, ...): a median of 3 did not hold a
+ * verdict on a shared 2-core machine (issue 9). */
+#define DEFAULT_REPS 7
+#define MAX_REPS 31
 
 enum mix { MIX_READ90, MIX_READ50, MIX_CHURN, N_MIX };
 static const char *const mix_names[N_MIX] = { "read90", "read50", "churn" };
@@ -747,12 +752,31 @@ static int cmp_double(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-static double median3(double v[REPS])
+static int reps = DEFAULT_REPS;
+
+/* A set of repetitions: median, extremes and quartiles (the values at ranks
+ * n/4 and 3n/4 of the sorted set). */
+typedef struct spread {
+  double med, min, max, q1, q3;
+} spread;
+
+/* NAN in every field when a repetition is missing. */
+static spread spread_of(const double *v, int n)
 {
-  double s[REPS];
-  memcpy(s, v, sizeof s);
-  qsort(s, REPS, sizeof s[0], cmp_double);
-  return s[REPS / 2];
+  double s[MAX_REPS];
+  spread r = { NAN, NAN, NAN, NAN, NAN };
+  for (int i = 0; i < n; i++) {
+    if (isnan(v[i]))
+      return r;
+    s[i] = v[i];
+  }
+  qsort(s, (size_t)n, sizeof s[0], cmp_double);
+  r.med = s[n / 2];
+  r.min = s[0];
+  r.max = s[n - 1];
+  r.q1 = s[n / 4];
+  r.q3 = s[(3 * n) / 4];
+  return r;
 }
 
 /* Result table: every implementation, mix and thread count. */
@@ -764,8 +788,10 @@ static const char *const impl_names[N_IMPL] = {
 static const unsigned thread_counts[] = { 1, 2, 8 };
 #define N_THREADS 3
 static int verbose;
-static double results[N_IMPL][N_MIX][N_THREADS]; /* median Mops/s; NAN: not run */
-static char skip_why[N_IMPL][128];                 /* why a baseline could not run */
+/* Mops/s of every repetition (NAN: not run), and their medians. */
+static double runs[N_IMPL][N_MIX][N_THREADS][MAX_REPS];
+static double results[N_IMPL][N_MIX][N_THREADS];
+static char skip_why[N_IMPL][128]; /* why a baseline could not run */
 
 static int thread_index(unsigned t)
 {
@@ -777,8 +803,9 @@ static int thread_index(unsigned t)
 
 static void print_result(int impl_i, int mix, int ti)
 {
-  printf("%s\t%s\t%u\t%.2f\n", impl_names[impl_i], mix_names[mix], thread_counts[ti],
-         results[impl_i][mix][ti]);
+  spread s = spread_of(runs[impl_i][mix][ti], reps);
+  printf("%s\t%s\t%u\t%.2f\t%.2f-%.2f\t%.2f-%.2f\n", impl_names[impl_i], mix_names[mix],
+         thread_counts[ti], s.med, s.q1, s.q3, s.min, s.max);
   fflush(stdout);
 }
 
@@ -898,72 +925,52 @@ static void ensure_gocache(void)
   setenv("GOCACHE", dir, 1);
 }
 
-/* Go's sync.Map and the other maps of the anchor: `go run .` REPS times,
- * medians of its lines. Returns 0, or -1 with the reason in skip_why. */
-static int run_anchor(const char *anchor_dir, const char *keys_abs, uint64_t ops)
+/* Go's sync.Map and the other maps of the anchor: one `go run .`, the
+ * figures of repetition `rep`. Returns 0, or -1 with the reason in `why`. */
+static int run_anchor_once(const char *anchor_dir, const char *keys_abs, uint64_t ops, int rep,
+                           char *why, size_t why_len)
 {
-  char why[128] = "";
   char main_go[4096];
   snprintf(main_go, sizeof main_go, "%s/main.go", anchor_dir);
   if (access(main_go, R_OK) != 0) {
-    snprintf(why, sizeof why, "anchor not found at %s", anchor_dir);
-  } else if (!have_program("go")) {
-    snprintf(why, sizeof why, "go not found");
-  }
-  static double runs[N_IMPL][N_MIX][N_THREADS][REPS];
-  static char out[1 << 16];
-  if (!why[0]) {
-    ensure_gocache();
-    char o_arg[32];
-    snprintf(o_arg, sizeof o_arg, "%llu", (unsigned long long)ops);
-    char *argv[] = { "go", "run", ".", "-keys", (char *)keys_abs, "-ops", o_arg, NULL };
-    for (int rep = 0; rep < REPS && !why[0]; rep++) {
-      fprintf(stderr, "bench_shmap: go run . -keys %s -ops %s (%d/%d)\n", keys_abs, o_arg,
-              rep + 1, REPS);
-      for (int a = IMPL_SYNCMAP; a < N_IMPL; a++)
-        for (int x = 0; x < N_MIX; x++)
-          for (int t = 0; t < N_THREADS; t++)
-            runs[a][x][t][rep] = NAN;
-      int st = run_capture(anchor_dir, "go", argv, out, sizeof out, 1);
-      if (st != 0) {
-        snprintf(why, sizeof why, "go run failed, status %d", st);
-        break;
-      }
-      for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-        char name[64], mixs[16];
-        unsigned th;
-        double v;
-        if (sscanf(line, "%63[^\t]\t%15[^\t]\t%u\t%lf", name, mixs, &th, &v) != 4)
-          continue;
-        int x = parse_mix(mixs), t = thread_index(th);
-        if (x < 0 || t < 0)
-          continue;
-        for (int a = IMPL_SYNCMAP; a < N_IMPL; a++)
-          if (strcmp(name, impl_names[a]) == 0)
-            runs[a][x][t][rep] = v;
-      }
-      for (int x = 0; x < N_MIX; x++)
-        for (int t = 0; t < N_THREADS; t++)
-          if (isnan(runs[IMPL_SYNCMAP][x][t][rep]))
-            snprintf(why, sizeof why, "no go-sync.Map figures in the anchor's output");
-    }
-  }
-  if (why[0]) {
-    for (int a = IMPL_SYNCMAP; a < N_IMPL; a++)
-      snprintf(skip_why[a], sizeof skip_why[a], "%s", why);
-    fprintf(stderr, "bench_shmap: Go anchor skipped: %s\n", why);
+    snprintf(why, why_len, "anchor not found at %s", anchor_dir);
     return -1;
   }
-  for (int a = IMPL_SYNCMAP; a < N_IMPL; a++) {
-    for (int x = 0; x < N_MIX; x++) {
-      for (int t = 0; t < N_THREADS; t++) {
-        int ok = 1;
-        for (int rep = 0; rep < REPS; rep++)
-          ok &= !isnan(runs[a][x][t][rep]);
-        results[a][x][t] = ok ? median3(runs[a][x][t]) : NAN;
-      }
-    }
+  if (!have_program("go")) {
+    snprintf(why, why_len, "go not found");
+    return -1;
   }
+  static char out[1 << 16];
+  ensure_gocache();
+  char o_arg[32];
+  snprintf(o_arg, sizeof o_arg, "%llu", (unsigned long long)ops);
+  char *argv[] = { "go", "run", ".", "-keys", (char *)keys_abs, "-ops", o_arg, NULL };
+  fprintf(stderr, "bench_shmap: go run . -keys %s -ops %s (%d/%d)\n", keys_abs, o_arg, rep + 1,
+          reps);
+  int st = run_capture(anchor_dir, "go", argv, out, sizeof out, 1);
+  if (st != 0) {
+    snprintf(why, why_len, "go run failed, status %d", st);
+    return -1;
+  }
+  for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+    char name[64], mixs[16];
+    unsigned th;
+    double v;
+    if (sscanf(line, "%63[^\t]\t%15[^\t]\t%u\t%lf", name, mixs, &th, &v) != 4)
+      continue;
+    int x = parse_mix(mixs), t = thread_index(th);
+    if (x < 0 || t < 0)
+      continue;
+    for (int a = IMPL_SYNCMAP; a < N_IMPL; a++)
+      if (strcmp(name, impl_names[a]) == 0)
+        runs[a][x][t][rep] = v;
+  }
+  for (int x = 0; x < N_MIX; x++)
+    for (int t = 0; t < N_THREADS; t++)
+      if (isnan(runs[IMPL_SYNCMAP][x][t][rep])) {
+        snprintf(why, why_len, "no go-sync.Map figures in the anchor's output");
+        return -1;
+      }
   return 0;
 }
 
@@ -974,7 +981,7 @@ static int run_anchor(const char *anchor_dir, const char *keys_abs, uint64_t ops
 static double crafted_ratio(const char *label, const key_set *crafted_ks,
                             const key_set *random_ks, uint64_t ops)
 {
-  double tc[REPS], tr[REPS];
+  double tc[MAX_REPS], tr[MAX_REPS], pair[MAX_REPS];
   keytab c_kt, r_kt;
   if (keytab_from(&c_kt, crafted_ks) < 0)
     return -1;
@@ -983,19 +990,23 @@ static double crafted_ratio(const char *label, const key_set *crafted_ks,
     return -1;
   }
   int ok = 1;
-  for (int rep = 0; rep < REPS && ok; rep++) {
+  for (int rep = 0; rep < reps && ok; rep++) {
     tc[rep] = measure(&impl_shm, &c_kt, MIX_READ90, 2, ops);
     tr[rep] = measure(&impl_shm, &r_kt, MIX_READ90, 2, ops);
     ok = tc[rep] > 0 && tr[rep] > 0;
+    if (ok)
+      pair[rep] = tc[rep] / tr[rep];
   }
   keytab_free(&c_kt);
   keytab_free(&r_kt);
   if (!ok)
     return -1;
-  double c = median3(tc), r = median3(tr);
-  printf("crafted-vs-random\t%s\tcrafted %.4f s\trandom %.4f s\t%.2fx\n", label, c, r, c / r);
+  spread c = spread_of(tc, reps), r = spread_of(tr, reps), p = spread_of(pair, reps);
+  printf("crafted-vs-random\t%s\tcrafted %.4f s [%.4f-%.4f]\trandom %.4f s [%.4f-%.4f]\t%.2fx"
+         "\tpairs %.2fx-%.2fx\n",
+         label, c.med, c.min, c.max, r.med, r.min, r.max, c.med / r.med, p.min, p.max);
   fflush(stdout);
-  return c / r;
+  return c.med / r.med;
 }
 
 
@@ -1003,29 +1014,34 @@ static void usage(FILE *f)
 {
   fprintf(f,
           "usage: bench_shmap [--quick] [--keys FILE] [--anchor DIR] [--ops N] [--no-anchor]\n"
-          "                   [--threads N] [--verbose] [--rwlock-helper FILE]\n"
+          "                   [--threads N] [--mix M] [--reps N] [--verbose]\n"
+          "                   [--rwlock-helper FILE]\n"
           "Runs the session-map workload (WORKLOAD.md) on siprec_shmap (32 shards), the same\n"
           "table under one pthread rwlock, liburcu's cds_lfht and Go's sync.Map (the anchor,\n"
           "via `go run .`), then crafted-vs-random keys, and prints one verdict line per\n"
-          "target. Each figure is the median of %d repetitions.\n"
+          "target. Repetitions are interleaved rounds (every implementation once per round,\n"
+          "the anchor last); each figure is the median of the rounds, printed with its\n"
+          "quartiles and its extremes.\n"
           "  --quick        %u ops/thread for every implementation (anchor too), 2 threads\n"
-          "                 only for the C implementations; under a minute on 2 cores\n"
+          "                 only for the C implementations\n"
           "  --keys FILE    Call-IDs, one a line (default %s/bench/callids.txt)\n"
           "  --anchor DIR   the Go anchor (default %s/bench/anchors/syncmap)\n"
           "  --ops N        operations per thread (default %u, quick %u)\n"
           "  --no-anchor    do not run Go (its targets are then skipped)\n"
           "  --threads N    C implementations with N threads only (1, 2 or 8)\n"
+          "  --mix M        C implementations with mix M only (read90, read50 or churn)\n"
+          "  --reps N       rounds, 1 to %d (default %d)\n"
           "  --verbose      every repetition's figure on stderr\n"
           "  --rwlock-helper FILE  the single-rwlock helper (default %s)\n"
           "  --help         this text\n"
           "Exit status: 0 whatever the verdicts; 1 unreadable key file; 2 usage error.\n",
-          REPS, QUICK_OPS, BENCH_SHARED_DIR, BENCH_SHARED_DIR, FULL_OPS, QUICK_OPS,
-          BENCH_RWLOCK_HELPER);
+          QUICK_OPS, BENCH_SHARED_DIR, BENCH_SHARED_DIR, FULL_OPS, QUICK_OPS, MAX_REPS,
+          DEFAULT_REPS, BENCH_RWLOCK_HELPER);
 }
 
-/* target NAME: VALUE (goal OP LIMIT) met|missed|skipped */
+/* target NAME: VALUE (goal OP LIMIT) met|missed|skipped [what it rests on] */
 static void verdict(const char *name, double value, int at_most, const char *limit_s, double limit,
-                    const char *why)
+                    const char *why, const char *detail)
 {
   if (why) {
     printf("target %s: skipped (%s)\n", name, why);
@@ -1034,10 +1050,13 @@ static void verdict(const char *name, double value, int at_most, const char *lim
   /* Judged on the value as printed (2 decimals). */
   double shown = value >= 0 ? (double)(long long)(value * 100.0 + 0.5) / 100.0 : value;
   int met = at_most ? shown <= limit : shown >= limit;
-  printf("target %s: %.2fx (goal %s %s) %s\n", name, value, at_most ? "<=" : ">=", limit_s,
-         met ? "met" : "missed");
+  printf("target %s: %.2fx (goal %s %s) %s%s%s\n", name, value, at_most ? "<=" : ">=", limit_s,
+         met ? "met" : "missed", detail ? "  " : "", detail ? detail : "");
 }
 
+/* The ratio of the medians at 2 threads; beside it each side's median with
+ * its extremes, and the extremes of the per-round ratios (both sides of a
+ * round ran minutes apart at most). */
 static void ratio_verdict(const char *name, int mix, int other, const char *limit_s, double limit)
 {
   int t2 = thread_index(2);
@@ -1047,7 +1066,45 @@ static void ratio_verdict(const char *name, int mix, int other, const char *limi
     why = skip_why[other][0] ? skip_why[other] : "not measured";
   else if (isnan(a))
     why = skip_why[IMPL_SHMAP][0] ? skip_why[IMPL_SHMAP] : "siprec_shmap not measured";
-  verdict(name, why ? 0 : a / b, 0, limit_s, limit, why);
+  char detail[256] = "";
+  if (!why) {
+    double per[MAX_REPS];
+    for (int r = 0; r < reps; r++)
+      per[r] = runs[IMPL_SHMAP][mix][t2][r] / runs[other][mix][t2][r];
+    spread sa = spread_of(runs[IMPL_SHMAP][mix][t2], reps);
+    spread sb = spread_of(runs[other][mix][t2], reps);
+    spread sp = spread_of(per, reps);
+    snprintf(detail, sizeof detail,
+             "[%s %.2f Mops/s (%.2f-%.2f) / %s %.2f (%.2f-%.2f); rounds %.2fx-%.2fx, IQR "
+             "%.2fx-%.2fx]",
+             impl_names[IMPL_SHMAP], sa.med, sa.min, sa.max, impl_names[other], sb.med, sb.min,
+             sb.max, sp.min, sp.max, sp.q1, sp.q3);
+  }
+  verdict(name, why ? 0 : a / b, 0, limit_s, limit, why, detail);
+}
+
+/* One C measurement into runs[][][][rep]; on failure the implementation is
+ * skipped from then on. */
+static void measure_c(int a, int x, int ti, int rep, const keytab *ks, const char *helper,
+                      const char *keys_abs, uint64_t ops)
+{
+  unsigned th = thread_counts[ti];
+  double v;
+  if (a == IMPL_SHMAP)
+    v = measure_mops(&impl_shm, ks, x, th, ops);
+  else if (a == IMPL_LFHT)
+    v = measure_mops(&impl_lf, ks, x, th, ops);
+  else
+    v = run_rwlock_child(helper, keys_abs, x, th, ops, skip_why[a], sizeof skip_why[a]);
+  if (!(v > 0)) {
+    if (!skip_why[a][0])
+      snprintf(skip_why[a], sizeof skip_why[a], "%s failed", impl_names[a]);
+    return;
+  }
+  runs[a][x][ti][rep] = v;
+  if (verbose)
+    fprintf(stderr, "bench_shmap: %s %s %u rep %d: %.3f Mops/s\n", impl_names[a], mix_names[x],
+            th, rep + 1, v);
 }
 
 int main(int argc, char **argv)
@@ -1055,8 +1112,8 @@ int main(int argc, char **argv)
   const char *keys_path = BENCH_SHARED_DIR "/bench/callids.txt";
   const char *anchor_dir = BENCH_SHARED_DIR "/bench/anchors/syncmap";
   const char *helper = BENCH_RWLOCK_HELPER;
-  int quick = 0, no_anchor = 0;
-  uint64_t ops = 0, only_threads = 0;
+  int quick = 0, no_anchor = 0, only_mix = -1;
+  uint64_t ops = 0, only_threads = 0, nreps = DEFAULT_REPS;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -1080,6 +1137,18 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
       }
+    } else if (i + 1 < argc && strcmp(a, "--mix") == 0) {
+      if ((only_mix = parse_mix(argv[++i])) < 0) {
+        fprintf(stderr, "bench_shmap: --mix takes read90, read50 or churn\n");
+        usage(stderr);
+        return 2;
+      }
+    } else if (i + 1 < argc && strcmp(a, "--reps") == 0) {
+      if (parse_u64(argv[++i], &nreps) < 0 || nreps < 1 || nreps > MAX_REPS) {
+        fprintf(stderr, "bench_shmap: --reps takes 1 to %d\n", MAX_REPS);
+        usage(stderr);
+        return 2;
+      }
     } else if (i + 1 < argc && strcmp(a, "--ops") == 0) {
       if (parse_u64(argv[++i], &ops) < 0 || ops < 10 || ops > UINT64_C(1) << 40) {
         fprintf(stderr, "bench_shmap: bad --ops value\n");
@@ -1095,6 +1164,7 @@ int main(int argc, char **argv)
   if (!ops)
     ops = quick ? QUICK_OPS : FULL_OPS;
   ops -= ops % 10; /* whole churn cycles */
+  reps = (int)nreps;
 
   keytab ks;
   if (load_keys(keys_path, &ks) < 0) {
@@ -1109,71 +1179,66 @@ int main(int argc, char **argv)
   lf_hkey = sr_siphash_key_from_bytes(bench_hash_key);
   for (int a = 0; a < N_IMPL; a++)
     for (int x = 0; x < N_MIX; x++)
-      for (int t = 0; t < N_THREADS; t++)
+      for (int t = 0; t < N_THREADS; t++) {
         results[a][x][t] = NAN;
+        for (int r = 0; r < MAX_REPS; r++)
+          runs[a][x][t][r] = NAN;
+      }
 
   double t_start = now_sec();
-  printf("# bench_shmap %s: keys=%zu ops/thread=%llu repetitions=%d (median) cpus=%ld\n",
-         quick ? "quick" : "full", ks.n, (unsigned long long)ops, REPS,
+  printf("# bench_shmap %s: keys=%zu ops/thread=%llu rounds=%d (median, interleaved) cpus=%ld\n",
+         quick ? "quick" : "full", ks.n, (unsigned long long)ops, reps,
          sysconf(_SC_NPROCESSORS_ONLN));
   print_load("at start");
-  printf("impl\tmix\tthreads\tMops/s\n");
   fflush(stdout);
 
-  /* The C implementations. */
-  int helper_ok = access(helper, X_OK) == 0;
-  if (!helper_ok)
+  /* Rounds: every C implementation on every mix and thread count, then the
+   * Go anchor (all its maps, mixes and thread counts in one process), so
+   * that a change of the machine's load hits every implementation alike. */
+  if (access(helper, X_OK) != 0)
     snprintf(skip_why[IMPL_RWLOCK], sizeof skip_why[IMPL_RWLOCK], "rwlock helper not found");
+  if (no_anchor)
+    for (int a = IMPL_SYNCMAP; a < N_IMPL; a++)
+      snprintf(skip_why[a], sizeof skip_why[a], "--no-anchor");
   rcu_register_thread(); /* the lfht maps are filled and emptied from here */
-  for (int x = 0; x < N_MIX; x++) {
-    for (int ti = 0; ti < N_THREADS; ti++) {
-      unsigned th = thread_counts[ti];
-      if (only_threads ? th != only_threads : quick && th != 2)
+  for (int rep = 0; rep < reps; rep++) {
+    fprintf(stderr, "bench_shmap: round %d/%d\n", rep + 1, reps);
+    for (int x = 0; x < N_MIX; x++) {
+      if (only_mix >= 0 && x != only_mix)
         continue;
-      for (int a = IMPL_SHMAP; a <= IMPL_LFHT; a++) {
-        double v[REPS];
-        int ok = 1;
-        for (int rep = 0; rep < REPS && ok; rep++) {
-          if (a == IMPL_SHMAP)
-            v[rep] = measure_mops(&impl_shm, &ks, x, th, ops);
-          else if (a == IMPL_LFHT)
-            v[rep] = measure_mops(&impl_lf, &ks, x, th, ops);
-          else if (helper_ok)
-            v[rep] = run_rwlock_child(helper, keys_abs, x, th, ops, skip_why[a],
-                                      sizeof skip_why[a]);
-          else
-            v[rep] = -1;
-          ok = v[rep] > 0;
-          if (ok && verbose)
-            fprintf(stderr, "bench_shmap: %s %s %u rep %d: %.3f Mops/s\n", impl_names[a],
-                    mix_names[x], th, rep + 1, v[rep]);
-        }
-        if (!ok) {
-          if (!skip_why[a][0])
-            snprintf(skip_why[a], sizeof skip_why[a], "%s failed", impl_names[a]);
+      for (int ti = 0; ti < N_THREADS; ti++) {
+        unsigned th = thread_counts[ti];
+        if (only_threads ? th != only_threads : quick && th != 2)
           continue;
-        }
-        results[a][x][ti] = median3(v);
-        print_result(a, x, ti);
+        for (int a = IMPL_SHMAP; a <= IMPL_LFHT; a++)
+          if (!skip_why[a][0])
+            measure_c(a, x, ti, rep, &ks, helper, keys_abs, ops);
+      }
+    }
+    if (!skip_why[IMPL_SYNCMAP][0]) {
+      char why[128];
+      if (run_anchor_once(anchor_dir, keys_abs, ops, rep, why, sizeof why) < 0) {
+        for (int a = IMPL_SYNCMAP; a < N_IMPL; a++)
+          snprintf(skip_why[a], sizeof skip_why[a], "%s", why);
+        fprintf(stderr, "bench_shmap: Go anchor skipped: %s\n", why);
       }
     }
   }
   rcu_unregister_thread();
 
-  /* Go's sync.Map (and the anchor's other maps). */
-  if (no_anchor) {
-    for (int a = IMPL_SYNCMAP; a < N_IMPL; a++)
-      snprintf(skip_why[a], sizeof skip_why[a], "--no-anchor");
-  } else if (run_anchor(anchor_dir, keys_abs, ops) == 0) {
-    for (int x = 0; x < N_MIX; x++)
-      for (int ti = 0; ti < N_THREADS; ti++)
-        for (int a = IMPL_SYNCMAP; a < N_IMPL; a++)
-          if (!isnan(results[a][x][ti]))
-            print_result(a, x, ti);
-  }
+  printf("impl\tmix\tthreads\tMops/s\tIQR\tmin-max\n");
+  for (int x = 0; x < N_MIX; x++)
+    for (int ti = 0; ti < N_THREADS; ti++)
+      for (int a = 0; a < N_IMPL; a++) {
+        if (skip_why[a][0])
+          continue;
+        results[a][x][ti] = spread_of(runs[a][x][ti], reps).med;
+        if (!isnan(results[a][x][ti]))
+          print_result(a, x, ti);
+      }
 
   /* Ratios: this map's throughput over each other implementation's. */
-  printf("# ratios: %s Mops/s / other Mops/s\n", impl_names[IMPL_SHMAP]);
+  printf("# ratios: %s Mops/s / other Mops/s (medians)\n", impl_names[IMPL_SHMAP]);
   printf("ratio\tvs\tmix\tthreads\tx\n");
   for (int a = IMPL_SHMAP + 1; a < N_IMPL; a++)
     for (int x = 0; x < N_MIX; x++)
@@ -1187,8 +1252,9 @@ int main(int argc, char **argv)
 
   /* Crafted keys against random keys of the same length. */
   uint64_t cops = ops < CRAFTED_MIN_OPS ? CRAFTED_MIN_OPS : ops;
-  printf("# crafted-vs-random: %s, read90, 2 threads, %u keys, %llu ops/thread, time ratio\n",
-         impl_names[IMPL_SHMAP], CRAFTED_KEYS, (unsigned long long)cops);
+  printf("# crafted-vs-random: %s, read90, 2 threads, %u keys, %llu ops/thread, time ratio of "
+         "the medians of %d alternating pairs\n",
+         impl_names[IMPL_SHMAP], CRAFTED_KEYS, (unsigned long long)cops, reps);
   double crafted = -1;
   const char *crafted_why = NULL;
   {
@@ -1228,7 +1294,7 @@ int main(int argc, char **argv)
   ratio_verdict("churn-vs-syncmap", MIX_CHURN, IMPL_SYNCMAP, "2x", 2.0);
   ratio_verdict("read50-vs-lfht", MIX_READ50, IMPL_LFHT, "1.0x", 1.0);
   ratio_verdict("churn-vs-lfht", MIX_CHURN, IMPL_LFHT, "1.0x", 1.0);
-  verdict("crafted-vs-random", crafted, 1, "1.2x", 1.2, crafted_why);
+  verdict("crafted-vs-random", crafted, 1, "1.2x", 1.2, crafted_why, NULL);
 
   free(keys_abs);
   keytab_free(&ks);

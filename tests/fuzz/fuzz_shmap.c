@@ -481,7 +481,7 @@ static void value_free_cb(void *v, void *user)
   if (g.dtor_calls_map && !g.freeing) {
     /* Destructors run with no lock held: the map is usable. */
     int rc = siprec_shmap_load(g.map, NULL, 0, NULL);
-    CHECK(rc == 0 || rc == 1);
+    CHECK(rc == SIPREC_ENOTFOUND || rc == 1);
     CHECK(siprec_shmap_len(g.map) <= MODEL_CAP + 8);
   }
 }
@@ -592,7 +592,7 @@ static void op_load(const fkey *k)
   void *v = (void *)&g;
   int with_out = rd() & 1;
   int rc = siprec_shmap_load(g.map, k->ptr, k->len, with_out ? &v : NULL);
-  CHECK(rc == (i >= 0));
+  CHECK(rc == (i >= 0 ? 1 : SIPREC_ENOTFOUND));
   if (with_out)
     CHECK(v == (i >= 0 ? g.model[i].val : (void *)&g));
 }
@@ -629,6 +629,64 @@ static void op_load_or_store(const fkey *k)
   model_insert(k, shard, v);
 }
 
+/* load_or_compute: the factory runs only for an absent key, after the room
+ * for it was made (so never before SIPREC_ENOMEM), may fail, and finds the
+ * map busy. */
+typedef struct compute_arg {
+  int calls;
+  int fail;
+  void *made;
+} compute_arg;
+
+static int fuzz_compute(const void *key, size_t len, void **value, void *user)
+{
+  compute_arg *a = user;
+  a->calls++;
+  CHECK(*value == NULL);
+  CHECK(siprec_shmap_load(g.map, key, len, NULL) == SIPREC_EBUSY);
+  if (a->fail)
+    return -99;
+  a->made = new_value();
+  *value = a->made;
+  return 0;
+}
+
+static void op_load_or_compute(const fkey *k)
+{
+  unsigned shard = shard_of(k->ptr, k->len);
+  int with_out = rd() & 1;
+  ptrdiff_t i = model_find(kptr(k->off), k->len);
+  if (i < 0 && g.nmodel >= MODEL_CAP)
+    return;
+  compute_arg a = { 0, (rd() & 7) == 0, NULL };
+  void *actual = (void *)&g;
+  unsigned long f = g.fails;
+  int rc = siprec_shmap_load_or_compute(g.map, k->ptr, k->len, fuzz_compute, &a,
+                                        with_out ? &actual : NULL);
+  if (i >= 0) {
+    CHECK(rc == 1 && a.calls == 0);
+    if (with_out)
+      CHECK(actual == g.model[i].val);
+    return;
+  }
+  if (rc == SIPREC_ENOMEM) {
+    check_enomem(f);
+    CHECK(a.calls == 0);
+    full_check();
+    return;
+  }
+  CHECK(a.calls == 1);
+  if (a.fail) {
+    CHECK(rc == -99 && actual == (void *)&g);
+    CHECK(siprec_shmap_len(g.map) == g.nmodel);
+    return;
+  }
+  CHECK(rc == 0);
+  if (with_out)
+    CHECK(actual == a.made);
+  model_insert(k, shard, a.made);
+}
+
 static void op_load_and_delete(const fkey *k)
 {
   ptrdiff_t i = model_find(kptr(k->off), k->len);
@@ -642,7 +700,7 @@ static void op_load_and_delete(const fkey *k)
     return;
   }
   if (i < 0) {
-    CHECK(rc == 0);
+    CHECK(rc == SIPREC_ENOTFOUND);
     if (with_out)
       CHECK(v == (void *)&g);
     return;
@@ -659,7 +717,7 @@ static void op_delete(const fkey *k)
   unsigned shard = shard_of(k->ptr, k->len);
   ptrdiff_t i = model_find(kptr(k->off), k->len);
   if (i < 0) {
-    CHECK(siprec_shmap_delete(g.map, k->ptr, k->len) == 0);
+    CHECK(siprec_shmap_delete(g.map, k->ptr, k->len) == SIPREC_ENOTFOUND);
     return;
   }
   void *old = g.model[i].val;
@@ -689,22 +747,36 @@ static void op_swap(const fkey *k)
     return;
   }
   void *prev = (void *)&g;
+  void *old = i >= 0 ? g.model[i].val : NULL;
+  /* Without `previous` nobody takes the old value: destroyed as by store
+   * (not when it is the same pointer: only NULL repeats). */
+  int replaces = i >= 0 && !with_out && old != v;
+  if (replaces)
+    v_leave_begin(old);
   unsigned long f = g.fails;
   int rc = siprec_shmap_swap(g.map, k->ptr, k->len, v, with_out ? &prev : NULL);
   if (rc == SIPREC_ENOMEM) {
     check_enomem(f);
+    CHECK(i < 0 || replaces); /* an insert, or a retire of the replaced value */
+    if (replaces)
+      v_leave_abort(old);
     v_keep(v);
     full_check();
     return;
   }
   if (i >= 0) {
     CHECK(rc == 1);
-    void *old = g.model[i].val;
-    if (with_out)
+    if (with_out) {
       CHECK(prev == old);
-    v_handed_back(old);
+      v_handed_back(old);
+    } else if (!replaces) {
+      v_keep(v);
+      return;
+    }
     g.model[i].val = v;
     v_enter(v, k, shard);
+    if (replaces)
+      v_leave_commit(old, shard);
   } else {
     CHECK(rc == 0);
     if (with_out)
@@ -746,7 +818,7 @@ static void op_cas(const fkey *k)
     full_check();
     return;
   }
-  CHECK(rc == hit);
+  CHECK(rc == (i < 0 ? SIPREC_ENOTFOUND : hit));
   if (!replaces) {
     v_keep(v);
     return;
@@ -774,7 +846,7 @@ static void op_cad(const fkey *k)
     full_check();
     return;
   }
-  CHECK(rc == hit);
+  CHECK(rc == (i < 0 ? SIPREC_ENOTFOUND : hit));
   if (!hit)
     return;
   model_remove((size_t)i);
@@ -1149,7 +1221,13 @@ static void do_op(void)
       full_check();
     break;
   case 14: k = get_key(); op_store(&k); break;
-  default: k = get_key(); op_load_or_store(&k); break;
+  default:
+    k = get_key();
+    if ((op >> 4) & 1)
+      op_load_or_compute(&k);
+    else
+      op_load_or_store(&k);
+    break;
   }
   check_quiescent();
 }

@@ -58,6 +58,9 @@
 
 static const uint8_t hash_key[16] = "stress-hash-key";
 
+/* What a call that needs the key returns (shmap.h, "Return values"). */
+#define FOUND(present) ((present) ? 1 : SIPREC_ENOTFOUND)
+
 /* ---------------------------------------------------------------------- */
 /* Scaling, failures                                                        */
 
@@ -437,13 +440,13 @@ static void shared_op(mix_worker *w, uint64_t r)
   }
   case 2:
     rc = siprec_shmap_load_and_delete(m, key, len, &out);
-    TCHECK(rc == 0 || rc == 1, "shared load_and_delete: %d", rc);
+    TCHECK(rc == SIPREC_ENOTFOUND || rc == 1, "shared load_and_delete: %d", rc);
     if (rc == 1)
       hand_back(c, out);
     break;
   case 3:
     rc = siprec_shmap_delete(m, key, len);
-    TCHECK(rc == 0 || rc == 1, "shared delete: %d", rc);
+    TCHECK(rc == SIPREC_ENOTFOUND || rc == 1, "shared delete: %d", rc);
     break;
   case 4:
     rc = siprec_shmap_swap(m, key, len, new_val(&w->vals, c, SHARED_OWNER, idx), &out);
@@ -457,12 +460,12 @@ static void shared_op(mix_worker *w, uint64_t r)
     if (siprec_shmap_load(m, key, len, &out) == 1) {
       sval *nv = new_val(&w->vals, c, SHARED_OWNER, idx);
       rc = siprec_shmap_compare_and_swap(m, key, len, out, nv);
-      TCHECK(rc == 0 || rc == 1, "shared CAS: %d", rc);
-      if (rc == 0)
+      TCHECK(rc == 0 || rc == 1 || rc == SIPREC_ENOTFOUND, "shared CAS: %d", rc);
+      if (rc != 1)
         hand_back(c, nv);
     } else {
       rc = siprec_shmap_compare_and_delete(m, key, len, NULL);
-      TCHECK(rc == 0, "shared CAD of NULL: %d", rc);
+      TCHECK(rc == 0 || rc == SIPREC_ENOTFOUND, "shared CAD of NULL: %d", rc);
     }
     break;
   }
@@ -496,7 +499,7 @@ static void *mix_worker_thread(void *arg)
     case 1:
     case 2:
       rc = siprec_shmap_load(m, key, len, &out);
-      TCHECK(rc == (cur != NULL), "load: %d, model has %p", rc, (void *)cur);
+      TCHECK(rc == FOUND(cur != NULL), "load: %d, model has %p", rc, (void *)cur);
       if (cur)
         TCHECK(out == cur, "load: wrong value");
       break;
@@ -514,7 +517,7 @@ static void *mix_worker_thread(void *arg)
     }
     case 4:
       rc = siprec_shmap_load_and_delete(m, key, len, &out);
-      TCHECK(rc == (cur != NULL), "load_and_delete: %d", rc);
+      TCHECK(rc == FOUND(cur != NULL), "load_and_delete: %d", rc);
       if (cur && rc == 1) {
         TCHECK(out == cur, "load_and_delete: wrong value");
         hand_back(c, cur);
@@ -523,7 +526,7 @@ static void *mix_worker_thread(void *arg)
       break;
     case 5:
       rc = siprec_shmap_delete(m, key, len);
-      TCHECK(rc == (cur != NULL), "delete: %d", rc);
+      TCHECK(rc == FOUND(cur != NULL), "delete: %d", rc);
       *slot = NULL;
       break;
     case 6: {
@@ -539,7 +542,7 @@ static void *mix_worker_thread(void *arg)
     case 7: {
       sval *nv = new_val(&w->vals, c, w->id, idx);
       rc = siprec_shmap_compare_and_swap(m, key, len, cur, nv);
-      TCHECK(rc == (cur != NULL), "CAS with the current value: %d", rc);
+      TCHECK(rc == FOUND(cur != NULL), "CAS with the current value: %d", rc);
       if (cur)
         *slot = nv;
       else
@@ -549,13 +552,13 @@ static void *mix_worker_thread(void *arg)
     case 8: {
       sval *nv = new_val(&w->vals, c, w->id, idx);
       rc = siprec_shmap_compare_and_swap(m, key, len, nv, nv); /* never equal */
-      TCHECK(rc == 0, "CAS with a wrong value: %d", rc);
+      TCHECK(rc == (cur ? 0 : SIPREC_ENOTFOUND), "CAS with a wrong value: %d", rc);
       hand_back(c, nv);
       break;
     }
     case 9:
       rc = siprec_shmap_compare_and_delete(m, key, len, (r & 0x100) ? cur : (void *)&out);
-      TCHECK(rc == ((r & 0x100) && cur), "compare_and_delete: %d", rc);
+      TCHECK(rc == (!cur ? SIPREC_ENOTFOUND : (r & 0x100) ? 1 : 0), "compare_and_delete: %d", rc);
       if (rc == 1)
         *slot = NULL;
       break;
@@ -596,7 +599,7 @@ static int monitor_range_cb(const void *key, size_t len, void *value, void *user
   /* Sometimes delete the shared key being visited, from the callback. */
   if (owner == SHARED_OWNER && (idx & 7) == 3) {
     int rc = siprec_shmap_delete(sh->map, key, len);
-    TCHECK(rc == 0 || rc == 1, "delete from a range callback: %d", rc);
+    TCHECK(rc == SIPREC_ENOTFOUND || rc == 1, "delete from a range callback: %d", rc);
   }
   return 0;
 }
@@ -753,7 +756,7 @@ START_TEST(test_mixed)
       void *v = NULL;
       size_t len = make_key(key, i, k);
       int rc = siprec_shmap_load(sh.map, key, len, &v);
-      ck_assert_int_eq(rc, w[i].model[k] != NULL);
+      ck_assert_int_eq(rc, FOUND(w[i].model[k] != NULL));
       if (rc == 1) {
         ck_assert_ptr_eq(v, w[i].model[k]);
         owned++;
@@ -948,14 +951,14 @@ static void writer_run(rw_thread *t, unsigned iters)
     } else {
       if (r & 1) {
         rc = siprec_shmap_load_and_delete(sh->map, key, len, &out);
-        TCHECK(rc == (cur != NULL), "writer load_and_delete: %d", rc);
+        TCHECK(rc == FOUND(cur != NULL), "writer load_and_delete: %d", rc);
         if (rc == 1) {
           TCHECK(out == cur, "writer load_and_delete: wrong value");
           hand_back(&sh->cnt, cur);
         }
       } else {
         rc = siprec_shmap_delete(sh->map, key, len);
-        TCHECK(rc == (cur != NULL), "writer delete: %d", rc);
+        TCHECK(rc == FOUND(cur != NULL), "writer delete: %d", rc);
       }
       model[idx] = NULL;
     }
@@ -966,7 +969,7 @@ static void writer_run(rw_thread *t, unsigned iters)
   for (uint32_t idx = 0; idx < sh->writer_keys; idx++) {
     size_t len = make_key(key, t->owner, idx);
     int rc = siprec_shmap_delete(sh->map, key, len);
-    TCHECK(rc == (model[idx] != NULL), "writer final delete: %d", rc);
+    TCHECK(rc == FOUND(model[idx] != NULL), "writer final delete: %d", rc);
   }
   free(model);
 }
