@@ -225,6 +225,8 @@ typedef struct md_build {
 md_rec *md_build_rec(md_build *b, const md_rec *from);
 /* A new list of `n` indexes in the build's arena; NULL on no memory. */
 md_ilist *md_build_ilist(md_build *b, const uint32_t *v, size_t n);
+/* A new list: `old`'s entries, then `x`. */
+md_ilist *md_build_ilist_append(md_build *b, const md_ilist *old, uint32_t x);
 
 /* The model that results from `delta` applied over `base` (NULL for a
  * complete document). `delta` is consumed, also on failure. Returns 0,

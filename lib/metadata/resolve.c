@@ -86,10 +86,9 @@ static int ref_add(md_build *b, const char *sid, uint32_t rec)
   for (uint32_t k = 0; k < old->n; k++)
     if (old->v[k] == rec)
       return 0;
-  md_ilist *l = md_build_ilist(b, old->v, old->n + 1);
+  md_ilist *l = md_build_ilist_append(b, old, rec);
   if (!l)
     return SIPREC_ENOMEM;
-  l->v[old->n] = rec;
   r->garbage += sizeof *old + old->n * sizeof old->v[0];
   return md_pvec_set(&r->mem, b->owner, &r->ref_lists, slot, l);
 }
