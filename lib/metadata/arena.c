@@ -68,10 +68,14 @@ void *md_arena_alloc(const siprec_allocator *mem, md_arena *a, size_t n)
   if (n >= SIZE_MAX / 2)
     return NULL;
   size_t pad = (size_t)(-(uintptr_t)a->cur & 7u);
-  if (a->left < pad + n)
-    pad = 0; /* a new chunk: malloc's alignment */
-  if (reserve(mem, a, pad + n) < 0)
-    return NULL;
+  if (a->left < pad + n) {
+    /* Always a new chunk here (it starts at malloc's alignment): with room
+     * for n but not for the padding, the old one would give an unaligned
+     * block. */
+    if (reserve(mem, a, pad + n) < 0)
+      return NULL;
+    pad = 0;
+  }
   char *p = a->cur + pad;
   a->cur += pad + n;
   a->left -= pad + n;
