@@ -23,9 +23,6 @@
  *   own cache line), not in a shared counter, so concurrent readers do not
  *   bounce a cache line between cores; a writer waits for the readers of its
  *   shard to leave.
- * - An operation starts fetching its key's slot before it takes the shard's
- *   lock, so that the slot's cache miss overlaps the lock's atomic
- *   instructions instead of following them.
  *
  * The hash: SipHash-1-3, keyed per map
  * ------------------------------------
