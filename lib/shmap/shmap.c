@@ -24,8 +24,8 @@ struct siprec_shmap_options {
 };
 
 /* One shard per two cache lines: in the first, what every operation on the
- * shard reads (the lock word, the table header, the prefetch hints); in the
- * second, what only walks use. */
+ * shard reads (the lock word, the table header); in the second, what only
+ * walks use. */
 typedef struct sr_shard {
   sr_lock lock;
   sr_table table;
@@ -34,18 +34,12 @@ typedef struct sr_shard {
   /* Range walks between copying this shard and finishing its callbacks:
    * while non-zero, values leaving the shard are retired, not destroyed. */
   _Atomic unsigned pins;
-  /* The table's slots and mask as of the last change, read without the
-   * lock only to prefetch a key's home slot before locking (a stale pair
-   * gives a useless prefetch, never a wrong result: prefetches do not
-   * fault). */
-  _Atomic(sr_slot *) slots_hint;
-  _Atomic size_t mask_hint;
   void **retired __attribute__((aligned(64)));
   size_t n_retired, cap_retired;
 } __attribute__((aligned(64))) sr_shard;
 
 #ifndef SR_SHMAP_PTHREAD_LOCK /* (the benchmark's baseline: a 56-byte lock) */
-_Static_assert(offsetof(sr_shard, mask_hint) + sizeof(size_t) <= 64,
+_Static_assert(offsetof(sr_shard, pins) + sizeof(unsigned) <= 64,
                "what every operation reads fits one cache line");
 #endif
 
@@ -299,30 +293,13 @@ static int op_begin(op *o, siprec_shmap *m, const void *key, size_t len)
   return 0;
 }
 
-/* Start fetching the key's home slot, so that its cache miss (and TLB
- * miss) overlaps with taking the lock, whose atomic operations would
- * otherwise hold the slot's load back until they complete. */
-static inline void op_prefetch(const op *o, int for_write)
-{
-  const sr_slot *slots = atomic_load_explicit(&o->sh->slots_hint, memory_order_relaxed);
-  size_t mask = atomic_load_explicit(&o->sh->mask_hint, memory_order_relaxed);
-  if (slots) {
-    if (for_write)
-      __builtin_prefetch(&slots[o->hash & mask], 1);
-    else
-      __builtin_prefetch(&slots[o->hash & mask], 0);
-  }
-}
-
 static inline void op_lock_write(op *o)
 {
-  op_prefetch(o, 1);
   shard_wlock(o->m, o->sh, o->id, &o->hold);
 }
 
 static inline void op_lock_read(op *o)
 {
-  op_prefetch(o, 0);
   shard_rlock(o->m, o->sh, o->self, o->id, &o->hold);
 }
 
@@ -380,18 +357,9 @@ static int op_replace(op *o, sr_slot *s, void *value)
   return rc;
 }
 
-/* After a change of a shard's table (write lock held): what readers of the
- * shard may look at without the lock. */
-static void publish_shard(sr_shard *sh)
-{
-  atomic_store_explicit(&sh->count, sh->table.count, memory_order_relaxed);
-  atomic_store_explicit(&sh->slots_hint, sh->table.slots, memory_order_relaxed);
-  atomic_store_explicit(&sh->mask_hint, sh->table.mask, memory_order_relaxed);
-}
-
 static void op_unlock_write(op *o)
 {
-  publish_shard(o->sh);
+  atomic_store_explicit(&o->sh->count, o->sh->table.count, memory_order_relaxed);
   shard_wunlock(o->sh, &o->hold);
   if (o->has_dead)
     destroy_value(o->m, o->dead);
@@ -706,7 +674,7 @@ SIPREC_API int siprec_shmap_clear(siprec_shmap *map)
     sr_shard *sh = &map->shards[i];
     detached[i] = sh->table;
     memset(&sh->table, 0, sizeof sh->table);
-    publish_shard(sh);
+    atomic_store_explicit(&sh->count, 0, memory_order_relaxed);
     if (!atomic_load_explicit(&sh->pins, memory_order_acquire))
       continue;
     /* A walk is visiting this shard: its values outlive the walk's visit. */

@@ -976,8 +976,8 @@ static int run_anchor_once(const char *anchor_dir, const char *keys_abs, uint64_
 
 /* The crafted-vs-random measurement: siprec_shmap, read90 loop, 2 threads,
  * the time on a crafted key set over the time on random keys of the same
- * length. Repetitions alternate, medians compared. Returns the ratio or a
- * negative value. */
+ * length. Repetitions alternate; the figure is the median of the pairs'
+ * ratios. Returns it or a negative value. */
 static double crafted_ratio(const char *label, const key_set *crafted_ks,
                             const key_set *random_ks, uint64_t ops)
 {
@@ -1002,11 +1002,11 @@ static double crafted_ratio(const char *label, const key_set *crafted_ks,
   if (!ok)
     return -1;
   spread c = spread_of(tc, reps), r = spread_of(tr, reps), p = spread_of(pair, reps);
-  printf("crafted-vs-random\t%s\tcrafted %.4f s [%.4f-%.4f]\trandom %.4f s [%.4f-%.4f]\t%.2fx"
-         "\tpairs %.2fx-%.2fx\n",
-         label, c.med, c.min, c.max, r.med, r.min, r.max, c.med / r.med, p.min, p.max);
+  printf("crafted-vs-random\t%s\t%.2fx (median of pairs; range %.2fx-%.2fx)\tcrafted %.4f s "
+         "[%.4f-%.4f]\trandom %.4f s [%.4f-%.4f]\n",
+         label, p.med, p.min, p.max, c.med, c.min, c.max, r.med, r.min, r.max);
   fflush(stdout);
-  return c.med / r.med;
+  return p.med;
 }
 
 
@@ -1021,7 +1021,7 @@ static void usage(FILE *f)
           "via `go run .`), then crafted-vs-random keys, and prints one verdict line per\n"
           "target. Repetitions are interleaved rounds (every implementation once per round,\n"
           "the anchor last); each figure is the median of the rounds, printed with its\n"
-          "quartiles and its extremes.\n"
+          "quartiles and its extremes; a verdict is the median of the per-round ratios.\n"
           "  --quick        %u ops/thread for every implementation (anchor too), 2 threads\n"
           "                 only for the C implementations\n"
           "  --keys FILE    Call-IDs, one a line (default %s/bench/callids.txt)\n"
@@ -1054,9 +1054,11 @@ static void verdict(const char *name, double value, int at_most, const char *lim
          met ? "met" : "missed", detail ? "  " : "", detail ? detail : "");
 }
 
-/* The ratio of the medians at 2 threads; beside it each side's median with
- * its extremes, and the extremes of the per-round ratios (both sides of a
- * round ran minutes apart at most). */
+/* At 2 threads, the median of the per-round ratios: the two sides of a
+ * round ran at most a minute or two apart, under about the same load, while
+ * the medians of the two sides taken apart may come from rounds of
+ * different load. Beside it: the ratios' range and quartiles, each side's
+ * median with its extremes, and the ratio of those medians. */
 static void ratio_verdict(const char *name, int mix, int other, const char *limit_s, double limit)
 {
   int t2 = thread_index(2);
@@ -1066,21 +1068,22 @@ static void ratio_verdict(const char *name, int mix, int other, const char *limi
     why = skip_why[other][0] ? skip_why[other] : "not measured";
   else if (isnan(a))
     why = skip_why[IMPL_SHMAP][0] ? skip_why[IMPL_SHMAP] : "siprec_shmap not measured";
-  char detail[256] = "";
+  char detail[320] = "";
+  spread sp = { 0, 0, 0, 0, 0 };
   if (!why) {
     double per[MAX_REPS];
     for (int r = 0; r < reps; r++)
       per[r] = runs[IMPL_SHMAP][mix][t2][r] / runs[other][mix][t2][r];
     spread sa = spread_of(runs[IMPL_SHMAP][mix][t2], reps);
     spread sb = spread_of(runs[other][mix][t2], reps);
-    spread sp = spread_of(per, reps);
+    sp = spread_of(per, reps);
     snprintf(detail, sizeof detail,
-             "[%s %.2f Mops/s (%.2f-%.2f) / %s %.2f (%.2f-%.2f); rounds %.2fx-%.2fx, IQR "
-             "%.2fx-%.2fx]",
-             impl_names[IMPL_SHMAP], sa.med, sa.min, sa.max, impl_names[other], sb.med, sb.min,
-             sb.max, sp.min, sp.max, sp.q1, sp.q3);
+             "[rounds %.2fx-%.2fx, IQR %.2fx-%.2fx; %s %.2f Mops/s (%.2f-%.2f) / %s %.2f "
+             "(%.2f-%.2f) = %.2fx]",
+             sp.min, sp.max, sp.q1, sp.q3, impl_names[IMPL_SHMAP], sa.med, sa.min, sa.max,
+             impl_names[other], sb.med, sb.min, sb.max, a / b);
   }
-  verdict(name, why ? 0 : a / b, 0, limit_s, limit, why, detail);
+  verdict(name, why ? 0 : sp.med, 0, limit_s, limit, why, detail);
 }
 
 /* One C measurement into runs[][][][rep]; on failure the implementation is
@@ -1252,8 +1255,8 @@ int main(int argc, char **argv)
 
   /* Crafted keys against random keys of the same length. */
   uint64_t cops = ops < CRAFTED_MIN_OPS ? CRAFTED_MIN_OPS : ops;
-  printf("# crafted-vs-random: %s, read90, 2 threads, %u keys, %llu ops/thread, time ratio of "
-         "the medians of %d alternating pairs\n",
+  printf("# crafted-vs-random: %s, read90, 2 threads, %u keys, %llu ops/thread, median of the "
+         "time ratios of %d alternating pairs\n",
          impl_names[IMPL_SHMAP], CRAFTED_KEYS, (unsigned long long)cops, reps);
   double crafted = -1;
   const char *crafted_why = NULL;
