@@ -90,40 +90,6 @@ static md_model *model_from(const siprec_allocator *mem, const md_model *base, m
   return r;
 }
 
-md_rec *md_build_rec(md_build *b, const md_rec *from)
-{
-  md_rec *r = md_arena_alloc(&b->r->mem, &b->r->store->arena, sizeof *r);
-  if (r)
-    *r = *from;
-  return r;
-}
-
-md_ilist *md_build_ilist(md_build *b, const uint32_t *v, size_t n)
-{
-  md_ilist *l = md_arena_alloc(&b->r->mem, &b->r->store->arena, sizeof *l + n * sizeof *v);
-  if (l) {
-    l->n = (uint32_t)n;
-    if (n)
-      memcpy(l->v, v, n * sizeof *v);
-  }
-  return l;
-}
-
-md_ilist *md_build_ilist_append(md_build *b, const md_ilist *old, uint32_t x)
-{
-  /* Room for one more, but only old's entries copied: reading n + 1 from
-   * old would run past its end. */
-  md_ilist *l = md_arena_alloc(&b->r->mem, &b->r->store->arena,
-                               sizeof *l + ((size_t)old->n + 1) * sizeof x);
-  if (l) {
-    l->n = old->n + 1;
-    if (old->n)
-      memcpy(l->v, old->v, old->n * sizeof x);
-    l->v[old->n] = x;
-  }
-  return l;
-}
-
 static int push(const siprec_allocator *mem, uint32_t **v, size_t *n, size_t *cap, size_t x)
 {
   if (*n == *cap) {
