@@ -268,7 +268,8 @@ static int discard(siprec_handler *h, siprec_session *s, int rc)
  * waiting for its ACK ends, without a BYE (its SRC never proved its
  * address). A real SRC ACKs within a round trip, so under a flood of
  * INVITEs that are never ACKed the oldest is a flooder's. Called with no
- * session lock held but the new session's, which nobody else can see yet.
+ * session lock held, or only the new session's, which nobody else can see
+ * yet.
  * Returns 1 when one was shed. */
 static int shed_oldest(siprec_handler *h, uint64_t now)
 {
@@ -292,15 +293,17 @@ static int shed_oldest(siprec_handler *h, uint64_t now)
   return 0;
 }
 
-/* Seconds after which a slot of the unsettled-INVITE bounds is sure to be
- * free again: an answered INVITE settles within 64*T1, a deferred one
- * within the defer timeout. */
-static void retry_after_pending(const siprec_handler *h, char *line, size_t size)
+/* A 503 for the unsettled-INVITE bounds, with the seconds after which a
+ * slot is sure to be free again: an answered INVITE settles within 64*T1,
+ * a deferred one within the defer timeout. */
+static int refuse_pending(siprec_handler *h, sr_request_ctx *rq, const char *reason)
 {
   uint64_t ms = 64 * (uint64_t)h->cfg.t1_ms;
   if (h->cfg.defer_ms > ms)
     ms = h->cfg.defer_ms;
-  snprintf(line, size, "Retry-After: %llu\r\n", (unsigned long long)((ms + 999) / 1000));
+  char line[64];
+  snprintf(line, sizeof line, "Retry-After: %llu\r\n", (unsigned long long)((ms + 999) / 1000));
+  return sr_handler_simple(h, rq, 503, reason, line);
 }
 
 /* The SDP answer (or, without an offer, the SRS's offer) for new session
@@ -441,14 +444,11 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   if (!s)
     return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
   sr_session_lock(s);
-  char retry[64];
-  retry_after_pending(h, retry, sizeof retry);
   rc = sr_pending_take(h, s, rq->remote);
   if (rc < 0)
     return discard(h, s,
                    rc == SIPREC_EAGAIN
-                       ? sr_handler_simple(h, rq, 503, "Too many unanswered INVITEs from this source",
-                                           retry)
+                       ? refuse_pending(h, rq, "Too many unanswered INVITEs from this source")
                        : sr_handler_simple(h, rq, 500, "Out of memory", NULL));
   rc = session_fill(h, s, rq, siprec);
   if (rc == 0 && m->bib.leg != SR_BIB_NONE)
@@ -484,7 +484,7 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
     if (!shed_oldest(h, rq->now_ns))
       break;
   if (rc < 0)
-    return discard(h, s, sr_handler_simple(h, rq, 503, "Too many unsettled INVITEs", retry));
+    return discard(h, s, refuse_pending(h, rq, "Too many unsettled INVITEs"));
   if (sr_session_set_str(s, &s->last_answer, answer, (size_t)alen) == 0)
     s->last_answer_len = (size_t)alen;
   /* Metadata never fails the call: unreadable, it is a model saying so. */

@@ -263,13 +263,11 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
   int actions = 0;
   if (s->tx_active) {
     if (now >= s->tx_deadline) {
-      /* A BYE only where the dialog was confirmed once (a re-INVITE's 2xx
-       * unACKed): an address that never ACKed never proved it is the SRC,
-       * and may be a forged one. */
-      int confirmed = s->state == SR_SESSION_CONFIRMED;
-      sr_handler_log_limited(h, SR_LOG_SHED, now, SIPREC_LOG_WARNING, "session %s: no ACK, ending "
-                             "it%s", s->id, confirmed ? "" : " without a BYE");
-      sr_dialog_end(h, s, SIPREC_END_ACK_TIMEOUT, confirmed, now);
+      /* sr_dialog_end sends the BYE only to a dialog confirmed once (a
+       * re-INVITE's 2xx unACKed), never to an address that never ACKed. */
+      sr_handler_log_limited(h, SR_LOG_SHED, now, SIPREC_LOG_WARNING,
+                             "session %s: no ACK, ending it", s->id);
+      sr_dialog_end(h, s, SIPREC_END_ACK_TIMEOUT, 1, now);
       return 1;
     }
     if (udp && now >= s->tx_retx_at) {
