@@ -47,9 +47,9 @@ static int same_port(const struct sockaddr *a, const struct sockaddr_storage *b)
 /* The source rule (handler.h, "Who may send in a dialog"): over UDP, where
  * addresses cost nothing to forge, only the SRC's exact address (IP and
  * port) speaks for the dialog; over TCP or TLS, whose handshake proves the
- * address, the dialog's connection or any other from the SRC's host. Anything else is up to the
- * host's ACL callback (an SBC pair that failed over); once allowed, that
- * address is the SRC's from then on. */
+ * address, the dialog's connection or any other from the SRC's host.
+ * Anything else is up to the host's ACL callback (an SBC pair that failed
+ * over); once allowed, that address is the SRC's from then on. */
 int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
   if (rq->transport != SIPREC_TRANSPORT_UDP) {
@@ -314,15 +314,16 @@ static void settle_2xx(siprec_handler *h, siprec_session *s, uint64_t now)
   }
 }
 
-/* Whether an in-dialog ACK is the one the session's 2xx waits for. A
- * session has at most one INVITE transaction waiting, so an ACK of the
- * dialog (its tags, its SRC) is taken whatever its CSeq number: some SBCs
- * number ACKs with a counter of their own. */
+/* A 2xx of the session waits for its ACK. */
 static int waits_for_ack(const siprec_session *s)
 {
   return s->tx_active && (s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED);
 }
 
+/* Whether an in-dialog ACK is the one the session's 2xx waits for. A
+ * session has at most one INVITE transaction waiting, so an ACK of the
+ * dialog (its tags, its SRC) is taken whatever its CSeq number: some SBCs
+ * number ACKs with a counter of their own. */
 int sr_ack_for_2xx(const siprec_session *s, const sr_sip_msg *ack)
 {
   /* The late ACK of a 2xx a later INVITE settled is not this one's. */
