@@ -56,13 +56,10 @@ static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
   print_json(session_event_json("session_ended", s, siprec_end_reason_name(r)));
 }
 
-static void on_send(void *user, const void *data, size_t len, siprec_transport t,
-                    const struct sockaddr *dest, uint64_t conn)
+static void on_send(void *user, const void *data, size_t len, const siprec_path *path)
 {
   (void)user;
-  (void)t;
-  (void)dest;
-  (void)conn;
+  (void)path;
   const char *p = data;
   size_t m = 0;
   while (m < len && p[m] != ' ')
@@ -138,7 +135,8 @@ int main(int argc, char **argv)
   siprec_handler *h;
   if (siprec_handler_config_new(&cfg, NULL) < 0 || siprec_handler_callbacks_new(&cbs, NULL) < 0)
     return 1;
-  siprec_handler_config_set_log(cfg, on_log, SIPREC_LOG_DEBUG, NULL);
+  siprec_handler_config_set_log_level(cfg, SIPREC_LOG_DEBUG);
+  siprec_handler_callbacks_set_log(cbs, on_log);
   siprec_handler_callbacks_set_session_started(cbs, on_started);
   siprec_handler_callbacks_set_session_updated(cbs, on_updated);
   siprec_handler_callbacks_set_session_ended(cbs, on_ended);
@@ -173,19 +171,21 @@ int main(int argc, char **argv)
       continue;
     }
     last_log[0] = '\0';
-    int n = siprec_handler_process(h, msg, len, SIPREC_TRANSPORT_UDP, (struct sockaddr *)&src,
-                                   (struct sockaddr *)&dst, 0, now, resp, sizeof resp);
+    const siprec_path path = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&dst,
+                               (struct sockaddr *)&src, 0 };
+    size_t n = 0;
+    int prc = siprec_handler_process(h, msg, len, &path, now, resp, sizeof resp, &n);
     json_t *o = json_object();
-    if (n > 0) {
+    if (prc == SIPREC_PROCESS_RESPONSE) {
       int status = atoi(resp + 8);
       const char *r = resp + 12, *e = strstr(resp, "\r\n");
       json_object_set_new(o, "event", json_string("response"));
       json_object_set_new(o, "input", json_string(argv[i]));
       json_object_set_new(o, "status", json_integer(status));
       json_object_set_new(o, "reason", json_from_bytes(r, e && e > r ? (size_t)(e - r) : 0));
-      json_object_set_new(o, "message", json_from_bytes(resp, (size_t)n));
+      json_object_set_new(o, "message", json_from_bytes(resp, n));
     } else {
-      const char *why = n < 0                                   ? siprec_strerror(n)
+      const char *why = prc < 0                                 ? siprec_strerror(prc)
                         : len >= 4 && !memcmp(msg, "ACK ", 4)   ? "ACK: nothing to answer"
                         : len >= 8 && !memcmp(msg, "SIP/2.0 ", 8) ? "a response: nothing to answer"
                         : last_log[0]                           ? last_log

@@ -26,6 +26,8 @@
 /* At shutdown, how long the BYEs may take to leave and TCP peers to answer
  * them and hang up. */
 #define SHUTDOWN_GRACE_MS 1000
+/* The longest a graceful shutdown waits for the SRCs to answer their BYEs. */
+#define DRAIN_MAX_MS 10000
 
 /* What a session's user pointer points to: one of these, by `kind`. */
 enum { USER_DEFERRAL = 1, USER_CONN };
@@ -55,7 +57,9 @@ struct server {
   uv_signal_t sigterm, sigint;
   struct deferral *deferrals;
   uint64_t conn_now; /* the TCP connection of the message or decision at hand */
+  int draining; /* a signal came: sessions are ending (siprec_handler_shutdown) */
   int stopping;
+  uv_timer_t drain_timer;
 };
 
 static uint64_t now_ns(void)
@@ -66,6 +70,7 @@ static uint64_t now_ns(void)
 /* One timer for all of the handler's deadlines, re-armed after every call
  * that may have moved them. */
 static void on_tick(uv_timer_t *t);
+static void stop_now(struct server *srv);
 
 static void rearm(struct server *srv)
 {
@@ -74,6 +79,8 @@ static void rearm(struct server *srv)
   uint64_t d = siprec_handler_next_deadline(srv->h);
   if (d == UINT64_MAX) {
     uv_timer_stop(&srv->tick);
+    if (srv->draining)
+      stop_now(srv); /* every BYE answered or given up */
     return;
   }
   uint64_t now = now_ns();
@@ -98,6 +105,7 @@ static void on_message(void *user, const char *data, size_t len, siprec_transpor
                        const struct sockaddr *remote, const struct sockaddr *local,
                        uint64_t conn_id)
 {
+  const siprec_path path = { t, local, remote, conn_id };
   struct server *srv = user;
   if (srv->stopping)
     return;
@@ -111,28 +119,28 @@ static void on_message(void *user, const char *data, size_t len, siprec_transpor
   }
   static char resp[16384];
   srv->conn_now = conn_id;
-  int n = siprec_handler_process(srv->h, data, len, t, remote, local, conn_id, now_ns(), resp,
-                                 sizeof resp);
+  size_t n = 0;
+  int rc = siprec_handler_process(srv->h, data, len, &path, now_ns(), resp, sizeof resp, &n);
   srv->conn_now = 0;
-  if (n > 0) {
-    int rc = net_send(srv->net, resp, (size_t)n, t, remote, local, conn_id);
+  if (rc == SIPREC_PROCESS_RESPONSE) {
+    rc = net_send(srv->net, resp, n, t, remote, local, conn_id);
     if (rc < 0)
       fprintf(stderr, "siprec-server: cannot send a response: %s\n", uv_strerror(rc));
-  } else if (n < 0) {
-    fprintf(stderr, "siprec-server: process: %s\n", siprec_strerror(n));
+  } else if (rc < 0) {
+    fprintf(stderr, "siprec-server: process: %s\n", siprec_strerror(rc));
   }
   rearm(srv);
 }
 
-static void on_send(void *user, const void *data, size_t len, siprec_transport t,
-                    const struct sockaddr *dest, const struct sockaddr *from, uint64_t conn_id)
+static void on_send(void *user, const void *data, size_t len, const siprec_path *path)
 {
   struct server *srv = user;
-  int rc = net_send(srv->net, data, len, t, dest, from, conn_id);
+  int rc = net_send(srv->net, data, len, path->transport, path->remote, path->local,
+                    path->conn_id);
   if (rc < 0) {
     char who[64];
     fprintf(stderr, "siprec-server: cannot send to %s (connection %llu): %s\n",
-            dest ? net_addr_text(dest, who, sizeof who) : "?", (unsigned long long)conn_id,
+            net_addr_text(path->remote, who, sizeof who), (unsigned long long)path->conn_id,
             uv_strerror(rc));
   }
 }
@@ -155,7 +163,7 @@ static void deferral_closed(uv_handle_t *h)
 static void deferral_drop(struct deferral *d)
 {
   /* Once accepted, the session's pointer is its connection's (on_started). */
-  if (siprec_session_get_user(d->s) == d)
+  if (siprec_session_user(d->s) == d)
     siprec_session_set_user(d->s, NULL);
   *d->pprev = d->next;
   if (d->next)
@@ -179,14 +187,16 @@ static void on_deferral_due(uv_timer_t *t)
   rearm(srv);
 }
 
-static int on_offered(void *user, siprec_session *s)
+static siprec_decision on_offered(void *user, siprec_session *s, int *status)
 {
   struct server *srv = user;
   if (srv->opts.defer_ms < 0)
-    return SIPREC_SESSION_ACCEPT;
+    return SIPREC_DECISION_ACCEPT;
   struct deferral *d = calloc(1, sizeof *d);
-  if (!d)
-    return 503;
+  if (!d) {
+    *status = 503;
+    return SIPREC_DECISION_REFUSE;
+  }
   d->kind = USER_DEFERRAL;
   d->srv = srv;
   d->s = s;
@@ -203,7 +213,7 @@ static int on_offered(void *user, siprec_session *s)
   uv_timer_start(&d->timer, on_deferral_due, (uint64_t)srv->opts.defer_ms, 0);
   printf("session_deferred id=%s ms=%ld\n", siprec_session_id(s), srv->opts.defer_ms);
   fflush(stdout);
-  return SIPREC_SESSION_DEFER;
+  return SIPREC_DECISION_DEFER;
 }
 
 static void on_started(void *user, siprec_session *s)
@@ -228,7 +238,7 @@ static void on_updated(void *user, siprec_session *s)
 static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
 {
   struct server *srv = user;
-  int *kind = siprec_session_get_user(s);
+  int *kind = siprec_session_user(s);
   if (kind && *kind == USER_DEFERRAL) {
     /* Cancelled (or timed out) while deferred: nothing left to accept. */
     struct deferral *d = (struct deferral *)kind;
@@ -263,8 +273,8 @@ static size_t pending_bound(long flag)
 static int configure(siprec_handler_config *cfg, const struct srv_opts *o, void *user)
 {
   int rc;
-  siprec_handler_config_set_log(cfg, on_log, o->verbose ? SIPREC_LOG_DEBUG : SIPREC_LOG_WARNING,
-                                user);
+  (void)user;
+  siprec_handler_config_set_log_level(cfg, o->verbose ? SIPREC_LOG_DEBUG : SIPREC_LOG_WARNING);
   if (o->media_address &&
       (rc = siprec_handler_config_set_media_address(cfg, o->media_address)) < 0)
     return bad_flag("--media-address", rc);
@@ -317,7 +327,8 @@ static int make_handler(struct server *srv)
   if (rc == 0 && configure(cfg, &srv->opts, srv) < 0)
     rc = SIPREC_EINVAL;
   else if (rc == 0) {
-    siprec_handler_callbacks_set_send_from(cbs, on_send);
+    siprec_handler_callbacks_set_send(cbs, on_send);
+    siprec_handler_callbacks_set_log(cbs, on_log);
     siprec_handler_callbacks_set_session_offered(cbs, on_offered);
     siprec_handler_callbacks_set_session_started(cbs, on_started);
     siprec_handler_callbacks_set_session_updated(cbs, on_updated);
@@ -331,18 +342,15 @@ static int make_handler(struct server *srv)
   return rc;
 }
 
-/* SIGTERM/SIGINT: stop taking messages, end every session (the handler's
- * BYEs are queued through on_send), and let the loop run dry once they
- * have gone out. */
-static void on_signal(uv_signal_t *sig, int signum)
+/* The last step of a stop: stop taking messages, free the handler (BYEs
+ * still unanswered are not repeated), and let the loop run dry once what
+ * is queued has gone out. */
+static void stop_now(struct server *srv)
 {
-  struct server *srv = sig->data;
   if (srv->stopping)
     return;
-  printf("stopping on signal %d, %zu sessions open\n", signum,
-         siprec_handler_session_count(srv->h));
-  fflush(stdout);
   srv->stopping = 1;
+  uv_close((uv_handle_t *)&srv->drain_timer, NULL);
   uv_close((uv_handle_t *)&srv->sigterm, NULL);
   uv_close((uv_handle_t *)&srv->sigint, NULL);
   uv_close((uv_handle_t *)&srv->tick, NULL);
@@ -354,6 +362,43 @@ static void on_signal(uv_signal_t *sig, int signum)
   siprec_handler_free(srv->h);
   srv->h = NULL;
   net_close(srv->net, SHUTDOWN_GRACE_MS);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+  stop_now(t->data);
+}
+
+/* SIGTERM/SIGINT: a graceful shutdown. New INVITEs get 503, every session
+ * ends with a BYE that is retransmitted until answered; the server stops
+ * once nothing is left to wait for, after DRAIN_MAX_MS at most, or at a
+ * second signal. */
+static void on_signal(uv_signal_t *sig, int signum)
+{
+  struct server *srv = sig->data;
+  if (srv->stopping)
+    return;
+  if (srv->draining) {
+    stop_now(srv);
+    return;
+  }
+  size_t open = siprec_handler_sessions(srv->h, NULL, 0);
+  printf("stopping on signal %d, %zu sessions open\n", signum, open);
+  fflush(stdout);
+  srv->draining = 1;
+  while (srv->deferrals) {
+    uv_timer_stop(&srv->deferrals->timer);
+    deferral_drop(srv->deferrals);
+  }
+  int rc = siprec_handler_shutdown(srv->h, SIPREC_SHUTDOWN_BYE, now_ns());
+  if (rc < 0)
+    fprintf(stderr, "siprec-server: shutdown: %s\n", siprec_strerror(rc));
+  if (rc < 0 || siprec_handler_next_deadline(srv->h) == UINT64_MAX) {
+    stop_now(srv);
+    return;
+  }
+  uv_timer_start(&srv->drain_timer, on_drain_timeout, DRAIN_MAX_MS, 0);
+  rearm(srv);
 }
 
 static int allowed(void *user, const struct sockaddr *remote)
@@ -433,6 +478,8 @@ int main(int argc, char **argv)
   }
   uv_timer_init(&srv.loop, &srv.tick);
   srv.tick.data = &srv;
+  uv_timer_init(&srv.loop, &srv.drain_timer);
+  srv.drain_timer.data = &srv;
   uv_signal_init(&srv.loop, &srv.sigterm);
   uv_signal_init(&srv.loop, &srv.sigint);
   srv.sigterm.data = srv.sigint.data = &srv;

@@ -35,19 +35,18 @@ static json_t *streams_json(siprec_session *s, const siprec_metadata *m)
 {
   json_t *streams = json_array();
   for (size_t i = 0; i < siprec_session_stream_count(s); i++) {
-    const char *media, *label, *codec;
-    uint16_t port;
-    siprec_direction dir;
-    if (siprec_session_stream(s, i, &media, &label, &port, &dir, &codec, NULL, NULL) < 0)
+    siprec_stream_info info = { .size = sizeof info };
+    if (siprec_session_stream(s, i, &info) < 0)
       continue;
     json_t *st = json_object();
-    json_object_set_new(st, "media", json_string(media));
-    json_object_set_new(st, "label", label ? json_from_bytes(label, strlen(label)) : json_null());
-    json_object_set_new(st, "port", json_integer(port));
+    json_object_set_new(st, "media", json_string(info.media));
+    json_object_set_new(st, "label",
+                        info.label ? json_from_bytes(info.label, strlen(info.label)) : json_null());
+    json_object_set_new(st, "port", json_integer(info.port));
     json_object_set_new(st, "direction",
-                        json_string(dir == SIPREC_DIR_RECVONLY ? "recvonly" : "inactive"));
-    json_object_set_new(st, "codec", codec ? json_string(codec) : json_null());
-    json_object_set_new(st, "srtp", json_boolean(siprec_session_stream_srtp(s, i)));
+                        json_string(info.direction == SIPREC_DIR_RECVONLY ? "recvonly" : "inactive"));
+    json_object_set_new(st, "codec", info.codec ? json_string(info.codec) : json_null());
+    json_object_set_new(st, "srtp", json_boolean(info.srtp_suite != NULL));
     const char *rule;
     json_object_set_new(st, "participants", mline_senders_json(m, i, &rule));
     json_object_set_new(st, "binding", json_string(rule));
@@ -100,7 +99,7 @@ json_t *session_event_json(const char *event, siprec_session *s, const char *rea
   json_object_set_new(o, "call_id", json_from_bytes(cid, idlen));
   if (reason)
     json_object_set_new(o, "reason", json_string(reason));
-  siprec_metadata *m = siprec_session_get_metadata(s);
+  siprec_metadata *m = siprec_session_metadata(s);
   json_object_set_new(o, "streams", streams_json(s, m));
   json_object_set_new(o, "metadata", metadata_json(m));
   json_object_set_new(o, "bib", bib_json(s));

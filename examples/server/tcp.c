@@ -254,24 +254,25 @@ static void conn_feed(struct conn *c, const char *data, size_t len)
   struct net *n = c->net;
   size_t off = 0;
   while (!c->closing && !c->paused && off < len) {
-    long m = siprec_handler_frame(data + off, len - off, n->max_message);
-    if (m == 0)
+    size_t m = 0;
+    int framed = siprec_handler_frame(data + off, len - off, n->max_message, &m);
+    if (framed == 0)
       break;
-    if (m < 0) {
+    if (framed < 0) {
       say_closed(c, "broken stream");
       tcp_close(c);
       return;
     }
     const char *msg = data + off;
-    off += (size_t)m;
+    off += m;
     c->framed = 1;
-    if (only_crlf(msg, (size_t)m)) {
+    if (only_crlf(msg, m)) {
       /* RFC 5626 keep-alive: a double CRLF ping gets a CRLF pong. */
       if (m >= 4)
         tcp_send(n, "\r\n", 2, c->id);
       continue;
     }
-    n->cb(n->user, msg, (size_t)m, SIPREC_TRANSPORT_TCP, (struct sockaddr *)&c->peer,
+    n->cb(n->user, msg, m, SIPREC_TRANSPORT_TCP, (struct sockaddr *)&c->peer,
           (struct sockaddr *)&c->local, c->id);
   }
   if (c->closing)

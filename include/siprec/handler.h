@@ -4,11 +4,11 @@
  * siprec_handler: a SIPREC Session Recording Server (RFC 7866), sans-IO.
  *
  * The host owns sockets, threads and clocks. It feeds each SIP message it
- * receives to siprec_handler_process() with the transport, the addresses
- * and the current time, and sends the response the call writes back (to the
- * message's source, on the same connection for stream transports). Messages
- * the handler originates itself (retransmitted 2xx, BYE) go out through the
- * `send` callback. Time moves only when the host says so: it calls
+ * receives to siprec_handler_process() with its path (transport, local and
+ * remote address, connection) and the current time, and sends the response
+ * the call writes back on the same path. Messages the handler writes at
+ * other times (retransmitted 2xx, BYE, pings) go out through the send
+ * callback. Time moves only when the host says so: it calls
  * siprec_handler_expire() when siprec_handler_next_deadline() is reached.
  *
  * The handler answers INVITE (new recording sessions, re-INVITEs), UPDATE,
@@ -17,6 +17,24 @@
  * siprec_shmap keyed by Call-ID, parses their recording metadata
  * (siprec/metadata.h), keeps them alive with session timers or OPTIONS
  * pings, and reports them through callbacks (siprec/session.h).
+ *
+ * Order of the session callbacks, a rule hosts can build on:
+ * 1. For a new INVITE the handler reads the offer and allocates the
+ *    receive ports (port alloc callback, once per accepted stream), then
+ *    calls `offered`. Every session the host saw in `offered` reaches
+ *    `ended` exactly once, whatever happens (refused from `offered`,
+ *    deferred and timed out, cancelled, shed, BYE, shutdown).
+ * 2. `started` when the 200 goes out (at once for ACCEPT, at
+ *    siprec_handler_accept_session() for DEFER): before the SRC's ACK, as
+ *    media may flow from the 200 on. Not for refused sessions.
+ * 3. `updated` for each change of a started session (re-INVITE, UPDATE,
+ *    the ACK answering a delayed offer), never before `started`.
+ * 4. `ended` once; then the port free callback for each port the session
+ *    still holds; no callback about the session after that. Ports of a
+ *    stream removed by an update are freed when that update is answered.
+ * An INVITE refused before `offered` (bad request, limits, no codec) gives
+ * no callback at all. A session keeps the same siprec_session pointer from
+ * `offered` to `ended`.
  *
  * Thread safety: siprec_handler_process(), siprec_handler_expire() and the
  * host requests (accept, refuse, end, request metadata, touch) may be called
@@ -55,13 +73,6 @@ typedef struct siprec_handler siprec_handler;
 typedef struct siprec_handler_config siprec_handler_config;
 typedef struct siprec_handler_callbacks siprec_handler_callbacks;
 
-/** Transport a message arrived on. */
-typedef enum siprec_transport {
-  SIPREC_TRANSPORT_UDP = 0,
-  SIPREC_TRANSPORT_TCP = 1,
-  SIPREC_TRANSPORT_TLS = 2,
-} siprec_transport;
-
 /** Log levels, most severe first. */
 typedef enum siprec_log_level {
   SIPREC_LOG_ERROR = 0,
@@ -70,68 +81,74 @@ typedef enum siprec_log_level {
   SIPREC_LOG_DEBUG = 3,
 } siprec_log_level;
 
-/** What the host answers to a new session offered to it: accept it now. */
-#define SIPREC_SESSION_ACCEPT 0
-/** ... or decide later: the handler answers 100 Trying and waits for
- * siprec_handler_accept_session() or siprec_handler_refuse_session() (at most
- * the defer timeout, see siprec_handler_config_set_defer_timeout()). */
-#define SIPREC_SESSION_DEFER 1
+/** What the host decides about a session offered to it
+ * (siprec_session_offered_cb). */
+typedef enum siprec_decision {
+  /** Answer it now (200 with the SDP answer). */
+  SIPREC_DECISION_ACCEPT = 0,
+  /** Decide later: the handler answers 100 Trying and waits for
+   * siprec_handler_accept_session() or siprec_handler_refuse_session() (at
+   * most the defer timeout, see siprec_handler_config_set_defer_timeout()). */
+  SIPREC_DECISION_DEFER = 1,
+  /** Refuse it with the status the callback put in `*status`. */
+  SIPREC_DECISION_REFUSE = 2,
+} siprec_decision;
 
 /** Log callback: one message, without a trailing newline. */
 typedef void (*siprec_log_cb)(void *user, siprec_log_level level, const char *message);
 
-/** Send a message the handler originated (a request, or a retransmitted
- * response) to `dest` over `transport` (on connection `conn_id` for stream
- * transports). The host sends it as it is. */
-typedef void (*siprec_send_cb)(void *user, const void *data, size_t len, siprec_transport transport,
-                               const struct sockaddr *dest, uint64_t conn_id);
-
-/** The same as siprec_send_cb, with the local address the session's
- * messages arrived on (`from`): a host with several listeners sends from
- * that one, as SIP peers expect (set with
- * siprec_handler_callbacks_set_send_from()). */
-typedef void (*siprec_send_from_cb)(void *user, const void *data, size_t len,
-                                    siprec_transport transport, const struct sockaddr *dest,
-                                    const struct sockaddr *from, uint64_t conn_id);
+/** Send a message the handler originated (a request of the SRS, or a
+ * response written outside siprec_handler_process(): a retransmitted 2xx,
+ * a deferred session's answer) on `path`. The host sends it as it is. */
+typedef void (*siprec_send_cb)(void *user, const void *data, size_t len, const siprec_path *path);
 
 /** A new recording session was offered (an INVITE the handler can answer).
- * Return SIPREC_SESSION_ACCEPT to answer it, SIPREC_SESSION_DEFER to decide
- * later, or a SIP status code from 400 to 699 to refuse it with that status. */
-typedef int (*siprec_session_offered_cb)(void *user, siprec_session *s);
+ * Return SIPREC_DECISION_ACCEPT, SIPREC_DECISION_DEFER, or
+ * SIPREC_DECISION_REFUSE with a SIP status from 400 to 699 in `*status`
+ * (it holds 603 when the callback is called; another value is taken as
+ * 500). A refused session still reaches the ended callback
+ * (SIPREC_END_REFUSED). */
+typedef siprec_decision (*siprec_session_offered_cb)(void *user, siprec_session *s, int *status);
 
-/** The session was answered 200 (media may flow from now on). */
+/** The session was answered 200 (media may flow from now on; the SRC's ACK
+ * may still be on its way). */
 typedef void (*siprec_session_started_cb)(void *user, siprec_session *s);
 
 /** The session changed (re-INVITE or UPDATE: streams or metadata; an ACK's
  * answer to a delayed offer). siprec_session_changes() tells what changed. */
 typedef void (*siprec_session_updated_cb)(void *user, siprec_session *s);
 
-/** The session ended; it leaves the handler when the callback returns. */
+/** The session ended; the handler lets go of it when the callback returns
+ * (its ports are given back right after). */
 typedef void (*siprec_session_ended_cb)(void *user, siprec_session *s, siprec_end_reason reason);
 
-/** Give a receive port for stream `index` of a session. Return 0 and *port,
- * or a negative value when none is free (the INVITE then gets 503). Without
- * this callback the handler hands out even ports from the configured range. */
-typedef int (*siprec_port_alloc_cb)(void *user, const siprec_session *s, size_t index,
-                                    uint16_t *port);
+/** Give the RTP receive port for stream `index` of session `s`: an even
+ * port whose successor (the RTCP port, unless the stream uses rtcp-mux) the
+ * host keeps free too. Return 0 and *port, or a negative value when none is
+ * free (the INVITE then gets 503). Without this callback the handler hands
+ * out even ports from the configured range and reserves each one's odd
+ * successor for RTCP. */
+typedef int (*siprec_port_alloc_cb)(void *user, siprec_session *s, size_t index, uint16_t *port);
 
-/** A port given by siprec_port_alloc_cb is free again. */
-typedef void (*siprec_port_free_cb)(void *user, uint16_t port);
+/** The port siprec_port_alloc_cb gave for stream `index` of `s` (and its
+ * RTCP successor) is free again: the stream was removed or declined, the
+ * answer that took it failed, or the session ended (after the ended
+ * callback). */
+typedef void (*siprec_port_free_cb)(void *user, siprec_session *s, size_t index, uint16_t port);
 
 /** Fill `buf` with random bytes (tags, keys). Return 0 or a negative value.
  * Without it the handler uses getrandom(). */
 typedef int (*siprec_random_cb)(void *user, void *buf, size_t len);
 
-/** An in-dialog request (or a CANCEL) of session `s` came from `from`, which
- * is not the SRC by the handler's source rule: over UDP, where addresses cost
- * nothing to forge, only the SRC's exact address (IP and port) is the SRC;
- * over TCP or TLS, the dialog's connection or any connection from the SRC's
- * host (the handshake proves the address). Return non-zero to take it (an
- * SBC pair that failed over, or an SRC that sends from several ports; the
- * session's remote address then becomes `from`), zero to answer 481.
- * Without this callback such requests get 481. */
-typedef int (*siprec_acl_cb)(void *user, const siprec_session *s, const struct sockaddr *from,
-                             siprec_transport transport);
+/** An in-dialog request (or a CANCEL) of session `s` came on `path`, whose
+ * remote address is not the SRC by the handler's source rule: over UDP,
+ * where addresses cost nothing to forge, only the SRC's exact address (IP
+ * and port) is the SRC; over TCP or TLS, the dialog's connection or any
+ * connection from the SRC's host (the handshake proves the address). Return
+ * non-zero to take it (an SBC pair that failed over, or an SRC that sends
+ * from several ports; the session's path then becomes `path`), zero to
+ * answer 481. Without this callback such requests get 481. */
+typedef int (*siprec_acl_cb)(void *user, const siprec_session *s, const siprec_path *path);
 
 /* ---------------------------------------------------------------------- */
 /* Configuration                                                            */
@@ -150,7 +167,7 @@ SIPREC_API int siprec_handler_config_new(siprec_handler_config **out, const sipr
 SIPREC_API void siprec_handler_config_free(siprec_handler_config *cfg);
 
 /** Shard count of the session map (a power of two; see siprec/shmap.h).
- * @return 0, SIPREC_EINVAL or SIPREC_ENOTPOW2 */
+ * @return 0 or SIPREC_EINVAL (0, or not a power of two) */
 SIPREC_API int siprec_handler_config_set_shards(siprec_handler_config *cfg, unsigned shards);
 
 /** The user part of the SRS's Contact URI (default "srs"); the host part is
@@ -263,10 +280,10 @@ SIPREC_API int siprec_handler_config_set_max_pending(siprec_handler_config *cfg,
 SIPREC_API int siprec_handler_config_set_metadata_limits(siprec_handler_config *cfg,
                                                          const siprec_metadata_limits *limits);
 
-/** Log callback and the most verbose level delivered (default: none).
- * @return 0 or SIPREC_EINVAL */
-SIPREC_API int siprec_handler_config_set_log(siprec_handler_config *cfg, siprec_log_cb fn,
-                                             siprec_log_level level, void *user);
+/** The most verbose level delivered to the log callback (default
+ * SIPREC_LOG_INFO). @return 0 or SIPREC_EINVAL */
+SIPREC_API int siprec_handler_config_set_log_level(siprec_handler_config *cfg,
+                                                   siprec_log_level level);
 
 /* ---------------------------------------------------------------------- */
 /* Callbacks                                                                */
@@ -278,14 +295,14 @@ SIPREC_API int siprec_handler_callbacks_new(siprec_handler_callbacks **out,
 /** Free a callbacks object (NULL is accepted). */
 SIPREC_API void siprec_handler_callbacks_free(siprec_handler_callbacks *cbs);
 
-/** Set the send callback (needed for retransmissions and BYE). */
+/** Set the send callback (needed for retransmissions, deferred answers and
+ * the SRS's requests: BYE, pings, refreshes). */
 SIPREC_API void siprec_handler_callbacks_set_send(siprec_handler_callbacks *cbs,
                                                   siprec_send_cb fn);
 
-/** Set the send callback that also gets the local address to send from;
- * when set, it is used instead of the plain send callback. */
-SIPREC_API void siprec_handler_callbacks_set_send_from(siprec_handler_callbacks *cbs,
-                                                       siprec_send_from_cb fn);
+/** Set the log callback (absent: nothing is logged). Its level is the
+ * config's (siprec_handler_config_set_log_level()). */
+SIPREC_API void siprec_handler_callbacks_set_log(siprec_handler_callbacks *cbs, siprec_log_cb fn);
 
 /** Set the session-offered callback (absent: every recording is accepted). */
 SIPREC_API void siprec_handler_callbacks_set_session_offered(siprec_handler_callbacks *cbs,
@@ -303,7 +320,8 @@ SIPREC_API void siprec_handler_callbacks_set_session_updated(siprec_handler_call
 SIPREC_API void siprec_handler_callbacks_set_session_ended(siprec_handler_callbacks *cbs,
                                                            siprec_session_ended_cb fn);
 
-/** Set the port callbacks (both, or neither). */
+/** Set the port callbacks (both, or neither: a free callback without an
+ * alloc callback is ignored). */
 SIPREC_API void siprec_handler_callbacks_set_ports(siprec_handler_callbacks *cbs,
                                                    siprec_port_alloc_cb alloc,
                                                    siprec_port_free_cb release);
@@ -341,28 +359,33 @@ SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_con
  */
 SIPREC_API void siprec_handler_free(siprec_handler *h);
 
+/** What siprec_handler_process() did with a message. */
+typedef enum siprec_process_result {
+  /** Nothing to send (an ACK, an absorbed retransmission, a dropped message). */
+  SIPREC_PROCESS_DONE = 0,
+  /** A response was written into the caller's buffer: send its *out_len
+   * bytes back on the message's path. */
+  SIPREC_PROCESS_RESPONSE = 1,
+  /* Later versions add results only for hosts that enable the feature
+   * that produces them (a session store: "the state of this dialog is
+   * wanted"), so a host written against this header sees only these two. */
+} siprec_process_result;
+
 /**
  * Feed one received SIP message.
- * @param data, len   the message: one UDP datagram, or one message framed by
- *                    siprec_handler_frame() on a stream
- * @param transport   what it arrived on
- * @param remote      its source address (IPv4 or IPv6)
- * @param local       the local address it arrived on (goes into Contact and,
- *                    unless configured, the SDP c=)
- * @param conn_id     the host's connection id (stream transports; 0 for UDP)
- * @param now_ns      the host's monotonic clock, in nanoseconds
- * @param response, response_size  where the response is written
- * @return the length of the response written into `response` (send it to
- *         `remote`, on `conn_id` for stream transports), 0 when there is
- *         nothing to send (ACK, an absorbed retransmission, a dropped
- *         message), SIPREC_ETOOBIG when `response_size` is too small (8 KiB
- *         is enough for every response the handler writes), SIPREC_EINVAL
- *         or SIPREC_ENOMEM (nothing was changed)
+ * @param data, len  the message: one UDP datagram, or one message framed by
+ *                   siprec_handler_frame() on a stream
+ * @param path       where it came from and on what (see siprec_path)
+ * @param now_ns     the host's monotonic clock, in nanoseconds
+ * @param out, out_size  where a response is written (8 KiB is enough for
+ *                   every response the handler writes)
+ * @param out_len    set to the response's length (0 when there is none)
+ * @return a siprec_process_result, or SIPREC_ETOOBIG when `out_size` is
+ *         too small, SIPREC_EINVAL or SIPREC_ENOMEM (nothing was changed)
  */
 SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_t len,
-                                      siprec_transport transport, const struct sockaddr *remote,
-                                      const struct sockaddr *local, uint64_t conn_id,
-                                      uint64_t now_ns, void *response, size_t response_size);
+                                      const siprec_path *path, uint64_t now_ns, void *out,
+                                      size_t out_size, size_t *out_len);
 
 /**
  * The earliest time, in the host's clock, at which siprec_handler_expire()
@@ -379,8 +402,37 @@ SIPREC_API uint64_t siprec_handler_next_deadline(siprec_handler *h);
  */
 SIPREC_API int siprec_handler_expire(siprec_handler *h, uint64_t now_ns);
 
-/** Number of open sessions. */
-SIPREC_API size_t siprec_handler_session_count(siprec_handler *h);
+/**
+ * The open sessions (an operator's "what is recording now"): up to `max` of
+ * them into `out`, each with a reference the caller drops with
+ * siprec_session_unref(). Sessions that ended but still wait for the last
+ * message of their dialog are not listed.
+ * @return the number of open sessions (may exceed `max`: call again with a
+ *         larger array to get them all); `out` may be NULL when `max` is 0
+ */
+SIPREC_API size_t siprec_handler_sessions(siprec_handler *h, siprec_session **out, size_t max);
+
+/** How siprec_handler_shutdown() ends the sessions. */
+typedef enum siprec_shutdown_mode {
+  /** End every session: a BYE to each SRC that ACKed its 2xx, retransmitted
+   * over UDP until answered or 64*T1 passed; a deferred session's INVITE
+   * gets 480; sessions end with SIPREC_END_SHUTDOWN. */
+  SIPREC_SHUTDOWN_BYE = 0,
+  /* The redundancy feature adds a hand-over mode: sessions kept in a store
+   * for the next process, no BYE. */
+} siprec_shutdown_mode;
+
+/**
+ * Begin a graceful shutdown: from now on new INVITEs get 503 with
+ * Retry-After, and every open session ends as `mode` says. The host keeps
+ * feeding messages (the BYEs' answers) and calling siprec_handler_expire()
+ * until siprec_handler_next_deadline() returns UINT64_MAX, then frees the
+ * handler. (siprec_handler_free() alone sends each BYE once and waits for
+ * nothing.)
+ * @return 0, SIPREC_EINVAL or SIPREC_EBUSY (from a callback)
+ */
+SIPREC_API int siprec_handler_shutdown(siprec_handler *h, siprec_shutdown_mode mode,
+                                       uint64_t now_ns);
 
 /* ---------------------------------------------------------------------- */
 /* Requests from the host                                                   */
@@ -452,14 +504,22 @@ typedef enum siprec_drop_reason {
  * index out of range. Lock-free; any thread. */
 SIPREC_API uint64_t siprec_handler_stat(siprec_handler *h, siprec_stat stat, unsigned index);
 
+/* ---------------------------------------------------------------------- */
+/* Stream transports                                                        */
+
 /**
- * How long the first complete SIP message in a stream buffer is.
- * @return its length (> 0) — leading CRLF keep-alives count as a message of
- *         their own that the host discards; 0 when more bytes are needed;
- *         SIPREC_EINVAL when the stream is broken (no Content-Length on a
- *         stream, a bad one, or headers longer than `max`): close it
+ * Find the end of the first SIP message in a TCP or TLS stream buffer.
+ * @param max  the largest message taken (e.g. the handler's configured
+ *             maximum): longer headers are a broken stream
+ * @param msg_len  set to the message's length when one is complete; leading
+ *             CRLF keep-alives count as a message of their own that the
+ *             host discards
+ * @return 1 when a message is complete, 0 when more bytes are needed,
+ *         SIPREC_EPARSE when the stream is broken (no Content-Length, a bad
+ *         one, or headers longer than `max`): close the connection;
+ *         SIPREC_EINVAL for NULL arguments. Thread-safe, no state.
  */
-SIPREC_API long siprec_handler_frame(const void *data, size_t len, size_t max);
+SIPREC_API int siprec_handler_frame(const void *data, size_t len, size_t max, size_t *msg_len);
 
 #ifdef __cplusplus
 }

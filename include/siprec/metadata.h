@@ -302,10 +302,10 @@ SIPREC_API int siprec_metadata_parse(siprec_metadata **out, const void *xml, siz
                                      const siprec_allocator *mem);
 
 /** Take a reference; returns `m`. NULL is accepted (and returned). */
-SIPREC_API siprec_metadata *siprec_metadata_ref(const siprec_metadata *m);
+SIPREC_API siprec_metadata *siprec_metadata_ref(siprec_metadata *m);
 
 /** Drop a reference; the last one frees the snapshot. NULL is accepted. */
-SIPREC_API void siprec_metadata_unref(const siprec_metadata *m);
+SIPREC_API void siprec_metadata_unref(siprec_metadata *m);
 
 /* ---------------------------------------------------------------------- */
 /* Status                                                                   */
@@ -523,9 +523,8 @@ SIPREC_API const char *siprec_metadata_kind_name(siprec_metadata_kind kind);
 /** "added", "removed", "changed"; "unknown" otherwise. */
 SIPREC_API const char *siprec_metadata_change_name(siprec_metadata_change change);
 
-/* ======================================================================
- * Experimental API: may change in any release, without an ABI promise.
- * ====================================================================== */
+/* ---------------------------------------------------------------------- */
+/* Who speaks on which m-line                                               */
 
 /**
  * How an SDP m-line was tied to the people speaking on it, in the order the
@@ -587,6 +586,12 @@ SIPREC_API size_t siprec_metadata_mline_sender(const siprec_metadata *m, size_t 
  * "unknown" otherwise. */
 SIPREC_API const char *siprec_metadata_rule_name(siprec_metadata_rule rule);
 
+/* ======================================================================
+ * Experimental API: declared only when the host defines SIPREC_EXPERIMENTAL;
+ * may change in any release, without an ABI promise.
+ * ====================================================================== */
+#ifdef SIPREC_EXPERIMENTAL
+
 /**
  * A snapshot for a recording that carries no metadata (a Cisco
  * network-based recording): status SIPREC_METADATA_HEADERS, participant i
@@ -599,6 +604,8 @@ SIPREC_API const char *siprec_metadata_rule_name(siprec_metadata_rule rule);
 SIPREC_API int siprec_metadata_from_headers(siprec_metadata **out, const char *const *aors,
                                             const int *mlines, size_t n,
                                             const siprec_allocator *mem);
+
+#endif /* SIPREC_EXPERIMENTAL */
 
 #ifdef __cplusplus
 }

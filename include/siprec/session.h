@@ -98,38 +98,56 @@ SIPREC_API int siprec_session_is_siprec(const siprec_session *s);
 SIPREC_API size_t siprec_session_stream_count(const siprec_session *s);
 
 /**
- * One stream's answer, by index (0 = the first m-line).
- * Any output pointer may be NULL. Strings are NUL-terminated; `label` is
- * NULL when the m-line had no a=label, `codec` NULL when declined.
- * @param media      "audio", "video", ...
- * @param port       the SRS's receive port, 0 when declined
- * @param direction  SIPREC_DIR_RECVONLY or SIPREC_DIR_INACTIVE
- * @param pt         payload type of the codec, -1 when declined
- * @param clock_rate RTP clock of the codec
- * @return 0, or SIPREC_EINVAL (index out of range)
+ * One stream of a session as the SRS answered it. The struct grows at its
+ * end in later versions without breaking hosts built against an older
+ * header: the host sets `size` to sizeof(siprec_stream_info) before the
+ * call, and the library fills only the fields that fit in `size`.
+ * Strings are NUL-terminated and live as the session.h rule for accessors
+ * says (until the updated callback of the update that replaces them
+ * returns, or the host drops its reference).
  */
-SIPREC_API int siprec_session_stream(const siprec_session *s, size_t index, const char **media,
-                                     const char **label, uint16_t *port,
-                                     siprec_direction *direction, const char **codec, int *pt,
-                                     uint32_t *clock_rate);
+typedef struct siprec_stream_info {
+  size_t size;                /**< set by the caller: sizeof(siprec_stream_info) */
+  const char *media;          /**< "audio", "video", ... */
+  const char *label;          /**< the m-line's a=label, NULL when none */
+  siprec_direction direction; /**< SIPREC_DIR_RECVONLY or SIPREC_DIR_INACTIVE */
+  uint16_t port;              /**< the SRS's RTP receive port, 0 when declined */
+  uint16_t rtcp_port;         /**< the SRS's RTCP port: port + 1, or port with rtcp-mux;
+                               *   0 when declined */
+  int rtcp_mux;               /**< non-zero when RTCP shares the RTP port (RFC 5761) */
+  const char *codec;          /**< encoding name as offered ("PCMU", "opus"), NULL when
+                               *   declined */
+  int payload_type;           /**< the codec's RTP payload type, -1 when declined */
+  uint32_t clock_rate;        /**< the codec's RTP clock rate */
+  unsigned channels;          /**< the codec's channel count (1 unless the rtpmap says) */
+  int telephone_event_pt;     /**< payload type of RFC 4733 telephone-event at the
+                               *   codec's rate, -1 when not offered */
+  uint32_t ptime_ms;          /**< the offer's a=ptime, 0 when it gave none */
+  const char *srtp_suite;     /**< the SDES crypto suite for SRTP
+                               *   ("AES_CM_128_HMAC_SHA1_80", ...), NULL for RTP.
+                               *   The keys stay inside the library. */
+  const char *remote_address; /**< the SRC's media address (the offer's c=), "" when none */
+  uint16_t remote_port;       /**< the SRC's RTP port (the offer's m=) */
+  uint16_t remote_rtcp_port;  /**< the SRC's RTCP port: a=rtcp, else remote_port + 1, or
+                               *   remote_port with rtcp-mux */
+  unsigned changes;           /**< siprec_change bits of the last update for this stream */
+} siprec_stream_info;
 
 /**
- * Where the SRC said it sends a stream from (the offer's c= and m= port), as
- * text, NUL-terminated ("" when the offer had no c=).
- * @return 0 or SIPREC_EINVAL
+ * Stream `index` (0 = the first m-line) of the session.
+ * @param info  its `size` set by the caller (see siprec_stream_info)
+ * @return 0, or SIPREC_EINVAL (index out of range, NULL, or `size` smaller
+ *         than the first version of the struct)
  */
-SIPREC_API int siprec_session_stream_remote(const siprec_session *s, size_t index,
-                                            const char **address, uint16_t *port);
-
-/** Non-zero when stream `index` is SRTP (RTP/SAVP with SDES keys). */
-SIPREC_API int siprec_session_stream_srtp(const siprec_session *s, size_t index);
+SIPREC_API int siprec_session_stream(const siprec_session *s, size_t index,
+                                     siprec_stream_info *info);
 
 /**
  * The raw recording metadata (RFC 7865 XML) last received, exactly as sent,
  * or NULL with *len 0 when none arrived yet (or the last document was over
  * the metadata size limit).
  */
-SIPREC_API const char *siprec_session_metadata(const siprec_session *s, size_t *len);
+SIPREC_API const char *siprec_session_metadata_xml(const siprec_session *s, size_t *len);
 
 /**
  * The session's metadata model (siprec/metadata.h), with a reference the
@@ -143,7 +161,7 @@ SIPREC_API const char *siprec_session_metadata(const siprec_session *s, size_t *
  * A document that could not be read gives status SIPREC_METADATA_UNREADABLE
  * with the previous content kept; the recording goes on.
  */
-SIPREC_API siprec_metadata *siprec_session_get_metadata(const siprec_session *s);
+SIPREC_API siprec_metadata *siprec_session_metadata(const siprec_session *s);
 
 /** What the metadata of the last update (the one the last session-updated
  * callback reported) changed; NULL when that update left the metadata as it
@@ -192,10 +210,6 @@ SIPREC_API siprec_bib_leg siprec_session_bib_leg(const siprec_session *s, const 
  */
 SIPREC_API unsigned siprec_session_changes(const siprec_session *s);
 
-/** The siprec_change bits of the last update for stream `index` (0 when out
- * of range or unchanged). */
-SIPREC_API unsigned siprec_session_stream_changes(const siprec_session *s, size_t index);
-
 /** Non-zero while the session is deferred: offered, waiting for the host's
  * siprec_handler_accept_session() or siprec_handler_refuse_session(). */
 SIPREC_API int siprec_session_is_pending(const siprec_session *s);
@@ -205,7 +219,7 @@ SIPREC_API int siprec_session_is_pending(const siprec_session *s);
 SIPREC_API uint32_t siprec_session_timer(const siprec_session *s, int *srs_refreshes);
 
 /** The host's pointer attached to the session (NULL until set). */
-SIPREC_API void *siprec_session_get_user(const siprec_session *s);
+SIPREC_API void *siprec_session_user(const siprec_session *s);
 
 /** Attach a host pointer to the session. */
 SIPREC_API void siprec_session_set_user(siprec_session *s, void *user);

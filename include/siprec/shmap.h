@@ -26,7 +26,7 @@
  *
  * The hash: SipHash-1-3, keyed per map
  * ------------------------------------
- * The product description names FNV-1a. It is not used: keys (Call-IDs) come
+ * The map does not use FNV-1a, a common choice for such maps: keys (Call-IDs) come
  * from the network, and the low k bits of FNV-1a depend only on the low k bits
  * of each input byte, whatever the offset basis, so an attacker can send keys
  * that all land in one shard (or one probe chain) by varying only the high
@@ -221,8 +221,8 @@ SIPREC_API void siprec_shmap_options_free(siprec_shmap_options *opts);
 
 /**
  * Set the shard count: a power of two from 1 to SIPREC_SHMAP_MAX_SHARDS.
- * @return 0, SIPREC_EINVAL (NULL or out of range) or SIPREC_ENOTPOW2 (the
- *         count is in range but not a power of two; it is never rounded)
+ * @return 0 or SIPREC_EINVAL (NULL, out of range, or not a power of two:
+ *         the count is never rounded)
  */
 SIPREC_API int siprec_shmap_options_set_shards(siprec_shmap_options *opts, unsigned shards);
 
@@ -426,8 +426,10 @@ SIPREC_API int siprec_shmap_update(siprec_shmap *map, const void *key, size_t ke
                                    siprec_shmap_update_cb fn, void *user);
 
 /* ======================================================================
- * Experimental API: may change in any release, without an ABI promise.
+ * Experimental API: declared only when the host defines SIPREC_EXPERIMENTAL;
+ * may change in any release, without an ABI promise.
  * ====================================================================== */
+#ifdef SIPREC_EXPERIMENTAL
 
 /**
  * Probe statistics of one shard's table, for tests and tuning: entries,
@@ -438,6 +440,8 @@ SIPREC_API int siprec_shmap_update(siprec_shmap *map, const void *key, size_t ke
  */
 SIPREC_API int siprec_shmap_shard_probe_stats(siprec_shmap *map, unsigned shard, size_t *entries,
                                               size_t *slots, size_t *dist_sum, size_t *dist_max);
+
+#endif /* SIPREC_EXPERIMENTAL */
 
 #ifdef __cplusplus
 }

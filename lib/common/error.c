@@ -7,7 +7,6 @@ SIPREC_API const char *siprec_strerror(int code)
   case SIPREC_OK: return "success";
   case SIPREC_EINVAL: return "invalid argument";
   case SIPREC_ENOMEM: return "out of memory";
-  case SIPREC_ENOTPOW2: return "count is not a power of two";
   case SIPREC_ERANDOM: return "random source failed";
   case SIPREC_EBUSY: return "called from a callback holding a lock of the same object";
   case SIPREC_ETOOBIG: return "size or count limit exceeded";

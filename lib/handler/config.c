@@ -27,7 +27,7 @@ void sr_handler_config_defaults(struct siprec_handler_config *cfg)
   cfg->defer_ms = 10000;
   cfg->max_pending_per_source = 32;
   cfg->md_limits = *md_default_limits();
-  cfg->log_level = SIPREC_LOG_ERROR;
+  cfg->log_level = SIPREC_LOG_INFO;
 }
 
 static int dup_str(const siprec_allocator *mem, char **dst, const char *src)
@@ -97,7 +97,7 @@ SIPREC_API int siprec_handler_config_set_shards(siprec_handler_config *cfg, unsi
   if (!cfg || shards == 0 || shards > SIPREC_SHMAP_MAX_SHARDS)
     return SIPREC_EINVAL;
   if (shards & (shards - 1))
-    return SIPREC_ENOTPOW2;
+    return SIPREC_EINVAL;
   cfg->shards = shards;
   return 0;
 }
@@ -254,14 +254,12 @@ SIPREC_API int siprec_handler_config_set_metadata_limits(siprec_handler_config *
   return 0;
 }
 
-SIPREC_API int siprec_handler_config_set_log(siprec_handler_config *cfg, siprec_log_cb fn,
-                                             siprec_log_level level, void *user)
+SIPREC_API int siprec_handler_config_set_log_level(siprec_handler_config *cfg,
+                                                   siprec_log_level level)
 {
-  if (!cfg || level > SIPREC_LOG_DEBUG)
+  if (!cfg || (unsigned)level > SIPREC_LOG_DEBUG)
     return SIPREC_EINVAL;
-  cfg->log = fn;
   cfg->log_level = level;
-  cfg->log_user = user;
   return 0;
 }
 
@@ -345,9 +343,8 @@ SIPREC_API void siprec_handler_callbacks_set_acl(siprec_handler_callbacks *cbs, 
     cbs->acl = fn;
 }
 
-SIPREC_API void siprec_handler_callbacks_set_send_from(siprec_handler_callbacks *cbs,
-                                                       siprec_send_from_cb fn)
+SIPREC_API void siprec_handler_callbacks_set_log(siprec_handler_callbacks *cbs, siprec_log_cb fn)
 {
   if (cbs)
-    cbs->send_from = fn;
+    cbs->log = fn;
 }

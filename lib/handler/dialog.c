@@ -52,26 +52,26 @@ static int same_port(const struct sockaddr *a, const struct sockaddr_storage *b)
  * over); once allowed, that address is the SRC's from then on. */
 int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
-  if (rq->transport != SIPREC_TRANSPORT_UDP) {
-    if ((s->transport != SIPREC_TRANSPORT_UDP && rq->conn_id == s->conn_id) ||
-        same_host(rq->remote, &s->remote))
+  if (rq->path.transport != SIPREC_TRANSPORT_UDP) {
+    if ((s->transport != SIPREC_TRANSPORT_UDP && rq->path.conn_id == s->conn_id) ||
+        same_host(rq->path.remote, &s->remote))
       return 1;
-  } else if (s->transport == SIPREC_TRANSPORT_UDP && same_host(rq->remote, &s->remote) &&
-             same_port(rq->remote, &s->remote)) {
+  } else if (s->transport == SIPREC_TRANSPORT_UDP && same_host(rq->path.remote, &s->remote) &&
+             same_port(rq->path.remote, &s->remote)) {
     return 1;
   }
   int allowed = 0;
   if (h->cbs.acl)
-    SR_CALLBACK(s, allowed = h->cbs.acl(h->user, s, rq->remote, rq->transport));
+    SR_CALLBACK(s, allowed = h->cbs.acl(h->user, s, &rq->path));
   const char *method = sr_method_name(rq->msg->method);
   if (allowed) {
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s: %s from another address allowed; it is the "
                    "SRC's address from now on", s->id, method);
-    memcpy(&s->remote, rq->remote,
-           rq->remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+    memcpy(&s->remote, rq->path.remote,
+           rq->path.remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                              : sizeof(struct sockaddr_in));
-    s->transport = rq->transport;
-    s->conn_id = rq->conn_id;
+    s->transport = rq->path.transport;
+    s->conn_id = rq->path.conn_id;
     return 1;
   }
   sr_handler_log_limited(h, SR_LOG_FOREIGN_SOURCE, rq->now_ns, SIPREC_LOG_WARNING,
@@ -169,7 +169,7 @@ void sr_session_finish(siprec_handler *h, siprec_session *s, siprec_end_reason r
   if ((unsigned)reason < SR_END_REASONS)
     atomic_fetch_add_explicit(&h->stats.ended[reason], 1, memory_order_relaxed);
   atomic_fetch_sub_explicit(&h->stats.active, 1, memory_order_relaxed);
-  sr_handler_release_ports(h, s->streams, s->n_streams);
+  sr_handler_release_ports(h, s, s->streams, s->n_streams);
   for (size_t i = 0; i < s->n_streams; i++)
     s->streams[i].accepted = 0; /* given back once */
   sr_pending_leave(h, s);
@@ -193,7 +193,7 @@ void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reaso
     return;
   if (s->state == SR_SESSION_PENDING) {
     /* No dialog yet: the INVITE gets its final answer instead of a BYE. */
-    sr_invite_reject(h, s, 480, "Recording ended", NULL, reason, 0);
+    sr_invite_reject(h, s, 480, "Recording ended", NULL, reason, 0, NULL);
     sr_dialog_forget(h, s);
     return;
   }
@@ -248,7 +248,7 @@ int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
     rc = sr_handler_simple(h, rq, 200, "OK", NULL); /* it crossed ours (RFC 3261 15.1.2) */
   } else if (dialog_takes(h, s, rq)) {
     rc = sr_handler_simple(h, rq, 200, "OK", NULL);
-    if (rc > 0 && rq->transport == SIPREC_TRANSPORT_UDP && !h->shutting_down &&
+    if (rc > 0 && rq->path.transport == SIPREC_TRANSPORT_UDP && !h->shutting_down &&
         sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) == 0)
       linger(h, s, rq);
     else
@@ -278,7 +278,7 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
   for (size_t i = 0; i < s->n_streams && accepted >= 0; i++) {
     sr_sdp_stream *st = &s->streams[i];
     if (!st->accepted) {
-      sr_handler_port_free(h, st->port); /* declined by the SRC */
+      sr_handler_port_free(h, s, i, st->port); /* declined by the SRC */
       st->port = 0;
       s->stream_changes[i] = SIPREC_CHANGE_STREAMS_REMOVED;
     } else {
@@ -408,7 +408,7 @@ static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_
   sr_sdp_config cfg;
   s->sdp_version++;
   void *port_ctx[2];
-  sr_handler_sdp_config(h, s, rq->local, &cfg, addr, sizeof addr, port_ctx);
+  sr_handler_sdp_config(h, s, rq->path.local, &cfg, addr, sizeof addr, port_ctx);
   sr_sdp_stream next[SR_SDP_MAX_STREAMS];
   size_t n = 0;
   int alen = sr_sdp_answer(sdp.p, sdp.n, &cfg, next, SR_SDP_MAX_STREAMS, &n, answer, answer_size,
@@ -426,13 +426,13 @@ static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_
       for (size_t i = 0; i < n; i++)
         kept |= next[i].accepted && next[i].port == old[j].port;
       if (!kept && old[j].accepted)
-        sr_handler_port_free(h, old[j].port);
+        sr_handler_port_free(h, s, j, old[j].port);
     }
   }
   if (alen < 0) {
     /* Ports newly handed out for this failed offer go back; the session
      * keeps its streams. */
-    sr_handler_release_new_ports(h, next, n);
+    sr_handler_release_new_ports(h, s, next, n);
     s->sdp_version--;
     if (alen == SIPREC_ENOMEM)
       *why = "Out of memory";

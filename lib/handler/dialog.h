@@ -10,10 +10,7 @@
  * the caller's response buffer. */
 typedef struct sr_request_ctx {
   const sr_sip_msg *msg;
-  siprec_transport transport;
-  const struct sockaddr *remote;
-  const struct sockaddr *local;
-  uint64_t conn_id;
+  siprec_path path; /* where it came from */
   uint64_t now_ns;
   size_t len; /* of the request as received */
   sr_strbuf out;
@@ -24,11 +21,15 @@ typedef struct sr_request_ctx {
 int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const char *reason,
                       const char *extra);
 
-int sr_handler_port_alloc(siprec_handler *h, const siprec_session *s, size_t index, uint16_t *port);
-void sr_handler_port_free(siprec_handler *h, uint16_t port);
-void sr_handler_release_ports(siprec_handler *h, const sr_sdp_stream *streams, size_t n);
+/* Receive ports of session `s` (stream `index`): the host's callbacks or
+ * the built-in pool. */
+int sr_handler_port_alloc(siprec_handler *h, siprec_session *s, size_t index, uint16_t *port);
+void sr_handler_port_free(siprec_handler *h, siprec_session *s, size_t index, uint16_t port);
+void sr_handler_release_ports(siprec_handler *h, siprec_session *s, const sr_sdp_stream *streams,
+                              size_t n);
 /* The ports one answer handed out (new_port), back after it failed. */
-void sr_handler_release_new_ports(siprec_handler *h, const sr_sdp_stream *streams, size_t n);
+void sr_handler_release_new_ports(siprec_handler *h, siprec_session *s,
+                                  const sr_sdp_stream *streams, size_t n);
 
 /* The status that answers a failed SDP answer or offer (its SIPREC_E* code). */
 int sr_handler_sdp_status(int rc);
@@ -102,10 +103,11 @@ int sr_dialog_options(siprec_handler *h, sr_request_ctx *rq);
 /* A deferred session (PENDING, its lock held): the host accepts it (its 2xx
  * goes out, the started callback runs), or it is refused with a final
  * non-2xx response (ended callback with `reason`; the session stays, REJECTED,
- * until that response's ACK or Timer H). */
+ * until that response's ACK or Timer H). The response goes into `out`, or
+ * through the send callback when `out` is NULL. */
 int sr_invite_accept(siprec_handler *h, siprec_session *s, uint64_t now);
 void sr_invite_reject(siprec_handler *h, siprec_session *s, int status, const char *reason,
-                      const char *extra, siprec_end_reason end, uint64_t now);
+                      const char *extra, siprec_end_reason end, uint64_t now, sr_strbuf *out);
 
 /* End a session (its lock held): the ended callback, a BYE to the SRC when
  * `send_bye` and the SRC ever ACKed (never to an unconfirmed dialog), ports released, out of the map and the timer heap (over UDP,

@@ -5,11 +5,10 @@
 
 #include "handler_internal.h"
 
-SIPREC_API long siprec_handler_frame(const void *data, size_t len, size_t max)
+/* The first message's length, 0 for more bytes, SIPREC_EINVAL for a broken
+ * stream. */
+static long frame_length(const char *p, size_t len, size_t max)
 {
-  const char *p = data;
-  if (!p && len)
-    return SIPREC_EINVAL;
   /* CRLF keep-alives (RFC 5626) before a message: a frame of their own. */
   size_t k = 0;
   while (k < len && (p[k] == '\r' || p[k] == '\n'))
@@ -75,4 +74,16 @@ SIPREC_API long siprec_handler_frame(const void *data, size_t len, size_t max)
   if (len < body + (size_t)clen)
     return 0;
   return (long)(body + (size_t)clen);
+}
+
+SIPREC_API int siprec_handler_frame(const void *data, size_t len, size_t max, size_t *msg_len)
+{
+  if ((!data && len) || !msg_len)
+    return SIPREC_EINVAL;
+  *msg_len = 0;
+  long n = frame_length(data, len, max);
+  if (n < 0)
+    return SIPREC_EPARSE;
+  *msg_len = (size_t)n;
+  return n > 0;
 }

@@ -73,10 +73,14 @@ int sr_addr_text(const struct sockaddr *sa, char *out, size_t size, int with_por
 /* ---------------------------------------------------------------------- */
 /* Ports                                                                    */
 
-int sr_handler_port_alloc(siprec_handler *h, const siprec_session *s, size_t index, uint16_t *port)
+int sr_handler_port_alloc(siprec_handler *h, siprec_session *s, size_t index, uint16_t *port)
 {
   if (h->cbs.port_alloc)
-    return h->cbs.port_alloc(h->user, s, index, port) < 0 ? SIPREC_EAGAIN : 0;
+  {
+    int rc;
+    SR_CALLBACK(s, rc = h->cbs.port_alloc(h->user, s, index, port));
+    return rc < 0 ? SIPREC_EAGAIN : 0;
+  }
   int rc = SIPREC_EAGAIN;
   pthread_mutex_lock(&h->ports_lock);
   for (size_t k = 0; k < h->n_ports; k++) {
@@ -93,13 +97,13 @@ int sr_handler_port_alloc(siprec_handler *h, const siprec_session *s, size_t ind
   return rc;
 }
 
-void sr_handler_port_free(siprec_handler *h, uint16_t port)
+void sr_handler_port_free(siprec_handler *h, siprec_session *s, size_t index, uint16_t port)
 {
   if (port == 0)
     return;
   if (h->cbs.port_alloc) {
     if (h->cbs.port_free)
-      h->cbs.port_free(h->user, port);
+      SR_CALLBACK(s, h->cbs.port_free(h->user, s, index, port));
     return;
   }
   unsigned base = h->cfg.rtp_low + (h->cfg.rtp_low & 1);
@@ -112,18 +116,20 @@ void sr_handler_port_free(siprec_handler *h, uint16_t port)
   pthread_mutex_unlock(&h->ports_lock);
 }
 
-void sr_handler_release_ports(siprec_handler *h, const sr_sdp_stream *streams, size_t n)
+void sr_handler_release_ports(siprec_handler *h, siprec_session *s, const sr_sdp_stream *streams,
+                              size_t n)
 {
   for (size_t i = 0; i < n; i++)
     if (streams[i].accepted)
-      sr_handler_port_free(h, streams[i].port);
+      sr_handler_port_free(h, s, i, streams[i].port);
 }
 
-void sr_handler_release_new_ports(siprec_handler *h, const sr_sdp_stream *streams, size_t n)
+void sr_handler_release_new_ports(siprec_handler *h, siprec_session *s,
+                                  const sr_sdp_stream *streams, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     if (streams[i].new_port)
-      sr_handler_port_free(h, streams[i].port);
+      sr_handler_port_free(h, s, i, streams[i].port);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -227,9 +233,74 @@ SIPREC_API void siprec_handler_free(siprec_handler *h)
   sr_free(&a, h);
 }
 
-SIPREC_API size_t siprec_handler_session_count(siprec_handler *h)
+struct session_list {
+  siprec_session **out;
+  size_t max, n;
+};
+
+/* Offered and not ended yet (the map also holds sessions that ended and
+ * wait for the last message of their transaction). */
+static int session_is_open(siprec_session *s)
 {
-  return h ? (size_t)atomic_load_explicit(&h->stats.active, memory_order_relaxed) : 0;
+  sr_session_lock(s);
+  int open = s->state == SR_SESSION_PENDING || s->state == SR_SESSION_ANSWERED ||
+             s->state == SR_SESSION_CONFIRMED;
+  sr_session_unlock(s);
+  return open;
+}
+
+static int list_open(const void *key, size_t len, void *value, void *user)
+{
+  (void)key;
+  (void)len;
+  struct session_list *l = user;
+  siprec_session *s = value;
+  if (!session_is_open(s))
+    return 0;
+  if (l->n < l->max) {
+    siprec_session_ref(s);
+    l->out[l->n] = s;
+  }
+  l->n++;
+  return 0;
+}
+
+SIPREC_API size_t siprec_handler_sessions(siprec_handler *h, siprec_session **out, size_t max)
+{
+  struct session_list l = { out, out ? max : 0, 0 };
+  if (h)
+    (void)siprec_shmap_range(h->sessions, list_open, &l);
+  return l.n;
+}
+
+struct drain {
+  siprec_handler *h;
+  uint64_t now;
+};
+
+static int end_for_drain(const void *key, size_t len, void *value, void *user)
+{
+  (void)key;
+  (void)len;
+  struct drain *d = user;
+  siprec_session *s = value;
+  sr_session_lock(s);
+  sr_dialog_end(d->h, s, SIPREC_END_SHUTDOWN, 1, d->now);
+  sr_session_unlock(s);
+  return 0;
+}
+
+SIPREC_API int siprec_handler_shutdown(siprec_handler *h, siprec_shutdown_mode mode,
+                                       uint64_t now_ns)
+{
+  if (!h || mode != SIPREC_SHUTDOWN_BYE)
+    return SIPREC_EINVAL;
+  if (sr_in_callback)
+    return SIPREC_EBUSY;
+  atomic_store_explicit(&h->draining, 1, memory_order_relaxed);
+  struct drain d = { h, now_ns ? now_ns : 1 }; /* 0 would mean "no retransmission" */
+  (void)siprec_shmap_range(h->sessions, end_for_drain, &d);
+  return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -313,14 +384,17 @@ static int dispatch(siprec_handler *h, sr_request_ctx *rq)
   }
 }
 
-SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_t len,
-                                      siprec_transport transport, const struct sockaddr *remote,
-                                      const struct sockaddr *local, uint64_t conn_id,
-                                      uint64_t now_ns, void *response, size_t response_size)
+static int path_ok(const siprec_path *p)
 {
-  if (!h || (!data && len) || !remote || !local || !response || response_size == 0 ||
-      transport > SIPREC_TRANSPORT_TLS)
-    return SIPREC_EINVAL;
+  return p && p->remote && p->local && (unsigned)p->transport <= SIPREC_TRANSPORT_TLS &&
+         (p->remote->sa_family == AF_INET || p->remote->sa_family == AF_INET6) &&
+         (p->local->sa_family == AF_INET || p->local->sa_family == AF_INET6);
+}
+
+/* One message in: the response's length, 0 for none, or a SIPREC_E* code. */
+static int receive(siprec_handler *h, const void *data, size_t len, const siprec_path *path,
+                       uint64_t now_ns, void *response, size_t response_size)
+{
   sr_sip_msg msg;
   const char *why;
   int prc = sr_sip_parse(&h->mem, data, len, &msg, &why);
@@ -333,7 +407,7 @@ SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_
     atomic_fetch_add_explicit(&h->stats.dropped[SIPREC_DROP_UNPARSABLE], 1, memory_order_relaxed);
     return 0;
   }
-  sr_request_ctx rq = { &msg, transport, remote, local, conn_id, now_ns, len,
+  sr_request_ctx rq = { &msg, *path, now_ns, len,
                         sr_strbuf_on(response, response_size) };
   int rc;
   if (!msg.is_request) {
@@ -351,4 +425,19 @@ SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_
   if (rc > 0)
     sr_handler_count_message(h, response, (size_t)rc);
   return rc;
+}
+
+SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_t len,
+                                      const siprec_path *path, uint64_t now_ns, void *out,
+                                      size_t out_size, size_t *out_len)
+{
+  if (out_len)
+    *out_len = 0;
+  if (!h || (!data && len) || !path_ok(path) || !out || out_size == 0 || !out_len)
+    return SIPREC_EINVAL;
+  int rc = receive(h, data, len, path, now_ns, out, out_size);
+  if (rc <= 0)
+    return rc;
+  *out_len = (size_t)rc;
+  return SIPREC_PROCESS_RESPONSE;
 }

@@ -10,7 +10,7 @@
 #include <siprec/shmap.h>
 
 #include "../common/siphash.h"
-#include "../metadata/model.h"
+#include "../metadata/limits.h"
 #include "../sdp/answer.h"
 #include "../session/session_internal.h"
 #include "../sip/message.h"
@@ -44,15 +44,13 @@ struct siprec_handler_config {
   size_t max_pending_per_source;
   size_t max_pending, max_pending_ports; /* as set: 0 default, SIZE_MAX none */
   struct siprec_metadata_limits md_limits;
-  siprec_log_cb log;
   siprec_log_level log_level;
-  void *log_user;
 };
 
 struct siprec_handler_callbacks {
   siprec_allocator mem;
   siprec_send_cb send;
-  siprec_send_from_cb send_from;
+  siprec_log_cb log;
   siprec_session_offered_cb offered;
   siprec_session_started_cb started;
   siprec_session_updated_cb updated;
@@ -129,6 +127,7 @@ struct siprec_handler {
 
   sr_handler_stats stats;
   int shutting_down; /* siprec_handler_free() is ending every session */
+  _Atomic int draining; /* siprec_handler_shutdown(): new INVITEs get 503 */
 };
 
 /* A configured interval in the host's clock (ns). */

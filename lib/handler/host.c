@@ -42,7 +42,7 @@ SIPREC_API int siprec_handler_refuse_session(siprec_handler *h, siprec_session *
   if (rc < 0)
     return rc;
   if (s->state == SR_SESSION_PENDING && !s->cancelled)
-    sr_invite_reject(h, s, status, "Refused by the recorder", NULL, SIPREC_END_REFUSED, now_ns);
+    sr_invite_reject(h, s, status, "Refused by the recorder", NULL, SIPREC_END_REFUSED, now_ns, NULL);
   else
     rc = SIPREC_EINVAL;
   host_unlock(h, s);
@@ -55,7 +55,7 @@ SIPREC_API int siprec_handler_end_session(siprec_handler *h, siprec_session *s, 
   if (rc < 0)
     return rc;
   if (s->state == SR_SESSION_PENDING)
-    sr_invite_reject(h, s, 480, "Recording ended by the recorder", NULL, SIPREC_END_HOST, now_ns);
+    sr_invite_reject(h, s, 480, "Recording ended by the recorder", NULL, SIPREC_END_HOST, now_ns, NULL);
   else if (s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED)
     sr_dialog_end(h, s, SIPREC_END_HOST, 1, now_ns);
   else

@@ -112,12 +112,12 @@ int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *loc
 {
   char headers[1024], local[80];
   sr_strbuf hb = sr_strbuf_on(headers, sizeof headers);
-  if (sr_addr_text(rq->local, local, sizeof local, 1) < 0)
+  if (sr_addr_text(rq->path.local, local, sizeof local, 1) < 0)
     snprintf(local, sizeof local, "invalid");
   static const char *const tp_param[] = { "", ";transport=tcp", ";transport=tls" };
   sr_strbuf_printf(&hb, "Contact: <sip:%s@%s%s>;+sip.srs\r\n",
                    h->cfg.contact_user ? h->cfg.contact_user : "srs", local,
-                   tp_param[rq->transport]);
+                   tp_param[rq->path.transport]);
   sr_strbuf_printf(&hb, "Server: %s\r\n", h->cfg.user_agent);
   sr_strbuf_str(&hb, SR_ALLOW_HEADER SR_SUPPORTED_HEADER SR_ACCEPT_HEADER);
   if (extra)
@@ -145,12 +145,12 @@ static int session_fill(siprec_handler *h, siprec_session *s, const sr_request_c
 {
   const sr_sip_msg *m = rq->msg;
   s->is_siprec = siprec;
-  s->transport = rq->transport;
-  s->conn_id = rq->conn_id;
-  memcpy(&s->remote, rq->remote,
-         rq->remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-  memcpy(&s->local, rq->local,
-         rq->local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+  s->transport = rq->path.transport;
+  s->conn_id = rq->path.conn_id;
+  memcpy(&s->remote, rq->path.remote,
+         rq->path.remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+  memcpy(&s->local, rq->path.local,
+         rq->path.local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
   s->remote_cseq = m->cseq;
   s->invite_cseq = m->cseq;
   s->local_cseq = 0;
@@ -256,7 +256,7 @@ siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id)
 /* A session that never made it into the map: give back what it holds. */
 static int discard(siprec_handler *h, siprec_session *s, int rc)
 {
-  sr_handler_release_new_ports(h, s->streams, s->n_streams);
+  sr_handler_release_new_ports(h, s, s->streams, s->n_streams);
   s->n_streams = 0;
   sr_pending_leave(h, s);
   sr_session_unlock(s);
@@ -317,7 +317,7 @@ static int first_answer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq
   char addr[SR_SDP_ADDR_MAX];
   sr_sdp_config cfg;
   void *port_ctx[2];
-  sr_handler_sdp_config(h, s, rq->local, &cfg, addr, sizeof addr, port_ctx);
+  sr_handler_sdp_config(h, s, rq->path.local, &cfg, addr, sizeof addr, port_ctx);
   int alen;
   for (int tries = 0;; tries++) {
     /* A failed offer leaves the streams after the failing one untouched. */
@@ -333,7 +333,7 @@ static int first_answer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq
     if (alen >= 0)
       return alen;
     /* Ports handed out before the failure are ours to return. */
-    sr_handler_release_new_ports(h, streams, *n);
+    sr_handler_release_new_ports(h, s, streams, *n);
     if (alen != SIPREC_EAGAIN || tries == 3 || !shed_oldest(h, rq->now_ns))
       return alen;
   }
@@ -407,6 +407,8 @@ static int invite_precheck(siprec_handler *h, sr_request_ctx *rq, sr_span *sdp, 
   if (!m->accepts_sdp)
     return sr_handler_simple(h, rq, 406, "The answer is SDP, which Accept does not take",
                              "Accept: application/sdp\r\n");
+  if (atomic_load_explicit(&h->draining, memory_order_relaxed))
+    return sr_handler_simple(h, rq, 503, "Shutting down", "Retry-After: 30\r\n");
   if (h->cfg.max_sessions &&
       atomic_load_explicit(&h->stats.active, memory_order_relaxed) >= h->cfg.max_sessions &&
       !shed_oldest(h, rq->now_ns))
@@ -444,7 +446,7 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   if (!s)
     return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
   sr_session_lock(s);
-  rc = sr_pending_take(h, s, rq->remote);
+  rc = sr_pending_take(h, s, rq->path.remote);
   if (rc < 0)
     return discard(h, s,
                    rc == SIPREC_EAGAIN
@@ -474,7 +476,7 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   }
   s->awaiting_answer = !sdp.p;
   if (sr_session_set_streams(s, streams, n) < 0) {
-    sr_handler_release_new_ports(h, streams, n);
+    sr_handler_release_new_ports(h, s, streams, n);
     return discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
   }
   /* The overall bounds, shedding the oldest unACKed sessions for room. */
@@ -495,21 +497,27 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its participants", s->id);
   sr_session_flush_retired(s);
 
-  int decision = SIPREC_SESSION_ACCEPT;
+  siprec_decision decision = SIPREC_DECISION_ACCEPT;
+  int refuse_status = 603;
   if (h->cbs.offered) {
-    SR_CALLBACK(s, decision = h->cbs.offered(h->user, s));
-    if (decision != SIPREC_SESSION_ACCEPT && decision != SIPREC_SESSION_DEFER) {
-      if (decision < 400 || decision > 699)
-        decision = 500;
-      return discard(h, s, sr_handler_simple(h, rq, decision, "Refused by the recorder", NULL));
-    }
+    SR_CALLBACK(s, decision = h->cbs.offered(h->user, s, &refuse_status));
+    if (decision != SIPREC_DECISION_ACCEPT && decision != SIPREC_DECISION_DEFER)
+      decision = SIPREC_DECISION_REFUSE;
+    if (refuse_status < 400 || refuse_status > 699)
+      refuse_status = 500;
   }
 
-  rc = sr_handler_answer_2xx(h, rq, s->local_tag, tb.len ? timer_hdrs : NULL, answer,
-                             (size_t)alen);
-  if (rc > 0)
-    rc = sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) < 0 ? SIPREC_ENOMEM : rc;
-  if (rc > 0 && decision == SIPREC_SESSION_DEFER)
+  /* A refused session enters the map too: it reaches the ended callback,
+   * and its INVITE's copies and ACK find the same final answer. */
+  rc = 0;
+  if (decision != SIPREC_DECISION_REFUSE) {
+    rc = sr_handler_answer_2xx(h, rq, s->local_tag, tb.len ? timer_hdrs : NULL, answer,
+                               (size_t)alen);
+    if (rc > 0)
+      rc = sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) < 0 ? SIPREC_ENOMEM
+                                                                               : rc;
+  }
+  if (rc >= 0 && decision != SIPREC_DECISION_ACCEPT)
     rc = keep_invite_echo(s, m) < 0 ? SIPREC_ENOMEM : rc;
   if (rc < 0)
     return discard(h, s, rc);
@@ -531,7 +539,15 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
     return rc;
   }
   atomic_fetch_add_explicit(&h->stats.active, 1, memory_order_relaxed);
-  if (decision == SIPREC_SESSION_DEFER) {
+  if (decision == SIPREC_DECISION_REFUSE) {
+    rq->out.len = 0;
+    rq->out.overflow = 0;
+    sr_invite_reject(h, s, refuse_status, "Refused by the recorder", NULL, SIPREC_END_REFUSED,
+                     rq->now_ns, &rq->out);
+    sr_session_unlock(s);
+    return rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
+  }
+  if (decision == SIPREC_DECISION_DEFER) {
     s->tx_deadline = rq->now_ns + sr_ms(h->cfg.defer_ms);
     sr_timers_schedule(h, s);
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s deferred", s->id);
@@ -555,7 +571,7 @@ int sr_invite_accept(siprec_handler *h, siprec_session *s, uint64_t now)
 }
 
 void sr_invite_reject(siprec_handler *h, siprec_session *s, int status, const char *reason,
-                      const char *extra, siprec_end_reason end, uint64_t now)
+                      const char *extra, siprec_end_reason end, uint64_t now, sr_strbuf *out)
 {
   char buf[4096];
   sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
@@ -575,6 +591,9 @@ void sr_invite_reject(siprec_handler *h, siprec_session *s, int status, const ch
                  reason ? reason : sr_sip_reason(status));
   sr_session_finish(h, s, end);
   s->state = SR_SESSION_REJECTED;
-  sr_dialog_send(h, s, s->last_response, s->last_response_len);
+  if (out)
+    sr_strbuf_add(out, s->last_response, s->last_response_len);
+  else
+    sr_dialog_send(h, s, s->last_response, s->last_response_len);
   sr_dialog_arm_tx(h, s, now);
 }

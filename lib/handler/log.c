@@ -15,12 +15,12 @@ static void deliver(siprec_handler *h, siprec_log_level level, const char *fmt, 
 {
   char line[512];
   vsnprintf(line, sizeof line, fmt, ap);
-  h->cfg.log(h->cfg.log_user, level, line);
+  h->cbs.log(h->user, level, line);
 }
 
 void sr_handler_log(siprec_handler *h, siprec_log_level level, const char *fmt, ...)
 {
-  if (!h->cfg.log || level > h->cfg.log_level)
+  if (!h->cbs.log || level > h->cfg.log_level)
     return;
   va_list ap;
   va_start(ap, fmt);
@@ -38,7 +38,7 @@ static const char *const class_names[SR_LOG_CLASSES] = {
 void sr_handler_log_limited(siprec_handler *h, sr_log_class cls, uint64_t now,
                             siprec_log_level level, const char *fmt, ...)
 {
-  if (!h->cfg.log || level > h->cfg.log_level || (unsigned)cls >= SR_LOG_CLASSES)
+  if (!h->cbs.log || level > h->cfg.log_level || (unsigned)cls >= SR_LOG_CLASSES)
     return;
   uint64_t summary = 0;
   int pass;

@@ -231,12 +231,12 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
     if (now < s->tx_deadline)
       return 0;
     if (s->cancelled) {
-      sr_invite_reject(h, s, 487, "Request Terminated", NULL, SIPREC_END_CANCEL, now);
+      sr_invite_reject(h, s, 487, "Request Terminated", NULL, SIPREC_END_CANCEL, now, NULL);
       return 1;
     }
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no decision from the host in time", s->id);
     sr_invite_reject(h, s, 503, "Recorder did not decide in time", "Retry-After: 10\r\n",
-                     SIPREC_END_REFUSED, now);
+                     SIPREC_END_REFUSED, now, NULL);
     return 1;
   case SR_SESSION_REJECTED:
     if (now >= s->tx_deadline) {

@@ -16,11 +16,10 @@ void sr_dialog_send(siprec_handler *h, siprec_session *s, const char *data, size
   if (!data || !len)
     return;
   sr_handler_count_message(h, data, len);
-  if (h->cbs.send_from)
-    h->cbs.send_from(h->user, data, len, s->transport, (const struct sockaddr *)&s->remote,
-                     (const struct sockaddr *)&s->local, s->conn_id);
-  else if (h->cbs.send)
-    h->cbs.send(h->user, data, len, s->transport, (const struct sockaddr *)&s->remote, s->conn_id);
+  siprec_path path = { s->transport, (const struct sockaddr *)&s->local,
+                       (const struct sockaddr *)&s->remote, s->conn_id };
+  if (h->cbs.send)
+    h->cbs.send(h->user, data, len, &path);
 }
 
 int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const char *extra,

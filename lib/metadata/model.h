@@ -14,11 +14,11 @@
 #include <siprec/metadata.h>
 
 #include "arena.h"
+#include "limits.h"
 #include "hamt.h"
 #include "pvec.h"
 
 /* Record kinds: the first seven values of siprec_metadata_kind. */
-#define MD_KINDS 7
 
 /* Field and list slots per kind. */
 enum {
@@ -131,15 +131,6 @@ struct siprec_metadata {
   uint32_t *mline_senders;
 };
 
-struct siprec_metadata_limits {
-  siprec_allocator mem;
-  size_t max_bytes;
-  unsigned max_depth;
-  size_t max_elements;
-  unsigned max_attributes;
-  size_t max_objects[MD_KINDS]; /* of the merged model, per kind */
-  size_t max_extensions;        /* of the merged model */
-};
 
 typedef struct md_change {
   const char *key, *key2;
@@ -261,8 +252,6 @@ typedef struct md_parse_result {
 int md_parse(const siprec_allocator *mem, const siprec_metadata_limits *lim, const char *xml,
              size_t len, md_content **delta, md_parse_result *res);
 
-/* The limits used when the host gives none. */
-const siprec_metadata_limits *md_default_limits(void);
 
 /* ---------------------------------------------------------------------- */
 /* Snapshots (snapshot.c)                                                   */

@@ -40,19 +40,17 @@ static void snapshot_free(siprec_metadata *m)
   sr_free(&mem, m);
 }
 
-SIPREC_API siprec_metadata *siprec_metadata_ref(const siprec_metadata *m)
+SIPREC_API siprec_metadata *siprec_metadata_ref(siprec_metadata *m)
 {
-  siprec_metadata *w = (siprec_metadata *)(uintptr_t)m; /* the count is the mutable part */
-  if (w)
-    atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
-  return w;
+  if (m)
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+  return m;
 }
 
-SIPREC_API void siprec_metadata_unref(const siprec_metadata *m)
+SIPREC_API void siprec_metadata_unref(siprec_metadata *m)
 {
-  siprec_metadata *w = (siprec_metadata *)(uintptr_t)m;
-  if (w && atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
-    snapshot_free(w);
+  if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
+    snapshot_free(m);
 }
 
 SIPREC_API int siprec_metadata_apply(siprec_metadata **out, siprec_metadata_changes **changes,

@@ -214,65 +214,55 @@ SIPREC_API size_t siprec_session_stream_count(const siprec_session *s)
   return n;
 }
 
-SIPREC_API int siprec_session_stream(const siprec_session *s, size_t index, const char **media,
-                                     const char **label, uint16_t *port,
-                                     siprec_direction *direction, const char **codec, int *pt,
-                                     uint32_t *clock_rate)
+/* The public view of one stream, filled completely (the caller copies
+ * what fits its version of the struct). */
+static void stream_info(const siprec_session *s, size_t index, siprec_stream_info *o)
 {
-  if (!s)
+  const sr_sdp_stream *st = &s->streams[index];
+  int on = st->accepted;
+  o->media = st->media;
+  o->label = st->has_label ? st->label : NULL;
+  o->direction = on && st->answer_dir == SR_SDP_RECVONLY && !st->paused ? SIPREC_DIR_RECVONLY
+                                                                        : SIPREC_DIR_INACTIVE;
+  o->port = on ? st->port : 0;
+  o->rtcp_mux = 0; /* not answered yet: RTCP takes the odd port */
+  o->rtcp_port = on && st->port ? (uint16_t)(st->port + 1) : 0;
+  o->codec = on && st->codec[0] ? st->codec : NULL;
+  o->payload_type = on ? st->pt : -1;
+  o->clock_rate = on ? st->clock_rate : 0;
+  o->channels = on ? (st->channels ? st->channels : 1) : 0;
+  o->telephone_event_pt = on ? st->te_pt : -1;
+  o->ptime_ms = st->ptime;
+  o->srtp_suite = on && st->srtp && st->crypto_suite[0] ? st->crypto_suite : NULL;
+  o->remote_address = st->remote_addr;
+  o->remote_port = st->remote_port;
+  o->remote_rtcp_port = st->remote_port ? (uint16_t)(st->remote_port + 1) : 0;
+  o->changes = s->stream_changes ? s->stream_changes[index] : 0;
+}
+
+SIPREC_API int siprec_session_stream(const siprec_session *s, size_t index,
+                                     siprec_stream_info *info)
+{
+  /* This is the struct's first version: nothing smaller is valid. Later
+   * versions keep accepting this size and fill only its fields. */
+  if (!s || !info || info->size < sizeof(siprec_stream_info))
     return SIPREC_EINVAL;
   read_lock(s);
   if (index >= s->n_streams) {
     read_unlock(s);
     return SIPREC_EINVAL;
   }
-  const sr_sdp_stream *st = &s->streams[index];
-  if (media)
-    *media = st->media;
-  if (label)
-    *label = st->has_label ? st->label : NULL;
-  if (port)
-    *port = st->accepted ? st->port : 0;
-  if (direction)
-    *direction = st->accepted && st->answer_dir == SR_SDP_RECVONLY && !st->paused
-                     ? SIPREC_DIR_RECVONLY
-                     : SIPREC_DIR_INACTIVE;
-  if (codec)
-    *codec = st->accepted && st->codec[0] ? st->codec : NULL;
-  if (pt)
-    *pt = st->accepted ? st->pt : -1;
-  if (clock_rate)
-    *clock_rate = st->accepted ? st->clock_rate : 0;
+  siprec_stream_info full;
+  memset(&full, 0, sizeof full);
+  stream_info(s, index, &full);
   read_unlock(s);
+  size_t size = info->size;
+  memcpy(info, &full, sizeof full); /* info->size >= sizeof full, checked above */
+  info->size = size;
   return 0;
 }
 
-SIPREC_API int siprec_session_stream_remote(const siprec_session *s, size_t index,
-                                            const char **address, uint16_t *port)
-{
-  if (!s)
-    return SIPREC_EINVAL;
-  read_lock(s);
-  int rc = index < s->n_streams ? 0 : SIPREC_EINVAL;
-  if (rc == 0 && address)
-    *address = s->streams[index].remote_addr;
-  if (rc == 0 && port)
-    *port = s->streams[index].remote_port;
-  read_unlock(s);
-  return rc;
-}
-
-SIPREC_API int siprec_session_stream_srtp(const siprec_session *s, size_t index)
-{
-  if (!s)
-    return 0;
-  read_lock(s);
-  int srtp = index < s->n_streams && s->streams[index].srtp;
-  read_unlock(s);
-  return srtp;
-}
-
-SIPREC_API const char *siprec_session_metadata(const siprec_session *s, size_t *len)
+SIPREC_API const char *siprec_session_metadata_xml(const siprec_session *s, size_t *len)
 {
   if (!s) {
     if (len)
@@ -285,7 +275,7 @@ SIPREC_API const char *siprec_session_metadata(const siprec_session *s, size_t *
   return m;
 }
 
-SIPREC_API siprec_metadata *siprec_session_get_metadata(const siprec_session *s)
+SIPREC_API siprec_metadata *siprec_session_metadata(const siprec_session *s)
 {
   if (!s)
     return NULL;
@@ -344,16 +334,6 @@ SIPREC_API unsigned siprec_session_changes(const siprec_session *s)
   return c;
 }
 
-SIPREC_API unsigned siprec_session_stream_changes(const siprec_session *s, size_t index)
-{
-  if (!s)
-    return 0;
-  read_lock(s);
-  unsigned c = index < s->n_streams && s->stream_changes ? s->stream_changes[index] : 0;
-  read_unlock(s);
-  return c;
-}
-
 SIPREC_API int siprec_session_is_pending(const siprec_session *s)
 {
   if (!s)
@@ -379,7 +359,7 @@ SIPREC_API uint32_t siprec_session_timer(const siprec_session *s, int *srs_refre
   return se;
 }
 
-SIPREC_API void *siprec_session_get_user(const siprec_session *s)
+SIPREC_API void *siprec_session_user(const siprec_session *s)
 {
   return s ? s->user : NULL;
 }

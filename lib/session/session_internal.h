@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include <siprec/handler.h>
+#include <siprec/common.h>
 #include <siprec/metadata.h>
 #include <siprec/session.h>
 

@@ -89,7 +89,7 @@ static int check_shards(unsigned shards)
   if (shards == 0 || shards > SIPREC_SHMAP_MAX_SHARDS)
     return SIPREC_EINVAL;
   if (shards & (shards - 1))
-    return SIPREC_ENOTPOW2;
+    return SIPREC_EINVAL;
   return 0;
 }
 

@@ -350,7 +350,7 @@ typedef struct host {
 
 /* Synthetic ports: the handler only passes them on, and 100,000 sessions of
  * two streams would not fit the default range. */
-static int port_alloc(void *user, const siprec_session *s, size_t index, uint16_t *port)
+static int port_alloc(void *user, siprec_session *s, size_t index, uint16_t *port)
 {
   (void)s;
   (void)index;
@@ -360,20 +360,19 @@ static int port_alloc(void *user, const siprec_session *s, size_t index, uint16_
   return 0;
 }
 
-static void port_free(void *user, uint16_t port)
+static void port_free(void *user, siprec_session *s, size_t index, uint16_t port)
 {
+  (void)s;
+  (void)index;
   (void)port;
   ((host *)user)->ports_out--;
 }
 
-static void on_send(void *user, const void *data, size_t len, siprec_transport t,
-                    const struct sockaddr *dest, uint64_t conn_id)
+static void on_send(void *user, const void *data, size_t len, const siprec_path *path)
 {
   (void)data;
   (void)len;
-  (void)t;
-  (void)dest;
-  (void)conn_id;
+  (void)path;
   ((host *)user)->sent++;
 }
 
@@ -382,6 +381,11 @@ static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
   (void)s;
   (void)r;
   ((host *)user)->ended++;
+}
+
+static size_t active_sessions(siprec_handler *h)
+{
+  return (size_t)siprec_handler_stat(h, SIPREC_STAT_SESSIONS_ACTIVE, 0);
 }
 
 static int handler_make(siprec_handler **h, host *hs, const siprec_allocator *mem)
@@ -420,8 +424,11 @@ static int feed(siprec_handler *h, const char *msg, size_t len, const struct soc
   static struct sockaddr_in local;
   if (!local.sin_family)
     local = local_addr();
-  return siprec_handler_process(h, msg, len, SIPREC_TRANSPORT_UDP, (const struct sockaddr *)from,
-                                (const struct sockaddr *)&local, 0, now_ns(), resp, RESP_MAX);
+  const siprec_path path = { SIPREC_TRANSPORT_UDP, (const struct sockaddr *)&local,
+                             (const struct sockaddr *)from, 0 };
+  size_t n = 0;
+  int rc = siprec_handler_process(h, msg, len, &path, now_ns(), resp, RESP_MAX, &n);
+  return rc == SIPREC_PROCESS_RESPONSE ? (int)n : rc;
 }
 
 /* Copy the 200's To-tag into the ACK and the BYE of the same call. */
@@ -492,7 +499,7 @@ static double run_kind(bench *b, enum kind k, size_t ops)
 {
   uint64_t total = 0;
   size_t done = 0;
-  size_t base = siprec_handler_session_count(b->h);
+  size_t base = active_sessions(b->h);
   while (done < ops) {
     batch_prepare(b);
     uint64_t t0 = now_ns();
@@ -533,7 +540,7 @@ static double run_kind(bench *b, enum kind k, size_t ops)
     if (k == K_INVITE)
       batch_end_sessions(b);
   }
-  if (siprec_handler_session_count(b->h) != base)
+  if (active_sessions(b->h) != base)
     fail(b, "sessions were left open");
   return (double)total / (double)done;
 }
@@ -677,7 +684,7 @@ static int measure_idle_memory(const messages *m, size_t n, uint32_t *next_id, d
       why = "an ACK was answered";
   }
   double secs = (double)(now_ns() - t0) * 1e-9;
-  size_t open = siprec_handler_session_count(h);
+  size_t open = active_sessions(h);
   if (!why && open != n)
     why = "not every session is open";
   size_t held = c.live_bytes, held_blocks = c.live_blocks;

@@ -14,16 +14,20 @@
 #endif
 
 
-static int on_offered(void *user, siprec_session *s)
+static siprec_decision on_offered(void *user, siprec_session *s, int *status)
 {
   events *e = user;
   e->offered++;
-  if (e->refuse_with == SIPREC_SESSION_DEFER) {
+  if (e->refuse_with == SIPREC_DECISION_DEFER) {
     siprec_session_ref(s);
     siprec_session_unref(e->deferred);
     e->deferred = s;
+    return SIPREC_DECISION_DEFER;
   }
-  return e->refuse_with;
+  if (e->refuse_with == SIPREC_DECISION_ACCEPT)
+    return SIPREC_DECISION_ACCEPT;
+  *status = e->refuse_with;
+  return SIPREC_DECISION_REFUSE;
 }
 
 static void on_started(void *user, siprec_session *s)
@@ -49,10 +53,12 @@ static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
   e->last_reason = r;
 }
 
-static void on_send(void *user, const void *data, size_t len, siprec_transport t,
-                    const struct sockaddr *dest, uint64_t conn)
+static void on_send(void *user, const void *data, size_t len, const siprec_path *path)
 {
   events *e = user;
+  siprec_transport t = path->transport;
+  const struct sockaddr *dest = path->remote;
+  uint64_t conn = path->conn_id;
   e->sent++;
   e->sent_bytes += len;
   e->byes_sent += len > 4 && memcmp(data, "BYE ", 4) == 0;
@@ -74,7 +80,14 @@ static void on_send(void *user, const void *data, size_t len, siprec_transport t
   snprintf(e->sent_log + used, sizeof e->sent_log - used, "%.*s\n", (int)n, p);
 }
 
-static int port_alloc(void *user, const siprec_session *s, size_t index, uint16_t *port)
+static void on_log(void *user, siprec_log_level level, const char *message)
+{
+  events *e = user;
+  if (e->log_hook)
+    e->log_hook(e->log_hook_arg, level, message);
+}
+
+static int port_alloc(void *user, siprec_session *s, size_t index, uint16_t *port)
 {
   (void)s;
   events *e = user;
@@ -85,18 +98,18 @@ static int port_alloc(void *user, const siprec_session *s, size_t index, uint16_
   return 0;
 }
 
-static void port_free(void *user, uint16_t port)
+static void port_free(void *user, siprec_session *s, size_t index, uint16_t port)
 {
+  (void)s;
+  (void)index;
   (void)port;
   ((events *)user)->ports_in_use--;
 }
 
-static int acl(void *user, const siprec_session *s, const struct sockaddr *from,
-               siprec_transport t)
+static int acl(void *user, const siprec_session *s, const siprec_path *path)
 {
   (void)s;
-  (void)from;
-  (void)t;
+  (void)path;
   events *e = user;
   e->acl_calls++;
   return e->acl_allow;
@@ -115,6 +128,7 @@ void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports)
   siprec_handler_callbacks_set_session_ended(cbs, on_ended);
   siprec_handler_callbacks_set_send(cbs, on_send);
   siprec_handler_callbacks_set_acl(cbs, acl);
+  siprec_handler_callbacks_set_log(cbs, on_log);
   if (host_ports)
     siprec_handler_callbacks_set_ports(cbs, port_alloc, port_free);
   ck_assert_int_eq(siprec_handler_new(&f->h, cfg, cbs, &f->ev, NULL), 0);
@@ -131,16 +145,18 @@ void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports)
 int fx_feed_ex(fixture *f, const struct sockaddr *from, const struct sockaddr *local,
                siprec_transport transport, uint64_t conn, const char *msg, uint64_t now)
 {
-  int n = siprec_handler_process(f->h, msg, strlen(msg), transport, from, local, conn, now,
-                                 f->resp, sizeof f->resp - 1);
+  const siprec_path path = { transport, local, from, conn };
+  size_t n = 0;
+  int rc = siprec_handler_process(f->h, msg, strlen(msg), &path, now, f->resp,
+                                  sizeof f->resp - 1, &n);
   f->status = 0;
-  if (n > 0) {
+  if (rc == SIPREC_PROCESS_RESPONSE) {
     f->resp[n] = '\0';
     f->status = atoi(f->resp + 8);
-  } else {
-    f->resp[0] = '\0';
+    return (int)n;
   }
-  return n;
+  f->resp[0] = '\0';
+  return rc;
 }
 
 int fx_feed_from(fixture *f, const struct sockaddr_in *from, const char *msg, uint64_t now)
@@ -230,4 +246,9 @@ void fx_answer_last_sent(fixture *f, int status, const char *extra, char *out, s
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     copy_header(f->ev.last_sent, names[i], &b, &left);
   snprintf(b, left, "%sContent-Length: 0\r\n\r\n", extra ? extra : "");
+}
+
+size_t fx_active(siprec_handler *h)
+{
+  return (size_t)siprec_handler_stat(h, SIPREC_STAT_SESSIONS_ACTIVE, 0);
 }

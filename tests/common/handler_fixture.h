@@ -17,8 +17,9 @@
 typedef struct events {
   int offered, started, updated, ended;
   siprec_end_reason last_reason;
-  int refuse_with;          /* what the offered callback returns */
-  siprec_session *deferred; /* with refuse_with SIPREC_SESSION_DEFER: the session, referenced */
+  int refuse_with;          /* the offered callback's decision: SIPREC_DECISION_ACCEPT (0),
+                             * SIPREC_DECISION_DEFER (1), or a status to refuse with */
+  siprec_session *deferred; /* with refuse_with SIPREC_DECISION_DEFER: the session, referenced */
   int sent;
   char last_sent[8192];
   siprec_transport last_transport; /* of the last message sent */
@@ -36,6 +37,9 @@ typedef struct events {
   /* Called for every message sent, when set (per-address accounting). */
   void (*send_hook)(void *arg, const void *data, size_t len, const struct sockaddr *dest);
   void *send_hook_arg;
+  /* Called for every log line delivered, when set (the level is the config's). */
+  siprec_log_cb log_hook;
+  void *log_hook_arg;
 } events;
 
 typedef struct fixture {
@@ -54,7 +58,8 @@ void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports);
 
 /* Feed a message over UDP from `from` (fx_feed: from the SRC, 192.0.2.1:5060)
  * to 192.0.2.10:5060 at `now`. The response lands in f->resp, its status in
- * f->status (0 for none). Returns what siprec_handler_process returned. */
+ * f->status (0 for none). Returns the response's length, 0 for none, or
+ * siprec_handler_process's error. */
 int fx_feed_from(fixture *f, const struct sockaddr_in *from, const char *msg, uint64_t now);
 int fx_feed(fixture *f, const char *msg, uint64_t now);
 
@@ -75,5 +80,8 @@ void fx_start_call(fixture *f, const char *call_id, char *tag, size_t size);
 
 /* A response of the SRC to the last request the handler sent (f->ev.last_sent). */
 void fx_answer_last_sent(fixture *f, int status, const char *extra, char *out, size_t size);
+
+/* Open sessions (the SESSIONS_ACTIVE counter). */
+size_t fx_active(siprec_handler *h);
 
 #endif

@@ -44,15 +44,12 @@ static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
 }
 
 /* BYEs at shutdown go nowhere: there is no network in these tests. */
-static void on_send(void *user, const void *data, size_t len, siprec_transport t,
-                    const struct sockaddr *dest, uint64_t conn)
+static void on_send(void *user, const void *data, size_t len, const siprec_path *path)
 {
   (void)user;
   (void)data;
   (void)len;
-  (void)t;
-  (void)dest;
-  (void)conn;
+  (void)path;
 }
 
 double torture_time_limit(void)
@@ -124,7 +121,7 @@ int torture_feed(const void *msg, size_t len, torture_outcome *o)
   }
   int rc = siprec_handler_config_new(&cfg, NULL);
   if (rc == 0)
-    rc = siprec_handler_config_set_log(cfg, on_log, SIPREC_LOG_DEBUG, o);
+    rc = siprec_handler_config_set_log_level(cfg, SIPREC_LOG_DEBUG);
   if (rc == 0)
     rc = siprec_handler_callbacks_new(&cbs, NULL);
   if (rc == 0) {
@@ -132,6 +129,7 @@ int torture_feed(const void *msg, size_t len, torture_outcome *o)
     siprec_handler_callbacks_set_session_started(cbs, on_started);
     siprec_handler_callbacks_set_session_ended(cbs, on_ended);
     siprec_handler_callbacks_set_send(cbs, on_send);
+    siprec_handler_callbacks_set_log(cbs, on_log);
     rc = siprec_handler_new(&h, cfg, cbs, o, NULL);
   }
   siprec_handler_config_free(cfg);
@@ -142,16 +140,20 @@ int torture_feed(const void *msg, size_t len, torture_outcome *o)
     inet_pton(AF_INET, "192.0.2.1", &src.sin_addr);
     inet_pton(AF_INET, "192.0.2.10", &srs.sin_addr);
     double t0 = now_s();
-    o->rc = siprec_handler_process(h, msg, len, SIPREC_TRANSPORT_UDP, (struct sockaddr *)&src,
-                                   (struct sockaddr *)&srs, 0, 1000000000ull, o->response,
-                                   TORTURE_RESPONSE_MAX);
+    const siprec_path path = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&srs,
+                               (struct sockaddr *)&src, 0 };
+    size_t rlen = 0;
+    o->rc = siprec_handler_process(h, msg, len, &path, 1000000000ull, o->response,
+                                   TORTURE_RESPONSE_MAX, &rlen);
+    if (o->rc == SIPREC_PROCESS_RESPONSE)
+      o->rc = (int)rlen;
     o->seconds = now_s() - t0;
     if (o->rc > 0) {
       o->response[o->rc] = '\0';
       if (o->rc > 12 && memcmp(o->response, "SIP/2.0 ", 8) == 0)
         o->status = atoi(o->response + 8);
     }
-    o->sessions = siprec_handler_session_count(h);
+    o->sessions = siprec_handler_sessions(h, NULL, 0);
     siprec_handler_free(h);
   }
   capture_end(&c, o);

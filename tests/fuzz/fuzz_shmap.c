@@ -37,6 +37,8 @@
  *   allocation fail and left the map equal to the model;
  * - no allocation made through the allocator hook outlives the map.
  */
+/* The experimental section: the shard probe statistics, headers-only models. */
+#define SIPREC_EXPERIMENTAL
 #include <siprec/shmap.h>
 
 #include <stdint.h>

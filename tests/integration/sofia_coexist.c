@@ -45,9 +45,11 @@ int main(void)
   inet_pton(AF_INET, "192.0.2.1", &a.sin_addr);
   inet_pton(AF_INET, "192.0.2.10", &b.sin_addr);
   char out[8192];
-  int n = siprec_handler_process(h, invite, strlen(invite), SIPREC_TRANSPORT_UDP,
-                                 (struct sockaddr *)&a, (struct sockaddr *)&b, 0, 1, out,
-                                 sizeof out);
+  const siprec_path path = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&b, (struct sockaddr *)&a,
+                             0 };
+  size_t len = 0;
+  int n = siprec_handler_process(h, invite, strlen(invite), &path, 1, out, sizeof out, &len);
+  n = n == SIPREC_PROCESS_RESPONSE ? (int)len : n;
   siprec_handler_free(h);
   if (n < 12 || memcmp(out, "SIP/2.0 200 ", 12) != 0) {
     fprintf(stderr, "libsiprec did not answer 200 (%d): %.*s\n", n, n > 0 ? n : 0, out);

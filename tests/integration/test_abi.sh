@@ -4,7 +4,8 @@
 #   usage: test_abi.sh path/to/libsiprec.so SOURCE_ROOT
 # - the SONAME is libsiprec.so.0;
 # - every exported (dynamic, defined) function starts with siprec_ and has
-#   the version SIPREC_0.1;
+#   the version SIPREC_0.1, or SIPREC_EXPERIMENTAL_0.1 when the header
+#   declares it in its experimental section (#ifdef SIPREC_EXPERIMENTAL);
 # - the exported functions are exactly the SIPREC_API declarations of
 #   include/siprec/*.h;
 # - every SIPREC_API declaration has a doc comment ending on the line above.
@@ -14,6 +15,7 @@ lib=${1:?usage: test_abi.sh LIBSIPREC_SO SOURCE_ROOT}
 src=${2:?usage: test_abi.sh LIBSIPREC_SO SOURCE_ROOT}
 want_soname=libsiprec.so.0
 want_version=SIPREC_0.1
+exp_version=SIPREC_EXPERIMENTAL_0.1
 status=0
 
 fail() {
@@ -48,16 +50,15 @@ while read -r type name; do
   sym=${name%%@*}
   ver=
   case $name in *@*) ver=${name##*@} ;; esac
-  if [ "$sym" = "$want_version" ] && [ "$type" = OBJECT ] || [ "$sym" = "$ver" ]; then
+  if { [ "$sym" = "$want_version" ] || [ "$sym" = "$exp_version" ]; } && [ "$type" = OBJECT ] ||
+     [ "$sym" = "$ver" ]; then
     continue # the version definition symbol itself
   fi
   case $sym in
     siprec_*) ;;
     *) fail "exported symbol '$sym' ($type) does not start with siprec_" ;;
   esac
-  if [ "$ver" != "$want_version" ]; then
-    fail "exported symbol '$sym' has version '${ver:-<none>}', expected $want_version"
-  fi
+  echo "$sym $ver" >>"$tmp/exported_versions"
   if [ "$type" = FUNC ] || [ "$type" = IFUNC ]; then
     echo "$sym" >>"$tmp/exported_funcs"
   else
@@ -84,11 +85,13 @@ for h in "$src"/include/siprec/*.h; do
         if (match(text, /[A-Za-z_][A-Za-z0-9_]*[ \t]*\(/)) {
           name = substr(text, RSTART, RLENGTH)
           sub(/[ \t]*\($/, "", name)
-          print "DECL " name
+          print "DECL " name " " pexp
         } else {
           print "BAD " file ":" start ": cannot find the function name"
         }
       }
+      if ($0 ~ /^#ifdef SIPREC_EXPERIMENTAL/) inexp = 1
+      if ($0 ~ /^#endif \/\* SIPREC_EXPERIMENTAL/) inexp = 0
       if ($0 ~ /^SIPREC_API[ \t]/) {
         start = FNR
         if (prev !~ /\*\/[ \t]*$/)
@@ -98,9 +101,10 @@ for h in "$src"/include/siprec/*.h; do
         if (match(line, /[A-Za-z_][A-Za-z0-9_]*[ \t]*\(/)) {
           name = substr(line, RSTART, RLENGTH)
           sub(/[ \t]*\($/, "", name)
-          print "DECL " name
+          print "DECL " name " " inexp
         } else {
           pending = line
+          pexp = inexp
         }
       }
       prev = $0
@@ -115,6 +119,18 @@ while read -r kind rest; do
   esac
 done <"$tmp/declared"
 awk '$1 == "DECL" { print $2 }' "$tmp/declared" | sort -u >"$tmp/declared_funcs"
+# The version each symbol must carry: its section's node.
+awk -v s="$want_version" -v e="$exp_version" '$1 == "DECL" { print $2, ($3 == 1 ? e : s) }' \
+  "$tmp/declared" | sort -u >"$tmp/declared_versions"
+touch "$tmp/exported_versions"
+sort -u "$tmp/exported_versions" -o "$tmp/exported_versions"
+while read -r sym ver; do
+  want=$(awk -v n="$sym" '$1 == n { print $2 }' "$tmp/declared_versions")
+  [ -n "$want" ] || continue # reported below as not declared
+  if [ "$ver" != "$want" ]; then
+    fail "exported symbol '$sym' has version '${ver:-<none>}', expected $want"
+  fi
+done <"$tmp/exported_versions"
 if [ ! -s "$tmp/declared_funcs" ]; then
   fail "no SIPREC_API declaration found in $src/include/siprec/*.h"
 fi
@@ -129,6 +145,7 @@ done < <(comm -13 "$tmp/declared_funcs" "$tmp/exported_funcs")
 ndecl=$(wc -l <"$tmp/declared_funcs")
 nexp=$(wc -l <"$tmp/exported_funcs")
 if [ "$status" -eq 0 ]; then
-  echo "ABI ok: SONAME $soname, $nexp exported functions (all $want_version), $ndecl declared and documented"
+  nexpv=$(grep -c " $exp_version\$" "$tmp/exported_versions" || true)
+  echo "ABI ok: SONAME $soname, $nexp exported functions ($nexpv of them $exp_version, the rest $want_version), $ndecl declared and documented"
 fi
 exit "$status"

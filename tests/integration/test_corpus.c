@@ -42,10 +42,10 @@ static void on_started(void *user, siprec_session *s)
   started_info *i = user;
   i->started++;
   i->streams = siprec_session_stream_count(s);
-  i->model = siprec_session_get_metadata(s);
+  i->model = siprec_session_metadata(s);
   for (size_t k = 0; k < i->streams && k < EXPECT_MAX_STREAMS; k++) {
-    const char *label = NULL;
-    siprec_session_stream(s, k, NULL, &label, NULL, NULL, NULL, NULL, NULL);
+    siprec_stream_info info = { .size = sizeof info };
+    const char *label = siprec_session_stream(s, k, &info) == 0 ? info.label : NULL;
     i->has_label[k] = label != NULL;
     snprintf(i->labels[k], sizeof i->labels[k], "%s", label ? label : "");
   }
@@ -163,8 +163,11 @@ static int check_sample(const char *dir, const char *name, const char *stem, voi
   inet_pton(AF_INET, "192.0.2.1", &src.sin_addr);
   inet_pton(AF_INET, "192.0.2.10", &srs.sin_addr);
   static char resp[65536];
-  int n = siprec_handler_process(h, msg, len, SIPREC_TRANSPORT_UDP, (struct sockaddr *)&src,
-                                 (struct sockaddr *)&srs, 0, 1000000000ull, resp, sizeof resp - 1);
+  const siprec_path via = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&srs,
+                            (struct sockaddr *)&src, 0 };
+  size_t rlen = 0;
+  int n = siprec_handler_process(h, msg, len, &via, 1000000000ull, resp, sizeof resp - 1, &rlen);
+  n = n == SIPREC_PROCESS_RESPONSE ? (int)rlen : n;
   ck_assert_msg(n > 12, "%s: no response (%d)", name, n);
   resp[n] = '\0';
   int status = atoi(resp + 8);

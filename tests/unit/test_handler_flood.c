@@ -127,7 +127,7 @@ START_TEST(test_forged_flood)
   ck_assert_int_eq(legit_placed, 20);
   ck_assert_msg(legit_ok >= 19, "%d of 20 legit calls got 200", legit_ok);
   /* Every legit call that got 200 is still up (none was shed once ACKed). */
-  ck_assert_uint_eq(siprec_handler_session_count(f.h), (size_t)legit_ok);
+  ck_assert_uint_eq(fx_active(f.h), (size_t)legit_ok);
   /* The default bounds: 1,000 sessions without a session limit, and a
    * quarter of the built-in pool's 10,000 RTP port slots (2,500). */
   ck_assert_msg(most_pending <= 1000, "%zu unsettled INVITEs at once", most_pending);
@@ -170,7 +170,7 @@ START_TEST(test_shed_oldest_not_deferred)
   ck_assert_int_eq(f.ev.last_reason, SIPREC_END_OVERLOAD);
   ck_assert_str_eq(siprec_end_reason_name(SIPREC_END_OVERLOAD), "overload");
   ck_assert_uint_eq(siprec_handler_stat(f.h, SIPREC_STAT_PENDING, 0), 3);
-  ck_assert_uint_eq(siprec_handler_session_count(f.h), 3);
+  ck_assert_uint_eq(fx_active(f.h), 3);
   ck_assert_int_eq(f.ev.byes_sent, 0);
   /* The shed session is gone: its INVITE's copy is a new INVITE. */
   char msg[4096], tag[64];
@@ -187,7 +187,7 @@ START_TEST(test_shed_oldest_not_deferred)
   }
   ck_assert_uint_eq(siprec_handler_stat(f.h, SIPREC_STAT_PENDING, 0), 0);
   /* Three deferred sessions fill the bound; nothing can be shed. */
-  f.ev.refuse_with = SIPREC_SESSION_DEFER;
+  f.ev.refuse_with = SIPREC_DECISION_DEFER;
   for (unsigned i = 10; i < 13; i++)
     ck_assert_int_eq(forged_invite(&f, l, i, i, 2 * S), 100);
   ck_assert_int_eq(forged_invite(&f, l, 13, 13, 2 * S), 503);
@@ -226,7 +226,7 @@ START_TEST(test_session_limit_sheds)
     ck_assert_int_eq(forged_invite(&f, l, i, i, 2 * S + i * MS), 200);
     ck_assert_uint_le(siprec_handler_stat(f.h, SIPREC_STAT_PENDING, 0), 2);
   }
-  ck_assert_uint_eq(siprec_handler_session_count(f.h), 8);
+  ck_assert_uint_eq(fx_active(f.h), 8);
   /* A real call still gets in (shedding a forged one); the established stay. */
   fx_request(msg, sizeof msg, "INVITE", "real", NULL, 1, "real", "Require: siprec\r\n", fx_sdp2);
   fx_feed(&f, msg, 3 * S);
@@ -319,7 +319,7 @@ START_TEST(test_no_bye_before_ack)
 {
   fixture f;
   ledger *l = flood_setup(&f, NULL);
-  f.ev.refuse_with = SIPREC_SESSION_DEFER;
+  f.ev.refuse_with = SIPREC_DECISION_DEFER;
   char msg[4096], tag[64];
   fx_request(msg, sizeof msg, "INVITE", "nb-1", NULL, 1, "nb1", "Require: siprec\r\n", fx_sdp2);
   fx_feed(&f, msg, 1 * S);
@@ -363,9 +363,11 @@ START_TEST(test_log_rate_limit)
   log_lines lines = { 0 };
   siprec_handler_config *cfg = config_pending(0, 0);
   ck_assert_int_eq(siprec_handler_config_set_max_pending_per_source(cfg, 1), 0);
-  ck_assert_int_eq(siprec_handler_config_set_log(cfg, on_log, SIPREC_LOG_WARNING, &lines), 0);
+  ck_assert_int_eq(siprec_handler_config_set_log_level(cfg, SIPREC_LOG_WARNING), 0);
   fixture f;
   ledger *l = flood_setup(&f, cfg);
+  f.ev.log_hook = on_log;
+  f.ev.log_hook_arg = &lines;
   ck_assert_int_eq(forged_invite(&f, l, 0, 0, 1 * S), 200);
   for (unsigned i = 1; i <= 100; i++)
     ck_assert_int_eq(forged_invite(&f, l, 0, i, 1 * S + i * MS), 503);

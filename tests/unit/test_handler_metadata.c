@@ -67,7 +67,7 @@ static void multipart(char *out, size_t size, const char *method, const char *ca
 static siprec_session *take_session(fixture *f, const char *call_id, char *tag, size_t size,
                                     const char *msg)
 {
-  f->ev.refuse_with = SIPREC_SESSION_DEFER; /* to get a reference to the session */
+  f->ev.refuse_with = SIPREC_DECISION_DEFER; /* to get a reference to the session */
   fx_feed(f, msg, 1 * S);
   ck_assert_int_eq(f->status, 100);
   siprec_session *s = f->ev.deferred;
@@ -101,7 +101,7 @@ START_TEST(test_late_and_partial_metadata)
   /* SDP alone first: a SIPREC session without metadata yet. */
   fx_request(msg, sizeof msg, "INVITE", "m-1", NULL, 1, "m1", "Require: siprec\r\n", fx_sdp2);
   siprec_session *s = take_session(&f, "m-1", tag, sizeof tag, msg);
-  siprec_metadata *m = siprec_session_get_metadata(s);
+  siprec_metadata *m = siprec_session_metadata(s);
   ck_assert_ptr_null(m);
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_ABSENT);
 
@@ -110,7 +110,7 @@ START_TEST(test_late_and_partial_metadata)
   fx_feed(&f, msg, 2 * S);
   ck_assert_int_eq(f.status, 200);
   ck_assert_uint_eq(f.ev.last_changes, SIPREC_CHANGE_METADATA);
-  m = siprec_session_get_metadata(s);
+  m = siprec_session_metadata(s);
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_OK);
   ck_assert_uint_eq(siprec_metadata_participant_count(m), 2);
   ck_assert_str_eq(sender_of_mline(m, 0), "sip:alice@example.com");
@@ -122,7 +122,7 @@ START_TEST(test_late_and_partial_metadata)
   ck_assert_uint_eq(siprec_metadata_changes_tally(c, SIPREC_METADATA_PARTICIPANT,
                                                   SIPREC_METADATA_ADDED), 2);
   size_t raw_len;
-  ck_assert_ptr_nonnull(siprec_session_metadata(s, &raw_len));
+  ck_assert_ptr_nonnull(siprec_session_metadata_xml(s, &raw_len));
   ck_assert_uint_eq(raw_len, strlen(complete_doc));
 
   /* The same document again: nothing changed but a refresh. */
@@ -144,7 +144,7 @@ START_TEST(test_late_and_partial_metadata)
                                                   SIPREC_METADATA_ADDED), 1);
   ck_assert_uint_eq(siprec_metadata_changes_tally(c, SIPREC_METADATA_STREAM,
                                                   SIPREC_METADATA_ADDED), 1);
-  siprec_metadata *m2 = siprec_session_get_metadata(s);
+  siprec_metadata *m2 = siprec_session_metadata(s);
   ck_assert_uint_eq(siprec_metadata_participant_count(m2), 3);
   ck_assert_uint_eq(siprec_metadata_mline_count(m2), 3);
   ck_assert_str_eq(sender_of_mline(m2, 2), "sip:carol@example.com");
@@ -159,7 +159,7 @@ START_TEST(test_late_and_partial_metadata)
   fx_feed(&f, msg, 4 * S);
   ck_assert_int_eq(f.status, 200);
   ck_assert_uint_eq(siprec_session_stream_count(s), 3);
-  m = siprec_session_get_metadata(s);
+  m = siprec_session_metadata(s);
   ck_assert_uint_eq(siprec_metadata_participant_count(m), 3);
   siprec_metadata_unref(m);
   siprec_session_unref(s);
@@ -175,7 +175,7 @@ START_TEST(test_unreadable_metadata)
   multipart(msg, sizeof msg, "INVITE", "u-1", NULL, 1, "u1", fx_sdp2,
             "<recording xmlns='" NS "'><participant participant_id='x'>");
   siprec_session *s = take_session(&f, "u-1", tag, sizeof tag, msg);
-  siprec_metadata *m = siprec_session_get_metadata(s);
+  siprec_metadata *m = siprec_session_metadata(s);
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_UNREADABLE);
   ck_assert_int_eq(siprec_metadata_error(m), SIPREC_EPARSE);
   ck_assert_ptr_nonnull(siprec_metadata_raw(m, NULL));
@@ -184,7 +184,7 @@ START_TEST(test_unreadable_metadata)
   /* A later good document mends it. */
   multipart(msg, sizeof msg, "UPDATE", "u-1", tag, 2, "u1u", NULL, complete_doc);
   fx_feed(&f, msg, 2 * S);
-  m = siprec_session_get_metadata(s);
+  m = siprec_session_metadata(s);
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_OK);
   siprec_metadata_unref(m);
   /* A billion-laughs document is refused, not expanded, and the call goes on. */
@@ -193,7 +193,7 @@ START_TEST(test_unreadable_metadata)
             "<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>]><recording xmlns='" NS "'>&b;</recording>");
   fx_feed(&f, msg, 3 * S);
   ck_assert_int_eq(f.status, 200);
-  m = siprec_session_get_metadata(s);
+  m = siprec_session_metadata(s);
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_UNREADABLE);
   ck_assert_uint_eq(siprec_metadata_participant_count(m), 2); /* the content before it stays */
   siprec_metadata_unref(m);
@@ -204,7 +204,7 @@ START_TEST(test_unreadable_metadata)
             partial_doc);
   fx_feed(&f, msg, 4 * S);
   ck_assert_int_eq(f.status, 488);
-  m = siprec_session_get_metadata(s);
+  m = siprec_session_metadata(s);
   ck_assert_uint_eq(siprec_metadata_participant_count(m), 2);
   siprec_metadata_unref(m);
   siprec_session_unref(s);
@@ -227,7 +227,7 @@ START_TEST(test_cisco_headers)
            strlen(fx_sdp2), fx_sdp2);
   siprec_session *s = take_session(&f, "cisco-1", tag, sizeof tag, msg);
   ck_assert(!siprec_session_is_siprec(s));
-  siprec_metadata *m = siprec_session_get_metadata(s);
+  siprec_metadata *m = siprec_session_metadata(s);
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_HEADERS);
   ck_assert_uint_eq(siprec_metadata_participant_count(m), 2);
   const char *aor = NULL;
@@ -241,7 +241,7 @@ START_TEST(test_cisco_headers)
   /* A re-INVITE keeps the header binding. */
   fx_request(msg, sizeof msg, "INVITE", "cisco-1", tag, 2, "cc2", NULL, fx_sdp2);
   fx_feed(&f, msg, 2 * S);
-  siprec_metadata *m2 = siprec_session_get_metadata(s);
+  siprec_metadata *m2 = siprec_session_metadata(s);
   ck_assert_int_eq(siprec_metadata_get_status(m2), SIPREC_METADATA_HEADERS);
   ck_assert_str_eq(sender_of_mline(m2, 0), "sip:2002@192.0.2.60");
   siprec_metadata_unref(m2);
@@ -266,7 +266,7 @@ START_TEST(test_metadata_limits)
   char msg[16384], tag[64];
   multipart(msg, sizeof msg, "INVITE", "l-1", NULL, 1, "l1", fx_sdp2, complete_doc);
   siprec_session *s = take_session(&f, "l-1", tag, sizeof tag, msg);
-  siprec_metadata *m = siprec_session_get_metadata(s);
+  siprec_metadata *m = siprec_session_metadata(s);
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_UNREADABLE);
   ck_assert_int_eq(siprec_metadata_error(m), SIPREC_ETOOBIG);
   siprec_metadata_unref(m);
@@ -295,22 +295,23 @@ START_TEST(test_merged_model_limit)
   ck_assert_int_eq(siprec_metadata_limits_new(&lim, NULL), 0);
   ck_assert_int_eq(siprec_metadata_limits_set_max_participants(lim, 2), 0);
   ck_assert_int_eq(siprec_handler_config_set_metadata_limits(cfg, lim), 0);
-  ck_assert_int_eq(siprec_handler_config_set_log(cfg, keep_log, SIPREC_LOG_WARNING, NULL), 0);
+  ck_assert_int_eq(siprec_handler_config_set_log_level(cfg, SIPREC_LOG_WARNING), 0);
   siprec_metadata_limits_free(lim);
   fixture f;
   fx_init(&f, cfg, 0);
+  f.ev.log_hook = keep_log;
   siprec_handler_config_free(cfg);
   last_log[0] = '\0';
   char msg[16384], tag[64];
   multipart(msg, sizeof msg, "INVITE", "g-1", NULL, 1, "g1", fx_sdp2, complete_doc);
   siprec_session *s = take_session(&f, "g-1", tag, sizeof tag, msg);
-  siprec_metadata *m = siprec_session_get_metadata(s);
+  siprec_metadata *m = siprec_session_metadata(s);
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_OK);
   siprec_metadata_unref(m);
   multipart(msg, sizeof msg, "UPDATE", "g-1", tag, 2, "g1u", NULL, partial_doc);
   fx_feed(&f, msg, 2 * S);
   ck_assert_int_eq(f.status, 200);
-  m = siprec_session_get_metadata(s);
+  m = siprec_session_metadata(s);
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_REFUSED);
   ck_assert_int_eq(siprec_metadata_error(m), SIPREC_ETOOBIG);
   ck_assert_uint_eq(siprec_metadata_participant_count(m), 2);

@@ -42,7 +42,7 @@ START_TEST(test_defer_accept)
 {
   fixture f;
   fx_init(&f, NULL, 0);
-  f.ev.refuse_with = SIPREC_SESSION_DEFER;
+  f.ev.refuse_with = SIPREC_DECISION_DEFER;
   char msg[4096], tag[64];
   fx_request(msg, sizeof msg, "INVITE", "d-1", NULL, 1, "d1", "Require: siprec\r\n", fx_sdp2);
   fx_feed(&f, msg, 1 * S);
@@ -51,7 +51,7 @@ START_TEST(test_defer_accept)
   ck_assert_int_eq(f.ev.started, 0);
   ck_assert_ptr_nonnull(f.ev.deferred);
   ck_assert(siprec_session_is_pending(f.ev.deferred));
-  ck_assert_uint_eq(siprec_handler_session_count(f.h), 1);
+  ck_assert_uint_eq(fx_active(f.h), 1);
   /* A retransmission while the host decides: 100 again. */
   fx_feed(&f, msg, 1 * S + 500 * MS);
   ck_assert_int_eq(f.status, 100);
@@ -80,7 +80,7 @@ START_TEST(test_defer_cancel)
 {
   fixture f;
   fx_init(&f, NULL, 1);
-  f.ev.refuse_with = SIPREC_SESSION_DEFER;
+  f.ev.refuse_with = SIPREC_DECISION_DEFER;
   char msg[4096], tag[64];
   fx_request(msg, sizeof msg, "INVITE", "c-1", NULL, 1, "c1", "Require: siprec\r\n", fx_sdp2);
   fx_feed(&f, msg, 1 * S);
@@ -97,7 +97,7 @@ START_TEST(test_defer_cancel)
   ck_assert_int_eq(f.ev.ended, 1);
   ck_assert_int_eq(f.ev.last_reason, SIPREC_END_CANCEL);
   ck_assert_uint_eq(f.ev.ports_in_use, 0);
-  ck_assert_uint_eq(siprec_handler_session_count(f.h), 0);
+  ck_assert_uint_eq(fx_active(f.h), 0);
   ck_assert_int_eq(siprec_handler_accept_session(f.h, f.ev.deferred, 2 * S), SIPREC_EINVAL);
   /* UDP: the 487 is retransmitted until its ACK. */
   siprec_handler_expire(f.h, 1 * S + 700 * MS);
@@ -128,7 +128,7 @@ START_TEST(test_defer_refuse_and_timeout)
   fixture f;
   fx_init(&f, cfg, 0);
   siprec_handler_config_free(cfg);
-  f.ev.refuse_with = SIPREC_SESSION_DEFER;
+  f.ev.refuse_with = SIPREC_DECISION_DEFER;
   char msg[4096];
   fx_request(msg, sizeof msg, "INVITE", "r-1", NULL, 1, "r1", "Require: siprec\r\n", fx_sdp2);
   fx_feed(&f, msg, 1 * S);
@@ -341,7 +341,7 @@ START_TEST(test_idle_limit)
   ack(&f, "i-1", tag, 1, 1 * S);
   /* Media reported by the host holds the limit off. */
   char msg[4096];
-  f.ev.refuse_with = SIPREC_SESSION_DEFER; /* only to get a reference to the next session */
+  f.ev.refuse_with = SIPREC_DECISION_DEFER; /* only to get a reference to the next session */
   fx_request(msg, sizeof msg, "INVITE", "i-2", NULL, 1, "i2", "Require: siprec\r\n", fx_sdp2);
   fx_feed(&f, msg, 1 * S);
   ck_assert_int_eq(f.status, 100);
@@ -365,7 +365,7 @@ START_TEST(test_host_requests)
 {
   fixture f;
   fx_init(&f, NULL, 0);
-  f.ev.refuse_with = SIPREC_SESSION_DEFER;
+  f.ev.refuse_with = SIPREC_DECISION_DEFER;
   char msg[4096], tag[64], resp[4096];
   fx_request(msg, sizeof msg, "INVITE", "h-1", NULL, 1, "h1", "Require: siprec\r\n", fx_sdp2);
   fx_feed(&f, msg, 1 * S);
@@ -395,7 +395,7 @@ START_TEST(test_host_requests)
   ck_assert_int_eq(f.status, 200);
   ck_assert_uint_eq(f.ev.last_changes, SIPREC_CHANGE_METADATA);
   size_t mlen;
-  ck_assert_ptr_nonnull(siprec_session_metadata(s, &mlen));
+  ck_assert_ptr_nonnull(siprec_session_metadata_xml(s, &mlen));
   ck_assert_uint_eq(mlen, 11);
   ck_assert_int_eq(siprec_handler_request_metadata(f.h, s, 3 * S), 0);
   /* The host ends it. */
@@ -403,7 +403,7 @@ START_TEST(test_host_requests)
   ck_assert(sent_starts(&f, "BYE sip:src@192.0.2.1:5060 SIP/2.0\r\n"));
   ck_assert_int_eq(f.ev.last_reason, SIPREC_END_HOST);
   ck_assert_int_eq(siprec_handler_end_session(f.h, s, 4 * S), SIPREC_EINVAL);
-  ck_assert_uint_eq(siprec_handler_session_count(f.h), 0);
+  ck_assert_uint_eq(fx_active(f.h), 0);
   /* From inside a callback: EBUSY, not a deadlock. */
   f.ev.refuse_with = 0;
   f.ev.reenter = 1;
@@ -474,7 +474,8 @@ START_TEST(test_change_sets)
   fx_feed(&f, msg, 2 * S);
   ck_assert_int_eq(f.status, 200);
   ck_assert_uint_eq(f.ev.last_changes, SIPREC_CHANGE_STREAMS_PAUSED | SIPREC_CHANGE_STREAMS_ADDED);
-  ck_assert_uint_eq(siprec_session_stream_changes(NULL, 0), 0);
+  siprec_stream_info info = { .size = sizeof info };
+  ck_assert_int_eq(siprec_session_stream(NULL, 0, &info), SIPREC_EINVAL);
   ack(&f, "x-1", tag, 2, 2 * S);
   /* Back to two streams: 2 resumed, 3 removed. */
   fx_request(msg, sizeof msg, "INVITE", "x-1", tag, 3, "x3", NULL, fx_sdp2);

@@ -128,7 +128,7 @@ START_TEST(test_races)
    * 200 is still matched. */
   ck_assert_int_eq(siprec_handler_stat(f.h, SIPREC_STAT_REQUESTS_SENT, 0), 0);
   siprec_session *s = NULL;
-  f.ev.refuse_with = SIPREC_SESSION_DEFER;
+  f.ev.refuse_with = SIPREC_DECISION_DEFER;
   fx_request(msg, sizeof msg, "INVITE", "race-3", NULL, 1, "race-3", "Require: siprec\r\n", fx_sdp2);
   fx_feed(&f, msg, 2 * S);
   s = f.ev.deferred;
@@ -161,15 +161,12 @@ END_TEST
 static struct sockaddr_storage sent_from;
 static int sent_from_calls;
 
-static void on_send_from(void *user, const void *data, size_t len, siprec_transport t,
-                         const struct sockaddr *dest, const struct sockaddr *from, uint64_t conn)
+static void on_send_from(void *user, const void *data, size_t len, const siprec_path *path)
 {
   (void)user;
   (void)data;
   (void)len;
-  (void)t;
-  (void)dest;
-  (void)conn;
+  const struct sockaddr *from = path->local;
   sent_from_calls++;
   memcpy(&sent_from, from,
          from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
@@ -180,7 +177,7 @@ START_TEST(test_send_from)
 {
   siprec_handler_callbacks *cbs;
   ck_assert_int_eq(siprec_handler_callbacks_new(&cbs, NULL), 0);
-  siprec_handler_callbacks_set_send_from(cbs, on_send_from);
+  siprec_handler_callbacks_set_send(cbs, on_send_from);
   siprec_handler *h;
   ck_assert_int_eq(siprec_handler_new(&h, NULL, cbs, NULL, NULL), 0);
   siprec_handler_callbacks_free(cbs);
@@ -190,9 +187,11 @@ START_TEST(test_send_from)
   inet_pton(AF_INET, "192.0.2.11", &srs.sin_addr);
   char msg[4096], resp[8192];
   fx_request(msg, sizeof msg, "INVITE", "from-1", NULL, 1, "f1", "Require: siprec\r\n", fx_sdp2);
-  ck_assert_int_gt(siprec_handler_process(h, msg, strlen(msg), SIPREC_TRANSPORT_UDP, sa(&src),
-                                          sa(&srs), 0, 1 * S, resp, sizeof resp),
-                   0);
+  const siprec_path path = { SIPREC_TRANSPORT_UDP, sa(&srs), sa(&src), 0 };
+  size_t n = 0;
+  ck_assert_int_eq(siprec_handler_process(h, msg, strlen(msg), &path, 1 * S, resp, sizeof resp, &n),
+                   SIPREC_PROCESS_RESPONSE);
+  ck_assert_uint_gt(n, 0);
   siprec_handler_expire(h, 1 * S + 500 * MS); /* the 2xx again */
   ck_assert_int_eq(sent_from_calls, 1);
   ck_assert_int_eq(sent_from.ss_family, AF_INET);
@@ -204,9 +203,9 @@ START_TEST(test_send_from)
   char tag[64];
   snprintf(tag, sizeof tag, "%.*s", (int)strcspn(t, ";\r"), t);
   fx_request(msg, sizeof msg, "ACK", "from-1", tag, 1, "f1a", NULL, NULL);
-  ck_assert_int_eq(siprec_handler_process(h, msg, strlen(msg), SIPREC_TRANSPORT_UDP, sa(&src),
-                                          sa(&srs), 0, 2 * S, resp, sizeof resp),
-                   0);
+  ck_assert_int_eq(siprec_handler_process(h, msg, strlen(msg), &path, 2 * S, resp, sizeof resp, &n),
+                   SIPREC_PROCESS_DONE);
+  ck_assert_uint_eq(n, 0);
   siprec_handler_free(h);
   ck_assert_int_eq(sent_from_calls, 2);
 }

@@ -3,6 +3,8 @@
  * multicollisions) must spread over shards and probe chains like random keys
  * do, with a fixed hash key and with a random one. Measured by counting
  * (shard sizes, probe distances), never by timing. */
+/* The experimental section: the shard probe statistics, headers-only models. */
+#define SIPREC_EXPERIMENTAL
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
