@@ -14,10 +14,21 @@
 #endif
 
 
+/* One letter of events.order. */
+static void note(events *e, char c)
+{
+  size_t n = strlen(e->order);
+  if (n + 1 < sizeof e->order) {
+    e->order[n] = c;
+    e->order[n + 1] = '\0';
+  }
+}
+
 static siprec_decision on_offered(void *user, siprec_session *s, int *status)
 {
   events *e = user;
   e->offered++;
+  note(e, 'o');
   if (e->refuse_with == SIPREC_DECISION_DEFER) {
     siprec_session_ref(s);
     siprec_session_unref(e->deferred);
@@ -34,6 +45,7 @@ static void on_started(void *user, siprec_session *s)
 {
   events *e = user;
   e->started++;
+  note(e, 's');
   if (e->reenter)
     e->reenter_rc = siprec_handler_end_session(e->h, s, 0);
 }
@@ -42,6 +54,7 @@ static void on_updated(void *user, siprec_session *s)
 {
   events *e = user;
   e->updated++;
+  note(e, 'u');
   e->last_changes = siprec_session_changes(s);
 }
 
@@ -50,6 +63,7 @@ static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
   (void)s;
   events *e = user;
   e->ended++;
+  note(e, 'e');
   e->last_reason = r;
 }
 
@@ -94,16 +108,19 @@ static int port_alloc(void *user, siprec_session *s, size_t index, uint16_t *por
   if (e->port_limit && e->ports_in_use >= (size_t)e->port_limit)
     return -1;
   e->ports_in_use++;
+  note(e, 'a');
   *port = (uint16_t)(30000 + 2 * index + 100 * e->ports_in_use);
   return 0;
 }
 
 static void port_free(void *user, siprec_session *s, size_t index, uint16_t port)
 {
-  (void)s;
-  (void)index;
   (void)port;
-  ((events *)user)->ports_in_use--;
+  events *e = user;
+  e->ports_in_use--;
+  e->last_freed_session = s;
+  e->last_freed_index = index;
+  note(e, 'f');
 }
 
 static int acl(void *user, const siprec_session *s, const siprec_path *path)

@@ -40,6 +40,12 @@ typedef struct events {
   /* Called for every log line delivered, when set (the level is the config's). */
   siprec_log_cb log_hook;
   void *log_hook_arg;
+  /* The callbacks in the order they came, one letter each: a(port alloc),
+   * o(ffered), s(tarted), u(pdated), e(nded), f(port free); and the
+   * session and stream index of the last port freed. */
+  char order[256];
+  const siprec_session *last_freed_session;
+  size_t last_freed_index;
 } events;
 
 typedef struct fixture {
