@@ -33,7 +33,8 @@
  *    still holds; no callback about the session after that. Ports of a
  *    stream removed by an update are freed when that update is answered.
  * An INVITE refused before `offered` (bad request, limits, no codec) gives
- * no callback at all. A session keeps the same siprec_session pointer from
+ * no session callback; receive ports already allocated for it go back
+ * through the port free callback. A session keeps the same siprec_session pointer from
  * `offered` to `ended`.
  *
  * Thread safety: siprec_handler_process(), siprec_handler_expire() and the
@@ -46,8 +47,11 @@
  * lock held (the send callback also for a BYE or retransmission of one
  * session only); they may read sessions through their accessors (the lock
  * is recursive) but must not call siprec_handler_process() or
- * siprec_handler_expire(); the host requests return SIPREC_EBUSY when called
- * from any callback. The log callback may run with any of these locks held.
+ * siprec_handler_expire(); the host requests (all but
+ * siprec_handler_touch_session(), which takes no lock) and
+ * siprec_handler_shutdown() return SIPREC_EBUSY when called from any
+ * callback, the log callback included. The log callback may run with any of
+ * these locks held.
  * Config and callbacks objects are not thread-safe; the handler copies them
  * at creation.
  */
@@ -236,7 +240,7 @@ SIPREC_API int siprec_handler_config_set_ping_interval(siprec_handler_config *cf
  * quietly). @return 0 or SIPREC_EINVAL */
 SIPREC_API int siprec_handler_config_set_idle_limit(siprec_handler_config *cfg, uint32_t ms);
 
-/** How long a deferred session (SIPREC_SESSION_DEFER) waits for the host's
+/** How long a deferred session (SIPREC_DECISION_DEFER) waits for the host's
  * decision, in ms (default 10000); past it the INVITE gets 503 and the
  * session ends (SIPREC_END_REFUSED). @return 0 or SIPREC_EINVAL (0) */
 SIPREC_API int siprec_handler_config_set_defer_timeout(siprec_handler_config *cfg, uint32_t ms);
@@ -438,14 +442,14 @@ SIPREC_API int siprec_handler_shutdown(siprec_handler *h, siprec_shutdown_mode m
 /* Requests from the host                                                   */
 /*
  * These take a session the host holds a reference to. They may be called
- * from any thread, but not from inside a callback about the same session
- * (they return SIPREC_EBUSY there); messages they produce go out through the
- * send callback.
+ * from any thread, but not from inside a callback (they return SIPREC_EBUSY
+ * there; siprec_handler_touch_session() excepted, which takes no lock);
+ * messages they produce go out through the send callback.
  */
 
 /** Accept a deferred session: its 200 goes out, then the started callback.
  * @return 0, SIPREC_EINVAL (not a deferred session any more: cancelled,
- *         timed out, already decided), SIPREC_EBUSY or SIPREC_ENOMEM */
+ *         timed out, already decided) or SIPREC_EBUSY */
 SIPREC_API int siprec_handler_accept_session(siprec_handler *h, siprec_session *s, uint64_t now_ns);
 
 /** Refuse a deferred session with `status` (400-699): the final response goes
@@ -516,7 +520,7 @@ SIPREC_API uint64_t siprec_handler_stat(siprec_handler *h, siprec_stat stat, uns
  *             host discards
  * @return 1 when a message is complete, 0 when more bytes are needed,
  *         SIPREC_EPARSE when the stream is broken (no Content-Length, a bad
- *         one, or headers longer than `max`): close the connection;
+ *         one, or a message longer than `max`): close the connection;
  *         SIPREC_EINVAL for NULL arguments. Thread-safe, no state.
  */
 SIPREC_API int siprec_handler_frame(const void *data, size_t len, size_t max, size_t *msg_len);

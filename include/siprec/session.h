@@ -49,7 +49,8 @@ typedef enum siprec_end_reason {
   SIPREC_END_SESSION_TIMER = 3,/**< the session timer (RFC 4028) expired */
   SIPREC_END_IDLE = 4,         /**< the idle limit passed without a message */
   SIPREC_END_HOST = 5,         /**< the host asked (siprec_handler_end_session) */
-  SIPREC_END_SHUTDOWN = 6,     /**< the handler was freed with the session open */
+  SIPREC_END_SHUTDOWN = 6,     /**< siprec_handler_shutdown(), or the handler was freed with
+                                *   the session open */
   SIPREC_END_REFUSED = 7,      /**< the host refused, or deferred past its limit */
   SIPREC_END_NO_MEDIA = 8,     /**< a delayed offer's answer (in the ACK) accepted no stream */
   SIPREC_END_KEEPALIVE = 9,    /**< the SRC answered an OPTIONS ping 481/408, or not at all */
@@ -114,12 +115,14 @@ typedef struct siprec_stream_info {
   uint16_t port;              /**< the SRS's RTP receive port, 0 when declined */
   uint16_t rtcp_port;         /**< the SRS's RTCP port: port + 1, or port with rtcp-mux;
                                *   0 when declined */
-  int rtcp_mux;               /**< non-zero when RTCP shares the RTP port (RFC 5761) */
+  int rtcp_mux;               /**< non-zero when RTCP shares the RTP port (RFC 5761); the
+                               *   SDP answer does not offer rtcp-mux yet, so 0 for now */
   const char *codec;          /**< encoding name as offered ("PCMU", "opus"), NULL when
                                *   declined */
   int payload_type;           /**< the codec's RTP payload type, -1 when declined */
-  uint32_t clock_rate;        /**< the codec's RTP clock rate */
-  unsigned channels;          /**< the codec's channel count (1 unless the rtpmap says) */
+  uint32_t clock_rate;        /**< the codec's RTP clock rate, 0 when declined */
+  unsigned channels;          /**< the codec's channel count (1 unless the rtpmap says), 0
+                               *   when declined */
   int telephone_event_pt;     /**< payload type of RFC 4733 telephone-event at the
                                *   codec's rate, -1 when not offered */
   uint32_t ptime_ms;          /**< the offer's a=ptime, 0 when it gave none */
@@ -128,8 +131,8 @@ typedef struct siprec_stream_info {
                                *   The keys stay inside the library. */
   const char *remote_address; /**< the SRC's media address (the offer's c=), "" when none */
   uint16_t remote_port;       /**< the SRC's RTP port (the offer's m=) */
-  uint16_t remote_rtcp_port;  /**< the SRC's RTCP port: a=rtcp, else remote_port + 1, or
-                               *   remote_port with rtcp-mux */
+  uint16_t remote_rtcp_port;  /**< the SRC's RTCP port: remote_port + 1 (a=rtcp and
+                               *   rtcp-mux are not read yet) */
   unsigned changes;           /**< siprec_change bits of the last update for this stream */
 } siprec_stream_info;
 

@@ -86,7 +86,7 @@ siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id);
  * marking it so host requests from inside it get SIPREC_EBUSY. */
 #define SR_CALLBACK(s, call)                                                                       \
   do {                                                                                             \
-    const siprec_session *sr_prev_cb_ = sr_in_callback;                                            \
+    const void *sr_prev_cb_ = sr_in_callback;                                            \
     sr_in_callback = (s);                                                                          \
     call;                                                                                          \
     sr_in_callback = sr_prev_cb_;                                                                  \

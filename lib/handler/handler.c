@@ -14,7 +14,7 @@
 #include "dialog.h"
 #include "handler_internal.h"
 
-_Thread_local const siprec_session *sr_in_callback;
+_Thread_local const void *sr_in_callback;
 
 void sr_handler_count_message(siprec_handler *h, const char *data, size_t len)
 {

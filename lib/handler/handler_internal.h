@@ -185,8 +185,9 @@ void sr_handler_log_limited(siprec_handler *h, sr_log_class cls, uint64_t now,
                             siprec_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-/* Which session a callback is running for on this thread (host requests
- * made from inside a callback get SIPREC_EBUSY instead of a deadlock). */
-extern _Thread_local const siprec_session *sr_in_callback;
+/* Non-NULL while a host callback runs on this thread: the session it is
+ * about, or the handler for the log callback (host requests made from
+ * inside any callback get SIPREC_EBUSY instead of a deadlock). */
+extern _Thread_local const void *sr_in_callback;
 
 #endif

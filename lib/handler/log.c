@@ -15,7 +15,10 @@ static void deliver(siprec_handler *h, siprec_log_level level, const char *fmt, 
 {
   char line[512];
   vsnprintf(line, sizeof line, fmt, ap);
+  const void *prev = sr_in_callback; /* host requests from the log callback: EBUSY */
+  sr_in_callback = h;
   h->cbs.log(h->user, level, line);
+  sr_in_callback = prev;
 }
 
 void sr_handler_log(siprec_handler *h, siprec_log_level level, const char *fmt, ...)

@@ -19,7 +19,7 @@ void sr_dialog_send(siprec_handler *h, siprec_session *s, const char *data, size
   siprec_path path = { s->transport, (const struct sockaddr *)&s->local,
                        (const struct sockaddr *)&s->remote, s->conn_id };
   if (h->cbs.send)
-    h->cbs.send(h->user, data, len, &path);
+    SR_CALLBACK(s, h->cbs.send(h->user, data, len, &path));
 }
 
 int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const char *extra,

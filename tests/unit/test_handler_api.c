@@ -263,6 +263,7 @@ START_TEST(test_shutdown_bye)
   ck_assert_uint_le(now, 2 * S + 64 * 500 * MS);
   ck_assert_int_gt(byes_in(f.ev.sent_log), 5);
   ck_assert_int_eq(f.ev.ended, 3);
+  siprec_session_unref(f.ev.deferred);
   siprec_handler_free(f.h);
   ck_assert_int_eq(f.ev.ended, 3);
 }
