@@ -20,7 +20,7 @@ DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester)
 # `go run` on ../shared/bench/anchors/syncmap; without Go its targets against
 # sync.Map are skipped).
 # shellcheck disable=SC2034 # used by the scripts that source this file
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go)
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go abigail-tools)
 
 # install_packages PKG...: apt-get install what is missing (needs root).
 install_packages() {
