@@ -33,20 +33,27 @@ int t_open(struct t_handle **h, const struct t_config *c) { *h = calloc(1, sizeo
 int t_count(const struct t_handle *h) { return h->n; }
 void t_close(struct t_handle *h) { free(h); }'
 
-# build DIR HEADER SOURCE: DIR/inc/t/t.h and DIR/libt.so.0
+# build DIR HEADER SOURCE [MAP]: DIR/inc/t/t.h and DIR/libt.so.0 (with the
+# version script MAP when given)
 build() {
   mkdir -p "$1/inc/t"
   printf '%s\n' "$2" >"$1/inc/t/t.h"
   printf '%s\n' "$3" >"$1/t.c"
-  "$cc" -g -O2 -shared -fPIC -I"$1/inc" -Wl,-soname,libt.so.0 -o "$1/libt.so.0" "$1/t.c"
+  local map=()
+  if [ -n "${4:-}" ]; then
+    printf '%s\n' "$4" >"$1/t.map"
+    map=(-Wl,--version-script="$1/t.map")
+  fi
+  "$cc" -g -O2 -shared -fPIC -I"$1/inc" -Wl,-soname,libt.so.0 "${map[@]}" -o "$1/libt.so.0" "$1/t.c"
 }
 
-# expect NAME STATUS WANT HEADER SOURCE: check_abi.sh's exit status and a
-# string its report must hold.
+# expect NAME STATUS WANT DIR HEADER SOURCE [MAP]: check_abi.sh's exit
+# status and a string its report must hold (against $base).
+base=$tmp/base.abi
 expect() {
   local name=$1 want_rc=$2 want=$3 dir=$tmp/$4
-  build "$dir" "$5" "$6" || { echo "FAIL: $name: the library did not build"; failures=$((failures + 1)); return; }
-  out=$("$check" --baseline "$tmp/base.abi" --headers "$dir/inc" "$dir/libt.so.0" 2>&1)
+  build "$dir" "$5" "$6" "${7:-}" || { echo "FAIL: $name: the library did not build"; failures=$((failures + 1)); return; }
+  out=$("$check" --baseline "$base" --headers "$dir/inc" "$dir/libt.so.0" 2>&1)
   rc=$?
   if [ "$rc" -ne "$want_rc" ] || ! grep -qF -- "$want" <<<"$out"; then
     echo "FAIL: $name: exit $rc (want $want_rc), report lacks '$want':"
@@ -75,6 +82,29 @@ void t_reset(struct t_handle *h);" "$source_v1
 void t_reset(struct t_handle *h) { h->n = 0; }"
 expect "a private struct's change passes" 0 "no ABI change" private \
   "$header_v1" "${source_v1/struct t_handle \{ int n; \};/struct t_handle { long pad; int n; \};}"
+
+# The experimental node: its changes pass (tests/abi/libsiprec.abignore),
+# the stable node's are still caught.
+map='SIPREC_0.1 { global: t_open; t_count; t_close; local: *; };
+SIPREC_EXPERIMENTAL_0.1 { global: t_probe; } SIPREC_0.1;'
+header_x="$header_v1
+int t_probe(const struct t_handle *h);"
+source_x="$source_v1
+int t_probe(const struct t_handle *h) { return h->n * 2; }"
+build "$tmp/x1" "$header_x" "$source_x" "$map" || { echo "FAIL: the versioned library did not build"; exit 1; }
+base=$tmp/base-x.abi
+"$check" --update --baseline "$base" --headers "$tmp/x1/inc" "$tmp/x1/libt.so.0" >/dev/null ||
+  { echo "FAIL: check_abi.sh --update made no baseline of the versioned library"; exit 1; }
+expect "an experimental function's change passes" 0 "check_abi: ok" x-changed \
+  "${header_x/int t_probe(const struct t_handle \*h)/long t_probe(const struct t_handle *h, long k)}" \
+  "${source_x/int t_probe(const struct t_handle \*h) \{ return h->n \* 2; \}/long t_probe(const struct t_handle *h, long k) { return h->n * k; \}}" \
+  "$map"
+expect "an experimental function's removal passes" 0 "check_abi: ok" x-removed \
+  "$header_v1" "$source_v1" "${map%%$'\n'*}"
+expect "a stable function's change in a versioned library is caught" 1 "t_count" x-stable \
+  "${header_x/int t_count(const struct t_handle \*h)/long t_count(const struct t_handle *h, int x)}" \
+  "${source_x/int t_count(const struct t_handle \*h) \{ return h->n; \}/long t_count(const struct t_handle *h, int x) { return h->n + x; \}}" \
+  "$map"
 
 if [ "$failures" -eq 0 ]; then
   echo "abi self-test: ok"
