@@ -21,7 +21,7 @@
 # (docs/abi.md says when). Exit 77 (skipped) without abidw/abidiff.
 set -u -o pipefail
 
-update=0 baseline= lib= suppressions=
+update=0 baseline='' lib='' suppressions=''
 headers=()
 here=$(cd "$(dirname "$0")" && pwd)
 while [ $# -gt 0 ]; do

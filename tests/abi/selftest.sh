@@ -39,12 +39,12 @@ build() {
   mkdir -p "$1/inc/t"
   printf '%s\n' "$2" >"$1/inc/t/t.h"
   printf '%s\n' "$3" >"$1/t.c"
-  local map=()
+  local vscript=()
   if [ -n "${4:-}" ]; then
     printf '%s\n' "$4" >"$1/t.map"
-    map=(-Wl,--version-script="$1/t.map")
+    vscript=("-Wl,--version-script=$1/t.map")
   fi
-  "$cc" -g -O2 -shared -fPIC -I"$1/inc" -Wl,-soname,libt.so.0 "${map[@]}" -o "$1/libt.so.0" "$1/t.c"
+  "$cc" -g -O2 -shared -fPIC -I"$1/inc" -Wl,-soname,libt.so.0 "${vscript[@]}" -o "$1/libt.so.0" "$1/t.c"
 }
 
 # expect NAME STATUS WANT DIR HEADER SOURCE [MAP]: check_abi.sh's exit
@@ -57,7 +57,8 @@ expect() {
   rc=$?
   if [ "$rc" -ne "$want_rc" ] || ! grep -qF -- "$want" <<<"$out"; then
     echo "FAIL: $name: exit $rc (want $want_rc), report lacks '$want':"
-    echo "$out" | sed 's/^/    /'
+    # shellcheck disable=SC2001
+    printf '%s\n' "$out" | sed 's/^/    /'
     failures=$((failures + 1))
   else
     echo "ok: $name (exit $rc)"

@@ -66,7 +66,7 @@ LD_LIBRARY_PATH=$libdir "$tmp/shared"
 deps=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/shared")
 grep -q "libsiprec.so.0 => $libdir/" <<<"$deps" ||
   { echo "the consumer does not load the prefix's libsiprec.so.0:"; echo "$deps"; exit 1; }
-# shellcheck disable=SC2086
+# shellcheck disable=SC2046,SC2086
 cc -std=c11 -Wall -Wextra -Werror -static -o "$tmp/static" "$tmp/consumer.c" \
   $(pkgconf --static --cflags siprec) $static_libs 2>"$tmp/static.log" ||
   { cat "$tmp/static.log"; exit 1; }
