@@ -18,9 +18,10 @@ DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester)
 # run (tests/bench/cps_vs_kamailio.py) and the integration tests; golang-go
 # for the map benchmark's Go sync.Map anchor (tests/bench/bench_shmap runs
 # `go run` on ../shared/bench/anchors/syncmap; without Go its targets against
-# sync.Map are skipped).
+# sync.Map are skipped); abigail-tools (abidw, abidiff) for the ABI check
+# against tests/abi/'s baseline.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go)
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go abigail-tools)
 
 # install_packages PKG...: apt-get install what is missing (needs root).
 install_packages() {
