@@ -70,12 +70,6 @@ void sr_sip_quiet(void)
   pthread_once(&quiet_once, quiet_now);
 }
 
-static sr_span span_of(const char *s)
-{
-  sr_span r = { s ? s : "", s ? strlen(s) : 0 };
-  return r;
-}
-
 static int tag_is(const char *param, const char *name)
 {
   size_t n = strlen(name);
@@ -163,7 +157,7 @@ static void copy_params(msg_param_t const *items, sr_span *out, unsigned *n)
 {
   *n = 0;
   for (; items && *items && *n < SR_SIP_MAX_TAGS; items++)
-    out[(*n)++] = span_of(*items);
+    out[(*n)++] = sr_span_cstr(*items);
 }
 
 static sr_method cseq_method_of(const sip_cseq_t *cs)
@@ -381,7 +375,7 @@ static const char *message_problem(const sr_sip_msg *out, msg_t *msg, const sip_
 static sr_span param_value(const char *param, size_t name_len)
 {
   const char *v = param + name_len;
-  return *v == '=' ? span_of(v + 1) : (sr_span){ v, 0 };
+  return *v == '=' ? sr_span_cstr(v + 1) : (sr_span){ v, 0 };
 }
 
 /* Cisco CUCM built-in-bridge recording: its marks are From parameters. */
@@ -445,26 +439,26 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
     out->is_request = 1;
     sr_span method;
     line_status = sr_raw_request_line_check(raw.start_line, &method, &out->request_uri, &line_why);
-    out->method_name = stand_in ? method : span_of(sip->sip_request->rq_method_name);
+    out->method_name = stand_in ? method : sr_span_cstr(sip->sip_request->rq_method_name);
     out->method = sr_method_from_name(out->method_name.p, out->method_name.n);
   } else {
     out->status = sip->sip_status->st_status;
   }
   if (sip->sip_via)
-    out->branch = span_of(sip->sip_via->v_branch);
+    out->branch = sr_span_cstr(sip->sip_via->v_branch);
   for (const sip_via_t *v = sip->sip_via; v; v = v->v_next)
     out->n_via++;
   if (sip->sip_call_id)
-    out->call_id = span_of(sip->sip_call_id->i_id);
+    out->call_id = sr_span_cstr(sip->sip_call_id->i_id);
   if (sip->sip_from)
-    out->from_tag = span_of(sip->sip_from->a_tag);
+    out->from_tag = sr_span_cstr(sip->sip_from->a_tag);
   read_bib(sip->sip_from, &out->bib);
   if (sip->sip_to)
-    out->to_tag = span_of(sip->sip_to->a_tag);
+    out->to_tag = sr_span_cstr(sip->sip_to->a_tag);
   int raw_cseq = 0;
   if (sip->sip_cseq) {
     out->cseq = sip->sip_cseq->cs_seq;
-    out->cseq_method_name = span_of(sip->sip_cseq->cs_method_name);
+    out->cseq_method_name = sr_span_cstr(sip->sip_cseq->cs_method_name);
     out->cseq_method = cseq_method_of(sip->sip_cseq);
   } else if (raw.count[RAW_CSEQ] == 1 &&
              (raw_cseq = sr_raw_cseq_read(raw.first[RAW_CSEQ], &out->cseq, &out->cseq_method_name))) {
@@ -495,7 +489,7 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
         out->accepts_sdp = 1;
   }
   if (sip->sip_content_type && sip->sip_content_type->c_type) {
-    out->content_type = span_of(sip->sip_content_type->c_type);
+    out->content_type = sr_span_cstr(sip->sip_content_type->c_type);
     for (msg_param_t const *p = sip->sip_content_type->c_params; p && *p; p++) {
       if (strncasecmp(*p, "boundary=", 9) == 0) {
         const char *v = *p + 9;
@@ -532,9 +526,9 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
       continue;
     if (strcasecmp(u->un_name, "X-Cisco-Recording-Participant") == 0 &&
         out->n_cisco_participants < SR_SIP_MAX_CISCO_PARTICIPANTS)
-      out->cisco_participants[out->n_cisco_participants++] = span_of(u->un_value);
+      out->cisco_participants[out->n_cisco_participants++] = sr_span_cstr(u->un_value);
     else if (strcasecmp(u->un_name, "Session-ID") == 0)
-      out->session_id = span_of(u->un_value);
+      out->session_id = sr_span_cstr(u->un_value);
   }
 
   int rc = build_echo(mem, sip, out, &raw);

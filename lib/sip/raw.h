@@ -11,7 +11,7 @@
 
 #include <siprec/common.h>
 
-#include "multipart.h"
+#include "../common/span.h"
 
 enum {
   RAW_CALL_ID,
