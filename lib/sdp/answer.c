@@ -33,36 +33,17 @@ static int decide_all(const sr_sdp_config *cfg, const sr_sdp_parsed *p, sr_sdp_s
   return n_acc;
 }
 
-/* The stream of cfg->current this offered stream continues, or NULL. A
- * current stream is continued by one offered stream at most. */
-static const sr_sdp_stream *match_current(const sr_sdp_config *cfg, const sr_sdp_stream *streams,
-                                          size_t i)
+/* The current stream this one continues, if it still holds a port. */
+static const sr_sdp_stream *kept(const sr_sdp_stream *cur)
 {
-  const sr_sdp_stream *st = &streams[i], *cur = NULL;
-  if (!cfg->current)
-    return NULL;
-  if (st->has_label) {
-    for (size_t j = 0; j < cfg->n_current && !cur; j++)
-      if (cfg->current[j].has_label && !strcmp(cfg->current[j].label, st->label))
-        cur = &cfg->current[j];
-  } else if (i < cfg->n_current && !cfg->current[i].has_label) {
-    cur = &cfg->current[i];
-  }
-  if (!cur || !cur->accepted || cur->port == 0)
-    return NULL;
-  for (size_t k = 0; k < i; k++)
-    if (streams[k].accepted && !streams[k].new_port && streams[k].port == cur->port)
-      return NULL;
-  return cur;
+  return cur && cur->accepted && cur->port != 0 ? cur : NULL;
 }
 
 /* A continued stream keeps its port, and its key when the suite's key
  * length still fits; any other gets a new port from the caller. */
-static int take_port(const sr_sdp_config *cfg, sr_sdp_stream *streams, size_t i, size_t key_bytes,
-                     const char **why)
+static int take_port(const sr_sdp_config *cfg, const sr_sdp_stream *cur, size_t i,
+                     sr_sdp_stream *st, size_t key_bytes, const char **why)
 {
-  sr_sdp_stream *st = &streams[i];
-  const sr_sdp_stream *cur = match_current(cfg, streams, i);
   if (cur) {
     st->port = cur->port;
     if (key_bytes && cur->srtp && strlen(cur->local_key) == sr_sdp_b64_len(key_bytes))
@@ -79,16 +60,20 @@ static int take_port(const sr_sdp_config *cfg, sr_sdp_stream *streams, size_t i,
   return 0;
 }
 
-/* Step 2: ports and keys of the accepted streams, in m-line order. */
+/* Step 2: ports and keys of the accepted streams, in m-line order. Every
+ * stream, declined or not, takes its part in matching the current ones. */
 static int ports_and_keys(const sr_sdp_config *cfg, sr_sdp_stream *streams, size_t n,
                           const char **why)
 {
+  uint8_t used[SR_SDP_MAX_STREAMS] = { 0 };
+  size_t n_cur = cfg->n_current < SR_SDP_MAX_STREAMS ? cfg->n_current : SR_SDP_MAX_STREAMS;
   for (size_t i = 0; i < n; i++) {
     sr_sdp_stream *st = &streams[i];
+    const sr_sdp_stream *cur = sr_sdp_continued(cfg->current, n_cur, st, i, used);
     if (!st->accepted)
       continue;
     size_t kb = st->srtp ? sr_sdp_suite_key_bytes(st->crypto_suite) : 0;
-    int rc = take_port(cfg, streams, i, kb, why);
+    int rc = take_port(cfg, kept(cur), i, st, kb, why);
     if (rc < 0)
       return rc;
     if (kb && !st->local_key[0] && (rc = sr_sdp_key_make(cfg, kb, st->local_key)) < 0) {
