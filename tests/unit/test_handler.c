@@ -379,6 +379,12 @@ START_TEST(test_frame)
                    SIPREC_EINVAL);
   ck_assert_int_eq(siprec_handler_frame("OPTIONS sip:x SIP/2.0\r\nVia: x", 29, 65536), 0);
   ck_assert_int_eq(siprec_handler_frame("OPTIONS sip:x SIP/2.0\r\nVia: x", 29, 16), SIPREC_EINVAL);
+  /* Fields are read as the parser reads them (sip/raw.c): folded, and not
+   * in the start line. */
+  ck_assert_int_eq(siprec_handler_frame("A\r\nContent-Length:\r\n 2\r\n\r\nhi", 28, 1024), 28);
+  ck_assert_int_eq(siprec_handler_frame("A\r\nContent-Length: 2\r\n x\r\n\r\nhi", 30, 1024),
+                   SIPREC_EINVAL);
+  ck_assert_int_eq(siprec_handler_frame("Content-Length: 2\r\n\r\nhi", 23, 1024), SIPREC_EINVAL);
 }
 END_TEST
 
