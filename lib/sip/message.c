@@ -98,34 +98,49 @@ static int url_params_have_src(const char *p)
   return 0;
 }
 
-/* A Contact Sofia-SIP could not parse (a missing '>'): look at the raw line. */
-static void contact_fallback(const char *buf, size_t len, sr_sip_msg *m)
+/* ";src" or "+sip.src" inside a raw Contact value: the SRC feature tag
+ * (RFC 7866 6.1.1) wherever an SBC put it. */
+static int raw_value_has_src(sr_span v)
 {
-  const char *end = buf + len, *line = buf;
-  while (line < end) {
-    const char *nl = memchr(line, '\n', (size_t)(end - line));
-    const char *le = nl ? nl : end;
-    if (le == line || (le == line + 1 && *line == '\r'))
-      return; /* end of headers */
-    if ((le - line > 8 && strncasecmp(line, "Contact:", 8) == 0) ||
-        (le - line > 2 && strncasecmp(line, "m:", 2) == 0)) {
-      for (const char *p = line; p + 4 <= le; p++) {
-        if ((p[0] == ';' && le - p >= 4 && strncasecmp(p + 1, "src", 3) == 0 &&
-             (p + 4 == le || p[4] == ';' || p[4] == '>' || p[4] == '\r' || p[4] == ' ')) ||
-            (le - p >= 8 && strncasecmp(p, "+sip.src", 8) == 0))
-          m->contact_src = 1;
-      }
-      const char *lt = memchr(line, '<', (size_t)(le - line));
-      if (lt) {
-        const char *u = lt + 1, *ue = u;
-        while (ue < le && *ue != '>' && *ue != '\r')
-          ue++;
-        m->contact_uri.p = u;
-        m->contact_uri.n = (size_t)(ue - u);
-      }
-      return;
-    }
-    line = nl ? nl + 1 : end;
+  const char *le = v.p + v.n;
+  for (const char *p = v.p; p + 4 <= le; p++) {
+    if (p[0] == ';' && strncasecmp(p + 1, "src", 3) == 0 &&
+        (p + 4 == le || p[4] == ';' || p[4] == '>' || p[4] == '\r' || p[4] == ' '))
+      return 1;
+    if (le - p >= 8 && strncasecmp(p, "+sip.src", 8) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* The URI between '<' and '>' (or the end of its line) of a raw value. */
+static void raw_contact_uri(sr_span v, sr_span *uri)
+{
+  const char *le = v.p + v.n;
+  const char *lt = memchr(v.p, '<', v.n);
+  if (!lt)
+    return;
+  const char *u = lt + 1, *ue = u;
+  while (ue < le && *ue != '>' && *ue != '\r')
+    ue++;
+  uri->p = u;
+  uri->n = (size_t)(ue - u);
+}
+
+/* A Contact Sofia-SIP could not parse (a missing '>'): read the first one's
+ * raw value. */
+static void contact_fallback(const raw_view *raw, sr_sip_msg *m)
+{
+  static const sr_raw_name contact = { "Contact", 'm', 7 };
+  sr_raw_fields f;
+  sr_raw_fields_start(&f, raw->rest, raw->headers_end);
+  sr_span name, value;
+  while (sr_raw_fields_next(&f, &name, &value)) {
+    if (!sr_raw_name_is(name, &contact))
+      continue;
+    m->contact_src = raw_value_has_src(value);
+    raw_contact_uri(value, &m->contact_uri);
+    return;
   }
 }
 
@@ -468,7 +483,7 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
     out->contact_src = params_have_src(sip->sip_contact->m_params) ||
                        url_params_have_src(sip->sip_contact->m_url->url_params);
   } else {
-    contact_fallback(buf, len, out);
+    contact_fallback(&raw, out);
   }
   if (sip->sip_require) {
     copy_params(sip->sip_require->k_items, out->require, &out->n_require);
