@@ -1,28 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a new answer changed in a session's streams, for the updated event.
  * A new stream continues an old one with the same label; without labels,
- * the one at the same position (the SDP answer matches them the same way). */
+ * the one at the same position: sr_sdp_continued(), the rule the SDP answer
+ * keeps ports by. */
 #include <string.h>
 
 #include "dialog.h"
-
-static const sr_sdp_stream *predecessor(const sr_sdp_stream *old, size_t n_old,
-                                        const sr_sdp_stream *st, size_t index, uint8_t *used)
-{
-  if (st->has_label) {
-    for (size_t j = 0; j < n_old; j++)
-      if (!used[j] && old[j].has_label && strcmp(old[j].label, st->label) == 0) {
-        used[j] = 1;
-        return &old[j];
-      }
-    return NULL;
-  }
-  if (index < n_old && !old[index].has_label && !used[index]) {
-    used[index] = 1;
-    return &old[index];
-  }
-  return NULL;
-}
 
 static int recording(const sr_sdp_stream *st)
 {
@@ -38,7 +21,7 @@ unsigned sr_streams_diff(const sr_sdp_stream *old, size_t n_old, const sr_sdp_st
     n_old = SR_SDP_MAX_STREAMS;
   for (size_t i = 0; i < n; i++) {
     const sr_sdp_stream *st = &next[i];
-    const sr_sdp_stream *was = predecessor(old, n_old, st, i, used);
+    const sr_sdp_stream *was = sr_sdp_continued(old, n_old, st, i, used);
     unsigned c = 0;
     if (!was || !was->accepted) {
       if (st->accepted)

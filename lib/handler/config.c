@@ -5,6 +5,7 @@
 #include <siprec/version.h>
 
 #include "../common/alloc.h"
+#include "../sdp/codecs.h"
 #include "handler_internal.h"
 
 void sr_handler_config_defaults(struct siprec_handler_config *cfg)
@@ -12,10 +13,9 @@ void sr_handler_config_defaults(struct siprec_handler_config *cfg)
   cfg->shards = SIPREC_SHMAP_DEFAULT_SHARDS;
   cfg->rtp_low = 20000;
   cfg->rtp_high = 39999;
-  static const char *const codecs[] = { "PCMU", "PCMA", "G722", "opus" };
-  for (size_t i = 0; i < 4; i++)
-    strcpy(cfg->codec_names[i], codecs[i]);
-  cfg->n_codecs = 4;
+  cfg->n_codecs = 0;
+  for (const char *c; (c = sr_codec_default(cfg->n_codecs)) != NULL;)
+    strcpy(cfg->codec_names[cfg->n_codecs++], c);
   cfg->max_message = 65536;
   cfg->t1_ms = 500;
   cfg->t2_ms = 4000;

@@ -9,12 +9,12 @@
 
 
 #include "../common/alloc.h"
+#include "../common/hex.h"
 #include "../common/random.h"
 #include "../sip/response.h"
 #include "dialog.h"
 #include "handler_internal.h"
 
-_Thread_local const void *sr_in_callback;
 
 void sr_handler_count_message(siprec_handler *h, const char *data, size_t len)
 {
@@ -40,12 +40,7 @@ void sr_handler_tag(siprec_handler *h, char out[SR_TAG_LEN + 1])
   uint8_t r[SR_TAG_LEN / 2];
   if (sr_handler_random(h, r, sizeof r) < 0)
     memset(r, 0x5a, sizeof r); /* a tag need only be unique in the dialog's scope */
-  static const char hex[] = "0123456789abcdef";
-  for (size_t i = 0; i < sizeof r; i++) {
-    out[2 * i] = hex[r[i] >> 4];
-    out[2 * i + 1] = hex[r[i] & 15];
-  }
-  out[SR_TAG_LEN] = '\0';
+  sr_hex_encode(r, sizeof r, out);
 }
 
 int sr_addr_text(const struct sockaddr *sa, char *out, size_t size, int with_port)

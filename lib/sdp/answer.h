@@ -111,6 +111,17 @@ int sr_sdp_answer(const char *offer, size_t offer_len, const sr_sdp_config *cfg,
                   sr_sdp_stream *streams, size_t max, size_t *n, char *out, size_t out_size,
                   const char **why);
 
+/* The one rule by which a stream of a new offer continues a stream the
+ * session has now (the answer keeps its port and key; the session reports
+ * what changed between the two): the current stream with the same a=label,
+ * or, for a stream without a label, the one at the same position when it
+ * has no label either. A current stream is continued once at most: `used`
+ * (n_old flags, zeroed before the first call) marks those already taken;
+ * call it for every offered stream, declined ones included, in m-line
+ * order. Returns the continued stream, or NULL for a new one. */
+const sr_sdp_stream *sr_sdp_continued(const sr_sdp_stream *old, size_t n_old,
+                                      const sr_sdp_stream *st, size_t index, uint8_t *used);
+
 /* For an INVITE without SDP (delayed offer): write an offer of `n` recvonly
  * audio streams with the configured codecs into `out`, and fill streams
  * with what was offered. Returns the length or a negative SIPREC_E* code. */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "../common/alloc.h"
+#include "../common/hex.h"
 #include "session_internal.h"
 
 siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id, size_t len,
@@ -35,12 +36,7 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
     return NULL;
   }
   s->call_id_len = len;
-  static const char hex[] = "0123456789abcdef";
-  for (int i = 0; i < 16; i++) {
-    s->id[2 * i] = hex[id_bytes[i] >> 4];
-    s->id[2 * i + 1] = hex[id_bytes[i] & 15];
-  }
-  s->id[32] = '\0';
+  sr_hex_encode(id_bytes, 16, s->id);
   return s;
 }
 

@@ -70,12 +70,6 @@ void sr_sip_quiet(void)
   pthread_once(&quiet_once, quiet_now);
 }
 
-static sr_span span_of(const char *s)
-{
-  sr_span r = { s ? s : "", s ? strlen(s) : 0 };
-  return r;
-}
-
 static int tag_is(const char *param, const char *name)
 {
   size_t n = strlen(name);
@@ -104,34 +98,49 @@ static int url_params_have_src(const char *p)
   return 0;
 }
 
-/* A Contact Sofia-SIP could not parse (a missing '>'): look at the raw line. */
-static void contact_fallback(const char *buf, size_t len, sr_sip_msg *m)
+/* ";src" or "+sip.src" inside a raw Contact value: the SRC feature tag
+ * (RFC 7866 6.1.1) wherever an SBC put it. */
+static int raw_value_has_src(sr_span v)
 {
-  const char *end = buf + len, *line = buf;
-  while (line < end) {
-    const char *nl = memchr(line, '\n', (size_t)(end - line));
-    const char *le = nl ? nl : end;
-    if (le == line || (le == line + 1 && *line == '\r'))
-      return; /* end of headers */
-    if ((le - line > 8 && strncasecmp(line, "Contact:", 8) == 0) ||
-        (le - line > 2 && strncasecmp(line, "m:", 2) == 0)) {
-      for (const char *p = line; p + 4 <= le; p++) {
-        if ((p[0] == ';' && le - p >= 4 && strncasecmp(p + 1, "src", 3) == 0 &&
-             (p + 4 == le || p[4] == ';' || p[4] == '>' || p[4] == '\r' || p[4] == ' ')) ||
-            (le - p >= 8 && strncasecmp(p, "+sip.src", 8) == 0))
-          m->contact_src = 1;
-      }
-      const char *lt = memchr(line, '<', (size_t)(le - line));
-      if (lt) {
-        const char *u = lt + 1, *ue = u;
-        while (ue < le && *ue != '>' && *ue != '\r')
-          ue++;
-        m->contact_uri.p = u;
-        m->contact_uri.n = (size_t)(ue - u);
-      }
-      return;
-    }
-    line = nl ? nl + 1 : end;
+  const char *le = v.p + v.n;
+  for (const char *p = v.p; p + 4 <= le; p++) {
+    if (p[0] == ';' && strncasecmp(p + 1, "src", 3) == 0 &&
+        (p + 4 == le || p[4] == ';' || p[4] == '>' || p[4] == '\r' || p[4] == ' '))
+      return 1;
+    if (le - p >= 8 && strncasecmp(p, "+sip.src", 8) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* The URI between '<' and '>' (or the end of its line) of a raw value. */
+static void raw_contact_uri(sr_span v, sr_span *uri)
+{
+  const char *le = v.p + v.n;
+  const char *lt = memchr(v.p, '<', v.n);
+  if (!lt)
+    return;
+  const char *u = lt + 1, *ue = u;
+  while (ue < le && *ue != '>' && *ue != '\r')
+    ue++;
+  uri->p = u;
+  uri->n = (size_t)(ue - u);
+}
+
+/* A Contact Sofia-SIP could not parse (a missing '>'): read the first one's
+ * raw value. */
+static void contact_fallback(const raw_view *raw, sr_sip_msg *m)
+{
+  static const sr_raw_name contact = { "Contact", 'm', 7 };
+  sr_raw_fields f;
+  sr_raw_fields_start(&f, raw->rest, raw->headers_end);
+  sr_span name, value;
+  while (sr_raw_fields_next(&f, &name, &value)) {
+    if (!sr_raw_name_is(name, &contact))
+      continue;
+    m->contact_src = raw_value_has_src(value);
+    raw_contact_uri(value, &m->contact_uri);
+    return;
   }
 }
 
@@ -163,7 +172,7 @@ static void copy_params(msg_param_t const *items, sr_span *out, unsigned *n)
 {
   *n = 0;
   for (; items && *items && *n < SR_SIP_MAX_TAGS; items++)
-    out[(*n)++] = span_of(*items);
+    out[(*n)++] = sr_span_cstr(*items);
 }
 
 static sr_method cseq_method_of(const sip_cseq_t *cs)
@@ -381,7 +390,7 @@ static const char *message_problem(const sr_sip_msg *out, msg_t *msg, const sip_
 static sr_span param_value(const char *param, size_t name_len)
 {
   const char *v = param + name_len;
-  return *v == '=' ? span_of(v + 1) : (sr_span){ v, 0 };
+  return *v == '=' ? sr_span_cstr(v + 1) : (sr_span){ v, 0 };
 }
 
 /* Cisco CUCM built-in-bridge recording: its marks are From parameters. */
@@ -445,26 +454,26 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
     out->is_request = 1;
     sr_span method;
     line_status = sr_raw_request_line_check(raw.start_line, &method, &out->request_uri, &line_why);
-    out->method_name = stand_in ? method : span_of(sip->sip_request->rq_method_name);
+    out->method_name = stand_in ? method : sr_span_cstr(sip->sip_request->rq_method_name);
     out->method = sr_method_from_name(out->method_name.p, out->method_name.n);
   } else {
     out->status = sip->sip_status->st_status;
   }
   if (sip->sip_via)
-    out->branch = span_of(sip->sip_via->v_branch);
+    out->branch = sr_span_cstr(sip->sip_via->v_branch);
   for (const sip_via_t *v = sip->sip_via; v; v = v->v_next)
     out->n_via++;
   if (sip->sip_call_id)
-    out->call_id = span_of(sip->sip_call_id->i_id);
+    out->call_id = sr_span_cstr(sip->sip_call_id->i_id);
   if (sip->sip_from)
-    out->from_tag = span_of(sip->sip_from->a_tag);
+    out->from_tag = sr_span_cstr(sip->sip_from->a_tag);
   read_bib(sip->sip_from, &out->bib);
   if (sip->sip_to)
-    out->to_tag = span_of(sip->sip_to->a_tag);
+    out->to_tag = sr_span_cstr(sip->sip_to->a_tag);
   int raw_cseq = 0;
   if (sip->sip_cseq) {
     out->cseq = sip->sip_cseq->cs_seq;
-    out->cseq_method_name = span_of(sip->sip_cseq->cs_method_name);
+    out->cseq_method_name = sr_span_cstr(sip->sip_cseq->cs_method_name);
     out->cseq_method = cseq_method_of(sip->sip_cseq);
   } else if (raw.count[RAW_CSEQ] == 1 &&
              (raw_cseq = sr_raw_cseq_read(raw.first[RAW_CSEQ], &out->cseq, &out->cseq_method_name))) {
@@ -474,7 +483,7 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
     out->contact_src = params_have_src(sip->sip_contact->m_params) ||
                        url_params_have_src(sip->sip_contact->m_url->url_params);
   } else {
-    contact_fallback(buf, len, out);
+    contact_fallback(&raw, out);
   }
   if (sip->sip_require) {
     copy_params(sip->sip_require->k_items, out->require, &out->n_require);
@@ -495,7 +504,7 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
         out->accepts_sdp = 1;
   }
   if (sip->sip_content_type && sip->sip_content_type->c_type) {
-    out->content_type = span_of(sip->sip_content_type->c_type);
+    out->content_type = sr_span_cstr(sip->sip_content_type->c_type);
     for (msg_param_t const *p = sip->sip_content_type->c_params; p && *p; p++) {
       if (strncasecmp(*p, "boundary=", 9) == 0) {
         const char *v = *p + 9;
@@ -532,9 +541,9 @@ int sr_sip_parse(const siprec_allocator *mem, const char *buf, size_t len, sr_si
       continue;
     if (strcasecmp(u->un_name, "X-Cisco-Recording-Participant") == 0 &&
         out->n_cisco_participants < SR_SIP_MAX_CISCO_PARTICIPANTS)
-      out->cisco_participants[out->n_cisco_participants++] = span_of(u->un_value);
+      out->cisco_participants[out->n_cisco_participants++] = sr_span_cstr(u->un_value);
     else if (strcasecmp(u->un_name, "Session-ID") == 0)
-      out->session_id = span_of(u->un_value);
+      out->session_id = sr_span_cstr(u->un_value);
   }
 
   int rc = build_echo(mem, sip, out, &raw);

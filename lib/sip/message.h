@@ -11,7 +11,7 @@
 
 #include <siprec/common.h>
 
-#include "multipart.h"
+#include "../common/span.h"
 
 typedef enum sr_method {
   SR_M_UNKNOWN = 0,

@@ -10,25 +10,6 @@ static int is_lwsp(char c)
   return c == ' ' || c == '\t';
 }
 
-static char lower(char c)
-{
-  return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-static int ieq(const char *a, size_t n, const char *lit)
-{
-  size_t i = 0;
-  for (; i < n && lit[i]; i++)
-    if (lower(a[i]) != lower(lit[i]))
-      return 0;
-  return i == n && lit[i] == '\0';
-}
-
-int sr_span_ieq(sr_span s, const char *lit)
-{
-  return ieq(s.p, s.n, lit);
-}
-
 static sr_span trim(const char *p, size_t n)
 {
   while (n && (is_lwsp(*p) || *p == '\r' || *p == '\n')) {
@@ -86,7 +67,7 @@ int sr_mime_param(const char *value, size_t len, const char *name, sr_span *out)
         p++;
       vn = (size_t)(p - v);
     }
-    if (pn == nlen && ieq(pname, pn, name)) {
+    if (pn == nlen && sr_span_ieq(sr_span_of(pname, pn), name)) {
       out->p = v;
       out->n = vn;
       return 1;

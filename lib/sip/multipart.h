@@ -8,10 +8,7 @@
 
 #include <stddef.h>
 
-typedef struct sr_span {
-  const char *p;
-  size_t n;
-} sr_span;
+#include "../common/span.h"
 
 typedef struct sr_mime_part {
   sr_span headers;      /* raw part header block, without the blank line */
@@ -47,8 +44,5 @@ int sr_mime_param(const char *value, size_t len, const char *name, sr_span *out)
 
 /* The media type of a Content-Type value: up to ';', whitespace trimmed. */
 sr_span sr_mime_type(const char *value, size_t len);
-
-/* Case-insensitive comparison of a span with a NUL-terminated string. */
-int sr_span_ieq(sr_span s, const char *lit);
 
 #endif

@@ -10,9 +10,9 @@ const sr_raw_name sr_raw_names[RAW_N] = {
   { "Content-Type", 'c', 12 }, { "Via", 'v', 3 },
 };
 
-/* Header `name` is entry k, in its long or compact form. Every header line
- * of every message comes through here: lengths first, compares only then. */
-static int is_name(sr_span name, const sr_raw_name *r)
+/* Every header line of every message comes through here: lengths first,
+ * compares only then. */
+int sr_raw_name_is(sr_span name, const sr_raw_name *r)
 {
   if (name.n == 1)
     return r->compact && (name.p[0] | 0x20) == r->compact;
@@ -34,34 +34,88 @@ static sr_span trim_lws(const char *p, const char *e)
   return r;
 }
 
-static void raw_header(raw_view *v, const char *line, const char *end)
+void sr_raw_fields_start(sr_raw_fields *f, const char *first, const char *end)
 {
-  const char *colon = memchr(line, ':', (size_t)(end - line));
-  if (!colon)
-    return;
-  sr_span name = trim_lws(line, colon);
-  sr_span value = trim_lws(colon + 1, end);
+  f->line = first;
+  f->end = end;
+  f->blank = NULL;
+  f->body = NULL;
+}
+
+/* An empty line (CRLF or bare LF) at `line`: its length, else 0. */
+static size_t blank_line(const char *line, const char *end)
+{
+  if (*line == '\n')
+    return 1;
+  return *line == '\r' && line + 1 < end && line[1] == '\n' ? 2 : 0;
+}
+
+int sr_raw_fields_next(sr_raw_fields *f, sr_span *name, sr_span *value)
+{
+  while (f->line < f->end && !f->blank) {
+    size_t blank = blank_line(f->line, f->end);
+    if (blank) {
+      f->blank = f->line;
+      f->body = f->line + blank;
+      return 0;
+    }
+    /* One field: its line and the continuation lines after it. */
+    const char *h = f->line;
+    do {
+      const char *n = memchr(f->line, '\n', (size_t)(f->end - f->line));
+      f->line = n ? n + 1 : f->end;
+    } while (f->line < f->end && (*f->line == ' ' || *f->line == '\t'));
+    const char *colon = memchr(h, ':', (size_t)(f->line - h));
+    if (!colon)
+      continue;
+    *name = trim_lws(h, colon);
+    *value = trim_lws(colon + 1, f->line);
+    return 1;
+  }
+  return 0;
+}
+
+int sr_raw_content_length(sr_span value, size_t *out)
+{
+  size_t cl = 0;
+  int rc = value.n == 0 ? -1 : 0;
+  for (size_t i = 0; i < value.n; i++) {
+    unsigned d = (unsigned char)value.p[i] - '0';
+    if (d > 9) {
+      rc = -1;
+      break;
+    }
+    cl = cl > (SIZE_MAX - d) / 10 ? SIZE_MAX : cl * 10 + d;
+  }
+  *out = cl;
+  return rc;
+}
+
+static void raw_header(raw_view *v, sr_span name, sr_span value)
+{
   for (int k = 0; k < RAW_N; k++) {
-    if (!is_name(name, &sr_raw_names[k]))
+    if (!sr_raw_name_is(name, &sr_raw_names[k]))
       continue;
     v->count[k]++;
     if (k == RAW_VIA && v->n_via < RAW_MAX_VIAS)
       v->via[v->n_via++] = value;
     if (v->count[k] == 1)
       v->first[k] = value;
-    if (k == RAW_CONTENT_LENGTH) {
-      size_t cl = 0;
-      v->cl_bad |= value.n == 0;
-      for (size_t i = 0; i < value.n; i++) {
-        unsigned d = (unsigned char)value.p[i] - '0';
-        if (d > 9) {
-          v->cl_bad = 1;
-          break;
-        }
-        cl = cl > (SIZE_MAX - d) / 10 ? SIZE_MAX : cl * 10 + d;
-      }
-      v->cl = cl;
-    }
+    if (k == RAW_CONTENT_LENGTH)
+      v->cl_bad |= sr_raw_content_length(value, &v->cl) < 0;
+  }
+}
+
+/* RFC 3261 25.1: quoted-pair = "\\" (%x00-09 / ...), as in RFC 4475's
+ * intmeth; anywhere else a NUL is a syntax error. */
+static void find_nuls(const char *buf, raw_view *v)
+{
+  for (const char *p = buf; p < v->headers_end; p++) {
+    if (*p != '\0')
+      continue;
+    v->nul_any = 1;
+    if (p == buf || p[-1] != '\\' || p < v->rest)
+      v->nul = 1;
   }
 }
 
@@ -75,31 +129,17 @@ void sr_raw_scan(const char *buf, size_t len, raw_view *v)
   v->start_line.n = (size_t)(le - buf) - (le > buf && le[-1] == '\r');
   v->rest = nl ? nl + 1 : end;
   v->headers_end = end;
-  const char *line = v->rest;
-  while (line < end) {
-    if (*line == '\n' || (*line == '\r' && line + 1 < end && line[1] == '\n')) {
-      v->headers_end = line;
-      v->has_end = 1;
-      v->body_len = (size_t)(end - line) - (*line == '\n' ? 1 : 2);
-      break;
-    }
-    /* One header: its line and the continuation lines after it. */
-    const char *h = line;
-    do {
-      const char *n = memchr(line, '\n', (size_t)(end - line));
-      line = n ? n + 1 : end;
-    } while (line < end && (*line == ' ' || *line == '\t'));
-    raw_header(v, h, line);
+  sr_raw_fields f;
+  sr_raw_fields_start(&f, v->rest, end);
+  sr_span name, value;
+  while (sr_raw_fields_next(&f, &name, &value))
+    raw_header(v, name, value);
+  if (f.blank) {
+    v->headers_end = f.blank;
+    v->has_end = 1;
+    v->body_len = (size_t)(end - f.body);
   }
-  for (const char *p = buf; p < v->headers_end; p++) {
-    if (*p != '\0')
-      continue;
-    v->nul_any = 1;
-    /* RFC 3261 25.1: quoted-pair = "\\" (%x00-09 / ...), as in RFC 4475's
-     * intmeth; anywhere else a NUL is a syntax error. */
-    if (p == buf || p[-1] != '\\' || p < v->rest)
-      v->nul = 1;
-  }
+  find_nuls(buf, v);
 }
 
 static int token_char(char c)

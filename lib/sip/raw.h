@@ -11,7 +11,7 @@
 
 #include <siprec/common.h>
 
-#include "multipart.h"
+#include "../common/span.h"
 
 enum {
   RAW_CALL_ID,
@@ -57,6 +57,33 @@ typedef struct raw_view {
 /* Split the message into start line, header lines (folded ones joined) and
  * body; count the headers that matter and check what Sofia-SIP lets pass. */
 void sr_raw_scan(const char *buf, size_t len, raw_view *v);
+
+/* The one header scanner: walks a header section field by field, a field
+ * being a line and the continuation lines (starting with SP or HT) after
+ * it. Whoever reads raw headers (the scan above, stream framing, the
+ * Contact fallback) reads them through it, so that all agree on where a
+ * field and the header section end. */
+typedef struct sr_raw_fields {
+  const char *line;  /* the next line to read */
+  const char *end;
+  const char *blank; /* the empty line ending the section, once found; else NULL */
+  const char *body;  /* the byte after that empty line */
+} sr_raw_fields;
+
+/* Start at `first`, the first header line (the one after the start line). */
+void sr_raw_fields_start(sr_raw_fields *f, const char *first, const char *end);
+
+/* The next field's name and value, LWS trimmed (a value may keep inner line
+ * breaks of folding); lines without a colon are skipped. 0 at the empty
+ * line (f->blank and f->body then set) or at the end of the buffer. */
+int sr_raw_fields_next(sr_raw_fields *f, sr_span *name, sr_span *value);
+
+/* Header `name` is `r`, in its long or compact form (case-insensitive). */
+int sr_raw_name_is(sr_span name, const sr_raw_name *r);
+
+/* A Content-Length value: 1*DIGIT, saturated at SIZE_MAX. 0, or -1 when it
+ * is not a number (*out then holds the digits read before the fault). */
+int sr_raw_content_length(sr_span value, size_t *out);
 
 /* CSeq = 1*DIGIT LWS Method (RFC 3261 20.16), the number within 32 bits;
  * 1 with the parts when the value is well formed. */

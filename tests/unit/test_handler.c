@@ -387,6 +387,11 @@ START_TEST(test_frame)
                    SIPREC_EPARSE);
   ck_assert_int_eq(frame("OPTIONS sip:x SIP/2.0\r\nVia: x", 29, 65536), 0);
   ck_assert_int_eq(frame("OPTIONS sip:x SIP/2.0\r\nVia: x", 29, 16), SIPREC_EPARSE);
+  /* Fields are read as the parser reads them (sip/raw.c): folded, and not
+   * in the start line. */
+  ck_assert_int_eq(frame("A\r\nContent-Length:\r\n 2\r\n\r\nhi", 28, 1024), 28);
+  ck_assert_int_eq(frame("A\r\nContent-Length: 2\r\n x\r\n\r\nhi", 30, 1024), SIPREC_EPARSE);
+  ck_assert_int_eq(frame("Content-Length: 2\r\n\r\nhi", 23, 1024), SIPREC_EPARSE);
   size_t n = 1;
   ck_assert_int_eq(siprec_handler_frame(NULL, 3, 100, &n), SIPREC_EINVAL);
   ck_assert_int_eq(siprec_handler_frame(m, strlen(m), 100, NULL), SIPREC_EINVAL);

@@ -647,6 +647,52 @@ START_TEST(test_reoffer_keeps_ports)
 }
 END_TEST
 
+/* One matching rule (sr_sdp_continued) for the answer and for the session's
+ * change report: every offered stream takes part in m-line order, declined
+ * ones too, and each current stream is continued once at most. */
+START_TEST(test_reoffer_one_matching_rule)
+{
+  ctx c;
+  ctx_init(&c);
+  ck_assert_int_gt(answer(&c, HDR "m=audio 1000 RTP/AVP 0\r\na=label:a\r\n"
+                                  "m=audio 1002 RTP/AVP 0\r\na=label:a\r\n"),
+                   0);
+  sr_sdp_stream cur[2];
+  memcpy(cur, c.st, sizeof cur);
+
+  /* A duplicated label continues the next current stream of that label. */
+  ctx d;
+  ctx_init(&d);
+  d.p.next = 10;
+  d.cfg.current = cur;
+  d.cfg.n_current = 2;
+  ck_assert_int_gt(answer(&d, HDR "m=audio 1000 RTP/AVP 0\r\na=label:a\r\n"
+                                  "m=audio 1002 RTP/AVP 0\r\na=label:a\r\n"),
+                   0);
+  ck_assert_uint_eq(d.st[0].port, cur[0].port);
+  ck_assert_uint_eq(d.st[1].port, cur[1].port);
+  ck_assert_int_eq(d.p.calls, 0);
+
+  /* A declined stream continues (ends) the first "a": the accepted one
+   * after it continues the second. */
+  ctx e;
+  ctx_init(&e);
+  e.p.next = 10;
+  e.cfg.current = cur;
+  e.cfg.n_current = 2;
+  ck_assert_int_gt(answer(&e, HDR "m=video 1000 RTP/AVP 31\r\na=label:a\r\n"
+                                  "m=audio 1002 RTP/AVP 0\r\na=label:a\r\n"),
+                   0);
+  ck_assert_int_eq(e.st[0].accepted, 0);
+  ck_assert_uint_eq(e.st[1].port, cur[1].port);
+
+  uint8_t used[2] = { 0 };
+  ck_assert_ptr_eq(sr_sdp_continued(cur, 2, &e.st[0], 0, used), &cur[0]);
+  ck_assert_ptr_eq(sr_sdp_continued(cur, 2, &e.st[1], 1, used), &cur[1]);
+  ck_assert_ptr_null(sr_sdp_continued(cur, 2, &e.st[1], 2, used));
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* Errors and hostile input                                                 */
 
@@ -1108,6 +1154,7 @@ int main(void)
   tcase_add_test(tc, test_srtp);
   tcase_add_test(tc, test_port_failure);
   tcase_add_test(tc, test_reoffer_keeps_ports);
+  tcase_add_test(tc, test_reoffer_one_matching_rule);
   tcase_add_test(tc, test_errors);
   tcase_add_test(tc, test_lenient_text);
   tcase_add_test(tc, test_output_too_small);

@@ -88,6 +88,7 @@ START_TEST(test_src_forms)
     "Contact: <sip:src@192.0.2.1>;src\r\n",
     "m: <sip:src@192.0.2.1>;+sip.src;expires=60\r\n",
     "Contact: <sip:src@192.0.2.1;+sip.src\r\n", /* missing '>' */
+    "Contact:\r\n <sip:src@192.0.2.1;+sip.src\r\n", /* and folded: read as raw.c reads it */
   };
   for (size_t i = 0; i < sizeof contacts / sizeof contacts[0]; i++) {
     char msg[1024];

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SDES (RFC 4568): reading an SRC's a=crypto line and making the SRS's own
+ * key for the answer. */
+#ifndef SR_SDP_CRYPTO_H
+#define SR_SDP_CRYPTO_H
+
+#include <stddef.h>
+
+#include "answer.h"
+
+/* "<tag> <suite> inline:<key||salt>[|lifetime][|mki:len][;...] [params]",
+ * an a=crypto value. Fills tag, suite and remote key of `st` and returns
+ * the suite's key size in bytes, or 0 (st untouched) when the line is
+ * unusable: an unknown suite, or a key of the wrong length. */
+size_t sr_sdp_crypto_parse(const char *value, sr_sdp_stream *st);
+
+/* Master key + salt bytes of a suite named exactly so, 0 when unknown. */
+size_t sr_sdp_suite_key_bytes(const char *suite);
+
+/* Length of the base64 text of `bytes` bytes. */
+size_t sr_sdp_b64_len(size_t bytes);
+
+/* A fresh key of `bytes` (<= 64) random bytes, base64 into out (which
+ * holds sr_sdp_b64_len(bytes) + 1). 0 or SIPREC_ERANDOM. The raw key is
+ * wiped before return. */
+int sr_sdp_key_make(const sr_sdp_config *cfg, size_t bytes, char *out);
+
+#endif

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The SRS's own offer, for an INVITE without SDP (delayed offer): see
+ * answer.h. */
+#include "answer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/strbuf.h"
+#include "codecs.h"
+#include "config.h"
+#include "write.h"
+
+/* telephone-event's payload type in the SRS's offers. */
+#define OFFER_TE_PT 101
+#define OFFER_MAX_CODECS 16
+
+/* The codecs of the configuration the SRS can offer, in its order, each
+ * once. */
+static size_t offer_codecs(const sr_sdp_config *cfg, const sr_codec **list)
+{
+  size_t n = 0;
+  const char *name;
+  for (size_t i = 0; (name = sr_sdp_accepted_codec(cfg, i)) != NULL; i++) {
+    const sr_codec *c = sr_codec_by_name(sr_span_cstr(name));
+    if (!c || !(c->flags & SR_CODEC_OFFERED))
+      continue;
+    size_t j;
+    for (j = 0; j < n && list[j] != c; j++)
+      ;
+    if (j == n && n < OFFER_MAX_CODECS)
+      list[n++] = c;
+  }
+  return n;
+}
+
+/* Every stream recvonly audio, labelled 1, 2, ... with a new port. */
+static int offer_streams(const sr_sdp_config *cfg, size_t n_streams, sr_sdp_stream *streams)
+{
+  for (size_t i = 0; i < n_streams; i++) {
+    sr_sdp_stream *st = &streams[i];
+    memset(st, 0, sizeof *st);
+    memcpy(st->media, "audio", 6);
+    snprintf(st->label, sizeof st->label, "%zu", i + 1);
+    st->has_label = 1;
+    st->accepted = 1;
+    st->offer_dir = SR_SDP_RECVONLY;
+    st->answer_dir = SR_SDP_SENDONLY;
+    st->pt = -1;
+    st->te_pt = -1;
+    uint16_t port = 0;
+    if (cfg->port(cfg->port_user, i, st, &port) < 0 || port == 0)
+      return SIPREC_EAGAIN;
+    st->port = port;
+    st->new_port = 1;
+  }
+  return 0;
+}
+
+static void write_offer_media(sr_strbuf *b, const sr_sdp_stream *st, const sr_codec *const *list,
+                              size_t nc)
+{
+  sr_strbuf_printf(b, "m=audio %u RTP/AVP", (unsigned)st->port);
+  for (size_t k = 0; k < nc; k++)
+    sr_strbuf_printf(b, " %d", list[k]->pt);
+  sr_strbuf_printf(b, " %d\r\n", OFFER_TE_PT);
+  for (size_t k = 0; k < nc; k++)
+    sr_sdp_write_rtpmap(b, list[k]->pt, sr_span_cstr(list[k]->name), list[k]->rate,
+                        list[k]->channels);
+  sr_strbuf_printf(b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-15\r\n", OFFER_TE_PT,
+                   OFFER_TE_PT);
+  sr_strbuf_printf(b, "a=recvonly\r\na=label:%s\r\n", st->label);
+}
+
+int sr_sdp_offer(const sr_sdp_config *cfg, size_t n_streams, sr_sdp_stream *streams, char *out,
+                 size_t out_size)
+{
+  const sr_codec *list[OFFER_MAX_CODECS];
+  if (!sr_sdp_config_ok(cfg) || n_streams == 0 || !streams || !out || out_size == 0)
+    return SIPREC_EINVAL;
+  out[0] = '\0';
+  size_t nc = offer_codecs(cfg, list);
+  if (nc == 0)
+    return SIPREC_EINVAL;
+  int rc = offer_streams(cfg, n_streams, streams);
+  if (rc < 0)
+    return rc;
+  sr_strbuf b = sr_strbuf_on(out, out_size);
+  sr_sdp_write_session(&b, cfg);
+  for (size_t i = 0; i < n_streams; i++)
+    write_offer_media(&b, &streams[i], list, nc);
+  return sr_sdp_write_end(&b);
+}
