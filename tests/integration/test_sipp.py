@@ -665,6 +665,25 @@ def case_shutdown_udp(ctx):
     case_shutdown(ctx, 'u1')
 
 
+def case_shutdown_drain(ctx):
+    """SIGTERM drains: the BYE goes unanswered for 1.6 s, the server sends it
+    again meanwhile and exits only once it is answered
+    (siprec_handler_shutdown)."""
+    srv = ctx.start_server()
+    s = ctx.sipp('drain-bye.xml', extra=['-key', 'se', '1800'])
+    srv.wait_lines(r'^session_started ')
+    time.sleep(0.2)  # the ACK
+    t0 = time.monotonic()
+    srv.stop()
+    took = time.monotonic() - t0
+    s.wait()
+    byes = [l for l in s.received() if l.startswith('BYE ')]
+    check(len(byes) >= 2, f'{len(byes)} BYE from the server, a retransmission expected')
+    check(1.4 <= took < 5, f'the server stopped {took:.1f} s after SIGTERM: it should wait '
+          'for the answer to its BYE (1.6 s), no longer')
+    check_ended(only_session(srv)[1], 'shutdown', 2)
+
+
 def case_shutdown_tcp(ctx):
     case_shutdown(ctx, 't1')
 
