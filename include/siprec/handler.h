@@ -431,7 +431,9 @@ typedef enum siprec_shutdown_mode {
  * Retry-After, and every open session ends as `mode` says. The host keeps
  * feeding messages (the BYEs' answers) and calling siprec_handler_expire()
  * until siprec_handler_next_deadline() returns UINT64_MAX, then frees the
- * handler. (siprec_handler_free() alone sends each BYE once and waits for
+ * handler. Dialogs the SRC ended with BYE are not kept for copies of that
+ * BYE any more (RFC 3261's Timer J), so only the SRS's own BYEs, and final
+ * responses that wait for their ACK, hold the drain up (64*T1 at most). (siprec_handler_free() alone sends each BYE once and waits for
  * nothing.)
  * @return 0, SIPREC_EINVAL or SIPREC_EBUSY (from a callback)
  */

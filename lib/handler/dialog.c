@@ -248,7 +248,9 @@ int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
     rc = sr_handler_simple(h, rq, 200, "OK", NULL); /* it crossed ours (RFC 3261 15.1.2) */
   } else if (dialog_takes(h, s, rq)) {
     rc = sr_handler_simple(h, rq, 200, "OK", NULL);
+    /* While the handler drains, nobody waits 64*T1 for copies of a BYE. */
     if (rc > 0 && rq->path.transport == SIPREC_TRANSPORT_UDP && !h->shutting_down &&
+        !atomic_load_explicit(&h->draining, memory_order_relaxed) &&
         sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) == 0)
       linger(h, s, rq);
     else

@@ -280,7 +280,10 @@ static int end_for_drain(const void *key, size_t len, void *value, void *user)
   struct drain *d = user;
   siprec_session *s = value;
   sr_session_lock(s);
-  sr_dialog_end(d->h, s, SIPREC_END_SHUTDOWN, 1, d->now);
+  if (s->state == SR_SESSION_LINGER)
+    sr_dialog_forget(d->h, s); /* ended already; its BYE's copies would only delay the end */
+  else
+    sr_dialog_end(d->h, s, SIPREC_END_SHUTDOWN, 1, d->now);
   sr_session_unlock(s);
   return 0;
 }

@@ -224,6 +224,11 @@ START_TEST(test_shutdown_bye)
   ack(&f, "g-0", tag[0], 1, 1 * S);
   fx_start_call(&f, "g-1", tag[1], sizeof tag[1]);
   ack(&f, "g-1", tag[1], 1, 1 * S);
+  /* One the SRC ended: lingering for copies of its BYE (Timer J), it does
+   * not hold the drain up. */
+  fx_start_call(&f, "g-9", tag[1], sizeof tag[1]);
+  ack(&f, "g-9", tag[1], 1, 1 * S);
+  bye(&f, "g-9", tag[1], 2, 1 * S + 100 * MS);
   /* A deferred one too: its INVITE gets 480. */
   f.ev.refuse_with = SIPREC_DECISION_DEFER;
   fx_request(msg, sizeof msg, "INVITE", "g-2", NULL, 1, "g2", "Require: siprec\r\n", fx_sdp2);
@@ -234,7 +239,7 @@ START_TEST(test_shutdown_bye)
   ck_assert_int_eq(siprec_handler_shutdown(NULL, SIPREC_SHUTDOWN_BYE, 2 * S), SIPREC_EINVAL);
   ck_assert_int_eq(siprec_handler_shutdown(f.h, (siprec_shutdown_mode)7, 2 * S), SIPREC_EINVAL);
   ck_assert_int_eq(siprec_handler_shutdown(f.h, SIPREC_SHUTDOWN_BYE, 2 * S), 0);
-  ck_assert_int_eq(f.ev.ended, 3);
+  ck_assert_int_eq(f.ev.ended, 4);
   ck_assert_int_eq(f.ev.last_reason, SIPREC_END_SHUTDOWN);
   ck_assert_int_eq(byes_in(f.ev.sent_log), 2);
   ck_assert_ptr_nonnull(strstr(f.ev.sent_log, "480\n"));
@@ -244,7 +249,7 @@ START_TEST(test_shutdown_bye)
   fx_feed(&f, msg, 2 * S);
   ck_assert_int_eq(f.status, 503);
   ck_assert_ptr_nonnull(strstr(f.resp, "Retry-After: "));
-  ck_assert_int_eq(f.ev.offered, 3);
+  ck_assert_int_eq(f.ev.offered, 4);
   /* Unanswered, the BYEs go again after T1. */
   ck_assert_uint_le(siprec_handler_next_deadline(f.h), 2 * S + 500 * MS);
   siprec_handler_expire(f.h, 2 * S + 500 * MS);
@@ -262,10 +267,29 @@ START_TEST(test_shutdown_bye)
   ck_assert_uint_eq(siprec_handler_next_deadline(f.h), UINT64_MAX);
   ck_assert_uint_le(now, 2 * S + 64 * 500 * MS);
   ck_assert_int_gt(byes_in(f.ev.sent_log), 5);
-  ck_assert_int_eq(f.ev.ended, 3);
+  ck_assert_int_eq(f.ev.ended, 4);
   siprec_session_unref(f.ev.deferred);
   siprec_handler_free(f.h);
-  ck_assert_int_eq(f.ev.ended, 3);
+  ck_assert_int_eq(f.ev.ended, 4);
+}
+END_TEST
+
+/* A dialog the SRC ended lingers for copies of its BYE (Timer J, 64*T1);
+ * a shutdown does not wait for that. */
+START_TEST(test_shutdown_skips_linger)
+{
+  fixture f;
+  fx_init(&f, NULL, 0);
+  char tag[64];
+  fx_start_call(&f, "k-0", tag, sizeof tag);
+  ack(&f, "k-0", tag, 1, 1 * S);
+  bye(&f, "k-0", tag, 2, 2 * S);
+  ck_assert_uint_eq(siprec_handler_next_deadline(f.h), 2 * S + 64 * 500 * MS);
+  ck_assert_int_eq(siprec_handler_shutdown(f.h, SIPREC_SHUTDOWN_BYE, 3 * S), 0);
+  ck_assert_uint_eq(siprec_handler_next_deadline(f.h), UINT64_MAX);
+  ck_assert_int_eq(f.ev.ended, 1);
+  ck_assert_int_eq(byes_in(f.ev.sent_log), 0);
+  siprec_handler_free(f.h);
 }
 END_TEST
 
@@ -303,6 +327,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_stream_info);
   tcase_add_test(tc, test_list_sessions);
   tcase_add_test(tc, test_shutdown_bye);
+  tcase_add_test(tc, test_shutdown_skips_linger);
   tcase_add_test(tc, test_shutdown_tcp);
   suite_add_tcase(s, tc);
   return s;
