@@ -63,24 +63,20 @@ static uint64_t now_ns(void)
   return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
-/* Room for one IP_PKTINFO control message, aligned as cmsghdr needs. */
-typedef union pktinfo_buf {
-  char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-  struct cmsghdr align;
-} pktinfo_buf;
-
 /* Send on `path`: to path->remote, from path->local. On a socket bound to
  * 0.0.0.0 the kernel would pick the source address from its routes; the
- * SRC expects answers from the address it sent to, so IP_PKTINFO pins it. */
-static void send_on(host *ho, const void *data, size_t len, const siprec_path *path)
+ * SRC expects answers from the address it sent to, so IP_PKTINFO pins it.
+ * The send callback (2xx retransmissions, BYEs, pings, refreshes) and the
+ * responses siprec_handler_process() writes both go out here. */
+static void on_send(void *user, const void *data, size_t len, const siprec_path *path)
 {
+  host *ho = user;
   struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-  pktinfo_buf ctl;
-  memset(&ctl, 0, sizeof ctl);
+  _Alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(struct in_pktinfo))] = {0};
   struct msghdr msg = {.msg_name = (void *)path->remote,
                        .msg_namelen = sizeof(struct sockaddr_in),
                        .msg_iov = &iov, .msg_iovlen = 1,
-                       .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+                       .msg_control = ctl, .msg_controllen = sizeof ctl};
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = IPPROTO_IP;
   c->cmsg_type = IP_PKTINFO;
@@ -89,13 +85,6 @@ static void send_on(host *ho, const void *data, size_t len, const siprec_path *p
   memcpy(CMSG_DATA(c), &pi, sizeof pi);
   if (sendmsg(ho->fd, &msg, 0) < 0)
     fprintf(stderr, "sendmsg: %s\n", strerror(errno));
-}
-
-/* Messages the handler writes outside siprec_handler_process(): 2xx
- * retransmissions, BYEs, pings, refreshes. */
-static void on_send(void *user, const void *data, size_t len, const siprec_path *path)
-{
-  send_on(user, data, len, path);
 }
 
 static void on_log(void *user, siprec_log_level level, const char *message)
@@ -218,10 +207,10 @@ static void read_datagrams(host *ho)
   for (;;) {
     struct sockaddr_in remote, local = ho->listen;
     struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
-    pktinfo_buf ctl;
+    _Alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(struct in_pktinfo))];
     struct msghdr msg = {.msg_name = &remote, .msg_namelen = sizeof remote,
                          .msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+                         .msg_control = ctl, .msg_controllen = sizeof ctl};
     ssize_t n = recvmsg(ho->fd, &msg, 0);
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -244,37 +233,34 @@ static void read_datagrams(host *ho)
     int r = siprec_handler_process(ho->handler, buf, (size_t)n, &path, now_ns(), out,
                                    sizeof out, &out_len);
     if (r == SIPREC_PROCESS_RESPONSE)
-      send_on(ho, out, out_len, &path); /* the answer goes back on the request's path */
+      on_send(ho, out, out_len, &path); /* the answer goes back on the request's path */
     else if (r < 0)
       fprintf(stderr, "process: %s\n", siprec_strerror(r));
   }
 }
 
+/* "ADDR:PORT", IPv4; port 0 lets the kernel pick one (printed at start). */
 static int parse_listen(const char *arg, struct sockaddr_in *sa)
 {
-  const char *colon = strrchr(arg, ':');
-  char ip[INET_ADDRSTRLEN], *end;
-  if (!colon || (size_t)(colon - arg) >= sizeof ip)
+  char ip[INET_ADDRSTRLEN], rest;
+  unsigned port;
+  *sa = (struct sockaddr_in){.sin_family = AF_INET};
+  if (sscanf(arg, "%15[0-9.]:%u%c", ip, &port, &rest) != 2 || port > 65535 ||
+      inet_pton(AF_INET, ip, &sa->sin_addr) != 1)
     return -1;
-  memcpy(ip, arg, (size_t)(colon - arg));
-  ip[colon - arg] = '\0';
-  unsigned long port = strtoul(colon + 1, &end, 10);
-  *sa = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  return (end == colon + 1 || *end || port > 65535 || inet_pton(AF_INET, ip, &sa->sin_addr) != 1)
-             ? -1 : 0;
+  sa->sin_port = htons((uint16_t)port);
+  return 0;
 }
 
+/* "LOW-HIGH": RTP on its even ports, each odd successor kept for RTCP. */
 static int parse_ports(const char *arg, host *ho)
 {
-  char *end;
-  unsigned long low = strtoul(arg, &end, 10), high;
-  if (end == arg || *end != '-')
+  unsigned low, high;
+  char rest;
+  if (sscanf(arg, "%u-%u%c", &low, &high, &rest) != 2 || low == 0 || high > 65535)
     return -1;
-  high = strtoul(end + 1, &end, 10);
-  if (*end || low == 0 || high > 65535 || low > high)
-    return -1;
-  low += low % 2; /* RTP on even ports, RTCP on the odd one above (RFC 3550) */
-  if (low + 1 > high)
+  low += low % 2;
+  if (low >= high)
     return -1;
   ho->port_low = (uint16_t)low;
   ho->pairs = (high - low + 1) / 2;
@@ -329,24 +315,20 @@ int main(int argc, char **argv)
     return 1;
   }
 
-  /* Config and callbacks are copied by siprec_handler_new(): free them at once. */
+  /* Config and callbacks are copied by siprec_handler_new(): freed at once. */
   siprec_handler_config *cfg = NULL;
   siprec_handler_callbacks *cbs = NULL;
-  int rc = siprec_handler_config_new(&cfg, NULL);
-  if (rc == 0)
-    rc = siprec_handler_config_set_user_agent(cfg, "minimal-host");
-  if (rc == 0)
-    rc = siprec_handler_callbacks_new(&cbs, NULL);
-  if (rc == 0) {
-    siprec_handler_callbacks_set_send(cbs, on_send);
-    siprec_handler_callbacks_set_log(cbs, on_log);
-    siprec_handler_callbacks_set_session_offered(cbs, on_offered);
-    siprec_handler_callbacks_set_session_started(cbs, on_started);
-    siprec_handler_callbacks_set_session_updated(cbs, on_updated);
-    siprec_handler_callbacks_set_session_ended(cbs, on_ended);
-    siprec_handler_callbacks_set_ports(cbs, port_alloc, port_free);
-    rc = siprec_handler_new(&ho.handler, cfg, cbs, &ho, NULL);
-  }
+  if (siprec_handler_config_new(&cfg, NULL) != 0 || siprec_handler_callbacks_new(&cbs, NULL) != 0)
+    return 1;
+  siprec_handler_config_set_user_agent(cfg, "minimal-host");
+  siprec_handler_callbacks_set_send(cbs, on_send);
+  siprec_handler_callbacks_set_log(cbs, on_log);
+  siprec_handler_callbacks_set_session_offered(cbs, on_offered);
+  siprec_handler_callbacks_set_session_started(cbs, on_started);
+  siprec_handler_callbacks_set_session_updated(cbs, on_updated);
+  siprec_handler_callbacks_set_session_ended(cbs, on_ended);
+  siprec_handler_callbacks_set_ports(cbs, port_alloc, port_free);
+  int rc = siprec_handler_new(&ho.handler, cfg, cbs, &ho, NULL);
   siprec_handler_config_free(cfg);
   siprec_handler_callbacks_free(cbs);
   if (rc != 0) {
