@@ -352,6 +352,7 @@ int main(int argc, char **argv)
       fflush(stdout);
       siprec_handler_shutdown(ho.handler, SIPREC_SHUTDOWN_BYE, now);
       give_up_at = now + SHUTDOWN_WAIT_NS;
+      stop_at = UINT64_MAX; /* past: must no longer set the wake-up time */
     }
     uint64_t due = siprec_handler_next_deadline(ho.handler);
     if (give_up_at != UINT64_MAX && (due == UINT64_MAX || now >= give_up_at))

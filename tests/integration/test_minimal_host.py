@@ -13,7 +13,9 @@ of it:
 - a call still open at SIGTERM (wait-bye.xml) gets a BYE, which sipp
   answers; the session ends with reason shutdown, every port is given back
   and the host exits 0;
-- --duration-s 1 alone makes it exit 0 after about a second.
+- listening on 0.0.0.0, it answers a call with 127.0.0.1 (the address the
+  call came to, from IP_PKTINFO) in its Contact and SDP, and --duration-s
+  makes it exit 0 by itself.
 Exit 0 passed, 1 failed, 77 skipped (no sipp).
 """
 import argparse
@@ -45,16 +47,16 @@ SPEAKERS = {'16777227': 'sip:9000@192.0.2.102', '16777228': 'sip:1002@192.0.2.10
 class Host:
     """minimal-host, its stdout lines collected as they come."""
 
-    def __init__(self, binary, work, *args):
+    def __init__(self, binary, work, *args, listen='127.0.0.1:0'):
         self.lines, self.eof, self.cond = [], False, threading.Condition()
         self.err_path = os.path.join(work, 'host.stderr')
         self.err = open(self.err_path, 'w')
-        self.proc = subprocess.Popen([os.path.abspath(binary), '--listen', '127.0.0.1:0', *args],
+        self.proc = subprocess.Popen([os.path.abspath(binary), '--listen', listen, *args],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.err, text=True, errors='replace')
         threading.Thread(target=self._read, daemon=True).start()
         first = self.wait_lines(r'^listening ')[0]
-        m = re.match(r'^listening 127\.0\.0\.1:(\d+) rtp-ports (\d+)-(\d+)$', first)
+        m = re.match(rf'^listening {re.escape(listen.split(":")[0])}:(\d+) rtp-ports {LOW}-{HIGH}$', first)
         check(m, f'first line {first!r}')
         self.port = int(m.group(1))
 
@@ -183,15 +185,34 @@ def run(args, work):
                 s.proc.wait()
         host.kill()
 
-    # --duration-s: no call, the host stops by itself.
+    # On 0.0.0.0 the host learns the address each datagram came to
+    # (IP_PKTINFO): the answer's Contact and SDP name 127.0.0.1, never the
+    # wildcard. --duration-s: then it stops by itself.
     started = time.monotonic()
-    host = Host(args.host, work, '--rtp-ports', f'{LOW}-{HIGH}', '--duration-s', '1')
+    host = Host(args.host, work, '--rtp-ports', f'{LOW}-{HIGH}', '--duration-s', '3',
+                listen='0.0.0.0:0')
+    ctx = Ctx(work, os.path.abspath(args.scenarios), host)
     try:
-        rc = host.wait_exit(10)
-        check(rc == 0 and time.monotonic() - started >= 1, f'--duration-s 1: exit status {rc} '
+        s = Sipp(ctx, 'acme-call.xml').wait()
+        with open(s.msg_path, errors='replace') as f:
+            text = f.read()
+        check(f'Contact: <sip:srs@127.0.0.1:{host.port}>' in text,
+              'on 0.0.0.0: no Contact with 127.0.0.1 and the port in the 200')
+        check(re.search(r'^\s*o=libsiprec .* IN IP4 127\.0\.0\.1\s*$', text, re.M)
+              and '0.0.0.0' not in text, 'on 0.0.0.0: the SDP answer does not name 127.0.0.1')
+        rc = host.wait_exit(15)
+        check(rc == 0 and time.monotonic() - started >= 3, f'--duration-s 3: exit status {rc} '
               f'after {time.monotonic() - started:.1f} s')
+        check_session('wildcard', list(events(host).values())[0], 'bye', 'PCMU')
         host.wait_lines(r'^stopped ports-in-use=0$', 1, 0)
+    except Failure:
+        host.dump()
+        raise
     finally:
+        for s in ctx.sipps:
+            if s.running():
+                s.proc.kill()
+                s.proc.wait()
         host.kill()
     return 0
 
