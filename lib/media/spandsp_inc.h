@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <spandsp/telephony.h>
+#include <spandsp/bit_operations.h>
 #include <spandsp/bitstream.h>
 #include <spandsp/g711.h>
 #include <spandsp/g722.h>
