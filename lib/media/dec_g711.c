@@ -3,7 +3,7 @@
  * 8 kHz G.711. Several channels (rare, but RFC 3551 allows them) are
  * averaged into one. */
 #include "decoder_impl.h"
-#include "spandsp_inc.h"
+#include "spandsp_plc.h"
 
 typedef struct g711 {
   plc_state_t plc;
@@ -52,7 +52,7 @@ static int g711d_decode(sr_decoder *d, const uint8_t *payload, size_t len, int16
 static void g711d_conceal(sr_decoder *d, size_t n, int16_t *out, unsigned *flags)
 {
   g711 *g = d->state;
-  plc_fillin(&g->plc, out, (int)n);
+  sr_spandsp_plc_fillin(&g->plc, out, (int)n);
   *flags |= SR_DEC_CONCEALED;
 }
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "decoder_impl.h"
-#include "spandsp_inc.h"
+#include "spandsp_plc.h"
 
 typedef struct g726 {
   g726_state_t dec;
@@ -83,7 +83,7 @@ static int g726_decode_payload(sr_decoder *d, const uint8_t *payload, size_t len
 static void g726_conceal(sr_decoder *d, size_t n, int16_t *out, unsigned *flags)
 {
   g726 *g = d->state;
-  plc_fillin(&g->plc, out, (int)n);
+  sr_spandsp_plc_fillin(&g->plc, out, (int)n);
   *flags |= SR_DEC_CONCEALED;
 }
 

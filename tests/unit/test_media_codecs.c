@@ -161,6 +161,22 @@ START_TEST(test_pcma_exact)
 }
 END_TEST
 
+/* spandsp 0.0.6's plc_fillin rotates its history with an overlapping
+ * memcpy (lib/media/spandsp_plc.c); the reference here rotates it first,
+ * as the module does, so the comparison runs under AddressSanitizer. */
+static void ref_plc_fillin(plc_state_t *s, int16_t *amp, int len)
+{
+  if (s->missing_samples == 0 && s->buf_ptr > 0) {
+    int16_t tmp[PLC_HISTORY_LEN];
+    int p = s->buf_ptr;
+    memcpy(tmp, s->history + p, sizeof(int16_t) * (size_t)(PLC_HISTORY_LEN - p));
+    memcpy(tmp + PLC_HISTORY_LEN - p, s->history, sizeof(int16_t) * (size_t)p);
+    memcpy(s->history, tmp, sizeof tmp);
+    s->buf_ptr = 0;
+  }
+  plc_fillin(s, amp, len);
+}
+
 /* The concealment is spandsp's PLC fed what the module decoded: the same
  * samples as a reference PLC fed the reference decode. */
 START_TEST(test_g711_conceal_is_spandsp_plc)
@@ -182,7 +198,7 @@ START_TEST(test_g711_conceal_is_spandsp_plc)
   unsigned flags = 0;
   ck_assert_int_eq(sr_decoder_conceal(d, 240, got, MAXS, &flags), 240);
   ck_assert_uint_eq(flags, SR_DEC_CONCEALED);
-  plc_fillin(plc, want, 240);
+  ref_plc_fillin(plc, want, 240);
   assert_same(got, want, 240, "plc", 0);
   ck_assert(rms(got, 80) > 10.0);
   /* n > cap: refused, nothing written. */
