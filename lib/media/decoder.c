@@ -190,6 +190,9 @@ int sr_decoder_conceal(sr_decoder *d, size_t n, int16_t *out, size_t cap, unsign
 int sr_decoder_conceal_fec(sr_decoder *d, const uint8_t *next, size_t next_len, size_t n,
                            int16_t *out, size_t cap, unsigned *flags)
 {
+  unsigned f = 0;
+  if (flags)
+    *flags = 0;
   int rc = check_conceal(d, n, out, cap);
   if (rc < 0)
     return rc;
@@ -197,9 +200,6 @@ int sr_decoder_conceal_fec(sr_decoder *d, const uint8_t *next, size_t next_len, 
     return sr_decoder_conceal(d, n, out, cap, flags);
   if ((rc = sr_decoder_samples(d, next, next_len)) < 0)
     return rc;
-  unsigned f = 0;
-  if (flags)
-    *flags = 0;
   rc = d->ops->conceal_fec(d, next, next_len, n, out, &f);
   if (flags && rc >= 0)
     *flags = f;
