@@ -14,26 +14,29 @@ typedef struct codec_entry {
   const char *prefix; /* the encoding name, or its start for G.726 rates */
   sr_codec codec;
   const sr_decoder_ops *ops;
-  uint32_t clock_rate; /* 0: any (L16 takes the SDP's) */
+  uint32_t clock_rate;   /* 0: the SDP's (L16, CN) */
+  uint32_t default_rate; /* with clock_rate 0: when the SDP names none */
   unsigned max_channels;
 } codec_entry;
 
 /* AAL2- before G726-: a prefix match must not take the longer name for the
  * shorter. */
 static const codec_entry codecs[] = {
-  {"PCMU", SR_CODEC_PCMU, &sr_dec_g711_ops, 8000, 8},
-  {"PCMA", SR_CODEC_PCMA, &sr_dec_g711_ops, 8000, 8},
-  {"G722", SR_CODEC_G722, &sr_dec_g722_ops, 8000, 1},
-  {"AAL2-G726-", SR_CODEC_G726_AAL2, &sr_dec_g726_ops, 8000, 1},
-  {"G726-", SR_CODEC_G726, &sr_dec_g726_ops, 8000, 1},
-  {"L16", SR_CODEC_L16, &sr_dec_l16_ops, 0, 8},
-  {"CN", SR_CODEC_CN, &sr_dec_cn_ops, 8000, 1},
+  {"PCMU", SR_CODEC_PCMU, &sr_dec_g711_ops, 8000, 0, 8},
+  {"PCMA", SR_CODEC_PCMA, &sr_dec_g711_ops, 8000, 0, 8},
+  {"G722", SR_CODEC_G722, &sr_dec_g722_ops, 8000, 0, 1},
+  {"AAL2-G726-", SR_CODEC_G726_AAL2, &sr_dec_g726_ops, 8000, 0, 1},
+  {"G726-", SR_CODEC_G726, &sr_dec_g726_ops, 8000, 0, 1},
+  {"L16", SR_CODEC_L16, &sr_dec_l16_ops, 0, 0, 8},
+  /* RFC 3389: CN/8000 is PT 13; wideband senders offer CN/16000 and up
+   * on a dynamic type, matching their speech codec's clock. */
+  {"CN", SR_CODEC_CN, &sr_dec_cn_ops, 0, 8000, 1},
 #ifdef SR_HAVE_OPUS
   /* RFC 7587: always opus/48000/2, whatever the sender sends. */
-  {"opus", SR_CODEC_OPUS, &sr_dec_opus_ops, 48000, 2},
+  {"opus", SR_CODEC_OPUS, &sr_dec_opus_ops, 48000, 0, 2},
 #endif
 #ifdef SR_HAVE_BCG729
-  {"G729", SR_CODEC_G729, &sr_dec_g729_ops, 8000, 1},
+  {"G729", SR_CODEC_G729, &sr_dec_g729_ops, 8000, 0, 1},
 #endif
 };
 
@@ -75,6 +78,8 @@ static int check_rates(const codec_entry *c, sr_decoder_params *r)
     if (r->clock_rate && r->clock_rate != c->clock_rate)
       return SIPREC_EINVAL;
     r->clock_rate = c->clock_rate;
+  } else if (!r->clock_rate && c->default_rate) {
+    r->clock_rate = c->default_rate;
   } else if (r->clock_rate < 1000 || r->clock_rate > 192000) {
     return SIPREC_EINVAL;
   }

@@ -57,7 +57,7 @@ typedef struct sr_decoder_params {
   int payload_type; /* 0..127 */
   /* The rtpmap clock rate; 0 for the encoding's usual one. L16 decodes at
    * this rate; for the others it must be the one RFC 3551 / RFC 7587 name
-   * (8000, or 48000 for Opus). */
+   * (8000, or 48000 for Opus); comfort noise takes any (8000 when 0). */
   uint32_t clock_rate;
   /* The rtpmap channel count; 0 means 1. Stereo is downmixed to mono. */
   unsigned channels;

@@ -663,6 +663,10 @@ START_TEST(test_cn)
   ck_assert(rms(got, 160) == 0.0);
   ck_assert_int_eq(sr_decoder_decode(d, pay, 0, got, MAXS, &flags), SIPREC_EPARSE);
   sr_decoder_free(d);
+  /* Wideband comfort noise on a dynamic type. */
+  d = new_decoder("CN", 105, 16000, 1);
+  ck_assert_uint_eq(sr_decoder_rate(d), 16000);
+  sr_decoder_free(d);
 }
 END_TEST
 
