@@ -56,6 +56,8 @@ static const unsigned all_flags = SR_DEC_CONCEALED | SR_DEC_COMFORT_NOISE | SR_D
 
 static void resample(sr_resampler *r, size_t n)
 {
+  if (!r)
+    return; /* a build without speexdsp */
   size_t cap = sr_resampler_out_max(r, n);
   CHECK(cap <= sizeof resampled / sizeof resampled[0]);
   int got = sr_resampler_process(r, out, n, resampled, cap);
@@ -134,11 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   CHECK(rc == 0 && d);
   sr_resampler *r = NULL;
   rc = sr_resampler_new(NULL, sr_decoder_rate(d), 16000, data[0] & 1 ? 0 : -1, &r);
-  if (rc == SIPREC_ENOTFOUND) {
-    sr_decoder_free(d);
-    return 0; /* no speexdsp */
-  }
-  CHECK(rc == 0 && r);
+  CHECK((rc == 0 && r) || (rc == SIPREC_ENOTFOUND && !r)); /* ENOTFOUND: no speexdsp */
   sr_dtmf dtmf;
   sr_dtmf_init(&dtmf);
   uint32_t ts = 0;
@@ -160,11 +158,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     side_readers(&dtmf, ts, p, avail);
     ts += (uint32_t)op * 17u;
   }
-  size_t fcap = sr_resampler_flush_max(r);
-  CHECK(fcap <= sizeof resampled / sizeof resampled[0]);
-  rc = sr_resampler_flush(r, resampled, fcap);
-  CHECK(rc >= 0 && (size_t)rc <= fcap);
-  sr_resampler_free(r);
+  if (r) {
+    size_t fcap = sr_resampler_flush_max(r);
+    CHECK(fcap <= sizeof resampled / sizeof resampled[0]);
+    rc = sr_resampler_flush(r, resampled, fcap);
+    CHECK(rc >= 0 && (size_t)rc <= fcap);
+    sr_resampler_free(r);
+  }
   sr_decoder_free(d);
   return 0;
 }
