@@ -202,6 +202,15 @@ START_TEST(test_g711_conceal_is_spandsp_plc)
   ref_plc_fillin(plc, want, 240);
   assert_same(got, want, 240, "plc", 0);
   ck_assert(rms(got, 80) > 10.0);
+  /* Speech resumes: blended into the concealment as spandsp does. */
+  for (int i = 0; i < 160; i++)
+    pay[i] = linear_to_ulaw(speech8[off + 240 + (size_t)i]);
+  for (int i = 0; i < 160; i++)
+    want[i] = ulaw_to_linear(pay[i]);
+  plc_rx(plc, want, 160);
+  ck_assert_int_eq(sr_decoder_decode(d, pay, 160, got, MAXS, &flags), 160);
+  ck_assert_uint_eq(flags, 0);
+  assert_same(got, want, 160, "after plc", 0);
   /* n > cap: refused, nothing written. */
   ck_assert_int_eq(sr_decoder_conceal(d, 100, got, 99, &flags), SIPREC_ETOOBIG);
   ck_assert_int_eq(sr_decoder_conceal(d, 0, got, MAXS, &flags), 0);
@@ -423,21 +432,33 @@ typedef struct opus_pkts {
   int n;
 } opus_pkts;
 
-/* 20 ms packets of the 16 kHz speech, SILK with in-band FEC on. */
-static void opus_encode_speech(opus_pkts *p)
+/* 20 ms packets of the speech, SILK with in-band FEC on: at 16 kHz
+ * (`fullband` 0), or, to reach CELT too, repeated to 48 kHz and coded as
+ * audio at 64 kbit/s. */
+static void opus_encode_speech_as(opus_pkts *p, int fullband)
 {
   int err;
-  OpusEncoder *enc = opus_encoder_create(16000, 1, OPUS_APPLICATION_VOIP, &err);
+  int rate = fullband ? 48000 : 16000, frame = rate / 50;
+  OpusEncoder *enc = opus_encoder_create(rate, 1,
+                                         fullband ? OPUS_APPLICATION_AUDIO : OPUS_APPLICATION_VOIP, &err);
   ck_assert_int_eq(err, OPUS_OK);
-  opus_encoder_ctl(enc, OPUS_SET_BITRATE(24000));
+  opus_encoder_ctl(enc, OPUS_SET_BITRATE(fullband ? 64000 : 24000));
   opus_encoder_ctl(enc, OPUS_SET_INBAND_FEC(1));
   opus_encoder_ctl(enc, OPUS_SET_PACKET_LOSS_PERC(20));
+  int16_t pcm[960];
   p->n = 0;
   for (size_t off = 0; off + 320 <= nspeech16 && p->n < 200; off += 320, p->n++) {
-    p->len[p->n] = opus_encode(enc, speech16 + off, 320, p->data[p->n], 400);
+    for (int i = 0; i < frame; i++)
+      pcm[i] = speech16[off + (size_t)(i * 320 / frame)];
+    p->len[p->n] = opus_encode(enc, pcm, frame, p->data[p->n], 400);
     ck_assert_int_gt(p->len[p->n], 0);
   }
   opus_encoder_destroy(enc);
+}
+
+static void opus_encode_speech(opus_pkts *p)
+{
+  opus_encode_speech_as(p, 0);
 }
 
 static void opus_exact_at(const opus_pkts *p, uint32_t rate)
@@ -471,6 +492,13 @@ START_TEST(test_opus_exact)
   opus_exact_at(&p, 12000);
   opus_exact_at(&p, 16000);
   opus_exact_at(&p, 24000);
+  opus_encode_speech_as(&p, 1);
+  int not_silk = 0; /* TOC configurations 12 and up: hybrid or CELT */
+  for (int k = 0; k < p.n; k++)
+    not_silk += (p.data[k][0] >> 3) >= 12;
+  ck_assert_int_gt(not_silk, p.n / 2);
+  opus_exact_at(&p, 0);
+  opus_exact_at(&p, 16000);
   sr_decoder_params prm = {.encoding = "opus", .payload_type = 111, .opus_rate = 44100};
   sr_decoder *d = NULL;
   ck_assert_int_eq(sr_decoder_new(NULL, &prm, &d), SIPREC_EINVAL);
