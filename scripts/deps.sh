@@ -4,8 +4,10 @@
 # Building the library and its examples; Sofia-SIP's static archive and
 # headers (libsofia-sip-ua-dev) are linked into the library; expat
 # (libexpat1-dev) parses the recording metadata; siprec-server runs on
-# libuv (libuv1-dev).
-BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev)
+# libuv (libuv1-dev); lib/media decodes with spandsp (G.711 concealment,
+# G.722, G.726: required), libopus and speexdsp (meson features, on when
+# found).
+BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev)
 # The demo: the build, and sipp (sip-tester) to place the call.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester)
@@ -19,9 +21,12 @@ DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester)
 # for the map benchmark's Go sync.Map anchor (tests/bench/bench_shmap runs
 # `go run` on ../shared/bench/anchors/syncmap; without Go its targets against
 # sync.Map are skipped); abigail-tools (abidw, abidiff) for the ABI check
-# against tests/abi/'s baseline.
+# against tests/abi/'s baseline; pocketsphinx-testdata for real speech
+# (16 kHz recordings) that the codec tests encode and decode; libbcg729-dev
+# for the build with the G.729 decoder (meson feature bcg729, GPL-3+, off by
+# default), which scripts/run-tests tests apart.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go abigail-tools)
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go abigail-tools pocketsphinx-testdata libbcg729-dev)
 
 # install_packages PKG...: apt-get install what is missing (needs root).
 install_packages() {

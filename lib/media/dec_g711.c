@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* PCMU and PCMA (G.711), concealed with spandsp's PLC, which was made for
+ * 8 kHz G.711. Several channels (rare, but RFC 3551 allows them) are
+ * averaged into one. */
+#include "decoder_impl.h"
+#include "spandsp_plc.h"
+
+typedef struct g711 {
+  plc_state_t plc;
+} g711;
+
+static int g711d_init_state(sr_decoder *d, const sr_decoder_params *p)
+{
+  (void)p;
+  g711 *g = sr_calloc(&d->alloc, 1, sizeof *g);
+  if (!g)
+    return SIPREC_ENOMEM;
+  plc_init(&g->plc);
+  d->state = g;
+  return 0;
+}
+
+static int g711d_samples(const sr_decoder *d, const uint8_t *payload, size_t len)
+{
+  (void)payload;
+  if (len % d->channels)
+    return SIPREC_EPARSE;
+  return (int)(len / d->channels);
+}
+
+static int16_t g711d_sample(sr_codec c, uint8_t b)
+{
+  return c == SR_CODEC_PCMU ? ulaw_to_linear(b) : alaw_to_linear(b);
+}
+
+static int g711d_decode(sr_decoder *d, const uint8_t *payload, size_t len, int16_t *out,
+                       unsigned *flags)
+{
+  g711 *g = d->state;
+  size_t n = len / d->channels;
+  (void)flags;
+  for (size_t i = 0; i < n; i++) {
+    int32_t sum = 0;
+    for (unsigned c = 0; c < d->channels; c++)
+      sum += g711d_sample(d->codec, payload[i * d->channels + c]);
+    out[i] = (int16_t)(sum / (int32_t)d->channels);
+  }
+  plc_rx(&g->plc, out, (int)n);
+  return (int)n;
+}
+
+static void g711d_conceal(sr_decoder *d, size_t n, int16_t *out, unsigned *flags)
+{
+  g711 *g = d->state;
+  sr_spandsp_plc_fillin(&g->plc, out, (int)n);
+  *flags |= SR_DEC_CONCEALED;
+}
+
+static void g711d_reset(sr_decoder *d)
+{
+  g711 *g = d->state;
+  plc_init(&g->plc);
+}
+
+static void g711d_fini(sr_decoder *d)
+{
+  sr_free(&d->alloc, d->state);
+}
+
+const sr_decoder_ops sr_dec_g711_ops = {
+  .init = g711d_init_state,
+  .samples = g711d_samples,
+  .decode = g711d_decode,
+  .conceal = g711d_conceal,
+  .reset = g711d_reset,
+  .fini = g711d_fini,
+};
