@@ -121,8 +121,10 @@ static void check_ts(sr_seq *s, const sr_rtp_packet *p, int64_t dseq, sr_seq_res
     res->flags |= SR_SEQ_F_TS_JUMP;
     s->ts_jumps++;
     s->has_transit = false;
-  } else if (dseq == 1 && dts > 0 && (uint32_t)dts <= s->clock_rate / 5) {
-    s->ptime_ts = (uint32_t)dts; /* at most 200 ms: a silence is no ptime */
+  } else {
+    res->ts_offset = 0;
+    if (dseq == 1 && dts > 0 && (uint32_t)dts <= s->clock_rate / 5)
+      s->ptime_ts = (uint32_t)dts; /* at most 200 ms: a silence is no ptime */
   }
   if (dseq > 0)
     s->ref_ts = p->ts;
