@@ -218,10 +218,12 @@ unsigned sr_jb_push(sr_jb *jb, const sr_rtp_packet *p, int64_t ext_seq, unsigned
                     uint64_t now_ns, sr_jb_release_fn fn, void *user)
 {
   unsigned n = 0;
-  if (seq_flags & (SR_SEQ_F_NEW_SSRC | SR_SEQ_F_RESTART))
-    n += restart(jb, SR_JB_F_NEW_SOURCE, fn, user);
-  else if ((seq_flags & SR_SEQ_F_FIRST) && !jb->started)
+  /* A source replaced before the stream's first packet is no
+   * discontinuity: the stream simply starts with the new one. */
+  if ((seq_flags & SR_SEQ_F_FIRST) && !jb->started)
     jb->pending |= SR_JB_F_FIRST;
+  else if (seq_flags & (SR_SEQ_F_NEW_SSRC | SR_SEQ_F_RESTART))
+    n += restart(jb, SR_JB_F_NEW_SOURCE, fn, user);
   if (!jb->started) {
     jb->started = true;
     jb->next = ext_seq;
@@ -259,7 +261,7 @@ bool sr_jb_next_deadline(const sr_jb *jb, uint64_t *deadline)
   for (uint32_t i = 0; i < jb->n_slots; i++)
     if (jb->slots[i].used && jb->slots[i].arrival_ns < first)
       first = jb->slots[i].arrival_ns;
-  *deadline = first + jb->depth_ns;
+  *deadline = first > UINT64_MAX - jb->depth_ns ? UINT64_MAX : first + jb->depth_ns;
   return true;
 }
 

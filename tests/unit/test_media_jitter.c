@@ -412,6 +412,20 @@ START_TEST(test_jb_ssrc_change)
 }
 END_TEST
 
+START_TEST(test_jb_ssrc_change_before_confirmed)
+{
+  /* Probation 2: the first SSRC sends one packet, then another SSRC takes
+   * over; the stream starts with it, flagged first, not as a new source. */
+  sr_seq_config cfg = { .clock_rate = 8000 };
+  ck_assert_int_eq(sr_seq_init(&sq, &cfg), 0);
+  ck_assert_uint_eq(feed(1, 0, 0xAAAA, 0), 0);
+  ck_assert_uint_eq(feed(500, 0, 0xBBBB, 20 * MS), 0);
+  ck_assert_uint_eq(feed(501, 160, 0xBBBB, 40 * MS), 1);
+  ck_assert_uint_eq(out.p[0].flags, SR_JB_F_FIRST);
+  ck_assert_uint_eq(jb.stats.discontinuities, 0);
+}
+END_TEST
+
 START_TEST(test_jb_restart)
 {
   seq_setup();
@@ -595,6 +609,7 @@ static Suite *media_jitter_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_jb_sequence_wrap);
   tcase_add_test(tc, test_jb_ssrc_change);
+  tcase_add_test(tc, test_jb_ssrc_change_before_confirmed);
   tcase_add_test(tc, test_jb_restart);
   tcase_add_test(tc, test_jb_ts_jump_forward);
   tcase_add_test(tc, test_jb_ts_jump_backward_reordered);
