@@ -214,6 +214,28 @@ static void count_old(sr_jb *jb, int64_t ext)
     jb->stats.late++;
 }
 
+/* Place a packet at or after `next`: release it if it is next, keep it
+ * if it fits, else declare the holes before it lost and release it. */
+static unsigned place(sr_jb *jb, const sr_rtp_packet *p, int64_t ext, uint64_t now_ns,
+                      sr_jb_release_fn fn, void *user)
+{
+  unsigned n = 0;
+  if (ext >= jb->next + (int64_t)jb->n_slots) {
+    jb->stats.forced++; /* faster than the window allows: holes go early */
+    n += release_through(jb, ext - jb->n_slots, fn, user);
+  }
+  if (ext != jb->next && keep(jb, p, ext, now_ns))
+    return n;
+  if (ext != jb->next) {
+    jb->stats.forced++;
+    n += release_through(jb, ext - 1, fn, user);
+  } else if (jb->held) {
+    jb->stats.reordered++; /* it came after packets that follow it */
+  }
+  deliver_now(jb, p, ext, now_ns, fn, user);
+  return n + 1 + drain(jb, fn, user);
+}
+
 unsigned sr_jb_push(sr_jb *jb, const sr_rtp_packet *p, int64_t ext_seq, unsigned seq_flags,
                     uint64_t now_ns, sr_jb_release_fn fn, void *user)
 {
@@ -229,28 +251,13 @@ unsigned sr_jb_push(sr_jb *jb, const sr_rtp_packet *p, int64_t ext_seq, unsigned
     jb->next = ext_seq;
     jb->released_bits = 0;
   }
-  if (ext_seq < jb->next) {
+  if (ext_seq < jb->next)
     count_old(jb, ext_seq);
-    return n;
-  }
-  if (holds(jb, ext_seq)) {
+  else if (holds(jb, ext_seq))
     jb->stats.duplicates++;
-    return n;
-  }
-  if (ext_seq >= jb->next + (int64_t)jb->n_slots) {
-    jb->stats.forced++; /* faster than the window allows: holes go early */
-    n += release_through(jb, ext_seq - jb->n_slots, fn, user);
-  }
-  if (ext_seq != jb->next && keep(jb, p, ext_seq, now_ns))
-    return n;
-  if (ext_seq != jb->next) {
-    jb->stats.forced++;
-    n += release_through(jb, ext_seq - 1, fn, user);
-  } else if (jb->held) {
-    jb->stats.reordered++; /* it came after packets that follow it */
-  }
-  deliver_now(jb, p, ext_seq, now_ns, fn, user);
-  return n + 1 + drain(jb, fn, user);
+  else
+    n += place(jb, p, ext_seq, now_ns, fn, user);
+  return n;
 }
 
 bool sr_jb_next_deadline(const sr_jb *jb, uint64_t *deadline)

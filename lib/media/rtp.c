@@ -50,41 +50,57 @@ static sr_rtp_reason read_ext(const uint8_t *b, size_t len, size_t *off, sr_rtp_
   return SR_RTP_OK;
 }
 
+static sr_rtp_reason read_csrc(const uint8_t *b, size_t len, size_t *off, sr_rtp_packet *out)
+{
+  if ((size_t)out->csrc_count * 4 > len - *off)
+    return SR_RTP_TRUNCATED;
+  for (unsigned i = 0; i < out->csrc_count; i++, *off += 4)
+    out->csrc[i] = rd32(b + *off);
+  return SR_RTP_OK;
+}
+
+/* The payload from `off` to the end, less the padding when P is set. */
+static sr_rtp_reason read_payload(const uint8_t *b, size_t len, size_t off, sr_rtp_packet *out)
+{
+  size_t end = len;
+  if (b[0] & 0x20) {
+    /* The last octet counts itself, so 0 is malformed (RFC 3550 5.1). */
+    uint8_t pad = b[len - 1];
+    if (pad == 0 || pad > len - off)
+      return SR_RTP_BAD_PADDING;
+    out->pad_len = pad;
+    end -= pad;
+  }
+  out->payload = b + off;
+  out->payload_len = end - off;
+  return SR_RTP_OK;
+}
+
+/* Everything after the size checks: the 12 octets are there. */
+static sr_rtp_reason read_packet(const uint8_t *b, size_t len, sr_rtp_packet *out)
+{
+  if ((b[0] >> 6) != 2)
+    return SR_RTP_BAD_VERSION;
+  *out = (sr_rtp_packet){ 0 };
+  read_fixed(b, out);
+  if (out->pt >= 64 && out->pt <= 95)
+    return SR_RTP_RTCP_TYPE;
+  size_t off = SR_RTP_HEADER_LEN;
+  sr_rtp_reason r = read_csrc(b, len, &off, out);
+  if (r == SR_RTP_OK && (b[0] & 0x10))
+    r = read_ext(b, len, &off, out);
+  return r == SR_RTP_OK ? read_payload(b, len, off, out) : r;
+}
+
 int sr_rtp_parse(const uint8_t *buf, size_t len, sr_rtp_packet *out, sr_rtp_reason *why)
 {
   if (!buf || !out)
     return SIPREC_EINVAL;
-  if (len > SR_RTP_MAX_PACKET)
-    return refuse(SR_RTP_OVERSIZED, why);
-  if (len < SR_RTP_HEADER_LEN)
-    return refuse(SR_RTP_TRUNCATED, why);
-  if ((buf[0] >> 6) != 2)
-    return refuse(SR_RTP_BAD_VERSION, why);
-  *out = (sr_rtp_packet){ 0 };
-  read_fixed(buf, out);
-  if (out->pt >= 64 && out->pt <= 95)
-    return refuse(SR_RTP_RTCP_TYPE, why);
-  size_t off = SR_RTP_HEADER_LEN;
-  if ((size_t)out->csrc_count * 4 > len - off)
-    return refuse(SR_RTP_TRUNCATED, why);
-  for (unsigned i = 0; i < out->csrc_count; i++, off += 4)
-    out->csrc[i] = rd32(buf + off);
-  if (buf[0] & 0x10) {
-    sr_rtp_reason r = read_ext(buf, len, &off, out);
-    if (r != SR_RTP_OK)
-      return refuse(r, why);
-  }
-  size_t end = len;
-  if (buf[0] & 0x20) {
-    /* The last octet counts itself, so 0 is malformed (RFC 3550 5.1). */
-    uint8_t pad = buf[len - 1];
-    if (pad == 0 || pad > len - off)
-      return refuse(SR_RTP_BAD_PADDING, why);
-    out->pad_len = pad;
-    end -= pad;
-  }
-  out->payload = buf + off;
-  out->payload_len = end - off;
+  sr_rtp_reason r = len > SR_RTP_MAX_PACKET   ? SR_RTP_OVERSIZED
+                    : len < SR_RTP_HEADER_LEN ? SR_RTP_TRUNCATED
+                                              : read_packet(buf, len, out);
+  if (r != SR_RTP_OK)
+    return refuse(r, why);
   if (why)
     *why = SR_RTP_OK;
   return 0;

@@ -152,12 +152,21 @@ static void update_jitter(sr_seq *s, const sr_rtp_packet *p, uint64_t now_ns)
   s->has_transit = true;
 }
 
+/* The stream's first packet, the same source, or a new one: false for a
+ * straggler of the source just replaced. */
+static bool track_source(sr_seq *s, const sr_rtp_packet *p, uint64_t now_ns)
+{
+  if (!s->active) {
+    new_source(s, p, SR_SEQ_F_FIRST);
+    return true;
+  }
+  return p->ssrc == s->ssrc || switch_ssrc(s, p, now_ns);
+}
+
 void sr_seq_update(sr_seq *s, const sr_rtp_packet *p, uint64_t now_ns, sr_seq_result *res)
 {
   *res = (sr_seq_result){ 0 };
-  if (!s->active) {
-    new_source(s, p, SR_SEQ_F_FIRST);
-  } else if (p->ssrc != s->ssrc && !switch_ssrc(s, p, now_ns)) {
+  if (!track_source(s, p, now_ns)) {
     s->stale++;
     res->verdict = SR_SEQ_STALE;
     return;
