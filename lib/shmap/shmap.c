@@ -34,8 +34,12 @@ typedef struct sr_shard {
   /* Range walks between copying this shard and finishing its callbacks:
    * while non-zero, values leaving the shard are retired, not destroyed. */
   _Atomic unsigned pins;
+  /* Second line: what walks, inspect and retiring use; read by overwrites
+   * under the read lock, written seldom. */
   void **retired __attribute__((aligned(64)));
   size_t n_retired, cap_retired;
+  /* Inspect callbacks running on this shard (see overwrite_shared()). */
+  _Atomic unsigned inspectors;
 } __attribute__((aligned(64))) sr_shard;
 
 #ifndef SR_SHMAP_PTHREAD_LOCK /* (the benchmark's baseline: a 56-byte lock) */
@@ -256,6 +260,20 @@ static inline void shard_wunlock(sr_shard *sh, const sr_hold *hold)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Slot values                                                              */
+
+/* Under a shard's write lock a slot is this thread's alone. Under the read
+ * lock, the value word of a present key may be replaced by an overwrite
+ * (overwrite_shared()) while other readers read it: readers read it with
+ * slot_value(), and the overwrite exchanges it atomically. Acquire pairs
+ * with the exchange's release, so what the storing thread wrote into the
+ * value's object before storing it is visible to whoever loads it. */
+static inline void *slot_value(const sr_slot *s)
+{
+  return __atomic_load_n(&s->value, __ATOMIC_ACQUIRE);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Single-key operations                                                    */
 
 /* What one operation does under its shard's lock; values it removes are
@@ -392,9 +410,43 @@ SIPREC_API int siprec_shmap_load(siprec_shmap *map, const void *key, size_t key_
   op_lock_read(&o);
   ptrdiff_t pos = op_find(&o);
   if (pos >= 0 && value)
-    *value = o.sh->table.slots[pos].value;
+    *value = slot_value(&o.sh->table.slots[pos]);
   op_unlock_read(&o);
   return pos >= 0 ? 1 : SIPREC_ENOTFOUND;
+}
+
+/* Overwrite the value of a present key under the shard's READ lock, so that
+ * overwrites exclude neither loads nor each other. Only where no value has to
+ * be destroyed by the map: a map without a destructor, or a swap that hands
+ * the previous value back. Other readers only copy the value word, except
+ * inspect, whose callback uses the value while the lock is held: a value
+ * replaced here may be the one such a callback is using, and whoever gets it
+ * (the swap's caller, or the host that frees what it stored once the store
+ * returns) must be able to rely on "cannot be removed or destroyed meanwhile".
+ * So after the exchange, when an inspect runs on the shard, wait for every
+ * reader of the shard to leave (take and drop the write lock) before
+ * returning. The inspect announces itself (a seq_cst increment) before it
+ * reads the value and the exchange comes before the check (seq_cst): either
+ * this sees the inspector, or the inspector reads the new value.
+ *
+ * Returns 1 and the previous value in *previous when the key was present
+ * (the value is replaced), 0 when it is absent (nothing done). */
+static int overwrite_shared(op *o, void *value, void **previous)
+{
+  op_lock_read(o);
+  ptrdiff_t pos = op_find(o);
+  if (pos < 0) {
+    op_unlock_read(o);
+    return 0;
+  }
+  *previous = __atomic_exchange_n(&o->sh->table.slots[pos].value, value, __ATOMIC_SEQ_CST);
+  bool inspected = atomic_load(&o->sh->inspectors) != 0;
+  op_unlock_read(o);
+  if (inspected) {
+    op_lock_write(o);
+    shard_wunlock(o->sh, &o->hold);
+  }
+  return 1;
 }
 
 SIPREC_API int siprec_shmap_store(siprec_shmap *map, const void *key, size_t key_len, void *value)
@@ -403,6 +455,9 @@ SIPREC_API int siprec_shmap_store(siprec_shmap *map, const void *key, size_t key
   int rc = op_begin(&o, map, key, key_len);
   if (rc < 0)
     return rc;
+  void *previous;
+  if (!map->value_free && overwrite_shared(&o, value, &previous))
+    return 0;
   op_lock_write(&o);
   ptrdiff_t pos = op_find(&o);
   if (pos >= 0) {
@@ -429,7 +484,7 @@ static int load_or_insert(siprec_shmap *map, const void *key, size_t key_len, vo
   ptrdiff_t pos = op_find(&o);
   if (pos >= 0) {
     if (actual)
-      *actual = o.sh->table.slots[pos].value;
+      *actual = slot_value(&o.sh->table.slots[pos]);
     op_unlock_read(&o);
     return 1;
   }
@@ -531,6 +586,12 @@ SIPREC_API int siprec_shmap_swap(siprec_shmap *map, const void *key, size_t key_
   int rc = op_begin(&o, map, key, key_len);
   if (rc < 0)
     return rc;
+  void *prev;
+  if ((previous || !map->value_free) && overwrite_shared(&o, value, &prev)) {
+    if (previous)
+      *previous = prev;
+    return 1;
+  }
   op_lock_write(&o);
   ptrdiff_t pos = op_find(&o);
   if (pos >= 0) {
@@ -582,8 +643,15 @@ SIPREC_API int siprec_shmap_inspect(siprec_shmap *map, const void *key, size_t k
   if (rc < 0)
     return rc;
   op_lock_read(&o);
+  /* Announced before the value is read: an overwrite under the read lock
+   * that replaced it after this then waits for this callback (see
+   * overwrite_shared()). */
+  atomic_fetch_add(&o.sh->inspectors, 1);
   ptrdiff_t pos = op_find(&o);
-  rc = pos >= 0 ? fn(o.key, o.len, o.sh->table.slots[pos].value, user) : SIPREC_ENOTFOUND;
+  rc = pos >= 0 ? fn(o.key, o.len, __atomic_load_n(&o.sh->table.slots[pos].value, __ATOMIC_SEQ_CST),
+                     user)
+                 : SIPREC_ENOTFOUND;
+  atomic_fetch_sub_explicit(&o.sh->inspectors, 1, memory_order_release);
   op_unlock_read(&o);
   return rc;
 }
@@ -728,7 +796,7 @@ static int walk_copy(siprec_shmap *map, const sr_table *t, walk_buf *b)
       continue;
     walk_rec r;
     const unsigned char *k = sr_slot_key(s, &r.len);
-    r.value = s->value;
+    r.value = slot_value(s);
     memcpy(b->data + b->used, &r, sizeof r);
     memcpy(b->data + b->used + sizeof r, k, r.len);
     b->used += sizeof r + ((r.len + 7) & ~(size_t)7);

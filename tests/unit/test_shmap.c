@@ -7,10 +7,12 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <siprec/shmap.h>
 
@@ -2681,6 +2683,312 @@ START_TEST(test_clear_enomem_in_walk_changes_nothing)
 END_TEST
 
 /* ---------------------------------------------------------------------- */
+/* Overwrites and inspect: "run fn on a key's value under the shard's read
+ * lock, so the value cannot be removed or destroyed meanwhile". A store or
+ * swap that replaces the value an inspect callback is using must not return
+ * before the callback does: the host may free what it gets back (swap) or
+ * what it knows it replaced (store, in a map without a destructor) as soon as
+ * the call returns. Overwrites of a present key run under the read lock
+ * (lib/shmap/shmap.c, overwrite_shared()), so this is checked for each kind
+ * of overwrite, with and without a destructor. */
+
+enum { OW_STORE, OW_SWAP_PREV, OW_SWAP_NOPREV };
+
+typedef struct ow_wait {
+  siprec_shmap *m;
+  _Atomic int in_cb;    /* 1 once the callback runs, 2 once it returned */
+  _Atomic int returned; /* the overwrite returned */
+  _Atomic int seen_returned;
+  void *seen_value;
+} ow_wait;
+
+static void sleep_ms(long ms)
+{
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  nanosleep(&ts, NULL);
+}
+
+static int ow_inspect_cb(const void *k, size_t l, void *v, void *user)
+{
+  (void)k;
+  (void)l;
+  ow_wait *w = user;
+  w->seen_value = v;
+  atomic_store(&w->in_cb, 1);
+  /* Long enough for the overwrite to have returned if it did not wait. */
+  for (int i = 0; i < 20; i++) {
+    sleep_ms(5);
+    if (atomic_load(&w->returned))
+      atomic_store(&w->seen_returned, 1);
+  }
+  atomic_store(&w->in_cb, 2);
+  return 7;
+}
+
+static void *ow_inspector(void *arg)
+{
+  ow_wait *w = arg;
+  int rc = siprec_shmap_inspect(w->m, "k", 1, ow_inspect_cb, w);
+  return (void *)(intptr_t)rc;
+}
+
+static void check_overwrite_waits(bool with_free, int kind)
+{
+  atomic_tracker t;
+  t.n = 2;
+  t.destroyed = calloc(t.n, sizeof *t.destroyed);
+  ck_assert_ptr_nonnull(t.destroyed);
+  atomic_init(&t.total, 0);
+  siprec_shmap *m = NULL;
+  if (with_free) {
+    m = new_atomic_map(&t, 1);
+  } else {
+    ck_assert_int_eq(siprec_shmap_new(&m, NULL, NULL), 0);
+  }
+  void *v0 = (void *)&t.destroyed[0], *v1 = (void *)&t.destroyed[1];
+  ck_assert_int_eq(siprec_shmap_store(m, "k", 1, v0), 0);
+  /* A second key, so that the inspected one is not alone in its shard. */
+  ck_assert_int_eq(siprec_shmap_store(m, "other", 5, NULL), 0);
+
+  ow_wait w;
+  memset(&w, 0, sizeof w);
+  w.m = m;
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, ow_inspector, &w), 0);
+  while (atomic_load(&w.in_cb) == 0)
+    sleep_ms(1);
+  void *prev = NULL;
+  int rc;
+  switch (kind) {
+  case OW_STORE:
+    rc = siprec_shmap_store(m, "k", 1, v1);
+    ck_assert_int_eq(rc, 0);
+    break;
+  case OW_SWAP_PREV:
+    rc = siprec_shmap_swap(m, "k", 1, v1, &prev);
+    ck_assert_int_eq(rc, 1);
+    ck_assert_ptr_eq(prev, v0);
+    break;
+  default:
+    rc = siprec_shmap_swap(m, "k", 1, v1, NULL);
+    ck_assert_int_eq(rc, 1);
+    break;
+  }
+  /* The callback had returned before the overwrite did. */
+  ck_assert_int_eq(atomic_load(&w.in_cb), 2);
+  atomic_store(&w.returned, 1);
+  void *ret;
+  pthread_join(th, &ret);
+  ck_assert_int_eq((int)(intptr_t)ret, 7);
+  ck_assert_ptr_eq(w.seen_value, v0);
+  ck_assert_int_eq(atomic_load(&w.seen_returned), 0);
+  void *now = NULL;
+  ck_assert_int_eq(siprec_shmap_load(m, "k", 1, &now), 1);
+  ck_assert_ptr_eq(now, v1);
+  if (with_free) {
+    /* Destroyed once when the map destroys it, never when handed back. */
+    ck_assert_int_eq(atomic_load(&t.destroyed[0]), kind == OW_SWAP_PREV ? 0 : 1);
+    ck_assert_int_eq(atomic_load(&t.destroyed[1]), 0);
+  }
+  siprec_shmap_free(m);
+  free((void *)t.destroyed);
+}
+
+START_TEST(test_threads_overwrite_waits_for_inspect)
+{
+  for (int with_free = 0; with_free < 2; with_free++) {
+    check_overwrite_waits(with_free, OW_STORE);
+    check_overwrite_waits(with_free, OW_SWAP_PREV);
+    check_overwrite_waits(with_free, OW_SWAP_NOPREV);
+  }
+}
+END_TEST
+
+/* Many threads overwriting and reading the same few keys of a map without a
+ * destructor, the values heap objects: loads, load_or_store and walks see
+ * only values that were stored, inspect callbacks see only live objects, and
+ * swap's previous values, freed at once by the thread that got them, are
+ * each handed back exactly once. Under ASan a callback touching a freed
+ * object fails; under TSan an unordered access does. */
+
+enum { OWS_THREADS = 4, OWS_KEYS = 8, OWS_POOL = 64 };
+#define OWS_LIVE 0x4c495645u
+
+typedef struct ows_obj {
+  unsigned magic; /* plain: the checks are for ordering, not for atomics */
+  unsigned id;    /* its index in ows_ctx.heap */
+} ows_obj;
+
+typedef struct ows_ctx {
+  siprec_shmap *m;
+  size_t ops;
+  /* Values never freed, for stores (a store's previous value is nobody's: in
+   * a map without a destructor it is simply forgotten). */
+  ows_obj pool[OWS_POOL];
+  /* Every heap value made, until the swap that gets it back frees it; a
+   * value lost by a store (nobody's) is freed at the end. */
+  ows_obj *_Atomic *heap;
+  _Atomic size_t n_heap;
+  _Atomic int errors;
+  _Atomic long inspected, swapped;
+  _Atomic int stop;
+} ows_ctx;
+
+static bool ows_known(const ows_ctx *c, const void *v)
+{
+  const ows_obj *o = v;
+  if (o >= c->pool && o < c->pool + OWS_POOL)
+    return true;
+  return o && o->magic == OWS_LIVE;
+}
+
+static int ows_inspect_cb(const void *k, size_t l, void *v, void *user)
+{
+  (void)k;
+  (void)l;
+  (void)user;
+  const ows_obj *o = v;
+  if (!o || o->magic != OWS_LIVE)
+    return 1;
+  for (volatile int i = 0; i < 50; i++) {
+  }
+  return o->magic == OWS_LIVE ? 0 : 1;
+}
+
+static int ows_walk_cb(const void *k, size_t l, void *v, void *user)
+{
+  (void)k;
+  (void)l;
+  ows_ctx *c = user;
+  const ows_obj *o = v;
+  /* A walk may see values freed since by a swap's caller (shmap.h, "Range"):
+   * only the pointer is checked against what could have been stored. */
+  if (!o)
+    atomic_fetch_add(&c->errors, 1);
+  return 0;
+}
+
+static void *ows_worker(void *arg)
+{
+  ows_ctx *c = ((void **)arg)[0];
+  unsigned id = (unsigned)(uintptr_t)((void **)arg)[1];
+  uint64_t rs = 0x9e3779b97f4a7c15ULL * (id + 1);
+  for (size_t i = 0; i < c->ops; i++) {
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    char key[8];
+    int kl = snprintf(key, sizeof key, "o%u", (unsigned)(rs % OWS_KEYS));
+    void *out = NULL;
+    int rc;
+    switch ((rs >> 40) % 5) {
+    case 0:
+      rc = siprec_shmap_store(c->m, key, (size_t)kl, &c->pool[(rs >> 20) % OWS_POOL]);
+      if (rc != 0)
+        atomic_fetch_add(&c->errors, 1);
+      break;
+    case 1: {
+      ows_obj *o = malloc(sizeof *o);
+      if (!o) {
+        atomic_fetch_add(&c->errors, 1);
+        break;
+      }
+      o->magic = OWS_LIVE;
+      o->id = (unsigned)atomic_fetch_add(&c->n_heap, 1);
+      atomic_store(&c->heap[o->id], o);
+      rc = siprec_shmap_swap(c->m, key, (size_t)kl, o, &out);
+      if (rc != 1) {
+        atomic_fetch_add(&c->errors, 1);
+        break;
+      }
+      atomic_fetch_add(&c->swapped, 1);
+      ows_obj *p = out;
+      if (!ows_known(c, p)) {
+        atomic_fetch_add(&c->errors, 1);
+      } else if (!(p >= c->pool && p < c->pool + OWS_POOL)) {
+        p->magic = 0; /* no inspect callback may be using it any more */
+        if (atomic_exchange(&c->heap[p->id], NULL) != p)
+          atomic_fetch_add(&c->errors, 1); /* handed back twice */
+        free(p);
+      }
+      break;
+    }
+    case 2:
+      rc = siprec_shmap_inspect(c->m, key, (size_t)kl, ows_inspect_cb, c);
+      if (rc != 0)
+        atomic_fetch_add(&c->errors, 1);
+      atomic_fetch_add(&c->inspected, 1);
+      break;
+    case 3:
+      rc = siprec_shmap_load(c->m, key, (size_t)kl, &out);
+      if (rc != 1 || !out)
+        atomic_fetch_add(&c->errors, 1);
+      break;
+    default:
+      rc = siprec_shmap_load_or_store(c->m, key, (size_t)kl, &c->pool[0], &out);
+      if (rc != 1 || !out)
+        atomic_fetch_add(&c->errors, 1);
+      break;
+    }
+  }
+  return NULL;
+}
+
+static void *ows_walker(void *arg)
+{
+  ows_ctx *c = arg;
+  while (!atomic_load(&c->stop))
+    if (siprec_shmap_range(c->m, ows_walk_cb, c) != 0)
+      atomic_fetch_add(&c->errors, 1);
+  return NULL;
+}
+
+START_TEST(test_threads_overwrite_shared)
+{
+  ows_ctx *c = calloc(1, sizeof *c);
+  ck_assert_ptr_nonnull(c);
+  c->ops = under_valgrind() ? 5000 : 100000;
+  c->heap = calloc(OWS_THREADS * c->ops, sizeof *c->heap);
+  ck_assert_ptr_nonnull(c->heap);
+  for (unsigned i = 0; i < OWS_POOL; i++) {
+    c->pool[i].magic = OWS_LIVE;
+    c->pool[i].id = i;
+  }
+  siprec_shmap_options *o = NULL;
+  ck_assert_int_eq(siprec_shmap_options_new(&o, NULL), 0);
+  ck_assert_int_eq(siprec_shmap_options_set_shards(o, 2), 0);
+  ck_assert_int_eq(siprec_shmap_new(&c->m, o, NULL), 0);
+  siprec_shmap_options_free(o);
+  for (unsigned k = 0; k < OWS_KEYS; k++) {
+    char key[8];
+    int kl = snprintf(key, sizeof key, "o%u", k);
+    ck_assert_int_eq(siprec_shmap_store(c->m, key, (size_t)kl, &c->pool[k]), 0);
+  }
+  pthread_t th[OWS_THREADS], wk;
+  void *args[OWS_THREADS][2];
+  ck_assert_int_eq(pthread_create(&wk, NULL, ows_walker, c), 0);
+  for (unsigned i = 0; i < OWS_THREADS; i++) {
+    args[i][0] = c;
+    args[i][1] = (void *)(uintptr_t)i;
+    ck_assert_int_eq(pthread_create(&th[i], NULL, ows_worker, args[i]), 0);
+  }
+  for (unsigned i = 0; i < OWS_THREADS; i++)
+    pthread_join(th[i], NULL);
+  atomic_store(&c->stop, 1);
+  pthread_join(wk, NULL);
+  ck_assert_int_eq(atomic_load(&c->errors), 0);
+  ck_assert_int_gt(atomic_load(&c->inspected), 0);
+  ck_assert_int_gt(atomic_load(&c->swapped), 0);
+  ck_assert_uint_eq(siprec_shmap_len(c->m), OWS_KEYS);
+  siprec_shmap_free(c->m);
+  for (size_t i = 0; i < atomic_load(&c->n_heap); i++)
+    free(atomic_load(&c->heap[i]));
+  free((void *)c->heap);
+  free(c);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
 
 static Suite *shmap_suite(void)
 {
@@ -2736,6 +3044,8 @@ static Suite *shmap_suite(void)
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, test_threads_cas_race);
   tcase_add_test(tc, test_threads_clear_during_use);
+  tcase_add_test(tc, test_threads_overwrite_waits_for_inspect);
+  tcase_add_test(tc, test_threads_overwrite_shared);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("oom");
