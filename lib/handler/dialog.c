@@ -12,36 +12,15 @@
 /* ---------------------------------------------------------------------- */
 /* Who may speak in a dialog                                                */
 
-static int same_host(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-  if (a->sa_family != b->ss_family)
-    return 0;
-  if (a->sa_family == AF_INET)
-    return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-                  &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
-  if (a->sa_family == AF_INET6)
-    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                  &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
-  return 0;
-}
-
 int sr_from_src(const siprec_session *s, const sr_sip_msg *m)
 {
-  return s->remote_tag && strlen(s->remote_tag) == m->from_tag.n &&
-         memcmp(s->remote_tag, m->from_tag.p, m->from_tag.n) == 0;
+  return sr_dialog_from_remote(&s->dialog, m);
 }
 
 int sr_is_invite_branch(const siprec_session *s, const sr_sip_msg *m)
 {
   return s->invite_branch && strlen(s->invite_branch) == m->branch.n &&
          memcmp(s->invite_branch, m->branch.p, m->branch.n) == 0;
-}
-
-static int same_port(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-  if (a->sa_family == AF_INET)
-    return ((const struct sockaddr_in *)a)->sin_port == ((const struct sockaddr_in *)b)->sin_port;
-  return ((const struct sockaddr_in6 *)a)->sin6_port == ((const struct sockaddr_in6 *)b)->sin6_port;
 }
 
 /* The source rule (handler.h, "Who may send in a dialog"): over UDP, where
@@ -52,14 +31,8 @@ static int same_port(const struct sockaddr *a, const struct sockaddr_storage *b)
  * over); once allowed, that address is the SRC's from then on. */
 int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
-  if (rq->path.transport != SIPREC_TRANSPORT_UDP) {
-    if ((s->transport != SIPREC_TRANSPORT_UDP && rq->path.conn_id == s->conn_id) ||
-        same_host(rq->path.remote, &s->remote))
-      return 1;
-  } else if (s->transport == SIPREC_TRANSPORT_UDP && same_host(rq->path.remote, &s->remote) &&
-             same_port(rq->path.remote, &s->remote)) {
+  if (sr_dialog_source_rule(&s->dialog, &rq->path))
     return 1;
-  }
   int allowed = 0;
   if (h->cbs.acl)
     SR_CALLBACK(s, allowed = h->cbs.acl(h->user, s, &rq->path));
@@ -67,11 +40,7 @@ int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_c
   if (allowed) {
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s: %s from another address allowed; it is the "
                    "SRC's address from now on", s->id, method);
-    memcpy(&s->remote, rq->path.remote,
-           rq->path.remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                             : sizeof(struct sockaddr_in));
-    s->transport = rq->path.transport;
-    s->conn_id = rq->path.conn_id;
+    sr_dialog_set_source(&s->dialog, &rq->path);
     return 1;
   }
   sr_handler_log_limited(h, SR_LOG_FOREIGN_SOURCE, rq->now_ns, SIPREC_LOG_WARNING,
@@ -84,15 +53,12 @@ int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_c
 static int dialog_match(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
   const sr_sip_msg *m = rq->msg;
-  if (!sr_from_src(s, m))
+  int tags = sr_dialog_match_tags(&s->dialog, m);
+  if (tags == SR_DIALOG_TAGS_NO)
     return 0;
-  if (m->to_tag.n) {
-    if (m->to_tag.n != SR_TAG_LEN || memcmp(m->to_tag.p, s->local_tag, SR_TAG_LEN) != 0)
-      return 0;
-  } else {
+  if (tags == SR_DIALOG_TAGS_NO_TO_TAG)
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s: %s without To-tag tolerated", s->id,
                    sr_method_name(m->method));
-  }
   return sr_dialog_source_ok(h, s, rq);
 }
 
@@ -182,7 +148,7 @@ void sr_dialog_forget(siprec_handler *h, siprec_session *s)
   sr_timers_remove(h, s);
   /* The map's reference goes with the entry (its destructor unrefs); the
    * caller still holds its own, so the session outlives this call. */
-  (void)siprec_shmap_compare_and_delete(h->sessions, s->call_id, s->call_id_len, s);
+  (void)siprec_shmap_compare_and_delete(h->sessions, s->dialog.call_id, s->dialog.call_id_len, s);
 }
 
 void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reason, int bye,
@@ -220,7 +186,7 @@ void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reaso
 static void linger(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
   s->last_response_len = rq->out.len;
-  s->remote_cseq = rq->msg->cseq;
+  s->dialog.remote_cseq = rq->msg->cseq;
   s->tx_active = 0;
   s->uac = SR_UAC_NONE;
   sr_session_drop_str(s, &s->uac_request);
@@ -239,7 +205,7 @@ int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
     return no_dialog(h, rq);
   int rc;
   int ours = sr_from_src(s, rq->msg);
-  if (ours && s->state == SR_SESSION_LINGER && rq->msg->cseq == s->remote_cseq &&
+  if (ours && s->state == SR_SESSION_LINGER && rq->msg->cseq == s->dialog.remote_cseq &&
       s->last_response) {
     /* A copy of the BYE already answered gets that answer. */
     sr_strbuf_add(&rq->out, s->last_response, s->last_response_len);
@@ -461,7 +427,7 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
     dialog_release(h, s);
     return rc;
   }
-  if (m->cseq <= s->remote_cseq) {
+  if (m->cseq <= s->dialog.remote_cseq) {
     rc = sr_handler_simple(h, rq, 500, "CSeq out of order", "Retry-After: 1\r\n");
     dialog_release(h, s);
     return rc;
@@ -481,7 +447,7 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
     dialog_release(h, s);
     return rc;
   }
-  s->remote_cseq = m->cseq;
+  s->dialog.remote_cseq = m->cseq;
 
   const char *why = NULL;
   sr_span sdp, metadata;
@@ -538,7 +504,7 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
 
   const char *extra = tb.len ? timer_hdrs : NULL;
   if (is_invite || alen > 0)
-    rc = sr_handler_answer_2xx(h, rq, s->local_tag, extra, alen > 0 ? answer : NULL, (size_t)alen);
+    rc = sr_handler_answer_2xx(h, rq, s->dialog.local_tag, extra, alen > 0 ? answer : NULL, (size_t)alen);
   else
     rc = sr_handler_simple(h, rq, 200, "OK", extra);
   if (rc > 0 && is_invite &&

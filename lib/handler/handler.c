@@ -48,28 +48,6 @@ void sr_handler_tag(siprec_handler *h, char out[SR_TAG_LEN + 1])
   out[SR_TAG_LEN] = '\0';
 }
 
-int sr_addr_text(const struct sockaddr *sa, char *out, size_t size, int with_port)
-{
-  char ip[INET6_ADDRSTRLEN];
-  unsigned port;
-  if (!sa)
-    return SIPREC_EINVAL;
-  if (sa->sa_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-    inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-    port = ntohs(in->sin_port);
-    snprintf(out, size, with_port ? "%s:%u" : "%s", ip, port);
-  } else if (sa->sa_family == AF_INET6) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-    inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
-    port = ntohs(in6->sin6_port);
-    snprintf(out, size, with_port ? "[%s]:%u" : "%s", ip, port);
-  } else {
-    return SIPREC_EINVAL;
-  }
-  return 0;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Ports                                                                    */
 

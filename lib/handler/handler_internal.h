@@ -141,7 +141,6 @@ void sr_handler_log(siprec_handler *h, siprec_log_level level, const char *fmt, 
     __attribute__((format(printf, 3, 4)));
 int sr_handler_random(siprec_handler *h, void *buf, size_t len);
 void sr_handler_tag(siprec_handler *h, char out[SR_TAG_LEN + 1]);
-int sr_addr_text(const struct sockaddr *sa, char *out, size_t size, int with_port);
 int sr_handler_config_copy(struct siprec_handler_config *dst, const struct siprec_handler_config *src,
                            const siprec_allocator *mem);
 void sr_handler_config_release(struct siprec_handler_config *cfg, const siprec_allocator *mem);

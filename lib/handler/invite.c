@@ -145,47 +145,17 @@ static int session_fill(siprec_handler *h, siprec_session *s, const sr_request_c
 {
   const sr_sip_msg *m = rq->msg;
   s->is_siprec = siprec;
-  s->transport = rq->path.transport;
-  s->conn_id = rq->path.conn_id;
-  memcpy(&s->remote, rq->path.remote,
-         rq->path.remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-  memcpy(&s->local, rq->path.local,
-         rq->path.local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-  s->remote_cseq = m->cseq;
   s->invite_cseq = m->cseq;
-  s->local_cseq = 0;
-  sr_handler_tag(h, s->local_tag);
+  char tag[SR_TAG_LEN + 1];
+  sr_handler_tag(h, tag);
   uint8_t r[8];
   if (sr_handler_random(h, r, sizeof r) < 0)
     return SIPREC_ERANDOM;
   memcpy(&s->sdp_session_id, r, sizeof r);
   s->sdp_session_id &= UINT64_C(0x7fffffffffffffff);
   s->sdp_version = 1;
-  int rc = 0;
-  rc |= sr_session_set_str(s, &s->remote_tag, m->from_tag.p, m->from_tag.n);
-  rc |= sr_session_set_str(s, &s->remote_target, m->contact_uri.p, m->contact_uri.n);
+  int rc = sr_dialog_init_uas(&s->dialog, &s->mem, m, &rq->path, tag);
   rc |= sr_session_set_str(s, &s->invite_branch, m->branch.p, m->branch.n);
-  /* Our requests' To is the SRC's From; their From is our To with our tag. */
-  rc |= sr_session_set_str(s, &s->remote_from, m->echo_from.p + 6, m->echo_from.n - 8);
-  char to[1024];
-  int n = snprintf(to, sizeof to, "%.*s;tag=%s", (int)(m->echo_to.n - 4), m->echo_to.p + 4,
-                   s->local_tag);
-  rc |= sr_session_set_str(s, &s->local_to, to, n > 0 && (size_t)n < sizeof to ? (size_t)n : 0);
-  /* The route set, as Route lines in Record-Route order (RFC 3261 12.1.1). */
-  char routes[2048];
-  sr_strbuf rb = sr_strbuf_on(routes, sizeof routes);
-  const char *p = m->echo_record_route.p, *end = p + m->echo_record_route.n;
-  while (p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    const char *le = nl ? nl + 1 : end;
-    const char *colon = memchr(p, ':', (size_t)(le - p));
-    if (colon) {
-      sr_strbuf_str(&rb, "Route:");
-      sr_strbuf_add(&rb, colon + 1, (size_t)(le - colon - 1));
-    }
-    p = le;
-  }
-  rc |= sr_session_set_str(s, &s->route_set, routes, rb.overflow ? 0 : rb.len);
   for (unsigned i = 0; i < m->n_cisco_participants && i < SR_SESSION_MAX_HEADER_PARTICIPANTS; i++) {
     s->cisco[i] = NULL;
     rc |= sr_session_set_str(s, &s->cisco[i], m->cisco_participants[i].p, m->cisco_participants[i].n);
@@ -205,7 +175,7 @@ static int keep_invite_echo(siprec_session *s, const sr_sip_msg *m)
   sr_strbuf_add(&b, m->echo_from.p, m->echo_from.n);
   sr_strbuf_add(&b, m->echo_to.p, m->echo_to.n);
   if (m->to_tag.n == 0)
-    sr_strbuf_printf(&b, ";tag=%s", s->local_tag);
+    sr_strbuf_printf(&b, ";tag=%s", s->dialog.local_tag);
   sr_strbuf_str(&b, "\r\n");
   sr_strbuf_add(&b, m->echo_call_id.p, m->echo_call_id.n);
   sr_strbuf_add(&b, m->echo_cseq.p, m->echo_cseq.n);
@@ -511,7 +481,7 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
    * and its INVITE's copies and ACK find the same final answer. */
   rc = 0;
   if (decision != SIPREC_DECISION_REFUSE) {
-    rc = sr_handler_answer_2xx(h, rq, s->local_tag, tb.len ? timer_hdrs : NULL, answer,
+    rc = sr_handler_answer_2xx(h, rq, s->dialog.local_tag, tb.len ? timer_hdrs : NULL, answer,
                                (size_t)alen);
     if (rc > 0)
       rc = sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) < 0 ? SIPREC_ENOMEM

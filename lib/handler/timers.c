@@ -95,7 +95,7 @@ static uint64_t idle_deadline(const siprec_handler *h, const siprec_session *s)
 
 static uint64_t next_deadline(const siprec_handler *h, const siprec_session *s)
 {
-  int udp = s->transport == SIPREC_TRANSPORT_UDP;
+  int udp = s->dialog.transport == SIPREC_TRANSPORT_UDP;
   uint64_t d = UINT64_MAX;
   switch (s->state) {
   case SR_SESSION_PENDING:
@@ -225,7 +225,7 @@ static void retransmit_final(siprec_handler *h, siprec_session *s, uint64_t now)
 /* Run what is due for one session (its lock held). Returns the actions. */
 static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
 {
-  int udp = s->transport == SIPREC_TRANSPORT_UDP;
+  int udp = s->dialog.transport == SIPREC_TRANSPORT_UDP;
   switch (s->state) {
   case SR_SESSION_PENDING:
     if (now < s->tx_deadline)

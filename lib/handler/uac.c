@@ -2,6 +2,7 @@
 /* Requests the SRS originates inside a recording session's dialog (BYE,
  * OPTIONS pings, UPDATE refreshes and metadata-snapshot requests), the one
  * client transaction a session keeps for them, and the SRC's responses. */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,8 +17,7 @@ void sr_dialog_send(siprec_handler *h, siprec_session *s, const char *data, size
   if (!data || !len)
     return;
   sr_handler_count_message(h, data, len);
-  siprec_path path = { s->transport, (const struct sockaddr *)&s->local,
-                       (const struct sockaddr *)&s->remote, s->conn_id };
+  siprec_path path = sr_dialog_path(&s->dialog);
   if (h->cbs.send)
     h->cbs.send(h->user, data, len, &path);
 }
@@ -26,23 +26,12 @@ int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const
                  const char *content_type, const char *body, size_t body_len, sr_strbuf *b,
                  char branch[SR_TAG_LEN + 1])
 {
-  char local[80];
-  if (sr_addr_text((const struct sockaddr *)&s->local, local, sizeof local, 1) < 0)
+  /* No branch (nor randomness) spent on a request that cannot be written. */
+  if (s->dialog.local.ss_family != AF_INET && s->dialog.local.ss_family != AF_INET6)
     return SIPREC_EINVAL;
   sr_handler_tag(h, branch);
-  static const char *const tp[] = { "UDP", "TCP", "TLS" };
-  sr_strbuf_printf(b, "%s %s SIP/2.0\r\n", method,
-                   s->remote_target && *s->remote_target ? s->remote_target : "sip:invalid");
-  sr_strbuf_printf(b, "Via: SIP/2.0/%s %s;branch=z9hG4bK%s\r\n", tp[s->transport], local, branch);
-  sr_strbuf_str(b, "Max-Forwards: 70\r\n");
-  if (s->route_set)
-    sr_strbuf_str(b, s->route_set);
-  sr_strbuf_printf(b, "From: %s\r\nTo: %s\r\n", s->local_to ? s->local_to : "",
-                   s->remote_from ? s->remote_from : "");
-  sr_strbuf_printf(b, "Call-ID: %s\r\nCSeq: %u %s\r\n", s->call_id, ++s->local_cseq, method);
-  sr_strbuf_printf(b, "User-Agent: %s\r\n", h->cfg.user_agent);
-  sr_sip_write_tail(b, extra, content_type, body, body_len);
-  return b->overflow ? SIPREC_ETOOBIG : (int)b->len;
+  return sr_dialog_write_request(&s->dialog, method, branch, h->cfg.user_agent, extra,
+                                 content_type, body, body_len, b);
 }
 
 static void uac_clear(siprec_session *s)
@@ -56,7 +45,7 @@ int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now)
 {
   /* Over UDP the BYE is retransmitted until answered (a lost BYE would
    * leave the SRC streaming to a closed port); on a stream it goes once. */
-  if (now && !h->shutting_down && s->transport == SIPREC_TRANSPORT_UDP) {
+  if (now && !h->shutting_down && s->dialog.transport == SIPREC_TRANSPORT_UDP) {
     uac_clear(s);
     if (sr_uac_start(h, s, SR_UAC_BYE, now) == 0)
       return 1;
@@ -112,7 +101,7 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
   }
   s->uac = purpose;
   s->uac_request_len = b.len;
-  s->uac_cseq = s->local_cseq;
+  s->uac_cseq = s->dialog.local_cseq;
   s->uac_interval = sr_ms(h->cfg.t1_ms);
   s->uac_retx_at = now + s->uac_interval;
   s->uac_deadline = now + 64 * s->uac_interval; /* RFC 3261 Timer F */

@@ -29,12 +29,12 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
     sr_free(mem, s);
     return NULL;
   }
-  if (sr_session_set_str(s, &s->call_id, call_id, len) < 0) {
+  if (sr_session_set_str(s, &s->dialog.call_id, call_id, len) < 0) {
     pthread_mutex_destroy(&s->lock);
     sr_free(mem, s);
     return NULL;
   }
-  s->call_id_len = len;
+  s->dialog.call_id_len = len;
   static const char hex[] = "0123456789abcdef";
   for (int i = 0; i < 16; i++) {
     s->id[2 * i] = hex[id_bytes[i] >> 4];
@@ -101,8 +101,8 @@ void sr_session_shed(siprec_session *s, unsigned handler_refs)
   siprec_metadata_changes_free(s->md_changes);
   s->model = NULL;
   s->md_changes = NULL;
-  char **strs[] = { &s->last_answer, &s->route_set, &s->remote_target, &s->remote_from,
-                    &s->local_to, &s->invite_echo, &s->uac_request };
+  char **strs[] = { &s->last_answer, &s->dialog.route_set, &s->dialog.remote_target, &s->dialog.remote_from,
+                    &s->dialog.local_to, &s->invite_echo, &s->uac_request };
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     sr_session_drop_str(s, strs[i]);
   s->last_answer_len = 0;
@@ -123,8 +123,8 @@ void sr_session_flush_retired(siprec_session *s)
 static void session_destroy(siprec_session *s)
 {
   siprec_allocator a = s->mem, *mem = &a;
-  char **strs[] = { &s->call_id,       &s->remote_tag,  &s->remote_target, &s->route_set,
-                    &s->remote_from,   &s->local_to,    &s->invite_branch, &s->invite_echo,
+  char **strs[] = { &s->dialog.call_id,       &s->dialog.remote_tag,  &s->dialog.remote_target, &s->dialog.route_set,
+                    &s->dialog.remote_from,   &s->dialog.local_to,    &s->invite_branch, &s->invite_echo,
                     &s->last_response, &s->uac_request, &s->last_answer, &s->bib_key,
                     &s->bib_refci,     &s->bib_farend_refci };
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -178,8 +178,8 @@ SIPREC_API const char *siprec_session_call_id(const siprec_session *s, size_t *l
     return NULL;
   }
   if (len)
-    *len = s->call_id_len;
-  return s->call_id;
+    *len = s->dialog.call_id_len;
+  return s->dialog.call_id;
 }
 
 SIPREC_API const char *siprec_session_id(const siprec_session *s)

@@ -16,6 +16,7 @@
 #include <siprec/session.h>
 
 #include "../sdp/answer.h"
+#include "../sip/dialog.h"
 
 typedef enum sr_session_state {
   SR_SESSION_PENDING = 0, /* offered and deferred: 100 Trying sent, the host decides */
@@ -36,7 +37,6 @@ typedef enum sr_uac_purpose {
   SR_UAC_BYE,      /* the SRS ended the session (CLOSING) */
 } sr_uac_purpose;
 
-#define SR_TAG_LEN 16
 #define SR_SESSION_MAX_HEADER_PARTICIPANTS 8
 
 struct siprec_session {
@@ -46,25 +46,12 @@ struct siprec_session {
   void *user;
 
   char id[33];
-  char *call_id;
-  size_t call_id_len;
   int is_siprec;
   sr_session_state state;
   int awaiting_answer; /* our 2xx carried the offer (delayed offer): the ACK answers */
 
-  /* Dialog (the SRS is the UAS). */
-  char local_tag[SR_TAG_LEN + 1];
-  char *remote_tag;
-  char *remote_target;  /* the SRC's Contact URI */
-  char *route_set;      /* Record-Route lines of the INVITE, in order, as Route: lines */
-  char *remote_from;    /* the SRC's From header line (for our requests' To) */
-  char *local_to;       /* our To header line with our tag (for our requests' From) */
-  uint32_t remote_cseq;
-  uint32_t local_cseq;
-  siprec_transport transport;
-  struct sockaddr_storage remote;
-  struct sockaddr_storage local;
-  uint64_t conn_id;
+  /* The dialog (the SRS is the UAS): identity, CSeqs, the path to the SRC. */
+  sr_dialog dialog;
 
   /* The INVITE server transaction: its final response waits for the ACK
    * (tx_active), or, deferred, for the host's decision (PENDING). */
