@@ -17,12 +17,6 @@ int sr_from_src(const siprec_session *s, const sr_sip_msg *m)
   return sr_dialog_from_remote(&s->dialog, m);
 }
 
-int sr_is_invite_branch(const siprec_session *s, const sr_sip_msg *m)
-{
-  return s->invite_branch && strlen(s->invite_branch) == m->branch.n &&
-         memcmp(s->invite_branch, m->branch.p, m->branch.n) == 0;
-}
-
 /* The source rule (handler.h, "Who may send in a dialog"): over UDP, where
  * addresses cost nothing to forge, only the SRC's exact address (IP and
  * port) speaks for the dialog; over TCP or TLS, whose handshake proves the
@@ -119,11 +113,8 @@ static void dialog_release(siprec_handler *h, siprec_session *s)
 
 void sr_dialog_arm_tx(siprec_handler *h, siprec_session *s, uint64_t now)
 {
-  uint64_t t1 = sr_ms(h->cfg.t1_ms);
-  s->tx_active = 1;
-  s->tx_interval = t1;
-  s->tx_retx_at = now + t1;
-  s->tx_deadline = now + 64 * t1;
+  sr_tx_timers tm = sr_handler_tx_timers(h);
+  sr_invite_tx_arm(&s->invite_tx, &tm, now);
   sr_timers_schedule(h, s);
 }
 
@@ -144,7 +135,7 @@ void sr_session_finish(siprec_handler *h, siprec_session *s, siprec_end_reason r
 void sr_dialog_forget(siprec_handler *h, siprec_session *s)
 {
   s->state = SR_SESSION_ENDED;
-  s->tx_active = 0;
+  s->invite_tx.active = 0;
   sr_timers_remove(h, s);
   /* The map's reference goes with the entry (its destructor unrefs); the
    * caller still holds its own, so the session outlives this call. */
@@ -168,7 +159,7 @@ void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reaso
   if (s->state == SR_SESSION_ANSWERED)
     bye = 0;
   s->state = SR_SESSION_ENDED;
-  s->tx_active = 0;
+  s->invite_tx.active = 0;
   if (bye && sr_uac_send_bye(h, s, now))
     s->state = SR_SESSION_CLOSING;
   sr_session_finish(h, s, reason);
@@ -185,13 +176,10 @@ void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reaso
  * answer its copies with the same 200 until Timer J (RFC 3261 17.2.2). */
 static void linger(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
-  s->last_response_len = rq->out.len;
   s->dialog.remote_cseq = rq->msg->cseq;
-  s->tx_active = 0;
-  s->uac = SR_UAC_NONE;
-  sr_session_drop_str(s, &s->uac_request);
+  sr_invite_tx_settle(&s->invite_tx, &s->mem);
+  sr_client_tx_clear(&s->uac_tx, &s->mem);
   s->state = SR_SESSION_LINGER;
-  s->tx_deadline = rq->now_ns + 64 * sr_ms(h->cfg.t1_ms);
   sr_session_finish(h, s, SIPREC_END_BYE);
   /* Held by the map, this request and maybe the timer heap: then no host
    * can read it any more, and it lingers small. */
@@ -205,17 +193,18 @@ int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
     return no_dialog(h, rq);
   int rc;
   int ours = sr_from_src(s, rq->msg);
-  if (ours && s->state == SR_SESSION_LINGER && rq->msg->cseq == s->dialog.remote_cseq &&
-      s->last_response) {
+  if (ours && s->state == SR_SESSION_LINGER && sr_request_tx_is_copy(&s->bye_tx, rq->msg->cseq)) {
     /* A copy of the BYE already answered gets that answer. */
-    sr_strbuf_add(&rq->out, s->last_response, s->last_response_len);
+    sr_strbuf_add(&rq->out, s->bye_tx.response, s->bye_tx.response_len);
     rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
   } else if (ours && s->state == SR_SESSION_CLOSING) {
     rc = sr_handler_simple(h, rq, 200, "OK", NULL); /* it crossed ours (RFC 3261 15.1.2) */
   } else if (dialog_takes(h, s, rq)) {
     rc = sr_handler_simple(h, rq, 200, "OK", NULL);
+    sr_tx_timers tm = sr_handler_tx_timers(h);
     if (rc > 0 && rq->path.transport == SIPREC_TRANSPORT_UDP && !h->shutting_down &&
-        sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) == 0)
+        sr_request_tx_complete(&s->bye_tx, &s->mem, rq->msg->cseq, rq->out.p, rq->out.len, &tm,
+                               rq->now_ns) == 0)
       linger(h, s, rq);
     else
       sr_dialog_end(h, s, SIPREC_END_BYE, 0, rq->now_ns);
@@ -269,9 +258,7 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
  * transaction is over and its response no longer needed. */
 static void settle_2xx(siprec_handler *h, siprec_session *s, uint64_t now)
 {
-  s->tx_active = 0;
-  sr_session_drop_str(s, &s->last_response);
-  s->last_response_len = 0; /* the branch stays: later INVITE copies are absorbed */
+  sr_invite_tx_settle(&s->invite_tx, &s->mem); /* later INVITE copies are still absorbed */
   if (s->state == SR_SESSION_ANSWERED) {
     s->state = SR_SESSION_CONFIRMED;
     sr_pending_leave(h, s);
@@ -280,26 +267,10 @@ static void settle_2xx(siprec_handler *h, siprec_session *s, uint64_t now)
   }
 }
 
-/* A 2xx of the session waits for its ACK. */
-static int waits_for_ack(const siprec_session *s)
+/* A 2xx of the session would be what its INVITE transaction waits for. */
+static int dialog_up(const siprec_session *s)
 {
-  return s->tx_active && (s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED);
-}
-
-/* Whether an in-dialog ACK is the one the session's 2xx waits for. A
- * session has at most one INVITE transaction waiting, so an ACK of the
- * dialog (its tags, its SRC) is taken whatever its CSeq number: some SBCs
- * number ACKs with a counter of their own. */
-int sr_ack_for_2xx(const siprec_session *s, const sr_sip_msg *ack)
-{
-  /* The late ACK of a 2xx a later INVITE settled is not this one's. */
-  return waits_for_ack(s) && (ack->cseq == s->invite_cseq || !s->settled_cseq ||
-                              ack->cseq != s->settled_cseq);
-}
-
-int sr_reinvite_settles(const siprec_session *s, const sr_sip_msg *invite)
-{
-  return waits_for_ack(s) && invite->cseq > s->invite_cseq;
+  return s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED;
 }
 
 int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
@@ -310,13 +281,13 @@ int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
     return 0; /* late, or for another server: absorbed */
   }
   /* A non-2xx's ACK is part of its transaction (RFC 3261 17.1.1.3): same CSeq. */
-  int for_tx = rq->msg->cseq == s->invite_cseq;
+  int for_tx = rq->msg->cseq == s->invite_tx.cseq;
   if (s->state == SR_SESSION_REJECTED && for_tx && sr_from_src(s, rq->msg)) {
     sr_dialog_forget(h, s); /* the ACK for our non-2xx: the transaction is over */
-  } else if (sr_ack_for_2xx(s, rq->msg) && dialog_takes(h, s, rq)) {
+  } else if (sr_invite_tx_acks_2xx(&s->invite_tx, dialog_up(s), rq->msg->cseq) && dialog_takes(h, s, rq)) {
     if (!for_tx)
       sr_handler_log(h, SIPREC_LOG_INFO, "session %s: ACK with CSeq %u for the 2xx to CSeq %u "
-                     "taken", s->id, rq->msg->cseq, s->invite_cseq);
+                     "taken", s->id, rq->msg->cseq, s->invite_tx.cseq);
     settle_2xx(h, s, rq->now_ns);
     if (s->awaiting_answer)
       ack_answer(h, s, rq);
@@ -337,13 +308,10 @@ int sr_dialog_cancel(siprec_handler *h, sr_request_ctx *rq)
   if (s) {
     sr_session_lock(s);
     /* Only the SRC cancels its INVITE: its From-tag, from its address. */
-    known = sr_is_invite_branch(s, rq->msg) && s->state != SR_SESSION_ENDED &&
+    known = sr_invite_tx_is_branch(&s->invite_tx, rq->msg) && s->state != SR_SESSION_ENDED &&
             sr_from_src(s, rq->msg) && sr_dialog_source_ok(h, s, rq);
-    if (known && s->state == SR_SESSION_PENDING && !s->cancelled) {
-      s->cancelled = 1;
-      s->tx_deadline = rq->now_ns;
+    if (known && s->state == SR_SESSION_PENDING && sr_invite_tx_cancel(&s->invite_tx, rq->now_ns))
       sr_timers_schedule(h, s);
-    }
     sr_session_unlock(s);
     siprec_session_unref(s);
   }
@@ -420,9 +388,9 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
     return rc;
   const sr_sip_msg *m = rq->msg;
   int is_invite = m->method == SR_M_INVITE;
-  if (is_invite && s->tx_active && m->cseq == s->invite_cseq) {
+  if (is_invite && s->invite_tx.active && m->cseq == s->invite_tx.cseq) {
     /* A retransmitted re-INVITE: the same 2xx again. */
-    sr_strbuf_add(&rq->out, s->last_response, s->last_response_len);
+    sr_strbuf_add(&rq->out, s->invite_tx.response, s->invite_tx.response_len);
     rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
     dialog_release(h, s);
     return rc;
@@ -432,16 +400,16 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
     dialog_release(h, s);
     return rc;
   }
-  if (is_invite && sr_reinvite_settles(s, m)) {
+  if (is_invite && sr_invite_tx_settled_by(&s->invite_tx, dialog_up(s), m->cseq)) {
     /* A new INVITE of the dialog after the one whose 2xx waits: the SRC
      * got that 2xx (its ACK went astray or carried a CSeq of its own). */
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s: INVITE CSeq %u settles the 2xx to CSeq %u",
-                   s->id, m->cseq, s->invite_cseq);
-    s->settled_cseq = s->invite_cseq;
+                   s->id, m->cseq, s->invite_tx.cseq);
+    s->invite_tx.settled_cseq = s->invite_tx.cseq;
     settle_2xx(h, s, rq->now_ns);
     s->awaiting_answer = 0;
   }
-  if (is_invite && s->tx_active) {
+  if (is_invite && s->invite_tx.active) {
     /* RFC 3261 14.2: our 2xx to the previous INVITE is not ACKed yet. */
     rc = sr_handler_simple(h, rq, 491, "Request Pending", NULL);
     dialog_release(h, s);
@@ -508,10 +476,10 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
   else
     rc = sr_handler_simple(h, rq, 200, "OK", extra);
   if (rc > 0 && is_invite &&
-      sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) == 0 &&
-      sr_session_set_str(s, &s->invite_branch, m->branch.p, m->branch.n) == 0) {
-    s->last_response_len = rq->out.len;
-    s->invite_cseq = m->cseq;
+      sr_session_set_str(s, &s->invite_tx.response, rq->out.p, rq->out.len) == 0 &&
+      sr_session_set_str(s, &s->invite_tx.branch, m->branch.p, m->branch.n) == 0) {
+    s->invite_tx.response_len = rq->out.len;
+    s->invite_tx.cseq = m->cseq;
     sr_dialog_arm_tx(h, s, rq->now_ns);
   }
   sr_handler_log(h, SIPREC_LOG_INFO, "session %s updated by %s (changes 0x%x)", s->id,

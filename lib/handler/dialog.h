@@ -42,16 +42,6 @@ int sr_from_src(const siprec_session *s, const sr_sip_msg *m);
  * allows its address (which becomes the SRC's). */
 int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq);
 
-/* Matching of ACKs and INVITEs to the session's INVITE transaction, as
- * functions of (state, message): an in-dialog ACK is the one the waiting
- * 2xx needs, whatever its CSeq; a new INVITE with a higher CSeq than the
- * one whose 2xx waits shows that 2xx arrived. */
-int sr_ack_for_2xx(const siprec_session *s, const sr_sip_msg *ack);
-int sr_reinvite_settles(const siprec_session *s, const sr_sip_msg *invite);
-
-/* The request's top Via branch is that of the session's INVITE. */
-int sr_is_invite_branch(const siprec_session *s, const sr_sip_msg *m);
-
 /* The SDP config for answering an offer in session `s`, ports from the
  * handler's source; `port_ctx` is the caller's storage for that source's
  * context and must live as long as `cfg`. */

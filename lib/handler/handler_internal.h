@@ -136,6 +136,13 @@ static inline uint64_t sr_ms(uint32_t ms)
   return (uint64_t)ms * UINT64_C(1000000);
 }
 
+/* The configured T1 and T2 in the host's clock. */
+static inline sr_tx_timers sr_handler_tx_timers(const siprec_handler *h)
+{
+  sr_tx_timers tm = { sr_ms(h->cfg.t1_ms), sr_ms(h->cfg.t2_ms) };
+  return tm;
+}
+
 /* Internal helpers shared by the handler's files. */
 void sr_handler_log(siprec_handler *h, siprec_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

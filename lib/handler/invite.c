@@ -145,7 +145,7 @@ static int session_fill(siprec_handler *h, siprec_session *s, const sr_request_c
 {
   const sr_sip_msg *m = rq->msg;
   s->is_siprec = siprec;
-  s->invite_cseq = m->cseq;
+  s->invite_tx.cseq = m->cseq;
   char tag[SR_TAG_LEN + 1];
   sr_handler_tag(h, tag);
   uint8_t r[8];
@@ -155,7 +155,7 @@ static int session_fill(siprec_handler *h, siprec_session *s, const sr_request_c
   s->sdp_session_id &= UINT64_C(0x7fffffffffffffff);
   s->sdp_version = 1;
   int rc = sr_dialog_init_uas(&s->dialog, &s->mem, m, &rq->path, tag);
-  rc |= sr_session_set_str(s, &s->invite_branch, m->branch.p, m->branch.n);
+  rc |= sr_session_set_str(s, &s->invite_tx.branch, m->branch.p, m->branch.n);
   for (unsigned i = 0; i < m->n_cisco_participants && i < SR_SESSION_MAX_HEADER_PARTICIPANTS; i++) {
     s->cisco[i] = NULL;
     rc |= sr_session_set_str(s, &s->cisco[i], m->cisco_participants[i].p, m->cisco_participants[i].n);
@@ -179,7 +179,7 @@ static int keep_invite_echo(siprec_session *s, const sr_sip_msg *m)
   sr_strbuf_str(&b, "\r\n");
   sr_strbuf_add(&b, m->echo_call_id.p, m->echo_call_id.n);
   sr_strbuf_add(&b, m->echo_cseq.p, m->echo_cseq.n);
-  return b.overflow ? SIPREC_ETOOBIG : sr_session_set_str(s, &s->invite_echo, b.p, b.len);
+  return b.overflow ? SIPREC_ETOOBIG : sr_session_set_str(s, &s->invite_tx.echo, b.p, b.len);
 }
 
 /* A retransmitted INVITE for a session already known: the same answer. */
@@ -187,15 +187,15 @@ static int invite_retransmission(siprec_handler *h, sr_request_ctx *rq, siprec_s
 {
   int rc = 0;
   sr_session_lock(s);
-  int same = s->invite_cseq == rq->msg->cseq && sr_is_invite_branch(s, rq->msg);
+  int same = s->invite_tx.cseq == rq->msg->cseq && sr_invite_tx_is_branch(&s->invite_tx, rq->msg);
   if (!same) {
     /* The same Call-ID, another INVITE without a To-tag: a loop or a bug. */
     rc = sr_handler_simple(h, rq, 482, "Loop Detected (Call-ID already in use)", NULL);
   } else if (s->state == SR_SESSION_PENDING) {
     rc = sr_handler_simple(h, rq, 100, "Trying", NULL); /* RFC 3261 17.2.1 */
   } else if ((s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_REJECTED) &&
-             s->last_response) {
-    sr_strbuf_add(&rq->out, s->last_response, s->last_response_len);
+             s->invite_tx.response) {
+    sr_strbuf_add(&rq->out, s->invite_tx.response, s->invite_tx.response_len);
     rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
   } else {
     /* ACKed already: a late copy, absorbed. */
@@ -321,12 +321,11 @@ static size_t new_ports(const sr_sdp_stream *streams, size_t n)
 static void session_answered(siprec_handler *h, siprec_session *s, uint64_t now)
 {
   s->state = SR_SESSION_ANSWERED;
-  sr_session_drop_str(s, &s->invite_echo);
+  sr_session_drop_str(s, &s->invite_tx.echo);
   atomic_store_explicit(&s->last_activity, now, memory_order_relaxed);
   sr_session_timer_restart(h, s, now);
   sr_dialog_arm_tx(h, s, now);
-  if (s->tx_budget != SIZE_MAX)
-    s->tx_budget = s->tx_budget > s->last_response_len ? s->tx_budget - s->last_response_len : 0;
+  sr_invite_tx_charge(&s->invite_tx, s->invite_tx.response_len);
   sr_pending_sheddable(h, s);
   atomic_fetch_add_explicit(&h->stats.started, 1, memory_order_relaxed);
   sr_handler_log(h, SIPREC_LOG_INFO, "session %s started: %zu streams, %s", s->id, s->n_streams,
@@ -484,14 +483,14 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
     rc = sr_handler_answer_2xx(h, rq, s->dialog.local_tag, tb.len ? timer_hdrs : NULL, answer,
                                (size_t)alen);
     if (rc > 0)
-      rc = sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) < 0 ? SIPREC_ENOMEM
+      rc = sr_session_set_str(s, &s->invite_tx.response, rq->out.p, rq->out.len) < 0 ? SIPREC_ENOMEM
                                                                                : rc;
   }
   if (rc >= 0 && decision != SIPREC_DECISION_ACCEPT)
     rc = keep_invite_echo(s, m) < 0 ? SIPREC_ENOMEM : rc;
   if (rc < 0)
     return discard(h, s, rc);
-  s->last_response_len = rq->out.len;
+  s->invite_tx.response_len = rq->out.len;
   s->state = SR_SESSION_PENDING;
 
   void *actual = NULL;
@@ -518,7 +517,7 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
     return rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
   }
   if (decision == SIPREC_DECISION_DEFER) {
-    s->tx_deadline = rq->now_ns + sr_ms(h->cfg.defer_ms);
+    sr_invite_tx_defer(&s->invite_tx, rq->now_ns + sr_ms(h->cfg.defer_ms));
     sr_timers_schedule(h, s);
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s deferred", s->id);
     sr_session_unlock(s);
@@ -533,9 +532,9 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
 
 int sr_invite_accept(siprec_handler *h, siprec_session *s, uint64_t now)
 {
-  if (s->state != SR_SESSION_PENDING || s->cancelled)
+  if (s->state != SR_SESSION_PENDING || s->invite_tx.cancelled)
     return SIPREC_EINVAL;
-  sr_dialog_send(h, s, s->last_response, s->last_response_len);
+  sr_dialog_send(h, s, s->invite_tx.response, s->invite_tx.response_len);
   session_answered(h, s, now);
   return 0;
 }
@@ -546,24 +545,24 @@ void sr_invite_reject(siprec_handler *h, siprec_session *s, int status, const ch
   char buf[4096];
   sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
   sr_sip_write_status_line(&b, status, reason);
-  if (s->invite_echo)
-    sr_strbuf_str(&b, s->invite_echo);
+  if (s->invite_tx.echo)
+    sr_strbuf_str(&b, s->invite_tx.echo);
   sr_strbuf_printf(&b, "Server: %s\r\n", h->cfg.user_agent);
   sr_sip_write_tail(&b, extra, NULL, NULL, 0);
-  sr_session_drop_str(s, &s->invite_echo);
-  if (b.overflow || sr_session_set_str(s, &s->last_response, b.p, b.len) < 0) {
-    sr_session_drop_str(s, &s->last_response);
-    s->last_response_len = 0;
+  sr_session_drop_str(s, &s->invite_tx.echo);
+  if (b.overflow || sr_session_set_str(s, &s->invite_tx.response, b.p, b.len) < 0) {
+    sr_session_drop_str(s, &s->invite_tx.response);
+    s->invite_tx.response_len = 0;
   } else {
-    s->last_response_len = b.len;
+    s->invite_tx.response_len = b.len;
   }
   sr_handler_log(h, SIPREC_LOG_INFO, "session %s refused: %d %s", s->id, status,
                  reason ? reason : sr_sip_reason(status));
   sr_session_finish(h, s, end);
   s->state = SR_SESSION_REJECTED;
   if (out)
-    sr_strbuf_add(out, s->last_response, s->last_response_len);
+    sr_strbuf_add(out, s->invite_tx.response, s->invite_tx.response_len);
   else
-    sr_dialog_send(h, s, s->last_response, s->last_response_len);
+    sr_dialog_send(h, s, s->invite_tx.response, s->invite_tx.response_len);
   sr_dialog_arm_tx(h, s, now);
 }

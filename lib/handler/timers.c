@@ -99,28 +99,28 @@ static uint64_t next_deadline(const siprec_handler *h, const siprec_session *s)
   uint64_t d = UINT64_MAX;
   switch (s->state) {
   case SR_SESSION_PENDING:
-    return s->tx_deadline;
+    return s->invite_tx.deadline;
   case SR_SESSION_REJECTED:
-    return udp ? min_u64(s->tx_deadline, s->tx_retx_at) : s->tx_deadline;
+    return udp ? min_u64(s->invite_tx.deadline, s->invite_tx.retx_at) : s->invite_tx.deadline;
   case SR_SESSION_CLOSING:
-    return s->uac == SR_UAC_NONE ? UINT64_MAX : min_u64(s->uac_deadline, s->uac_retx_at);
+    return s->uac_tx.purpose == SR_UAC_NONE ? UINT64_MAX : min_u64(s->uac_tx.deadline, s->uac_tx.retx_at);
   case SR_SESSION_LINGER:
-    return s->tx_deadline;
+    return sr_request_tx_next(&s->bye_tx);
   case SR_SESSION_ENDED:
     return UINT64_MAX;
   case SR_SESSION_ANSWERED:
   case SR_SESSION_CONFIRMED:
     break;
   }
-  if (s->tx_active)
-    d = udp ? min_u64(s->tx_deadline, s->tx_retx_at) : s->tx_deadline;
-  if (s->uac != SR_UAC_NONE)
-    d = min_u64(d, udp ? min_u64(s->uac_deadline, s->uac_retx_at) : s->uac_deadline);
+  if (s->invite_tx.active)
+    d = udp ? min_u64(s->invite_tx.deadline, s->invite_tx.retx_at) : s->invite_tx.deadline;
+  if (s->uac_tx.purpose != SR_UAC_NONE)
+    d = min_u64(d, udp ? min_u64(s->uac_tx.deadline, s->uac_tx.retx_at) : s->uac_tx.deadline);
   if (s->se_s) {
     d = min_u64(d, s->se_expire_at);
-    if (s->srs_refresher && s->uac == SR_UAC_NONE)
+    if (s->srs_refresher && s->uac_tx.purpose == SR_UAC_NONE)
       d = min_u64(d, s->se_refresh_at);
-  } else if (s->state == SR_SESSION_CONFIRMED && h->cfg.ping_ms && s->uac == SR_UAC_NONE) {
+  } else if (s->state == SR_SESSION_CONFIRMED && h->cfg.ping_ms && s->uac_tx.purpose == SR_UAC_NONE) {
     d = min_u64(d, s->ping_at);
   }
   return min_u64(d, idle_deadline(h, s));
@@ -211,15 +211,15 @@ static void retransmit(siprec_handler *h, siprec_session *s, const char *msg, si
  * its byte budget (a flood's share, pending.c) lasts, then no more. */
 static void retransmit_final(siprec_handler *h, siprec_session *s, uint64_t now)
 {
-  size_t len = s->last_response_len;
-  if (s->tx_budget != SIZE_MAX) {
-    if (s->tx_budget < len) {
-      s->tx_retx_at = s->tx_deadline; /* silent until the transaction times out */
+  size_t len = s->invite_tx.response_len;
+  if (s->invite_tx.budget != SIZE_MAX) {
+    if (s->invite_tx.budget < len) {
+      s->invite_tx.retx_at = s->invite_tx.deadline; /* silent until the transaction times out */
       return;
     }
-    s->tx_budget -= len;
+    s->invite_tx.budget -= len;
   }
-  retransmit(h, s, s->last_response, len, &s->tx_interval, &s->tx_retx_at, now);
+  retransmit(h, s, s->invite_tx.response, len, &s->invite_tx.interval, &s->invite_tx.retx_at, now);
 }
 
 /* Run what is due for one session (its lock held). Returns the actions. */
@@ -228,9 +228,9 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
   int udp = s->dialog.transport == SIPREC_TRANSPORT_UDP;
   switch (s->state) {
   case SR_SESSION_PENDING:
-    if (now < s->tx_deadline)
+    if (now < s->invite_tx.deadline)
       return 0;
-    if (s->cancelled) {
+    if (s->invite_tx.cancelled) {
       sr_invite_reject(h, s, 487, "Request Terminated", NULL, SIPREC_END_CANCEL, now, NULL);
       return 1;
     }
@@ -239,17 +239,17 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
                      SIPREC_END_REFUSED, now, NULL);
     return 1;
   case SR_SESSION_REJECTED:
-    if (now >= s->tx_deadline) {
+    if (now >= s->invite_tx.deadline) {
       sr_dialog_forget(h, s); /* RFC 3261 Timer H: the ACK never came; nothing more to do */
       return 1;
     }
-    if (udp && now >= s->tx_retx_at) {
+    if (udp && now >= s->invite_tx.retx_at) {
       retransmit_final(h, s, now);
       return 1;
     }
     return 0;
   case SR_SESSION_LINGER:
-    if (now < s->tx_deadline)
+    if (sr_request_tx_due(&s->bye_tx, now) == SR_TX_WAIT)
       return 0;
     sr_dialog_forget(h, s); /* Timer J: no more copies of the BYE to answer */
     return 1;
@@ -261,8 +261,8 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
     break;
   }
   int actions = 0;
-  if (s->tx_active) {
-    if (now >= s->tx_deadline) {
+  if (s->invite_tx.active) {
+    if (now >= s->invite_tx.deadline) {
       /* sr_dialog_end sends the BYE only to a dialog confirmed once (a
        * re-INVITE's 2xx unACKed), never to an address that never ACKed. */
       sr_handler_log_limited(h, SR_LOG_SHED, now, SIPREC_LOG_WARNING,
@@ -270,18 +270,18 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
       sr_dialog_end(h, s, SIPREC_END_ACK_TIMEOUT, 1, now);
       return 1;
     }
-    if (udp && now >= s->tx_retx_at) {
+    if (udp && now >= s->invite_tx.retx_at) {
       retransmit_final(h, s, now);
       actions++;
     }
   }
-  if (s->uac != SR_UAC_NONE) {
-    if (now >= s->uac_deadline) {
+  if (s->uac_tx.purpose != SR_UAC_NONE) {
+    if (now >= s->uac_tx.deadline) {
       actions++;
       if (sr_uac_timeout(h, s, now))
         return actions; /* the session ended */
-    } else if (udp && now >= s->uac_retx_at) {
-      retransmit(h, s, s->uac_request, s->uac_request_len, &s->uac_interval, &s->uac_retx_at,
+    } else if (udp && now >= s->uac_tx.retx_at) {
+      retransmit(h, s, s->uac_tx.request, s->uac_tx.request_len, &s->uac_tx.interval, &s->uac_tx.retx_at,
                  now);
       actions++;
     }
@@ -298,7 +298,7 @@ static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
     sr_dialog_end(h, s, SIPREC_END_IDLE, 1, now);
     return actions + 1;
   }
-  if (s->uac == SR_UAC_NONE) {
+  if (s->uac_tx.purpose == SR_UAC_NONE) {
     if (s->se_s && s->srs_refresher && now >= s->se_refresh_at) {
       sr_uac_start(h, s, SR_UAC_REFRESH, now);
       actions++;

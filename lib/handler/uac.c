@@ -36,9 +36,7 @@ int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const
 
 static void uac_clear(siprec_session *s)
 {
-  s->uac = SR_UAC_NONE;
-  sr_session_drop_str(s, &s->uac_request);
-  s->uac_request_len = 0;
+  sr_client_tx_clear(&s->uac_tx, &s->mem);
 }
 
 int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now)
@@ -59,39 +57,39 @@ int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now)
 
 int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, uint64_t now)
 {
-  if (s->uac != SR_UAC_NONE)
+  if (s->uac_tx.purpose != SR_UAC_NONE)
     return SIPREC_EAGAIN;
   char buf[4096], extra[256];
   sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
   int rc;
   switch (purpose) {
   case SR_UAC_BYE:
-    rc = sr_uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, s->uac_branch);
+    rc = sr_uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, s->uac_tx.branch);
     break;
   case SR_UAC_PING:
     rc = sr_uac_write(h, s, "OPTIONS", "Accept: application/sdp\r\n", NULL, NULL, 0, &b,
-                      s->uac_branch);
+                      s->uac_tx.branch);
     break;
   case SR_UAC_REFRESH:
     /* RFC 4028 7.4: an UPDATE without a body refreshes the session. */
     snprintf(extra, sizeof extra,
              "Session-Expires: %u;refresher=uas\r\nSupported: timer\r\nMin-SE: %u\r\n", s->se_s,
              h->cfg.min_se_s);
-    rc = sr_uac_write(h, s, "UPDATE", extra, NULL, NULL, 0, &b, s->uac_branch);
+    rc = sr_uac_write(h, s, "UPDATE", extra, NULL, NULL, 0, &b, s->uac_tx.branch);
     break;
   case SR_UAC_METADATA: {
     /* RFC 7866 6.3.2: the body is a reason for the snapshot request. */
     static const char reason[] = "SRS requests a full metadata snapshot\r\n";
     rc = sr_uac_write(h, s, "UPDATE", "Content-Disposition: recording-session\r\n",
                       "application/rs-metadata-request", reason, sizeof reason - 1, &b,
-                      s->uac_branch);
+                      s->uac_tx.branch);
     break;
   }
   default:
     return SIPREC_EINVAL;
   }
   if (rc > 0)
-    rc = sr_session_set_str(s, &s->uac_request, b.p, b.len);
+    rc = sr_session_set_str(s, &s->uac_tx.request, b.p, b.len);
   if (rc < 0) {
     /* Try again later rather than at once: a deadline that stays due would spin. */
     uint64_t later = now + sr_ms(h->cfg.t2_ms);
@@ -99,20 +97,18 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
       s->se_refresh_at = later;
     return rc;
   }
-  s->uac = purpose;
-  s->uac_request_len = b.len;
-  s->uac_cseq = s->dialog.local_cseq;
-  s->uac_interval = sr_ms(h->cfg.t1_ms);
-  s->uac_retx_at = now + s->uac_interval;
-  s->uac_deadline = now + 64 * s->uac_interval; /* RFC 3261 Timer F */
-  sr_dialog_send(h, s, s->uac_request, s->uac_request_len);
+  s->uac_tx.request_len = b.len;
+  s->uac_tx.cseq = s->dialog.local_cseq;
+  sr_tx_timers tm = sr_handler_tx_timers(h);
+  sr_client_tx_start(&s->uac_tx, purpose, &tm, now);
+  sr_dialog_send(h, s, s->uac_tx.request, s->uac_tx.request_len);
   return 0;
 }
 
 /* The SRC no longer answers (its lock held). Returns 1 when the session ended. */
 int sr_uac_timeout(siprec_handler *h, siprec_session *s, uint64_t now)
 {
-  sr_uac_purpose p = s->uac;
+  sr_uac_purpose p = s->uac_tx.purpose;
   uac_clear(s);
   switch (p) {
   case SR_UAC_BYE:
@@ -135,7 +131,7 @@ int sr_uac_timeout(siprec_handler *h, siprec_session *s, uint64_t now)
 /* A final response to the session's outstanding request (its lock held). */
 static void uac_final(siprec_handler *h, siprec_session *s, const sr_sip_msg *m, uint64_t now)
 {
-  sr_uac_purpose p = s->uac;
+  sr_uac_purpose p = s->uac_tx.purpose;
   uac_clear(s);
   int gone = m->status == 481 || m->status == 408;
   switch (p) {
@@ -186,20 +182,16 @@ int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now)
   int matched = 0;
   if (s) {
     sr_session_lock(s);
-    static const char prefix[] = "z9hG4bK";
-    const size_t pn = sizeof prefix - 1;
     static const char *const names[] = { [SR_UAC_PING] = "OPTIONS", [SR_UAC_REFRESH] = "UPDATE",
                                          [SR_UAC_METADATA] = "UPDATE", [SR_UAC_BYE] = "BYE" };
-    if (s->uac != SR_UAC_NONE && s->state != SR_SESSION_ENDED && m->cseq == s->uac_cseq &&
-        sr_span_ieq(m->cseq_method_name, names[s->uac]) && m->branch.n == pn + SR_TAG_LEN &&
-        memcmp(m->branch.p + pn, s->uac_branch, SR_TAG_LEN) == 0) {
+    if (s->uac_tx.purpose != SR_UAC_NONE && s->state != SR_SESSION_ENDED &&
+        sr_client_tx_matches(&s->uac_tx, m, names[s->uac_tx.purpose])) {
       matched = 1;
       if (m->status >= 200) {
         uac_final(h, s, m, now);
       } else {
-        /* RFC 3261 17.1.2.2: after a provisional, retransmit at T2. */
-        s->uac_interval = sr_ms(h->cfg.t2_ms);
-        s->uac_retx_at = now + s->uac_interval;
+        sr_tx_timers tm = sr_handler_tx_timers(h);
+        sr_client_tx_provisional(&s->uac_tx, &tm, now);
       }
       if (s->state != SR_SESSION_ENDED)
         sr_timers_schedule(h, s);

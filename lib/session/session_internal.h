@@ -17,6 +17,7 @@
 
 #include "../sdp/answer.h"
 #include "../sip/dialog.h"
+#include "../sip/transaction.h"
 
 typedef enum sr_session_state {
   SR_SESSION_PENDING = 0, /* offered and deferred: 100 Trying sent, the host decides */
@@ -54,19 +55,10 @@ struct siprec_session {
   sr_dialog dialog;
 
   /* The INVITE server transaction: its final response waits for the ACK
-   * (tx_active), or, deferred, for the host's decision (PENDING). */
-  char *invite_branch;
-  uint32_t invite_cseq;
-  char *invite_echo;     /* Via..CSeq lines for responses written later (deferred), To tagged */
-  char *last_response;   /* the final response as sent (or to send), for retransmissions */
-  size_t last_response_len;
-  int tx_active;
-  int cancelled;         /* PENDING: a CANCEL came; the 487 goes out at the next expire */
-  uint32_t settled_cseq; /* an INVITE whose 2xx a later INVITE settled: its late ACK is
-                          * not the ACK of the next 2xx (0: none) */
-  uint64_t tx_retx_at, tx_interval, tx_deadline;
-  size_t tx_budget;      /* bytes its final response may still be retransmitted with (a
-                          * flood's share; SIZE_MAX: RFC 3261's full schedule) */
+   * (active), or, deferred, for the host's decision (PENDING). */
+  sr_invite_tx invite_tx;
+  /* LINGER: the SRC's BYE answered, copies absorbed until Timer J. */
+  sr_request_tx bye_tx;
 
   /* Handler bookkeeping: its unsettled INVITE (pending.c; the handler's
    * pending lock guards the pq_ fields). */
@@ -78,13 +70,9 @@ struct siprec_session {
   size_t pq_ports;       /* built-in pool ports it holds, counted against the bound */
   siprec_session *pq_prev, *pq_next;
 
-  /* The one outstanding request of the SRS (OPTIONS, UPDATE). */
-  sr_uac_purpose uac;
-  char *uac_request;
-  size_t uac_request_len;
-  uint32_t uac_cseq;
-  char uac_branch[SR_TAG_LEN + 1];
-  uint64_t uac_retx_at, uac_interval, uac_deadline;
+  /* The one outstanding request of the SRS (OPTIONS, UPDATE, BYE); its
+   * purpose is an sr_uac_purpose. */
+  sr_client_tx uac_tx;
 
   /* Keep-alive: the session timer (RFC 4028), else OPTIONS pings, and the idle limit. */
   uint32_t se_s;         /* negotiated Session-Expires, 0 when none */
