@@ -127,15 +127,12 @@ void sr_dialog_send(siprec_handler *h, siprec_session *s, const char *data, size
 
 /* Requests of the SRS (uac.c). sr_uac_write writes an in-dialog request
  * (CSeq incremented) into b; sr_uac_start sends one as the session's client
- * transaction (SIPREC_EAGAIN while another is pending); sr_uac_timeout ends
- * what has to end when it goes unanswered (1: the session ended);
- * sr_uac_response takes a response the host fed in. */
+ * transaction (SIPREC_EAGAIN while another is pending); sr_uac_response takes a response the host fed in. */
 int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const char *extra,
                  const char *content_type, const char *body, size_t body_len, sr_strbuf *b,
                  char branch[SR_TAG_LEN + 1]);
 int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now); /* 1: CLOSING */
 int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, uint64_t now);
-int sr_uac_timeout(siprec_handler *h, siprec_session *s, uint64_t now);
 int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now);
 
 /* Session timers (session_timer.c, uac.c): negotiate for a request the

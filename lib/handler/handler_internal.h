@@ -163,6 +163,29 @@ void sr_timers_remove(siprec_handler *h, siprec_session *s);
 /* 1 when the timer heap holds a reference to `s`. */
 int sr_timers_holds(siprec_handler *h, siprec_session *s);
 void sr_timers_free(siprec_handler *h);
+/* Sessions in the heap; and up to `max` due at `now`, taken out of it (its
+ * references become the caller's): how many. */
+size_t sr_timers_count(siprec_handler *h);
+size_t sr_timers_take_due(siprec_handler *h, uint64_t now, siprec_session **due, size_t max);
+
+/* The timers a session runs, in the order expire acts on those due at the
+ * same time. */
+typedef enum sr_timer {
+  SR_TIMER_DECISION = 0,    /* PENDING: the host's decision, or the 487 after a CANCEL */
+  SR_TIMER_INVITE_TX,       /* the INVITE transaction: retransmission, Timer H (ACK) */
+  SR_TIMER_BYE_TX,          /* LINGER: Timer J of the SRC's BYE */
+  SR_TIMER_CLIENT_TX,       /* the SRS's request: retransmission, Timer F */
+  SR_TIMER_SESSION_EXPIRES, /* RFC 4028: the session timer ran out */
+  SR_TIMER_IDLE,            /* the idle limit */
+  SR_TIMER_KEEPALIVE,       /* the SRS refreshes the session timer, or pings with OPTIONS */
+  SR_TIMERS
+} sr_timer;
+
+/* When timer k of `s` (its lock held) falls due in its state, UINT64_MAX
+ * when it does not run: the one table of which timer runs when, as the
+ * session's transactions report their deadlines (timers.c). The heap is
+ * keyed on the earliest; expire.c acts on the due ones. */
+uint64_t sr_timer_at(const siprec_handler *h, const siprec_session *s, sr_timer k);
 
 /* Unsettled INVITEs (pending.c). The effective overall bounds from the
  * config (at creation). */

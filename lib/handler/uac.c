@@ -105,29 +105,6 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
   return 0;
 }
 
-/* The SRC no longer answers (its lock held). Returns 1 when the session ended. */
-int sr_uac_timeout(siprec_handler *h, siprec_session *s, uint64_t now)
-{
-  sr_uac_purpose p = s->uac_tx.purpose;
-  uac_clear(s);
-  switch (p) {
-  case SR_UAC_BYE:
-    sr_dialog_forget(h, s); /* the SRC never answered our BYE: nothing more to do */
-    return 1;
-  case SR_UAC_PING:
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to OPTIONS, ending it", s->id);
-    sr_dialog_end(h, s, SIPREC_END_KEEPALIVE, 1, now);
-    return 1;
-  case SR_UAC_REFRESH:
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to the refresh, ending it", s->id);
-    sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1, now);
-    return 1;
-  default:
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to the metadata request", s->id);
-    return 0;
-  }
-}
-
 /* A final response to the session's outstanding request (its lock held). */
 static void uac_final(siprec_handler *h, siprec_session *s, const sr_sip_msg *m, uint64_t now)
 {
