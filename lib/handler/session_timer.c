@@ -3,6 +3,8 @@
  * what the 2xx says, and 422 for an interval below the SRS's Min-SE. */
 #include "dialog.h"
 
+#define NS_PER_S UINT64_C(1000000000)
+
 static int has_tag(const sr_span *tags, unsigned n, const char *tag)
 {
   for (unsigned i = 0; i < n; i++)
@@ -42,4 +44,17 @@ int sr_session_timer_negotiate(const siprec_handler *h, const sr_sip_msg *m, uin
   if (uac_supports)
     sr_strbuf_str(extra, "Require: timer\r\n");
   return 0;
+}
+
+void sr_session_timer_restart(siprec_handler *h, siprec_session *s, uint64_t now)
+{
+  (void)h;
+  if (!s->se_s)
+    return;
+  uint64_t se = (uint64_t)s->se_s * NS_PER_S;
+  /* RFC 4028 10: the side that is not the refresher sends BYE at
+   * SE - min(32 s, SE/3); the refresher refreshes at SE/2. */
+  uint64_t margin = se / 3 < 32 * NS_PER_S ? se / 3 : 32 * NS_PER_S;
+  s->se_expire_at = now + (s->srs_refresher ? se : se - margin);
+  s->se_refresh_at = now + se / 2;
 }
