@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Requests inside a recording session's dialog, and its end. */
+/* Requests inside a recording session's dialog: re-INVITE and UPDATE, ACK,
+ * BYE, CANCEL, OPTIONS (its end is end.c's). */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -322,25 +323,23 @@ static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_
   return alen;
 }
 
-int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
+/* Where a re-INVITE or UPDATE stands against the session's INVITE
+ * transaction: a copy of the one answered, out of order, settling the 2xx
+ * that waits, or refused while it waits. 1 with the response written, or 0
+ * to go on (its CSeq taken). */
+static int reinvite_order(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, int *rc)
 {
-  int rc;
-  siprec_session *s = dialog_lookup(h, rq, &rc);
-  if (!s)
-    return rc;
   const sr_sip_msg *m = rq->msg;
   int is_invite = m->method == SR_M_INVITE;
   if (is_invite && s->invite_tx.active && m->cseq == s->invite_tx.cseq) {
     /* A retransmitted re-INVITE: the same 2xx again. */
     sr_strbuf_add(&rq->out, s->invite_tx.response, s->invite_tx.response_len);
-    rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
-    dialog_release(h, s);
-    return rc;
+    *rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
+    return 1;
   }
   if (m->cseq <= s->dialog.remote_cseq) {
-    rc = sr_handler_simple(h, rq, 500, "CSeq out of order", "Retry-After: 1\r\n");
-    dialog_release(h, s);
-    return rc;
+    *rc = sr_handler_simple(h, rq, 500, "CSeq out of order", "Retry-After: 1\r\n");
+    return 1;
   }
   if (is_invite && sr_invite_tx_settled_by(&s->invite_tx, dialog_up(s), m->cseq)) {
     /* A new INVITE of the dialog after the one whose 2xx waits: the SRC
@@ -353,68 +352,94 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
   }
   if (is_invite && s->invite_tx.active) {
     /* RFC 3261 14.2: our 2xx to the previous INVITE is not ACKed yet. */
-    rc = sr_handler_simple(h, rq, 491, "Request Pending", NULL);
-    dialog_release(h, s);
-    return rc;
+    *rc = sr_handler_simple(h, rq, 491, "Request Pending", NULL);
+    return 1;
   }
   s->dialog.remote_cseq = m->cseq;
+  return 0;
+}
 
-  const char *why = NULL;
+/* What a re-INVITE or UPDATE asks for, checked before anything changes. */
+typedef struct reinvite_req {
   sr_span sdp, metadata;
-  int status = sr_handler_body(m, &sdp, &metadata, &why);
+  uint32_t se;
+  int srs_refresher;
   char timer_hdrs[256];
-  sr_strbuf tb = sr_strbuf_on(timer_hdrs, sizeof timer_hdrs);
-  uint32_t se = 0;
-  int srs_refresher = 0;
-  if (!status && sr_session_timer_negotiate(h, m, &se, &srs_refresher, &tb) == 422) {
-    rc = sr_handler_simple(h, rq, 422, "Session Interval Too Small", timer_hdrs);
-    dialog_release(h, s);
-    return rc;
+  sr_strbuf tb;
+} reinvite_req;
+
+/* Its body and session timer: 0 to go on, or 1 with the refusal written. */
+static int reinvite_check(siprec_handler *h, sr_request_ctx *rq, reinvite_req *r, int *rc)
+{
+  const char *why = NULL;
+  int status = sr_handler_body(rq->msg, &r->sdp, &r->metadata, &why);
+  r->tb = sr_strbuf_on(r->timer_hdrs, sizeof r->timer_hdrs);
+  r->se = 0;
+  r->srs_refresher = 0;
+  if (!status &&
+      sr_session_timer_negotiate(h, rq->msg, &r->se, &r->srs_refresher, &r->tb) == 422) {
+    *rc = sr_handler_simple(h, rq, 422, "Session Interval Too Small", r->timer_hdrs);
+    return 1;
   }
   if (status) {
-    rc = sr_handler_simple(h, rq, status, why, status == 415 ? SR_ACCEPT_HEADER : NULL);
-    dialog_release(h, s);
-    return rc;
+    *rc = sr_handler_simple(h, rq, status, why, status == 415 ? SR_ACCEPT_HEADER : NULL);
+    return 1;
   }
+  return 0;
+}
+
+/* The session takes the request: streams, metadata and session timer. The
+ * answer (or the current one, for an INVITE without an offer) into
+ * answer[]; returns its length, or 1 with the refusal written (*rc). */
+static int reinvite_apply(siprec_handler *h, siprec_session *s, sr_request_ctx *rq,
+                          const reinvite_req *r, char *answer, size_t size, int *alen, int *rc)
+{
   s->changes = 0;
   if (s->stream_changes)
     memset(s->stream_changes, 0, s->n_streams);
-
-  char answer[8192];
-  int alen = 0;
-  if (sdp.p) {
-    alen = reoffer(h, s, rq, sdp, answer, sizeof answer, &why);
-    if (alen < 0) {
-      rc = sr_handler_simple(h, rq, -alen, why, -alen == 503 ? "Retry-After: 10\r\n" : NULL);
-      sr_session_flush_retired(s);
-      dialog_release(h, s);
-      return rc;
+  *alen = 0;
+  if (r->sdp.p) {
+    const char *why = NULL;
+    *alen = reoffer(h, s, rq, r->sdp, answer, size, &why);
+    if (*alen < 0) {
+      *rc = sr_handler_simple(h, rq, -*alen, why, -*alen == 503 ? "Retry-After: 10\r\n" : NULL);
+      return 1;
     }
-  } else if (is_invite && s->last_answer) {
+  } else if (rq->msg->method == SR_M_INVITE && s->last_answer) {
     /* No offer (a metadata-only re-INVITE): the 2xx must carry one; the
      * current answer, unchanged and with the same version, is it. */
     memcpy(answer, s->last_answer, s->last_answer_len);
-    alen = (int)s->last_answer_len;
+    *alen = (int)s->last_answer_len;
   }
   /* The metadata only once the request is taken: a refused offer leaves the
    * session as it was. Applying binds it to the new streams; unchanged, it
    * is bound again when the streams changed. */
   int md_changed = 0;
-  if (metadata.p &&
-      sr_handler_apply_metadata(h, s, metadata, &md_changed) == 0 &&
+  if (r->metadata.p && sr_handler_apply_metadata(h, s, r->metadata, &md_changed) == 0 &&
       md_changed)
     s->changes |= SIPREC_CHANGE_METADATA;
-  else if (sdp.p && sr_session_bind_metadata(s) < 0)
+  else if (r->sdp.p && sr_session_bind_metadata(s) < 0)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory to bind its metadata", s->id);
   if (!s->changes)
     s->changes = SIPREC_CHANGE_REFRESH;
-  s->se_s = se;
-  s->srs_refresher = srs_refresher;
+  s->se_s = r->se;
+  s->srs_refresher = r->srs_refresher;
   sr_session_timer_restart(h, s, rq->now_ns);
+  return 0;
+}
 
-  const char *extra = tb.len ? timer_hdrs : NULL;
+/* The 2xx (a re-INVITE's waits for its ACK as the session's INVITE
+ * transaction), then the updated callback. */
+static int reinvite_answer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq,
+                           const reinvite_req *r, const char *answer, int alen)
+{
+  const sr_sip_msg *m = rq->msg;
+  int is_invite = m->method == SR_M_INVITE;
+  const char *extra = r->tb.len ? r->timer_hdrs : NULL;
+  int rc;
   if (is_invite || alen > 0)
-    rc = sr_handler_answer_2xx(h, rq, s->dialog.local_tag, extra, alen > 0 ? answer : NULL, (size_t)alen);
+    rc = sr_handler_answer_2xx(h, rq, s->dialog.local_tag, extra, alen > 0 ? answer : NULL,
+                               (size_t)alen);
   else
     rc = sr_handler_simple(h, rq, 200, "OK", extra);
   if (rc > 0 && is_invite &&
@@ -428,7 +453,33 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
                  sr_method_name(m->method), s->changes);
   if (h->cbs.updated)
     SR_CALLBACK(s, h->cbs.updated(h->user, s));
+  return rc;
+}
+
+/* A re-INVITE or UPDATE in the session's dialog (its lock held). */
+static int reinvite(siprec_handler *h, siprec_session *s, sr_request_ctx *rq)
+{
+  int rc = 0;
+  if (reinvite_order(h, s, rq, &rc))
+    return rc;
+  reinvite_req r;
+  if (reinvite_check(h, rq, &r, &rc))
+    return rc;
+  char answer[8192];
+  int alen;
+  if (!reinvite_apply(h, s, rq, &r, answer, sizeof answer, &alen, &rc))
+    rc = reinvite_answer(h, s, rq, &r, answer, alen);
   sr_session_flush_retired(s);
+  return rc;
+}
+
+int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
+{
+  int rc;
+  siprec_session *s = dialog_lookup(h, rq, &rc);
+  if (!s)
+    return rc;
+  rc = reinvite(h, s, rq);
   dialog_release(h, s);
   return rc;
 }

@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The handler's life cycle, its entry point and dispatch by method, and the
- * pieces every method shares: ports, tags, logging, ending a session. */
-#include <arpa/inet.h>
+/* The handler's life cycle, its entry point and dispatch by method. Calls
+ * go one way: from here to the method handlers (invite.c, dialog.c,
+ * uac_response.c), and from them to the pieces they share (reply.c,
+ * body.c, ports.c, end.c, uac.c, timers.c, pending.c, log.c, base.c). */
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 
 #include "../common/alloc.h"
-#include "../common/random.h"
-#include "../sip/response.h"
 #include "dialog.h"
 #include "handler_internal.h"
 

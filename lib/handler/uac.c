@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Requests the SRS originates inside a recording session's dialog (BYE,
- * OPTIONS pings, UPDATE refreshes and metadata-snapshot requests), the one
- * client transaction a session keeps for them, and the SRC's responses. */
+ * OPTIONS pings, UPDATE refreshes and metadata-snapshot requests), sent as
+ * the one client transaction a session keeps for them (the SRC's answers
+ * are uac_response.c's, their timeouts expire.c's). */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
