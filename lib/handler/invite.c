@@ -210,177 +210,254 @@ static int bib_fill(siprec_session *s, const sr_sip_bib *b)
   return rc ? SIPREC_ENOMEM : 0;
 }
 
+/* A new INVITE on its way to a session: what it asks for, then what the
+ * SRS answers and the host decides. */
+typedef struct new_call {
+  sr_span sdp, metadata;
+  int siprec;
+  uint32_t se;
+  int srs_refresher;
+  char timer_hdrs[256];
+  sr_strbuf tb;
+  char answer[8192];
+  int alen;
+  siprec_decision decision;
+  int refuse_status;
+} new_call;
+
 /* What a new INVITE is checked for before any session exists: 0 to go on,
- * or the response written. */
-static int invite_precheck(siprec_handler *h, sr_request_ctx *rq, sr_span *sdp, sr_span *metadata,
-                           int *siprec, sr_strbuf *timer_hdrs, uint32_t *se, int *srs_refresher,
-                           int *answered)
+ * or 1 with the response written (*rc). */
+static int invite_precheck(siprec_handler *h, sr_request_ctx *rq, new_call *c, int *rc)
 {
   const sr_sip_msg *m = rq->msg;
   const char *why = NULL;
-  int status = sr_handler_body(m, sdp, metadata, &why);
-  *answered = 1;
-  if (status)
-    return sr_handler_simple(h, rq, status, why, status == 415 ? SR_ACCEPT_HEADER : NULL);
-  *siprec = m->require_siprec || m->contact_src || metadata->p != NULL;
+  int status = sr_handler_body(m, &c->sdp, &c->metadata, &why);
+  *rc = 0;
+  c->tb = sr_strbuf_on(c->timer_hdrs, sizeof c->timer_hdrs);
+  if (status) {
+    *rc = sr_handler_simple(h, rq, status, why, status == 415 ? SR_ACCEPT_HEADER : NULL);
+    return 1;
+  }
+  c->siprec = m->require_siprec || m->contact_src || c->metadata.p != NULL;
   int other = m->n_cisco_participants > 0 || m->bib.leg != SR_BIB_NONE;
-  if (!*siprec && !other && h->cfg.refuse_plain)
-    return sr_handler_simple(h, rq, 403, "Not a SIPREC recording session", NULL);
-  if (!m->accepts_sdp)
-    return sr_handler_simple(h, rq, 406, "The answer is SDP, which Accept does not take",
-                             "Accept: application/sdp\r\n");
-  if (atomic_load_explicit(&h->draining, memory_order_relaxed))
-    return sr_handler_simple(h, rq, 503, "Shutting down", "Retry-After: 30\r\n");
-  if (h->cfg.max_sessions &&
-      atomic_load_explicit(&h->stats.active, memory_order_relaxed) >= h->cfg.max_sessions &&
-      !shed_oldest(h, rq->now_ns))
-    return sr_handler_simple(h, rq, 503, "Too many recording sessions", "Retry-After: 30\r\n");
-  if (sr_session_timer_negotiate(h, m, se, srs_refresher, timer_hdrs) == 422)
-    return sr_handler_simple(h, rq, 422, "Session Interval Too Small", timer_hdrs->p);
-  *answered = 0;
-  return 0;
+  if (!c->siprec && !other && h->cfg.refuse_plain)
+    *rc = sr_handler_simple(h, rq, 403, "Not a SIPREC recording session", NULL);
+  else if (!m->accepts_sdp)
+    *rc = sr_handler_simple(h, rq, 406, "The answer is SDP, which Accept does not take",
+                            "Accept: application/sdp\r\n");
+  else if (atomic_load_explicit(&h->draining, memory_order_relaxed))
+    *rc = sr_handler_simple(h, rq, 503, "Shutting down", "Retry-After: 30\r\n");
+  else if (h->cfg.max_sessions &&
+           atomic_load_explicit(&h->stats.active, memory_order_relaxed) >= h->cfg.max_sessions &&
+           !shed_oldest(h, rq->now_ns))
+    *rc = sr_handler_simple(h, rq, 503, "Too many recording sessions", "Retry-After: 30\r\n");
+  else if (sr_session_timer_negotiate(h, m, &c->se, &c->srs_refresher, &c->tb) == 422)
+    *rc = sr_handler_simple(h, rq, 422, "Session Interval Too Small", c->timer_hdrs);
+  else
+    return 0;
+  return 1;
 }
 
-int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
+/* The new session, locked, holding its source's slot, its dialog filled
+ * in; or NULL with the response written (*rc). */
+static siprec_session *invite_session(siprec_handler *h, sr_request_ctx *rq, const new_call *c,
+                                      int *rc)
 {
   const sr_sip_msg *m = rq->msg;
-  siprec_session *existing = sr_handler_find(h, &m->call_id);
-  if (existing) {
-    int rc = invite_retransmission(h, rq, existing);
-    siprec_session_unref(existing);
-    return rc;
-  }
-
-  sr_span sdp, metadata;
-  int siprec, answered;
-  char timer_hdrs[256];
-  sr_strbuf tb = sr_strbuf_on(timer_hdrs, sizeof timer_hdrs);
-  uint32_t se;
-  int srs_refresher;
-  int rc = invite_precheck(h, rq, &sdp, &metadata, &siprec, &tb, &se, &srs_refresher, &answered);
-  if (answered)
-    return rc;
-
   uint8_t id[16];
   siprec_session *s = NULL;
   if (sr_handler_random(h, id, sizeof id) == 0)
     s = sr_session_new(&h->mem, m->call_id.p, m->call_id.n, id);
-  if (!s)
-    return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
+  if (!s) {
+    *rc = sr_handler_simple(h, rq, 500, "Out of memory", NULL);
+    return NULL;
+  }
   sr_session_lock(s);
-  rc = sr_pending_take(h, s, rq->path.remote);
-  if (rc < 0)
-    return discard(h, s,
-                   rc == SIPREC_EAGAIN
-                       ? refuse_pending(h, rq, "Too many unanswered INVITEs from this source")
-                       : sr_handler_simple(h, rq, 500, "Out of memory", NULL));
-  rc = session_fill(h, s, rq, siprec);
-  if (rc == 0 && m->bib.leg != SR_BIB_NONE)
-    rc = bib_fill(s, &m->bib);
-  s->se_s = se;
-  s->srs_refresher = srs_refresher;
-  if (rc < 0)
-    return discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+  int r = sr_pending_take(h, s, rq->path.remote);
+  if (r < 0) {
+    *rc = discard(h, s,
+                  r == SIPREC_EAGAIN
+                      ? refuse_pending(h, rq, "Too many unanswered INVITEs from this source")
+                      : sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+    return NULL;
+  }
+  r = session_fill(h, s, rq, c->siprec);
+  if (r == 0 && m->bib.leg != SR_BIB_NONE)
+    r = bib_fill(s, &m->bib);
+  s->se_s = c->se;
+  s->srs_refresher = c->srs_refresher;
+  if (r < 0) {
+    *rc = discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+    return NULL;
+  }
+  return s;
+}
 
-  char answer[8192];
+/* The session's streams and answer (c->answer), within the overall bounds
+ * of unsettled INVITEs, and its metadata: 0 to go on, or 1 with the
+ * session discarded and the response written (*rc). */
+static int invite_media(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, new_call *c,
+                        int *rc)
+{
   const char *why = NULL;
   sr_sdp_stream streams[SR_SDP_MAX_STREAMS];
   size_t n = 0;
   /* Delayed offer: the 2xx offers recvonly streams and the ACK answers;
    * one per recorded party (SIPREC), or the leg's one (built-in bridge). */
-  size_t n_offer = m->bib.leg != SR_BIB_NONE ? 1 : SR_DELAYED_OFFER_STREAMS;
-  int alen = first_answer(h, s, rq, sdp, n_offer, streams, &n, answer, sizeof answer, &why);
-  if (alen < 0) {
-    int status = sr_handler_sdp_status(alen);
-    return discard(h, s,
-                   sr_handler_simple(h, rq, status, why ? why : sr_sip_reason(status),
-                                     status == 503 ? "Retry-After: 10\r\n" : NULL));
+  size_t n_offer = rq->msg->bib.leg != SR_BIB_NONE ? 1 : SR_DELAYED_OFFER_STREAMS;
+  c->alen = first_answer(h, s, rq, c->sdp, n_offer, streams, &n, c->answer, sizeof c->answer,
+                         &why);
+  if (c->alen < 0) {
+    int status = sr_handler_sdp_status(c->alen);
+    *rc = discard(h, s,
+                  sr_handler_simple(h, rq, status, why ? why : sr_sip_reason(status),
+                                    status == 503 ? "Retry-After: 10\r\n" : NULL));
+    return 1;
   }
-  s->awaiting_answer = !sdp.p;
+  s->awaiting_answer = !c->sdp.p;
   if (sr_session_set_streams(s, streams, n) < 0) {
     sr_handler_release_new_ports(h, s, streams, n);
-    return discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+    *rc = discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+    return 1;
   }
   /* The overall bounds, shedding the oldest unACKed sessions for room. */
   size_t ports = new_ports(streams, n);
-  for (int tries = 0; (rc = sr_pending_enter(h, s, ports, rq->len)) == SIPREC_EAGAIN && tries < 8;
+  int r;
+  for (int tries = 0; (r = sr_pending_enter(h, s, ports, rq->len)) == SIPREC_EAGAIN && tries < 8;
        tries++)
     if (!shed_oldest(h, rq->now_ns))
       break;
-  if (rc < 0)
-    return discard(h, s, refuse_pending(h, rq, "Too many unsettled INVITEs"));
-  if (sr_session_set_str(s, &s->last_answer, answer, (size_t)alen) == 0)
-    s->last_answer_len = (size_t)alen;
+  if (r < 0) {
+    *rc = discard(h, s, refuse_pending(h, rq, "Too many unsettled INVITEs"));
+    return 1;
+  }
+  if (sr_session_set_str(s, &s->last_answer, c->answer, (size_t)c->alen) == 0)
+    s->last_answer_len = (size_t)c->alen;
   /* Metadata never fails the call: unreadable, it is a model saying so. */
   int changed;
-  if (metadata.p && sr_handler_apply_metadata(h, s, metadata, &changed) < 0)
+  if (c->metadata.p && sr_handler_apply_metadata(h, s, c->metadata, &changed) < 0)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its metadata", s->id);
-  else if (!metadata.p && s->n_cisco && sr_session_metadata_from_headers(s) < 0)
+  else if (!c->metadata.p && s->n_cisco && sr_session_metadata_from_headers(s) < 0)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its participants", s->id);
   sr_session_flush_retired(s);
+  return 0;
+}
 
-  siprec_decision decision = SIPREC_DECISION_ACCEPT;
-  int refuse_status = 603;
-  if (h->cbs.offered) {
-    SR_CALLBACK(s, decision = h->cbs.offered(h->user, s, &refuse_status));
-    if (decision != SIPREC_DECISION_ACCEPT && decision != SIPREC_DECISION_DEFER)
-      decision = SIPREC_DECISION_REFUSE;
-    if (refuse_status < 400 || refuse_status > 699)
-      refuse_status = 500;
-  }
+/* The host's decision on the offered session (accept without a callback). */
+static void invite_offered(siprec_handler *h, siprec_session *s, new_call *c)
+{
+  c->decision = SIPREC_DECISION_ACCEPT;
+  c->refuse_status = 603;
+  if (!h->cbs.offered)
+    return;
+  SR_CALLBACK(s, c->decision = h->cbs.offered(h->user, s, &c->refuse_status));
+  if (c->decision != SIPREC_DECISION_ACCEPT && c->decision != SIPREC_DECISION_DEFER)
+    c->decision = SIPREC_DECISION_REFUSE;
+  if (c->refuse_status < 400 || c->refuse_status > 699)
+    c->refuse_status = 500;
+}
 
-  /* A refused session enters the map too: it reaches the ended callback,
-   * and its INVITE's copies and ACK find the same final answer. */
-  rc = 0;
-  if (decision != SIPREC_DECISION_REFUSE) {
-    rc = sr_handler_answer_2xx(h, rq, s->dialog.local_tag, tb.len ? timer_hdrs : NULL, answer,
-                               (size_t)alen);
-    if (rc > 0)
-      rc = sr_session_set_str(s, &s->invite_tx.response, rq->out.p, rq->out.len) < 0 ? SIPREC_ENOMEM
-                                                                               : rc;
+/* The 2xx (unless refused) kept as the INVITE transaction's response, and
+ * what a later final response needs when it is not sent now: 0 to go on,
+ * or 1 with the session discarded (*rc). */
+static int invite_prepare(siprec_handler *h, siprec_session *s, sr_request_ctx *rq,
+                          const new_call *c, int *rc)
+{
+  int r = 0;
+  if (c->decision != SIPREC_DECISION_REFUSE) {
+    r = sr_handler_answer_2xx(h, rq, s->dialog.local_tag, c->tb.len ? c->timer_hdrs : NULL,
+                              c->answer, (size_t)c->alen);
+    if (r > 0)
+      r = sr_session_set_str(s, &s->invite_tx.response, rq->out.p, rq->out.len) < 0
+              ? SIPREC_ENOMEM
+              : r;
   }
-  if (rc >= 0 && decision != SIPREC_DECISION_ACCEPT)
-    rc = keep_invite_echo(s, m) < 0 ? SIPREC_ENOMEM : rc;
-  if (rc < 0)
-    return discard(h, s, rc);
+  if (r >= 0 && c->decision != SIPREC_DECISION_ACCEPT)
+    r = keep_invite_echo(s, rq->msg) < 0 ? SIPREC_ENOMEM : r;
+  if (r < 0) {
+    *rc = discard(h, s, r);
+    return 1;
+  }
   s->invite_tx.response_len = rq->out.len;
   s->state = SR_SESSION_PENDING;
+  return 0;
+}
 
+static void out_reset(sr_request_ctx *rq)
+{
+  rq->out.len = 0;
+  rq->out.overflow = 0;
+}
+
+/* Into the map (a refused session too: it reaches the ended callback, and
+ * its INVITE's copies and ACK find the same final answer). 0 to go on, or
+ * 1 with the response written (*rc): another thread took the Call-ID first
+ * and this INVITE is its retransmission. */
+static int invite_store(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, int *rc)
+{
+  const sr_sip_msg *m = rq->msg;
   void *actual = NULL;
-  rc = siprec_shmap_load_or_store(h->sessions, m->call_id.p, m->call_id.n, s, &actual);
-  if (rc != 0) {
-    /* Another thread took the Call-ID first: this INVITE is its retransmission. */
-    discard(h, s, 0);
-    rq->out.len = 0;
-    rq->out.overflow = 0;
-    if (rc < 0)
-      return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
-    siprec_session *other = sr_handler_find(h, &m->call_id);
-    rc = other ? invite_retransmission(h, rq, other) : 0;
-    siprec_session_unref(other);
-    return rc;
+  int r = siprec_shmap_load_or_store(h->sessions, m->call_id.p, m->call_id.n, s, &actual);
+  if (r == 0) {
+    atomic_fetch_add_explicit(&h->stats.active, 1, memory_order_relaxed);
+    return 0;
   }
-  atomic_fetch_add_explicit(&h->stats.active, 1, memory_order_relaxed);
-  if (decision == SIPREC_DECISION_REFUSE) {
-    rq->out.len = 0;
-    rq->out.overflow = 0;
-    sr_invite_reject(h, s, refuse_status, "Refused by the recorder", NULL, SIPREC_END_REFUSED,
+  discard(h, s, 0);
+  out_reset(rq);
+  if (r < 0) {
+    *rc = sr_handler_simple(h, rq, 500, "Out of memory", NULL);
+    return 1;
+  }
+  siprec_session *other = sr_handler_find(h, &m->call_id);
+  *rc = other ? invite_retransmission(h, rq, other) : 0;
+  siprec_session_unref(other);
+  return 1;
+}
+
+/* The stored session as the host decided (its lock released): refused
+ * (the final answer goes out), deferred (100 Trying), or answered. */
+static int invite_decided(siprec_handler *h, siprec_session *s, sr_request_ctx *rq,
+                          const new_call *c)
+{
+  if (c->decision == SIPREC_DECISION_REFUSE) {
+    out_reset(rq);
+    sr_invite_reject(h, s, c->refuse_status, "Refused by the recorder", NULL, SIPREC_END_REFUSED,
                      rq->now_ns, &rq->out);
     sr_session_unlock(s);
     return rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
   }
-  if (decision == SIPREC_DECISION_DEFER) {
+  if (c->decision == SIPREC_DECISION_DEFER) {
     sr_invite_tx_defer(&s->invite_tx, rq->now_ns + sr_ms(h->cfg.defer_ms));
     sr_timers_schedule(h, s);
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s deferred", s->id);
     sr_session_unlock(s);
-    rq->out.len = 0;
-    rq->out.overflow = 0;
+    out_reset(rq);
     return sr_handler_simple(h, rq, 100, "Trying", NULL);
   }
   session_answered(h, s, rq->now_ns);
   sr_session_unlock(s);
   return (int)rq->out.len;
+}
+
+int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
+{
+  siprec_session *existing = sr_handler_find(h, &rq->msg->call_id);
+  if (existing) {
+    int rc = invite_retransmission(h, rq, existing);
+    siprec_session_unref(existing);
+    return rc;
+  }
+  new_call c;
+  int rc;
+  if (invite_precheck(h, rq, &c, &rc))
+    return rc;
+  siprec_session *s = invite_session(h, rq, &c, &rc);
+  if (!s || invite_media(h, s, rq, &c, &rc))
+    return rc;
+  invite_offered(h, s, &c);
+  if (invite_prepare(h, s, rq, &c, &rc) || invite_store(h, s, rq, &rc))
+    return rc;
+  return invite_decided(h, s, rq, &c);
 }
 
 int sr_invite_accept(siprec_handler *h, siprec_session *s, uint64_t now)
