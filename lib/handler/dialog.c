@@ -13,7 +13,8 @@
 /* ---------------------------------------------------------------------- */
 /* Who may speak in a dialog                                                */
 
-int sr_from_src(const siprec_session *s, const sr_sip_msg *m)
+/* The request's From-tag is the dialog's remote tag. */
+static int sr_from_src(const siprec_session *s, const sr_sip_msg *m)
 {
   return sr_dialog_from_remote(&s->dialog, m);
 }
@@ -24,7 +25,7 @@ int sr_from_src(const siprec_session *s, const sr_sip_msg *m)
  * address, the dialog's connection or any other from the SRC's host.
  * Anything else is up to the host's ACL callback (an SBC pair that failed
  * over); once allowed, that address is the SRC's from then on. */
-int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
+static int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
   if (sr_dialog_source_rule(&s->dialog, &rq->path))
     return 1;
