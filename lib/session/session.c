@@ -14,7 +14,7 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
   atomic_init(&s->refs, 1);
   atomic_init(&s->last_activity, 0);
   s->heap_index = SIZE_MAX;
-  s->invite_tx.budget = SIZE_MAX;
+  sr_invite_tx_init(&s->invite_tx);
   s->heap_key = UINT64_MAX;
   /* Recursive: accessors lock too, also from inside callbacks that run
    * with the lock held. */
@@ -101,8 +101,9 @@ void sr_session_shed(siprec_session *s, unsigned handler_refs)
   siprec_metadata_changes_free(s->md_changes);
   s->model = NULL;
   s->md_changes = NULL;
-  char **strs[] = { &s->last_answer, &s->dialog.route_set, &s->dialog.remote_target, &s->dialog.remote_from,
-                    &s->dialog.local_to, &s->invite_tx.echo, &s->uac_tx.request };
+  char **strs[] = { &s->last_answer,        &s->dialog.route_set, &s->dialog.remote_target,
+                    &s->dialog.remote_from, &s->dialog.local_to,  &s->invite_tx.echo,
+                    &s->uac_tx.request };
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     sr_session_drop_str(s, strs[i]);
   s->last_answer_len = 0;
@@ -123,10 +124,11 @@ void sr_session_flush_retired(siprec_session *s)
 static void session_destroy(siprec_session *s)
 {
   siprec_allocator a = s->mem, *mem = &a;
-  char **strs[] = { &s->dialog.call_id,       &s->dialog.remote_tag,  &s->dialog.remote_target, &s->dialog.route_set,
-                    &s->dialog.remote_from,   &s->dialog.local_to,    &s->invite_tx.branch, &s->invite_tx.echo,
-                    &s->invite_tx.response, &s->uac_tx.request, &s->bye_tx.response, &s->last_answer, &s->bib_key,
-                    &s->bib_refci,     &s->bib_farend_refci };
+  sr_dialog_release(&s->dialog, mem);
+  sr_invite_tx_release(&s->invite_tx, mem);
+  sr_request_tx_release(&s->bye_tx, mem);
+  sr_client_tx_release(&s->uac_tx, mem);
+  char **strs[] = { &s->last_answer, &s->bib_key, &s->bib_refci, &s->bib_farend_refci };
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     sr_free(mem, *strs[i]);
   sr_free(mem, s->streams);
