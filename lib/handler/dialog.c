@@ -378,7 +378,8 @@ static int reinvite_check(siprec_handler *h, sr_request_ctx *rq, reinvite_req *r
   r->se = 0;
   r->srs_refresher = 0;
   if (!status &&
-      sr_session_timer_negotiate(h, rq->msg, &r->se, &r->srs_refresher, &r->tb) == 422) {
+      sr_session_timer_negotiate(rq->msg, h->cfg.session_expires_s, h->cfg.min_se_s,
+                                 &r->se, &r->srs_refresher, &r->tb) == 422) {
     *rc = sr_handler_simple(h, rq, 422, "Session Interval Too Small", r->timer_hdrs);
     return 1;
   }
@@ -423,9 +424,9 @@ static int reinvite_apply(siprec_handler *h, siprec_session *s, sr_request_ctx *
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory to bind its metadata", s->id);
   if (!s->changes)
     s->changes = SIPREC_CHANGE_REFRESH;
-  s->se_s = r->se;
-  s->srs_refresher = r->srs_refresher;
-  sr_session_timer_restart(h, s, rq->now_ns);
+  s->timer.se_s = r->se;
+  s->timer.srs_refresher = r->srs_refresher;
+  sr_session_timer_restart(&s->timer, rq->now_ns);
   return 0;
 }
 

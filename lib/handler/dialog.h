@@ -146,14 +146,7 @@ void sr_handler_release_new_ports(siprec_handler *h, siprec_session *s,
                                   const sr_sdp_stream *streams, size_t n);
 
 /* ---------------------------------------------------------------------- */
-/* Session timers (session_timer.c) and stream changes (changes.c)          */
-
-/* Negotiate for a request the SRS answers 2xx (0 with the 2xx's header
- * lines added to `extra`, or 422 with its Min-SE line there); restart the
- * session's timer from `now`. */
-int sr_session_timer_negotiate(const siprec_handler *h, const sr_sip_msg *m, uint32_t *se,
-                               int *srs_refresher, sr_strbuf *extra);
-void sr_session_timer_restart(siprec_handler *h, siprec_session *s, uint64_t now);
+/* Stream changes (changes.c)                                               */
 
 /* The stream changes between two answers: per-stream siprec_change bits
  * into per_stream[0..n) and their OR, plus STREAMS_REMOVED for old streams

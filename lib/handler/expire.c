@@ -86,7 +86,7 @@ static int client_tx_due(siprec_handler *h, siprec_session *s, uint64_t now)
  * refresher, else ping. */
 static int keepalive_due(siprec_handler *h, siprec_session *s, uint64_t now)
 {
-  if (s->se_s) {
+  if (s->timer.se_s) {
     sr_uac_start(h, s, SR_UAC_REFRESH, now);
   } else {
     sr_uac_start(h, s, SR_UAC_PING, now);

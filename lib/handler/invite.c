@@ -176,7 +176,7 @@ static void session_answered(siprec_handler *h, siprec_session *s, uint64_t now)
   s->state = SR_SESSION_ANSWERED;
   sr_session_drop_str(s, &s->invite_tx.echo);
   atomic_store_explicit(&s->last_activity, now, memory_order_relaxed);
-  sr_session_timer_restart(h, s, now);
+  sr_session_timer_restart(&s->timer, now);
   sr_dialog_arm_tx(h, s, now);
   sr_invite_tx_charge(&s->invite_tx, s->invite_tx.response_len);
   sr_pending_sheddable(h, s);
@@ -251,7 +251,8 @@ static int invite_precheck(siprec_handler *h, sr_request_ctx *rq, new_call *c, i
            atomic_load_explicit(&h->stats.active, memory_order_relaxed) >= h->cfg.max_sessions &&
            !shed_oldest(h, rq->now_ns))
     *rc = sr_handler_simple(h, rq, 503, "Too many recording sessions", "Retry-After: 30\r\n");
-  else if (sr_session_timer_negotiate(h, m, &c->se, &c->srs_refresher, &c->tb) == 422)
+  else if (sr_session_timer_negotiate(m, h->cfg.session_expires_s, h->cfg.min_se_s, &c->se,
+                                      &c->srs_refresher, &c->tb) == 422)
     *rc = sr_handler_simple(h, rq, 422, "Session Interval Too Small", c->timer_hdrs);
   else
     return 0;
@@ -284,8 +285,8 @@ static siprec_session *invite_session(siprec_handler *h, sr_request_ctx *rq, con
   r = session_fill(h, s, rq, c->siprec);
   if (r == 0 && m->bib.leg != SR_BIB_NONE)
     r = bib_fill(s, &m->bib);
-  s->se_s = c->se;
-  s->srs_refresher = c->srs_refresher;
+  s->timer.se_s = c->se;
+  s->timer.srs_refresher = c->srs_refresher;
   if (r < 0) {
     *rc = discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
     return NULL;

@@ -106,14 +106,14 @@ uint64_t sr_timer_at(const siprec_handler *h, const siprec_session *s, sr_timer 
     return up || s->state == SR_SESSION_CLOSING ? sr_client_tx_next(&s->uac_tx, reliable)
                                                 : UINT64_MAX;
   case SR_TIMER_SESSION_EXPIRES:
-    return up && s->se_s ? s->se_expire_at : UINT64_MAX;
+    return up ? sr_session_timer_expires(&s->timer) : UINT64_MAX;
   case SR_TIMER_IDLE:
     return up ? idle_deadline(h, s) : UINT64_MAX;
   case SR_TIMER_KEEPALIVE:
     if (!up || s->uac_tx.purpose != SR_UAC_NONE)
       return UINT64_MAX;
-    if (s->se_s)
-      return s->srs_refresher ? s->se_refresh_at : UINT64_MAX;
+    if (s->timer.se_s)
+      return sr_session_timer_refresh(&s->timer);
     return s->state == SR_SESSION_CONFIRMED && h->cfg.ping_ms ? s->ping_at : UINT64_MAX;
   case SR_TIMERS:
     break;

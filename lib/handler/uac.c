@@ -62,7 +62,7 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
   case SR_UAC_REFRESH:
     /* RFC 4028 7.4: an UPDATE without a body refreshes the session. */
     snprintf(extra, sizeof extra,
-             "Session-Expires: %u;refresher=uas\r\nSupported: timer\r\nMin-SE: %u\r\n", s->se_s,
+             "Session-Expires: %u;refresher=uas\r\nSupported: timer\r\nMin-SE: %u\r\n", s->timer.se_s,
              h->cfg.min_se_s);
     rc = sr_uac_write(h, s, "UPDATE", extra, NULL, NULL, 0, &b, s->uac_tx.branch);
     break;
@@ -83,7 +83,7 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
     /* Try again later rather than at once: a deadline that stays due would spin. */
     uint64_t later = now + sr_ms(h->cfg.t2_ms);
     if (purpose == SR_UAC_REFRESH)
-      s->se_refresh_at = later;
+      s->timer.refresh_at = later;
     return rc;
   }
   s->uac_tx.request_len = b.len;

@@ -26,8 +26,8 @@ static void uac_final(siprec_handler *h, siprec_session *s, const sr_sip_msg *m,
   case SR_UAC_REFRESH:
     if (m->status >= 200 && m->status < 300) {
       if (m->session_expires)
-        s->se_s = m->session_expires;
-      sr_session_timer_restart(h, s, now);
+        s->timer.se_s = m->session_expires;
+      sr_session_timer_restart(&s->timer, now);
     } else if (gone) {
       sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: refresh answered %d, ending it", s->id,
                      m->status);
@@ -38,7 +38,7 @@ static void uac_final(siprec_handler *h, siprec_session *s, const sr_sip_msg *m,
        * under OPTIONS pings instead (RFC 4028 leaves the session up). */
       sr_handler_log(h, SIPREC_LOG_INFO, "session %s: refresh answered %d; pinging instead",
                      s->id, m->status);
-      s->se_s = 0;
+      s->timer.se_s = 0;
       s->ping_at = now + sr_ms(h->cfg.ping_ms);
     }
     break;

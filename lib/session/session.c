@@ -354,9 +354,9 @@ SIPREC_API uint32_t siprec_session_timer(const siprec_session *s, int *srs_refre
     return 0;
   }
   read_lock(s);
-  uint32_t se = s->se_s;
+  uint32_t se = s->timer.se_s;
   if (srs_refreshes)
-    *srs_refreshes = s->srs_refresher;
+    *srs_refreshes = s->timer.srs_refresher;
   read_unlock(s);
   return se;
 }

@@ -17,6 +17,7 @@
 
 #include "../sdp/answer.h"
 #include "../sip/dialog.h"
+#include "../sip/session_timer.h"
 #include "../sip/transaction.h"
 
 typedef enum sr_session_state {
@@ -75,9 +76,7 @@ struct siprec_session {
   sr_client_tx uac_tx;
 
   /* Keep-alive: the session timer (RFC 4028), else OPTIONS pings, and the idle limit. */
-  uint32_t se_s;         /* negotiated Session-Expires, 0 when none */
-  int srs_refresher;
-  uint64_t se_expire_at, se_refresh_at;
+  sr_session_timer timer;
   uint64_t ping_at;
   _Atomic uint64_t last_activity;
 

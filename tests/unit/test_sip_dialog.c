@@ -11,6 +11,7 @@
 #include "common/alloc.h"
 #include "sip/dialog.h"
 #include "sip/message.h"
+#include "sip/session_timer.h"
 #include "check_main.h"
 
 static siprec_allocator mem;
@@ -202,6 +203,61 @@ START_TEST(test_write_request)
 }
 END_TEST
 
+#define SE_FMT                                                                                     \
+  "INVITE sip:srs@192.0.2.10 SIP/2.0\r\n"                                                          \
+  "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1\r\n"                                           \
+  "From: <sip:src@192.0.2.1>;tag=abc\r\nTo: <sip:srs@192.0.2.10>\r\n"                              \
+  "Call-ID: c1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n%s"                                        \
+  "Content-Length: 0\r\n\r\n"
+
+START_TEST(test_session_timer)
+{
+  /* RFC 4028 as the UAS: the UAC's interval stands, below Min-SE it is 422. */
+  char text[1024], extra[256];
+  sr_sip_msg m;
+  uint32_t se;
+  int srs;
+  snprintf(text, sizeof text, SE_FMT, "Supported: timer\r\nSession-Expires: 1800;refresher=uac\r\n");
+  parse(text, &m);
+  sr_strbuf b = sr_strbuf_on(extra, sizeof extra);
+  ck_assert_int_eq(sr_session_timer_negotiate(&m, 0, 90, &se, &srs, &b), 0);
+  ck_assert_uint_eq(se, 1800);
+  ck_assert_int_eq(srs, 0);
+  extra[b.len] = '\0';
+  ck_assert_str_eq(extra, "Session-Expires: 1800;refresher=uac\r\nRequire: timer\r\n");
+  sr_sip_msg_free(&m);
+  snprintf(text, sizeof text, SE_FMT, "Session-Expires: 60\r\n");
+  parse(text, &m);
+  b = sr_strbuf_on(extra, sizeof extra);
+  ck_assert_int_eq(sr_session_timer_negotiate(&m, 0, 90, &se, &srs, &b), 422);
+  extra[b.len] = '\0';
+  ck_assert_str_eq(extra, "Min-SE: 90\r\n");
+  sr_sip_msg_free(&m);
+  /* The SRS asks for a timer the UAC supports but did not request. */
+  snprintf(text, sizeof text, SE_FMT, "Supported: timer\r\n");
+  parse(text, &m);
+  b = sr_strbuf_on(extra, sizeof extra);
+  ck_assert_int_eq(sr_session_timer_negotiate(&m, 600, 90, &se, &srs, &b), 0);
+  ck_assert_uint_eq(se, 600);
+  sr_sip_msg_free(&m);
+
+  const uint64_t S = UINT64_C(1000000000);
+  sr_session_timer t = { 0, 0, 0, 0 };
+  sr_session_timer_restart(&t, 5 * S);
+  ck_assert_uint_eq(sr_session_timer_expires(&t), UINT64_MAX); /* none */
+  ck_assert_uint_eq(sr_session_timer_refresh(&t), UINT64_MAX);
+  t.se_s = 1800;
+  sr_session_timer_restart(&t, 5 * S);
+  ck_assert_uint_eq(sr_session_timer_expires(&t), 5 * S + 1800 * S - 32 * S); /* SE - min(32, SE/3) */
+  ck_assert_uint_eq(sr_session_timer_refresh(&t), UINT64_MAX); /* the SRC refreshes */
+  t.se_s = 90;
+  t.srs_refresher = 1;
+  sr_session_timer_restart(&t, 0);
+  ck_assert_uint_eq(sr_session_timer_expires(&t), 90 * S);
+  ck_assert_uint_eq(sr_session_timer_refresh(&t), 45 * S);
+}
+END_TEST
+
 int main(void)
 {
   sr_alloc_init(&mem, NULL);
@@ -211,6 +267,9 @@ int main(void)
   tcase_add_test(tc, test_match_tags);
   tcase_add_test(tc, test_source_rule);
   tcase_add_test(tc, test_write_request);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("session timer");
+  tcase_add_test(tc, test_session_timer);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
