@@ -19,12 +19,10 @@ static int sr_from_src(const siprec_session *s, const sr_sip_msg *m)
   return sr_dialog_from_remote(&s->dialog, m);
 }
 
-/* The source rule (handler.h, "Who may send in a dialog"): over UDP, where
- * addresses cost nothing to forge, only the SRC's exact address (IP and
- * port) speaks for the dialog; over TCP or TLS, whose handshake proves the
- * address, the dialog's connection or any other from the SRC's host.
- * Anything else is up to the host's ACL callback (an SBC pair that failed
- * over); once allowed, that address is the SRC's from then on. */
+/* The request comes from the dialog's SRC by the source rule (handler.h,
+ * "Who may send in a dialog"; sip/dialog.c), or else the host's ACL
+ * callback allows its address (an SBC pair that failed over); once allowed,
+ * that address is the SRC's from then on. */
 static int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
   if (sr_dialog_source_rule(&s->dialog, &rq->path))
@@ -228,7 +226,8 @@ int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
   int for_tx = rq->msg->cseq == s->invite_tx.cseq;
   if (s->state == SR_SESSION_REJECTED && for_tx && sr_from_src(s, rq->msg)) {
     sr_dialog_forget(h, s); /* the ACK for our non-2xx: the transaction is over */
-  } else if (sr_invite_tx_acks_2xx(&s->invite_tx, dialog_up(s), rq->msg->cseq) && dialog_takes(h, s, rq)) {
+  } else if (sr_invite_tx_acks_2xx(&s->invite_tx, dialog_up(s), rq->msg->cseq) &&
+             dialog_takes(h, s, rq)) {
     if (!for_tx)
       sr_handler_log(h, SIPREC_LOG_INFO, "session %s: ACK with CSeq %u for the 2xx to CSeq %u "
                      "taken", s->id, rq->msg->cseq, s->invite_tx.cseq);

@@ -82,13 +82,9 @@ void sr_dialog_arm_tx(siprec_handler *h, siprec_session *s, uint64_t now);
 /* ---------------------------------------------------------------------- */
 /* Requests of the SRS (uac.c)                                              */
 
-/* sr_uac_write writes an in-dialog request (CSeq incremented, a new
- * branch) into b; sr_uac_start sends one as the session's client
+/* sr_uac_start sends an in-dialog request as the session's client
  * transaction (SIPREC_EAGAIN while another is pending); sr_uac_send_bye
  * sends the BYE (1: retransmitted until answered, the session CLOSING). */
-int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const char *extra,
-                 const char *content_type, const char *body, size_t body_len, sr_strbuf *b,
-                 char branch[SR_TAG_LEN + 1]);
 int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now);
 int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, uint64_t now);
 

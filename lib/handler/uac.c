@@ -11,9 +11,10 @@
 #include "../sip/response.h"
 #include "dialog.h"
 
-int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const char *extra,
-                 const char *content_type, const char *body, size_t body_len, sr_strbuf *b,
-                 char branch[SR_TAG_LEN + 1])
+/* Write an in-dialog request (CSeq incremented, a new branch) into b. */
+static int uac_write(siprec_handler *h, siprec_session *s, const char *method, const char *extra,
+                     const char *content_type, const char *body, size_t body_len, sr_strbuf *b,
+                     char branch[SR_TAG_LEN + 1])
 {
   /* No branch (nor randomness) spent on a request that cannot be written. */
   if (s->dialog.local.ss_family != AF_INET && s->dialog.local.ss_family != AF_INET6)
@@ -39,7 +40,7 @@ int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now)
   }
   char buf[4096], branch[SR_TAG_LEN + 1];
   sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
-  if (sr_uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, branch) > 0)
+  if (uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, branch) > 0)
     sr_dialog_send(h, s, b.p, b.len);
   return 0;
 }
@@ -53,25 +54,25 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
   int rc;
   switch (purpose) {
   case SR_UAC_BYE:
-    rc = sr_uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, s->uac_tx.branch);
+    rc = uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, s->uac_tx.branch);
     break;
   case SR_UAC_PING:
-    rc = sr_uac_write(h, s, "OPTIONS", "Accept: application/sdp\r\n", NULL, NULL, 0, &b,
-                      s->uac_tx.branch);
+    rc = uac_write(h, s, "OPTIONS", "Accept: application/sdp\r\n", NULL, NULL, 0, &b,
+                   s->uac_tx.branch);
     break;
   case SR_UAC_REFRESH:
     /* RFC 4028 7.4: an UPDATE without a body refreshes the session. */
     snprintf(extra, sizeof extra,
-             "Session-Expires: %u;refresher=uas\r\nSupported: timer\r\nMin-SE: %u\r\n", s->timer.se_s,
-             h->cfg.min_se_s);
-    rc = sr_uac_write(h, s, "UPDATE", extra, NULL, NULL, 0, &b, s->uac_tx.branch);
+             "Session-Expires: %u;refresher=uas\r\nSupported: timer\r\nMin-SE: %u\r\n",
+             s->timer.se_s, h->cfg.min_se_s);
+    rc = uac_write(h, s, "UPDATE", extra, NULL, NULL, 0, &b, s->uac_tx.branch);
     break;
   case SR_UAC_METADATA: {
     /* RFC 7866 6.3.2: the body is a reason for the snapshot request. */
     static const char reason[] = "SRS requests a full metadata snapshot\r\n";
-    rc = sr_uac_write(h, s, "UPDATE", "Content-Disposition: recording-session\r\n",
-                      "application/rs-metadata-request", reason, sizeof reason - 1, &b,
-                      s->uac_tx.branch);
+    rc = uac_write(h, s, "UPDATE", "Content-Disposition: recording-session\r\n",
+                   "application/rs-metadata-request", reason, sizeof reason - 1, &b,
+                   s->uac_tx.branch);
     break;
   }
   default:

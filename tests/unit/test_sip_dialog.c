@@ -217,7 +217,8 @@ START_TEST(test_session_timer)
   sr_sip_msg m;
   uint32_t se;
   int srs;
-  snprintf(text, sizeof text, SE_FMT, "Supported: timer\r\nSession-Expires: 1800;refresher=uac\r\n");
+  snprintf(text, sizeof text, SE_FMT,
+           "Supported: timer\r\nSession-Expires: 1800;refresher=uac\r\n");
   parse(text, &m);
   sr_strbuf b = sr_strbuf_on(extra, sizeof extra);
   ck_assert_int_eq(sr_session_timer_negotiate(&m, 0, 90, &se, &srs, &b), 0);
@@ -248,8 +249,9 @@ START_TEST(test_session_timer)
   ck_assert_uint_eq(sr_session_timer_refresh(&t), UINT64_MAX);
   t.se_s = 1800;
   sr_session_timer_restart(&t, 5 * S);
-  ck_assert_uint_eq(sr_session_timer_expires(&t), 5 * S + 1800 * S - 32 * S); /* SE - min(32, SE/3) */
-  ck_assert_uint_eq(sr_session_timer_refresh(&t), UINT64_MAX); /* the SRC refreshes */
+  /* The SRC refreshes: the SRS ends it at SE - min(32 s, SE/3). */
+  ck_assert_uint_eq(sr_session_timer_expires(&t), 5 * S + 1800 * S - 32 * S);
+  ck_assert_uint_eq(sr_session_timer_refresh(&t), UINT64_MAX);
   t.se_s = 90;
   t.srs_refresher = 1;
   sr_session_timer_restart(&t, 0);
