@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What the handler's files share, in the order calls go: the entry point
- * (handler.c) dispatches to the method handlers (invite.c, dialog.c,
- * uac_response.c; host.c and expire.c are entry points of their own), and
- * these use the shared pieces below them. No piece calls back up. */
+ * (handler.c) dispatches to the method handlers (invite.c, reinvite.c,
+ * dialog.c, uac_response.c; host.c and expire.c are entry points of their
+ * own), and these use the shared pieces below them. No piece calls back up. */
 #ifndef SR_HANDLER_DIALOG_H
 #define SR_HANDLER_DIALOG_H
 
@@ -38,12 +38,20 @@ typedef struct sr_request_ctx {
 
 /* invite.c: a new INVITE. */
 int sr_invite_new(siprec_handler *h, sr_request_ctx *rq);
-/* dialog.c: the requests inside a dialog. */
+/* reinvite.c: a re-INVITE or UPDATE; dialog.c: the other requests inside a dialog. */
 int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_cancel(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_options(siprec_handler *h, sr_request_ctx *rq);
+/* dialog.c, for reinvite.c: the session whose dialog takes the request
+ * (locked, with a reference; NULL with the 481 written), and done with it
+ * (its timers follow its state); whether a 2xx of it waits for an ACK that
+ * would confirm the dialog; the 2xx that waited arrived. */
+siprec_session *sr_dialog_lookup(siprec_handler *h, sr_request_ctx *rq, int *rc);
+void sr_dialog_done(siprec_handler *h, siprec_session *s);
+int sr_dialog_up(const siprec_session *s);
+void sr_dialog_settle_2xx(siprec_handler *h, siprec_session *s, uint64_t now);
 /* uac_response.c: a response the host fed in, for a request of the SRS. */
 int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now);
 
