@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Requests inside a recording session's dialog, and its end. */
+/* Requests inside a recording session's dialog: finding the dialog, ACK,
+ * BYE, CANCEL, OPTIONS (re-INVITE and UPDATE: reinvite.c; its end: end.c). */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,54 +13,20 @@
 /* ---------------------------------------------------------------------- */
 /* Who may speak in a dialog                                                */
 
-static int same_host(const struct sockaddr *a, const struct sockaddr_storage *b)
+/* The request's From-tag is the dialog's remote tag. */
+static int sr_from_src(const siprec_session *s, const sr_sip_msg *m)
 {
-  if (a->sa_family != b->ss_family)
-    return 0;
-  if (a->sa_family == AF_INET)
-    return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-                  &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
-  if (a->sa_family == AF_INET6)
-    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                  &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
-  return 0;
+  return sr_dialog_from_remote(&s->dialog, m);
 }
 
-int sr_from_src(const siprec_session *s, const sr_sip_msg *m)
+/* The request comes from the dialog's SRC by the source rule (handler.h,
+ * "Who may send in a dialog"; sip/dialog.c), or else the host's ACL
+ * callback allows its address (an SBC pair that failed over); once allowed,
+ * that address is the SRC's from then on. */
+static int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
-  return s->remote_tag && strlen(s->remote_tag) == m->from_tag.n &&
-         memcmp(s->remote_tag, m->from_tag.p, m->from_tag.n) == 0;
-}
-
-int sr_is_invite_branch(const siprec_session *s, const sr_sip_msg *m)
-{
-  return s->invite_branch && strlen(s->invite_branch) == m->branch.n &&
-         memcmp(s->invite_branch, m->branch.p, m->branch.n) == 0;
-}
-
-static int same_port(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-  if (a->sa_family == AF_INET)
-    return ((const struct sockaddr_in *)a)->sin_port == ((const struct sockaddr_in *)b)->sin_port;
-  return ((const struct sockaddr_in6 *)a)->sin6_port == ((const struct sockaddr_in6 *)b)->sin6_port;
-}
-
-/* The source rule (handler.h, "Who may send in a dialog"): over UDP, where
- * addresses cost nothing to forge, only the SRC's exact address (IP and
- * port) speaks for the dialog; over TCP or TLS, whose handshake proves the
- * address, the dialog's connection or any other from the SRC's host.
- * Anything else is up to the host's ACL callback (an SBC pair that failed
- * over); once allowed, that address is the SRC's from then on. */
-int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
-{
-  if (rq->path.transport != SIPREC_TRANSPORT_UDP) {
-    if ((s->transport != SIPREC_TRANSPORT_UDP && rq->path.conn_id == s->conn_id) ||
-        same_host(rq->path.remote, &s->remote))
-      return 1;
-  } else if (s->transport == SIPREC_TRANSPORT_UDP && same_host(rq->path.remote, &s->remote) &&
-             same_port(rq->path.remote, &s->remote)) {
+  if (sr_dialog_source_rule(&s->dialog, &rq->path))
     return 1;
-  }
   int allowed = 0;
   if (h->cbs.acl)
     SR_CALLBACK(s, allowed = h->cbs.acl(h->user, s, &rq->path));
@@ -67,11 +34,7 @@ int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_c
   if (allowed) {
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s: %s from another address allowed; it is the "
                    "SRC's address from now on", s->id, method);
-    memcpy(&s->remote, rq->path.remote,
-           rq->path.remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                             : sizeof(struct sockaddr_in));
-    s->transport = rq->path.transport;
-    s->conn_id = rq->path.conn_id;
+    sr_dialog_set_source(&s->dialog, &rq->path);
     return 1;
   }
   sr_handler_log_limited(h, SR_LOG_FOREIGN_SOURCE, rq->now_ns, SIPREC_LOG_WARNING,
@@ -84,15 +47,12 @@ int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_c
 static int dialog_match(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
   const sr_sip_msg *m = rq->msg;
-  if (!sr_from_src(s, m))
+  int tags = sr_dialog_match_tags(&s->dialog, m);
+  if (tags == SR_DIALOG_TAGS_NO)
     return 0;
-  if (m->to_tag.n) {
-    if (m->to_tag.n != SR_TAG_LEN || memcmp(m->to_tag.p, s->local_tag, SR_TAG_LEN) != 0)
-      return 0;
-  } else {
+  if (tags == SR_DIALOG_TAGS_NO_TO_TAG)
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s: %s without To-tag tolerated", s->id,
                    sr_method_name(m->method));
-  }
   return sr_dialog_source_ok(h, s, rq);
 }
 
@@ -126,7 +86,7 @@ static int no_dialog(siprec_handler *h, sr_request_ctx *rq)
 
 /* The session whose dialog takes the request, locked, with a reference;
  * NULL (and the 481 written) when there is none. */
-static siprec_session *dialog_lookup(siprec_handler *h, sr_request_ctx *rq, int *rc)
+siprec_session *sr_dialog_lookup(siprec_handler *h, sr_request_ctx *rq, int *rc)
 {
   siprec_session *s = dialog_find(h, rq);
   if (s && dialog_takes(h, s, rq))
@@ -140,7 +100,7 @@ static siprec_session *dialog_lookup(siprec_handler *h, sr_request_ctx *rq, int 
 }
 
 /* Done with a session found by dialog_lookup: its timers follow its state. */
-static void dialog_release(siprec_handler *h, siprec_session *s)
+void sr_dialog_done(siprec_handler *h, siprec_session *s)
 {
   if (s->state != SR_SESSION_ENDED)
     sr_timers_schedule(h, s);
@@ -151,67 +111,6 @@ static void dialog_release(siprec_handler *h, siprec_session *s)
 /* ---------------------------------------------------------------------- */
 /* Ending                                                                   */
 
-void sr_dialog_arm_tx(siprec_handler *h, siprec_session *s, uint64_t now)
-{
-  uint64_t t1 = sr_ms(h->cfg.t1_ms);
-  s->tx_active = 1;
-  s->tx_interval = t1;
-  s->tx_retx_at = now + t1;
-  s->tx_deadline = now + 64 * t1;
-  sr_timers_schedule(h, s);
-}
-
-void sr_session_finish(siprec_handler *h, siprec_session *s, siprec_end_reason reason)
-{
-  sr_handler_log(h, SIPREC_LOG_INFO, "session %s ended: %s", s->id, siprec_end_reason_name(reason));
-  if (h->cbs.ended)
-    SR_CALLBACK(s, h->cbs.ended(h->user, s, reason));
-  if ((unsigned)reason < SR_END_REASONS)
-    atomic_fetch_add_explicit(&h->stats.ended[reason], 1, memory_order_relaxed);
-  atomic_fetch_sub_explicit(&h->stats.active, 1, memory_order_relaxed);
-  sr_handler_release_ports(h, s, s->streams, s->n_streams);
-  for (size_t i = 0; i < s->n_streams; i++)
-    s->streams[i].accepted = 0; /* given back once */
-  sr_pending_leave(h, s);
-}
-
-void sr_dialog_forget(siprec_handler *h, siprec_session *s)
-{
-  s->state = SR_SESSION_ENDED;
-  s->tx_active = 0;
-  sr_timers_remove(h, s);
-  /* The map's reference goes with the entry (its destructor unrefs); the
-   * caller still holds its own, so the session outlives this call. */
-  (void)siprec_shmap_compare_and_delete(h->sessions, s->call_id, s->call_id_len, s);
-}
-
-void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reason, int bye,
-                   uint64_t now)
-{
-  if (s->state == SR_SESSION_ENDED || s->state == SR_SESSION_REJECTED ||
-      s->state == SR_SESSION_CLOSING || s->state == SR_SESSION_LINGER)
-    return;
-  if (s->state == SR_SESSION_PENDING) {
-    /* No dialog yet: the INVITE gets its final answer instead of a BYE. */
-    sr_invite_reject(h, s, 480, "Recording ended", NULL, reason, 0, NULL);
-    sr_dialog_forget(h, s);
-    return;
-  }
-  /* RFC 3261 15: no BYE before the 2xx's ACK; and an address that never
-   * ACKed never proved it is the SRC (it may be forged): none at all. */
-  if (s->state == SR_SESSION_ANSWERED)
-    bye = 0;
-  s->state = SR_SESSION_ENDED;
-  s->tx_active = 0;
-  if (bye && sr_uac_send_bye(h, s, now))
-    s->state = SR_SESSION_CLOSING;
-  sr_session_finish(h, s, reason);
-  if (s->state == SR_SESSION_CLOSING)
-    sr_timers_schedule(h, s);
-  else
-    sr_dialog_forget(h, s);
-}
-
 /* ---------------------------------------------------------------------- */
 /* Methods                                                                  */
 
@@ -219,13 +118,10 @@ void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reaso
  * answer its copies with the same 200 until Timer J (RFC 3261 17.2.2). */
 static void linger(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq)
 {
-  s->last_response_len = rq->out.len;
-  s->remote_cseq = rq->msg->cseq;
-  s->tx_active = 0;
-  s->uac = SR_UAC_NONE;
-  sr_session_drop_str(s, &s->uac_request);
+  s->dialog.remote_cseq = rq->msg->cseq;
+  sr_invite_tx_settle(&s->invite_tx, &s->mem);
+  sr_client_tx_clear(&s->uac_tx, &s->mem);
   s->state = SR_SESSION_LINGER;
-  s->tx_deadline = rq->now_ns + 64 * sr_ms(h->cfg.t1_ms);
   sr_session_finish(h, s, SIPREC_END_BYE);
   /* Held by the map, this request and maybe the timer heap: then no host
    * can read it any more, and it lingers small. */
@@ -239,26 +135,27 @@ int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
     return no_dialog(h, rq);
   int rc;
   int ours = sr_from_src(s, rq->msg);
-  if (ours && s->state == SR_SESSION_LINGER && rq->msg->cseq == s->remote_cseq &&
-      s->last_response) {
+  if (ours && s->state == SR_SESSION_LINGER && sr_request_tx_is_copy(&s->bye_tx, rq->msg->cseq)) {
     /* A copy of the BYE already answered gets that answer. */
-    sr_strbuf_add(&rq->out, s->last_response, s->last_response_len);
+    sr_strbuf_add(&rq->out, s->bye_tx.response, s->bye_tx.response_len);
     rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
   } else if (ours && s->state == SR_SESSION_CLOSING) {
     rc = sr_handler_simple(h, rq, 200, "OK", NULL); /* it crossed ours (RFC 3261 15.1.2) */
   } else if (dialog_takes(h, s, rq)) {
     rc = sr_handler_simple(h, rq, 200, "OK", NULL);
+    sr_tx_timers tm = sr_handler_tx_timers(h);
     /* While the handler drains, nobody waits 64*T1 for copies of a BYE. */
     if (rc > 0 && rq->path.transport == SIPREC_TRANSPORT_UDP && !h->shutting_down &&
         !atomic_load_explicit(&h->draining, memory_order_relaxed) &&
-        sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) == 0)
+        sr_request_tx_complete(&s->bye_tx, &s->mem, rq->msg->cseq, rq->out.p, rq->out.len, &tm,
+                               rq->now_ns) == 0)
       linger(h, s, rq);
     else
       sr_dialog_end(h, s, SIPREC_END_BYE, 0, rq->now_ns);
   } else {
     rc = no_dialog(h, rq);
   }
-  dialog_release(h, s);
+  sr_dialog_done(h, s);
   return rc;
 }
 
@@ -303,11 +200,9 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
 /* The 2xx that waited for its ACK (the session's lock held) got it, or a
  * later INVITE of the dialog showed that it arrived: the INVITE
  * transaction is over and its response no longer needed. */
-static void settle_2xx(siprec_handler *h, siprec_session *s, uint64_t now)
+void sr_dialog_settle_2xx(siprec_handler *h, siprec_session *s, uint64_t now)
 {
-  s->tx_active = 0;
-  sr_session_drop_str(s, &s->last_response);
-  s->last_response_len = 0; /* the branch stays: later INVITE copies are absorbed */
+  sr_invite_tx_settle(&s->invite_tx, &s->mem); /* later INVITE copies are still absorbed */
   if (s->state == SR_SESSION_ANSWERED) {
     s->state = SR_SESSION_CONFIRMED;
     sr_pending_leave(h, s);
@@ -316,26 +211,10 @@ static void settle_2xx(siprec_handler *h, siprec_session *s, uint64_t now)
   }
 }
 
-/* A 2xx of the session waits for its ACK. */
-static int waits_for_ack(const siprec_session *s)
+/* A 2xx of the session would be what its INVITE transaction waits for. */
+int sr_dialog_up(const siprec_session *s)
 {
-  return s->tx_active && (s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED);
-}
-
-/* Whether an in-dialog ACK is the one the session's 2xx waits for. A
- * session has at most one INVITE transaction waiting, so an ACK of the
- * dialog (its tags, its SRC) is taken whatever its CSeq number: some SBCs
- * number ACKs with a counter of their own. */
-int sr_ack_for_2xx(const siprec_session *s, const sr_sip_msg *ack)
-{
-  /* The late ACK of a 2xx a later INVITE settled is not this one's. */
-  return waits_for_ack(s) && (ack->cseq == s->invite_cseq || !s->settled_cseq ||
-                              ack->cseq != s->settled_cseq);
-}
-
-int sr_reinvite_settles(const siprec_session *s, const sr_sip_msg *invite)
-{
-  return waits_for_ack(s) && invite->cseq > s->invite_cseq;
+  return s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED;
 }
 
 int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
@@ -346,20 +225,21 @@ int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
     return 0; /* late, or for another server: absorbed */
   }
   /* A non-2xx's ACK is part of its transaction (RFC 3261 17.1.1.3): same CSeq. */
-  int for_tx = rq->msg->cseq == s->invite_cseq;
+  int for_tx = rq->msg->cseq == s->invite_tx.cseq;
   if (s->state == SR_SESSION_REJECTED && for_tx && sr_from_src(s, rq->msg)) {
     sr_dialog_forget(h, s); /* the ACK for our non-2xx: the transaction is over */
-  } else if (sr_ack_for_2xx(s, rq->msg) && dialog_takes(h, s, rq)) {
+  } else if (sr_invite_tx_acks_2xx(&s->invite_tx, sr_dialog_up(s), rq->msg->cseq) &&
+             dialog_takes(h, s, rq)) {
     if (!for_tx)
       sr_handler_log(h, SIPREC_LOG_INFO, "session %s: ACK with CSeq %u for the 2xx to CSeq %u "
-                     "taken", s->id, rq->msg->cseq, s->invite_cseq);
-    settle_2xx(h, s, rq->now_ns);
+                     "taken", s->id, rq->msg->cseq, s->invite_tx.cseq);
+    sr_dialog_settle_2xx(h, s, rq->now_ns);
     if (s->awaiting_answer)
       ack_answer(h, s, rq);
   } else {
     atomic_fetch_add_explicit(&h->stats.dropped[SIPREC_DROP_ACK], 1, memory_order_relaxed);
   }
-  dialog_release(h, s);
+  sr_dialog_done(h, s);
   return 0;
 }
 
@@ -373,13 +253,10 @@ int sr_dialog_cancel(siprec_handler *h, sr_request_ctx *rq)
   if (s) {
     sr_session_lock(s);
     /* Only the SRC cancels its INVITE: its From-tag, from its address. */
-    known = sr_is_invite_branch(s, rq->msg) && s->state != SR_SESSION_ENDED &&
+    known = sr_invite_tx_is_branch(&s->invite_tx, rq->msg) && s->state != SR_SESSION_ENDED &&
             sr_from_src(s, rq->msg) && sr_dialog_source_ok(h, s, rq);
-    if (known && s->state == SR_SESSION_PENDING && !s->cancelled) {
-      s->cancelled = 1;
-      s->tx_deadline = rq->now_ns;
+    if (known && s->state == SR_SESSION_PENDING && sr_invite_tx_cancel(&s->invite_tx, rq->now_ns))
       sr_timers_schedule(h, s);
-    }
     sr_session_unlock(s);
     siprec_session_unref(s);
   }
@@ -392,169 +269,10 @@ int sr_dialog_options(siprec_handler *h, sr_request_ctx *rq)
   if (rq->msg->to_tag.n == 0)
     return sr_handler_simple(h, rq, 200, "OK", NULL);
   int rc;
-  siprec_session *s = dialog_lookup(h, rq, &rc);
+  siprec_session *s = sr_dialog_lookup(h, rq, &rc);
   if (!s)
     return rc;
   rc = sr_handler_simple(h, rq, 200, "OK", NULL);
-  dialog_release(h, s);
-  return rc;
-}
-
-/* Answer the offer of a re-INVITE or UPDATE: the session's streams follow
- * it, ports of dropped streams go back. Returns the answer length, or a
- * status code (negated) to answer instead with *why. */
-static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_span sdp,
-                   char *answer, size_t answer_size, const char **why)
-{
-  char addr[SR_SDP_ADDR_MAX];
-  sr_sdp_config cfg;
-  s->sdp_version++;
-  void *port_ctx[2];
-  sr_handler_sdp_config(h, s, rq->path.local, &cfg, addr, sizeof addr, port_ctx);
-  sr_sdp_stream next[SR_SDP_MAX_STREAMS];
-  size_t n = 0;
-  int alen = sr_sdp_answer(sdp.p, sdp.n, &cfg, next, SR_SDP_MAX_STREAMS, &n, answer, answer_size,
-                           why);
-  uint8_t per_stream[SR_SDP_MAX_STREAMS] = { 0 };
-  unsigned changes = alen >= 0 ? sr_streams_diff(s->streams, s->n_streams, next, n, per_stream) : 0;
-  const sr_sdp_stream *old = s->streams; /* retired by the set, readable until the flush */
-  size_t n_old = s->n_streams;
-  if (alen >= 0 && sr_session_set_streams(s, next, n) < 0)
-    alen = SIPREC_ENOMEM;
-  if (alen >= 0) {
-    /* Streams this offer dropped give their ports back. */
-    for (size_t j = 0; j < n_old; j++) {
-      int kept = 0;
-      for (size_t i = 0; i < n; i++)
-        kept |= next[i].accepted && next[i].port == old[j].port;
-      if (!kept && old[j].accepted)
-        sr_handler_port_free(h, s, j, old[j].port);
-    }
-  }
-  if (alen < 0) {
-    /* Ports newly handed out for this failed offer go back; the session
-     * keeps its streams. */
-    sr_handler_release_new_ports(h, s, next, n);
-    s->sdp_version--;
-    if (alen == SIPREC_ENOMEM)
-      *why = "Out of memory";
-    return -sr_handler_sdp_status(alen);
-  }
-  if (sr_session_set_str(s, &s->last_answer, answer, (size_t)alen) == 0)
-    s->last_answer_len = (size_t)alen; /* else the old one is offered again when asked */
-  if (n)
-    memcpy(s->stream_changes, per_stream, n);
-  s->changes |= changes;
-  return alen;
-}
-
-int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
-{
-  int rc;
-  siprec_session *s = dialog_lookup(h, rq, &rc);
-  if (!s)
-    return rc;
-  const sr_sip_msg *m = rq->msg;
-  int is_invite = m->method == SR_M_INVITE;
-  if (is_invite && s->tx_active && m->cseq == s->invite_cseq) {
-    /* A retransmitted re-INVITE: the same 2xx again. */
-    sr_strbuf_add(&rq->out, s->last_response, s->last_response_len);
-    rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
-    dialog_release(h, s);
-    return rc;
-  }
-  if (m->cseq <= s->remote_cseq) {
-    rc = sr_handler_simple(h, rq, 500, "CSeq out of order", "Retry-After: 1\r\n");
-    dialog_release(h, s);
-    return rc;
-  }
-  if (is_invite && sr_reinvite_settles(s, m)) {
-    /* A new INVITE of the dialog after the one whose 2xx waits: the SRC
-     * got that 2xx (its ACK went astray or carried a CSeq of its own). */
-    sr_handler_log(h, SIPREC_LOG_INFO, "session %s: INVITE CSeq %u settles the 2xx to CSeq %u",
-                   s->id, m->cseq, s->invite_cseq);
-    s->settled_cseq = s->invite_cseq;
-    settle_2xx(h, s, rq->now_ns);
-    s->awaiting_answer = 0;
-  }
-  if (is_invite && s->tx_active) {
-    /* RFC 3261 14.2: our 2xx to the previous INVITE is not ACKed yet. */
-    rc = sr_handler_simple(h, rq, 491, "Request Pending", NULL);
-    dialog_release(h, s);
-    return rc;
-  }
-  s->remote_cseq = m->cseq;
-
-  const char *why = NULL;
-  sr_span sdp, metadata;
-  int status = sr_handler_body(m, &sdp, &metadata, &why);
-  char timer_hdrs[256];
-  sr_strbuf tb = sr_strbuf_on(timer_hdrs, sizeof timer_hdrs);
-  uint32_t se = 0;
-  int srs_refresher = 0;
-  if (!status && sr_session_timer_negotiate(h, m, &se, &srs_refresher, &tb) == 422) {
-    rc = sr_handler_simple(h, rq, 422, "Session Interval Too Small", timer_hdrs);
-    dialog_release(h, s);
-    return rc;
-  }
-  if (status) {
-    rc = sr_handler_simple(h, rq, status, why, status == 415 ? SR_ACCEPT_HEADER : NULL);
-    dialog_release(h, s);
-    return rc;
-  }
-  s->changes = 0;
-  if (s->stream_changes)
-    memset(s->stream_changes, 0, s->n_streams);
-
-  char answer[8192];
-  int alen = 0;
-  if (sdp.p) {
-    alen = reoffer(h, s, rq, sdp, answer, sizeof answer, &why);
-    if (alen < 0) {
-      rc = sr_handler_simple(h, rq, -alen, why, -alen == 503 ? "Retry-After: 10\r\n" : NULL);
-      sr_session_flush_retired(s);
-      dialog_release(h, s);
-      return rc;
-    }
-  } else if (is_invite && s->last_answer) {
-    /* No offer (a metadata-only re-INVITE): the 2xx must carry one; the
-     * current answer, unchanged and with the same version, is it. */
-    memcpy(answer, s->last_answer, s->last_answer_len);
-    alen = (int)s->last_answer_len;
-  }
-  /* The metadata only once the request is taken: a refused offer leaves the
-   * session as it was. Applying binds it to the new streams; unchanged, it
-   * is bound again when the streams changed. */
-  int md_changed = 0;
-  if (metadata.p &&
-      sr_handler_apply_metadata(h, s, metadata, &md_changed) == 0 &&
-      md_changed)
-    s->changes |= SIPREC_CHANGE_METADATA;
-  else if (sdp.p && sr_session_bind_metadata(s) < 0)
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory to bind its metadata", s->id);
-  if (!s->changes)
-    s->changes = SIPREC_CHANGE_REFRESH;
-  s->se_s = se;
-  s->srs_refresher = srs_refresher;
-  sr_session_timer_restart(h, s, rq->now_ns);
-
-  const char *extra = tb.len ? timer_hdrs : NULL;
-  if (is_invite || alen > 0)
-    rc = sr_handler_answer_2xx(h, rq, s->local_tag, extra, alen > 0 ? answer : NULL, (size_t)alen);
-  else
-    rc = sr_handler_simple(h, rq, 200, "OK", extra);
-  if (rc > 0 && is_invite &&
-      sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) == 0 &&
-      sr_session_set_str(s, &s->invite_branch, m->branch.p, m->branch.n) == 0) {
-    s->last_response_len = rq->out.len;
-    s->invite_cseq = m->cseq;
-    sr_dialog_arm_tx(h, s, rq->now_ns);
-  }
-  sr_handler_log(h, SIPREC_LOG_INFO, "session %s updated by %s (changes 0x%x)", s->id,
-                 sr_method_name(m->method), s->changes);
-  if (h->cbs.updated)
-    SR_CALLBACK(s, h->cbs.updated(h->user, s));
-  sr_session_flush_retired(s);
-  dialog_release(h, s);
+  sr_dialog_done(h, s);
   return rc;
 }

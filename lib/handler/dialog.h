@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What the handler's method files share. */
+/* What the handler's files share, in the order calls go: the entry point
+ * (handler.c) dispatches to the method handlers (invite.c, reinvite.c,
+ * dialog.c, uac_response.c; host.c and expire.c are entry points of their
+ * own), and these use the shared pieces below them. No piece calls back up. */
 #ifndef SR_HANDLER_DIALOG_H
 #define SR_HANDLER_DIALOG_H
 
@@ -16,68 +19,6 @@ typedef struct sr_request_ctx {
   sr_strbuf out;
 } sr_request_ctx;
 
-/* A response without a body (a To-tag is made up when needed). Returns the
- * response length or SIPREC_ETOOBIG. */
-int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const char *reason,
-                      const char *extra);
-
-/* Receive ports of session `s` (stream `index`): the host's callbacks or
- * the built-in pool. */
-int sr_handler_port_alloc(siprec_handler *h, siprec_session *s, size_t index, uint16_t *port);
-void sr_handler_port_free(siprec_handler *h, siprec_session *s, size_t index, uint16_t port);
-void sr_handler_release_ports(siprec_handler *h, siprec_session *s, const sr_sdp_stream *streams,
-                              size_t n);
-/* The ports one answer handed out (new_port), back after it failed. */
-void sr_handler_release_new_ports(siprec_handler *h, siprec_session *s,
-                                  const sr_sdp_stream *streams, size_t n);
-
-/* The status that answers a failed SDP answer or offer (its SIPREC_E* code). */
-int sr_handler_sdp_status(int rc);
-
-/* The request's From-tag is the dialog's remote tag. */
-int sr_from_src(const siprec_session *s, const sr_sip_msg *m);
-
-/* The request comes from the dialog's SRC by the source rule of handler.h
- * (over UDP its exact address, over TCP/TLS its host), or the ACL callback
- * allows its address (which becomes the SRC's). */
-int sr_dialog_source_ok(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq);
-
-/* Matching of ACKs and INVITEs to the session's INVITE transaction, as
- * functions of (state, message): an in-dialog ACK is the one the waiting
- * 2xx needs, whatever its CSeq; a new INVITE with a higher CSeq than the
- * one whose 2xx waits shows that 2xx arrived. */
-int sr_ack_for_2xx(const siprec_session *s, const sr_sip_msg *ack);
-int sr_reinvite_settles(const siprec_session *s, const sr_sip_msg *invite);
-
-/* The request's top Via branch is that of the session's INVITE. */
-int sr_is_invite_branch(const siprec_session *s, const sr_sip_msg *m);
-
-/* The SDP config for answering an offer in session `s`, ports from the
- * handler's source; `port_ctx` is the caller's storage for that source's
- * context and must live as long as `cfg`. */
-void sr_handler_sdp_config(siprec_handler *h, siprec_session *s, const struct sockaddr *local,
-                           sr_sdp_config *cfg, char *addr_buf, size_t addr_size,
-                           void *port_ctx[2]);
-
-/* Split an INVITE/UPDATE body into its SDP and metadata parts. Returns 0,
- * or a status code (400, 415) with *why set. */
-int sr_handler_body(const sr_sip_msg *m, sr_span *sdp, sr_span *metadata, const char **why);
-
-/* sr_session_apply_metadata() with the handler's limits, logging an update
- * the merged model's limits refused (the call goes on with the previous
- * model). 0 or SIPREC_ENOMEM. */
-int sr_handler_apply_metadata(siprec_handler *h, siprec_session *s, sr_span metadata,
-                              int *changed);
-
-/* Write the 2xx carrying `answer` for the request in rq (Contact with
- * +sip.srs, Record-Route copied, To-tag `local_tag`, then `extra` header
- * lines or NULL). */
-int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *local_tag,
-                          const char *extra, const char *answer, size_t answer_len);
-
-/* The session with this Call-ID, with a reference the caller drops, or NULL. */
-siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id);
-
 /* Streams offered in the 2xx to an INVITE without SDP: the two sides of the
  * recorded call. */
 #define SR_DELAYED_OFFER_STREAMS 2
@@ -92,30 +33,50 @@ siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id);
     sr_in_callback = sr_prev_cb_;                                                                  \
   } while (0)
 
-/* Methods (invite.c: a new INVITE; dialog.c: the rest). */
+/* ---------------------------------------------------------------------- */
+/* Method handlers (called from handler.c's dispatch)                       */
+
+/* invite.c: a new INVITE. */
 int sr_invite_new(siprec_handler *h, sr_request_ctx *rq);
+/* reinvite.c: a re-INVITE or UPDATE; dialog.c: the other requests inside a dialog. */
 int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_cancel(siprec_handler *h, sr_request_ctx *rq);
 int sr_dialog_options(siprec_handler *h, sr_request_ctx *rq);
+/* dialog.c, for reinvite.c: the session whose dialog takes the request
+ * (locked, with a reference; NULL with the 481 written), and done with it
+ * (its timers follow its state); whether a 2xx of it waits for an ACK that
+ * would confirm the dialog; the 2xx that waited arrived. */
+siprec_session *sr_dialog_lookup(siprec_handler *h, sr_request_ctx *rq, int *rc);
+void sr_dialog_done(siprec_handler *h, siprec_session *s);
+int sr_dialog_up(const siprec_session *s);
+void sr_dialog_settle_2xx(siprec_handler *h, siprec_session *s, uint64_t now);
+/* uac_response.c: a response the host fed in, for a request of the SRS. */
+int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now);
 
-/* A deferred session (PENDING, its lock held): the host accepts it (its 2xx
- * goes out, the started callback runs), or it is refused with a final
- * non-2xx response (ended callback with `reason`; the session stays, REJECTED,
- * until that response's ACK or Timer H). The response goes into `out`, or
- * through the send callback when `out` is NULL. */
+/* invite.c, for host.c: a deferred session (PENDING, its lock held) the
+ * host accepts: its 2xx goes out, the started callback runs. */
 int sr_invite_accept(siprec_handler *h, siprec_session *s, uint64_t now);
+
+/* ---------------------------------------------------------------------- */
+/* Ending a session (end.c)                                                 */
+
+/* A deferred session refused with a final non-2xx response (ended
+ * callback with `end`; the session stays, REJECTED, until that response's
+ * ACK or Timer H). The response goes into `out`, or through the send
+ * callback when `out` is NULL. */
 void sr_invite_reject(siprec_handler *h, siprec_session *s, int status, const char *reason,
                       const char *extra, siprec_end_reason end, uint64_t now, sr_strbuf *out);
 
 /* End a session (its lock held): the ended callback, a BYE to the SRC when
- * `send_bye` and the SRC ever ACKed (never to an unconfirmed dialog), ports released, out of the map and the timer heap (over UDP,
- * once the BYE is answered: CLOSING until then; `now` 0: at once). */
+ * `send_bye` and the SRC ever ACKed (never to an unconfirmed dialog), ports
+ * released, out of the map and the timer heap (over UDP, once the BYE is
+ * answered: CLOSING until then; `now` 0: at once). */
 void sr_dialog_end(siprec_handler *h, siprec_session *s, siprec_end_reason reason, int send_bye,
                    uint64_t now);
 
-/* A REJECTED session's transaction is over: out of the map and the heap. */
+/* A session's last transaction is over: out of the map and the heap. */
 void sr_dialog_forget(siprec_handler *h, siprec_session *s);
 
 /* What every end shares (its lock held): the ended callback, counters,
@@ -123,36 +84,84 @@ void sr_dialog_forget(siprec_handler *h, siprec_session *s);
 void sr_session_finish(siprec_handler *h, siprec_session *s, siprec_end_reason reason);
 
 /* A final response to an INVITE of `s` waits for its ACK from `now` on:
- * retransmissions (UDP) and the 64*T1 limit. */
+ * retransmissions (UDP) and the 64*T1 limit, in the timer heap. */
 void sr_dialog_arm_tx(siprec_handler *h, siprec_session *s, uint64_t now);
 
-/* The stream changes between two answers: per-stream siprec_change bits
- * into per_stream[0..n) and their OR, plus STREAMS_REMOVED for old streams
- * no new one continues (changes.c). */
-unsigned sr_streams_diff(const sr_sdp_stream *old, size_t n_old, const sr_sdp_stream *next,
-                         size_t n, uint8_t *per_stream);
+/* ---------------------------------------------------------------------- */
+/* Requests of the SRS (uac.c)                                              */
+
+/* sr_uac_start sends an in-dialog request as the session's client
+ * transaction (SIPREC_EAGAIN while another is pending); sr_uac_send_bye
+ * sends the BYE (1: retransmitted until answered, the session CLOSING). */
+int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now);
+int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, uint64_t now);
+
+/* ---------------------------------------------------------------------- */
+/* What goes out (reply.c)                                                  */
+
+/* A response without a body (a To-tag is made up when needed). Returns the
+ * response length or SIPREC_ETOOBIG. */
+int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const char *reason,
+                      const char *extra);
+
+/* Write the 2xx carrying `answer` for the request in rq (Contact with
+ * +sip.srs, Record-Route copied, To-tag `local_tag`, then `extra` header
+ * lines or NULL). */
+int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *local_tag,
+                          const char *extra, const char *answer, size_t answer_len);
+
+/* The status that answers a failed SDP answer or offer (its SIPREC_E* code). */
+int sr_handler_sdp_status(int rc);
 
 /* Send something the handler originated to the session's SRC. */
 void sr_dialog_send(siprec_handler *h, siprec_session *s, const char *data, size_t len);
 
-/* Requests of the SRS (uac.c). sr_uac_write writes an in-dialog request
- * (CSeq incremented) into b; sr_uac_start sends one as the session's client
- * transaction (SIPREC_EAGAIN while another is pending); sr_uac_timeout ends
- * what has to end when it goes unanswered (1: the session ended);
- * sr_uac_response takes a response the host fed in. */
-int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const char *extra,
-                 const char *content_type, const char *body, size_t body_len, sr_strbuf *b,
-                 char branch[SR_TAG_LEN + 1]);
-int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now); /* 1: CLOSING */
-int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, uint64_t now);
-int sr_uac_timeout(siprec_handler *h, siprec_session *s, uint64_t now);
-int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now);
+/* ---------------------------------------------------------------------- */
+/* Bodies (body.c)                                                          */
 
-/* Session timers (session_timer.c, uac.c): negotiate for a request the
- * SRS answers 2xx (0 with the 2xx's header lines added to `extra`, or 422
- * with its Min-SE line there); restart the session's timer from `now`. */
-int sr_session_timer_negotiate(const siprec_handler *h, const sr_sip_msg *m, uint32_t *se,
-                               int *srs_refresher, sr_strbuf *extra);
-void sr_session_timer_restart(siprec_handler *h, siprec_session *s, uint64_t now);
+/* Split an INVITE/UPDATE body into its SDP and metadata parts. Returns 0,
+ * or a status code (400, 415) with *why set. */
+int sr_handler_body(const sr_sip_msg *m, sr_span *sdp, sr_span *metadata, const char **why);
+
+/* The SDP config for answering an offer in session `s`, ports from the
+ * handler's source; `port_ctx` is the caller's storage for that source's
+ * context and must live as long as `cfg`. */
+void sr_handler_sdp_config(siprec_handler *h, siprec_session *s, const struct sockaddr *local,
+                           sr_sdp_config *cfg, char *addr_buf, size_t addr_size,
+                           void *port_ctx[2]);
+
+/* sr_session_apply_metadata() with the handler's limits, logging an update
+ * the merged model's limits refused (the call goes on with the previous
+ * model). 0 or SIPREC_ENOMEM. */
+int sr_handler_apply_metadata(siprec_handler *h, siprec_session *s, sr_span metadata,
+                              int *changed);
+
+/* ---------------------------------------------------------------------- */
+/* Ports (ports.c)                                                          */
+
+/* Receive ports of session `s` (stream `index`): the host's callbacks or
+ * the built-in pool. */
+int sr_handler_port_alloc(siprec_handler *h, siprec_session *s, size_t index, uint16_t *port);
+void sr_handler_port_free(siprec_handler *h, siprec_session *s, size_t index, uint16_t port);
+void sr_handler_release_ports(siprec_handler *h, siprec_session *s, const sr_sdp_stream *streams,
+                              size_t n);
+/* The ports one answer handed out (new_port), back after it failed. */
+void sr_handler_release_new_ports(siprec_handler *h, siprec_session *s,
+                                  const sr_sdp_stream *streams, size_t n);
+
+/* ---------------------------------------------------------------------- */
+/* Stream changes (changes.c)                                               */
+
+/* The stream changes between two answers: per-stream siprec_change bits
+ * into per_stream[0..n) and their OR, plus STREAMS_REMOVED for old streams
+ * no new one continues. */
+unsigned sr_streams_diff(const sr_sdp_stream *old, size_t n_old, const sr_sdp_stream *next,
+                         size_t n, uint8_t *per_stream);
+
+/* ---------------------------------------------------------------------- */
+/* Base (base.c)                                                            */
+
+/* The session with this Call-ID, with a reference the caller drops, or NULL. */
+siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id);
 
 #endif

@@ -1,131 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The handler's life cycle, its entry point and dispatch by method, and the
- * pieces every method shares: ports, tags, logging, ending a session. */
-#include <arpa/inet.h>
+/* The handler's life cycle, its entry point and dispatch by method. Calls
+ * go one way: from here to the method handlers (invite.c, dialog.c,
+ * uac_response.c), and from them to the pieces they share (reply.c,
+ * body.c, ports.c, end.c, uac.c, timers.c, pending.c, log.c, base.c). */
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 
 #include "../common/alloc.h"
-#include "../common/hex.h"
-#include "../common/random.h"
-#include "../sip/response.h"
 #include "dialog.h"
 #include "handler_internal.h"
 
-
-void sr_handler_count_message(siprec_handler *h, const char *data, size_t len)
-{
-  static const char prefix[] = "SIP/2.0 ";
-  if (len > sizeof prefix && memcmp(data, prefix, sizeof prefix - 1) == 0) {
-    unsigned cls = (unsigned)(data[sizeof prefix - 1] - '0');
-    if (cls >= 1 && cls <= 6)
-      atomic_fetch_add_explicit(&h->stats.responses[cls], 1, memory_order_relaxed);
-  } else {
-    atomic_fetch_add_explicit(&h->stats.requests_sent, 1, memory_order_relaxed);
-  }
-}
-
-int sr_handler_random(siprec_handler *h, void *buf, size_t len)
-{
-  if (h->cbs.random)
-    return h->cbs.random(h->user, buf, len) < 0 ? SIPREC_ERANDOM : 0;
-  return sr_random_bytes(buf, len);
-}
-
-void sr_handler_tag(siprec_handler *h, char out[SR_TAG_LEN + 1])
-{
-  uint8_t r[SR_TAG_LEN / 2];
-  if (sr_handler_random(h, r, sizeof r) < 0)
-    memset(r, 0x5a, sizeof r); /* a tag need only be unique in the dialog's scope */
-  sr_hex_encode(r, sizeof r, out);
-}
-
-int sr_addr_text(const struct sockaddr *sa, char *out, size_t size, int with_port)
-{
-  char ip[INET6_ADDRSTRLEN];
-  unsigned port;
-  if (!sa)
-    return SIPREC_EINVAL;
-  if (sa->sa_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-    inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-    port = ntohs(in->sin_port);
-    snprintf(out, size, with_port ? "%s:%u" : "%s", ip, port);
-  } else if (sa->sa_family == AF_INET6) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-    inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
-    port = ntohs(in6->sin6_port);
-    snprintf(out, size, with_port ? "[%s]:%u" : "%s", ip, port);
-  } else {
-    return SIPREC_EINVAL;
-  }
-  return 0;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Ports                                                                    */
-
-int sr_handler_port_alloc(siprec_handler *h, siprec_session *s, size_t index, uint16_t *port)
-{
-  if (h->cbs.port_alloc)
-  {
-    int rc;
-    SR_CALLBACK(s, rc = h->cbs.port_alloc(h->user, s, index, port));
-    return rc < 0 ? SIPREC_EAGAIN : 0;
-  }
-  int rc = SIPREC_EAGAIN;
-  pthread_mutex_lock(&h->ports_lock);
-  for (size_t k = 0; k < h->n_ports; k++) {
-    size_t i = (h->port_next + k) % h->n_ports;
-    if (!h->port_used[i]) {
-      h->port_used[i] = 1;
-      h->port_next = (i + 1) % h->n_ports;
-      *port = (uint16_t)(h->cfg.rtp_low + (h->cfg.rtp_low & 1) + 2 * i);
-      rc = 0;
-      break;
-    }
-  }
-  pthread_mutex_unlock(&h->ports_lock);
-  return rc;
-}
-
-void sr_handler_port_free(siprec_handler *h, siprec_session *s, size_t index, uint16_t port)
-{
-  if (port == 0)
-    return;
-  if (h->cbs.port_alloc) {
-    if (h->cbs.port_free)
-      SR_CALLBACK(s, h->cbs.port_free(h->user, s, index, port));
-    return;
-  }
-  unsigned base = h->cfg.rtp_low + (h->cfg.rtp_low & 1);
-  if (port < base || (port - base) % 2)
-    return;
-  size_t i = (size_t)(port - base) / 2;
-  pthread_mutex_lock(&h->ports_lock);
-  if (i < h->n_ports)
-    h->port_used[i] = 0;
-  pthread_mutex_unlock(&h->ports_lock);
-}
-
-void sr_handler_release_ports(siprec_handler *h, siprec_session *s, const sr_sdp_stream *streams,
-                              size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (streams[i].accepted)
-      sr_handler_port_free(h, s, i, streams[i].port);
-}
-
-void sr_handler_release_new_ports(siprec_handler *h, siprec_session *s,
-                                  const sr_sdp_stream *streams, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (streams[i].new_port)
-      sr_handler_port_free(h, s, i, streams[i].port);
-}
 
 /* ---------------------------------------------------------------------- */
 /* Life cycle                                                               */
@@ -303,39 +191,6 @@ SIPREC_API int siprec_handler_shutdown(siprec_handler *h, siprec_shutdown_mode m
 
 /* ---------------------------------------------------------------------- */
 /* Dispatch                                                                 */
-
-int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const char *reason,
-                      const char *extra)
-{
-  char headers[2048];
-  sr_strbuf hb = sr_strbuf_on(headers, sizeof headers);
-  sr_strbuf_printf(&hb, "Server: %s\r\n", h->cfg.user_agent);
-  if (status == 405 || status == 501 || (status == 200 && rq->msg->method == SR_M_OPTIONS))
-    sr_strbuf_str(&hb, SR_ALLOW_HEADER);
-  if (status == 200 && rq->msg->method == SR_M_OPTIONS)
-    sr_strbuf_str(&hb, SR_ACCEPT_HEADER SR_SUPPORTED_HEADER);
-  if (extra)
-    sr_strbuf_str(&hb, extra);
-  char tag[SR_TAG_LEN + 1];
-  const char *to_tag = NULL;
-  if (status > 100 && rq->msg->to_tag.n == 0) {
-    sr_handler_tag(h, tag);
-    to_tag = tag;
-  }
-  sr_strbuf *b = &rq->out;
-  sr_sip_write_response(b, rq->msg, status, reason, to_tag, 0, hb.overflow ? NULL : headers, NULL,
-                        NULL, 0);
-  const char *method = sr_method_name(rq->msg->method);
-  const char *why = reason ? reason : sr_sip_reason(status);
-  int cid_len = rq->msg->call_id.n > 128 ? 128 : (int)rq->msg->call_id.n;
-  if (status >= 500)
-    sr_handler_log_limited(h, SR_LOG_REFUSED, rq->now_ns, SIPREC_LOG_WARNING, "%s %.*s: %d %s",
-                           method, cid_len, rq->msg->call_id.p, status, why);
-  else
-    sr_handler_log(h, SIPREC_LOG_DEBUG, "%s %.*s: %d %s", method, cid_len, rq->msg->call_id.p,
-                   status, why);
-  return b->overflow ? SIPREC_ETOOBIG : (int)b->len;
-}
 
 /* The option tags of Require the SRS does not know, as an Unsupported
  * line (RFC 3261 8.2.2.3: every one of them), or 0 when there is none. */

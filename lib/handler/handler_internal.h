@@ -136,12 +136,18 @@ static inline uint64_t sr_ms(uint32_t ms)
   return (uint64_t)ms * UINT64_C(1000000);
 }
 
+/* The configured T1 and T2 in the host's clock. */
+static inline sr_tx_timers sr_handler_tx_timers(const siprec_handler *h)
+{
+  sr_tx_timers tm = { sr_ms(h->cfg.t1_ms), sr_ms(h->cfg.t2_ms) };
+  return tm;
+}
+
 /* Internal helpers shared by the handler's files. */
 void sr_handler_log(siprec_handler *h, siprec_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int sr_handler_random(siprec_handler *h, void *buf, size_t len);
 void sr_handler_tag(siprec_handler *h, char out[SR_TAG_LEN + 1]);
-int sr_addr_text(const struct sockaddr *sa, char *out, size_t size, int with_port);
 int sr_handler_config_copy(struct siprec_handler_config *dst, const struct siprec_handler_config *src,
                            const siprec_allocator *mem);
 void sr_handler_config_release(struct siprec_handler_config *cfg, const siprec_allocator *mem);
@@ -157,6 +163,29 @@ void sr_timers_remove(siprec_handler *h, siprec_session *s);
 /* 1 when the timer heap holds a reference to `s`. */
 int sr_timers_holds(siprec_handler *h, siprec_session *s);
 void sr_timers_free(siprec_handler *h);
+/* Sessions in the heap; and up to `max` due at `now`, taken out of it (its
+ * references become the caller's): how many. */
+size_t sr_timers_count(siprec_handler *h);
+size_t sr_timers_take_due(siprec_handler *h, uint64_t now, siprec_session **due, size_t max);
+
+/* The timers a session runs, in the order expire acts on those due at the
+ * same time. */
+typedef enum sr_timer {
+  SR_TIMER_DECISION = 0,    /* PENDING: the host's decision, or the 487 after a CANCEL */
+  SR_TIMER_INVITE_TX,       /* the INVITE transaction: retransmission, Timer H (ACK) */
+  SR_TIMER_BYE_TX,          /* LINGER: Timer J of the SRC's BYE */
+  SR_TIMER_CLIENT_TX,       /* the SRS's request: retransmission, Timer F */
+  SR_TIMER_SESSION_EXPIRES, /* RFC 4028: the session timer ran out */
+  SR_TIMER_IDLE,            /* the idle limit */
+  SR_TIMER_KEEPALIVE,       /* the SRS refreshes the session timer, or pings with OPTIONS */
+  SR_TIMERS
+} sr_timer;
+
+/* When timer k of `s` (its lock held) falls due in its state, UINT64_MAX
+ * when it does not run: the one table of which timer runs when, as the
+ * session's transactions report their deadlines (timers.c). The heap is
+ * keyed on the earliest; expire.c acts on the due ones. */
+uint64_t sr_timer_at(const siprec_handler *h, const siprec_session *s, sr_timer k);
 
 /* Unsettled INVITEs (pending.c). The effective overall bounds from the
  * config (at creation). */

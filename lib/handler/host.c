@@ -41,7 +41,7 @@ SIPREC_API int siprec_handler_refuse_session(siprec_handler *h, siprec_session *
   int rc = host_lock(h, s);
   if (rc < 0)
     return rc;
-  if (s->state == SR_SESSION_PENDING && !s->cancelled)
+  if (s->state == SR_SESSION_PENDING && !s->invite_tx.cancelled)
     sr_invite_reject(h, s, status, "Refused by the recorder", NULL, SIPREC_END_REFUSED, now_ns, NULL);
   else
     rc = SIPREC_EINVAL;

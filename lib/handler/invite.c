@@ -10,182 +10,22 @@
 #include "../sip/response.h"
 #include "dialog.h"
 
-#define MAX_PARTS 8
-
-static int is_metadata_type(sr_span t)
-{
-  return sr_span_ieq(t, "application/rs-metadata+xml") || sr_span_ieq(t, "application/rs-metadata");
-}
-
-int sr_handler_apply_metadata(siprec_handler *h, siprec_session *s, sr_span metadata,
-                              int *changed)
-{
-  int rc = sr_session_apply_metadata(s, metadata.p, metadata.n, &h->cfg.md_limits, changed);
-  if (rc == 0 && *changed && siprec_metadata_get_status(s->model) == SIPREC_METADATA_REFUSED)
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: metadata update not applied: %s", s->id,
-                   siprec_metadata_error_detail(s->model));
-  return rc;
-}
-
-int sr_handler_body(const sr_sip_msg *m, sr_span *sdp, sr_span *metadata, const char **why)
-{
-  sdp->p = metadata->p = NULL;
-  sdp->n = metadata->n = 0;
-  if (m->body.n == 0)
-    return 0;
-  if (m->content_type.n == 0 || sr_span_ieq(m->content_type, "application/sdp")) {
-    *sdp = m->body; /* RFC 3261: a body without Content-Type is SDP in practice */
-    return 0;
-  }
-  if (is_metadata_type(m->content_type)) {
-    *metadata = m->body;
-    return 0;
-  }
-  if (!sr_span_ieq(m->content_type, "multipart/mixed")) {
-    *why = "Unsupported body type";
-    return 415;
-  }
-  sr_mime_part parts[MAX_PARTS];
-  unsigned flags;
-  int n = m->boundary.n ? sr_multipart_split(m->body.p, m->body.n, m->boundary.p, m->boundary.n,
-                                             parts, MAX_PARTS, &flags)
-                        : SIPREC_EINVAL;
-  if (n < 0) {
-    *why = n == SIPREC_ETOOBIG ? "Too many body parts" : "Unreadable multipart body";
-    return 400;
-  }
-  for (int i = 0; i < n; i++) {
-    if (sr_span_ieq(parts[i].content_type, "application/sdp") && !sdp->p)
-      *sdp = parts[i].body;
-    else if (is_metadata_type(parts[i].content_type) && !metadata->p)
-      *metadata = parts[i].body;
-    else if (!metadata->p && sr_span_ieq(parts[i].disposition, "recording-session"))
-      *metadata = parts[i].body; /* a damaged type, but the disposition says metadata */
-  }
-  if (!sdp->p && !metadata->p) {
-    *why = "No SDP or metadata part in the multipart body";
-    return 415;
-  }
-  return 0;
-}
-
-/* sr_sdp_config's port callback; user is { siprec_handler *, siprec_session * }. */
-static int port_cb(void *user, size_t index, const sr_sdp_stream *stream, uint16_t *port)
-{
-  (void)stream;
-  void **ctx = user;
-  return sr_handler_port_alloc(ctx[0], ctx[1], index, port);
-}
-
-static int random_cb(void *user, void *buf, size_t len)
-{
-  return sr_handler_random(user, buf, len);
-}
-
-void sr_handler_sdp_config(siprec_handler *h, siprec_session *s, const struct sockaddr *local,
-                           sr_sdp_config *cfg, char *addr_buf, size_t addr_size,
-                           void *port_ctx[2])
-{
-  memset(cfg, 0, sizeof *cfg);
-  port_ctx[0] = h;
-  port_ctx[1] = s;
-  cfg->port = port_cb;
-  cfg->port_user = port_ctx;
-  if (h->cfg.media_address)
-    snprintf(addr_buf, addr_size, "%s", h->cfg.media_address);
-  else if (sr_addr_text(local, addr_buf, addr_size, 0) < 0)
-    snprintf(addr_buf, addr_size, "0.0.0.0");
-  cfg->media_addr = addr_buf;
-  cfg->codecs = h->codec_list;
-  cfg->prefer_offer_order = !h->cfg.prefer_own_order;
-  cfg->random = random_cb;
-  cfg->random_user = h;
-  cfg->session_id = s->sdp_session_id;
-  cfg->version = s->sdp_version;
-  cfg->user = "libsiprec";
-  cfg->current = s->n_streams ? s->streams : NULL;
-  cfg->n_current = s->n_streams;
-}
-
-int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *local_tag,
-                          const char *extra, const char *answer, size_t answer_len)
-{
-  char headers[1024], local[80];
-  sr_strbuf hb = sr_strbuf_on(headers, sizeof headers);
-  if (sr_addr_text(rq->path.local, local, sizeof local, 1) < 0)
-    snprintf(local, sizeof local, "invalid");
-  static const char *const tp_param[] = { "", ";transport=tcp", ";transport=tls" };
-  sr_strbuf_printf(&hb, "Contact: <sip:%s@%s%s>;+sip.srs\r\n",
-                   h->cfg.contact_user ? h->cfg.contact_user : "srs", local,
-                   tp_param[rq->path.transport]);
-  sr_strbuf_printf(&hb, "Server: %s\r\n", h->cfg.user_agent);
-  sr_strbuf_str(&hb, SR_ALLOW_HEADER SR_SUPPORTED_HEADER SR_ACCEPT_HEADER);
-  if (extra)
-    sr_strbuf_str(&hb, extra);
-  if (hb.overflow)
-    return SIPREC_ETOOBIG;
-  sr_sip_write_response(&rq->out, rq->msg, 200, "OK", local_tag, 1, headers, "application/sdp",
-                        answer, answer_len);
-  return rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
-}
-
-int sr_handler_sdp_status(int rc)
-{
-  switch (rc) {
-  case SIPREC_ENOTFOUND: return 488;
-  case SIPREC_EAGAIN: return 503;
-  case SIPREC_ENOMEM: return 500;
-  case SIPREC_ETOOBIG: return 488;
-  default: return 400;
-  }
-}
-
 /* Fill the dialog state of a new session from its INVITE. */
 static int session_fill(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq, int siprec)
 {
   const sr_sip_msg *m = rq->msg;
   s->is_siprec = siprec;
-  s->transport = rq->path.transport;
-  s->conn_id = rq->path.conn_id;
-  memcpy(&s->remote, rq->path.remote,
-         rq->path.remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-  memcpy(&s->local, rq->path.local,
-         rq->path.local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-  s->remote_cseq = m->cseq;
-  s->invite_cseq = m->cseq;
-  s->local_cseq = 0;
-  sr_handler_tag(h, s->local_tag);
+  s->invite_tx.cseq = m->cseq;
+  char tag[SR_TAG_LEN + 1];
+  sr_handler_tag(h, tag);
   uint8_t r[8];
   if (sr_handler_random(h, r, sizeof r) < 0)
     return SIPREC_ERANDOM;
   memcpy(&s->sdp_session_id, r, sizeof r);
   s->sdp_session_id &= UINT64_C(0x7fffffffffffffff);
   s->sdp_version = 1;
-  int rc = 0;
-  rc |= sr_session_set_str(s, &s->remote_tag, m->from_tag.p, m->from_tag.n);
-  rc |= sr_session_set_str(s, &s->remote_target, m->contact_uri.p, m->contact_uri.n);
-  rc |= sr_session_set_str(s, &s->invite_branch, m->branch.p, m->branch.n);
-  /* Our requests' To is the SRC's From; their From is our To with our tag. */
-  rc |= sr_session_set_str(s, &s->remote_from, m->echo_from.p + 6, m->echo_from.n - 8);
-  char to[1024];
-  int n = snprintf(to, sizeof to, "%.*s;tag=%s", (int)(m->echo_to.n - 4), m->echo_to.p + 4,
-                   s->local_tag);
-  rc |= sr_session_set_str(s, &s->local_to, to, n > 0 && (size_t)n < sizeof to ? (size_t)n : 0);
-  /* The route set, as Route lines in Record-Route order (RFC 3261 12.1.1). */
-  char routes[2048];
-  sr_strbuf rb = sr_strbuf_on(routes, sizeof routes);
-  const char *p = m->echo_record_route.p, *end = p + m->echo_record_route.n;
-  while (p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    const char *le = nl ? nl + 1 : end;
-    const char *colon = memchr(p, ':', (size_t)(le - p));
-    if (colon) {
-      sr_strbuf_str(&rb, "Route:");
-      sr_strbuf_add(&rb, colon + 1, (size_t)(le - colon - 1));
-    }
-    p = le;
-  }
-  rc |= sr_session_set_str(s, &s->route_set, routes, rb.overflow ? 0 : rb.len);
+  int rc = sr_dialog_init_uas(&s->dialog, &s->mem, m, &rq->path, tag);
+  rc |= sr_session_set_str(s, &s->invite_tx.branch, m->branch.p, m->branch.n);
   for (unsigned i = 0; i < m->n_cisco_participants && i < SR_SESSION_MAX_HEADER_PARTICIPANTS; i++) {
     s->cisco[i] = NULL;
     rc |= sr_session_set_str(s, &s->cisco[i], m->cisco_participants[i].p, m->cisco_participants[i].n);
@@ -205,11 +45,11 @@ static int keep_invite_echo(siprec_session *s, const sr_sip_msg *m)
   sr_strbuf_add(&b, m->echo_from.p, m->echo_from.n);
   sr_strbuf_add(&b, m->echo_to.p, m->echo_to.n);
   if (m->to_tag.n == 0)
-    sr_strbuf_printf(&b, ";tag=%s", s->local_tag);
+    sr_strbuf_printf(&b, ";tag=%s", s->dialog.local_tag);
   sr_strbuf_str(&b, "\r\n");
   sr_strbuf_add(&b, m->echo_call_id.p, m->echo_call_id.n);
   sr_strbuf_add(&b, m->echo_cseq.p, m->echo_cseq.n);
-  return b.overflow ? SIPREC_ETOOBIG : sr_session_set_str(s, &s->invite_echo, b.p, b.len);
+  return b.overflow ? SIPREC_ETOOBIG : sr_session_set_str(s, &s->invite_tx.echo, b.p, b.len);
 }
 
 /* A retransmitted INVITE for a session already known: the same answer. */
@@ -217,15 +57,15 @@ static int invite_retransmission(siprec_handler *h, sr_request_ctx *rq, siprec_s
 {
   int rc = 0;
   sr_session_lock(s);
-  int same = s->invite_cseq == rq->msg->cseq && sr_is_invite_branch(s, rq->msg);
+  int same = s->invite_tx.cseq == rq->msg->cseq && sr_invite_tx_is_branch(&s->invite_tx, rq->msg);
   if (!same) {
     /* The same Call-ID, another INVITE without a To-tag: a loop or a bug. */
     rc = sr_handler_simple(h, rq, 482, "Loop Detected (Call-ID already in use)", NULL);
   } else if (s->state == SR_SESSION_PENDING) {
     rc = sr_handler_simple(h, rq, 100, "Trying", NULL); /* RFC 3261 17.2.1 */
   } else if ((s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_REJECTED) &&
-             s->last_response) {
-    sr_strbuf_add(&rq->out, s->last_response, s->last_response_len);
+             s->invite_tx.response) {
+    sr_strbuf_add(&rq->out, s->invite_tx.response, s->invite_tx.response_len);
     rc = rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
   } else {
     /* ACKed already: a late copy, absorbed. */
@@ -234,23 +74,6 @@ static int invite_retransmission(siprec_handler *h, sr_request_ctx *rq, siprec_s
   }
   sr_session_unlock(s);
   return rc;
-}
-
-static int take_ref(const void *key, size_t len, void *value, void *user)
-{
-  (void)key;
-  (void)len;
-  siprec_session_ref(value);
-  *(siprec_session **)user = value;
-  return 1;
-}
-
-siprec_session *sr_handler_find(siprec_handler *h, const sr_span *call_id)
-{
-  siprec_session *s = NULL;
-  if (siprec_shmap_inspect(h->sessions, call_id->p, call_id->n, take_ref, &s) != 1)
-    return NULL;
-  return s;
 }
 
 /* A session that never made it into the map: give back what it holds. */
@@ -351,12 +174,11 @@ static size_t new_ports(const sr_sdp_stream *streams, size_t n)
 static void session_answered(siprec_handler *h, siprec_session *s, uint64_t now)
 {
   s->state = SR_SESSION_ANSWERED;
-  sr_session_drop_str(s, &s->invite_echo);
+  sr_session_drop_str(s, &s->invite_tx.echo);
   atomic_store_explicit(&s->last_activity, now, memory_order_relaxed);
-  sr_session_timer_restart(h, s, now);
+  sr_session_timer_restart(&s->timer, now);
   sr_dialog_arm_tx(h, s, now);
-  if (s->tx_budget != SIZE_MAX)
-    s->tx_budget = s->tx_budget > s->last_response_len ? s->tx_budget - s->last_response_len : 0;
+  sr_invite_tx_charge(&s->invite_tx, s->invite_tx.response_len);
   sr_pending_sheddable(h, s);
   atomic_fetch_add_explicit(&h->stats.started, 1, memory_order_relaxed);
   sr_handler_log(h, SIPREC_LOG_INFO, "session %s started: %zu streams, %s", s->id, s->n_streams,
@@ -388,172 +210,229 @@ static int bib_fill(siprec_session *s, const sr_sip_bib *b)
   return rc ? SIPREC_ENOMEM : 0;
 }
 
+/* A new INVITE on its way to a session: what it asks for, then what the
+ * SRS answers and the host decides. */
+typedef struct new_call {
+  sr_span sdp, metadata;
+  int siprec;
+  uint32_t se;
+  int srs_refresher;
+  char timer_hdrs[256];
+  sr_strbuf tb;
+  char answer[8192];
+  int alen;
+  siprec_decision decision;
+  int refuse_status;
+} new_call;
+
 /* What a new INVITE is checked for before any session exists: 0 to go on,
- * or the response written. */
-static int invite_precheck(siprec_handler *h, sr_request_ctx *rq, sr_span *sdp, sr_span *metadata,
-                           int *siprec, sr_strbuf *timer_hdrs, uint32_t *se, int *srs_refresher,
-                           int *answered)
+ * or 1 with the response written (*rc). */
+static int invite_precheck(siprec_handler *h, sr_request_ctx *rq, new_call *c, int *rc)
 {
   const sr_sip_msg *m = rq->msg;
   const char *why = NULL;
-  int status = sr_handler_body(m, sdp, metadata, &why);
-  *answered = 1;
-  if (status)
-    return sr_handler_simple(h, rq, status, why, status == 415 ? SR_ACCEPT_HEADER : NULL);
-  *siprec = m->require_siprec || m->contact_src || metadata->p != NULL;
+  int status = sr_handler_body(m, &c->sdp, &c->metadata, &why);
+  *rc = 0;
+  c->tb = sr_strbuf_on(c->timer_hdrs, sizeof c->timer_hdrs);
+  if (status) {
+    *rc = sr_handler_simple(h, rq, status, why, status == 415 ? SR_ACCEPT_HEADER : NULL);
+    return 1;
+  }
+  c->siprec = m->require_siprec || m->contact_src || c->metadata.p != NULL;
   int other = m->n_cisco_participants > 0 || m->bib.leg != SR_BIB_NONE;
-  if (!*siprec && !other && h->cfg.refuse_plain)
-    return sr_handler_simple(h, rq, 403, "Not a SIPREC recording session", NULL);
-  if (!m->accepts_sdp)
-    return sr_handler_simple(h, rq, 406, "The answer is SDP, which Accept does not take",
-                             "Accept: application/sdp\r\n");
-  if (atomic_load_explicit(&h->draining, memory_order_relaxed))
-    return sr_handler_simple(h, rq, 503, "Shutting down", "Retry-After: 30\r\n");
-  if (h->cfg.max_sessions &&
-      atomic_load_explicit(&h->stats.active, memory_order_relaxed) >= h->cfg.max_sessions &&
-      !shed_oldest(h, rq->now_ns))
-    return sr_handler_simple(h, rq, 503, "Too many recording sessions", "Retry-After: 30\r\n");
-  if (sr_session_timer_negotiate(h, m, se, srs_refresher, timer_hdrs) == 422)
-    return sr_handler_simple(h, rq, 422, "Session Interval Too Small", timer_hdrs->p);
-  *answered = 0;
-  return 0;
+  if (!c->siprec && !other && h->cfg.refuse_plain)
+    *rc = sr_handler_simple(h, rq, 403, "Not a SIPREC recording session", NULL);
+  else if (!m->accepts_sdp)
+    *rc = sr_handler_simple(h, rq, 406, "The answer is SDP, which Accept does not take",
+                            "Accept: application/sdp\r\n");
+  else if (atomic_load_explicit(&h->draining, memory_order_relaxed))
+    *rc = sr_handler_simple(h, rq, 503, "Shutting down", "Retry-After: 30\r\n");
+  else if (h->cfg.max_sessions &&
+           atomic_load_explicit(&h->stats.active, memory_order_relaxed) >= h->cfg.max_sessions &&
+           !shed_oldest(h, rq->now_ns))
+    *rc = sr_handler_simple(h, rq, 503, "Too many recording sessions", "Retry-After: 30\r\n");
+  else if (sr_session_timer_negotiate(m, h->cfg.session_expires_s, h->cfg.min_se_s, &c->se,
+                                      &c->srs_refresher, &c->tb) == 422)
+    *rc = sr_handler_simple(h, rq, 422, "Session Interval Too Small", c->timer_hdrs);
+  else
+    return 0;
+  return 1;
 }
 
-int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
+/* The new session, locked, holding its source's slot, its dialog filled
+ * in; or NULL with the response written (*rc). */
+static siprec_session *invite_session(siprec_handler *h, sr_request_ctx *rq, const new_call *c,
+                                      int *rc)
 {
   const sr_sip_msg *m = rq->msg;
-  siprec_session *existing = sr_handler_find(h, &m->call_id);
-  if (existing) {
-    int rc = invite_retransmission(h, rq, existing);
-    siprec_session_unref(existing);
-    return rc;
-  }
-
-  sr_span sdp, metadata;
-  int siprec, answered;
-  char timer_hdrs[256];
-  sr_strbuf tb = sr_strbuf_on(timer_hdrs, sizeof timer_hdrs);
-  uint32_t se;
-  int srs_refresher;
-  int rc = invite_precheck(h, rq, &sdp, &metadata, &siprec, &tb, &se, &srs_refresher, &answered);
-  if (answered)
-    return rc;
-
   uint8_t id[16];
   siprec_session *s = NULL;
   if (sr_handler_random(h, id, sizeof id) == 0)
     s = sr_session_new(&h->mem, m->call_id.p, m->call_id.n, id);
-  if (!s)
-    return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
+  if (!s) {
+    *rc = sr_handler_simple(h, rq, 500, "Out of memory", NULL);
+    return NULL;
+  }
   sr_session_lock(s);
-  rc = sr_pending_take(h, s, rq->path.remote);
-  if (rc < 0)
-    return discard(h, s,
-                   rc == SIPREC_EAGAIN
-                       ? refuse_pending(h, rq, "Too many unanswered INVITEs from this source")
-                       : sr_handler_simple(h, rq, 500, "Out of memory", NULL));
-  rc = session_fill(h, s, rq, siprec);
-  if (rc == 0 && m->bib.leg != SR_BIB_NONE)
-    rc = bib_fill(s, &m->bib);
-  s->se_s = se;
-  s->srs_refresher = srs_refresher;
-  if (rc < 0)
-    return discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+  int r = sr_pending_take(h, s, rq->path.remote);
+  if (r < 0) {
+    *rc = discard(h, s,
+                  r == SIPREC_EAGAIN
+                      ? refuse_pending(h, rq, "Too many unanswered INVITEs from this source")
+                      : sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+    return NULL;
+  }
+  r = session_fill(h, s, rq, c->siprec);
+  if (r == 0 && m->bib.leg != SR_BIB_NONE)
+    r = bib_fill(s, &m->bib);
+  s->timer.se_s = c->se;
+  s->timer.srs_refresher = c->srs_refresher;
+  if (r < 0) {
+    *rc = discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+    return NULL;
+  }
+  return s;
+}
 
-  char answer[8192];
+/* The session's streams and answer (c->answer), within the overall bounds
+ * of unsettled INVITEs, and its metadata: 0 to go on, or 1 with the
+ * session discarded and the response written (*rc). */
+static int invite_media(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, new_call *c,
+                        int *rc)
+{
   const char *why = NULL;
   sr_sdp_stream streams[SR_SDP_MAX_STREAMS];
   size_t n = 0;
   /* Delayed offer: the 2xx offers recvonly streams and the ACK answers;
    * one per recorded party (SIPREC), or the leg's one (built-in bridge). */
-  size_t n_offer = m->bib.leg != SR_BIB_NONE ? 1 : SR_DELAYED_OFFER_STREAMS;
-  int alen = first_answer(h, s, rq, sdp, n_offer, streams, &n, answer, sizeof answer, &why);
-  if (alen < 0) {
-    int status = sr_handler_sdp_status(alen);
-    return discard(h, s,
-                   sr_handler_simple(h, rq, status, why ? why : sr_sip_reason(status),
-                                     status == 503 ? "Retry-After: 10\r\n" : NULL));
+  size_t n_offer = rq->msg->bib.leg != SR_BIB_NONE ? 1 : SR_DELAYED_OFFER_STREAMS;
+  c->alen = first_answer(h, s, rq, c->sdp, n_offer, streams, &n, c->answer, sizeof c->answer,
+                         &why);
+  if (c->alen < 0) {
+    int status = sr_handler_sdp_status(c->alen);
+    *rc = discard(h, s,
+                  sr_handler_simple(h, rq, status, why ? why : sr_sip_reason(status),
+                                    status == 503 ? "Retry-After: 10\r\n" : NULL));
+    return 1;
   }
-  s->awaiting_answer = !sdp.p;
+  s->awaiting_answer = !c->sdp.p;
   if (sr_session_set_streams(s, streams, n) < 0) {
     sr_handler_release_new_ports(h, s, streams, n);
-    return discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+    *rc = discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
+    return 1;
   }
   /* The overall bounds, shedding the oldest unACKed sessions for room. */
   size_t ports = new_ports(streams, n);
-  for (int tries = 0; (rc = sr_pending_enter(h, s, ports, rq->len)) == SIPREC_EAGAIN && tries < 8;
+  int r;
+  for (int tries = 0; (r = sr_pending_enter(h, s, ports, rq->len)) == SIPREC_EAGAIN && tries < 8;
        tries++)
     if (!shed_oldest(h, rq->now_ns))
       break;
-  if (rc < 0)
-    return discard(h, s, refuse_pending(h, rq, "Too many unsettled INVITEs"));
-  if (sr_session_set_str(s, &s->last_answer, answer, (size_t)alen) == 0)
-    s->last_answer_len = (size_t)alen;
+  if (r < 0) {
+    *rc = discard(h, s, refuse_pending(h, rq, "Too many unsettled INVITEs"));
+    return 1;
+  }
+  if (sr_session_set_str(s, &s->last_answer, c->answer, (size_t)c->alen) == 0)
+    s->last_answer_len = (size_t)c->alen;
   /* Metadata never fails the call: unreadable, it is a model saying so. */
   int changed;
-  if (metadata.p && sr_handler_apply_metadata(h, s, metadata, &changed) < 0)
+  if (c->metadata.p && sr_handler_apply_metadata(h, s, c->metadata, &changed) < 0)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its metadata", s->id);
-  else if (!metadata.p && s->n_cisco && sr_session_metadata_from_headers(s) < 0)
+  else if (!c->metadata.p && s->n_cisco && sr_session_metadata_from_headers(s) < 0)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its participants", s->id);
   sr_session_flush_retired(s);
+  return 0;
+}
 
-  siprec_decision decision = SIPREC_DECISION_ACCEPT;
-  int refuse_status = 603;
-  if (h->cbs.offered) {
-    SR_CALLBACK(s, decision = h->cbs.offered(h->user, s, &refuse_status));
-    if (decision != SIPREC_DECISION_ACCEPT && decision != SIPREC_DECISION_DEFER)
-      decision = SIPREC_DECISION_REFUSE;
-    if (refuse_status < 400 || refuse_status > 699)
-      refuse_status = 500;
-  }
+/* The host's decision on the offered session (accept without a callback). */
+static void invite_offered(siprec_handler *h, siprec_session *s, new_call *c)
+{
+  c->decision = SIPREC_DECISION_ACCEPT;
+  c->refuse_status = 603;
+  if (!h->cbs.offered)
+    return;
+  SR_CALLBACK(s, c->decision = h->cbs.offered(h->user, s, &c->refuse_status));
+  if (c->decision != SIPREC_DECISION_ACCEPT && c->decision != SIPREC_DECISION_DEFER)
+    c->decision = SIPREC_DECISION_REFUSE;
+  if (c->refuse_status < 400 || c->refuse_status > 699)
+    c->refuse_status = 500;
+}
 
-  /* A refused session enters the map too: it reaches the ended callback,
-   * and its INVITE's copies and ACK find the same final answer. */
-  rc = 0;
-  if (decision != SIPREC_DECISION_REFUSE) {
-    rc = sr_handler_answer_2xx(h, rq, s->local_tag, tb.len ? timer_hdrs : NULL, answer,
-                               (size_t)alen);
-    if (rc > 0)
-      rc = sr_session_set_str(s, &s->last_response, rq->out.p, rq->out.len) < 0 ? SIPREC_ENOMEM
-                                                                               : rc;
+/* The 2xx (unless refused) kept as the INVITE transaction's response, and
+ * what a later final response needs when it is not sent now: 0 to go on,
+ * or 1 with the session discarded (*rc). */
+static int invite_prepare(siprec_handler *h, siprec_session *s, sr_request_ctx *rq,
+                          const new_call *c, int *rc)
+{
+  int r = 0;
+  if (c->decision != SIPREC_DECISION_REFUSE) {
+    r = sr_handler_answer_2xx(h, rq, s->dialog.local_tag, c->tb.len ? c->timer_hdrs : NULL,
+                              c->answer, (size_t)c->alen);
+    if (r > 0)
+      r = sr_session_set_str(s, &s->invite_tx.response, rq->out.p, rq->out.len) < 0
+              ? SIPREC_ENOMEM
+              : r;
   }
-  if (rc >= 0 && decision != SIPREC_DECISION_ACCEPT)
-    rc = keep_invite_echo(s, m) < 0 ? SIPREC_ENOMEM : rc;
-  if (rc < 0)
-    return discard(h, s, rc);
-  s->last_response_len = rq->out.len;
+  if (r >= 0 && c->decision != SIPREC_DECISION_ACCEPT)
+    r = keep_invite_echo(s, rq->msg) < 0 ? SIPREC_ENOMEM : r;
+  if (r < 0) {
+    *rc = discard(h, s, r);
+    return 1;
+  }
+  s->invite_tx.response_len = rq->out.len;
   s->state = SR_SESSION_PENDING;
+  return 0;
+}
 
+static void out_reset(sr_request_ctx *rq)
+{
+  rq->out.len = 0;
+  rq->out.overflow = 0;
+}
+
+/* Into the map (a refused session too: it reaches the ended callback, and
+ * its INVITE's copies and ACK find the same final answer). 0 to go on, or
+ * 1 with the response written (*rc): another thread took the Call-ID first
+ * and this INVITE is its retransmission. */
+static int invite_store(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, int *rc)
+{
+  const sr_sip_msg *m = rq->msg;
   void *actual = NULL;
-  rc = siprec_shmap_load_or_store(h->sessions, m->call_id.p, m->call_id.n, s, &actual);
-  if (rc != 0) {
-    /* Another thread took the Call-ID first: this INVITE is its retransmission. */
-    discard(h, s, 0);
-    rq->out.len = 0;
-    rq->out.overflow = 0;
-    if (rc < 0)
-      return sr_handler_simple(h, rq, 500, "Out of memory", NULL);
-    siprec_session *other = sr_handler_find(h, &m->call_id);
-    rc = other ? invite_retransmission(h, rq, other) : 0;
-    siprec_session_unref(other);
-    return rc;
+  int r = siprec_shmap_load_or_store(h->sessions, m->call_id.p, m->call_id.n, s, &actual);
+  if (r == 0) {
+    atomic_fetch_add_explicit(&h->stats.active, 1, memory_order_relaxed);
+    return 0;
   }
-  atomic_fetch_add_explicit(&h->stats.active, 1, memory_order_relaxed);
-  if (decision == SIPREC_DECISION_REFUSE) {
-    rq->out.len = 0;
-    rq->out.overflow = 0;
-    sr_invite_reject(h, s, refuse_status, "Refused by the recorder", NULL, SIPREC_END_REFUSED,
+  discard(h, s, 0);
+  out_reset(rq);
+  if (r < 0) {
+    *rc = sr_handler_simple(h, rq, 500, "Out of memory", NULL);
+    return 1;
+  }
+  siprec_session *other = sr_handler_find(h, &m->call_id);
+  *rc = other ? invite_retransmission(h, rq, other) : 0;
+  siprec_session_unref(other);
+  return 1;
+}
+
+/* The stored session as the host decided (its lock released): refused
+ * (the final answer goes out), deferred (100 Trying), or answered. */
+static int invite_decided(siprec_handler *h, siprec_session *s, sr_request_ctx *rq,
+                          const new_call *c)
+{
+  if (c->decision == SIPREC_DECISION_REFUSE) {
+    out_reset(rq);
+    sr_invite_reject(h, s, c->refuse_status, "Refused by the recorder", NULL, SIPREC_END_REFUSED,
                      rq->now_ns, &rq->out);
     sr_session_unlock(s);
     return rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
   }
-  if (decision == SIPREC_DECISION_DEFER) {
-    s->tx_deadline = rq->now_ns + sr_ms(h->cfg.defer_ms);
+  if (c->decision == SIPREC_DECISION_DEFER) {
+    sr_invite_tx_defer(&s->invite_tx, rq->now_ns + sr_ms(h->cfg.defer_ms));
     sr_timers_schedule(h, s);
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s deferred", s->id);
     sr_session_unlock(s);
-    rq->out.len = 0;
-    rq->out.overflow = 0;
+    out_reset(rq);
     return sr_handler_simple(h, rq, 100, "Trying", NULL);
   }
   session_answered(h, s, rq->now_ns);
@@ -561,39 +440,33 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   return (int)rq->out.len;
 }
 
+int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
+{
+  siprec_session *existing = sr_handler_find(h, &rq->msg->call_id);
+  if (existing) {
+    int rc = invite_retransmission(h, rq, existing);
+    siprec_session_unref(existing);
+    return rc;
+  }
+  new_call c;
+  int rc;
+  if (invite_precheck(h, rq, &c, &rc))
+    return rc;
+  siprec_session *s = invite_session(h, rq, &c, &rc);
+  if (!s || invite_media(h, s, rq, &c, &rc))
+    return rc;
+  invite_offered(h, s, &c);
+  if (invite_prepare(h, s, rq, &c, &rc) || invite_store(h, s, rq, &rc))
+    return rc;
+  return invite_decided(h, s, rq, &c);
+}
+
 int sr_invite_accept(siprec_handler *h, siprec_session *s, uint64_t now)
 {
-  if (s->state != SR_SESSION_PENDING || s->cancelled)
+  if (s->state != SR_SESSION_PENDING || s->invite_tx.cancelled)
     return SIPREC_EINVAL;
-  sr_dialog_send(h, s, s->last_response, s->last_response_len);
+  sr_dialog_send(h, s, s->invite_tx.response, s->invite_tx.response_len);
   session_answered(h, s, now);
   return 0;
 }
 
-void sr_invite_reject(siprec_handler *h, siprec_session *s, int status, const char *reason,
-                      const char *extra, siprec_end_reason end, uint64_t now, sr_strbuf *out)
-{
-  char buf[4096];
-  sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
-  sr_sip_write_status_line(&b, status, reason);
-  if (s->invite_echo)
-    sr_strbuf_str(&b, s->invite_echo);
-  sr_strbuf_printf(&b, "Server: %s\r\n", h->cfg.user_agent);
-  sr_sip_write_tail(&b, extra, NULL, NULL, 0);
-  sr_session_drop_str(s, &s->invite_echo);
-  if (b.overflow || sr_session_set_str(s, &s->last_response, b.p, b.len) < 0) {
-    sr_session_drop_str(s, &s->last_response);
-    s->last_response_len = 0;
-  } else {
-    s->last_response_len = b.len;
-  }
-  sr_handler_log(h, SIPREC_LOG_INFO, "session %s refused: %d %s", s->id, status,
-                 reason ? reason : sr_sip_reason(status));
-  sr_session_finish(h, s, end);
-  s->state = SR_SESSION_REJECTED;
-  if (out)
-    sr_strbuf_add(out, s->last_response, s->last_response_len);
-  else
-    sr_dialog_send(h, s, s->last_response, s->last_response_len);
-  sr_dialog_arm_tx(h, s, now);
-}

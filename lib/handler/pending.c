@@ -117,7 +117,7 @@ int sr_pending_enter(siprec_handler *h, siprec_session *s, size_t ports, size_t 
      * address at most 4 bytes per byte it sent. */
     int flood = over(h->pq_count, 1, h->pq_max / 2) ||
                 over(h->pq_ports, ports, h->pq_max_ports / 2);
-    s->tx_budget = flood ? 4 * request_len : SIZE_MAX;
+    s->invite_tx.budget = flood ? 4 * request_len : SIZE_MAX;
     s->pq_in = 1;
     s->pq_ports = ports;
     s->pq_sheddable = 0;

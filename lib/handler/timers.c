@@ -2,8 +2,9 @@
 /* The handler's timers: every session with something due later sits in one
  * binary min-heap keyed on its earliest deadline, so next_deadline is O(1)
  * and expire touches only what is due, however many sessions are open.
- * What falls due for a session is decided here; the actions live with the
- * code they belong to (dialog.c, uac.c, invite.c). */
+ * Which timers a session runs in its state, and when each falls due (as its
+ * transactions report it), is the one table sr_timer_at(); what an expiry
+ * does is decided in expire.c, from the same table. */
 #include <string.h>
 
 #include "../common/alloc.h"
@@ -78,12 +79,7 @@ static int heap_insert(siprec_handler *h, siprec_session *s)
 }
 
 /* ---------------------------------------------------------------------- */
-/* A session's deadlines                                                    */
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-  return a < b ? a : b;
-}
+/* A session's timers                                                       */
 
 static uint64_t idle_deadline(const siprec_handler *h, const siprec_session *s)
 {
@@ -93,37 +89,47 @@ static uint64_t idle_deadline(const siprec_handler *h, const siprec_session *s)
          sr_ms(h->cfg.idle_ms);
 }
 
-static uint64_t next_deadline(const siprec_handler *h, const siprec_session *s)
+uint64_t sr_timer_at(const siprec_handler *h, const siprec_session *s, sr_timer k)
 {
-  int udp = s->transport == SIPREC_TRANSPORT_UDP;
-  uint64_t d = UINT64_MAX;
-  switch (s->state) {
-  case SR_SESSION_PENDING:
-    return s->tx_deadline;
-  case SR_SESSION_REJECTED:
-    return udp ? min_u64(s->tx_deadline, s->tx_retx_at) : s->tx_deadline;
-  case SR_SESSION_CLOSING:
-    return s->uac == SR_UAC_NONE ? UINT64_MAX : min_u64(s->uac_deadline, s->uac_retx_at);
-  case SR_SESSION_LINGER:
-    return s->tx_deadline;
-  case SR_SESSION_ENDED:
+  int reliable = s->dialog.transport != SIPREC_TRANSPORT_UDP;
+  int up = s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED;
+  switch (k) {
+  case SR_TIMER_DECISION:
+    return s->state == SR_SESSION_PENDING ? s->invite_tx.deadline : UINT64_MAX;
+  case SR_TIMER_INVITE_TX:
+    if (s->state == SR_SESSION_REJECTED || (up && s->invite_tx.active))
+      return sr_invite_tx_next(&s->invite_tx, reliable);
     return UINT64_MAX;
-  case SR_SESSION_ANSWERED:
-  case SR_SESSION_CONFIRMED:
+  case SR_TIMER_BYE_TX:
+    return s->state == SR_SESSION_LINGER ? sr_request_tx_next(&s->bye_tx) : UINT64_MAX;
+  case SR_TIMER_CLIENT_TX:
+    return up || s->state == SR_SESSION_CLOSING ? sr_client_tx_next(&s->uac_tx, reliable)
+                                                : UINT64_MAX;
+  case SR_TIMER_SESSION_EXPIRES:
+    return up ? sr_session_timer_expires(&s->timer) : UINT64_MAX;
+  case SR_TIMER_IDLE:
+    return up ? idle_deadline(h, s) : UINT64_MAX;
+  case SR_TIMER_KEEPALIVE:
+    if (!up || s->uac_tx.purpose != SR_UAC_NONE)
+      return UINT64_MAX;
+    if (s->timer.se_s)
+      return sr_session_timer_refresh(&s->timer);
+    return s->state == SR_SESSION_CONFIRMED && h->cfg.ping_ms ? s->ping_at : UINT64_MAX;
+  case SR_TIMERS:
     break;
   }
-  if (s->tx_active)
-    d = udp ? min_u64(s->tx_deadline, s->tx_retx_at) : s->tx_deadline;
-  if (s->uac != SR_UAC_NONE)
-    d = min_u64(d, udp ? min_u64(s->uac_deadline, s->uac_retx_at) : s->uac_deadline);
-  if (s->se_s) {
-    d = min_u64(d, s->se_expire_at);
-    if (s->srs_refresher && s->uac == SR_UAC_NONE)
-      d = min_u64(d, s->se_refresh_at);
-  } else if (s->state == SR_SESSION_CONFIRMED && h->cfg.ping_ms && s->uac == SR_UAC_NONE) {
-    d = min_u64(d, s->ping_at);
+  return UINT64_MAX;
+}
+
+static uint64_t next_deadline(const siprec_handler *h, const siprec_session *s)
+{
+  uint64_t d = UINT64_MAX;
+  for (int k = 0; k < SR_TIMERS; k++) {
+    uint64_t at = sr_timer_at(h, s, (sr_timer)k);
+    if (at < d)
+      d = at;
   }
-  return min_u64(d, idle_deadline(h, s));
+  return d;
 }
 
 void sr_timers_schedule(siprec_handler *h, siprec_session *s)
@@ -193,158 +199,23 @@ SIPREC_API uint64_t siprec_handler_next_deadline(siprec_handler *h)
   return next;
 }
 
-/* ---------------------------------------------------------------------- */
-/* What falls due                                                           */
-
-/* Send a message again, the next time after twice the interval, capped at
- * T2 (RFC 3261 17). */
-static void retransmit(siprec_handler *h, siprec_session *s, const char *msg, size_t len,
-                       uint64_t *interval, uint64_t *at, uint64_t now)
+size_t sr_timers_count(siprec_handler *h)
 {
-  sr_dialog_send(h, s, msg, len);
-  uint64_t t2 = sr_ms(h->cfg.t2_ms);
-  *interval = *interval * 2 > t2 ? t2 : *interval * 2;
-  *at = now + *interval;
-}
-
-/* A final response to the session's INVITE falls due again: sent while
- * its byte budget (a flood's share, pending.c) lasts, then no more. */
-static void retransmit_final(siprec_handler *h, siprec_session *s, uint64_t now)
-{
-  size_t len = s->last_response_len;
-  if (s->tx_budget != SIZE_MAX) {
-    if (s->tx_budget < len) {
-      s->tx_retx_at = s->tx_deadline; /* silent until the transaction times out */
-      return;
-    }
-    s->tx_budget -= len;
-  }
-  retransmit(h, s, s->last_response, len, &s->tx_interval, &s->tx_retx_at, now);
-}
-
-/* Run what is due for one session (its lock held). Returns the actions. */
-static int run_due(siprec_handler *h, siprec_session *s, uint64_t now)
-{
-  int udp = s->transport == SIPREC_TRANSPORT_UDP;
-  switch (s->state) {
-  case SR_SESSION_PENDING:
-    if (now < s->tx_deadline)
-      return 0;
-    if (s->cancelled) {
-      sr_invite_reject(h, s, 487, "Request Terminated", NULL, SIPREC_END_CANCEL, now, NULL);
-      return 1;
-    }
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no decision from the host in time", s->id);
-    sr_invite_reject(h, s, 503, "Recorder did not decide in time", "Retry-After: 10\r\n",
-                     SIPREC_END_REFUSED, now, NULL);
-    return 1;
-  case SR_SESSION_REJECTED:
-    if (now >= s->tx_deadline) {
-      sr_dialog_forget(h, s); /* RFC 3261 Timer H: the ACK never came; nothing more to do */
-      return 1;
-    }
-    if (udp && now >= s->tx_retx_at) {
-      retransmit_final(h, s, now);
-      return 1;
-    }
-    return 0;
-  case SR_SESSION_LINGER:
-    if (now < s->tx_deadline)
-      return 0;
-    sr_dialog_forget(h, s); /* Timer J: no more copies of the BYE to answer */
-    return 1;
-  case SR_SESSION_ENDED:
-    return 0;
-  case SR_SESSION_CLOSING:
-  case SR_SESSION_ANSWERED:
-  case SR_SESSION_CONFIRMED:
-    break;
-  }
-  int actions = 0;
-  if (s->tx_active) {
-    if (now >= s->tx_deadline) {
-      /* sr_dialog_end sends the BYE only to a dialog confirmed once (a
-       * re-INVITE's 2xx unACKed), never to an address that never ACKed. */
-      sr_handler_log_limited(h, SR_LOG_SHED, now, SIPREC_LOG_WARNING,
-                             "session %s: no ACK, ending it", s->id);
-      sr_dialog_end(h, s, SIPREC_END_ACK_TIMEOUT, 1, now);
-      return 1;
-    }
-    if (udp && now >= s->tx_retx_at) {
-      retransmit_final(h, s, now);
-      actions++;
-    }
-  }
-  if (s->uac != SR_UAC_NONE) {
-    if (now >= s->uac_deadline) {
-      actions++;
-      if (sr_uac_timeout(h, s, now))
-        return actions; /* the session ended */
-    } else if (udp && now >= s->uac_retx_at) {
-      retransmit(h, s, s->uac_request, s->uac_request_len, &s->uac_interval, &s->uac_retx_at,
-                 now);
-      actions++;
-    }
-  }
-  if (s->state == SR_SESSION_CLOSING)
-    return actions;
-  if (s->se_s && now >= s->se_expire_at) {
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: session timer expired", s->id);
-    sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1, now);
-    return actions + 1;
-  }
-  if (now >= idle_deadline(h, s)) {
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: idle limit reached", s->id);
-    sr_dialog_end(h, s, SIPREC_END_IDLE, 1, now);
-    return actions + 1;
-  }
-  if (s->uac == SR_UAC_NONE) {
-    if (s->se_s && s->srs_refresher && now >= s->se_refresh_at) {
-      sr_uac_start(h, s, SR_UAC_REFRESH, now);
-      actions++;
-    } else if (!s->se_s && s->state == SR_SESSION_CONFIRMED && h->cfg.ping_ms &&
-               now >= s->ping_at) {
-      sr_uac_start(h, s, SR_UAC_PING, now);
-      s->ping_at = now + sr_ms(h->cfg.ping_ms);
-      actions++;
-    }
-  }
-  return actions;
-}
-
-SIPREC_API int siprec_handler_expire(siprec_handler *h, uint64_t now_ns)
-{
-  if (!h)
-    return SIPREC_EINVAL;
-  /* Take the due sessions out of the heap (their references become ours),
-   * then act on each without the heap lock: callbacks never run under it. */
-  enum { BATCH = 64 };
-  int actions = 0;
   pthread_mutex_lock(&h->timers_lock);
-  size_t budget = 2 * h->heap_len + BATCH; /* a session that stays due is not run for ever */
+  size_t n = h->heap_len;
   pthread_mutex_unlock(&h->timers_lock);
-  for (;;) {
-    siprec_session *due[BATCH];
-    size_t n = 0;
-    pthread_mutex_lock(&h->timers_lock);
-    while (n < BATCH && budget && h->heap_len && h->heap[0]->heap_key <= now_ns) {
-      budget--;
-      siprec_session *s = h->heap[0];
-      heap_take(h, s);
-      due[n++] = s;
-    }
-    pthread_mutex_unlock(&h->timers_lock);
-    for (size_t i = 0; i < n; i++) {
-      siprec_session *s = due[i];
-      sr_session_lock(s);
-      actions += run_due(h, s, now_ns);
-      if (s->state != SR_SESSION_ENDED)
-        sr_timers_schedule(h, s);
-      sr_session_unlock(s);
-      siprec_session_unref(s);
-    }
-    if (n < BATCH)
-      break;
+  return n;
+}
+
+size_t sr_timers_take_due(siprec_handler *h, uint64_t now, siprec_session **due, size_t max)
+{
+  size_t n = 0;
+  pthread_mutex_lock(&h->timers_lock);
+  while (n < max && h->heap_len && h->heap[0]->heap_key <= now) {
+    siprec_session *s = h->heap[0];
+    heap_take(h, s);
+    due[n++] = s;
   }
-  return actions;
+  pthread_mutex_unlock(&h->timers_lock);
+  return n;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Requests the SRS originates inside a recording session's dialog (BYE,
- * OPTIONS pings, UPDATE refreshes and metadata-snapshot requests), the one
- * client transaction a session keeps for them, and the SRC's responses. */
+ * OPTIONS pings, UPDATE refreshes and metadata-snapshot requests), sent as
+ * the one client transaction a session keeps for them (the SRC's answers
+ * are uac_response.c's, their timeouts expire.c's). */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,229 +11,87 @@
 #include "../sip/response.h"
 #include "dialog.h"
 
-#define NS_PER_S UINT64_C(1000000000)
-
-void sr_dialog_send(siprec_handler *h, siprec_session *s, const char *data, size_t len)
+/* Write an in-dialog request (CSeq incremented, a new branch) into b. */
+static int uac_write(siprec_handler *h, siprec_session *s, const char *method, const char *extra,
+                     const char *content_type, const char *body, size_t body_len, sr_strbuf *b,
+                     char branch[SR_TAG_LEN + 1])
 {
-  if (!data || !len)
-    return;
-  sr_handler_count_message(h, data, len);
-  siprec_path path = { s->transport, (const struct sockaddr *)&s->local,
-                       (const struct sockaddr *)&s->remote, s->conn_id };
-  if (h->cbs.send)
-    SR_CALLBACK(s, h->cbs.send(h->user, data, len, &path));
-}
-
-int sr_uac_write(siprec_handler *h, siprec_session *s, const char *method, const char *extra,
-                 const char *content_type, const char *body, size_t body_len, sr_strbuf *b,
-                 char branch[SR_TAG_LEN + 1])
-{
-  char local[80];
-  if (sr_addr_text((const struct sockaddr *)&s->local, local, sizeof local, 1) < 0)
+  /* No branch (nor randomness) spent on a request that cannot be written. */
+  if (s->dialog.local.ss_family != AF_INET && s->dialog.local.ss_family != AF_INET6)
     return SIPREC_EINVAL;
   sr_handler_tag(h, branch);
-  static const char *const tp[] = { "UDP", "TCP", "TLS" };
-  sr_strbuf_printf(b, "%s %s SIP/2.0\r\n", method,
-                   s->remote_target && *s->remote_target ? s->remote_target : "sip:invalid");
-  sr_strbuf_printf(b, "Via: SIP/2.0/%s %s;branch=z9hG4bK%s\r\n", tp[s->transport], local, branch);
-  sr_strbuf_str(b, "Max-Forwards: 70\r\n");
-  if (s->route_set)
-    sr_strbuf_str(b, s->route_set);
-  sr_strbuf_printf(b, "From: %s\r\nTo: %s\r\n", s->local_to ? s->local_to : "",
-                   s->remote_from ? s->remote_from : "");
-  sr_strbuf_printf(b, "Call-ID: %s\r\nCSeq: %u %s\r\n", s->call_id, ++s->local_cseq, method);
-  sr_strbuf_printf(b, "User-Agent: %s\r\n", h->cfg.user_agent);
-  sr_sip_write_tail(b, extra, content_type, body, body_len);
-  return b->overflow ? SIPREC_ETOOBIG : (int)b->len;
+  return sr_dialog_write_request(&s->dialog, method, branch, h->cfg.user_agent, extra,
+                                 content_type, body, body_len, b);
 }
 
 static void uac_clear(siprec_session *s)
 {
-  s->uac = SR_UAC_NONE;
-  sr_session_drop_str(s, &s->uac_request);
-  s->uac_request_len = 0;
+  sr_client_tx_clear(&s->uac_tx, &s->mem);
 }
 
 int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now)
 {
   /* Over UDP the BYE is retransmitted until answered (a lost BYE would
    * leave the SRC streaming to a closed port); on a stream it goes once. */
-  if (now && !h->shutting_down && s->transport == SIPREC_TRANSPORT_UDP) {
+  if (now && !h->shutting_down && s->dialog.transport == SIPREC_TRANSPORT_UDP) {
     uac_clear(s);
     if (sr_uac_start(h, s, SR_UAC_BYE, now) == 0)
       return 1;
   }
   char buf[4096], branch[SR_TAG_LEN + 1];
   sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
-  if (sr_uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, branch) > 0)
+  if (uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, branch) > 0)
     sr_dialog_send(h, s, b.p, b.len);
   return 0;
 }
 
 int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, uint64_t now)
 {
-  if (s->uac != SR_UAC_NONE)
+  if (s->uac_tx.purpose != SR_UAC_NONE)
     return SIPREC_EAGAIN;
   char buf[4096], extra[256];
   sr_strbuf b = sr_strbuf_on(buf, sizeof buf);
   int rc;
   switch (purpose) {
   case SR_UAC_BYE:
-    rc = sr_uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, s->uac_branch);
+    rc = uac_write(h, s, "BYE", NULL, NULL, NULL, 0, &b, s->uac_tx.branch);
     break;
   case SR_UAC_PING:
-    rc = sr_uac_write(h, s, "OPTIONS", "Accept: application/sdp\r\n", NULL, NULL, 0, &b,
-                      s->uac_branch);
+    rc = uac_write(h, s, "OPTIONS", "Accept: application/sdp\r\n", NULL, NULL, 0, &b,
+                   s->uac_tx.branch);
     break;
   case SR_UAC_REFRESH:
     /* RFC 4028 7.4: an UPDATE without a body refreshes the session. */
     snprintf(extra, sizeof extra,
-             "Session-Expires: %u;refresher=uas\r\nSupported: timer\r\nMin-SE: %u\r\n", s->se_s,
-             h->cfg.min_se_s);
-    rc = sr_uac_write(h, s, "UPDATE", extra, NULL, NULL, 0, &b, s->uac_branch);
+             "Session-Expires: %u;refresher=uas\r\nSupported: timer\r\nMin-SE: %u\r\n",
+             s->timer.se_s, h->cfg.min_se_s);
+    rc = uac_write(h, s, "UPDATE", extra, NULL, NULL, 0, &b, s->uac_tx.branch);
     break;
   case SR_UAC_METADATA: {
     /* RFC 7866 6.3.2: the body is a reason for the snapshot request. */
     static const char reason[] = "SRS requests a full metadata snapshot\r\n";
-    rc = sr_uac_write(h, s, "UPDATE", "Content-Disposition: recording-session\r\n",
-                      "application/rs-metadata-request", reason, sizeof reason - 1, &b,
-                      s->uac_branch);
+    rc = uac_write(h, s, "UPDATE", "Content-Disposition: recording-session\r\n",
+                   "application/rs-metadata-request", reason, sizeof reason - 1, &b,
+                   s->uac_tx.branch);
     break;
   }
   default:
     return SIPREC_EINVAL;
   }
   if (rc > 0)
-    rc = sr_session_set_str(s, &s->uac_request, b.p, b.len);
+    rc = sr_session_set_str(s, &s->uac_tx.request, b.p, b.len);
   if (rc < 0) {
     /* Try again later rather than at once: a deadline that stays due would spin. */
     uint64_t later = now + sr_ms(h->cfg.t2_ms);
     if (purpose == SR_UAC_REFRESH)
-      s->se_refresh_at = later;
+      s->timer.refresh_at = later;
     return rc;
   }
-  s->uac = purpose;
-  s->uac_request_len = b.len;
-  s->uac_cseq = s->local_cseq;
-  s->uac_interval = sr_ms(h->cfg.t1_ms);
-  s->uac_retx_at = now + s->uac_interval;
-  s->uac_deadline = now + 64 * s->uac_interval; /* RFC 3261 Timer F */
-  sr_dialog_send(h, s, s->uac_request, s->uac_request_len);
+  s->uac_tx.request_len = b.len;
+  s->uac_tx.cseq = s->dialog.local_cseq;
+  sr_tx_timers tm = sr_handler_tx_timers(h);
+  sr_client_tx_start(&s->uac_tx, purpose, &tm, now);
+  sr_dialog_send(h, s, s->uac_tx.request, s->uac_tx.request_len);
   return 0;
 }
 
-/* The SRC no longer answers (its lock held). Returns 1 when the session ended. */
-int sr_uac_timeout(siprec_handler *h, siprec_session *s, uint64_t now)
-{
-  sr_uac_purpose p = s->uac;
-  uac_clear(s);
-  switch (p) {
-  case SR_UAC_BYE:
-    sr_dialog_forget(h, s); /* the SRC never answered our BYE: nothing more to do */
-    return 1;
-  case SR_UAC_PING:
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to OPTIONS, ending it", s->id);
-    sr_dialog_end(h, s, SIPREC_END_KEEPALIVE, 1, now);
-    return 1;
-  case SR_UAC_REFRESH:
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to the refresh, ending it", s->id);
-    sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1, now);
-    return 1;
-  default:
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to the metadata request", s->id);
-    return 0;
-  }
-}
-
-/* A final response to the session's outstanding request (its lock held). */
-static void uac_final(siprec_handler *h, siprec_session *s, const sr_sip_msg *m, uint64_t now)
-{
-  sr_uac_purpose p = s->uac;
-  uac_clear(s);
-  int gone = m->status == 481 || m->status == 408;
-  switch (p) {
-  case SR_UAC_BYE:
-    sr_dialog_forget(h, s); /* any final answer ends our BYE's transaction */
-    return;
-  case SR_UAC_PING:
-    if (gone) {
-      sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: OPTIONS answered %d, ending it", s->id,
-                     m->status);
-      sr_dialog_end(h, s, SIPREC_END_KEEPALIVE, 1, now);
-      return;
-    }
-    /* Any other answer, 405 and 501 included, shows the SRC alive. */
-    s->ping_at = now + sr_ms(h->cfg.ping_ms);
-    break;
-  case SR_UAC_REFRESH:
-    if (m->status >= 200 && m->status < 300) {
-      if (m->session_expires)
-        s->se_s = m->session_expires;
-      sr_session_timer_restart(h, s, now);
-    } else if (gone) {
-      sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: refresh answered %d, ending it", s->id,
-                     m->status);
-      sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1, now);
-      return;
-    } else {
-      /* The SRC takes no UPDATE: drop the session timer, keep the SRC
-       * under OPTIONS pings instead (RFC 4028 leaves the session up). */
-      sr_handler_log(h, SIPREC_LOG_INFO, "session %s: refresh answered %d; pinging instead",
-                     s->id, m->status);
-      s->se_s = 0;
-      s->ping_at = now + sr_ms(h->cfg.ping_ms);
-    }
-    break;
-  case SR_UAC_METADATA:
-    sr_handler_log(h, m->status < 300 ? SIPREC_LOG_INFO : SIPREC_LOG_WARNING,
-                   "session %s: metadata request answered %d", s->id, m->status);
-    break;
-  default:
-    break;
-  }
-}
-
-int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now)
-{
-  siprec_session *s = sr_handler_find(h, &m->call_id);
-  int matched = 0;
-  if (s) {
-    sr_session_lock(s);
-    static const char prefix[] = "z9hG4bK";
-    const size_t pn = sizeof prefix - 1;
-    static const char *const names[] = { [SR_UAC_PING] = "OPTIONS", [SR_UAC_REFRESH] = "UPDATE",
-                                         [SR_UAC_METADATA] = "UPDATE", [SR_UAC_BYE] = "BYE" };
-    if (s->uac != SR_UAC_NONE && s->state != SR_SESSION_ENDED && m->cseq == s->uac_cseq &&
-        sr_span_ieq(m->cseq_method_name, names[s->uac]) && m->branch.n == pn + SR_TAG_LEN &&
-        memcmp(m->branch.p + pn, s->uac_branch, SR_TAG_LEN) == 0) {
-      matched = 1;
-      if (m->status >= 200) {
-        uac_final(h, s, m, now);
-      } else {
-        /* RFC 3261 17.1.2.2: after a provisional, retransmit at T2. */
-        s->uac_interval = sr_ms(h->cfg.t2_ms);
-        s->uac_retx_at = now + s->uac_interval;
-      }
-      if (s->state != SR_SESSION_ENDED)
-        sr_timers_schedule(h, s);
-    }
-    sr_session_unlock(s);
-    siprec_session_unref(s);
-  }
-  if (!matched)
-    atomic_fetch_add_explicit(&h->stats.dropped[SIPREC_DROP_RESPONSE], 1, memory_order_relaxed);
-  return 0;
-}
-
-void sr_session_timer_restart(siprec_handler *h, siprec_session *s, uint64_t now)
-{
-  (void)h;
-  if (!s->se_s)
-    return;
-  uint64_t se = (uint64_t)s->se_s * NS_PER_S;
-  /* RFC 4028 10: the side that is not the refresher sends BYE at
-   * SE - min(32 s, SE/3); the refresher refreshes at SE/2. */
-  uint64_t margin = se / 3 < 32 * NS_PER_S ? se / 3 : 32 * NS_PER_S;
-  s->se_expire_at = now + (s->srs_refresher ? se : se - margin);
-  s->se_refresh_at = now + se / 2;
-}

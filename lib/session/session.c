@@ -15,7 +15,7 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
   atomic_init(&s->refs, 1);
   atomic_init(&s->last_activity, 0);
   s->heap_index = SIZE_MAX;
-  s->tx_budget = SIZE_MAX;
+  sr_invite_tx_init(&s->invite_tx);
   s->heap_key = UINT64_MAX;
   /* Recursive: accessors lock too, also from inside callbacks that run
    * with the lock held. */
@@ -30,12 +30,12 @@ siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id,
     sr_free(mem, s);
     return NULL;
   }
-  if (sr_session_set_str(s, &s->call_id, call_id, len) < 0) {
+  if (sr_session_set_str(s, &s->dialog.call_id, call_id, len) < 0) {
     pthread_mutex_destroy(&s->lock);
     sr_free(mem, s);
     return NULL;
   }
-  s->call_id_len = len;
+  s->dialog.call_id_len = len;
   sr_hex_encode(id_bytes, 16, s->id);
   return s;
 }
@@ -97,8 +97,9 @@ void sr_session_shed(siprec_session *s, unsigned handler_refs)
   siprec_metadata_changes_free(s->md_changes);
   s->model = NULL;
   s->md_changes = NULL;
-  char **strs[] = { &s->last_answer, &s->route_set, &s->remote_target, &s->remote_from,
-                    &s->local_to, &s->invite_echo, &s->uac_request };
+  char **strs[] = { &s->last_answer,        &s->dialog.route_set, &s->dialog.remote_target,
+                    &s->dialog.remote_from, &s->dialog.local_to,  &s->invite_tx.echo,
+                    &s->uac_tx.request };
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     sr_session_drop_str(s, strs[i]);
   s->last_answer_len = 0;
@@ -119,10 +120,11 @@ void sr_session_flush_retired(siprec_session *s)
 static void session_destroy(siprec_session *s)
 {
   siprec_allocator a = s->mem, *mem = &a;
-  char **strs[] = { &s->call_id,       &s->remote_tag,  &s->remote_target, &s->route_set,
-                    &s->remote_from,   &s->local_to,    &s->invite_branch, &s->invite_echo,
-                    &s->last_response, &s->uac_request, &s->last_answer, &s->bib_key,
-                    &s->bib_refci,     &s->bib_farend_refci };
+  sr_dialog_release(&s->dialog, mem);
+  sr_invite_tx_release(&s->invite_tx, mem);
+  sr_request_tx_release(&s->bye_tx, mem);
+  sr_client_tx_release(&s->uac_tx, mem);
+  char **strs[] = { &s->last_answer, &s->bib_key, &s->bib_refci, &s->bib_farend_refci };
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     sr_free(mem, *strs[i]);
   sr_free(mem, s->streams);
@@ -174,8 +176,8 @@ SIPREC_API const char *siprec_session_call_id(const siprec_session *s, size_t *l
     return NULL;
   }
   if (len)
-    *len = s->call_id_len;
-  return s->call_id;
+    *len = s->dialog.call_id_len;
+  return s->dialog.call_id;
 }
 
 SIPREC_API const char *siprec_session_id(const siprec_session *s)
@@ -348,9 +350,9 @@ SIPREC_API uint32_t siprec_session_timer(const siprec_session *s, int *srs_refre
     return 0;
   }
   read_lock(s);
-  uint32_t se = s->se_s;
+  uint32_t se = s->timer.se_s;
   if (srs_refreshes)
-    *srs_refreshes = s->srs_refresher;
+    *srs_refreshes = s->timer.srs_refresher;
   read_unlock(s);
   return se;
 }

@@ -16,6 +16,9 @@
 #include <siprec/session.h>
 
 #include "../sdp/answer.h"
+#include "../sip/dialog.h"
+#include "../sip/session_timer.h"
+#include "../sip/transaction.h"
 
 typedef enum sr_session_state {
   SR_SESSION_PENDING = 0, /* offered and deferred: 100 Trying sent, the host decides */
@@ -36,7 +39,6 @@ typedef enum sr_uac_purpose {
   SR_UAC_BYE,      /* the SRS ended the session (CLOSING) */
 } sr_uac_purpose;
 
-#define SR_TAG_LEN 16
 #define SR_SESSION_MAX_HEADER_PARTICIPANTS 8
 
 struct siprec_session {
@@ -46,40 +48,18 @@ struct siprec_session {
   void *user;
 
   char id[33];
-  char *call_id;
-  size_t call_id_len;
   int is_siprec;
   sr_session_state state;
   int awaiting_answer; /* our 2xx carried the offer (delayed offer): the ACK answers */
 
-  /* Dialog (the SRS is the UAS). */
-  char local_tag[SR_TAG_LEN + 1];
-  char *remote_tag;
-  char *remote_target;  /* the SRC's Contact URI */
-  char *route_set;      /* Record-Route lines of the INVITE, in order, as Route: lines */
-  char *remote_from;    /* the SRC's From header line (for our requests' To) */
-  char *local_to;       /* our To header line with our tag (for our requests' From) */
-  uint32_t remote_cseq;
-  uint32_t local_cseq;
-  siprec_transport transport;
-  struct sockaddr_storage remote;
-  struct sockaddr_storage local;
-  uint64_t conn_id;
+  /* The dialog (the SRS is the UAS): identity, CSeqs, the path to the SRC. */
+  sr_dialog dialog;
 
   /* The INVITE server transaction: its final response waits for the ACK
-   * (tx_active), or, deferred, for the host's decision (PENDING). */
-  char *invite_branch;
-  uint32_t invite_cseq;
-  char *invite_echo;     /* Via..CSeq lines for responses written later (deferred), To tagged */
-  char *last_response;   /* the final response as sent (or to send), for retransmissions */
-  size_t last_response_len;
-  int tx_active;
-  int cancelled;         /* PENDING: a CANCEL came; the 487 goes out at the next expire */
-  uint32_t settled_cseq; /* an INVITE whose 2xx a later INVITE settled: its late ACK is
-                          * not the ACK of the next 2xx (0: none) */
-  uint64_t tx_retx_at, tx_interval, tx_deadline;
-  size_t tx_budget;      /* bytes its final response may still be retransmitted with (a
-                          * flood's share; SIZE_MAX: RFC 3261's full schedule) */
+   * (active), or, deferred, for the host's decision (PENDING). */
+  sr_invite_tx invite_tx;
+  /* LINGER: the SRC's BYE answered, copies absorbed until Timer J. */
+  sr_request_tx bye_tx;
 
   /* Handler bookkeeping: its unsettled INVITE (pending.c; the handler's
    * pending lock guards the pq_ fields). */
@@ -91,18 +71,12 @@ struct siprec_session {
   size_t pq_ports;       /* built-in pool ports it holds, counted against the bound */
   siprec_session *pq_prev, *pq_next;
 
-  /* The one outstanding request of the SRS (OPTIONS, UPDATE). */
-  sr_uac_purpose uac;
-  char *uac_request;
-  size_t uac_request_len;
-  uint32_t uac_cseq;
-  char uac_branch[SR_TAG_LEN + 1];
-  uint64_t uac_retx_at, uac_interval, uac_deadline;
+  /* The one outstanding request of the SRS (OPTIONS, UPDATE, BYE); its
+   * purpose is an sr_uac_purpose. */
+  sr_client_tx uac_tx;
 
   /* Keep-alive: the session timer (RFC 4028), else OPTIONS pings, and the idle limit. */
-  uint32_t se_s;         /* negotiated Session-Expires, 0 when none */
-  int srs_refresher;
-  uint64_t se_expire_at, se_refresh_at;
+  sr_session_timer timer;
   uint64_t ping_at;
   _Atomic uint64_t last_activity;
 
