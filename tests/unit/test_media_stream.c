@@ -476,6 +476,70 @@ START_TEST(test_long_gap)
 }
 END_TEST
 
+
+/* Duplicates and a sequence wrap change nothing in the audio. */
+START_TEST(test_duplicates_and_wrap)
+{
+  sr_media_stream_config cfg = base_cfg();
+  sender *x = sender_new(&cfg, PKT, NULL);
+  x->seq = 65500;
+  uint8_t buf[2048];
+  for (size_t k = 0; k < 100; k++) {
+    size_t n = build(buf, 0, k == 0, x->seq, x->ts, x->ssrc, pay_u[k], PKT);
+    feed_at(x, buf, n, T0 + k * 20 * MS);
+    feed_at(x, buf, n, T0 + k * 20 * MS + 5 * MS); /* again */
+    x->seq++;
+    x->ts += PKT;
+  }
+  end_at(x, T0 + 100 * 20 * MS);
+  assert_same(x->r->tl, ref_u, 100 * PKT, "duplicated");
+  ck_assert_uint_eq(x->r->next_pos, 100 * PKT);
+  sr_ms_counters c;
+  sr_media_stream_counters(x->s, &c);
+  ck_assert_uint_eq(c.duplicates, 100);
+  ck_assert_uint_eq(c.lost, 0);
+  sender_free(x);
+}
+END_TEST
+
+/* The unprotect hook (SRTP plugs in here): a fake that wants a trailer. */
+static int fake_unprotect(void *ctx, uint8_t *buf, size_t len, bool rtcp, size_t *out_len)
+{
+  (void)ctx;
+  (void)rtcp;
+  if (len < 4 || memcmp(buf + len - 4, "AUTH", 4) != 0)
+    return SIPREC_EPARSE;
+  *out_len = len - 4;
+  return 0;
+}
+
+START_TEST(test_unprotect_hook)
+{
+  sr_media_stream_config cfg = base_cfg();
+  cfg.unprotect = fake_unprotect;
+  sender *x = sender_new(&cfg, PKT, NULL);
+  uint8_t buf[2048];
+  /* A forgery from the expected IP's other port neither plays nor latches. */
+  size_t n = build(buf, 0, false, 999, 4840, x->ssrc, pay_u[0], PKT);
+  struct sockaddr_in other = addr4(SRC_IP, SRC_PORT + 10);
+  ck_assert_int_eq(sr_media_stream_feed(x->s, buf, n, (struct sockaddr *)&other, T0), 1);
+  for (size_t k = 0; k < 50; k++) {
+    n = build(buf, 0, false, x->seq++, x->ts, x->ssrc, pay_u[k], PKT);
+    x->ts += PKT;
+    memcpy(buf + n, "AUTH", 4);
+    ck_assert_int_eq(feed_at(x, buf, n + 4, T0 + k * 20 * MS), 0);
+  }
+  end_at(x, T0 + 50 * 20 * MS);
+  assert_same(x->r->tl, ref_u, 50 * PKT, "unprotected");
+  sr_ms_counters c;
+  sr_media_stream_counters(x->s, &c);
+  ck_assert_uint_eq(c.srtp_failures, 1);
+  ck_assert_uint_eq(c.packets, 50);
+  ck_assert_uint_eq(c.latch_drops, 0);
+  sender_free(x);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* (d) latching                                                             */
 
@@ -1058,6 +1122,8 @@ static Suite *media_stream_suite(void)
   tcase_add_test(tc, test_reordered_exact);
   tcase_add_test(tc, test_loss_concealed);
   tcase_add_test(tc, test_long_gap);
+  tcase_add_test(tc, test_duplicates_and_wrap);
+  tcase_add_test(tc, test_unprotect_hook);
   tcase_add_test(tc, test_latching);
   tcase_add_test(tc, test_latching_nat);
   tcase_add_test(tc, test_ssrc_change);
