@@ -78,14 +78,22 @@ typedef struct run {
   unsigned sink;
 } run;
 
+/* A codec of another rate (no output rate set) converts the position
+ * into the new rate's samples, as the stream does. */
+static void follow_rate(run *r, uint32_t rate)
+{
+  if (r->rate && rate != r->rate)
+    r->next_pos = r->next_pos * rate / r->rate;
+  r->rate = rate;
+}
+
 static void on_frame(void *user, const sr_ms_frame *f)
 {
   run *r = user;
   CHECK(!r->ended);
   CHECK(f->rate >= 1000 && f->count == (size_t)f->rate * r->frame_ms / 1000);
-  if (f->rate == r->rate)
-    CHECK(f->position >= r->next_pos);
-  r->rate = f->rate;
+  follow_rate(r, f->rate);
+  CHECK(f->position >= r->next_pos);
   r->next_pos = f->position + f->count;
   for (size_t i = 0; i < f->count; i++)
     r->sink += (unsigned)f->samples[i]; /* the sanitizers see every sample read */
@@ -95,9 +103,8 @@ static void on_event(void *user, const sr_ms_event *e)
 {
   run *r = user;
   CHECK(!r->ended);
-  if (e->rate == r->rate)
-    CHECK(e->position >= r->next_pos);
-  r->rate = e->rate;
+  follow_rate(r, e->rate);
+  CHECK(e->position >= r->next_pos);
   bool at_boundary = e->type == SR_MS_EV_GAP || e->type == SR_MS_EV_DISCONTINUITY ||
                      e->type == SR_MS_EV_PAUSED || e->type == SR_MS_EV_RESUMED;
   if (at_boundary)
