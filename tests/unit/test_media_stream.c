@@ -15,6 +15,7 @@
 
 #include <spandsp/telephony.h>
 #include <spandsp/g711.h>
+#include <spandsp/g722.h>
 
 #include "check_main.h"
 #include "media/stream.h"
@@ -117,7 +118,8 @@ static void teardown(void)
 #define TIMELINE (8000 * 600)
 
 typedef struct rec {
-  size_t frame_len;
+  size_t frame_len; /* 0: 20 ms at the frame's rate */
+  uint32_t rate;
   uint64_t next_pos;
   bool ended;
   int16_t *tl; /* samples by position */
@@ -136,11 +138,21 @@ typedef struct rec {
   sr_ms_dtmf dtmf[16];
 } rec;
 
+/* Another codec's rate without a fixed output rate: the stream converts
+ * the position into the new rate's samples. */
+static void follow_rate(rec *r, uint32_t rate)
+{
+  if (r->rate && rate != r->rate)
+    r->next_pos = r->next_pos * rate / r->rate;
+  r->rate = rate;
+}
+
 static void on_frame(void *user, const sr_ms_frame *f)
 {
   rec *r = user;
   ck_assert(!r->ended);
-  ck_assert_uint_eq(f->count, r->frame_len);
+  follow_rate(r, f->rate);
+  ck_assert_uint_eq(f->count, r->frame_len ? r->frame_len : f->rate / 50);
   ck_assert_uint_eq(f->position, r->next_pos);
   r->next_pos = f->position + f->count;
   if (f->position + f->count <= TIMELINE) {
@@ -163,6 +175,7 @@ static void on_event(void *user, const sr_ms_event *e)
 {
   rec *r = user;
   ck_assert(!r->ended);
+  follow_rate(r, e->rate);
   if (e->type == SR_MS_EV_GAP || e->type == SR_MS_EV_DISCONTINUITY ||
       e->type == SR_MS_EV_RESUMED || e->type == SR_MS_EV_PAUSED ||
       e->type == SR_MS_EV_ENDED) {
@@ -885,6 +898,52 @@ START_TEST(test_codec_change_reconfigure)
 }
 END_TEST
 
+
+/* PCMU to G.722 (16 kHz audio on an 8 kHz clock) without an output rate:
+ * the frames follow the decoder's rate, the position is converted. */
+START_TEST(test_codec_change_rate)
+{
+  static const sr_decoder_params c[] = {
+    { .encoding = "PCMU", .payload_type = 0, .clock_rate = 8000 },
+    { .encoding = "G722", .payload_type = 9, .clock_rate = 8000 },
+  };
+  sr_media_stream_config cfg = base_cfg();
+  cfg.codecs = c;
+  sender *x = sender_new(&cfg, 0, NULL);
+  g722_encode_state_t *enc = g722_encode_init(NULL, 64000, 0);
+  g722_decode_state_t *ref = g722_decode_init(NULL, 64000, 0);
+  int16_t up[320], want[30 * 320];
+  uint8_t buf[2048], pay[160];
+  for (size_t k = 0; k < 60; k++) {
+    if (k < 30) {
+      send_pkt(x, 0, k, T0 + k * 20 * MS);
+      continue;
+    }
+    for (size_t i = 0; i < 320; i++)
+      up[i] = speech8[k * PKT + i / 2];
+    ck_assert_int_eq(g722_encode(enc, pay, up, 320), 160);
+    ck_assert_int_eq(g722_decode(ref, want + (k - 30) * 320, pay, 160), 320);
+    size_t n = build(buf, 9, false, x->seq++, x->ts, x->ssrc, pay, 160);
+    x->ts += PKT;
+    feed_at(x, buf, n, T0 + k * 20 * MS);
+  }
+  end_at(x, T0 + 60 * 20 * MS);
+  rec *r = x->r;
+  ck_assert_uint_eq(count_events(r, SR_MS_EV_CODEC_CHANGED), 1);
+  ck_assert_uint_eq(find_event(r, SR_MS_EV_CODEC_CHANGED)->position, 9600);
+  ck_assert_uint_eq(r->nframes, 60);
+  ck_assert_uint_eq(r->f[29].rate, 8000);
+  ck_assert_uint_eq(r->f[30].rate, 16000);
+  ck_assert_uint_eq(r->f[30].pos, 9600);
+  ck_assert_uint_eq(r->f[30].time_ns, T0 + 30 * 20 * MS);
+  ck_assert_uint_eq(r->f[59].pos, 9600 + 29 * 320);
+  assert_same(r->tl + 9600, want, 30 * 320, "G.722");
+  g722_encode_free(enc);
+  g722_decode_free(ref);
+  sender_free(x);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* (j) resampling                                                           */
 
@@ -1135,6 +1194,7 @@ static Suite *media_stream_suite(void)
   tcase_add_test(tc, test_no_media);
   tcase_add_test(tc, test_codec_change_pt);
   tcase_add_test(tc, test_codec_change_reconfigure);
+  tcase_add_test(tc, test_codec_change_rate);
   tcase_add_test(tc, test_resample_16k);
   tcase_add_test(tc, test_rtcp_wallclock);
   tcase_add_test(tc, test_end_flushes);
