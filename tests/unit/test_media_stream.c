@@ -17,6 +17,10 @@
 #include <spandsp/g711.h>
 #include <spandsp/g722.h>
 
+#ifdef SR_HAVE_OPUS
+#include <opus.h>
+#endif
+
 #include "check_main.h"
 #include "media/stream.h"
 #include "rtp_build.h"
@@ -944,6 +948,56 @@ START_TEST(test_codec_change_rate)
 }
 END_TEST
 
+
+/* Opus decoded at the host's 16 kHz by libopus itself (no resampler), a
+ * loss rebuilt from the next packet's in-band FEC and flagged. */
+START_TEST(test_opus_fec_16k)
+{
+#ifdef SR_HAVE_OPUS
+  static const sr_decoder_params c = { .encoding = "opus", .payload_type = 111,
+                                       .clock_rate = 48000, .channels = 2 };
+  sr_media_stream_config cfg = base_cfg();
+  cfg.codecs = &c;
+  cfg.n_codecs = 1;
+  cfg.out_rate = 16000;
+  sender *x = sender_new(&cfg, 320, NULL);
+  int err;
+  OpusEncoder *enc = opus_encoder_create(8000, 1, OPUS_APPLICATION_VOIP, &err);
+  ck_assert_int_eq(err, OPUS_OK);
+  opus_encoder_ctl(enc, OPUS_SET_INBAND_FEC(1));
+  opus_encoder_ctl(enc, OPUS_SET_PACKET_LOSS_PERC(20));
+  opus_encoder_ctl(enc, OPUS_SET_BITRATE(24000));
+  uint8_t pay[1500], buf[2048];
+  x->ts = 0;
+  for (size_t k = 0; k < 100; k++) {
+    int n = opus_encode(enc, speech8 + k * PKT, PKT, pay, sizeof pay);
+    ck_assert_int_gt(n, 0);
+    if (k % 25 == 12) { /* 4 losses */
+      x->seq++;
+      x->ts += 960;
+      continue;
+    }
+    size_t len = build(buf, 111, false, x->seq++, x->ts, x->ssrc, pay, (size_t)n);
+    x->ts += 960;
+    feed_at(x, buf, len, T0 + k * 20 * MS);
+  }
+  end_at(x, T0 + 100 * 20 * MS);
+  rec *r = x->r;
+  ck_assert_uint_eq(r->next_pos, 100 * 320);
+  ck_assert_uint_eq(count_events(r, SR_MS_EV_GAP), 0);
+  for (size_t k = 0; k < 100; k++)
+    ck_assert_msg(!(r->tl_flags[k * 320 + 100] & SR_MS_F_CONCEALED) == (k % 25 != 12),
+                  "packet %zu", k);
+  sr_ms_counters cn;
+  sr_media_stream_counters(x->s, &cn);
+  ck_assert_uint_eq(cn.lost, 4);
+  ck_assert_uint_eq(cn.decode_errors, 0);
+  opus_encoder_destroy(enc);
+  sender_free(x);
+#endif
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* (j) resampling                                                           */
 
@@ -1196,6 +1250,7 @@ static Suite *media_stream_suite(void)
   tcase_add_test(tc, test_codec_change_reconfigure);
   tcase_add_test(tc, test_codec_change_rate);
   tcase_add_test(tc, test_resample_16k);
+  tcase_add_test(tc, test_opus_fec_16k);
   tcase_add_test(tc, test_rtcp_wallclock);
   tcase_add_test(tc, test_end_flushes);
   tcase_add_test(tc, test_memory_g711);
