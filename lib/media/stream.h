@@ -22,7 +22,22 @@
  * completed with silence (SR_MS_F_PADDED) and that padding is taken out
  * of the event's length, so the total stays exact; only when the span is
  * shorter than the padding (a seamless SSRC change) does the timeline run
- * ahead, by less than one frame.
+ * ahead, by less than one frame. Without a fixed output rate, a codec of
+ * another rate (PCMU to G.722) closes the span the same way and converts
+ * the position into the new rate's samples; with one, nothing moves.
+ *
+ * What lies between two packets is judged from their timestamps: nothing;
+ * a loss up to conceal_ms (concealed, Opus from in-band FEC); after a CN
+ * packet, comfort noise (up to 30 s, the rest a gap); a longer loss or a
+ * silence (GAP). A new SSRC, or a timestamp more than a second off that
+ * the arrival times do not bear out (a transfer, an SBC failover), is a
+ * DISCONTINUITY whose length is estimated from the arrival times, never
+ * from the timestamps, so it is never hours. The decoder is reset after
+ * each, and a codec's concealment never runs into a new source.
+ *
+ * Host time: the arrival time of the first packet after the start or the
+ * last break, extrapolated at the output rate; sender clock drift of a
+ * long span is not followed (a later issue may re-anchor on each span).
  *
  * Latching: datagrams are taken only from the IP the SDP's c= line names
  * or, when the caller gave it and it differs (NAT), from the IP the
@@ -97,6 +112,9 @@ typedef struct sr_ms_frame {
   int64_t wallclock_ns; /* Unix time of the first sample from RTCP SR; 0: none */
   uint32_t ssrc;
   int pt; /* the audio codec's payload type */
+  /* A codec change at the same rate does not close the frame: the frame
+   * holding the new codec's first sample carries CODEC_CHANGED (and the
+   * event came before it). */
   unsigned flags;
 } sr_ms_frame;
 
@@ -165,8 +183,10 @@ void sr_media_stream_free(sr_media_stream *s);
 int sr_media_stream_reconfigure(sr_media_stream *s, const sr_media_stream_config *cfg,
                                 uint64_t now_ns);
 
-/* A datagram from `from` on the RTP port (RTCP muxed there is told apart).
- * Returns 0 when taken, 1 when dropped (and counted), SIPREC_EINVAL. */
+/* A datagram from `from` (a sockaddr_in or sockaddr_in6) on the RTP port;
+ * RTCP muxed there is told apart (RFC 5761). Returns 0 when taken, 1 when
+ * dropped (and counted), SIPREC_EINVAL. Frames, events and DTMF of the
+ * packets it releases are delivered before it returns. */
 int sr_media_stream_feed(sr_media_stream *s, const uint8_t *buf, size_t len,
                          const struct sockaddr *from, uint64_t now_ns);
 /* A datagram on the RTCP port (port + 1). Returns as _feed. */
