@@ -823,6 +823,44 @@ START_TEST(test_comfort_noise)
 }
 END_TEST
 
+
+/* A sender that sent CN and vanished for a minute: 30 s of comfort noise,
+ * the rest a gap; a packet later than the jitter depth is dropped, late. */
+START_TEST(test_long_cn_and_late)
+{
+  sr_media_stream_config cfg = base_cfg();
+  sender *x = sender_new(&cfg, PKT, NULL);
+  uint64_t t = T0;
+  for (size_t k = 0; k < 10; k++, t += 20 * MS)
+    send_pkt(x, 0, k, t);
+  uint8_t buf[256], level = 70;
+  size_t n = build(buf, 13, false, x->seq++, x->ts, x->ssrc, &level, 1);
+  feed_at(x, buf, n, t);
+  x->ts += 60 * 8000;
+  t += 60000 * MS;
+  uint16_t skipped = x->seq++; /* this one comes 300 ms late */
+  uint32_t skipped_ts = x->ts;
+  x->ts += PKT;
+  for (size_t k = 11; k < 30; k++, t += 20 * MS)
+    send_pkt(x, 0, k, t);
+  n = build(buf, 0, false, skipped, skipped_ts, x->ssrc, pay_u[10], PKT);
+  ck_assert_int_eq(feed_at(x, buf, n, t), 0);
+  end_at(x, t);
+  const sr_ms_event *g = find_event(x->r, SR_MS_EV_GAP);
+  ck_assert_ptr_nonnull(g);
+  ck_assert_uint_eq(g->position, 10 * PKT + 30 * 8000);
+  ck_assert_uint_eq(g->samples, 30 * 8000 + PKT); /* the lost packet is the gap's */
+  ck_assert(x->r->tl_flags[10 * PKT + 30 * 8000 - 1] & SR_MS_F_COMFORT_NOISE);
+  ck_assert_uint_eq(x->r->next_pos, 30 * PKT + 60 * 8000);
+  ck_assert(x->r->tl_flags[11 * PKT + 60 * 8000] & SR_MS_F_AFTER_GAP);
+  sr_ms_counters c;
+  sr_media_stream_counters(x->s, &c);
+  ck_assert_uint_eq(c.late, 1);
+  ck_assert_uint_eq(c.lost, 1);
+  sender_free(x);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* (h) no media                                                             */
 
@@ -1245,6 +1283,7 @@ static Suite *media_stream_suite(void)
   tcase_add_test(tc, test_pause_resume);
   tcase_add_test(tc, test_dtmf);
   tcase_add_test(tc, test_comfort_noise);
+  tcase_add_test(tc, test_long_cn_and_late);
   tcase_add_test(tc, test_no_media);
   tcase_add_test(tc, test_codec_change_pt);
   tcase_add_test(tc, test_codec_change_reconfigure);
