@@ -154,6 +154,12 @@ static int64_t continuity(sr_media_stream *s, const sr_jb_packet *p)
   return gap > 0 ? gap : 0;
 }
 
+/* When the audio so far ended: where concealment and noise start. */
+static uint64_t prev_end(const sr_media_stream *s)
+{
+  return s->prev_arrival + s->prev_dur_ns;
+}
+
 static void fill_cn(sr_media_stream *s, uint64_t n, uint64_t now_ns)
 {
   uint64_t max = (uint64_t)CN_FILL_MAX_MS * s->dec_rate / 1000;
@@ -161,7 +167,7 @@ static void fill_cn(sr_media_stream *s, uint64_t n, uint64_t now_ns)
   while (fill) {
     size_t k = fill < s->scratch_cap ? (size_t)fill : s->scratch_cap;
     sr_cn_generate(&s->cn, s->scratch, k);
-    sr_ms_audio(s, s->scratch, k, SR_MS_F_COMFORT_NOISE, now_ns);
+    sr_ms_audio(s, s->scratch, k, SR_MS_F_COMFORT_NOISE, prev_end(s));
     fill -= k;
   }
   if (n > max) {
@@ -177,7 +183,7 @@ static void fill_gap(sr_media_stream *s, uint64_t ticks, const sr_jb_packet *p)
   uint64_t n = ticks * s->dec_rate / s->dec_clock;
   if (n == 0)
     return;
-  if (s->in_cn && s->scratch_cap) {
+  if (s->in_cn && ensure_scratch(s, s->dec_rate / 50 + 1)) {
     fill_cn(s, n, p->arrival_ns);
     return;
   }
@@ -185,7 +191,7 @@ static void fill_gap(sr_media_stream *s, uint64_t ticks, const sr_jb_packet *p)
   if (n * 1000 <= (uint64_t)s->conceal_ms * s->dec_rate && ensure_scratch(s, (size_t)n) &&
       sr_decoder_conceal_fec(s->dec, p->payload, p->payload_len, (size_t)n, s->scratch,
                              s->scratch_cap, &flags) == (int)n) {
-    sr_ms_audio(s, s->scratch, (size_t)n, ms_flags(flags) | SR_MS_F_CONCEALED, p->arrival_ns);
+    sr_ms_audio(s, s->scratch, (size_t)n, ms_flags(flags) | SR_MS_F_CONCEALED, prev_end(s));
     return;
   }
   sr_ms_break(s, SR_MS_EV_GAP, span_samples(s, ticks), p->arrival_ns);
@@ -259,8 +265,11 @@ void sr_ms_on_release(void *user, const sr_jb_packet *p)
     return;
   }
   bool cn = p->pt == s->cn_pt;
-  if (cn ? !s->dec : p->pt != s->dec_pt && sr_ms_use_codec(s, p->pt, p->arrival_ns) < 0) {
-    s->c.decode_errors++; /* a PT nobody offered, or CN before any audio */
+  /* CN before any audio (a sender silent from the start) sets up the
+   * offer's first codec, whose rate the noise is made at. */
+  int want = cn ? (s->dec ? s->dec_pt : s->codecs[0].pt) : p->pt;
+  if (want != s->dec_pt && sr_ms_use_codec(s, want, p->arrival_ns) < 0) {
+    s->c.decode_errors++; /* a PT nobody offered, or one not built */
     return;
   }
   int64_t gap = continuity(s, p);

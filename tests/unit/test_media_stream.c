@@ -824,6 +824,32 @@ START_TEST(test_comfort_noise)
 END_TEST
 
 
+/* A sender silent from the start: CN first, speech a second later. */
+START_TEST(test_comfort_noise_first)
+{
+  sr_media_stream_config cfg = base_cfg();
+  sender *x = sender_new(&cfg, PKT, NULL);
+  uint8_t buf[256], level = 50;
+  size_t n = build(buf, 13, true, x->seq++, x->ts, x->ssrc, &level, 1);
+  feed_at(x, buf, n, T0);
+  x->ts += 8000;
+  for (size_t k = 0; k < 10; k++)
+    send_pkt(x, 0, k, T0 + 1000 * MS + k * 20 * MS);
+  end_at(x, T0 + 1200 * MS);
+  rec *r = x->r;
+  ck_assert_int_eq(r->ev[0].type, SR_MS_EV_STARTED);
+  ck_assert_uint_eq(r->next_pos, 8000 + 10 * PKT);
+  ck_assert(r->f[0].flags & SR_MS_F_COMFORT_NOISE);
+  ck_assert_uint_eq(r->f[0].time_ns, T0);
+  ck_assert_uint_eq(r->f[50].time_ns, T0 + 1000 * MS);
+  assert_same(r->tl + 8000, ref_u, 10 * PKT, "after CN");
+  sr_ms_counters c;
+  sr_media_stream_counters(x->s, &c);
+  ck_assert_uint_eq(c.decode_errors, 0);
+  sender_free(x);
+}
+END_TEST
+
 /* A sender that sent CN and vanished for a minute: 30 s of comfort noise,
  * the rest a gap; a packet later than the jitter depth is dropped, late. */
 START_TEST(test_long_cn_and_late)
@@ -1283,6 +1309,7 @@ static Suite *media_stream_suite(void)
   tcase_add_test(tc, test_pause_resume);
   tcase_add_test(tc, test_dtmf);
   tcase_add_test(tc, test_comfort_noise);
+  tcase_add_test(tc, test_comfort_noise_first);
   tcase_add_test(tc, test_long_cn_and_late);
   tcase_add_test(tc, test_no_media);
   tcase_add_test(tc, test_codec_change_pt);
