@@ -126,7 +126,7 @@ START_TEST(test_parse_key_errors)
   uint8_t raw[46];
   char good[80], text[160];
   sr_srtp_key k;
-  make_key(raw, 30, 3);
+  make_key(raw, 46, 3);
   b64(raw, 30, good, true);
   const char *s80 = "AES_CM_128_HMAC_SHA1_80";
 
@@ -542,7 +542,9 @@ START_TEST(test_wrap_70000)
   sr_srtp *c = rx_new(suite, text);
   uint32_t roc;
   uint16_t seq;
-  for (uint32_t i = 0; i < 70000; i++) {
+  /* Under valgrind from 60000: the wrap all the same, in less time. */
+  uint32_t first = getenv("SIPREC_UNDER_VALGRIND") ? 60000 : 0;
+  for (uint32_t i = first; i < 70000; i++) {
     protect(tx, &P, (uint16_t)i, 0xCAFE);
     ck_assert_int_eq(rx(c, &P), SR_SRTP_OK);
     if (i == 65535) {
@@ -554,7 +556,7 @@ START_TEST(test_wrap_70000)
   ck_assert_int_eq(sr_srtp_get_roc(c, 0xCAFE, &roc, &seq), 0);
   ck_assert_uint_eq(roc, 1);
   ck_assert_uint_eq(seq, (uint16_t)69999);
-  ck_assert_uint_eq(counters(c).rtp[SR_SRTP_OK], 70000);
+  ck_assert_uint_eq(counters(c).rtp[SR_SRTP_OK], 70000 - first);
   sr_srtp_free(c);
   srtp_dealloc(tx);
 }
@@ -637,11 +639,15 @@ START_TEST(test_roc_restore_near_wrap)
   suite_key(suite, 14, key, text);
   srtp_t tx = tx_new(suite, key, 0);
   sr_srtp *a = rx_new(suite, text);
-  /* Cycle 0 to 65530, then two cycles on; the state moved at 65530 of
-   * cycle 2. */
-  for (uint32_t i = 0; i < 2 * 65536 + 65531; i += 3) {
+  /* Two cycles on in steps below 2^15 (RFC 3711 places them); the state
+   * moved at 65530 of cycle 2. */
+  for (uint32_t i = 0;; i += 16000) {
+    if (i > 2 * 65536 + 65530)
+      i = 2 * 65536 + 65530;
     protect(tx, &P, (uint16_t)i, 0x99);
     ck_assert_int_eq(rx(a, &P), SR_SRTP_OK);
+    if (i == 2 * 65536 + 65530)
+      break;
   }
   uint32_t roc;
   uint16_t seq;
