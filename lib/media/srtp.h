@@ -44,8 +44,9 @@
  *
  * Memory: the context object lives in an allocation of the allocator hook;
  * libsrtp2 allocates its session, streams and cipher states with malloc
- * and offers no hook (about 1-2 KiB per SSRC, bounded by
- * SR_SRTP_MAX_SSRC). Not plain data: what survives a move to another
+ * and offers no hook (a session template and one stream per SSRC, the
+ * latter bounded by SR_SRTP_MAX_SSRC; Debian's libsrtp2 runs its ciphers
+ * on NSS, which allocates on its own too). Not plain data: what survives a move to another
  * process is the key (from SDP) and the per-SSRC ROC (sr_srtp_get_roc).
  *
  * Without libsrtp2 (meson feature `srtp`), sr_media_srtp_built() is false,
