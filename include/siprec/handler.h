@@ -496,6 +496,8 @@ typedef enum siprec_stat {
                                      *   delivered at most 10 per 10 s per kind, then counted
                                      *   in one summary line */
   SIPREC_STAT_PENDING = 7,          /**< unsettled INVITE transactions now (index ignored) */
+  SIPREC_STAT_MEDIA = 8,            /**< media counters, by siprec_media_counter (index;
+                                     *   siprec/media.h), summed over every stream */
 } siprec_stat;
 
 /** Why a message got no answer. */
