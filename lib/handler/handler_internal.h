@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <siprec/handler.h>
+#include <siprec/media.h>
 #include <siprec/shmap.h>
 
 #include "../common/siphash.h"
@@ -45,6 +46,8 @@ struct siprec_handler_config {
   size_t max_pending, max_pending_ports; /* as set: 0 default, SIZE_MAX none */
   struct siprec_metadata_limits md_limits;
   siprec_log_level log_level;
+  /* Media (siprec/media.h): 0 means the media stream's default. */
+  uint32_t jitter_ms, frame_ms, audio_rate, no_media_ms;
 };
 
 struct siprec_handler_callbacks {
@@ -59,6 +62,9 @@ struct siprec_handler_callbacks {
   siprec_port_free_cb port_free;
   siprec_random_cb random;
   siprec_acl_cb acl;
+  siprec_audio_cb audio;
+  siprec_stream_event_cb stream_event;
+  siprec_dtmf_cb dtmf;
 };
 
 /* Counters (siprec_handler_stat). */
