@@ -91,6 +91,8 @@ typedef enum sr_log_class {
 #define SR_LOG_BURST 10
 #define SR_LOG_WINDOW_S 10
 
+#define SR_MEDIA_SHARDS 8
+
 /* Unsettled INVITE transactions per source address (pending.c). */
 typedef struct sr_pending_entry sr_pending_entry;
 #define SR_PENDING_BUCKETS 256
@@ -130,6 +132,16 @@ struct siprec_handler {
     unsigned lines;
     uint64_t suppressed;
   } log_windows[SR_LOG_CLASSES];
+
+  /* Media: local port -> stream, lock-free for readers (media_ports.c);
+   * the media's deadlines in shards (media_timers.c). */
+  struct sr_port_page *_Atomic port_pages[256];
+  struct sr_media_shard {
+    pthread_mutex_t lock;
+    struct sr_media_due *heap; /* min-heap on `at` */
+    size_t len, cap;
+  } media_shards[SR_MEDIA_SHARDS];
+  _Atomic uint64_t media_stats[SR_MSTATS];
 
   sr_handler_stats stats;
   int shutting_down; /* siprec_handler_free() is ending every session */
@@ -219,6 +231,49 @@ void sr_pending_free(siprec_handler *h);
 void sr_handler_log_limited(siprec_handler *h, sr_log_class cls, uint64_t now,
                             siprec_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* ---------------------------------------------------------------------- */
+/* Media's port table (media_ports.c)                                        */
+
+/* What a local port leads to: a session's stream, its RTP or RTCP port. */
+typedef struct sr_port_hit {
+  siprec_session *s; /* a reference the caller drops */
+  size_t index;
+  uint16_t rtp_port;
+  int rtcp;
+} sr_port_hit;
+/* The stream of local port `port`: 0 with *hit, or SIPREC_ENOTFOUND. */
+int sr_media_ports_lookup(siprec_handler *h, uint16_t port, sr_port_hit *hit);
+/* Session `s` (its lock held) answered with its streams: their ports (and
+ * the RTCP ports, port + 1) lead to it. SIPREC_ENOMEM leaves ports out
+ * (their datagrams are not found). */
+int sr_media_ports_register(siprec_handler *h, siprec_session *s);
+/* Port `port` of `s` (and its RTCP port) lead nowhere any more; called
+ * before the port goes back. */
+void sr_media_ports_clear(siprec_handler *h, siprec_session *s, uint16_t port);
+void sr_media_ports_free(siprec_handler *h);
+
+/* ---------------------------------------------------------------------- */
+/* Media's deadlines (media_timers.c)                                       */
+
+typedef struct sr_media_due {
+  uint64_t at;
+  siprec_session *s; /* a reference */
+  size_t index;
+} sr_media_due;
+/* Stream `index` of `s` has work at `at` (a reference to s is taken). 0
+ * or SIPREC_ENOMEM. */
+int sr_media_timers_arm(siprec_handler *h, siprec_session *s, size_t index, uint64_t at);
+/* Every entry of stream `index` of `s` out (it ended; the caller holds s). */
+void sr_media_timers_disarm(siprec_handler *h, siprec_session *s, size_t index);
+/* The earliest media deadline, UINT64_MAX when none. */
+uint64_t sr_media_timers_next(siprec_handler *h);
+/* Up to `max` entries due at `now`, taken out (their references the
+ * caller's), from shard `shard`. */
+size_t sr_media_timers_take_due(siprec_handler *h, unsigned shard, uint64_t now,
+                                sr_media_due *out, size_t max);
+void sr_media_timers_init(siprec_handler *h);
+void sr_media_timers_free(siprec_handler *h);
 
 /* Non-NULL while a host callback runs on this thread: the session it is
  * about, or the handler for the log callback (host requests made from

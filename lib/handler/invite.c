@@ -321,6 +321,8 @@ static int invite_media(siprec_handler *h, siprec_session *s, sr_request_ctx *rq
     *rc = discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
     return 1;
   }
+  if (sr_media_ports_register(h, s) < 0)
+    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its media ports", s->id);
   /* The overall bounds, shedding the oldest unACKed sessions for room. */
   size_t ports = new_ports(streams, n);
   int r;
