@@ -5,7 +5,7 @@
 #include <siprec/version.h>
 
 #include "../common/alloc.h"
-#include "../sdp/codecs.h"
+#include "../media/codecs_built.h"
 #include "handler_internal.h"
 
 void sr_handler_config_defaults(struct siprec_handler_config *cfg)
@@ -13,9 +13,15 @@ void sr_handler_config_defaults(struct siprec_handler_config *cfg)
   cfg->shards = SIPREC_SHMAP_DEFAULT_SHARDS;
   cfg->rtp_low = 20000;
   cfg->rtp_high = 39999;
+  /* Every codec this build decodes, so that a recording is never refused
+   * for a codec the media can decode, nor accepted for one it cannot; the
+   * offer's order picks among them. */
+  static const char *const candidates[] = { "PCMU", "PCMA",    "G722",         "opus",
+                                             "G729", "G726-32", "AAL2-G726-32", "L16" };
   cfg->n_codecs = 0;
-  for (const char *c; (c = sr_codec_default(cfg->n_codecs)) != NULL;)
-    strcpy(cfg->codec_names[cfg->n_codecs++], c);
+  for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+    if (cfg->n_codecs < SR_MAX_CODECS && sr_media_codec_built(candidates[i]))
+      strcpy(cfg->codec_names[cfg->n_codecs++], candidates[i]);
   cfg->max_message = 65536;
   cfg->t1_ms = 500;
   cfg->t2_ms = 4000;

@@ -610,6 +610,42 @@ START_TEST(test_two_threads_two_streams)
 }
 END_TEST
 
+/* By default every codec the build decodes is accepted, G.726-32 as bare
+ * static payload type 2 among them; a host naming codecs keeps its list. */
+static const char sdp_g726[] =
+  "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+  "t=0 0\r\nm=audio 10000 RTP/AVP 2\r\na=sendonly\r\na=label:1\r\n";
+
+START_TEST(test_default_codecs_are_the_built_ones)
+{
+  fixture f;
+  fx_init(&f, NULL, 0);
+  char msg[4096];
+  fx_request(msg, sizeof msg, "INVITE", "g726", NULL, 1, "g726", "Require: siprec\r\n", sdp_g726);
+  ck_assert_int_gt(fx_feed(&f, msg, 1 * S), 0);
+  ck_assert_int_eq(f.status, 200);
+  ck_assert_ptr_nonnull(strstr(f.resp, "m=audio 20000 RTP/AVP 2"));
+  siprec_session *s;
+  ck_assert_uint_eq(siprec_handler_sessions(f.h, &s, 1), 1);
+  siprec_stream_info info = { .size = sizeof info };
+  ck_assert_int_eq(siprec_session_stream(s, 0, &info), 0);
+  ck_assert_str_eq(info.codec, "G726-32");
+  ck_assert_int_eq(info.payload_type, 2);
+  siprec_session_unref(s);
+  siprec_handler_free(f.h);
+
+  siprec_handler_config *cfg;
+  ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
+  const char *const mine[] = { "PCMU", NULL };
+  ck_assert_int_eq(siprec_handler_config_set_codecs(cfg, mine, 0), 0);
+  fx_init(&f, cfg, 0);
+  siprec_handler_config_free(cfg);
+  ck_assert_int_gt(fx_feed(&f, msg, 1 * S), 0);
+  ck_assert_int_eq(f.status, 488);
+  siprec_handler_free(f.h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("handler_media");
@@ -623,6 +659,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_requests_from_callback_busy);
   tcase_add_test(tc, test_no_media_and_idle);
   tcase_add_test(tc, test_two_threads_two_streams);
+  tcase_add_test(tc, test_default_codecs_are_the_built_ones);
   suite_add_tcase(s, tc);
   return s;
 }
