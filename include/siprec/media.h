@@ -42,8 +42,9 @@
  * stream's lock. The audio, stream-event and DTMF callbacks run on the
  * thread that fed the datagram or called siprec_handler_expire(), with only
  * that stream's lock held: they may read the session through its accessors
- * and must not call siprec_handler_media() for the same stream, nor any
- * host request of siprec/handler.h (SIPREC_EBUSY). A slow callback delays
+ * (also while another thread holds the session for its signalling and
+ * waits for that stream); siprec_handler_media() and the host requests of
+ * siprec/handler.h return SIPREC_EBUSY inside them. A slow callback delays
  * that stream only, and every datagram of it that waits: hand frames to
  * workers through a bounded queue rather than decoding speech inside it.
  */
@@ -77,7 +78,8 @@ extern "C" {
  *         source, bad packet, SRTP failure, late: siprec_handler_stat()
  *         SIPREC_STAT_MEDIA and siprec_session_stream_stats()),
  *         SIPREC_ENOTFOUND when no open stream has that local port (a
- *         stray datagram, or a stream already ended), SIPREC_EINVAL, or
+ *         stray datagram, or a stream already ended), SIPREC_EINVAL,
+ *         SIPREC_EBUSY (called from inside a callback of the library), or
  *         SIPREC_ENOMEM (the stream's media state could not be made: the
  *         datagram is lost, the next one tries again)
  */
