@@ -610,6 +610,93 @@ START_TEST(test_two_threads_two_streams)
 }
 END_TEST
 
+/* Media keeps the session alive for the idle limit, with no touch. */
+START_TEST(test_media_keeps_session_alive)
+{
+  siprec_handler_config *cfg;
+  ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
+  ck_assert_int_eq(siprec_handler_config_set_idle_limit(cfg, 3000), 0);
+  call c;
+  call_start(&c, cfg);
+  siprec_handler_config_free(cfg);
+  uint64_t t = 2 * S;
+  for (size_t k = 0; k < 300; k++, t += 20 * MS) { /* 6 s of media */
+    feed_pkt(&c, 0, k % npkt, 0x1111, t, NULL);
+    if (k % 10 == 0) {
+      uint64_t d = siprec_handler_next_deadline(c.f.h);
+      if (d <= t)
+        siprec_handler_expire(c.f.h, t);
+    }
+  }
+  ck_assert_int_eq(c.f.ev.ended, 0);
+  /* Silence: the idle limit ends it, its stream ENDED first. */
+  siprec_handler_expire(c.f.h, t + 3 * S);
+  ck_assert_int_eq(c.f.ev.ended, 1);
+  ck_assert_int_eq(c.f.ev.last_reason, SIPREC_END_IDLE);
+  ck_assert_uint_eq(count_events(0, SIPREC_STREAM_ENDED), 1);
+  call_free(&c);
+}
+END_TEST
+
+/* An SBC failover: a re-INVITE moves the SRC's media to another address;
+ * the stream re-latches there and the old source is dropped. */
+static const char sdp_moved[] =
+  "v=0\r\no=SRC 1 3 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 203.0.113.5\r\n"
+  "t=0 0\r\nm=audio 16000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+  "a=rtpmap:101 telephone-event/8000\r\na=sendonly\r\na=label:1\r\n"
+  "m=audio 10002 RTP/AVP 0\r\na=sendonly\r\na=label:2\r\n";
+
+START_TEST(test_source_moved_by_reinvite)
+{
+  call c;
+  call_start(&c, NULL);
+  uint64_t t = 2 * S;
+  for (size_t k = 0; k < 5; k++, t += 20 * MS)
+    ck_assert_int_eq(feed_pkt(&c, 0, k, 0x1111, t, NULL), 0);
+  ck_assert_uint_eq(L.n_frames, 5);
+  reinvite(&c, sdp_moved, t);
+  struct sockaddr_in moved = c.f.src;
+  inet_pton(AF_INET, "203.0.113.5", &moved.sin_addr);
+  moved.sin_port = htons(16000);
+  for (size_t k = 5; k < 10; k++, t += 20 * MS) {
+    ck_assert_int_eq(feed_pkt(&c, 0, k, 0x3333, t, &moved), 0);
+    ck_assert_int_eq(feed_pkt(&c, 0, k, 0x1111, t, NULL), 0); /* the old source: dropped */
+  }
+  siprec_stream_stats st = { .size = sizeof st };
+  ck_assert_int_eq(siprec_session_stream_stats(c.s, 0, &st), 0);
+  ck_assert_uint_eq(st.latch_drops, 5);
+  ck_assert_uint_eq(st.packets, 10);
+  ck_assert_uint_ge(L.n_audio[0], 9 * PKT);
+  call_free(&c);
+}
+END_TEST
+
+/* RFC 4733 telephone-event on the offer's PT 101: a DTMF event. */
+START_TEST(test_dtmf)
+{
+  call c;
+  call_start(&c, NULL);
+  uint64_t t = 2 * S;
+  for (size_t k = 0; k < 5; k++, t += 20 * MS)
+    feed_pkt(&c, 0, k, 0x1111, t, NULL);
+  for (unsigned i = 0; i < 4; i++, t += 20 * MS) {
+    uint8_t buf[16];
+    buf[0] = 0x80;
+    buf[1] = (uint8_t)((i == 0 ? 0x80 : 0) | 101);
+    rtpb_put16(buf + 2, (uint16_t)(1005 + i));
+    rtpb_put32(buf + 4, 5000 + 5 * PKT); /* one event: one timestamp */
+    rtpb_put32(buf + 8, 0x1111);
+    buf[12] = 5;                                   /* '5' */
+    buf[13] = (uint8_t)((i == 3 ? 0x80 : 0) | 10); /* E on the last; -10 dBm0 */
+    rtpb_put16(buf + 14, (uint16_t)(160 * (i + 1)));
+    ck_assert_int_eq(feed_raw(&c, c.port[0], NULL, buf, sizeof buf, t), 0);
+  }
+  ck_assert_int_ge(L.dtmf, 1);
+  ck_assert_int_eq(L.last_digit, '5');
+  call_free(&c);
+}
+END_TEST
+
 /* By default every codec the build decodes is accepted, G.726-32 as bare
  * static payload type 2 among them; a host naming codecs keeps its list. */
 static const char sdp_g726[] =
@@ -660,6 +747,9 @@ static Suite *suite(void)
   tcase_add_test(tc, test_no_media_and_idle);
   tcase_add_test(tc, test_two_threads_two_streams);
   tcase_add_test(tc, test_default_codecs_are_the_built_ones);
+  tcase_add_test(tc, test_media_keeps_session_alive);
+  tcase_add_test(tc, test_source_moved_by_reinvite);
+  tcase_add_test(tc, test_dtmf);
   suite_add_tcase(s, tc);
   return s;
 }
