@@ -196,14 +196,23 @@ static void stream_config(siprec_handler *h, const siprec_session *s, const sr_s
                           sr_decoder_params *codec, char *sig_ip, size_t sig_size,
                           sr_media_stream_config *cfg)
 {
-  memset(codec, 0, sizeof *codec);
-  codec->encoding = st->codec;
-  codec->payload_type = st->pt;
-  codec->clock_rate = st->clock_rate;
-  codec->channels = st->channels;
+  /* codec[0..1 + n_alt): the accepted codec, then the offer's others the
+   * SRC may switch to without a new offer. */
+  size_t n = 0;
+  memset(codec, 0, (1 + SR_SDP_ALT_MAX) * sizeof *codec);
+  codec[n].encoding = st->codec;
+  codec[n].payload_type = st->pt;
+  codec[n].clock_rate = st->clock_rate;
+  codec[n++].channels = st->channels;
+  for (size_t i = 0; i < st->n_alt && i < SR_SDP_ALT_MAX && n < SR_MS_MAX_CODECS; i++) {
+    codec[n].encoding = st->alt[i].codec;
+    codec[n].payload_type = st->alt[i].pt;
+    codec[n].clock_rate = st->alt[i].clock_rate;
+    codec[n++].channels = st->alt[i].channels;
+  }
   memset(cfg, 0, sizeof *cfg);
   cfg->codecs = codec;
-  cfg->n_codecs = 1;
+  cfg->n_codecs = n;
   cfg->dtmf_pt = st->te_pt >= 0 ? st->te_pt : -1;
   if (cfg->dtmf_pt == 0)
     cfg->dtmf_pt = -1;
@@ -230,6 +239,8 @@ static void remember(sr_session_media *m, const sr_sdp_stream *st)
   m->te_pt = st->te_pt;
   strcpy(m->remote_addr, st->remote_addr);
   m->remote_port = st->remote_port;
+  memcpy(m->alt, st->alt, sizeof m->alt);
+  m->n_alt = st->n_alt;
   strcpy(m->label, st->label);
   m->has_label = st->has_label;
 }
@@ -300,10 +311,10 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
   m->last_packet_ns = 0;
   if (m->srtp)
     return m; /* SRTP is not decrypted yet: counted as failures, nothing made */
-  sr_decoder_params codec;
+  sr_decoder_params codec[1 + SR_SDP_ALT_MAX];
   char sig[INET6_ADDRSTRLEN];
   sr_media_stream_config cfg;
-  stream_config(h, s, st, &codec, sig, sizeof sig, &cfg);
+  stream_config(h, s, st, codec, sig, sizeof sig, &cfg);
   sr_media_stream_callbacks cb = { on_frame, on_event, on_dtmf, m };
   int r = sr_media_stream_new(&s->mem, &cfg, &cb, now, &m->ms);
   if (r < 0) {
@@ -455,11 +466,12 @@ void sr_media_sync(siprec_handler *h, siprec_session *s, uint64_t now)
     refresh_speaker(s, m);
     if (m->ms && !m->ended) {
       if (strcmp(m->codec, st->codec) || m->pt != st->pt || m->te_pt != st->te_pt ||
-          strcmp(m->remote_addr, st->remote_addr) || m->remote_port != st->remote_port) {
-        sr_decoder_params codec;
+          strcmp(m->remote_addr, st->remote_addr) || m->remote_port != st->remote_port ||
+          m->n_alt != st->n_alt || memcmp(m->alt, st->alt, sizeof m->alt)) {
+        sr_decoder_params codec[1 + SR_SDP_ALT_MAX];
         char sig[INET6_ADDRSTRLEN];
         sr_media_stream_config cfg;
-        stream_config(h, s, st, &codec, sig, sizeof sig, &cfg);
+        stream_config(h, s, st, codec, sig, sizeof sig, &cfg);
         remember(m, st);
         SR_MEDIA_CALL(s, (void)sr_media_stream_reconfigure(m->ms, &cfg, now));
       }

@@ -63,6 +63,8 @@ typedef struct sr_session_media {
   int pt, te_pt;
   char remote_addr[SR_SDP_ADDR_MAX];
   uint16_t remote_port;
+  struct sr_sdp_alt_codec alt[SR_SDP_ALT_MAX];
+  uint8_t n_alt;
   char label[SR_SDP_LABEL_MAX];
   int has_label;
   /* The speaker, from `model` (a reference held: the strings are its). */

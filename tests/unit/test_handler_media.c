@@ -671,6 +671,42 @@ START_TEST(test_source_moved_by_reinvite)
 }
 END_TEST
 
+/* The SRC switches to another payload type of the offer without a new
+ * one: CODEC_CHANGED, and the audio goes on decoded. */
+static const char sdp_two_codecs[] =
+  "v=0\r\no=SRC 1 5 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+  "t=0 0\r\nm=audio 10000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n"
+  "a=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendonly\r\na=label:1\r\n"
+  "m=audio 10002 RTP/AVP 0\r\na=sendonly\r\na=label:2\r\n";
+
+START_TEST(test_codec_switch_within_offer)
+{
+  call c;
+  call_start(&c, NULL);
+  uint64_t t = 2 * S;
+  for (size_t k = 0; k < 5; k++, t += 20 * MS)
+    feed_pkt(&c, 0, k, 0x1111, t, NULL);
+  reinvite(&c, sdp_two_codecs, t); /* PCMU still, PCMA allowed */
+  ck_assert_uint_eq(count_events(0, SIPREC_STREAM_CODEC_CHANGED), 0);
+  for (size_t k = 5; k < 10; k++, t += 20 * MS) {
+    uint8_t buf[12 + PKT];
+    buf[0] = 0x80;
+    buf[1] = 8;
+    rtpb_put16(buf + 2, (uint16_t)(1000 + k));
+    rtpb_put32(buf + 4, (uint32_t)(5000 + k * PKT));
+    rtpb_put32(buf + 8, 0x1111);
+    memset(buf + 12, 0xD5, PKT); /* A-law silence */
+    ck_assert_int_eq(feed_raw(&c, c.port[0], NULL, buf, sizeof buf, t), 0);
+  }
+  ck_assert_uint_eq(count_events(0, SIPREC_STREAM_CODEC_CHANGED), 1);
+  ck_assert_uint_eq(L.n_audio[0], 10 * PKT);
+  siprec_stream_stats st = { .size = sizeof st };
+  ck_assert_int_eq(siprec_session_stream_stats(c.s, 0, &st), 0);
+  ck_assert_uint_eq(st.decode_errors, 0);
+  call_free(&c);
+}
+END_TEST
+
 /* RFC 4733 telephone-event on the offer's PT 101: a DTMF event. */
 START_TEST(test_dtmf)
 {
@@ -750,6 +786,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_media_keeps_session_alive);
   tcase_add_test(tc, test_source_moved_by_reinvite);
   tcase_add_test(tc, test_dtmf);
+  tcase_add_test(tc, test_codec_switch_within_offer);
   suite_add_tcase(s, tc);
   return s;
 }
