@@ -458,7 +458,7 @@ void sr_media_sync(siprec_handler *h, siprec_session *s, uint64_t now)
     if (!m)
       continue;
     const sr_sdp_stream *st = i < s->n_streams ? &s->streams[i] : NULL;
-    if (!st || !st->accepted || st->port != m->port) {
+    if (!st || !st->accepted || st->port != m->port || st->srtp != m->srtp) {
       end_stream(h, s, m, now); /* removed, or another stream now */
       continue;
     }

@@ -707,6 +707,51 @@ START_TEST(test_codec_switch_within_offer)
 }
 END_TEST
 
+/* RTP/SAVP: not decrypted until SRTP lands; every datagram counted as an
+ * SRTP failure, nothing decoded. */
+static const char sdp_savp[] =
+  "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+  "t=0 0\r\nm=audio 10000 RTP/SAVP 0\r\n"
+  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
+  "a=sendonly\r\na=label:1\r\n";
+
+START_TEST(test_srtp_counted_not_decoded)
+{
+  memset(&L, 0, sizeof L);
+  fixture f;
+  fx_callbacks_hook = media_callbacks;
+  fx_init(&f, NULL, 0);
+  fx_callbacks_hook = NULL;
+  L.f = &f;
+  char msg[4096];
+  fx_request(msg, sizeof msg, "INVITE", "savp", NULL, 1, "savp", "Require: siprec\r\n", sdp_savp);
+  ck_assert_int_gt(fx_feed(&f, msg, 1 * S), 0);
+  ck_assert_int_eq(f.status, 200);
+  siprec_session *s;
+  ck_assert_uint_eq(siprec_handler_sessions(f.h, &s, 1), 1);
+  siprec_stream_info info = { .size = sizeof info };
+  ck_assert_int_eq(siprec_session_stream(s, 0, &info), 0);
+  ck_assert_ptr_nonnull(info.srtp_suite);
+  call c; /* only for feed_raw's addresses */
+  memset(&c, 0, sizeof c);
+  c.f = f;
+  c.port[0] = info.port;
+  c.port[1] = 1;
+  uint8_t buf[12 + PKT] = { 0x80 };
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(feed_raw(&c, info.port, NULL, buf, sizeof buf, 2 * S), 0);
+  siprec_stream_stats st = { .size = sizeof st };
+  ck_assert_int_eq(siprec_session_stream_stats(s, 0, &st), 0);
+  ck_assert_uint_eq(st.srtp_failures, 3);
+  ck_assert_uint_eq(st.packets, 0);
+  ck_assert_uint_eq(siprec_handler_stat(f.h, SIPREC_STAT_MEDIA, SIPREC_MEDIA_SRTP_FAILURES), 3);
+  ck_assert_uint_eq(L.n_frames, 0);
+  siprec_session_unref(s);
+  siprec_handler_free(f.h);
+  L.f = NULL;
+}
+END_TEST
+
 /* RFC 4733 telephone-event on the offer's PT 101: a DTMF event. */
 START_TEST(test_dtmf)
 {
@@ -786,6 +831,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_media_keeps_session_alive);
   tcase_add_test(tc, test_source_moved_by_reinvite);
   tcase_add_test(tc, test_dtmf);
+  tcase_add_test(tc, test_srtp_counted_not_decoded);
   tcase_add_test(tc, test_codec_switch_within_offer);
   suite_add_tcase(s, tc);
   return s;
