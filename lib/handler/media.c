@@ -104,12 +104,15 @@ static void on_dtmf(void *user, const sr_ms_dtmf *d)
 
 /* Run `call` on stream `m` of `s` (m's lock held) as a host callback: host
  * requests get SIPREC_EBUSY, the session's accessors do not deadlock. */
-#define SR_MEDIA_CALL(s, call)                                                                     \
+#define SR_MEDIA_CALL(s, m, call)                                                                  \
   do {                                                                                             \
     const siprec_session *sr_prev_holder_ = sr_media_holder;                                       \
+    size_t sr_prev_index_ = sr_media_holder_index;                                                 \
     sr_media_holder = (s);                                                                         \
+    sr_media_holder_index = (m)->index;                                                            \
     SR_CALLBACK(s, call);                                                                          \
     sr_media_holder = sr_prev_holder_;                                                             \
+    sr_media_holder_index = sr_prev_index_;                                                        \
   } while (0)
 
 /* ---------------------------------------------------------------------- */
@@ -270,9 +273,9 @@ static void lock_media(siprec_session *s, sr_session_media *m)
 {
   if (pthread_mutex_trylock(&m->lock) == 0)
     return;
-  atomic_fetch_add(&s->media_waiting, 1);
+  atomic_store(&s->media_waiting, (int)m->index + 1);
   pthread_mutex_lock(&m->lock);
-  atomic_fetch_sub(&s->media_waiting, 1);
+  atomic_store(&s->media_waiting, 0);
 }
 
 /* The stream's media state for a datagram on `rtp_port` (the session's
@@ -325,7 +328,7 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
   }
   m->paused = stream_paused(st);
   if (m->paused)
-    SR_MEDIA_CALL(s, sr_media_stream_pause(m->ms, now));
+    SR_MEDIA_CALL(s, m, sr_media_stream_pause(m->ms, now));
   return m;
 }
 
@@ -382,9 +385,9 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
       add_stat(h, m, SR_MSTAT_SRTP_FAILURES, 1);
     } else {
       if (hit.rtcp)
-        SR_MEDIA_CALL(s, (void)sr_media_stream_feed_rtcp(m->ms, buf, n, path->remote, now_ns));
+        SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed_rtcp(m->ms, buf, n, path->remote, now_ns));
       else
-        SR_MEDIA_CALL(s, (void)sr_media_stream_feed(m->ms, buf, n, path->remote, now_ns));
+        SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed(m->ms, buf, n, path->remote, now_ns));
       collect(h, m);
       rearm(h, s, m);
       /* Media keeps the session alive for the idle limit. */
@@ -416,7 +419,7 @@ int sr_media_expire(siprec_handler *h, uint64_t now)
           if (m->armed_at == due[i].at) {
             m->armed_at = 0;
             if (m->ms && !m->ended) {
-              SR_MEDIA_CALL(s, sr_media_stream_expire(m->ms, now));
+              SR_MEDIA_CALL(s, m, sr_media_stream_expire(m->ms, now));
               collect(h, m);
               rearm(h, s, m);
               actions++;
@@ -441,7 +444,7 @@ static void end_stream(siprec_handler *h, siprec_session *s, sr_session_media *m
 {
   lock_media(s, m);
   if (m->ms && !m->ended) {
-    SR_MEDIA_CALL(s, sr_media_stream_end(m->ms, now));
+    SR_MEDIA_CALL(s, m, sr_media_stream_end(m->ms, now));
     collect(h, m);
   }
   m->ended = 1;
@@ -473,7 +476,7 @@ void sr_media_sync(siprec_handler *h, siprec_session *s, uint64_t now)
         sr_media_stream_config cfg;
         stream_config(h, s, st, codec, sig, sizeof sig, &cfg);
         remember(m, st);
-        SR_MEDIA_CALL(s, (void)sr_media_stream_reconfigure(m->ms, &cfg, now));
+        SR_MEDIA_CALL(s, m, (void)sr_media_stream_reconfigure(m->ms, &cfg, now));
       }
       strcpy(m->label, st->label);
       m->has_label = st->has_label;
@@ -481,9 +484,9 @@ void sr_media_sync(siprec_handler *h, siprec_session *s, uint64_t now)
       if (paused != m->paused) {
         m->paused = paused;
         if (paused)
-          SR_MEDIA_CALL(s, sr_media_stream_pause(m->ms, now));
+          SR_MEDIA_CALL(s, m, sr_media_stream_pause(m->ms, now));
         else
-          SR_MEDIA_CALL(s, sr_media_stream_resume(m->ms, now));
+          SR_MEDIA_CALL(s, m, sr_media_stream_resume(m->ms, now));
       }
       collect(h, m);
       rearm(h, s, m);
@@ -515,9 +518,7 @@ SIPREC_API int siprec_session_stream_stats(const siprec_session *s, size_t index
 {
   if (!s || !stats || stats->size < sizeof(siprec_stream_stats))
     return SIPREC_EINVAL;
-  sr_session_lock((siprec_session *)s);
-  size_t n = s->n_streams;
-  sr_session_unlock((siprec_session *)s);
+  size_t n = siprec_session_stream_count(s); /* the accessor: safe from media callbacks */
   if (index >= n && !(index < SR_SDP_MAX_STREAMS && atomic_load(&s->media[index])))
     return SIPREC_EINVAL;
   siprec_stream_stats o;

@@ -204,6 +204,7 @@ SIPREC_API int siprec_session_is_siprec(const siprec_session *s)
 /* Accessors read under the session's (recursive) lock, so a host thread
  * never sees an update half made. */
 _Thread_local const siprec_session *sr_media_holder;
+_Thread_local size_t sr_media_holder_index;
 static _Thread_local unsigned unlocked_reads;
 
 static void read_lock(const siprec_session *s)
@@ -216,7 +217,7 @@ static void read_lock(const siprec_session *s)
   for (;;) {
     if (pthread_mutex_trylock((pthread_mutex_t *)&s->lock) == 0)
       return;
-    if (atomic_load(&((siprec_session *)s)->media_waiting)) {
+    if ((size_t)atomic_load(&((siprec_session *)s)->media_waiting) == sr_media_holder_index + 1) {
       unlocked_reads++;
       return;
     }

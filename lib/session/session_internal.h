@@ -80,11 +80,12 @@ typedef struct sr_session_media {
 /* The thread holding a stream's media lock while its callbacks run: the
  * session's accessors, called from those callbacks, may then proceed
  * without the session's lock when its holder waits for that very media
- * lock (session_media_waiting): the holder is blocked and changes
- * nothing, so reading is safe, and the wait ends when the callback
- * returns. Without this, a callback reading the session would deadlock
+ * lock (media_waiting names it): the holder is blocked and changes
+ * nothing until the callback returns and the media lock is released, so
+ * reading is safe. Without this, a callback reading the session would deadlock
  * with a thread ending the session (session lock, then media lock). */
 extern _Thread_local const siprec_session *sr_media_holder;
+extern _Thread_local size_t sr_media_holder_index; /* the stream whose lock it holds */
 
 struct siprec_session {
   _Atomic unsigned refs;
@@ -152,7 +153,9 @@ struct siprec_session {
 
   /* Media (siprec/media.h), per stream index; made lazily. */
   _Atomic(sr_session_media *) media[SR_SDP_MAX_STREAMS];
-  _Atomic int media_waiting; /* the session lock's holder waits for a media lock */
+  /* The session lock's holder waits for media lock `media_waiting - 1`
+   * (0: it waits for none). */
+  _Atomic int media_waiting;
 
   /* Handler bookkeeping: the timer heap (guarded by the handler's timer lock). */
   size_t heap_index; /* SIZE_MAX when not in the heap */

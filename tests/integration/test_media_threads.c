@@ -26,6 +26,11 @@ static void on_audio(void *user, const siprec_audio_frame *fr)
 {
   (void)user;
   ck_assert_uint_eq(fr->n_samples, 160);
+  /* The session read from the callback, also while the signalling holds
+   * the session and waits for this stream (the BYE). */
+  siprec_stream_info info = { .size = sizeof info };
+  ck_assert_int_eq(siprec_session_stream(fr->session, fr->stream, &info), 0);
+  ck_assert_str_eq(info.label, fr->label);
   atomic_fetch_add(&frames, 1);
 }
 
