@@ -361,7 +361,7 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
   }
   siprec_session *s = hit.s;
   /* A copy the stream may unprotect in place; a datagram above 8 KiB is no
-   * RTP we take (counted as a bad packet by the stream: cut to the bound). */
+   * audio packet (200 ms at most are decoded): dropped, a decode error. */
   uint8_t buf[8192];
   size_t n = len < sizeof buf ? len : sizeof buf;
   if (n)
@@ -383,6 +383,8 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
   if (m) {
     if (m->srtp) {
       add_stat(h, m, SR_MSTAT_SRTP_FAILURES, 1);
+    } else if (len > sizeof buf) {
+      add_stat(h, m, SR_MSTAT_DECODE_ERRORS, 1);
     } else {
       if (hit.rtcp)
         SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed_rtcp(m->ms, buf, n, path->remote, now_ns));

@@ -447,6 +447,11 @@ START_TEST(test_wrong_source_rtcp_unknown_port)
   /* A port nobody answered with. */
   ck_assert_int_eq(feed_raw(&c, 4242, NULL, rtcp, off, t), SIPREC_ENOTFOUND);
   ck_assert_uint_eq(media_stat(&c, SIPREC_MEDIA_NOT_FOUND), 1);
+  /* Above 8 KiB: no audio packet, dropped as a decode error. */
+  static uint8_t big[9000] = { 0x80 };
+  ck_assert_int_eq(feed_raw(&c, c.port[0], NULL, big, sizeof big, t + 40 * MS), 0);
+  ck_assert_int_eq(siprec_session_stream_stats(c.s, 0, &st), 0);
+  ck_assert_uint_eq(st.decode_errors, 1);
   /* Bad arguments. */
   ck_assert_int_eq(siprec_handler_media(c.f.h, rtcp, off, NULL, t), SIPREC_EINVAL);
   ck_assert_int_eq(siprec_handler_media(NULL, rtcp, off, NULL, t), SIPREC_EINVAL);
