@@ -106,7 +106,10 @@ SIPREC_API int siprec_handler_config_set_frame_duration(siprec_handler_config *c
 SIPREC_API int siprec_handler_config_set_audio_rate(siprec_handler_config *cfg, uint32_t hz);
 
 /** An active (recvonly) stream that receives nothing for `ms` raises the
- * stream event NO_MEDIA, once per silence (default 10000; 0: never).
+ * stream event NO_MEDIA, once per silence (default 10000; 0: never); also
+ * a stream that never received a datagram (an empty recording: timed from
+ * the answer, when the host set a stream-event callback), which then has
+ * NO_MEDIA and, at its end, ENDED without STARTED.
  * @return 0 or SIPREC_EINVAL */
 SIPREC_API int siprec_handler_config_set_no_media_timeout(siprec_handler_config *cfg, uint32_t ms);
 

@@ -194,6 +194,7 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
     return;
   }
   sr_media_sync(h, s, rq->now_ns); /* the SRC's codec and source */
+  sr_media_watch(h, s, rq->now_ns);
   if (h->cbs.updated)
     SR_CALLBACK(s, h->cbs.updated(h->user, s));
   sr_session_flush_retired(s);

@@ -307,6 +307,8 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
   }
   m->port = rtp_port;
   m->ended = 0;
+  m->watched = 0;
+  m->nm_raised = 0;
   m->srtp = st->srtp;
   remember(m, st);
   refresh_speaker(s, m);
@@ -405,6 +407,18 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
 /* ---------------------------------------------------------------------- */
 /* Time                                                                     */
 
+/* An event of a stream with no media state (m's lock held). */
+static void raise_bare(siprec_session *s, sr_session_media *m, sr_ms_event_type type, uint64_t now)
+{
+  sr_ms_event e;
+  memset(&e, 0, sizeof e);
+  e.type = type;
+  e.rate = 8000;
+  e.time_ns = now;
+  e.pt = m->pt;
+  SR_MEDIA_CALL(s, m, on_event(m, &e));
+}
+
 int sr_media_expire(siprec_handler *h, uint64_t now)
 {
   int actions = 0;
@@ -425,6 +439,15 @@ int sr_media_expire(siprec_handler *h, uint64_t now)
               collect(h, m);
               rearm(h, s, m);
               actions++;
+            } else if (!m->ms && m->watched && !m->ended) {
+              /* Not one datagram since the answer: an empty recording
+               * (paused meanwhile: watched again when it resumes). */
+              m->watched = 0;
+              if (!m->paused) {
+                m->nm_raised = 1;
+                raise_bare(s, m, SR_MS_EV_NO_MEDIA, now);
+                actions++;
+              }
             }
           }
           pthread_mutex_unlock(&m->lock);
@@ -448,8 +471,11 @@ static void end_stream(siprec_handler *h, siprec_session *s, sr_session_media *m
   if (m->ms && !m->ended) {
     SR_MEDIA_CALL(s, m, sr_media_stream_end(m->ms, now));
     collect(h, m);
+  } else if (!m->ms && m->nm_raised && !m->ended) {
+    raise_bare(s, m, SR_MS_EV_ENDED, now); /* it had an event: it gets its last */
   }
   m->ended = 1;
+  m->watched = 0;
   if (m->armed_at)
     sr_media_timers_disarm(h, s, m->index);
   m->armed_at = 0;
@@ -469,6 +495,8 @@ void sr_media_sync(siprec_handler *h, siprec_session *s, uint64_t now)
     }
     lock_media(s, m);
     refresh_speaker(s, m);
+    if (!m->ms)
+      m->paused = stream_paused(st); /* a watched stream: no NO_MEDIA while paused */
     if (m->ms && !m->ended) {
       if (strcmp(m->codec, st->codec) || m->pt != st->pt || m->te_pt != st->te_pt ||
           strcmp(m->remote_addr, st->remote_addr) || m->remote_port != st->remote_port ||
@@ -492,6 +520,37 @@ void sr_media_sync(siprec_handler *h, siprec_session *s, uint64_t now)
       }
       collect(h, m);
       rearm(h, s, m);
+    }
+    pthread_mutex_unlock(&m->lock);
+  }
+}
+
+void sr_media_watch(siprec_handler *h, siprec_session *s, uint64_t now)
+{
+  if (!h->cbs.stream_event || !h->cfg.no_media_ms)
+    return; /* a host without media callbacks pays nothing */
+  for (size_t i = 0; i < s->n_streams && i < SR_SDP_MAX_STREAMS; i++) {
+    const sr_sdp_stream *st = &s->streams[i];
+    if (!st->accepted || !st->port || st->srtp || stream_paused(st))
+      continue;
+    sr_session_media *m = atomic_load_explicit(&s->media[i], memory_order_acquire);
+    if (m && (m->ms || m->watched || m->nm_raised) && m->port == st->port)
+      continue; /* fed already, or watched */
+    if (!m && !(m = slot_get(h, s, i)))
+      continue; /* no memory: no watchdog for it */
+    lock_media(s, m);
+    if (!m->ms) {
+      m->port = st->port;
+      m->ended = 0;
+      m->nm_raised = 0;
+      m->paused = 0;
+      m->srtp = 0;
+      remember(m, st);
+      refresh_speaker(s, m);
+      uint64_t at = now + sr_ms(h->cfg.no_media_ms);
+      if ((!m->armed_at || at < m->armed_at) && sr_media_timers_arm(h, s, i, at) == 0)
+        m->armed_at = at;
+      m->watched = m->armed_at != 0;
     }
     pthread_mutex_unlock(&m->lock);
   }

@@ -11,6 +11,11 @@
  * PAUSED/RESUMED, reconfigured for a new codec or source, speaker
  * refreshed). */
 void sr_media_sync(siprec_handler *h, siprec_session *s, uint64_t now);
+/* The session was answered (its lock held): accepted, active streams that
+ * receive nothing raise NO_MEDIA after the no-media timeout, also without
+ * one datagram (an empty recording), when the host has a stream-event
+ * callback. */
+void sr_media_watch(siprec_handler *h, siprec_session *s, uint64_t now);
 /* The session ends (its lock held): every stream's last frames, then
  * ENDED; before the session's ended callback. */
 void sr_media_end_all(siprec_handler *h, siprec_session *s, uint64_t now);

@@ -158,6 +158,7 @@ static int reinvite_apply(siprec_handler *h, siprec_session *s, sr_request_ctx *
   if (!s->changes)
     s->changes = SIPREC_CHANGE_REFRESH;
   sr_media_sync(h, s, rq->now_ns); /* pause, resume, reconfigure, end, speaker */
+  sr_media_watch(h, s, rq->now_ns); /* new or resumed streams */
   s->timer.se_s = r->se;
   s->timer.srs_refresher = r->srs_refresher;
   sr_session_timer_restart(&s->timer, rq->now_ns);

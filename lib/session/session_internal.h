@@ -71,6 +71,8 @@ typedef struct sr_session_media {
   siprec_metadata *model;
   const char *spk_id, *spk_aor, *spk_name;
   uint64_t armed_at;   /* the deadline a media timer shard holds for it; 0: none */
+  int watched;         /* no datagram yet: the no-media watchdog runs without a stream */
+  int nm_raised;       /* that watchdog raised NO_MEDIA (ENDED follows at the end) */
   uint64_t seen[SR_MSTATS]; /* the stream's counters already added to `stats` */
   uint64_t last_packet_ns;
   _Atomic uint64_t stats[SR_MSTATS];

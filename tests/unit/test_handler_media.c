@@ -576,7 +576,19 @@ START_TEST(test_no_media_and_idle)
     siprec_handler_expire(c.f.h, d);
   }
   ck_assert_uint_eq(count_events(0, SIPREC_STREAM_NO_MEDIA), 1);
-  ck_assert_uint_eq(count_events(1, SIPREC_STREAM_NO_MEDIA), 0); /* never fed: no state */
+  /* Stream 2 never got one datagram: an empty recording is noticed too,
+   * from the answer on, and once. */
+  ck_assert_uint_eq(count_events(1, SIPREC_STREAM_NO_MEDIA), 1);
+  ck_assert_uint_eq(count_events(1, SIPREC_STREAM_STARTED), 0);
+  siprec_handler_expire(c.f.h, t + 30 * S);
+  ck_assert_uint_eq(count_events(0, SIPREC_STREAM_NO_MEDIA), 1);
+  ck_assert_uint_eq(count_events(1, SIPREC_STREAM_NO_MEDIA), 1);
+  /* Its ENDED closes it with the session, before the session's ended. */
+  bye(&c, t + 31 * S);
+  ck_assert_uint_eq(count_events(1, SIPREC_STREAM_ENDED), 1);
+  for (size_t i = 0; i < L.n_events; i++)
+    if (L.events[i].type == SIPREC_STREAM_ENDED)
+      ck_assert_int_eq(L.events[i].session_ended_before, 0);
   call_free(&c);
 }
 END_TEST
