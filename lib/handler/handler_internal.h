@@ -141,7 +141,13 @@ struct siprec_handler {
     struct sr_media_due *heap; /* min-heap on `at` */
     size_t len, cap;
   } media_shards[SR_MEDIA_SHARDS];
-  _Atomic uint64_t media_stats[SR_MSTATS];
+  /* The media counters in rows of their own cache lines, a stream adding
+   * to the row its index picks: threads feeding different streams do not
+   * bounce one line (siprec_handler_stat sums the rows). */
+  struct sr_media_stat_row {
+    _Atomic uint64_t v[SR_MSTATS];
+    uint64_t pad[24 - SR_MSTATS]; /* more than a cache line between rows' counters */
+  } media_stats[SR_MEDIA_SHARDS];
 
   sr_handler_stats stats;
   int shutting_down; /* siprec_handler_free() is ending every session */

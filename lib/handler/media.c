@@ -123,7 +123,7 @@ static void add_stat(siprec_handler *h, sr_session_media *m, unsigned k, uint64_
   if (!n)
     return;
   atomic_fetch_add_explicit(&m->stats[k], n, memory_order_relaxed);
-  atomic_fetch_add_explicit(&h->media_stats[k], n, memory_order_relaxed);
+  atomic_fetch_add_explicit(&h->media_stats[m->stat_row].v[k], n, memory_order_relaxed);
 }
 
 /* What the stream counted since the last call (m's lock held). */
@@ -263,6 +263,8 @@ static sr_session_media *slot_get(siprec_handler *h, siprec_session *s, size_t i
   }
   m->handler = h;
   m->index = index;
+  uintptr_t v = (uintptr_t)s >> 6;
+  m->stat_row = (unsigned)((v ^ (v >> 9) ^ index) % SR_MEDIA_SHARDS);
   atomic_store_explicit(&s->media[index], m, memory_order_release);
   return m;
 }
@@ -358,7 +360,8 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
   uint16_t lport = port_of(path->local);
   sr_port_hit hit;
   if (!lport || sr_media_ports_lookup(h, lport, &hit) < 0) {
-    atomic_fetch_add_explicit(&h->media_stats[SR_MSTAT_NOT_FOUND], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->media_stats[lport % SR_MEDIA_SHARDS].v[SR_MSTAT_NOT_FOUND], 1,
+                              memory_order_relaxed);
     return SIPREC_ENOTFOUND;
   }
   siprec_session *s = hit.s;
@@ -570,8 +573,10 @@ void sr_media_end_all(siprec_handler *h, siprec_session *s, uint64_t now)
 
 uint64_t sr_media_stat(siprec_handler *h, unsigned index)
 {
-  return index < SR_MSTATS ? atomic_load_explicit(&h->media_stats[index], memory_order_relaxed)
-                           : 0;
+  uint64_t sum = 0;
+  for (unsigned r = 0; index < SR_MSTATS && r < SR_MEDIA_SHARDS; r++)
+    sum += atomic_load_explicit(&h->media_stats[r].v[index], memory_order_relaxed);
+  return sum;
 }
 
 SIPREC_API int siprec_session_stream_stats(const siprec_session *s, size_t index,

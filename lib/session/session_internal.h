@@ -54,6 +54,7 @@ typedef struct sr_session_media {
   sr_media_stream *ms; /* NULL: none yet, or ended (made again by the next datagram) */
   void *handler;       /* the handler that made it (for its callbacks) */
   size_t index;
+  unsigned stat_row;   /* the row of the handler's media counters it adds to */
   uint16_t port;       /* the local RTP port it was made for */
   int srtp;            /* RTP/SAVP: not taken until SRTP lands */
   int paused;
