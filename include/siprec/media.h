@@ -236,7 +236,7 @@ SIPREC_API void siprec_handler_callbacks_set_dtmf(siprec_handler_callbacks *cbs,
  * counter), summed over every stream since the handler was created. */
 typedef enum siprec_media_counter {
   SIPREC_MEDIA_PACKETS = 0,       /**< RTP packets taken */
-  SIPREC_MEDIA_BYTES = 1,         /**< their bytes */
+  SIPREC_MEDIA_BYTES = 1,         /**< their octets as received (RTP header included) */
   SIPREC_MEDIA_LOST = 2,          /**< packets never received */
   SIPREC_MEDIA_REORDERED = 3,     /**< put back in order */
   SIPREC_MEDIA_DUPLICATES = 4,    /**< dropped as copies */
@@ -254,7 +254,7 @@ typedef enum siprec_media_counter {
 typedef struct siprec_stream_stats {
   size_t size;
   uint64_t packets;       /**< RTP packets taken */
-  uint64_t bytes;         /**< their bytes */
+  uint64_t bytes;         /**< their octets as received (RTP header included) */
   uint64_t lost;          /**< packets never received (RFC 3550 expected - received) */
   uint64_t reordered;     /**< arrived out of order and put back in order */
   uint64_t duplicates;    /**< dropped as copies */
