@@ -160,7 +160,9 @@ typedef int (*siprec_acl_cb)(void *user, const siprec_session *s, const siprec_p
 /**
  * Create a configuration with the defaults: 32 shards; contact user "srs";
  * user agent "libsiprec/VERSION"; media address: the address each INVITE
- * arrived on; RTP ports 20000-39999; codecs PCMU, PCMA, G722, opus chosen in
+ * arrived on; RTP ports 20000-39999; codecs: every one this build decodes
+ * (PCMU, PCMA, G722, G726-32 also as static payload type 2 and as
+ * AAL2-G726-32, L16; opus and G729 when built: siprec/media.h) chosen in
  * the offer's order; no session limit; 65536-byte messages; T1 500 ms, T2 4 s;
  * plain (non-SIPREC) INVITEs refused.
  * @return 0, SIPREC_EINVAL or SIPREC_ENOMEM
@@ -496,6 +498,8 @@ typedef enum siprec_stat {
                                      *   delivered at most 10 per 10 s per kind, then counted
                                      *   in one summary line */
   SIPREC_STAT_PENDING = 7,          /**< unsettled INVITE transactions now (index ignored) */
+  SIPREC_STAT_MEDIA = 8,            /**< media counters, by siprec_media_counter (index;
+                                     *   siprec/media.h), summed over every stream */
 } siprec_stat;
 
 /** Why a message got no answer. */

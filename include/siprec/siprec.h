@@ -12,5 +12,6 @@
 #include <siprec/session.h>
 #include <siprec/handler.h>
 #include <siprec/metadata.h>
+#include <siprec/media.h>
 
 #endif

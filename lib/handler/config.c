@@ -5,7 +5,7 @@
 #include <siprec/version.h>
 
 #include "../common/alloc.h"
-#include "../sdp/codecs.h"
+#include "../media/codecs_built.h"
 #include "handler_internal.h"
 
 void sr_handler_config_defaults(struct siprec_handler_config *cfg)
@@ -13,9 +13,15 @@ void sr_handler_config_defaults(struct siprec_handler_config *cfg)
   cfg->shards = SIPREC_SHMAP_DEFAULT_SHARDS;
   cfg->rtp_low = 20000;
   cfg->rtp_high = 39999;
+  /* Every codec this build decodes, so that a recording is never refused
+   * for a codec the media can decode, nor accepted for one it cannot; the
+   * offer's order picks among them. */
+  static const char *const candidates[] = { "PCMU", "PCMA",    "G722",         "opus",
+                                             "G729", "G726-32", "AAL2-G726-32", "L16" };
   cfg->n_codecs = 0;
-  for (const char *c; (c = sr_codec_default(cfg->n_codecs)) != NULL;)
-    strcpy(cfg->codec_names[cfg->n_codecs++], c);
+  for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+    if (cfg->n_codecs < SR_MAX_CODECS && sr_media_codec_built(candidates[i]))
+      strcpy(cfg->codec_names[cfg->n_codecs++], candidates[i]);
   cfg->max_message = 65536;
   cfg->t1_ms = 500;
   cfg->t2_ms = 4000;
@@ -28,6 +34,10 @@ void sr_handler_config_defaults(struct siprec_handler_config *cfg)
   cfg->max_pending_per_source = 32;
   cfg->md_limits = *md_default_limits();
   cfg->log_level = SIPREC_LOG_INFO;
+  cfg->jitter_ms = 200;
+  cfg->frame_ms = 20;
+  cfg->audio_rate = 0;
+  cfg->no_media_ms = 10000;
 }
 
 static int dup_str(const siprec_allocator *mem, char **dst, const char *src)
@@ -347,4 +357,61 @@ SIPREC_API void siprec_handler_callbacks_set_log(siprec_handler_callbacks *cbs, 
 {
   if (cbs)
     cbs->log = fn;
+}
+
+SIPREC_API int siprec_handler_config_set_jitter_depth(siprec_handler_config *cfg, uint32_t ms)
+{
+  if (!cfg || ms < 20 || ms > 2000)
+    return SIPREC_EINVAL;
+  cfg->jitter_ms = ms;
+  return 0;
+}
+
+SIPREC_API int siprec_handler_config_set_frame_duration(siprec_handler_config *cfg, uint32_t ms)
+{
+  if (!cfg || ms < 10 || ms > 120)
+    return SIPREC_EINVAL;
+  cfg->frame_ms = ms;
+  return 0;
+}
+
+SIPREC_API int siprec_handler_config_set_audio_rate(siprec_handler_config *cfg, uint32_t hz)
+{
+  if (!cfg || hz > 48000 || (hz != 0 && hz < 8000))
+    return SIPREC_EINVAL;
+#ifndef SR_HAVE_SPEEXDSP
+  if (hz != 0)
+    return SIPREC_EINVAL; /* no resampler in this build */
+#endif
+  cfg->audio_rate = hz;
+  return 0;
+}
+
+SIPREC_API int siprec_handler_config_set_no_media_timeout(siprec_handler_config *cfg, uint32_t ms)
+{
+  if (!cfg)
+    return SIPREC_EINVAL;
+  cfg->no_media_ms = ms;
+  return 0;
+}
+
+SIPREC_API void siprec_handler_callbacks_set_audio(siprec_handler_callbacks *cbs,
+                                                   siprec_audio_cb fn)
+{
+  if (cbs)
+    cbs->audio = fn;
+}
+
+SIPREC_API void siprec_handler_callbacks_set_stream_event(siprec_handler_callbacks *cbs,
+                                                          siprec_stream_event_cb fn)
+{
+  if (cbs)
+    cbs->stream_event = fn;
+}
+
+SIPREC_API void siprec_handler_callbacks_set_dtmf(siprec_handler_callbacks *cbs,
+                                                  siprec_dtmf_cb fn)
+{
+  if (cbs)
+    cbs->dtmf = fn;
 }

@@ -9,6 +9,7 @@
 #include "../common/alloc.h"
 #include "../sip/response.h"
 #include "dialog.h"
+#include "media.h"
 
 /* ---------------------------------------------------------------------- */
 /* Who may speak in a dialog                                                */
@@ -192,6 +193,8 @@ static void ack_answer(siprec_handler *h, siprec_session *s, const sr_request_ct
     sr_dialog_end(h, s, SIPREC_END_NO_MEDIA, 1, rq->now_ns);
     return;
   }
+  sr_media_sync(h, s, rq->now_ns); /* the SRC's codec and source */
+  sr_media_watch(h, s, rq->now_ns);
   if (h->cbs.updated)
     SR_CALLBACK(s, h->cbs.updated(h->user, s));
   sr_session_flush_retired(s);

@@ -4,6 +4,7 @@
  * last transaction is over. */
 #include "../sip/response.h"
 #include "dialog.h"
+#include "media.h"
 
 void sr_dialog_arm_tx(siprec_handler *h, siprec_session *s, uint64_t now)
 {
@@ -15,6 +16,8 @@ void sr_dialog_arm_tx(siprec_handler *h, siprec_session *s, uint64_t now)
 void sr_session_finish(siprec_handler *h, siprec_session *s, siprec_end_reason reason)
 {
   sr_handler_log(h, SIPREC_LOG_INFO, "session %s ended: %s", s->id, siprec_end_reason_name(reason));
+  /* Every stream's last frames and ENDED before the session's ended. */
+  sr_media_end_all(h, s, atomic_load_explicit(&s->last_activity, memory_order_relaxed));
   if (h->cbs.ended)
     SR_CALLBACK(s, h->cbs.ended(h->user, s, reason));
   if ((unsigned)reason < SR_END_REASONS)

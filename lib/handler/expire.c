@@ -3,6 +3,7 @@
  * its due timers (sr_timer_at, timers.c) are acted on here, the one place
  * that decides what an expiry does. */
 #include "dialog.h"
+#include "media.h"
 
 /* The SRC never answered the SRS's request (its lock held). Returns 1 when
  * the session ended. */
@@ -166,5 +167,6 @@ SIPREC_API int siprec_handler_expire(siprec_handler *h, uint64_t now_ns)
     if (n < BATCH)
       break;
   }
+  actions += sr_media_expire(h, now_ns); /* jitter buffers' holes, no-media watchdogs */
   return actions;
 }

@@ -80,6 +80,7 @@ SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_con
   pthread_mutex_init(&h->timers_lock, NULL);
   pthread_mutex_init(&h->pending_lock, NULL);
   pthread_mutex_init(&h->log_lock, NULL);
+  sr_media_timers_init(h);
   sr_pending_init(h);
   *out = h;
   return 0;
@@ -104,6 +105,8 @@ SIPREC_API void siprec_handler_free(siprec_handler *h)
   h->shutting_down = 1; /* BYEs go out once: nobody is left to wait for their answers */
   (void)siprec_shmap_range(h->sessions, end_for_shutdown, h);
   sr_timers_free(h);
+  sr_media_ports_free(h);
+  sr_media_timers_free(h);
   siprec_shmap_free(h->sessions);
   sr_pending_free(h);
   pthread_mutex_destroy(&h->ports_lock);

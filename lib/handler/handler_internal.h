@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <siprec/handler.h>
+#include <siprec/media.h>
 #include <siprec/shmap.h>
 
 #include "../common/siphash.h"
@@ -45,6 +46,8 @@ struct siprec_handler_config {
   size_t max_pending, max_pending_ports; /* as set: 0 default, SIZE_MAX none */
   struct siprec_metadata_limits md_limits;
   siprec_log_level log_level;
+  /* Media (siprec/media.h): 0 means the media stream's default. */
+  uint32_t jitter_ms, frame_ms, audio_rate, no_media_ms;
 };
 
 struct siprec_handler_callbacks {
@@ -59,6 +62,9 @@ struct siprec_handler_callbacks {
   siprec_port_free_cb port_free;
   siprec_random_cb random;
   siprec_acl_cb acl;
+  siprec_audio_cb audio;
+  siprec_stream_event_cb stream_event;
+  siprec_dtmf_cb dtmf;
 };
 
 /* Counters (siprec_handler_stat). */
@@ -84,6 +90,8 @@ typedef enum sr_log_class {
 } sr_log_class;
 #define SR_LOG_BURST 10
 #define SR_LOG_WINDOW_S 10
+
+#define SR_MEDIA_SHARDS 8
 
 /* Unsettled INVITE transactions per source address (pending.c). */
 typedef struct sr_pending_entry sr_pending_entry;
@@ -124,6 +132,22 @@ struct siprec_handler {
     unsigned lines;
     uint64_t suppressed;
   } log_windows[SR_LOG_CLASSES];
+
+  /* Media: local port -> stream, lock-free for readers (media_ports.c);
+   * the media's deadlines in shards (media_timers.c). */
+  struct sr_port_page *_Atomic port_pages[256];
+  struct sr_media_shard {
+    pthread_mutex_t lock;
+    struct sr_media_due *heap; /* min-heap on `at` */
+    size_t len, cap;
+  } media_shards[SR_MEDIA_SHARDS];
+  /* The media counters in rows of their own cache lines, a stream adding
+   * to the row its index picks: threads feeding different streams do not
+   * bounce one line (siprec_handler_stat sums the rows). */
+  struct sr_media_stat_row {
+    _Atomic uint64_t v[SR_MSTATS];
+    uint64_t pad[24 - SR_MSTATS]; /* more than a cache line between rows' counters */
+  } media_stats[SR_MEDIA_SHARDS];
 
   sr_handler_stats stats;
   int shutting_down; /* siprec_handler_free() is ending every session */
@@ -213,6 +237,49 @@ void sr_pending_free(siprec_handler *h);
 void sr_handler_log_limited(siprec_handler *h, sr_log_class cls, uint64_t now,
                             siprec_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* ---------------------------------------------------------------------- */
+/* Media's port table (media_ports.c)                                        */
+
+/* What a local port leads to: a session's stream, its RTP or RTCP port. */
+typedef struct sr_port_hit {
+  siprec_session *s; /* a reference the caller drops */
+  size_t index;
+  uint16_t rtp_port;
+  int rtcp;
+} sr_port_hit;
+/* The stream of local port `port`: 0 with *hit, or SIPREC_ENOTFOUND. */
+int sr_media_ports_lookup(siprec_handler *h, uint16_t port, sr_port_hit *hit);
+/* Session `s` (its lock held) answered with its streams: their ports (and
+ * the RTCP ports, port + 1) lead to it. SIPREC_ENOMEM leaves ports out
+ * (their datagrams are not found). */
+int sr_media_ports_register(siprec_handler *h, siprec_session *s);
+/* Port `port` of `s` (and its RTCP port) lead nowhere any more; called
+ * before the port goes back. */
+void sr_media_ports_clear(siprec_handler *h, siprec_session *s, uint16_t port);
+void sr_media_ports_free(siprec_handler *h);
+
+/* ---------------------------------------------------------------------- */
+/* Media's deadlines (media_timers.c)                                       */
+
+typedef struct sr_media_due {
+  uint64_t at;
+  siprec_session *s; /* a reference */
+  size_t index;
+} sr_media_due;
+/* Stream `index` of `s` has work at `at` (a reference to s is taken). 0
+ * or SIPREC_ENOMEM. */
+int sr_media_timers_arm(siprec_handler *h, siprec_session *s, size_t index, uint64_t at);
+/* Every entry of stream `index` of `s` out (it ended; the caller holds s). */
+void sr_media_timers_disarm(siprec_handler *h, siprec_session *s, size_t index);
+/* The earliest media deadline, UINT64_MAX when none. */
+uint64_t sr_media_timers_next(siprec_handler *h);
+/* Up to `max` entries due at `now`, taken out (their references the
+ * caller's), from shard `shard`. */
+size_t sr_media_timers_take_due(siprec_handler *h, unsigned shard, uint64_t now,
+                                sr_media_due *out, size_t max);
+void sr_media_timers_init(siprec_handler *h);
+void sr_media_timers_free(siprec_handler *h);
 
 /* Non-NULL while a host callback runs on this thread: the session it is
  * about, or the handler for the log callback (host requests made from

@@ -3,6 +3,7 @@
  * deferred one, end one, ask for a metadata snapshot, report media), and
  * the counters it reads. */
 #include "dialog.h"
+#include "media.h"
 
 /* The session locked for a host request, or an error: a request from inside
  * a callback would wait on a lock its own thread holds. */
@@ -103,6 +104,7 @@ SIPREC_API uint64_t siprec_handler_stat(siprec_handler *h, siprec_stat stat, uns
   case SIPREC_STAT_REQUESTS_SENT: return atomic_load(&st->requests_sent);
   case SIPREC_STAT_LOG_SUPPRESSED: return atomic_load(&st->log_suppressed);
   case SIPREC_STAT_PENDING: return sr_pending_count(h);
+  case SIPREC_STAT_MEDIA: return sr_media_stat(h, index);
   default: return 0;
   }
 }

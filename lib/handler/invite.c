@@ -9,6 +9,7 @@
 #include "../sip/multipart.h"
 #include "../sip/response.h"
 #include "dialog.h"
+#include "media.h"
 
 /* Fill the dialog state of a new session from its INVITE. */
 static int session_fill(siprec_handler *h, siprec_session *s, const sr_request_ctx *rq, int siprec)
@@ -183,6 +184,7 @@ static void session_answered(siprec_handler *h, siprec_session *s, uint64_t now)
   atomic_fetch_add_explicit(&h->stats.started, 1, memory_order_relaxed);
   sr_handler_log(h, SIPREC_LOG_INFO, "session %s started: %zu streams, %s", s->id, s->n_streams,
                  s->is_siprec ? "SIPREC" : "recording headers");
+  sr_media_watch(h, s, now); /* NO_MEDIA even when not one datagram comes */
   if (h->cbs.started)
     SR_CALLBACK(s, h->cbs.started(h->user, s));
 }
@@ -321,6 +323,8 @@ static int invite_media(siprec_handler *h, siprec_session *s, sr_request_ctx *rq
     *rc = discard(h, s, sr_handler_simple(h, rq, 500, "Out of memory", NULL));
     return 1;
   }
+  if (sr_media_ports_register(h, s) < 0)
+    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its media ports", s->id);
   /* The overall bounds, shedding the oldest unACKed sessions for room. */
   size_t ports = new_ports(streams, n);
   int r;

@@ -31,6 +31,7 @@ void sr_handler_port_free(siprec_handler *h, siprec_session *s, size_t index, ui
 {
   if (port == 0)
     return;
+  sr_media_ports_clear(h, s, port); /* datagrams find it no more, before it goes back */
   if (h->cbs.port_alloc) {
     if (h->cbs.port_free)
       SR_CALLBACK(s, h->cbs.port_free(h->user, s, index, port));

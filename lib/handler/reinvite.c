@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dialog.h"
+#include "media.h"
 
 /* Answer the offer of a re-INVITE or UPDATE: the session's streams follow
  * it, ports of dropped streams go back. Returns the answer length, or a
@@ -27,6 +28,8 @@ static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_
   size_t n_old = s->n_streams;
   if (alen >= 0 && sr_session_set_streams(s, next, n) < 0)
     alen = SIPREC_ENOMEM;
+  if (alen >= 0 && sr_media_ports_register(h, s) < 0)
+    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its media ports", s->id);
   if (alen >= 0) {
     /* Streams this offer dropped give their ports back. */
     for (size_t j = 0; j < n_old; j++) {
@@ -154,6 +157,8 @@ static int reinvite_apply(siprec_handler *h, siprec_session *s, sr_request_ctx *
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory to bind its metadata", s->id);
   if (!s->changes)
     s->changes = SIPREC_CHANGE_REFRESH;
+  sr_media_sync(h, s, rq->now_ns); /* pause, resume, reconfigure, end, speaker */
+  sr_media_watch(h, s, rq->now_ns); /* new or resumed streams */
   s->timer.se_s = r->se;
   s->timer.srs_refresher = r->srs_refresher;
   sr_session_timer_restart(&s->timer, rq->now_ns);

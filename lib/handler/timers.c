@@ -196,7 +196,8 @@ SIPREC_API uint64_t siprec_handler_next_deadline(siprec_handler *h)
   pthread_mutex_lock(&h->timers_lock);
   uint64_t next = h->heap_len ? h->heap[0]->heap_key : UINT64_MAX;
   pthread_mutex_unlock(&h->timers_lock);
-  return next;
+  uint64_t media = sr_media_timers_next(h);
+  return media < next ? media : next;
 }
 
 size_t sr_timers_count(siprec_handler *h)

@@ -15,6 +15,7 @@
 #define SR_SDP_LABEL_MAX 64
 #define SR_SDP_CODEC_MAX 32
 #define SR_SDP_ADDR_MAX 64
+#define SR_SDP_ALT_MAX 4  /* other accepted codecs of an m-line kept (sr_sdp_stream.alt) */
 #define SR_SDP_KEY_MAX 72 /* base64 SDES key||salt, NUL-terminated: 40 characters for
                           * the AES_CM_128 suites, 64 for AES_256_CM */
 
@@ -52,6 +53,15 @@ typedef struct sr_sdp_stream {
   char remote_key[SR_SDP_KEY_MAX]; /* the SRC's inline key (base64), for a later media issue */
   char local_key[SR_SDP_KEY_MAX];  /* the SRS's own key (base64), generated per stream */
   uint32_t ptime;                  /* a=ptime, 0 when absent */
+  /* The offer's other accepted codecs, in its order: the SRC may switch to
+   * one of them without a new offer (the media decodes them too). */
+  struct sr_sdp_alt_codec {
+    char codec[SR_SDP_CODEC_MAX];
+    int pt;
+    uint32_t clock_rate;
+    uint8_t channels;
+  } alt[SR_SDP_ALT_MAX];
+  uint8_t n_alt;
 } sr_sdp_stream;
 
 /* Port source: give the receive port for stream `index` (its label may be

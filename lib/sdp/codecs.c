@@ -8,6 +8,8 @@ static const sr_codec codecs[] = {
   { "G722", 9, 8000, 1, SR_CODEC_STATIC_PT | SR_CODEC_OFFERED | SR_CODEC_DEFAULT },
   { "opus", 96, 48000, 2, SR_CODEC_OFFERED | SR_CODEC_DEFAULT },
   /* Known only to name a static payload type an offer may use bare. */
+  { "G726-32", 2, 8000, 1, SR_CODEC_STATIC_PT }, /* RFC 3551's packing, as Metaswitch
+                                                  * offers it without rtpmap */
   { "GSM", 3, 8000, 1, SR_CODEC_STATIC_PT },
   { "G723", 4, 8000, 1, SR_CODEC_STATIC_PT },
   { "CN", 13, 8000, 1, SR_CODEC_STATIC_PT },

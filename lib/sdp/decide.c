@@ -81,6 +81,24 @@ static void take_codec(const sr_sdp_fmts *t, int pt, sr_sdp_stream *st)
   st->channels = (uint8_t)(f->channels ? f->channels : 1);
 }
 
+/* The offer's other accepted codecs, in its order. */
+static void take_alternatives(const sr_sdp_config *cfg, const sr_sdp_fmts *t, int chosen,
+                              sr_sdp_stream *st)
+{
+  for (size_t i = 0; i < t->n && st->n_alt < SR_SDP_ALT_MAX; i++) {
+    int pt = t->order[i];
+    const sr_sdp_fmt *f = &t->pt[pt];
+    if (pt == chosen || !f->enc || sr_sdp_codec_rank(cfg, sr_sdp_fmt_enc(f)) < 0)
+      continue;
+    struct sr_sdp_alt_codec *a = &st->alt[st->n_alt++];
+    memcpy(a->codec, f->enc, f->enc_len); /* < SR_SDP_CODEC_MAX: the rank checked it */
+    a->codec[f->enc_len] = '\0';
+    a->pt = pt;
+    a->clock_rate = (uint32_t)f->rate;
+    a->channels = (uint8_t)(f->channels ? f->channels : 1);
+  }
+}
+
 /* telephone-event at the codec's clock rate if offered, else the first. */
 static void take_telephone_event(const sr_sdp_fmts *t, sr_sdp_stream *st)
 {
@@ -130,6 +148,7 @@ int sr_sdp_decide(const sr_sdp_config *cfg, const sdp_session_t *s, const sdp_me
     st->srtp = 1;
   }
   take_codec(&t, pt, st);
+  take_alternatives(cfg, &t, pt, st);
   take_telephone_event(&t, st);
   set_direction(st, sr_sdp_conn_is_hold(sr_sdp_media_conn(s, m)));
   return 0;

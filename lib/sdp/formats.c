@@ -87,6 +87,11 @@ static void read_sofia_rtpmaps(const sdp_media_t *m, sr_sdp_fmts *t)
       if (pp && sr_sdp_uint(&pp, 255, &ch) == 0)
         f->channels = (unsigned)ch;
       f->mapped = f->enc != NULL;
+      /* A static payload type offered without rtpmap: RFC 3551's name as
+       * our table gives it (Sofia-SIP's own calls PT 2 "G721", the name it
+       * had before G.726-32 took the number). */
+      if (rm->rm_predef && sr_codec_by_static_pt(pt))
+        static_pt(f, pt);
     }
     f->fmtp = rm->rm_fmtp;
   }

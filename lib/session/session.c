@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sched.h>
 #include <string.h>
 
 #include "../common/alloc.h"
 #include "../common/hex.h"
+#include "../media/stream.h"
 #include "session_internal.h"
 
 siprec_session *sr_session_new(const siprec_allocator *mem, const char *call_id, size_t len,
@@ -129,6 +131,15 @@ static void session_destroy(siprec_session *s)
     sr_free(mem, *strs[i]);
   sr_free(mem, s->streams);
   sr_free(mem, s->stream_changes);
+  for (size_t i = 0; i < SR_SDP_MAX_STREAMS; i++) {
+    sr_session_media *m = atomic_load_explicit(&s->media[i], memory_order_acquire);
+    if (!m)
+      continue;
+    sr_media_stream_free(m->ms);
+    siprec_metadata_unref(m->model);
+    pthread_mutex_destroy(&m->lock);
+    sr_free(mem, m);
+  }
   sr_session_flush_retired(s);
   siprec_metadata_unref(s->model);
   siprec_metadata_changes_free(s->md_changes);
@@ -192,13 +203,34 @@ SIPREC_API int siprec_session_is_siprec(const siprec_session *s)
 
 /* Accessors read under the session's (recursive) lock, so a host thread
  * never sees an update half made. */
+_Thread_local const siprec_session *sr_media_holder;
+_Thread_local size_t sr_media_holder_index;
+static _Thread_local unsigned unlocked_reads;
+
 static void read_lock(const siprec_session *s)
 {
-  pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+  if (sr_media_holder != s) {
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    return;
+  }
+  /* Inside a media callback of `s` (session_internal.h: sr_media_holder). */
+  for (;;) {
+    if (pthread_mutex_trylock((pthread_mutex_t *)&s->lock) == 0)
+      return;
+    if ((size_t)atomic_load(&((siprec_session *)s)->media_waiting) == sr_media_holder_index + 1) {
+      unlocked_reads++;
+      return;
+    }
+    sched_yield();
+  }
 }
 
 static void read_unlock(const siprec_session *s)
 {
+  if (sr_media_holder == s && unlocked_reads) {
+    unlocked_reads--;
+    return;
+  }
   pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
 }
 

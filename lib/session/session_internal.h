@@ -41,6 +41,55 @@ typedef enum sr_uac_purpose {
 
 #define SR_SESSION_MAX_HEADER_PARTICIPANTS 8
 
+/* One stream's media state (siprec/media.h), made at its first datagram
+ * and kept until the session is destroyed (a feeding thread may hold its
+ * pointer without the session's lock). Everything but `stats` is guarded
+ * by `lock`; the session's lock, when both are taken, comes first. */
+typedef struct sr_media_stream sr_media_stream; /* ../media/stream.h */
+enum { SR_MSTAT_PACKETS = 0, SR_MSTAT_BYTES, SR_MSTAT_LOST, SR_MSTAT_REORDERED,
+       SR_MSTAT_DUPLICATES, SR_MSTAT_LATE, SR_MSTAT_LATCH_DROPS, SR_MSTAT_SRTP_FAILURES,
+       SR_MSTAT_DECODE_ERRORS, SR_MSTAT_NOT_FOUND, SR_MSTAT_RTCP, SR_MSTATS };
+typedef struct sr_session_media {
+  pthread_mutex_t lock;
+  sr_media_stream *ms; /* NULL: none yet, or ended (made again by the next datagram) */
+  void *handler;       /* the handler that made it (for its callbacks) */
+  size_t index;
+  unsigned stat_row;   /* the row of the handler's media counters it adds to */
+  uint16_t port;       /* the local RTP port it was made for */
+  int srtp;            /* RTP/SAVP: not taken until SRTP lands */
+  int paused;
+  int ended;           /* ENDED delivered; nothing more is fed */
+  /* What it was configured from (a change reconfigures). */
+  char codec[SR_SDP_CODEC_MAX];
+  int pt, te_pt;
+  char remote_addr[SR_SDP_ADDR_MAX];
+  uint16_t remote_port;
+  struct sr_sdp_alt_codec alt[SR_SDP_ALT_MAX];
+  uint8_t n_alt;
+  char label[SR_SDP_LABEL_MAX];
+  int has_label;
+  /* The speaker, from `model` (a reference held: the strings are its). */
+  siprec_metadata *model;
+  const char *spk_id, *spk_aor, *spk_name;
+  uint64_t armed_at;   /* the deadline a media timer shard holds for it; 0: none */
+  int watched;         /* no datagram yet: the no-media watchdog runs without a stream */
+  int nm_raised;       /* that watchdog raised NO_MEDIA (ENDED follows at the end) */
+  uint64_t seen[SR_MSTATS]; /* the stream's counters already added to `stats` */
+  uint64_t last_packet_ns;
+  _Atomic uint64_t stats[SR_MSTATS];
+  _Atomic uint32_t jitter_ms;
+} sr_session_media;
+
+/* The thread holding a stream's media lock while its callbacks run: the
+ * session's accessors, called from those callbacks, may then proceed
+ * without the session's lock when its holder waits for that very media
+ * lock (media_waiting names it): the holder is blocked and changes
+ * nothing until the callback returns and the media lock is released, so
+ * reading is safe. Without this, a callback reading the session would deadlock
+ * with a thread ending the session (session lock, then media lock). */
+extern _Thread_local const siprec_session *sr_media_holder;
+extern _Thread_local size_t sr_media_holder_index; /* the stream whose lock it holds */
+
 struct siprec_session {
   _Atomic unsigned refs;
   pthread_mutex_t lock;
@@ -104,6 +153,12 @@ struct siprec_session {
   /* A Cisco built-in-bridge leg (siprec_session_bib_leg()). */
   siprec_bib_leg bib_leg;
   char *bib_key, *bib_refci, *bib_farend_refci;
+
+  /* Media (siprec/media.h), per stream index; made lazily. */
+  _Atomic(sr_session_media *) media[SR_SDP_MAX_STREAMS];
+  /* The session lock's holder waits for media lock `media_waiting - 1`
+   * (0: it waits for none). */
+  _Atomic int media_waiting;
 
   /* Handler bookkeeping: the timer heap (guarded by the handler's timer lock). */
   size_t heap_index; /* SIZE_MAX when not in the heap */

@@ -132,6 +132,8 @@ static int acl(void *user, const siprec_session *s, const siprec_path *path)
   return e->acl_allow;
 }
 
+void (*fx_callbacks_hook)(siprec_handler_callbacks *cbs);
+
 void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports)
 {
   memset(f, 0, sizeof *f);
@@ -148,6 +150,8 @@ void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports)
   siprec_handler_callbacks_set_log(cbs, on_log);
   if (host_ports)
     siprec_handler_callbacks_set_ports(cbs, port_alloc, port_free);
+  if (fx_callbacks_hook)
+    fx_callbacks_hook(cbs);
   ck_assert_int_eq(siprec_handler_new(&f->h, cfg, cbs, &f->ev, NULL), 0);
   siprec_handler_callbacks_free(cbs);
   f->ev.h = f->h;

@@ -59,6 +59,10 @@ typedef struct fixture {
 extern const char fx_sdp2[]; /* two sendonly audio streams labelled 1 and 2 */
 extern const char fx_sdp3[]; /* labels 1, 2 (inactive) and 3 */
 
+/* When set, fx_init calls it on the callbacks before the handler is made
+ * (a test adds callbacks of its own, e.g. the media ones). */
+extern void (*fx_callbacks_hook)(siprec_handler_callbacks *cbs);
+
 /* Create f->h with `cfg` (NULL: defaults); host_ports: ports from a callback. */
 void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports);
 

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Media from many threads (suite `concurrency`, run again under
+ * ThreadSanitizer): two sessions, one feeding thread per stream, a thread
+ * calling next_deadline/expire, and the signalling ending one session
+ * while its datagrams still arrive. Every frame delivered belongs to a
+ * live stream, every stream of the ended session reports ENDED before the
+ * session's ended callback, no datagram is fed into freed memory (ASan,
+ * TSan), and the counters add up. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "handler_fixture.h"
+
+#define S (1000 * MS)
+#define PACKETS 400
+
+static _Atomic uint64_t frames, ended_streams, ended_before_session;
+static _Atomic int sessions_ended;
+
+static void on_audio(void *user, const siprec_audio_frame *fr)
+{
+  (void)user;
+  ck_assert_uint_eq(fr->n_samples, 160);
+  /* The session read from the callback, also while the signalling holds
+   * the session and waits for this stream (the BYE). */
+  siprec_stream_info info = { .size = sizeof info };
+  ck_assert_int_eq(siprec_session_stream(fr->session, fr->stream, &info), 0);
+  ck_assert_str_eq(info.label, fr->label);
+  atomic_fetch_add(&frames, 1);
+}
+
+static void on_event(void *user, const siprec_stream_event *e)
+{
+  (void)user;
+  if (e->type == SIPREC_STREAM_ENDED) {
+    atomic_fetch_add(&ended_streams, 1);
+    if (atomic_load(&sessions_ended) == 0)
+      atomic_fetch_add(&ended_before_session, 1);
+  }
+}
+
+static void hook(siprec_handler_callbacks *cbs)
+{
+  siprec_handler_callbacks_set_audio(cbs, on_audio);
+  siprec_handler_callbacks_set_stream_event(cbs, on_event);
+}
+
+typedef struct feeder {
+  siprec_handler *h;
+  struct sockaddr_in local, remote;
+  uint32_t ssrc;
+  _Atomic int *go;
+  int taken, not_found;
+} feeder;
+
+static void *feed(void *arg)
+{
+  feeder *fd = arg;
+  while (!atomic_load(fd->go))
+    ;
+  uint8_t buf[172];
+  memset(buf, 0xFF, sizeof buf);
+  buf[0] = 0x80;
+  siprec_path p = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&fd->local,
+                    (struct sockaddr *)&fd->remote, 0 };
+  for (unsigned k = 0; k < PACKETS; k++) {
+    /* Every eighth pair swapped: holes that the expire thread releases. */
+    unsigned seq = k % 8 == 0 && k + 1 < PACKETS ? k + 1 : k % 8 == 1 ? k - 1 : k;
+    buf[1] = 0;
+    buf[2] = (uint8_t)(seq >> 8);
+    buf[3] = (uint8_t)seq;
+    uint32_t ts = seq * 160;
+    buf[4] = (uint8_t)(ts >> 24);
+    buf[5] = (uint8_t)(ts >> 16);
+    buf[6] = (uint8_t)(ts >> 8);
+    buf[7] = (uint8_t)ts;
+    buf[8] = (uint8_t)(fd->ssrc >> 24);
+    buf[9] = (uint8_t)(fd->ssrc >> 16);
+    buf[10] = (uint8_t)(fd->ssrc >> 8);
+    buf[11] = (uint8_t)fd->ssrc;
+    int rc = siprec_handler_media(fd->h, buf, sizeof buf, &p, 2 * S + (uint64_t)k * 20 * MS);
+    if (rc == 0)
+      fd->taken++;
+    else if (rc == SIPREC_ENOTFOUND)
+      fd->not_found++;
+    else
+      ck_abort_msg("siprec_handler_media: %d", rc);
+  }
+  return NULL;
+}
+
+static _Atomic int stop_expire;
+
+static void *expirer(void *arg)
+{
+  siprec_handler *h = arg;
+  uint64_t now = 2 * S;
+  while (!atomic_load(&stop_expire)) {
+    uint64_t d = siprec_handler_next_deadline(h);
+    /* The fake clock keeps within the media's 10 s: no signalling timer
+     * (pings after 60 s) ends a session meanwhile. */
+    if (now < 2 * S + PACKETS * 20 * MS)
+      now += 1 * MS;
+    if (d <= now)
+      siprec_handler_expire(h, now);
+  }
+  return NULL;
+}
+
+START_TEST(test_media_from_threads)
+{
+  fixture f;
+  fx_callbacks_hook = hook;
+  fx_init(&f, NULL, 0);
+  fx_callbacks_hook = NULL;
+  char msg[4096], tag[2][64];
+  const char *ids[2] = { "threads-a", "threads-b" };
+  uint16_t ports[2][2];
+  for (int c = 0; c < 2; c++) {
+    fx_request(msg, sizeof msg, "INVITE", ids[c], NULL, 1, ids[c], "Require: siprec\r\n", fx_sdp2);
+    ck_assert_int_gt(fx_feed(&f, msg, 1 * S), 0);
+    ck_assert_int_eq(f.status, 200);
+    fx_to_tag(&f, tag[c], sizeof tag[c]);
+    fx_request(msg, sizeof msg, "ACK", ids[c], tag[c], 1, "ack", NULL, NULL);
+    fx_feed(&f, msg, 1 * S);
+  }
+  siprec_session *ss[2];
+  ck_assert_uint_eq(siprec_handler_sessions(f.h, ss, 2), 2);
+  if (strncmp(siprec_session_call_id(ss[0], NULL), ids[0], strlen(ids[0])) != 0) {
+    siprec_session *t = ss[0]; /* the map's order is not the calls' */
+    ss[0] = ss[1];
+    ss[1] = t;
+  }
+  for (int c = 0; c < 2; c++)
+    for (size_t i = 0; i < 2; i++) {
+      siprec_stream_info info = { .size = sizeof info };
+      ck_assert_int_eq(siprec_session_stream(ss[c], i, &info), 0);
+      ports[c][i] = info.port;
+    }
+  _Atomic int go = 0;
+  feeder fd[4];
+  pthread_t th[4], ex;
+  for (int c = 0; c < 2; c++)
+    for (int i = 0; i < 2; i++) {
+      feeder *x = &fd[2 * c + i];
+      memset(x, 0, sizeof *x);
+      x->h = f.h;
+      x->local = f.srs;
+      x->local.sin_port = htons(ports[c][i]);
+      x->remote = f.src;
+      x->remote.sin_port = htons((uint16_t)(10000 + 2 * i));
+      x->ssrc = 0x1000u + (uint32_t)(2 * c + i);
+      x->go = &go;
+      ck_assert_int_eq(pthread_create(&th[2 * c + i], NULL, feed, x), 0);
+    }
+  ck_assert_int_eq(pthread_create(&ex, NULL, expirer, f.h), 0);
+  atomic_store(&go, 1);
+  /* The first session ends while its media flows. */
+  while (atomic_load(&frames) < 100)
+    ;
+  fx_request(msg, sizeof msg, "BYE", ids[0], tag[0], 2, "bye", NULL, NULL);
+  uint64_t before = atomic_load(&ended_streams);
+  fx_feed(&f, msg, 2 * S);
+  ck_assert_int_eq(f.status, 200);
+  atomic_store(&sessions_ended, 1);
+  uint64_t ended_a = atomic_load(&ended_streams) - before;
+  for (int i = 0; i < 4; i++)
+    pthread_join(th[i], NULL);
+  atomic_store(&stop_expire, 1);
+  pthread_join(ex, NULL);
+  /* The first session's streams that had media ENDED before its ended
+   * callback; the second's flowed in full. */
+  ck_assert_uint_le(ended_a, 2);
+  ck_assert_uint_eq(atomic_load(&ended_before_session), ended_a);
+  ck_assert_int_eq(fd[2].taken, PACKETS);
+  ck_assert_int_eq(fd[3].taken, PACKETS);
+  ck_assert_int_eq(fd[0].taken + fd[0].not_found, PACKETS);
+  uint64_t taken = 0;
+  for (int i = 0; i < 4; i++)
+    taken += (uint64_t)fd[i].taken;
+  uint64_t counted = siprec_handler_stat(f.h, SIPREC_STAT_MEDIA, SIPREC_MEDIA_PACKETS);
+  ck_assert_uint_le(counted, taken);
+  ck_assert_uint_ge(counted, 2 * PACKETS);
+  ck_assert_uint_gt(atomic_load(&frames), 2 * PACKETS - 64);
+  siprec_session_unref(ss[0]);
+  siprec_session_unref(ss[1]);
+  siprec_handler_free(f.h);
+  ck_assert_uint_eq(atomic_load(&ended_streams), ended_a + 2);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+  Suite *s = suite_create("media_threads");
+  TCase *tc = tcase_create("threads");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_media_from_threads);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  return run_suite(suite());
+}
