@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../media/srtp.h"
 #include "../sip/multipart.h"
 #include "dialog.h"
 
@@ -102,5 +103,8 @@ void sr_handler_sdp_config(siprec_handler *h, siprec_session *s, const struct so
   cfg->user = "libsiprec";
   cfg->current = s->n_streams ? s->streams : NULL;
   cfg->n_current = s->n_streams;
+  /* SRTP only with a suite media decrypts (the keys never leave the
+   * library): none in a build without libsrtp2. */
+  cfg->suite_ok = sr_media_srtp_suite_supported;
 }
 

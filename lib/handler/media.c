@@ -11,9 +11,11 @@
  * path takes the stream's only (the session's just to make a stream's
  * state, before its lock). */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../common/alloc.h"
+#include "../media/srtp.h"
 #include "../media/stream.h"
 #include "dialog.h"
 #include "media.h"
@@ -127,6 +129,16 @@ static void add_stat(siprec_handler *h, sr_session_media *m, unsigned k, uint64_
 }
 
 /* What the stream counted since the last call (m's lock held). */
+/* The stream pipeline's unprotect hook over the stream's SRTP context. */
+static int unprotect(void *ctx, uint8_t *buf, size_t len, bool rtcp, size_t *out_len)
+{
+  size_t n = len;
+  sr_srtp_result why;
+  int rc = rtcp ? sr_srtp_unprotect_rtcp(ctx, buf, &n, &why) : sr_srtp_unprotect(ctx, buf, &n, &why);
+  *out_len = n;
+  return rc;
+}
+
 static void collect(siprec_handler *h, sr_session_media *m)
 {
   if (!m->ms)
@@ -307,6 +319,8 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
     sr_media_stream_free(m->ms);
     m->ms = NULL;
   }
+  sr_srtp_free(m->srtp_ctx); /* keys and replay state belong to the stream made */
+  m->srtp_ctx = NULL;
   m->port = rtp_port;
   m->ended = 0;
   m->watched = 0;
@@ -316,12 +330,19 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
   refresh_speaker(s, m);
   memset(m->seen, 0, sizeof m->seen);
   m->last_packet_ns = 0;
-  if (m->srtp)
-    return m; /* SRTP is not decrypted yet: counted as failures, nothing made */
+  snprintf(m->key, sizeof m->key, "%s", st->remote_key);
+  if (m->srtp && sr_srtp_new(&s->mem, st->crypto_suite, st->remote_key, &m->srtp_ctx) < 0) {
+    m->srtp_ctx = NULL;
+    return m; /* this build cannot decrypt it: counted as failures, nothing made */
+  }
   sr_decoder_params codec[1 + SR_SDP_ALT_MAX];
   char sig[INET6_ADDRSTRLEN];
   sr_media_stream_config cfg;
   stream_config(h, s, st, codec, sig, sizeof sig, &cfg);
+  if (m->srtp_ctx) {
+    cfg.unprotect = unprotect;
+    cfg.unprotect_ctx = m->srtp_ctx;
+  }
   sr_media_stream_callbacks cb = { on_frame, on_event, on_dtmf, m };
   int r = sr_media_stream_new(&s->mem, &cfg, &cb, now, &m->ms);
   if (r < 0) {
@@ -386,7 +407,7 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
     sr_session_unlock(s);
   }
   if (m) {
-    if (m->srtp) {
+    if (m->srtp && !m->srtp_ctx) {
       add_stat(h, m, SR_MSTAT_SRTP_FAILURES, 1);
     } else if (len > sizeof buf) {
       add_stat(h, m, SR_MSTAT_DECODE_ERRORS, 1);
@@ -492,7 +513,8 @@ void sr_media_sync(siprec_handler *h, siprec_session *s, uint64_t now)
     if (!m)
       continue;
     const sr_sdp_stream *st = i < s->n_streams ? &s->streams[i] : NULL;
-    if (!st || !st->accepted || st->port != m->port || st->srtp != m->srtp) {
+    if (!st || !st->accepted || st->port != m->port || st->srtp != m->srtp ||
+        (st->srtp && strcmp(st->remote_key, m->key))) {
       end_stream(h, s, m, now); /* removed, or another stream now */
       continue;
     }

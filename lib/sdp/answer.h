@@ -6,6 +6,7 @@
 #ifndef SR_SDP_ANSWER_H
 #define SR_SDP_ANSWER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,9 @@ typedef int (*sr_sdp_port_cb)(void *user, size_t index, const sr_sdp_stream *str
 /* Random bytes for SRTP keys. 0 or negative. */
 typedef int (*sr_sdp_random_cb)(void *user, void *buf, size_t len);
 
+/* Whether the media side decrypts an SDES suite (its SDP name). */
+typedef bool (*sr_sdp_suite_ok_cb)(const char *suite);
+
 typedef struct sr_sdp_config {
   const char *media_addr;     /* the address the SRS receives on (c=, o=): IPv4 or IPv6 text */
   const char *const *codecs;  /* accepted encoding names in preference order, NULL-terminated;
@@ -91,6 +95,10 @@ typedef struct sr_sdp_config {
    * local key; new streams get new ports; NULL/0 for a first offer. */
   const sr_sdp_stream *current;
   size_t n_current;
+  /* The SDES suites the media side can decrypt (NULL: every suite known
+   * here): an SRTP m-line with no a=crypto it takes is declined, so a
+   * stream is never accepted and then undecryptable. */
+  sr_sdp_suite_ok_cb suite_ok;
 } sr_sdp_config;
 
 /* Answer an SDP offer. Fills streams[0..*n) (one per offered m-line, in

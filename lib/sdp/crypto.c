@@ -16,6 +16,8 @@ static const struct {
   { "AES_CM_128_HMAC_SHA1_32", 30 },
   { "AES_256_CM_HMAC_SHA1_80", 46 },
   { "AES_256_CM_HMAC_SHA1_32", 46 },
+  { "AEAD_AES_128_GCM", 28 }, /* RFC 7714 */
+  { "AEAD_AES_256_GCM", 44 },
 };
 #define N_SUITES (sizeof suites / sizeof suites[0])
 
@@ -67,14 +69,14 @@ static sr_span read_inline_key(const char *v)
   return sr_span_of(key, (size_t)(e - key));
 }
 
-size_t sr_sdp_crypto_parse(const char *v, sr_sdp_stream *st)
+size_t sr_sdp_crypto_parse(const char *v, sr_sdp_suite_ok_cb suite_ok, sr_sdp_stream *st)
 {
   unsigned long tag;
   if (!v || sr_sdp_uint(&v, 999999999, &tag) < 0 || !sr_sdp_is_ws(*v))
     return 0;
   v = skip_ws(v);
   size_t si = read_suite(&v);
-  if (si == N_SUITES)
+  if (si == N_SUITES || (suite_ok && !suite_ok(suites[si].name)))
     return 0;
   sr_span key = read_inline_key(skip_ws(v));
   if (key.n == 0 || key.n != sr_sdp_b64_len(suites[si].key_bytes) || key.n >= SR_SDP_KEY_MAX)

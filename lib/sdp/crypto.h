@@ -11,8 +11,9 @@
 /* "<tag> <suite> inline:<key||salt>[|lifetime][|mki:len][;...] [params]",
  * an a=crypto value. Fills tag, suite and remote key of `st` and returns
  * the suite's key size in bytes, or 0 (st untouched) when the line is
- * unusable: an unknown suite, or a key of the wrong length. */
-size_t sr_sdp_crypto_parse(const char *value, sr_sdp_stream *st);
+ * unusable: an unknown suite, one `suite_ok` (NULL: every known one)
+ * refuses, or a key of the wrong length. */
+size_t sr_sdp_crypto_parse(const char *value, sr_sdp_suite_ok_cb suite_ok, sr_sdp_stream *st);
 
 /* Master key + salt bytes of a suite named exactly so, 0 when unknown. */
 size_t sr_sdp_suite_key_bytes(const char *suite);

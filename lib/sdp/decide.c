@@ -61,12 +61,12 @@ static int choose_codec(const sr_sdp_config *cfg, const sr_sdp_fmts *t)
 }
 
 /* The first usable a=crypto line into `st`; 1 when there is one. */
-static int take_crypto(const sdp_media_t *m, sr_sdp_stream *st)
+static int take_crypto(const sr_sdp_config *cfg, const sdp_media_t *m, sr_sdp_stream *st)
 {
   size_t bytes = 0;
   for (const sdp_attribute_t *a = m->m_attributes; a && !bytes; a = a->a_next)
     if (a->a_name && !strcasecmp(a->a_name, "crypto"))
-      bytes = sr_sdp_crypto_parse(a->a_value, st);
+      bytes = sr_sdp_crypto_parse(a->a_value, cfg->suite_ok, st);
   return bytes != 0;
 }
 
@@ -143,7 +143,7 @@ int sr_sdp_decide(const sr_sdp_config *cfg, const sdp_session_t *s, const sdp_me
   if (pt < 0)
     return 0;
   if (sr_sdp_proto_is_srtp(proto)) {
-    if (!take_crypto(m, st))
+    if (!take_crypto(cfg, m, st))
       return 0;
     st->srtp = 1;
   }

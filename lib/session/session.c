@@ -4,6 +4,7 @@
 
 #include "../common/alloc.h"
 #include "../common/hex.h"
+#include "../media/srtp.h"
 #include "../media/stream.h"
 #include "session_internal.h"
 
@@ -136,6 +137,7 @@ static void session_destroy(siprec_session *s)
     if (!m)
       continue;
     sr_media_stream_free(m->ms);
+    sr_srtp_free(m->srtp_ctx);
     siprec_metadata_unref(m->model);
     pthread_mutex_destroy(&m->lock);
     sr_free(mem, m);

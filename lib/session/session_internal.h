@@ -46,6 +46,7 @@ typedef enum sr_uac_purpose {
  * pointer without the session's lock). Everything but `stats` is guarded
  * by `lock`; the session's lock, when both are taken, comes first. */
 typedef struct sr_media_stream sr_media_stream; /* ../media/stream.h */
+typedef struct sr_srtp sr_srtp;                 /* ../media/srtp.h */
 enum { SR_MSTAT_PACKETS = 0, SR_MSTAT_BYTES, SR_MSTAT_LOST, SR_MSTAT_REORDERED,
        SR_MSTAT_DUPLICATES, SR_MSTAT_LATE, SR_MSTAT_LATCH_DROPS, SR_MSTAT_SRTP_FAILURES,
        SR_MSTAT_DECODE_ERRORS, SR_MSTAT_NOT_FOUND, SR_MSTAT_RTCP, SR_MSTATS };
@@ -56,7 +57,10 @@ typedef struct sr_session_media {
   size_t index;
   unsigned stat_row;   /* the row of the handler's media counters it adds to */
   uint16_t port;       /* the local RTP port it was made for */
-  int srtp;            /* RTP/SAVP: not taken until SRTP lands */
+  int srtp;            /* RTP/SAVP */
+  sr_srtp *srtp_ctx;   /* its inbound SRTP context from the offer's key; NULL when this
+                        * build cannot decrypt it (every datagram an SRTP failure) */
+  char key[SR_SDP_KEY_MAX]; /* the offer's inline key it was made with */
   int paused;
   int ended;           /* ENDED delivered; nothing more is fed */
   /* What it was configured from (a change reconfigures). */

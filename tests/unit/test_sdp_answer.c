@@ -498,6 +498,49 @@ END_TEST
 #define KEY40 "EUbICzTYMjbRzLx+wNGdsuL5V52zb0EgnHwA6zk2"
 #define KEY64 "EUbICzTYMjbRzLx+wNGdsuL5V52zb0EgnHwA6zk2EUbICzTYMjbRzLx+wNGdsg=="
 
+static bool only_sha1_80(const char *suite)
+{
+  return strcmp(suite, "AES_CM_128_HMAC_SHA1_80") == 0;
+}
+
+/* The RFC 7714 GCM suites are taken with their key sizes; a suite the
+ * media side cannot decrypt (suite_ok) is passed over for the next line,
+ * and an m-line with none it takes is declined. */
+START_TEST(test_srtp_gcm_and_suite_ok)
+{
+  ctx c;
+  ctx_init(&c);
+  ck_assert_int_gt(answer(&c, HDR "m=audio 1000 RTP/SAVP 0\r\n"
+                                  "a=crypto:1 AEAD_AES_128_GCM inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHA==\r\n"
+                                  "a=sendonly\r\n"),
+                   0);
+  ck_assert_int_eq(c.st[0].srtp, 1);
+  ck_assert_str_eq(c.st[0].crypto_suite, "AEAD_AES_128_GCM");
+  ck_assert_uint_eq(strlen(c.st[0].local_key), 40);
+  ctx_init(&c);
+  ck_assert_int_gt(answer(&c, HDR "m=audio 1000 RTP/SAVP 0\r\n"
+                                  "a=crypto:2 AEAD_AES_256_GCM inline:"
+                                  "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKyw=\r\n"),
+                   0);
+  ck_assert_str_eq(c.st[0].crypto_suite, "AEAD_AES_256_GCM");
+  ck_assert_uint_eq(strlen(c.st[0].local_key), 60);
+  /* suite_ok: the _32 line is passed over for the _80 one. */
+  ctx_init(&c);
+  c.cfg.suite_ok = only_sha1_80;
+  ck_assert_int_gt(answer(&c, HDR "m=audio 1000 RTP/SAVP 0\r\n"
+                                  "a=crypto:5 AES_CM_128_HMAC_SHA1_32 inline:" KEY40 "\r\n"
+                                  "a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:" KEY40 "\r\n"),
+                   0);
+  ck_assert_int_eq(c.st[0].crypto_tag, 7);
+  /* Nothing it takes: declined (port 0). */
+  ctx_init(&c);
+  c.cfg.suite_ok = only_sha1_80;
+  answer(&c, HDR "m=audio 1000 RTP/SAVP 0\r\n"
+                 "a=crypto:5 AES_CM_128_HMAC_SHA1_32 inline:" KEY40 "\r\n");
+  ck_assert_int_eq(c.st[0].accepted, 0);
+}
+END_TEST
+
 START_TEST(test_srtp)
 {
   ctx c;
@@ -1152,6 +1195,7 @@ int main(void)
   tcase_add_test(tc, test_directions);
   tcase_add_test(tc, test_connection_and_labels);
   tcase_add_test(tc, test_srtp);
+  tcase_add_test(tc, test_srtp_gcm_and_suite_ok);
   tcase_add_test(tc, test_port_failure);
   tcase_add_test(tc, test_reoffer_keeps_ports);
   tcase_add_test(tc, test_reoffer_one_matching_rule);
