@@ -115,8 +115,8 @@ typedef struct siprec_stream_info {
   uint16_t port;              /**< the SRS's RTP receive port, 0 when declined */
   uint16_t rtcp_port;         /**< the SRS's RTCP port: port + 1, or port with rtcp-mux;
                                *   0 when declined */
-  int rtcp_mux;               /**< non-zero when RTCP shares the RTP port (RFC 5761); the
-                               *   SDP answer does not offer rtcp-mux yet, so 0 for now */
+  int rtcp_mux;               /**< non-zero when RTCP shares the RTP port (RFC 5761): the
+                               *   offer had a=rtcp-mux and the answer took it */
   const char *codec;          /**< encoding name as offered ("PCMU", "opus"), NULL when
                                *   declined */
   int payload_type;           /**< the codec's RTP payload type, -1 when declined */
@@ -131,8 +131,8 @@ typedef struct siprec_stream_info {
                                *   The keys stay inside the library. */
   const char *remote_address; /**< the SRC's media address (the offer's c=), "" when none */
   uint16_t remote_port;       /**< the SRC's RTP port (the offer's m=) */
-  uint16_t remote_rtcp_port;  /**< the SRC's RTCP port: remote_port + 1 (a=rtcp and
-                               *   rtcp-mux are not read yet) */
+  uint16_t remote_rtcp_port;  /**< the SRC's RTCP port: a=rtcp (RFC 3605), else
+                               *   remote_port with rtcp-mux, else remote_port + 1 */
   unsigned changes;           /**< siprec_change bits of the last update for this stream */
 } siprec_stream_info;
 

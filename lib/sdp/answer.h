@@ -54,6 +54,9 @@ typedef struct sr_sdp_stream {
   char remote_key[SR_SDP_KEY_MAX]; /* the SRC's inline key (base64), for a later media issue */
   char local_key[SR_SDP_KEY_MAX];  /* the SRS's own key (base64), generated per stream */
   uint32_t ptime;                  /* a=ptime, 0 when absent */
+  uint16_t remote_rtcp_port;       /* the offer's a=rtcp port, 0 when absent */
+  uint8_t rtcp_mux;                /* the offer has a=rtcp-mux: the answer takes it too
+                                    * (RFC 5761), RTCP comes on the RTP port */
   /* The offer's other accepted codecs, in its order: the SRC may switch to
    * one of them without a new offer (the media decodes them too). */
   struct sr_sdp_alt_codec {

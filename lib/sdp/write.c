@@ -150,6 +150,8 @@ static void write_stream_attrs(sr_strbuf *b, const sr_sdp_stream *st)
     write_ending(b, " inline:", st->local_key);
   }
   write_ending(b, "a=", dir_attr(st->answer_dir));
+  if (st->rtcp_mux)
+    sr_strbuf_str(b, "a=rtcp-mux\r\n");
   if (st->has_label)
     write_ending(b, "a=label:", st->label);
 }

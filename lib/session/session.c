@@ -257,8 +257,8 @@ static void stream_info(const siprec_session *s, size_t index, siprec_stream_inf
   o->direction = on && st->answer_dir == SR_SDP_RECVONLY && !st->paused ? SIPREC_DIR_RECVONLY
                                                                         : SIPREC_DIR_INACTIVE;
   o->port = on ? st->port : 0;
-  o->rtcp_mux = 0; /* not answered yet: RTCP takes the odd port */
-  o->rtcp_port = on && st->port ? (uint16_t)(st->port + 1) : 0;
+  o->rtcp_mux = on && st->rtcp_mux;
+  o->rtcp_port = !on || !st->port ? 0 : st->rtcp_mux ? st->port : (uint16_t)(st->port + 1);
   o->codec = on && st->codec[0] ? st->codec : NULL;
   o->payload_type = on ? st->pt : -1;
   o->clock_rate = on ? st->clock_rate : 0;
@@ -268,7 +268,10 @@ static void stream_info(const siprec_session *s, size_t index, siprec_stream_inf
   o->srtp_suite = on && st->srtp && st->crypto_suite[0] ? st->crypto_suite : NULL;
   o->remote_address = st->remote_addr;
   o->remote_port = st->remote_port;
-  o->remote_rtcp_port = st->remote_port ? (uint16_t)(st->remote_port + 1) : 0;
+  o->remote_rtcp_port = st->remote_rtcp_port ? st->remote_rtcp_port
+                        : !st->remote_port   ? 0
+                        : st->rtcp_mux       ? st->remote_port
+                                             : (uint16_t)(st->remote_port + 1);
   o->changes = s->stream_changes ? s->stream_changes[index] : 0;
 }
 

@@ -498,6 +498,24 @@ END_TEST
 #define KEY40 "EUbICzTYMjbRzLx+wNGdsuL5V52zb0EgnHwA6zk2"
 #define KEY64 "EUbICzTYMjbRzLx+wNGdsuL5V52zb0EgnHwA6zk2EUbICzTYMjbRzLx+wNGdsg=="
 
+/* a=rtcp-mux offered: answered (RFC 5761); a=rtcp's port read (RFC 3605). */
+START_TEST(test_rtcp_mux_and_rtcp)
+{
+  ctx c;
+  ctx_init(&c);
+  ck_assert_int_gt(answer(&c, HDR "m=audio 1000 RTP/AVP 0\r\na=rtcp-mux\r\na=sendonly\r\n"
+                                  "m=audio 1002 RTP/AVP 0\r\na=rtcp:1013 IN IP4 192.0.2.1\r\n"
+                                  "a=sendonly\r\n"),
+                   0);
+  ck_assert_int_eq(c.st[0].rtcp_mux, 1);
+  ck_assert_int_eq(c.st[1].rtcp_mux, 0);
+  ck_assert_uint_eq(c.st[1].remote_rtcp_port, 1013);
+  char buf[1024];
+  ck_assert_ptr_nonnull(strstr(msect(c.out, 0, buf, sizeof buf), "a=rtcp-mux\r\n"));
+  ck_assert_ptr_null(strstr(msect(c.out, 1, buf, sizeof buf), "a=rtcp-mux"));
+}
+END_TEST
+
 static bool only_sha1_80(const char *suite)
 {
   return strcmp(suite, "AES_CM_128_HMAC_SHA1_80") == 0;
@@ -1196,6 +1214,7 @@ int main(void)
   tcase_add_test(tc, test_connection_and_labels);
   tcase_add_test(tc, test_srtp);
   tcase_add_test(tc, test_srtp_gcm_and_suite_ok);
+  tcase_add_test(tc, test_rtcp_mux_and_rtcp);
   tcase_add_test(tc, test_port_failure);
   tcase_add_test(tc, test_reoffer_keeps_ports);
   tcase_add_test(tc, test_reoffer_one_matching_rule);
