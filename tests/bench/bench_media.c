@@ -51,9 +51,113 @@
 #include <srtp2/srtp.h>
 #endif
 
-#include "handler_fixture.h"
 #include "rtp_build.h"
 #include "bench_load.h"
+
+/* ---------------------------------------------------------------------- */
+/* A handler (as tests/common/handler_fixture.c makes one, without check's
+ * assertions, which need a running test)                                   */
+
+#define MS UINT64_C(1000000)
+
+typedef struct fixture {
+  siprec_handler *h;
+  struct sockaddr_in src, srs;
+  char resp[16384];
+  int status;
+} fixture;
+
+static const char fx_sdp2[] =
+  "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+  "t=0 0\r\nm=audio 10000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+  "a=rtpmap:101 telephone-event/8000\r\na=sendonly\r\na=label:1\r\n"
+  "m=audio 10002 RTP/AVP 0\r\na=sendonly\r\na=label:2\r\n";
+
+static void on_send(void *user, const void *data, size_t len, const siprec_path *path)
+{
+  (void)user;
+  (void)data;
+  (void)len;
+  (void)path;
+}
+
+static void on_audio(void *user, const siprec_audio_frame *fr);
+
+static void on_log(void *user, siprec_log_level level, const char *message)
+{
+  (void)user;
+  if (getenv("BENCH_MEDIA_LOG"))
+    fprintf(stderr, "log %d: %s\n", (int)level, message);
+}
+
+static int fx_init(fixture *f, siprec_handler_config *cfg)
+{
+  memset(f, 0, sizeof *f);
+  siprec_handler_callbacks *cbs;
+  if (siprec_handler_callbacks_new(&cbs, NULL) != 0)
+    return -1;
+  siprec_handler_callbacks_set_send(cbs, on_send);
+  siprec_handler_callbacks_set_audio(cbs, on_audio);
+  siprec_handler_callbacks_set_log(cbs, on_log);
+  int rc = siprec_handler_new(&f->h, cfg, cbs, f, NULL);
+  siprec_handler_callbacks_free(cbs);
+  if (rc != 0)
+    return -1;
+  f->src = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(5060) };
+  f->srs = f->src;
+  inet_pton(AF_INET, "192.0.2.1", &f->src.sin_addr);
+  inet_pton(AF_INET, "192.0.2.10", &f->srs.sin_addr);
+  return 0;
+}
+
+static int fx_feed(fixture *f, const char *msg, uint64_t now)
+{
+  const siprec_path path = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&f->srs,
+                             (struct sockaddr *)&f->src, 0 };
+  size_t n = 0;
+  int rc = siprec_handler_process(f->h, msg, strlen(msg), &path, now, f->resp,
+                                  sizeof f->resp - 1, &n);
+  f->status = 0;
+  if (rc == SIPREC_PROCESS_RESPONSE) {
+    f->resp[n] = '\0';
+    f->status = atoi(f->resp + 8);
+    return (int)n;
+  }
+  f->resp[0] = '\0';
+  return rc;
+}
+
+static void fx_request(char *out, size_t size, const char *method, const char *call_id,
+                       const char *to_tag, unsigned cseq, const char *branch, const char *extra,
+                       const char *body)
+{
+  snprintf(out, size,
+           "%s sip:srs@192.0.2.10 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK%s\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:src@192.0.2.1>;tag=src1\r\n"
+           "To: <sip:srs@192.0.2.10>%s%s\r\n"
+           "Call-ID: %s\r\n"
+           "CSeq: %u %s\r\n"
+           "Contact: <sip:src@192.0.2.1:5060>;+sip.src\r\n"
+           "%s"
+           "%s"
+           "Content-Length: %zu\r\n\r\n%s",
+           method, branch, to_tag ? ";tag=" : "", to_tag ? to_tag : "", call_id, cseq, method,
+           extra ? extra : "", body ? "Content-Type: application/sdp\r\n" : "",
+           body ? strlen(body) : 0, body ? body : "");
+}
+
+static int fx_to_tag(const fixture *f, char *tag, size_t size)
+{
+  const char *t = strstr(f->resp, "\r\nTo: ");
+  if (!t || !(t = strstr(t, ";tag=")))
+    return -1;
+  t += 5;
+  size_t n = strcspn(t, ";\r\n");
+  snprintf(tag, size, "%.*s", (int)n, t);
+  return 0;
+}
 
 #define PKT 160
 #define MAX_REPS 31
@@ -249,10 +353,6 @@ static void on_audio(void *user, const siprec_audio_frame *fr)
   __atomic_fetch_add(&touched_frames, 1, __ATOMIC_RELAXED);
 }
 
-static void media_callbacks(siprec_handler_callbacks *cbs)
-{
-  siprec_handler_callbacks_set_audio(cbs, on_audio);
-}
 
 static const char sdp_savp2[] =
   "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
@@ -280,10 +380,14 @@ static int rig_open(rig *r, size_t calls, int srtp)
     return -1;
   siprec_handler_config_set_rtp_ports(cfg, 10000, 60000);
   siprec_handler_config_set_max_sessions(cfg, calls + 16);
-  fx_callbacks_hook = media_callbacks;
-  fx_init(&r->f, cfg, 0);
-  fx_callbacks_hook = NULL;
+  if (getenv("BENCH_MEDIA_LOG"))
+    siprec_handler_config_set_log_level(cfg, SIPREC_LOG_DEBUG);
+  int rc = fx_init(&r->f, cfg);
   siprec_handler_config_free(cfg);
+  if (rc < 0) {
+    fprintf(stderr, "bench_media: siprec_handler_new failed\n");
+    return -1;
+  }
   r->local = calloc(calls * 2, sizeof *r->local);
   r->remote = calloc(calls * 2, sizeof *r->remote);
   r->path = calloc(calls * 2, sizeof *r->path);
@@ -295,10 +399,11 @@ static int rig_open(rig *r, size_t calls, int srtp)
     fx_request(msg, sizeof msg, "INVITE", cid, NULL, 1, br, "Require: siprec\r\n",
                srtp ? sdp_savp2 : fx_sdp2);
     if (fx_feed(&r->f, msg, T_SETUP) <= 0 || r->f.status != 200) {
-      fprintf(stderr, "bench_media: call %zu: INVITE answered %d\n", c, r->f.status);
+      fprintf(stderr, "bench_media: call %zu: INVITE answered %d:\n%.600s\n", c, r->f.status, r->f.resp);
       return -1;
     }
-    fx_to_tag(&r->f, tag, sizeof tag);
+    if (fx_to_tag(&r->f, tag, sizeof tag) < 0)
+      return -1;
     snprintf(br, sizeof br, "a%zu", c);
     fx_request(msg, sizeof msg, "ACK", cid, tag, 1, br, NULL, NULL);
     fx_feed(&r->f, msg, T_SETUP);
@@ -412,8 +517,9 @@ static double pass_minimal(const rig *r, int srtp)
 #ifdef SR_HAVE_SRTP
 static int srtp_setup(void)
 {
-  if (srtp_init() != srtp_err_status_ok)
-    return -1;
+  /* libsrtp2 is initialised once per process, by the library (the probe
+   * call before): a second srtp_init() fails, and its failure before the
+   * library's would leave the library without SRTP. */
   /* The key of SRTP_KEY_B64, decoded (30 octets: key and salt). */
   static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const char *in = SRTP_KEY_B64;
@@ -669,6 +775,14 @@ int main(int argc, char **argv)
 
   /* srtp-vs-unprotect */
 #ifdef SR_HAVE_SRTP
+  /* A first SRTP call through the handler before this file touches
+   * libsrtp2: the library's own srtp_init() and suite probe come first. */
+  rig probe;
+  int probe_rc = rig_open(&probe, 1, 1);
+  if (probe_rc == 0)
+    rig_close(&probe);
+  else
+    failed = 1;
   if (srtp_setup() < 0) {
     verdict("srtp-vs-unprotect", 0, "x", 1, "1.5x", 1.5, "libsrtp2 setup failed", NULL);
     failed = 1;
