@@ -50,6 +50,9 @@
 #ifdef SR_HAVE_SRTP
 #include <srtp2/srtp.h>
 #endif
+#ifdef SR_HAVE_OPUS
+#include <opus.h>
+#endif
 
 #include "rtp_build.h"
 #include "bench_load.h"
@@ -211,6 +214,11 @@ static uint8_t (*prot)[12 + PKT + SRTP_MAX_TRAILER_LEN];
 static int *prot_len;
 #endif
 
+#ifdef SR_HAVE_OPUS
+static uint8_t (*opkt)[12 + 1276];
+static int *opkt_len;
+#endif
+
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 static uint32_t rnd(void)
 {
@@ -345,6 +353,7 @@ static void min_receive(const uint8_t *p, size_t len, const siprec_path *path)
 static _Thread_local int64_t sink;
 static _Thread_local int64_t touched_frames;
 static volatile int64_t sink_all;
+static _Thread_local uint32_t seen_rate;
 
 static void on_audio(void *user, const siprec_audio_frame *fr)
 {
@@ -354,6 +363,9 @@ static void on_audio(void *user, const siprec_audio_frame *fr)
     sum += fr->samples[i];
   sink += sum;
   touched_frames++;
+#ifdef SR_HAVE_OPUS
+  seen_rate = fr->sample_rate;
+#endif
 }
 
 
@@ -374,6 +386,13 @@ typedef struct rig {
 } rig;
 
 /* A handler with `calls` two-stream calls answered and ACKed; -1 on failure. */
+static const char sdp_opus2[] =
+  "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+  "t=0 0\r\nm=audio 10000 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n"
+  "a=sendonly\r\na=label:1\r\n"
+  "m=audio 10002 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n"
+  "a=sendonly\r\na=label:2\r\n";
+
 static int rig_open(rig *r, size_t calls, int srtp)
 {
   memset(r, 0, sizeof *r);
@@ -400,7 +419,7 @@ static int rig_open(rig *r, size_t calls, int srtp)
     snprintf(cid, sizeof cid, "bm%zu", c);
     snprintf(br, sizeof br, "i%zu", c);
     fx_request(msg, sizeof msg, "INVITE", cid, NULL, 1, br, "Require: siprec\r\n",
-               srtp ? sdp_savp2 : fx_sdp2);
+               srtp == 2 ? sdp_opus2 : srtp ? sdp_savp2 : fx_sdp2);
     if (fx_feed(&r->f, msg, T_SETUP) <= 0 || r->f.status != 200) {
       fprintf(stderr, "bench_media: call %zu: INVITE answered %d:\n%.600s\n", c, r->f.status, r->f.resp);
       return -1;
@@ -471,6 +490,12 @@ static double pass_handler(rig *r, int srtp, size_t mod, size_t rem, int expire)
     }
     const void *p = plain[x->k];
     size_t len = sizeof plain[0];
+#ifdef SR_HAVE_OPUS
+    if (srtp == 2) {
+      p = opkt[x->k];
+      len = (size_t)opkt_len[x->k];
+    } else
+#endif
 #ifdef SR_HAVE_SRTP
     if (srtp) {
       p = prot[x->k];
@@ -589,6 +614,61 @@ static void srtp_rx_free(void)
 }
 #endif
 
+#ifdef SR_HAVE_OPUS
+static uint32_t opus_out_rate; /* the rate the handler's frames came at */
+static OpusDecoder **odec;     /* per stream */
+
+/* 20 ms Opus packets (48 kHz mono, VOIP, the encoder's default bitrate) of
+ * a voiced synthetic signal, PT 111. */
+static int opus_setup(void)
+{
+  int err;
+  OpusEncoder *enc = opus_encoder_create(48000, 1, OPUS_APPLICATION_VOIP, &err);
+  if (!enc)
+    return -1;
+  opkt = malloc(n_pkts * sizeof *opkt);
+  opkt_len = malloc(n_pkts * sizeof *opkt_len);
+  int16_t pcm[960];
+  double ph = 0;
+  for (size_t k = 0; k < n_pkts; k++) {
+    for (int i = 0; i < 960; i++) {
+      ph += 2 * 3.14159265358979 * (120.0 + 30.0 * (double)(k % 25) / 25.0) / 48000.0;
+      pcm[i] = (int16_t)(6000.0 * __builtin_sin(ph) + (double)(rnd() % 512) - 256.0);
+    }
+    uint8_t *b = opkt[k];
+    memcpy(b, plain[k], 12);
+    b[1] = (uint8_t)((k == 0 ? 0x80 : 0x00) | 111);
+    rtpb_put32(b + 4, (uint32_t)(TS0 + k * 960));
+    int n = opus_encode(enc, pcm, 960, b + 12, 1276);
+    if (n <= 0) {
+      opus_encoder_destroy(enc);
+      return -1;
+    }
+    opkt_len[k] = 12 + n;
+  }
+  opus_encoder_destroy(enc);
+  odec = calloc(n_streams, sizeof *odec);
+  return 0;
+}
+
+/* libopus alone: a decoder per stream (made before, at the handler's
+ * rate), the payload after a fixed 12-octet header decoded in arrival
+ * order into one buffer. Seconds. */
+static double pass_opus_decode(void)
+{
+  static int16_t out[5760];
+  uint64_t t0 = now_ns();
+  for (size_t e = 0; e < n_ev; e++) {
+    const ev *x = &trace[e];
+    if (x->stream / 2 >= lim_calls)
+      continue;
+    if (opus_decode(odec[x->stream], opkt[x->k] + 12, opkt_len[x->k] - 12, out, 5760, 0) <= 0)
+      bad_rc++;
+  }
+  return (double)(now_ns() - t0) * 1e-9;
+}
+#endif
+
 /* ---------------------------------------------------------------------- */
 /* The two threads                                                          */
 
@@ -698,6 +778,7 @@ static void usage(FILE *f)
           "srtp_unprotect, on two threads against one, and the heap per active session.\n"
           "Prints one verdict line per target.\n"
           "  --quick        200 calls for 2 s, 3 rounds, 1,000 sessions for the heap\n"
+          "  --opus-calls N Opus over the first N calls only (default 200)\n"
           "  --srtp-calls N SRTP over the first N calls only (default 200: Debian's\n"
           "                 NSS-backed libsrtp2 slows down with every open context)\n"
           "  (default)      2,000 calls for 10 s, 5 rounds, 10,000 sessions\n"
@@ -707,7 +788,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
   int quick = 0, reps = 0;
-  size_t calls = 0, seconds = 0, sessions = 0, srtp_calls = 0;
+  size_t calls = 0, seconds = 0, sessions = 0, srtp_calls = 0, opus_calls = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--quick"))
@@ -718,6 +799,8 @@ int main(int argc, char **argv)
       calls = (size_t)atol(argv[++i]);
     else if (!strcmp(a, "--seconds") && i + 1 < argc)
       seconds = (size_t)atol(argv[++i]);
+    else if (!strcmp(a, "--opus-calls") && i + 1 < argc)
+      opus_calls = (size_t)atol(argv[++i]);
     else if (!strcmp(a, "--srtp-calls") && i + 1 < argc)
       srtp_calls = (size_t)atol(argv[++i]);
     else if (!strcmp(a, "--sessions") && i + 1 < argc)
@@ -740,6 +823,8 @@ int main(int argc, char **argv)
     sessions = quick ? 1000 : 10000;
   if (!srtp_calls || srtp_calls > calls)
     srtp_calls = calls < 200 ? calls : 200;
+  if (!opus_calls || opus_calls > calls)
+    opus_calls = calls < 200 ? calls : 200;
   if (reps < 1 || reps > MAX_REPS || calls < 2 || calls > 12000 || seconds < 1 ||
       sessions < 1 || sessions > 12000) {
     usage(stderr);
@@ -790,8 +875,51 @@ int main(int argc, char **argv)
   ratio_verdict("media-vs-minimal", ta, tb, reps, "handler", "minimal", 0, 1, "3.0x", 3.0, pk,
                 pk);
 
-  /* opus-vs-decode */
-  verdict("opus-vs-decode", 0, "x", 1, "1.2x", 1.2, "not measured by this version", NULL);
+  /* opus-vs-decode: over the first opus_calls calls, like SRTP. */
+#ifdef SR_HAVE_OPUS
+  if (opus_setup() < 0) {
+    verdict("opus-vs-decode", 0, "x", 1, "1.2x", 1.2, "libopus encoding failed", NULL);
+    failed = 1;
+  } else {
+    lim_calls = opus_calls;
+    double opk = (double)(opus_calls * 2 * n_pkts);
+    uint64_t bad0 = bad_rc;
+    for (int i = 0; i < reps; i++) {
+      rig r;
+      if (rig_open(&r, opus_calls, 2) < 0)
+        return 1;
+      if (i % 2 == 0)
+        ta[i] = pass_handler(&r, 2, 1, 0, 1);
+      if (i == 0) {
+        opus_out_rate = seen_rate;
+        printf("# Opus over the first %zu calls (%.0f packets, %.1f kbit/s): handler packets "
+               "%llu, decode errors %llu, frames at %u Hz, non-zero returns %llu\n",
+               opus_calls, opk, (double)(opkt_len[1] - 12) * 8 * 50 / 1000.0,
+               (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
+                                                       SIPREC_MEDIA_PACKETS),
+               (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
+                                                       SIPREC_MEDIA_DECODE_ERRORS),
+               opus_out_rate, (unsigned long long)(bad_rc - bad0));
+        fflush(stdout);
+      }
+      int err;
+      for (size_t st = 0; st < opus_calls * 2; st++)
+        odec[st] = opus_decoder_create((opus_int32)(opus_out_rate ? opus_out_rate : 48000), 1,
+                                       &err);
+      tb[i] = pass_opus_decode();
+      for (size_t st = 0; st < opus_calls * 2; st++)
+        opus_decoder_destroy(odec[st]);
+      if (i % 2)
+        ta[i] = pass_handler(&r, 2, 1, 0, 1);
+      rig_close(&r);
+    }
+    ratio_verdict("opus-vs-decode", ta, tb, reps, "handler", "opus_decode", 0, 1, "1.2x", 1.2,
+                  opk, opk);
+    lim_calls = n_calls;
+  }
+#else
+  verdict("opus-vs-decode", 0, "x", 1, "1.2x", 1.2, "built without libopus", NULL);
+#endif
 
   /* srtp-vs-unprotect */
 #ifdef SR_HAVE_SRTP
