@@ -23,6 +23,15 @@
 /* ---------------------------------------------------------------------- */
 /* Callbacks                                                                */
 
+/* Frames' flags pass through as they are: the two sets must stay equal. */
+_Static_assert((unsigned)SIPREC_AUDIO_CONCEALED == (unsigned)SR_MS_F_CONCEALED &&
+                   (unsigned)SIPREC_AUDIO_COMFORT_NOISE == (unsigned)SR_MS_F_COMFORT_NOISE &&
+                   (unsigned)SIPREC_AUDIO_AFTER_GAP == (unsigned)SR_MS_F_AFTER_GAP &&
+                   (unsigned)SIPREC_AUDIO_AFTER_DISCONTINUITY == (unsigned)SR_MS_F_AFTER_DISCONTINUITY &&
+                   (unsigned)SIPREC_AUDIO_CODEC_CHANGED == (unsigned)SR_MS_F_CODEC_CHANGED &&
+                   (unsigned)SIPREC_AUDIO_PADDED == (unsigned)SR_MS_F_PADDED,
+               "siprec_audio_flag and SR_MS_F_* differ");
+
 static void on_frame(void *user, const sr_ms_frame *f)
 {
   sr_session_media *m = user;
@@ -44,7 +53,7 @@ static void on_frame(void *user, const sr_ms_frame *f)
   o.position = f->position;
   o.time_ns = f->time_ns;
   o.wallclock_ns = f->wallclock_ns;
-  o.flags = f->flags; /* the same bits (siprec_audio_flag = SR_MS_F_*) */
+  o.flags = f->flags; /* the same bits: checked above */
   h->cbs.audio(h->user, &o);
 }
 
