@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <uv.h>
 
+#include "server/media_net.h"
 #include "server/net.h"
 #include "server/options.h"
 #include "server/store.h"
@@ -52,8 +53,10 @@ struct server {
   uv_loop_t loop;
   struct srv_opts opts;
   struct net *net;
+  struct media_net *media;
   siprec_handler *h;
   uv_timer_t tick;
+  uv_check_t after_io; /* re-arms the tick once a loop turn's datagrams are fed */
   uv_signal_t sigterm, sigint;
   struct deferral *deferrals;
   uint64_t conn_now; /* the TCP connection of the message or decision at hand */
@@ -153,6 +156,57 @@ static void on_log(void *user, siprec_log_level level, const char *message)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Media                                                                    */
+
+static int on_port_alloc(void *user, siprec_session *s, size_t index, uint16_t *port)
+{
+  struct server *srv = user;
+  return media_net_alloc(srv->media, s, index, port);
+}
+
+static void on_port_free(void *user, siprec_session *s, size_t index, uint16_t port)
+{
+  struct server *srv = user;
+  (void)s;
+  (void)index;
+  media_net_release(srv->media, port);
+}
+
+/* Streams that took rtcp-mux need no RTCP socket. */
+static void media_mux(struct server *srv, siprec_session *s)
+{
+  size_t n = siprec_session_stream_count(s);
+  for (size_t i = 0; i < n; i++) {
+    siprec_stream_info info = { .size = sizeof info };
+    if (siprec_session_stream(s, i, &info) == 0 && info.port && info.rtcp_mux)
+      media_net_mux(srv->media, info.port);
+  }
+}
+
+/* One line per stream event on stdout, as for session events. */
+static void on_stream_event(void *user, const siprec_stream_event *e)
+{
+  static const char *const names[] = { "started", "paused", "resumed", "codec_changed",
+                                       "discontinuity", "gap", "no_media", "ended" };
+  (void)user;
+  const char *name = (unsigned)e->type < sizeof names / sizeof names[0] ? names[e->type] : "?";
+  printf("stream_%s id=%s stream=%zu label=%s position=%llu samples=%llu rate=%u%s%s\n", name,
+         siprec_session_id(e->session), e->stream, e->label ? e->label : "-",
+         (unsigned long long)e->position, (unsigned long long)e->samples, e->sample_rate,
+         e->codec ? " codec=" : "", e->codec ? e->codec : "");
+  fflush(stdout);
+}
+
+/* A jitter buffer's hole or the no-media watchdog may have moved the
+ * handler's next deadline: re-arm once per loop turn, not per datagram. */
+static void on_after_io(uv_check_t *c)
+{
+  struct server *srv = c->data;
+  if (media_net_fed(srv->media))
+    rearm(srv);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Session events                                                           */
 
 static void deferral_closed(uv_handle_t *h)
@@ -226,12 +280,14 @@ static void on_started(void *user, siprec_session *s)
     siprec_session_set_user(s, u);
     net_conn_hold(srv->net, u->conn_id, 1);
   }
+  media_mux(srv, s);
   store_event(srv->opts.out_dir, "session_started", s, NULL);
 }
 
 static void on_updated(void *user, siprec_session *s)
 {
   struct server *srv = user;
+  media_mux(srv, s);
   store_event(srv->opts.out_dir, "session_updated", s, NULL);
 }
 
@@ -333,6 +389,8 @@ static int make_handler(struct server *srv)
     siprec_handler_callbacks_set_session_started(cbs, on_started);
     siprec_handler_callbacks_set_session_updated(cbs, on_updated);
     siprec_handler_callbacks_set_session_ended(cbs, on_ended);
+    siprec_handler_callbacks_set_ports(cbs, on_port_alloc, on_port_free);
+    siprec_handler_callbacks_set_stream_event(cbs, on_stream_event);
     rc = siprec_handler_new(&srv->h, cfg, cbs, srv, NULL);
     if (rc < 0)
       fprintf(stderr, "siprec-server: cannot create the handler: %s\n", siprec_strerror(rc));
@@ -354,6 +412,7 @@ static void stop_now(struct server *srv)
   uv_close((uv_handle_t *)&srv->sigterm, NULL);
   uv_close((uv_handle_t *)&srv->sigint, NULL);
   uv_close((uv_handle_t *)&srv->tick, NULL);
+  uv_close((uv_handle_t *)&srv->after_io, NULL);
   while (srv->deferrals) {
     uv_timer_stop(&srv->deferrals->timer);
     deferral_drop(srv->deferrals);
@@ -361,6 +420,8 @@ static void stop_now(struct server *srv)
   net_stop_receiving(srv->net);
   siprec_handler_free(srv->h);
   srv->h = NULL;
+  media_net_set_handler(srv->media, NULL);
+  media_net_close(srv->media);
   net_close(srv->net, SHUTDOWN_GRACE_MS);
 }
 
@@ -437,6 +498,22 @@ static struct net_limits tcp_limits(const struct srv_opts *o)
   return l;
 }
 
+/* Where the media sockets bind: the --media-address when it is an address
+ * (media_net falls back to the wildcard when it is not ours), else the
+ * listen address when there is one, else the wildcard. */
+static void media_bind_address(const struct srv_opts *o, struct sockaddr_storage *out)
+{
+  memset(out, 0, sizeof *out);
+  if (o->media_address && srv_parse_hostport(o->media_address, out) == 0)
+    return;
+  if (o->nlisten == 1) {
+    *out = o->listen[0];
+    return;
+  }
+  memset(out, 0, sizeof *out);
+  out->ss_family = AF_INET; /* the IPv4 wildcard */
+}
+
 static int check_out_dir(const char *dir)
 {
   struct stat st;
@@ -459,12 +536,19 @@ int main(int argc, char **argv)
     return 2;
   /* A peer that closes its connection must not kill the server. */
   signal(SIGPIPE, SIG_IGN);
+  struct net_limits limits = tcp_limits(&srv.opts);
+  struct sockaddr_storage media_bind;
+  media_bind_address(&srv.opts, &media_bind);
+  uint16_t lo = srv.opts.rtp_low >= 0 ? (uint16_t)srv.opts.rtp_low : 20000;
+  uint16_t hi = srv.opts.rtp_high >= 0 ? (uint16_t)srv.opts.rtp_high : 39999;
+  if (uv_loop_init(&srv.loop) < 0 ||
+      net_new(&srv.net, &srv.loop, MAX_MESSAGE, &limits, allowed, on_message, &srv) < 0 ||
+      media_net_new(&srv.media, &srv.loop, (struct sockaddr *)&media_bind, lo, hi, now_ns,
+                    limits.fd_limit > 0 ? limits.fd_limit - limits.fd_reserve : 0) < 0)
+    return 1;
   if (make_handler(&srv) < 0)
     return 2;
-  struct net_limits limits = tcp_limits(&srv.opts);
-  if (uv_loop_init(&srv.loop) < 0 ||
-      net_new(&srv.net, &srv.loop, MAX_MESSAGE, &limits, allowed, on_message, &srv) < 0)
-    return 1;
+  media_net_set_handler(srv.media, srv.h);
   for (size_t i = 0; i < srv.opts.nlisten; i++) {
     rc = net_listen(srv.net, (struct sockaddr *)&srv.opts.listen[i]);
     if (rc < 0) {
@@ -480,6 +564,9 @@ int main(int argc, char **argv)
   srv.tick.data = &srv;
   uv_timer_init(&srv.loop, &srv.drain_timer);
   srv.drain_timer.data = &srv;
+  uv_check_init(&srv.loop, &srv.after_io);
+  srv.after_io.data = &srv;
+  uv_check_start(&srv.after_io, on_after_io);
   uv_signal_init(&srv.loop, &srv.sigterm);
   uv_signal_init(&srv.loop, &srv.sigint);
   srv.sigterm.data = srv.sigint.data = &srv;
@@ -491,6 +578,7 @@ int main(int argc, char **argv)
   uv_run(&srv.loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(&srv.loop);
   net_free(srv.net);
+  media_net_free(srv.media);
   if (rc < 0) {
     fprintf(stderr, "siprec-server: the loop did not close: %s\n", uv_strerror(rc));
     return 1;

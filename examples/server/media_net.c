@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* siprec-server's media sockets; see media_net.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* recvmmsg */
+#endif
+#include "media_net.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Datagrams one recvmmsg may take; more wait for the next readiness. */
+#define BATCH 16
+/* Larger than any RTP packet a recorder takes (the library drops what
+ * exceeds its own bound); a longer datagram is truncated and dropped. */
+#define DGRAM_MAX 2048
+
+struct media_pair;
+
+struct media_sock {
+  uv_poll_t poll;
+  int fd;
+  struct media_pair *pair;
+  struct sockaddr_storage local;
+};
+
+/* The two sockets of one answered port. Freed when both handles closed. */
+struct media_pair {
+  struct media_net *m;
+  uint16_t port;
+  int handles; /* handles not yet closed */
+  int rtcp_open;
+  struct media_sock rtp, rtcp;
+};
+
+struct media_net {
+  uv_loop_t *loop;
+  siprec_handler *h;
+  struct sockaddr_storage bind;
+  uint16_t low, high, cursor;
+  uint64_t (*now)(void);
+  int fd_ceiling;
+  struct media_pair **by_port; /* 65536 entries */
+  int fed;
+  struct media_net_stats st;
+  /* One receive area for every socket: the loop is single-threaded and
+   * each batch is fed before the next is read. */
+  struct mmsghdr msgs[BATCH];
+  struct iovec iov[BATCH];
+  struct sockaddr_storage from[BATCH];
+  unsigned char buf[BATCH][DGRAM_MAX];
+};
+
+static void on_readable(uv_poll_t *poll, int status, int events)
+{
+  struct media_sock *ms = poll->data;
+  struct media_net *m = ms->pair->m;
+  (void)events;
+  if (status < 0) {
+    m->st.read_errors++;
+    return;
+  }
+  for (int i = 0; i < BATCH; i++) {
+    m->iov[i].iov_base = m->buf[i];
+    m->iov[i].iov_len = DGRAM_MAX;
+    m->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &m->from[i],
+                                          .msg_namelen = sizeof m->from[i],
+                                          .msg_iov = &m->iov[i],
+                                          .msg_iovlen = 1 };
+  }
+  int n = recvmmsg(ms->fd, m->msgs, BATCH, MSG_DONTWAIT, NULL);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      m->st.read_errors++;
+    return;
+  }
+  if (!m->h)
+    return;
+  uint64_t now = m->now();
+  const siprec_path base = { SIPREC_TRANSPORT_UDP, (const struct sockaddr *)&ms->local, NULL, 0 };
+  for (int i = 0; i < n; i++) {
+    if (m->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+      continue; /* larger than any packet we take */
+    siprec_path path = base;
+    path.remote = (const struct sockaddr *)&m->from[i];
+    int rc = siprec_handler_media(m->h, m->buf[i], m->msgs[i].msg_len, &path, now);
+    if (rc == SIPREC_ENOTFOUND)
+      m->st.unknown_port++;
+    else
+      m->st.datagrams++;
+  }
+  m->fed = 1;
+}
+
+static socklen_t addr_len(const struct sockaddr_storage *ss)
+{
+  return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+  if (ss->ss_family == AF_INET6)
+    ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+  else
+    ((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
+static int is_wildcard(const struct sockaddr_storage *ss)
+{
+  if (ss->ss_family == AF_INET6)
+    return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+  return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+/* The wildcard address of the family of `ss`, in place. */
+static void wildcard(struct sockaddr_storage *ss)
+{
+  if (ss->ss_family == AF_INET6)
+    ((struct sockaddr_in6 *)ss)->sin6_addr = in6addr_any;
+  else
+    ((struct sockaddr_in *)ss)->sin_addr.s_addr = htonl(INADDR_ANY);
+}
+
+/* A bound, non-blocking UDP socket on `port`, or -errno. */
+static int bind_udp(const struct media_net *m, uint16_t port, struct sockaddr_storage *local)
+{
+  *local = m->bind;
+  set_port(local, port);
+  int fd = socket(local->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -errno;
+  if (bind(fd, (struct sockaddr *)local, addr_len(local)) < 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+static void pair_closed(uv_handle_t *handle)
+{
+  struct media_sock *ms = handle->data;
+  struct media_pair *p = ms->pair;
+  if (--p->handles == 0)
+    free(p);
+}
+
+/* Stop polling and give the descriptor back at once (so the port is free
+ * for the next bind); the memory goes when the handle has closed. */
+static void sock_close(struct media_net *m, struct media_sock *ms)
+{
+  uv_close((uv_handle_t *)&ms->poll, pair_closed);
+  close(ms->fd);
+  ms->fd = -1;
+  m->st.sockets_open--;
+}
+
+static int sock_start(struct media_net *m, struct media_pair *p, struct media_sock *ms, int fd)
+{
+  ms->fd = fd;
+  ms->pair = p;
+  int rc = uv_poll_init_socket(m->loop, &ms->poll, fd);
+  if (rc < 0)
+    return rc;
+  ms->poll.data = ms;
+  p->handles++;
+  m->st.sockets_open++;
+  return uv_poll_start(&ms->poll, UV_READABLE, on_readable);
+}
+
+int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr *bind,
+                  uint16_t low, uint16_t high, uint64_t (*now)(void), int fd_ceiling)
+{
+  *out = NULL;
+  if (low & 1)
+    low++;
+  if (low == 0 || high <= low)
+    return UV_EINVAL;
+  struct media_net *m = calloc(1, sizeof *m);
+  if (!m)
+    return UV_ENOMEM;
+  m->by_port = calloc(65536, sizeof *m->by_port);
+  if (!m->by_port) {
+    free(m);
+    return UV_ENOMEM;
+  }
+  m->loop = loop;
+  if (bind) {
+    memcpy(&m->bind, bind,
+           bind->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+  } else {
+    struct sockaddr_in any = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+    memcpy(&m->bind, &any, sizeof any);
+  }
+  m->low = low;
+  m->high = high;
+  m->cursor = low;
+  m->now = now;
+  m->fd_ceiling = fd_ceiling;
+  *out = m;
+  return 0;
+}
+
+void media_net_set_handler(struct media_net *m, siprec_handler *h)
+{
+  m->h = h;
+}
+
+int media_net_alloc(struct media_net *m, siprec_session *s, size_t index, uint16_t *port)
+{
+  (void)s;
+  (void)index;
+  /* Round-robin over the range, so a port just given back rests before it
+   * is answered again (late packets of the old stream find it closed). */
+  unsigned span = (unsigned)(m->high - m->low) / 2 + 1;
+  for (unsigned tries = 0; tries < span; tries++) {
+    uint16_t p = m->cursor;
+    m->cursor = (uint16_t)(p + 2 > m->high || p + 2 < p ? m->low : p + 2);
+    if (m->by_port[p] || (uint32_t)p + 1 > m->high)
+      continue;
+    struct media_pair *pair = calloc(1, sizeof *pair);
+    if (!pair)
+      return -1;
+    pair->m = m;
+    pair->port = p;
+    int rtp = bind_udp(m, p, &pair->rtp.local);
+    int rtcp = rtp >= 0 ? bind_udp(m, (uint16_t)(p + 1), &pair->rtcp.local) : -1;
+    if (rtp < 0 || rtcp < 0) {
+      if (rtp >= 0)
+        close(rtp);
+      free(pair);
+      m->st.bind_failures++;
+      int e = rtp < 0 ? -rtp : -rtcp;
+      if (e == EADDRINUSE || e == EACCES)
+        continue; /* someone else has it: the next one */
+      if (e == EADDRNOTAVAIL && !is_wildcard(&m->bind)) {
+        wildcard(&m->bind); /* an advertised address that is not ours */
+        tries--;
+        continue;
+      }
+      return -1;
+    }
+    if (m->fd_ceiling > 0 && rtcp + MEDIA_NET_FILES_PER_STREAM >= m->fd_ceiling) {
+      close(rtp);
+      close(rtcp);
+      free(pair);
+      m->st.budget_refused++;
+      return -1;
+    }
+    if (sock_start(m, pair, &pair->rtp, rtp) < 0 ||
+        sock_start(m, pair, &pair->rtcp, rtcp) < 0) {
+      /* uv_poll_init_socket cannot fail on a fresh UDP socket on Linux;
+       * should it, give everything back. */
+      if (pair->handles == 0) {
+        close(rtp);
+        close(rtcp);
+        free(pair);
+        return -1;
+      }
+      if (pair->handles == 1) {
+        close(rtcp);
+        sock_close(m, &pair->rtp);
+      }
+      return -1;
+    }
+    pair->rtcp_open = 1;
+    m->by_port[p] = pair;
+    *port = p;
+    return 0;
+  }
+  return -1;
+}
+
+void media_net_release(struct media_net *m, uint16_t port)
+{
+  struct media_pair *p = m->by_port[port];
+  if (!p)
+    return;
+  m->by_port[port] = NULL;
+  int rtcp = p->rtcp_open;
+  p->rtcp_open = 0;
+  sock_close(m, &p->rtp); /* may free p once closed: not before this turn ends */
+  if (rtcp)
+    sock_close(m, &p->rtcp);
+}
+
+void media_net_mux(struct media_net *m, uint16_t port)
+{
+  struct media_pair *p = m->by_port[port];
+  if (p && p->rtcp_open) {
+    p->rtcp_open = 0;
+    sock_close(m, &p->rtcp);
+  }
+}
+
+int media_net_fed(struct media_net *m)
+{
+  int fed = m->fed;
+  m->fed = 0;
+  return fed;
+}
+
+void media_net_stats(const struct media_net *m, struct media_net_stats *out)
+{
+  *out = m->st;
+}
+
+void media_net_close(struct media_net *m)
+{
+  for (uint32_t port = m->low; port <= m->high; port++)
+    if (m->by_port[port])
+      media_net_release(m, (uint16_t)port);
+}
+
+void media_net_free(struct media_net *m)
+{
+  if (!m)
+    return;
+  free(m->by_port);
+  free(m);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * siprec-server's media sockets: the handler's port callbacks bind an RTP
+ * socket and its RTCP successor for every stream it answers, and every
+ * datagram that arrives on them is fed to siprec_handler_media(). The
+ * sockets live exactly as long as the handler holds the port (from the
+ * alloc callback to the free callback), so nothing stays open after a
+ * session, and a port the kernel refuses is never answered with.
+ *
+ * Reading: one uv_poll per socket (level-triggered epoll underneath) and one
+ * recvmmsg per readiness: a stream sends 50 packets a second, so a socket
+ * rarely holds more than one, and reading until EAGAIN (what uv_udp does)
+ * would cost a second system call per packet.
+ *
+ * Descriptors: a stream costs two sockets (one once rtcp-mux is known) and
+ * its recording files. The kernel hands out the lowest free descriptor, so
+ * the number of the one just opened tells how many are in use (sockets,
+ * files, connections alike): the alloc callback refuses a port (the INVITE
+ * then gets 503) when the stream's sockets and files would reach the
+ * ceiling the server keeps below its limit.
+ *
+ * Loop thread only.
+ */
+#ifndef SIPREC_SERVER_MEDIA_NET_H
+#define SIPREC_SERVER_MEDIA_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <siprec/siprec.h>
+
+struct media_net;
+
+/** Descriptors a stream's recording may open besides its sockets (its own
+ * file and its share of the stereo file and the session's others). */
+#define MEDIA_NET_FILES_PER_STREAM 2
+
+/** Counters of the socket side (the library counts the rest). */
+struct media_net_stats {
+  uint64_t datagrams;      /* fed to the handler */
+  uint64_t unknown_port;   /* the handler knew no stream on that port */
+  uint64_t read_errors;    /* recvmmsg failures other than EAGAIN */
+  uint64_t bind_failures;  /* ports skipped because the kernel refused them */
+  uint64_t budget_refused; /* ports refused for the descriptor ceiling */
+  size_t sockets_open;     /* descriptors held now */
+};
+
+/**
+ * Create the media side on `loop`, binding to `bind` (an address with port
+ * 0; NULL: the IPv4 wildcard) and ports from [low, high] (even RTP ports,
+ * their odd successors for RTCP). `now` gives the time the handler's clock
+ * runs on. `fd_ceiling`: no stream is given a port whose sockets and files
+ * would reach this descriptor number (0: no ceiling). An address that is
+ * not local (a NAT's public address given as the media address) makes it
+ * bind to the wildcard of its family instead.
+ * @return 0 or a negative libuv error
+ */
+int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr *bind,
+                  uint16_t low, uint16_t high, uint64_t (*now)(void), int fd_ceiling);
+
+/** The handler feeds go to (set once the handler exists, before any port). */
+void media_net_set_handler(struct media_net *m, siprec_handler *h);
+
+/** What the server's port callbacks (siprec_handler_callbacks_set_ports)
+ * forward to: bind an even port and its successor and start feeding what
+ * arrives (0, or -1 when no port is free or the budget is spent: the
+ * handler then answers 503); close them again. */
+int media_net_alloc(struct media_net *m, siprec_session *s, size_t index, uint16_t *port);
+void media_net_release(struct media_net *m, uint16_t port);
+
+/** Close the RTCP socket of `port` when its stream took rtcp-mux (RTCP then
+ * arrives on the RTP port). Called after the session started or changed. */
+void media_net_mux(struct media_net *m, uint16_t port);
+
+/** Called once the datagrams of one loop turn have been fed (after I/O):
+ * non-zero when any arrived since the last call, so the handler's deadline
+ * may have moved. */
+int media_net_fed(struct media_net *m);
+
+/** The counters. */
+void media_net_stats(const struct media_net *m, struct media_net_stats *out);
+
+/** Close every socket (the handles close on the loop's next turns). */
+void media_net_close(struct media_net *m);
+
+/** Free it once the loop closed every handle. */
+void media_net_free(struct media_net *m);
+
+#endif
