@@ -141,9 +141,9 @@ struct siprec_handler {
     struct sr_media_due *heap; /* min-heap on `at` */
     size_t len, cap;
   } media_shards[SR_MEDIA_SHARDS];
-  /* The media counters in rows of their own cache lines, a stream adding
-   * to the row its index picks: threads feeding different streams do not
-   * bounce one line (siprec_handler_stat sums the rows). */
+  /* The media counters in rows of their own cache lines, a thread adding
+   * to the row of its slot (sr_media_thread_slot): threads feeding media do
+   * not bounce one line (siprec_handler_stat sums the rows). */
   struct sr_media_stat_row {
     _Atomic uint64_t v[SR_MSTATS];
     uint64_t pad[24 - SR_MSTATS]; /* more than a cache line between rows' counters */
@@ -241,15 +241,26 @@ void sr_handler_log_limited(siprec_handler *h, sr_log_class cls, uint64_t now,
 /* ---------------------------------------------------------------------- */
 /* Media's port table (media_ports.c)                                        */
 
-/* What a local port leads to: a session's stream, its RTP or RTCP port. */
-typedef struct sr_port_hit {
-  siprec_session *s; /* a reference the caller drops */
+/* What a local port leads to: a session's stream, its RTP or RTCP port.
+ * Immutable but for `m` and `uses`. */
+typedef struct sr_port_ent {
+  _Atomic unsigned uses;                /* the table's, and each lookup's */
+  siprec_session *s;                    /* a reference the entry holds */
+  struct sr_session_media *_Atomic m;   /* s->media[index] once made (cached) */
   size_t index;
   uint16_t rtp_port;
   int rtcp;
-} sr_port_hit;
-/* The stream of local port `port`: 0 with *hit, or SIPREC_ENOTFOUND. */
-int sr_media_ports_lookup(siprec_handler *h, uint16_t port, sr_port_hit *hit);
+} sr_port_ent;
+/* Reader slots of the port table's pages (media_ports.c); also the rows of
+ * the handler's media counters a thread adds to. */
+#define SR_PORT_SLOTS 8
+/* The entry of local port `port` with a use taken (the caller gives it back
+ * with sr_media_ports_release), or NULL. */
+sr_port_ent *sr_media_ports_acquire(siprec_handler *h, uint16_t port);
+void sr_media_ports_release(siprec_handler *h, sr_port_ent *e);
+/* This thread's slot (0 .. SR_PORT_SLOTS - 1): threads take slots in turn,
+ * so two threads feeding media use different rows of shared counters. */
+unsigned sr_media_thread_slot(void);
 /* Session `s` (its lock held) answered with its streams: their ports (and
  * the RTCP ports, port + 1) lead to it. SIPREC_ENOMEM leaves ports out
  * (their datagrams are not found). */

@@ -129,12 +129,17 @@ static void on_dtmf(void *user, const sr_ms_dtmf *d)
 /* ---------------------------------------------------------------------- */
 /* Counters                                                                 */
 
+/* The stream's counter has one writer (m's lock held): a plain load and
+ * store, no locked instruction; readers see whole values. The handler's
+ * are shared: each thread adds to its own row. */
 static void add_stat(siprec_handler *h, sr_session_media *m, unsigned k, uint64_t n)
 {
   if (!n)
     return;
-  atomic_fetch_add_explicit(&m->stats[k], n, memory_order_relaxed);
-  atomic_fetch_add_explicit(&h->media_stats[m->stat_row].v[k], n, memory_order_relaxed);
+  atomic_store_explicit(&m->stats[k], atomic_load_explicit(&m->stats[k], memory_order_relaxed) + n,
+                        memory_order_relaxed);
+  atomic_fetch_add_explicit(&h->media_stats[sr_media_thread_slot() % SR_MEDIA_SHARDS].v[k], n,
+                            memory_order_relaxed);
 }
 
 /* What the stream counted since the last call (m's lock held). */
@@ -284,8 +289,6 @@ static sr_session_media *slot_get(siprec_handler *h, siprec_session *s, size_t i
   }
   m->handler = h;
   m->index = index;
-  uintptr_t v = (uintptr_t)s >> 6;
-  m->stat_row = (unsigned)((v ^ (v >> 9) ^ index) % SR_MEDIA_SHARDS);
   atomic_store_explicit(&s->media[index], m, memory_order_release);
   return m;
 }
@@ -369,6 +372,8 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
 /* ---------------------------------------------------------------------- */
 /* Feeding                                                                  */
 
+#define SR_ACTIVITY_STEP_NS (500ull * 1000 * 1000)
+
 static uint16_t port_of(const struct sockaddr *a)
 {
   if (a->sa_family == AF_INET)
@@ -388,13 +393,13 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
   if (path->remote->sa_family != AF_INET && path->remote->sa_family != AF_INET6)
     return SIPREC_EINVAL;
   uint16_t lport = port_of(path->local);
-  sr_port_hit hit;
-  if (!lport || sr_media_ports_lookup(h, lport, &hit) < 0) {
+  sr_port_ent *e = lport ? sr_media_ports_acquire(h, lport) : NULL;
+  if (!e) {
     atomic_fetch_add_explicit(&h->media_stats[lport % SR_MEDIA_SHARDS].v[SR_MSTAT_NOT_FOUND], 1,
                               memory_order_relaxed);
     return SIPREC_ENOTFOUND;
   }
-  siprec_session *s = hit.s;
+  siprec_session *s = e->s;
   /* A copy the stream may unprotect in place; a datagram above 8 KiB is no
    * audio packet (200 ms at most are decoded): dropped, a decode error. */
   uint8_t buf[8192];
@@ -402,18 +407,23 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
   if (n)
     memcpy(buf, data, n);
   int rc = 0;
-  sr_session_media *m = atomic_load_explicit(&s->media[hit.index], memory_order_acquire);
+  /* The slot from the entry's cache: the session itself stays untouched. */
+  sr_session_media *m = atomic_load_explicit(&e->m, memory_order_acquire);
+  if (!m && (m = atomic_load_explicit(&s->media[e->index], memory_order_acquire)))
+    atomic_store_explicit(&e->m, m, memory_order_release);
   if (m) {
     pthread_mutex_lock(&m->lock);
-    if ((!m->ms && !m->srtp) || m->ended || m->port != hit.rtp_port) {
+    if ((!m->ms && !m->srtp) || m->ended || m->port != e->rtp_port) {
       pthread_mutex_unlock(&m->lock);
       m = NULL;
     }
   }
   if (!m) {
     sr_session_lock(s);
-    m = make_stream(h, s, hit.index, hit.rtp_port, now_ns, &rc);
+    m = make_stream(h, s, e->index, e->rtp_port, now_ns, &rc);
     sr_session_unlock(s);
+    if (m)
+      atomic_store_explicit(&e->m, m, memory_order_release);
   }
   if (m) {
     if (m->srtp && !m->srtp_ctx) {
@@ -421,19 +431,23 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
     } else if (len > sizeof buf) {
       add_stat(h, m, SR_MSTAT_DECODE_ERRORS, 1);
     } else {
-      if (hit.rtcp)
+      if (e->rtcp)
         SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed_rtcp(m->ms, buf, n, path->remote, now_ns));
       else
         SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed(m->ms, buf, n, path->remote, now_ns));
       collect(h, m);
       rearm(h, s, m);
-      /* Media keeps the session alive for the idle limit. */
-      if (m->last_packet_ns == now_ns)
+      /* Media keeps the session alive for the idle limit: written at most
+       * every SR_ACTIVITY_STEP_NS, so that a datagram does not dirty the
+       * session's cache line (the idle limit is seconds or minutes). */
+      if (m->last_packet_ns == now_ns && now_ns - m->activity_ns >= SR_ACTIVITY_STEP_NS) {
+        m->activity_ns = now_ns;
         atomic_store_explicit(&s->last_activity, now_ns, memory_order_relaxed);
+      }
     }
     pthread_mutex_unlock(&m->lock);
   }
-  siprec_session_unref(s);
+  sr_media_ports_release(h, e);
   return rc;
 }
 

@@ -4,30 +4,50 @@
  *
  * The scheme. 65536 atomic pointers in 256 pages of 256 ports, each page
  * allocated at its first use (CAS; pages live until the handler is freed).
- * An entry is an allocated, immutable sr_port_ent holding a reference to
- * its session. A page counts its readers: a lookup increments the count,
- * loads the entry, takes its own reference to the session, and decrements
- * the count; the entry is never read after that. A writer swaps the
- * pointer (to NULL or a new entry) and then waits until the page has no
- * readers before it frees the old entry and drops its reference. All four
- * steps are sequentially consistent: a reader that came after the swap in
- * that order sees the new pointer; one that came before it is counted and
- * waited for. Readers hold the count for a few instructions, so the wait
- * is short; writers (answers, port frees) are rare next to datagrams. */
+ * An entry is an allocated sr_port_ent holding a reference to its session
+ * and counting its own users: the table's one, and one per datagram being
+ * processed with it. A lookup increments its thread's reader count of the
+ * page, loads the entry, takes a use of it, and decrements the count. A
+ * writer swaps the pointer (to NULL or a new entry) and then waits until no
+ * thread's count of the page is up before it drops the table's use; the
+ * last use frees the entry and drops its session reference. All steps are
+ * sequentially consistent: a reader that came after the swap in that order
+ * sees the new pointer; one that came before it is counted and waited for.
+ * Readers hold the count for a few instructions, so the wait is short;
+ * writers (answers, port frees) are rare next to datagrams.
+ *
+ * Why uses of the entry rather than references to the session: the entry
+ * is in the cache line the lookup has just read, the session's count is
+ * not, and a datagram then touches the session no more (the entry caches
+ * the stream's media slot). Why a count per thread slot: threads feeding
+ * streams whose ports share a page would otherwise bounce one line. */
 #include <sched.h>
 
 #include "../common/alloc.h"
 #include "dialog.h"
 
-typedef struct sr_port_ent {
-  siprec_session *s;
-  size_t index;
-  uint16_t rtp_port;
-  int rtcp;
-} sr_port_ent;
+/* The thread's reader slot, handed out in turn at its first datagram. */
+static _Atomic unsigned next_slot;
+static _Thread_local unsigned my_slot; /* 0: none yet; else slot + 1 */
+
+static unsigned reader_slot(void)
+{
+  if (!my_slot)
+    my_slot = atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) % SR_PORT_SLOTS + 1;
+  return my_slot - 1;
+}
+
+unsigned sr_media_thread_slot(void)
+{
+  return reader_slot();
+}
 
 struct sr_port_page {
-  _Atomic unsigned readers;
+  /* 64 bytes apart: no two slots' counts share a cache line */
+  struct {
+    _Atomic unsigned n;
+    char pad[60];
+  } readers[SR_PORT_SLOTS];
   sr_port_ent *_Atomic ent[256];
 };
 
@@ -45,33 +65,38 @@ static struct sr_port_page *page_of(siprec_handler *h, uint16_t port, int make)
   return pg;
 }
 
-/* The old entry swapped out of `pg`: freed once no reader can hold it. */
+void sr_media_ports_release(siprec_handler *h, sr_port_ent *e)
+{
+  if (atomic_fetch_sub(&e->uses, 1) == 1) {
+    siprec_session_unref(e->s);
+    sr_free(&h->mem, e);
+  }
+}
+
+/* The old entry swapped out of `pg`: the table's use dropped once no
+ * reader can be between loading it and taking its own. */
 static void retire(siprec_handler *h, struct sr_port_page *pg, sr_port_ent *old)
 {
   if (!old)
     return;
-  while (atomic_load(&pg->readers) != 0)
-    sched_yield();
-  siprec_session_unref(old->s);
-  sr_free(&h->mem, old);
+  for (unsigned i = 0; i < SR_PORT_SLOTS; i++)
+    while (atomic_load(&pg->readers[i].n) != 0)
+      sched_yield();
+  sr_media_ports_release(h, old);
 }
 
-int sr_media_ports_lookup(siprec_handler *h, uint16_t port, sr_port_hit *hit)
+sr_port_ent *sr_media_ports_acquire(siprec_handler *h, uint16_t port)
 {
   struct sr_port_page *pg = page_of(h, port, 0);
   if (!pg)
-    return SIPREC_ENOTFOUND;
-  atomic_fetch_add(&pg->readers, 1);
+    return NULL;
+  _Atomic unsigned *mine = &pg->readers[reader_slot()].n;
+  atomic_fetch_add(mine, 1);
   sr_port_ent *e = atomic_load(&pg->ent[port & 255]);
-  if (e) {
-    siprec_session_ref(e->s);
-    hit->s = e->s;
-    hit->index = e->index;
-    hit->rtp_port = e->rtp_port;
-    hit->rtcp = e->rtcp;
-  }
-  atomic_fetch_sub(&pg->readers, 1);
-  return e ? 0 : SIPREC_ENOTFOUND;
+  if (e)
+    atomic_fetch_add_explicit(&e->uses, 1, memory_order_relaxed);
+  atomic_fetch_sub(mine, 1);
+  return e;
 }
 
 static int set_port(siprec_handler *h, siprec_session *s, size_t index, uint16_t port,
@@ -87,6 +112,8 @@ static int set_port(siprec_handler *h, siprec_session *s, size_t index, uint16_t
   if (!e)
     return SIPREC_ENOMEM;
   siprec_session_ref(s);
+  atomic_init(&e->uses, 1); /* the table's */
+  atomic_init(&e->m, NULL);
   e->s = s;
   e->index = index;
   e->rtp_port = rtp_port;

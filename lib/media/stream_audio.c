@@ -212,18 +212,35 @@ static void decode(sr_media_stream *s, const sr_jb_packet *p)
 {
   int n = sr_decoder_samples(s->dec, p->payload, p->payload_len);
   unsigned flags = 0;
-  if (n < 0 || (uint64_t)n * 1000 > (uint64_t)SR_MS_MAX_PACKET_MS * s->dec_rate ||
-      !ensure_scratch(s, n ? (size_t)n : 1) ||
-      (n = sr_decoder_decode(s->dec, p->payload, p->payload_len, s->scratch, s->scratch_cap,
-                             &flags)) < 0) {
+  if (n < 0 || (uint64_t)n * 1000 > (uint64_t)SR_MS_MAX_PACKET_MS * s->dec_rate) {
     s->c.decode_errors++; /* its span becomes the next packet's gap */
+    return;
+  }
+  /* A packet of one frame's length (20 ms packets, 20 ms frames: the usual
+   * case) is decoded on the stack and delivered from there: no copy, and
+   * no write to the stream's own buffer, which a busy server has long
+   * evicted from the cache since its last packet. */
+  int16_t direct_buf[SR_MS_DIRECT_MAX];
+  int16_t *direct = n && sr_ms_direct_ok(s, (size_t)n) ? direct_buf : NULL;
+  if (direct) {
+    n = sr_decoder_decode(s->dec, p->payload, p->payload_len, direct, (size_t)n, &flags);
+  } else if (ensure_scratch(s, n ? (size_t)n : 1)) {
+    n = sr_decoder_decode(s->dec, p->payload, p->payload_len, s->scratch, s->scratch_cap,
+                          &flags);
+  } else {
+    n = -1;
+  }
+  if (n < 0) {
+    s->c.decode_errors++;
     return;
   }
   s->ts_pos = s->frame_pos + s->fill;
   s->ts_at = p->ts;
   s->ts_ssrc = p->ssrc;
   s->in_cn = false;
-  if (n)
+  if (n && direct)
+    sr_ms_audio_direct(s, direct, (size_t)n, ms_flags(flags), p->arrival_ns);
+  else if (n)
     sr_ms_audio(s, s->scratch, (size_t)n, ms_flags(flags), p->arrival_ns);
   note_prev(s, p, (size_t)n);
 }

@@ -49,6 +49,8 @@ uint64_t sr_ms_ts_position(const sr_media_stream *s, uint32_t ts)
 
 static int64_t frame_wallclock(const sr_media_stream *s)
 {
+  if (!s->c.rtcp_packets)
+    return 0; /* no sender report yet: spare the table's cache lines */
   const sr_sr_ref *ref = sr_wallclock_find(&s->wc, s->ts_ssrc);
   if (!ref || !s->rate || !s->dec_clock)
     return 0;
@@ -57,10 +59,11 @@ static int64_t frame_wallclock(const sr_media_stream *s)
   return sr_ntp_to_unix_ns(sr_rtp_to_ntp(ref, ts, s->dec_clock));
 }
 
-static void emit_frame(sr_media_stream *s)
+/* The frame at `samples` (the stream's buffer, or a direct decode's). */
+static void emit_frame(sr_media_stream *s, const int16_t *samples)
 {
   sr_ms_frame f = {
-    .samples = s->frame, .count = s->frame_len, .rate = s->rate, .position = s->frame_pos,
+    .samples = samples, .count = s->frame_len, .rate = s->rate, .position = s->frame_pos,
     .ssrc = s->ts_ssrc, .pt = s->dec_pt, .flags = s->frame_flags,
   };
   int64_t d = (int64_t)s->frame_pos - (int64_t)s->anchor_pos;
@@ -88,7 +91,7 @@ static void push_out(sr_media_stream *s, const int16_t *pcm, size_t n, unsigned 
     pcm += k;
     n -= k;
     if (s->fill == s->frame_len)
-      emit_frame(s);
+      emit_frame(s, s->frame);
   }
 }
 
@@ -103,6 +106,21 @@ static void start_if_needed(sr_media_stream *s, uint64_t arrival_ns)
     s->anchor_pos = s->frame_pos + s->fill;
     s->anchor_ns = arrival_ns;
   }
+}
+
+bool sr_ms_direct_ok(const sr_media_stream *s, size_t n)
+{
+  return !s->rs && s->fill == 0 && n == s->frame_len && n <= SR_MS_DIRECT_MAX && s->frame;
+}
+
+void sr_ms_audio_direct(sr_media_stream *s, const int16_t *pcm, size_t n, unsigned flags,
+                        uint64_t arrival_ns)
+{
+  start_if_needed(s, arrival_ns);
+  s->frame_flags |= flags | s->pending_flags;
+  s->pending_flags = 0;
+  s->fill = n;
+  emit_frame(s, pcm);
 }
 
 /* Decoder-rate samples: resampled when the output rate differs. A
@@ -157,7 +175,7 @@ uint64_t sr_ms_close_span(sr_media_stream *s)
   memset(s->frame + s->fill, 0, pad * sizeof *s->frame);
   s->fill = s->frame_len;
   s->frame_flags |= SR_MS_F_PADDED;
-  emit_frame(s);
+  emit_frame(s, s->frame);
   return pad;
 }
 

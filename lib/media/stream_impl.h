@@ -37,8 +37,8 @@ typedef struct sr_ms_codec {
 struct sr_media_stream {
   siprec_allocator alloc;
   sr_media_stream_callbacks cb;
-  /* Configuration. */
-  sr_ms_codec codecs[SR_MS_MAX_CODECS];
+  /* Configuration (the codec table is at the end: it is read only on a
+   * codec change, and the fields each packet reads stay in fewer lines). */
   unsigned n_codecs;
   int dtmf_pt, cn_pt;
   sr_ms_addr expected, signalling; /* family 0: not a candidate */
@@ -85,6 +85,7 @@ struct sr_media_stream {
   uint64_t last_media_ns;
   bool no_media_raised;
   sr_ms_counters c;
+  sr_ms_codec codecs[SR_MS_MAX_CODECS];
 };
 
 /* stream_latch.c */
@@ -114,6 +115,15 @@ const sr_ms_codec *sr_ms_find_codec(const sr_media_stream *s, int pt);
 int sr_ms_set_rate(sr_media_stream *s, uint32_t rate);
 void sr_ms_audio(sr_media_stream *s, const int16_t *pcm, size_t n, unsigned flags,
                  uint64_t arrival_ns);
+/* Whether `n` decoder-rate samples are exactly one frame (no resampler,
+ * nothing pending in the stream's frame): then the caller decodes them into
+ * a buffer of its own (on its stack, which stays in cache where 4,000
+ * streams' frame buffers do not) and sr_ms_audio_direct() delivers that
+ * buffer as the frame, as sr_ms_audio would. */
+#define SR_MS_DIRECT_MAX 960 /* 20 ms at 48 kHz */
+bool sr_ms_direct_ok(const sr_media_stream *s, size_t n);
+void sr_ms_audio_direct(sr_media_stream *s, const int16_t *pcm, size_t n, unsigned flags,
+                        uint64_t arrival_ns);
 /* Ends the span: resampler tail, partial frame padded; returns the padding. */
 uint64_t sr_ms_close_span(sr_media_stream *s);
 /* close_span, then the event with `span` less the padding; the position moves. */

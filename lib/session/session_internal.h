@@ -55,7 +55,6 @@ typedef struct sr_session_media {
   sr_media_stream *ms; /* NULL: none yet, or ended (made again by the next datagram) */
   void *handler;       /* the handler that made it (for its callbacks) */
   size_t index;
-  unsigned stat_row;   /* the row of the handler's media counters it adds to */
   uint16_t port;       /* the local RTP port it was made for */
   int srtp;            /* RTP/SAVP */
   sr_srtp *srtp_ctx;   /* its inbound SRTP context from the offer's key; NULL when this
@@ -80,6 +79,7 @@ typedef struct sr_session_media {
   int nm_raised;       /* that watchdog raised NO_MEDIA (ENDED follows at the end) */
   uint64_t seen[SR_MSTATS]; /* the stream's counters already added to `stats` */
   uint64_t last_packet_ns;
+  uint64_t activity_ns; /* the last time it kept its session alive */
   _Atomic uint64_t stats[SR_MSTATS];
   _Atomic uint32_t jitter_ms;
 } sr_session_media;

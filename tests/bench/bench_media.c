@@ -781,8 +781,17 @@ static void usage(FILE *f)
           "  --opus-calls N Opus over the first N calls only (default 200)\n"
           "  --srtp-calls N SRTP over the first N calls only (default 200: Debian's\n"
           "                 NSS-backed libsrtp2 slows down with every open context)\n"
+          "  --only NAME    measure that target only (for profiling)\n"
           "  (default)      2,000 calls for 10 s, 5 rounds, 10,000 sessions\n"
           "Exit status: 0 whatever the verdicts; 1 when a measurement failed; 2 usage.\n");
+}
+
+/* --only NAME: the one target to measure, NULL for all. */
+static const char *only;
+
+static int wanted(const char *name)
+{
+  return !only || !strcmp(only, name);
 }
 
 int main(int argc, char **argv)
@@ -803,6 +812,8 @@ int main(int argc, char **argv)
       opus_calls = (size_t)atol(argv[++i]);
     else if (!strcmp(a, "--srtp-calls") && i + 1 < argc)
       srtp_calls = (size_t)atol(argv[++i]);
+    else if (!strcmp(a, "--only") && i + 1 < argc)
+      only = argv[++i];
     else if (!strcmp(a, "--sessions") && i + 1 < argc)
       sessions = (size_t)atol(argv[++i]);
     else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -845,169 +856,180 @@ int main(int argc, char **argv)
   double pk = (double)n_ev;
   int failed = 0;
 
-  /* media-vs-minimal */
   double ta[MAX_REPS], tb[MAX_REPS];
-  for (int i = 0; i < reps; i++) {
-    rig r;
-    if (rig_open(&r, n_calls, 0) < 0)
-      return 1;
-    if (i % 2) { /* odd rounds: the minimal first (A,B then B,A) */
-      tb[i] = pass_minimal(&r, 0);
-      ta[i] = pass_handler(&r, 0, 1, 0, 1);
-    } else {
-      ta[i] = pass_handler(&r, 0, 1, 0, 1);
-      tb[i] = pass_minimal(&r, 0);
-    }
-    if (i == 0) {
-      printf("# G.711: %lld frames delivered, handler packets %llu, lost %llu, reordered %llu, "
-             "late %llu, non-zero returns %llu\n",
-             (long long)touched_frames,
-             (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA, SIPREC_MEDIA_PACKETS),
-             (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA, SIPREC_MEDIA_LOST),
-             (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
-                                                     SIPREC_MEDIA_REORDERED),
-             (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA, SIPREC_MEDIA_LATE),
-             (unsigned long long)bad_rc);
-      fflush(stdout);
-    }
-    rig_close(&r);
-  }
-  ratio_verdict("media-vs-minimal", ta, tb, reps, "handler", "minimal", 0, 1, "3.0x", 3.0, pk,
-                pk);
-
-  /* opus-vs-decode: over the first opus_calls calls, like SRTP. */
-#ifdef SR_HAVE_OPUS
-  if (opus_setup() < 0) {
-    verdict("opus-vs-decode", 0, "x", 1, "1.2x", 1.2, "libopus encoding failed", NULL);
-    failed = 1;
-  } else {
-    lim_calls = opus_calls;
-    double opk = (double)(opus_calls * 2 * n_pkts);
-    uint64_t bad0 = bad_rc;
+  if (wanted("media-vs-minimal")) {
+    /* media-vs-minimal */
     for (int i = 0; i < reps; i++) {
       rig r;
-      if (rig_open(&r, opus_calls, 2) < 0)
-        return 1;
-      if (i % 2 == 0)
-        ta[i] = pass_handler(&r, 2, 1, 0, 1);
-      if (i == 0) {
-        opus_out_rate = seen_rate;
-        printf("# Opus over the first %zu calls (%.0f packets, %.1f kbit/s): handler packets "
-               "%llu, decode errors %llu, frames at %u Hz, non-zero returns %llu\n",
-               opus_calls, opk, (double)(opkt_len[1] - 12) * 8 * 50 / 1000.0,
-               (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
-                                                       SIPREC_MEDIA_PACKETS),
-               (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
-                                                       SIPREC_MEDIA_DECODE_ERRORS),
-               opus_out_rate, (unsigned long long)(bad_rc - bad0));
-        fflush(stdout);
-      }
-      int err;
-      for (size_t st = 0; st < opus_calls * 2; st++)
-        odec[st] = opus_decoder_create((opus_int32)(opus_out_rate ? opus_out_rate : 48000), 1,
-                                       &err);
-      tb[i] = pass_opus_decode();
-      for (size_t st = 0; st < opus_calls * 2; st++)
-        opus_decoder_destroy(odec[st]);
-      if (i % 2)
-        ta[i] = pass_handler(&r, 2, 1, 0, 1);
-      rig_close(&r);
-    }
-    ratio_verdict("opus-vs-decode", ta, tb, reps, "handler", "opus_decode", 0, 1, "1.2x", 1.2,
-                  opk, opk);
-    lim_calls = n_calls;
-  }
-#else
-  verdict("opus-vs-decode", 0, "x", 1, "1.2x", 1.2, "built without libopus", NULL);
-#endif
-
-  /* srtp-vs-unprotect */
-#ifdef SR_HAVE_SRTP
-  /* A first SRTP call through the handler before this file touches
-   * libsrtp2: the library's own srtp_init() and suite probe come first. */
-  rig probe;
-  int probe_rc = rig_open(&probe, 1, 1);
-  if (probe_rc == 0)
-    rig_close(&probe);
-  else
-    failed = 1;
-  if (srtp_setup() < 0) {
-    verdict("srtp-vs-unprotect", 0, "x", 1, "1.5x", 1.5, "libsrtp2 setup failed", NULL);
-    failed = 1;
-  } else {
-    uint64_t bad0 = bad_rc;
-    lim_calls = srtp_calls;
-    double spk = (double)(srtp_calls * 2 * n_pkts);
-    printf("# SRTP over the first %zu calls of the trace (%.0f packets)\n", srtp_calls, spk);
-    for (int i = 0; i < reps; i++) {
-      rig r;
-      if (rig_open(&r, srtp_calls, 1) < 0)
-        return 1;
-      /* NSS (libsrtp2's crypto in Debian) slows with every open context:
-       * each side runs with only its own contexts open (the minimal's made
-       * and freed around its pass, the handler freed after its pass). */
-      if (i % 2) {
-        if (srtp_rx_make() < 0)
-          return 1;
-        tb[i] = pass_minimal(&r, 1);
-        srtp_rx_free();
-        ta[i] = pass_handler(&r, 1, 1, 0, 1);
-      } else {
-        ta[i] = pass_handler(&r, 1, 1, 0, 1);
-      }
-      if (i == 0) {
-        printf("# SRTP: handler packets %llu, SRTP failures %llu, non-zero returns %llu\n",
-               (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
-                                                       SIPREC_MEDIA_PACKETS),
-               (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
-                                                       SIPREC_MEDIA_SRTP_FAILURES),
-               (unsigned long long)(bad_rc - bad0));
-        fflush(stdout);
-      }
-      if (!(i % 2)) {
-        siprec_handler_free(r.f.h);
-        r.f.h = NULL;
-        if (srtp_rx_make() < 0)
-          return 1;
-        tb[i] = pass_minimal(&r, 1);
-        srtp_rx_free();
-      }
-      rig_close(&r);
-    }
-    ratio_verdict("srtp-vs-unprotect", ta, tb, reps, "handler", "unprotect+minimal", 0, 1,
-                  "1.5x", 1.5, spk, spk);
-    lim_calls = n_calls;
-  }
-#else
-  verdict("srtp-vs-unprotect", 0, "x", 1, "1.5x", 1.5, "built without libsrtp2", NULL);
-#endif
-
-  /* media-threads: rounds of (one thread, all calls), (two threads). */
-  for (int i = 0; i < reps; i++) {
-    rig r;
-    for (int j = 0; j < 2; j++) { /* odd rounds: two threads first */
       if (rig_open(&r, n_calls, 0) < 0)
         return 1;
-      if ((j == 0) == (i % 2 == 0))
-        tb[i] = pass_handler(&r, 0, 1, 0, 0);
-      else
-        ta[i] = pass_two_threads(&r);
+      if (i % 2) { /* odd rounds: the minimal first (A,B then B,A) */
+        tb[i] = pass_minimal(&r, 0);
+        ta[i] = pass_handler(&r, 0, 1, 0, 1);
+      } else {
+        ta[i] = pass_handler(&r, 0, 1, 0, 1);
+        tb[i] = pass_minimal(&r, 0);
+      }
+      if (i == 0) {
+        printf("# G.711: %lld frames delivered, handler packets %llu, lost %llu, reordered %llu, "
+               "late %llu, non-zero returns %llu\n",
+               (long long)touched_frames,
+               (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA, SIPREC_MEDIA_PACKETS),
+               (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA, SIPREC_MEDIA_LOST),
+               (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
+                                                       SIPREC_MEDIA_REORDERED),
+               (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA, SIPREC_MEDIA_LATE),
+               (unsigned long long)bad_rc);
+        fflush(stdout);
+      }
       rig_close(&r);
     }
+    ratio_verdict("media-vs-minimal", ta, tb, reps, "handler", "minimal", 0, 1, "3.0x", 3.0, pk,
+                  pk);
   }
-  ratio_verdict("media-threads", ta, tb, reps, "2 threads", "1 thread", 1, 0, "1.6x", 1.6, pk,
-                pk);
 
-  /* media-session-kib */
-  double kib, idle_kib;
-  if (measure_session_kib(sessions, &kib, &idle_kib) < 0) {
-    verdict("media-session-kib", 0, " KiB", 1, "10 KiB", 10.0, "measurement failed", NULL);
-    failed = 1;
-  } else {
-    char d[128];
-    snprintf(d, sizeof d, "[%zu sessions; idle signalling session %.2f KiB]", sessions, idle_kib);
-    verdict("media-session-kib", kib, " KiB", 1, "10 KiB", 10.0, NULL, d);
+  if (wanted("opus-vs-decode")) {
+    /* opus-vs-decode: over the first opus_calls calls, like SRTP. */
+#ifdef SR_HAVE_OPUS
+    if (opus_setup() < 0) {
+      verdict("opus-vs-decode", 0, "x", 1, "1.2x", 1.2, "libopus encoding failed", NULL);
+      failed = 1;
+    } else {
+      lim_calls = opus_calls;
+      double opk = (double)(opus_calls * 2 * n_pkts);
+      uint64_t bad0 = bad_rc;
+      for (int i = 0; i < reps; i++) {
+        rig r;
+        if (rig_open(&r, opus_calls, 2) < 0)
+          return 1;
+        if (i % 2 == 0)
+          ta[i] = pass_handler(&r, 2, 1, 0, 1);
+        if (i == 0) {
+          opus_out_rate = seen_rate;
+          printf("# Opus over the first %zu calls (%.0f packets, %.1f kbit/s): handler packets "
+                 "%llu, decode errors %llu, frames at %u Hz, non-zero returns %llu\n",
+                 opus_calls, opk, (double)(opkt_len[1] - 12) * 8 * 50 / 1000.0,
+                 (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
+                                                         SIPREC_MEDIA_PACKETS),
+                 (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
+                                                         SIPREC_MEDIA_DECODE_ERRORS),
+                 opus_out_rate, (unsigned long long)(bad_rc - bad0));
+          fflush(stdout);
+        }
+        int err;
+        for (size_t st = 0; st < opus_calls * 2; st++)
+          odec[st] = opus_decoder_create((opus_int32)(opus_out_rate ? opus_out_rate : 48000), 1,
+                                         &err);
+        tb[i] = pass_opus_decode();
+        for (size_t st = 0; st < opus_calls * 2; st++)
+          opus_decoder_destroy(odec[st]);
+        if (i % 2)
+          ta[i] = pass_handler(&r, 2, 1, 0, 1);
+        rig_close(&r);
+      }
+      ratio_verdict("opus-vs-decode", ta, tb, reps, "handler", "opus_decode", 0, 1, "1.2x", 1.2,
+                    opk, opk);
+      lim_calls = n_calls;
+    }
+#else
+    verdict("opus-vs-decode", 0, "x", 1, "1.2x", 1.2, "built without libopus", NULL);
+#endif
   }
+
+  if (wanted("srtp-vs-unprotect")) {
+    /* srtp-vs-unprotect */
+#ifdef SR_HAVE_SRTP
+    /* A first SRTP call through the handler before this file touches
+     * libsrtp2: the library's own srtp_init() and suite probe come first. */
+    rig probe;
+    int probe_rc = rig_open(&probe, 1, 1);
+    if (probe_rc == 0)
+      rig_close(&probe);
+    else
+      failed = 1;
+    if (srtp_setup() < 0) {
+      verdict("srtp-vs-unprotect", 0, "x", 1, "1.5x", 1.5, "libsrtp2 setup failed", NULL);
+      failed = 1;
+    } else {
+      uint64_t bad0 = bad_rc;
+      lim_calls = srtp_calls;
+      double spk = (double)(srtp_calls * 2 * n_pkts);
+      printf("# SRTP over the first %zu calls of the trace (%.0f packets)\n", srtp_calls, spk);
+      for (int i = 0; i < reps; i++) {
+        rig r;
+        if (rig_open(&r, srtp_calls, 1) < 0)
+          return 1;
+        /* NSS (libsrtp2's crypto in Debian) slows with every open context:
+         * each side runs with only its own contexts open (the minimal's made
+         * and freed around its pass, the handler freed after its pass). */
+        if (i % 2) {
+          if (srtp_rx_make() < 0)
+            return 1;
+          tb[i] = pass_minimal(&r, 1);
+          srtp_rx_free();
+          ta[i] = pass_handler(&r, 1, 1, 0, 1);
+        } else {
+          ta[i] = pass_handler(&r, 1, 1, 0, 1);
+        }
+        if (i == 0) {
+          printf("# SRTP: handler packets %llu, SRTP failures %llu, non-zero returns %llu\n",
+                 (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
+                                                         SIPREC_MEDIA_PACKETS),
+                 (unsigned long long)siprec_handler_stat(r.f.h, SIPREC_STAT_MEDIA,
+                                                         SIPREC_MEDIA_SRTP_FAILURES),
+                 (unsigned long long)(bad_rc - bad0));
+          fflush(stdout);
+        }
+        if (!(i % 2)) {
+          siprec_handler_free(r.f.h);
+          r.f.h = NULL;
+          if (srtp_rx_make() < 0)
+            return 1;
+          tb[i] = pass_minimal(&r, 1);
+          srtp_rx_free();
+        }
+        rig_close(&r);
+      }
+      ratio_verdict("srtp-vs-unprotect", ta, tb, reps, "handler", "unprotect+minimal", 0, 1,
+                    "1.5x", 1.5, spk, spk);
+      lim_calls = n_calls;
+    }
+#else
+    verdict("srtp-vs-unprotect", 0, "x", 1, "1.5x", 1.5, "built without libsrtp2", NULL);
+#endif
+  }
+
+  if (wanted("media-threads")) {
+    /* media-threads: rounds of (one thread, all calls), (two threads). */
+    for (int i = 0; i < reps; i++) {
+      rig r;
+      for (int j = 0; j < 2; j++) { /* odd rounds: two threads first */
+        if (rig_open(&r, n_calls, 0) < 0)
+          return 1;
+        if ((j == 0) == (i % 2 == 0))
+          tb[i] = pass_handler(&r, 0, 1, 0, 0);
+        else
+          ta[i] = pass_two_threads(&r);
+        rig_close(&r);
+      }
+    }
+    ratio_verdict("media-threads", ta, tb, reps, "2 threads", "1 thread", 1, 0, "1.6x", 1.6, pk,
+                  pk);
+  }
+
+  if (wanted("media-session-kib")) {
+    /* media-session-kib */
+    double kib, idle_kib;
+    if (measure_session_kib(sessions, &kib, &idle_kib) < 0) {
+      verdict("media-session-kib", 0, " KiB", 1, "10 KiB", 10.0, "measurement failed", NULL);
+      failed = 1;
+    } else {
+      char d[128];
+      snprintf(d, sizeof d, "[%zu sessions; idle signalling session %.2f KiB]", sessions, idle_kib);
+      verdict("media-session-kib", kib, " KiB", 1, "10 KiB", 10.0, NULL, d);
+    }
+  }
+
   print_load("at end");
   return failed;
 }
