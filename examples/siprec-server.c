@@ -24,6 +24,12 @@
 #include "server/store.h"
 
 #define MAX_MESSAGE 65536
+/* Descriptors sessions' sockets and files always leave for short-lived
+ * ones (a manifest being written, a transcript line, a completion
+ * command's pipes). Connections stop at --fd-reserve below the limit, so a
+ * connection flood leaves sessions the reserve; sessions may use it up to
+ * this margin, and beyond it new ones get 503. */
+#define SRV_FD_TRANSIENT 8
 /* At shutdown, how long the BYEs may take to leave and TCP peers to answer
  * them and hang up. */
 #define SHUTDOWN_GRACE_MS 1000
@@ -544,7 +550,7 @@ int main(int argc, char **argv)
   if (uv_loop_init(&srv.loop) < 0 ||
       net_new(&srv.net, &srv.loop, MAX_MESSAGE, &limits, allowed, on_message, &srv) < 0 ||
       media_net_new(&srv.media, &srv.loop, (struct sockaddr *)&media_bind, lo, hi, now_ns,
-                    limits.fd_limit > 0 ? limits.fd_limit - limits.fd_reserve : 0) < 0)
+                    limits.fd_limit > 0 ? limits.fd_limit - SRV_FD_TRANSIENT : 0) < 0)
     return 1;
   if (make_handler(&srv) < 0)
     return 2;

@@ -6,7 +6,12 @@
  * to survive and AddressSanitizer rightly stops on. The rotation is done
  * here first, without overlap, and with the write position then 0
  * spandsp's own rotation does nothing. The result is what spandsp means
- * to compute, sample for sample. */
+ * to compute, sample for sample.
+ *
+ * A second flaw: at a gap's start plc_fillin cross-fades a quarter pitch
+ * period (up to PLC_PITCH_OVERLAP_MAX samples) into `amp` whatever `len`
+ * is, writing past a shorter buffer; a short fill goes through a buffer of
+ * that size. */
 #include "spandsp_plc.h"
 
 #include <string.h>
@@ -26,5 +31,11 @@ void sr_spandsp_plc_fillin(plc_state_t *s, int16_t *amp, int len)
   /* spandsp rotates only at a gap's start (no samples missing yet). */
   if (s->missing_samples == 0 && s->buf_ptr > 0 && s->buf_ptr < PLC_HISTORY_LEN)
     rotate_history(s);
+  if (len > 0 && len < PLC_PITCH_OVERLAP_MAX) {
+    int16_t tmp[PLC_PITCH_OVERLAP_MAX];
+    plc_fillin(s, tmp, len);
+    memcpy(amp, tmp, sizeof(int16_t) * (size_t)len);
+    return;
+  }
   plc_fillin(s, amp, len);
 }
