@@ -249,7 +249,7 @@ int rec_frame(rec_recording *r, int id, const struct rec_frame *f)
     /* Silence in chunks of the sink's buffer: a long pause costs no memory. */
     uint64_t gap = (uint64_t)(t - end);
     while (gap) {
-      size_t k = gap > 65536 ? 65536 : (size_t)gap;
+      size_t k = gap > 8192 ? 8192 : (size_t)gap;
       int rc = put(r, s, NULL, k);
       if (rc)
         return rc;

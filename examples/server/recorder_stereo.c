@@ -25,7 +25,8 @@ static int hold_append(struct rec_hold *h, const int16_t *frames, size_t n)
   if (h->off + h->len + n > h->cap) {
     /* Slide down first; grow only when the live part needs it (bounded by
      * the allowance, or by stereo_wait before the second stream). */
-    memmove(h->buf, h->buf + h->off, h->len * sizeof *h->buf);
+    if (h->len)
+      memmove(h->buf, h->buf + h->off, h->len * sizeof *h->buf);
     h->off = 0;
     if (h->len + n > h->cap) {
       size_t cap = h->cap ? h->cap : 4096;
@@ -77,7 +78,7 @@ static int is_stereo_stream(const rec_recording *r, const struct rec_stream *s)
 int rec_stereo_take(rec_recording *r, struct rec_stream *s, const int16_t *frames, size_t n,
                     uint64_t tl)
 {
-  if (!is_stereo_stream(r, s))
+  if (!n || !is_stereo_stream(r, s))
     return 0;
   struct rec_hold *h = &s->hold;
   /* Audio for a span the stereo file has written already is too late. */
