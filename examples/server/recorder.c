@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A recording: its folder, its streams' files, flushing, errors, closing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "recorder_internal.h"
+
+#define MS 1000000ull
+/* A label kept for the manifest is cut to this many bytes. */
+#define LABEL_KEEP 256
+
+static int safe_char(char c)
+{
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         c == '.' || c == '_' || c == '-';
+}
+
+void rec_safe_name(char *out, size_t size, const char *label, unsigned index)
+{
+  size_t k = 0;
+  for (const char *p = label; p && *p && k + 1 < size && k < REC_NAME_MAX; p++)
+    out[k++] = safe_char(*p) ? *p : '_';
+  out[k] = '\0';
+  if (k == 0)
+    snprintf(out, size, "%u", index);
+  /* A leading dot would hide the file (and "." or ".." name no file). */
+  if (out[0] == '.')
+    out[0] = '_';
+}
+
+static int valid_folder(const char *s)
+{
+  size_t n = s ? strlen(s) : 0;
+  if (n == 0 || n > 128 || s[0] == '.')
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!safe_char(s[i]))
+      return 0;
+  return 1;
+}
+
+int rec_open(const struct rec_config *cfg, rec_recording **out)
+{
+  if (!cfg || !out || !cfg->dir || !valid_folder(cfg->session) || cfg->rate < 8000 ||
+      cfg->rate > 48000 || (cfg->format != REC_WAV && cfg->format != REC_FLAC))
+    return -EINVAL;
+  *out = NULL;
+  rec_recording *r = calloc(1, sizeof *r);
+  if (!r)
+    return -ENOMEM;
+  r->dirfd = -1;
+  size_t n = strlen(cfg->dir) + strlen(cfg->session) + 2;
+  r->folder = malloc(n);
+  if (!r->folder) {
+    free(r);
+    return -ENOMEM;
+  }
+  snprintf(r->folder, n, "%s/%s", cfg->dir, cfg->session);
+  if (mkdir(r->folder, 0700) < 0 && errno != EEXIST) {
+    int e = errno;
+    free(r->folder);
+    free(r);
+    return -e;
+  }
+  /* O_NOFOLLOW: an existing folder is taken only if it is no symbolic link;
+   * every file is then made relative to this descriptor. */
+  r->dirfd = open(r->folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (r->dirfd < 0) {
+    int e = errno;
+    free(r->folder);
+    free(r);
+    return -e;
+  }
+  r->format = cfg->format;
+  r->rate = cfg->rate;
+  r->start_ns = cfg->start_ns;
+  r->open_ns = r->last_flush_ns = cfg->start_ns;
+  r->flush_ns = (cfg->flush_ms ? cfg->flush_ms : 250) * MS;
+  r->stereo_wait_ns = (cfg->stereo_wait_ms ? cfg->stereo_wait_ms : 5000) * MS;
+  r->tol = (int64_t)cfg->rate * (cfg->drift_tolerance_ms ? cfg->drift_tolerance_ms : 10) / 1000;
+  r->stereo.lag = (uint64_t)cfg->rate * (cfg->stereo_lag_ms ? cfg->stereo_lag_ms : 500) / 1000;
+  r->stereo.state = cfg->no_stereo ? REC_STEREO_NONE : REC_STEREO_WAITING;
+  *out = r;
+  return 0;
+}
+
+static void close_all(rec_recording *r, int discard, int sync, int *first_err)
+{
+  for (size_t i = 0; i < r->n_streams; i++) {
+    int rc = rec_sink_close(&r->streams[i]->sink, discard, sync);
+    if (rc && !*first_err)
+      *first_err = rc;
+  }
+  int rc = rec_sink_close(&r->stereo.sink, discard, sync);
+  if (rc && !*first_err)
+    *first_err = rc;
+}
+
+int rec_fail(rec_recording *r, int err)
+{
+  if (r->error)
+    return r->error;
+  r->error = err;
+  r->write_errors++;
+  /* Stop everything: each file's header says what it holds, nothing more is
+   * tried on a full disk. */
+  int ignored = 0;
+  close_all(r, 1, 0, &ignored);
+  return err;
+}
+
+static int name_taken(const rec_recording *r, const char *name)
+{
+  for (size_t i = 0; i < r->n_streams; i++)
+    if (!strcasecmp(r->streams[i]->name, name))
+      return 1;
+  return 0;
+}
+
+/* The stream's file: its safe name, then -2, -3... until the name is free
+ * in the recording and on disk. */
+static int open_stream_file(rec_recording *r, struct rec_stream *s, const char *label,
+                            unsigned index)
+{
+  const char *ext = r->format == REC_FLAC ? ".flac" : ".wav";
+  char base[REC_NAME_MAX + 1], name[REC_NAME_MAX + 32];
+  rec_safe_name(base, sizeof base, label, index);
+  for (unsigned k = 1; k < 1000; k++) {
+    if (k == 1)
+      snprintf(name, sizeof name, "%s%s", base, ext);
+    else
+      snprintf(name, sizeof name, "%s-%u%s", base, k, ext);
+    size_t stem = strlen(name) - strlen(ext);
+    if ((stem == 6 && !strncasecmp(name, "stereo", 6)) ||
+        (stem == 8 && !strncasecmp(name, "manifest", 8)) || name_taken(r, name))
+      continue;
+    int rc = rec_sink_open(&s->sink, r->dirfd, name, r->format, r->rate, 1);
+    if (rc == -EEXIST)
+      continue;
+    if (rc)
+      return rc;
+    s->name = strdup(name);
+    return s->name ? 0 : -ENOMEM;
+  }
+  return -EEXIST;
+}
+
+static void stream_free(struct rec_stream *s)
+{
+  int ignored = rec_sink_close(&s->sink, 1, 0);
+  (void)ignored;
+  rec_hold_free(&s->hold);
+  free(s->label);
+  free(s->name);
+  free(s);
+}
+
+int rec_add_stream(rec_recording *r, const char *label, unsigned index)
+{
+  if (!r)
+    return -EINVAL;
+  if (r->error)
+    return r->error;
+  if (r->n_streams >= REC_MAX_STREAMS)
+    return -EMFILE;
+  if (r->n_streams == r->cap_streams) {
+    size_t cap = r->cap_streams ? 2 * r->cap_streams : 4;
+    struct rec_stream **p = realloc(r->streams, cap * sizeof *p);
+    if (!p)
+      return -ENOMEM;
+    r->streams = p;
+    r->cap_streams = cap;
+  }
+  struct rec_stream *s = calloc(1, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  char idx[16];
+  snprintf(idx, sizeof idx, "%u", index);
+  s->label = label && *label ? strndup(label, LABEL_KEEP) : strdup(idx);
+  if (!s->label) {
+    free(s);
+    return -ENOMEM;
+  }
+  int rc = open_stream_file(r, s, label, index);
+  if (rc) {
+    stream_free(s);
+    return rc;
+  }
+  r->streams[r->n_streams++] = s;
+  if (r->n_streams == 2 && r->stereo.state == REC_STEREO_WAITING) {
+    rc = rec_stereo_start(r);
+    if (rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE || rc == -EEXIST) {
+      /* No stereo file; the mono files go on. */
+      r->write_errors++;
+    } else if (rc) {
+      return rec_fail(r, rc);
+    }
+  }
+  return (int)(r->n_streams - 1);
+}
+
+static struct rec_stream *stream_of(rec_recording *r, int id)
+{
+  return r && id >= 0 && (size_t)id < r->n_streams ? r->streams[id] : NULL;
+}
+
+/* Append to the stream's file and hand the same to the stereo file. */
+static int put(rec_recording *r, struct rec_stream *s, const int16_t *frames, size_t n)
+{
+  uint64_t tl = s->sink.frames;
+  int rc = rec_sink_put(&s->sink, frames, n);
+  if (!rc)
+    rc = rec_stereo_take(r, s, frames, n, tl);
+  return rc ? rec_fail(r, rc) : 0;
+}
+
+int rec_frame(rec_recording *r, int id, const struct rec_frame *f)
+{
+  struct rec_stream *s = stream_of(r, id);
+  if (!s || !f || (!f->samples && f->n_samples))
+    return -EINVAL;
+  if (r->error)
+    return r->error;
+  /* Bounds that keep the timeline's arithmetic far from overflow: a
+   * position of 2^52 samples is three thousand years at 48 kHz. */
+  if (s->ended || f->rate != r->rate || f->position > REC_MAX_POSITION || f->now_ns < r->start_ns ||
+      f->n_samples > (size_t)r->rate * 10)
+    return -EINVAL;
+  int64_t t = rec_timeline_place(&s->tl, f, r->start_ns, r->rate, r->tol, &r->slips);
+  const int16_t *p = f->samples;
+  size_t n = f->n_samples;
+  int64_t end = (int64_t)s->sink.frames;
+  if (t < end) {
+    /* Overlaps what is written (a correction that drops samples, or audio
+     * from before the recording's start): only the rest is new. */
+    uint64_t skip = (uint64_t)(end - t);
+    if (skip >= n)
+      return 0;
+    p += skip;
+    n -= (size_t)skip;
+  } else if (t > end) {
+    /* Silence in chunks of the sink's buffer: a long pause costs no memory. */
+    uint64_t gap = (uint64_t)(t - end);
+    while (gap) {
+      size_t k = gap > 8192 ? 8192 : (size_t)gap;
+      int rc = put(r, s, NULL, k);
+      if (rc)
+        return rc;
+      gap -= k;
+    }
+  }
+  return put(r, s, p, n);
+}
+
+int rec_end_stream(rec_recording *r, int id)
+{
+  struct rec_stream *s = stream_of(r, id);
+  if (!s || s->ended)
+    return -EINVAL;
+  if (r->error)
+    return r->error;
+  s->ended = 1;
+  int rc = rec_stereo_drain(r, 0);
+  if (!rc)
+    rc = rec_sink_close(&s->sink, 0, 1);
+  return rc ? rec_fail(r, rc) : 0;
+}
+
+int rec_tick(rec_recording *r, uint64_t now_ns)
+{
+  if (!r)
+    return -EINVAL;
+  if (r->error)
+    return r->error;
+  if (r->stereo.state == REC_STEREO_WAITING && r->n_streams < 2 && now_ns >= r->open_ns &&
+      now_ns - r->open_ns >= r->stereo_wait_ns) {
+    r->stereo.state = REC_STEREO_NONE;
+    if (r->n_streams)
+      rec_hold_free(&r->streams[0]->hold);
+  }
+  if (now_ns >= r->last_flush_ns && now_ns - r->last_flush_ns < r->flush_ns)
+    return 0;
+  r->last_flush_ns = now_ns;
+  for (size_t i = 0; i < r->n_streams; i++) {
+    int rc = rec_sink_flush(&r->streams[i]->sink);
+    if (rc)
+      return rec_fail(r, rc);
+  }
+  int rc = rec_sink_flush(&r->stereo.sink);
+  return rc ? rec_fail(r, rc) : 0;
+}
+
+void rec_counters(const rec_recording *r, uint64_t *slips, uint64_t *write_errors)
+{
+  if (slips)
+    *slips = r ? r->slips : 0;
+  if (write_errors)
+    *write_errors = r ? r->write_errors : 0;
+}
+
+static int fill_file(struct rec_file *f, const char *name, const struct rec_sink *s, uint32_t rate)
+{
+  f->name = strdup(name);
+  f->channels = s->channels ? s->channels : 1;
+  f->rate = rate;
+  f->frames = s->frames;
+  f->duration = (double)s->frames / rate;
+  return f->name ? 0 : -ENOMEM;
+}
+
+static int summarise(rec_recording *r, struct rec_summary *out)
+{
+  memset(out, 0, sizeof *out);
+  out->slips = r->slips;
+  out->write_errors = r->write_errors;
+  out->error = r->error;
+  out->folder = strdup(r->folder);
+  out->files = calloc(r->n_streams + 1, sizeof *out->files);
+  if (!out->folder || !out->files)
+    return -ENOMEM;
+  for (size_t i = 0; i < r->n_streams; i++) {
+    struct rec_file *f = &out->files[out->n_files++];
+    if (fill_file(f, r->streams[i]->name, &r->streams[i]->sink, r->rate) ||
+        !(f->stream = strdup(r->streams[i]->label)))
+      return -ENOMEM;
+  }
+  if (r->stereo.name) {
+    struct rec_file *f = &out->files[out->n_files++];
+    if (fill_file(f, r->stereo.name, &r->stereo.sink, r->rate) ||
+        !(f->streams[0] = strdup(r->streams[0]->label)) ||
+        !(f->streams[1] = strdup(r->streams[1]->label)))
+      return -ENOMEM;
+    f->channels = 2;
+  }
+  return 0;
+}
+
+int rec_close(rec_recording *r, struct rec_summary *out)
+{
+  if (!r)
+    return -EINVAL;
+  int rc = r->error;
+  if (!rc) {
+    for (size_t i = 0; i < r->n_streams; i++)
+      r->streams[i]->ended = 1;
+    int e = rec_stereo_drain(r, 1);
+    if (e)
+      rc = rec_fail(r, e);
+  }
+  int first = 0;
+  close_all(r, rc != 0, 1, &first);
+  if (!rc && first) {
+    r->write_errors++;
+    rc = r->error = first;
+  }
+  if (r->dirfd >= 0) {
+    fsync(r->dirfd); /* the new names themselves */
+    close(r->dirfd);
+  }
+  if (out) {
+    int e = summarise(r, out);
+    if (e) {
+      rec_summary_free(out);
+      if (!rc)
+        rc = e;
+    }
+  }
+  for (size_t i = 0; i < r->n_streams; i++)
+    stream_free(r->streams[i]);
+  free(r->streams);
+  free(r->stereo.name);
+  free(r->folder);
+  free(r);
+  return rc;
+}
+
+void rec_summary_free(struct rec_summary *s)
+{
+  if (!s)
+    return;
+  for (size_t i = 0; i < s->n_files; i++) {
+    free(s->files[i].name);
+    free(s->files[i].stream);
+    free(s->files[i].streams[0]);
+    free(s->files[i].streams[1]);
+  }
+  free(s->files);
+  free(s->folder);
+  memset(s, 0, sizeof *s);
+}
+
+int rec_space_ok(const char *dir, uint64_t bytes)
+{
+  struct statvfs v;
+  if (!dir || statvfs(dir, &v) < 0)
+    return dir ? -errno : -EINVAL;
+  uint64_t unit = v.f_frsize ? v.f_frsize : v.f_bsize;
+  /* f_bavail: what an unprivileged writer gets (the server should not
+   * count on root's reserve). */
+  return (uint64_t)v.f_bavail >= (bytes + unit - 1) / unit;
+}

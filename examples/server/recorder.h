@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * siprec-server's recorder: the decoded audio of a recording written to
+ * sound files with libsndfile, one folder per recording. Plain C, no event
+ * loop: the caller feeds frames and calls rec_tick() from its own loop.
+ *
+ * Files. rec_open() makes DIR/SESSION/ (mode 0700; an existing folder is
+ * taken if it is a real directory, not a symbolic link). Each stream added
+ * gets LABEL.wav (or LABEL.flac), created with O_CREAT|O_EXCL mode 0600:
+ * the label made safe (only [A-Za-z0-9._-], others become '_', no leading
+ * dot, at most REC_NAME_MAX characters), the stream index when there is no
+ * label, and "-2", "-3"... appended when the name is taken (names compare
+ * without case; "stereo" and "manifest" are reserved). When the recording
+ * gets a second stream, stereo.wav (.flac) is made from its first two
+ * streams, one per channel (first added: left). A third stream gets its
+ * own file and does not change the stereo file.
+ *
+ * Format: REC_WAV is RF64 with SFC_RF64_AUTO_DOWNGRADE, 16-bit PCM: a plain
+ * WAV file while under 4 GiB, RF64 past it. REC_FLAC is 16-bit FLAC. Every
+ * frame must have the recording's rate (the server asks the library to
+ * resample to it: siprec_handler_config_set_audio_rate()).
+ *
+ * One timeline. Sample 0 of every file is the recording's start (`start_ns`,
+ * the host's monotonic clock). A stream is anchored at its first frame:
+ * its offset is that frame's time_ns minus start_ns, in samples; after
+ * that its frames follow their `position` (the RTP clock, gaps and pauses
+ * included), so gaps, pauses and a late first frame become silence of the
+ * right length and all files line up. A frame flagged
+ * REC_FRAME_DISCONTINUITY (the library's SIPREC_AUDIO_AFTER_DISCONTINUITY)
+ * re-anchors the stream from its time_ns.
+ *
+ * Clock drift. The library's time_ns follows the RTP clock between its own
+ * re-anchors (it is the arrival time of the first packet after a break
+ * plus position), so it cannot show an SRC whose clock drifts from the
+ * host's. The recorder therefore reads drift from `now_ns`, the host's
+ * time when the frame was delivered: the latency now - (where the frame
+ * ends on the timeline) stays constant while both clocks agree. Network
+ * and jitter-buffer delay only ever add to it, so the recorder takes the
+ * minimum latency over each second of audio (one-sided jitter filtered
+ * out) and compares it with the minimum of the first second after the
+ * anchor. When two seconds in a row differ by more than
+ * `drift_tolerance_ms` (default 10) in the same direction, the stream
+ * slips by the smaller difference: at the next quiet frame (or after 2 s
+ * regardless) it gets that much silence inserted (SRC clock slow) or that
+ * many samples dropped (SRC clock fast), and `slips` counts it. With the
+ * default the file length stays within about 12 ms of the wall time at any
+ * point, whatever the duration (the requirement: 20 ms per minute). A
+ * frame more than 2 s away from where the host clock puts it (a bogus
+ * position or a restart the library did not flag) re-anchors the stream
+ * and counts a slip, so no position can make a file more than that longer
+ * than the time that passed (nor write hours of silence).
+ *
+ * Writing. Frames are buffered and reach the files when rec_tick() sees
+ * that `flush_ms` (default 250) have passed since the last flush, or when
+ * a buffer fills (about one second of audio). After each flush of a WAV
+ * file the header is rewritten (SFC_UPDATE_HEADER_NOW), so a process
+ * killed at any point (SIGKILL) leaves files libsndfile opens, holding the
+ * audio up to the last flush. A FLAC file killed before rec_close() has no
+ * total length in its STREAMINFO (readers see an unknown length and read
+ * to the end) and lacks, beyond the last flush, what libsndfile's FLAC
+ * encoder still held: up to one block, 4096 samples per channel. No fsync
+ * per flush (a power loss can lose more); rec_close() fsyncs.
+ *
+ * Stereo. Both channels are written up to where both streams have audio.
+ * When one stream lags the other by more than `stereo_lag_ms` (default
+ * 500), has ended, or was not added yet, its channel is filled with silence
+ * up to the leader minus that allowance (up to the leader when ended), so
+ * the stereo file flushes as often as the mono files. Audio of a lagging
+ * stream that arrives for a span already written is missing from the
+ * stereo file (its mono file has it). The second stream may come later
+ * than the first (a second SIPREC session: CUCM's built-in bridge records
+ * the two legs as two sessions): the first stream's audio is held for the
+ * stereo file until `stereo_wait_ms` (default 5000) after rec_open(); a
+ * recording still with one stream then makes no stereo file, and frees it.
+ *
+ * Errors. A write that fails (ENOSPC, EFBIG, EIO...) stops the whole
+ * recording: every file gets its header updated with what it holds and is
+ * closed, `write_errors` counts the failed writes, and every later call
+ * returns that error (negative errno) and writes nothing; nothing crashes.
+ * rec_space_ok() tells the server whether to refuse new sessions (503).
+ *
+ * Memory per recording: about one second of audio per stream and for the
+ * stereo file, plus the stereo allowance; no more, whatever the input.
+ * No global state. Not thread-safe: a recording is used by one thread at a
+ * time (the server's loop thread); recordings are independent.
+ *
+ * Return values: 0 (or a stream id), or a negative errno value.
+ */
+#ifndef SIPREC_SERVER_RECORDER_H
+#define SIPREC_SERVER_RECORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** The longest file name made of a label, before "-N" and the extension. */
+#define REC_NAME_MAX 64
+
+enum rec_format {
+  REC_WAV = 0,  /**< RF64 auto-downgraded to WAV, 16-bit PCM */
+  REC_FLAC = 1, /**< FLAC, 16-bit */
+};
+
+/** What rec_open() needs; a field left 0 takes the default said. */
+struct rec_config {
+  const char *dir;     /**< the recordings' folder; must exist */
+  const char *session; /**< the recording's folder name inside it: 1 to 128
+                        *   of [A-Za-z0-9._-], no leading dot (else -EINVAL) */
+  enum rec_format format;
+  uint32_t rate;       /**< output sample rate, 8000 to 48000 */
+  uint64_t start_ns;   /**< the recording's start, host monotonic ns: sample 0 */
+  uint32_t flush_ms;   /**< buffered audio reaches the files this often (250) */
+  uint32_t stereo_lag_ms;  /**< a stereo channel waits this long for its stream (500) */
+  uint32_t stereo_wait_ms; /**< a second stream may come this long after rec_open()
+                            *   and still make stereo.wav (5000) */
+  int no_stereo;           /**< non-zero: never make a stereo file */
+  uint32_t drift_tolerance_ms; /**< drift corrected beyond this (10) */
+};
+
+/** A frame of one stream (from siprec_audio_frame). */
+struct rec_frame {
+  const int16_t *samples; /**< mono */
+  size_t n_samples;
+  uint32_t rate;          /**< must be the recording's */
+  uint64_t position;      /**< the library's position: samples since the stream started */
+  uint64_t time_ns;       /**< the library's time_ns of the first sample */
+  uint64_t now_ns;        /**< the host's monotonic time now (the frame's delivery):
+                           *   trusted, it bounds everything else; not before start_ns */
+  unsigned flags;         /**< REC_FRAME_* */
+};
+
+/** The first frame after a DISCONTINUITY event: re-anchor from time_ns. */
+#define REC_FRAME_DISCONTINUITY 1u
+
+typedef struct rec_recording rec_recording;
+
+/** One file as closed. `stream` is the label as given (or the index as
+ * text); for the stereo file, the two streams' (left, right). */
+struct rec_file {
+  char *name;       /**< "LABEL.wav", inside the recording's folder */
+  char *stream;     /**< mono: the stream; stereo: NULL */
+  char *streams[2]; /**< stereo: left and right; mono: NULL */
+  int channels;
+  uint32_t rate;
+  uint64_t frames;  /**< sample frames in the file */
+  double duration;  /**< seconds */
+};
+
+/** What rec_close() reports; free with rec_summary_free(). */
+struct rec_summary {
+  char *folder;          /**< DIR/SESSION */
+  struct rec_file *files;
+  size_t n_files;
+  uint64_t slips;        /**< drift corrections and forced re-anchors */
+  uint64_t write_errors; /**< failed writes (the recording stopped at the first) */
+  int error;             /**< the error that stopped the recording, 0 if none */
+};
+
+/** Make DIR/SESSION/ and the recording (no file until a stream is added).
+ * @return 0 and *out, -EINVAL (bad config), -ENOMEM, or the errno of mkdir/open */
+int rec_open(const struct rec_config *cfg, rec_recording **out);
+
+/**
+ * Add a stream at any time (also from a second SIPREC session); its file
+ * is created now, it is anchored at its first frame. `label` may be NULL
+ * or hostile (only its safe form names the file).
+ * @return the stream's id (>= 0) for rec_frame() and rec_end_stream(), or
+ *         a negative errno (the error that stopped the recording, the
+ *         file's creation error, -ENOMEM, -EMFILE past 1024 streams)
+ */
+int rec_add_stream(rec_recording *r, const char *label, unsigned index);
+
+/** Record one frame of stream `id`. @return 0, -EINVAL (unknown or ended
+ * stream, rate not the recording's, NULL samples, a position past 2^52,
+ * more than 10 s of samples, now_ns before start_ns), or the write error
+ * that stopped the recording */
+int rec_frame(rec_recording *r, int id, const struct rec_frame *f);
+
+/** Stream `id` ends (ENDED): its stereo channel turns to silence, its file is
+ * finished. @return 0, -EINVAL, or the error that stopped the recording */
+int rec_end_stream(rec_recording *r, int id);
+
+/** Call from the loop at least every flush_ms: flushes when that much time
+ * has passed; gives up the stereo file after stereo_wait_ms with one stream.
+ * @return 0 or the error that stopped the recording */
+int rec_tick(rec_recording *r, uint64_t now_ns);
+
+/** The counters so far (for logs). */
+void rec_counters(const rec_recording *r, uint64_t *slips, uint64_t *write_errors);
+
+/**
+ * Finish every file (flush, final header, fsync, close) and free `r`;
+ * `out` (may be NULL) gets every file with its duration, for the manifest.
+ * @return 0, or the error that stopped the recording (the files are valid
+ *         up to it; `out` is filled all the same), -ENOMEM for `out`
+ */
+int rec_close(rec_recording *r, struct rec_summary *out);
+
+/** Free what rec_close() put in `s`. */
+void rec_summary_free(struct rec_summary *s);
+
+/** @return 1 when the filesystem of `dir` has at least `bytes` free for an
+ * unprivileged writer, 0 when not, a negative errno when statvfs fails */
+int rec_space_ok(const char *dir, uint64_t bytes);
+
+#endif

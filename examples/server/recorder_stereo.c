@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The stereo file of a recording's first two streams: each stream's audio
+ * held from where the stereo file is (`pos`) until both channels can be
+ * written, or until the allowance says the lagging one is silent.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder_internal.h"
+
+#define CHUNK 1024
+
+void rec_hold_free(struct rec_hold *h)
+{
+  free(h->buf);
+  memset(h, 0, sizeof *h);
+}
+
+static uint64_t hold_end(const struct rec_hold *h) { return h->tl + h->len; }
+
+static int hold_append(struct rec_hold *h, const int16_t *frames, size_t n)
+{
+  if (h->off + h->len + n > h->cap) {
+    /* Slide down first; grow only when the live part needs it (bounded by
+     * the allowance, or by stereo_wait before the second stream). */
+    if (h->len)
+      memmove(h->buf, h->buf + h->off, h->len * sizeof *h->buf);
+    h->off = 0;
+    if (h->len + n > h->cap) {
+      size_t cap = h->cap ? h->cap : 4096;
+      while (cap < h->len + n)
+        cap *= 2;
+      int16_t *b = realloc(h->buf, cap * sizeof *b);
+      if (!b)
+        return -ENOMEM;
+      h->buf = b;
+      h->cap = cap;
+    }
+  }
+  int16_t *dst = h->buf + h->off + h->len;
+  if (frames)
+    memcpy(dst, frames, n * sizeof *dst);
+  else
+    memset(dst, 0, n * sizeof *dst);
+  h->len += n;
+  return 0;
+}
+
+/* Drop what lies before timeline sample `pos`. */
+static void hold_consume(struct rec_hold *h, uint64_t pos)
+{
+  if (pos <= h->tl)
+    return;
+  uint64_t k = pos - h->tl;
+  if (k >= h->len) {
+    h->off = h->len = 0;
+    h->tl = pos;
+    return;
+  }
+  h->off += (size_t)k;
+  h->len -= (size_t)k;
+  h->tl = pos;
+}
+
+static int16_t hold_at(const struct rec_hold *h, uint64_t tl)
+{
+  return tl >= h->tl && tl < hold_end(h) ? h->buf[h->off + (tl - h->tl)] : 0;
+}
+
+static int is_stereo_stream(const rec_recording *r, const struct rec_stream *s)
+{
+  return r->stereo.state != REC_STEREO_NONE &&
+         ((r->n_streams > 0 && r->streams[0] == s) || (r->n_streams > 1 && r->streams[1] == s));
+}
+
+int rec_stereo_take(rec_recording *r, struct rec_stream *s, const int16_t *frames, size_t n,
+                    uint64_t tl)
+{
+  if (!n || !is_stereo_stream(r, s))
+    return 0;
+  struct rec_hold *h = &s->hold;
+  /* Audio for a span the stereo file has written already is too late. */
+  if (tl + n <= r->stereo.pos)
+    return 0;
+  if (tl < r->stereo.pos) {
+    size_t skip = (size_t)(r->stereo.pos - tl);
+    if (frames)
+      frames += skip;
+    n -= skip;
+    tl = r->stereo.pos;
+  }
+  if (h->len == 0)
+    h->tl = tl;
+  else if (tl != hold_end(h))
+    return 0; /* the mono path hands over contiguous audio: cannot happen */
+  int rc = hold_append(h, frames, n);
+  if (rc)
+    return rc;
+  return r->stereo.state == REC_STEREO_ACTIVE ? rec_stereo_drain(r, 0) : 0;
+}
+
+/* Where channel `s` has audio up to: the stereo position when it has none
+ * held (it lagged and was filled with silence). */
+static uint64_t channel_end(const rec_recording *r, const struct rec_stream *s)
+{
+  uint64_t e = s->hold.len ? hold_end(&s->hold) : 0;
+  return e > r->stereo.pos ? e : r->stereo.pos;
+}
+
+int rec_stereo_drain(rec_recording *r, int final)
+{
+  struct rec_stereo *st = &r->stereo;
+  if (st->state != REC_STEREO_ACTIVE || !rec_sink_is_open(&st->sink))
+    return 0;
+  struct rec_stream *ch[2] = { r->streams[0], r->streams[1] };
+  uint64_t end[2] = { channel_end(r, ch[0]), channel_end(r, ch[1]) };
+  uint64_t lead = end[0] > end[1] ? end[0] : end[1];
+  uint64_t target = lead;
+  if (!final) {
+    /* Held back by every live stream, each at most by the allowance. */
+    for (int i = 0; i < 2; i++)
+      if (!ch[i]->ended && end[i] < target)
+        target = end[i];
+    if (lead > st->lag && target < lead - st->lag)
+      target = lead - st->lag;
+  }
+  int16_t buf[2 * CHUNK];
+  while (st->pos < target) {
+    size_t k = target - st->pos > CHUNK ? CHUNK : (size_t)(target - st->pos);
+    for (size_t i = 0; i < k; i++) {
+      buf[2 * i] = hold_at(&ch[0]->hold, st->pos + i);
+      buf[2 * i + 1] = hold_at(&ch[1]->hold, st->pos + i);
+    }
+    int rc = rec_sink_put(&st->sink, buf, k);
+    if (rc)
+      return rc;
+    st->pos += k;
+    hold_consume(&ch[0]->hold, st->pos);
+    hold_consume(&ch[1]->hold, st->pos);
+  }
+  return 0;
+}
+
+int rec_stereo_start(rec_recording *r)
+{
+  struct rec_stereo *st = &r->stereo;
+  const char *ext = r->format == REC_FLAC ? "flac" : "wav";
+  size_t len = strlen("stereo.") + strlen(ext) + 1;
+  st->name = malloc(len);
+  if (!st->name)
+    return -ENOMEM;
+  memcpy(st->name, "stereo.", 8);
+  strcat(st->name, ext);
+  int rc = rec_sink_open(&st->sink, r->dirfd, st->name, r->format, r->rate, 2);
+  if (rc) {
+    free(st->name);
+    st->name = NULL;
+    st->state = REC_STEREO_NONE;
+    rec_hold_free(&r->streams[0]->hold);
+    rec_hold_free(&r->streams[1]->hold);
+    return rc;
+  }
+  st->state = REC_STEREO_ACTIVE;
+  return rec_stereo_drain(r, 0);
+}
