@@ -10,7 +10,7 @@
  *    "streams":[{"label":..., "codec":..., "packets":N, "bytes":N, "lost":N,
  *                "reordered":N, "dest":"ip:port"|null, "ssrc":N, ...}],
  *    "reinvites_answered":N, "updates_answered":N, "options_answered":N,
- *    "seed":N, "error":...}
+ *    "seed":"N", "error":...}
  *
  * Example (two parties, G.722 and Opus, as fast as possible):
  *
@@ -187,7 +187,10 @@ static void print_json(const cl_call *c, const cl_opts *o)
   json_object_set_new(j, "updates_answered", json_integer(c->updates_answered));
   json_object_set_new(j, "options_answered", json_integer(c->options_answered));
   json_object_set_new(j, "bye", c->bye ? json_string(c->bye) : json_null());
-  json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
+  /* A string: a 64-bit seed does not survive JSON's doubles. */
+  char seed[24];
+  snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
+  json_object_set_new(j, "seed", json_string(seed));
   if (c->error[0])
     json_object_set_new(j, "error", json_string(c->error));
   char *text = json_dumps(j, JSON_COMPACT);

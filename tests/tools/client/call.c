@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "call_build.h"
@@ -56,7 +57,13 @@ int cl_call_init(cl_call *c, const cl_opts *o, cl_stream *streams, size_t n)
   cl_addr_host((struct sockaddr *)&c->local, c->media_addr, sizeof c->media_addr);
   char server[80];
   cl_addr_uri_host((const struct sockaddr *)&o->server, server, sizeof server);
-  cl_rng_for(&c->rng, o->seed, "sip", 0);
+  /* The SIP identifiers (Call-ID, tags, branches, metadata ids) are fresh
+   * on every run, --seed or not: two runs against one SRS must not look
+   * like one call retransmitted. */
+  uint64_t fresh;
+  if (getrandom(&fresh, sizeof fresh, 0) != (ssize_t)sizeof fresh)
+    fresh = (uint64_t)cl_now_ms() ^ ((uint64_t)getpid() << 32);
+  cl_rng_for(&c->rng, fresh, "sip", 0);
   char tok[33];
   cl_rng_token(&c->rng, tok, 24);
   snprintf(c->call_id, sizeof c->call_id, "%s@%s", tok, c->media_addr);
@@ -77,7 +84,7 @@ int cl_call_init(cl_call *c, const cl_opts *o, cl_stream *streams, size_t n)
   size_t cap = 4096 + n * 2048;
   c->metadata = malloc(cap);
   cl_rng md_rng;
-  cl_rng_for(&md_rng, o->seed, "metadata", 0);
+  cl_rng_for(&md_rng, fresh, "metadata", 0);
   int len = c->metadata ? cl_metadata_write(md, n, &md_rng, c->metadata, cap) : -1;
   if (len < 0) {
     fprintf(stderr, "siprec-client: cannot write the metadata\n");
