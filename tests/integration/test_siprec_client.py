@@ -16,7 +16,7 @@ audio).
 import json
 import math
 import os
-import signal
+import socket
 import subprocess
 import sys
 import time
@@ -214,6 +214,162 @@ def case_no_answer(ctx):
     check(1.2 <= ctx.client_seconds < 10, f'gave up after {ctx.client_seconds:.1f}s, 1.28 s expected')
     check(all(s['packets'] == 0 for s in out['streams']), 'media sent without an answer')
     srv.stop()
+
+
+class FakeSrs:
+    """A scripted SRS on raw UDP sockets: it answers the client's INVITE,
+    then drives the dialog itself and watches where the RTP goes."""
+
+    def __init__(self):
+        self.sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sip.bind(('127.0.0.1', 0))
+        self.sip.settimeout(5)
+        self.port = self.sip.getsockname()[1]
+        self.rtp = []
+        for _ in range(2):
+            r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            r.bind(('127.0.0.1', 0))
+            r.setblocking(False)
+            self.rtp.append(r)
+        self.cseq = 100
+        self.peer = None
+
+    def close(self):
+        for sock in [self.sip] + self.rtp:
+            sock.close()
+
+    def recv(self, want):
+        """The next SIP message whose first line starts with want."""
+        while True:
+            try:
+                data, self.peer = self.sip.recvfrom(65536)
+            except socket.timeout:
+                raise Failure(f'fake SRS: no {want!r} within 5 s')
+            text = data.decode(errors='replace')
+            if text.startswith(want):
+                return text
+
+    @staticmethod
+    def header(msg, name):
+        for line in msg.split('\r\n\r\n', 1)[0].split('\r\n')[1:]:
+            k, _, v = line.partition(':')
+            if k.strip().lower() == name.lower():
+                return v.strip()
+        raise Failure(f'fake SRS: no {name} in {msg[:200]!r}')
+
+    @staticmethod
+    def body(msg):
+        return msg.split('\r\n\r\n', 1)[1]
+
+    def sdp(self, port, direction):
+        return ('v=0\r\no=fake 1 %d IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n'
+                'm=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=label:1\r\na=%s\r\n'
+                % (self.cseq, port, direction))
+
+    def send(self, text):
+        self.sip.sendto(text.encode(), self.peer)
+
+    def answer_invite(self, port):
+        inv = self.recv('INVITE ')
+        check('Require: siprec' in inv and '+sip.src' in self.header(inv, 'Contact'),
+              'the INVITE lacks Require: siprec or +sip.src')
+        check('application/rs-metadata+xml' in inv and 'a=label:1' in inv, 'INVITE body')
+        self.call_id = self.header(inv, 'Call-ID')
+        self.client_from = self.header(inv, 'From')
+        self.client_uri = self.header(inv, 'Contact').split('<')[1].split('>')[0]
+        self.to = self.header(inv, 'To') + ';tag=fakesrs'
+        body = self.sdp(port, 'recvonly')
+        self.send(f'SIP/2.0 200 OK\r\nVia: {self.header(inv, "Via")}\r\n'
+                  f'From: {self.client_from}\r\nTo: {self.to}\r\nCall-ID: {self.call_id}\r\n'
+                  f'CSeq: {self.header(inv, "CSeq")}\r\nContact: <sip:srs@127.0.0.1:{self.port}>;+sip.srs\r\n'
+                  f'Content-Type: application/sdp\r\nContent-Length: {len(body)}\r\n\r\n{body}')
+        self.recv('ACK ')
+
+    def request(self, method, sdp=None, ack=True):
+        """An in-dialog request from the SRS; the client's 2xx (and its ACK)."""
+        self.cseq += 1
+        branch = f'z9hG4bKfake{self.cseq}'
+        ctype = f'Content-Type: application/sdp\r\n' if sdp else ''
+        sdp = sdp or ''
+        self.send(f'{method} {self.client_uri} SIP/2.0\r\n'
+                  f'Via: SIP/2.0/UDP 127.0.0.1:{self.port};branch={branch}\r\n'
+                  f'Max-Forwards: 70\r\nFrom: {self.to}\r\nTo: {self.client_from}\r\n'
+                  f'Call-ID: {self.call_id}\r\nCSeq: {self.cseq} {method}\r\n'
+                  f'Contact: <sip:srs@127.0.0.1:{self.port}>;+sip.srs\r\n'
+                  f'{ctype}Content-Length: {len(sdp)}\r\n\r\n{sdp}')
+        resp = self.recv('SIP/2.0 ')
+        check(resp.startswith('SIP/2.0 200 ') and branch in resp,
+              f'{method}: {resp.splitlines()[0]!r}, 200 expected')
+        if method == 'INVITE' and ack:
+            self.send(f'ACK {self.client_uri} SIP/2.0\r\n'
+                      f'Via: SIP/2.0/UDP 127.0.0.1:{self.port};branch={branch}ack\r\n'
+                      f'Max-Forwards: 70\r\nFrom: {self.to}\r\nTo: {self.client_from}\r\n'
+                      f'Call-ID: {self.call_id}\r\nCSeq: {self.cseq} ACK\r\nContent-Length: 0\r\n\r\n')
+        return resp
+
+    def rtp_port(self, i):
+        return self.rtp[i].getsockname()[1]
+
+    def drain(self, seconds):
+        """RTP packets on each port within seconds, and the marker bits seen."""
+        counts, markers = [0, 0], [0, 0]
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            for i, r in enumerate(self.rtp):
+                while True:
+                    try:
+                        pkt = r.recv(2048)
+                    except BlockingIOError:
+                        break
+                    counts[i] += 1
+                    markers[i] += pkt[1] >> 7
+            time.sleep(0.01)
+        return counts, markers
+
+
+def case_srs_reinvite(ctx):
+    """A scripted SRS moves the stream to another port by re-INVITE, sets it
+    inactive, resumes it by UPDATE, pings it, and hangs up: the RTP follows
+    each answer."""
+    if not ctx.args.client or not os.path.exists(ctx.args.client):
+        raise Skip('siprec-client was not built')
+    srs = FakeSrs()
+    port_b = srs.rtp_port(1)
+    cmd = [ctx.args.client, '--server', f'127.0.0.1:{srs.port}', '--pace', '1', '--seed', '5',
+           '--stream', f'label=1,codec=pcmu,file={GOFORWARD},rate=16000']
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+    try:
+        srs.answer_invite(srs.rtp_port(0))
+        counts, _ = srs.drain(0.4)
+        check(counts[0] >= 10 and counts[1] == 0, f'RTP {counts}: port A only expected')
+        resp = srs.request('INVITE', srs.sdp(srs.rtp_port(1), 'recvonly'))
+        check('a=sendonly' in srs.body(resp), 'the answer to the move is not sendonly')
+        srs.drain(0.1)  # packets already on their way to A
+        counts, _ = srs.drain(0.4)
+        check(counts[0] == 0 and counts[1] >= 10, f'RTP {counts}: moved to port B expected')
+        resp = srs.request('INVITE', srs.sdp(srs.rtp_port(1), 'inactive'))
+        check('a=inactive' in srs.body(resp), 'the answer to inactive is not inactive')
+        srs.drain(0.1)
+        counts, _ = srs.drain(0.4)
+        check(counts == [0, 0], f'RTP {counts} while inactive')
+        resp = srs.request('UPDATE', srs.sdp(srs.rtp_port(1), 'recvonly'))
+        check('a=sendonly' in srs.body(resp), 'the answer to the resume is not sendonly')
+        counts, markers = srs.drain(0.4)
+        check(counts[1] >= 10 and markers[1] == 1, f'RTP {counts}, markers {markers}: resumed '
+              'on B with one marked packet expected')
+        srs.request('OPTIONS')
+        srs.request('BYE')
+        stdout, _ = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        srs.close()
+    check(p.returncode == 0, f'client exit status {p.returncode}')
+    out = json.loads(stdout)
+    check(out['bye'] == 'received' and out['reinvites_answered'] == 2 and
+          out['updates_answered'] == 1 and out['options_answered'] == 1, f'client {out}')
+    check(out['streams'][0]['dest'] == f'127.0.0.1:{port_b}', f"dest {out['streams'][0]}")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith('case_')}

@@ -498,8 +498,12 @@ void cl_call_read(cl_call *c, int64_t now)
     if (c->o->verbose)
       fprintf(stderr, "--- received:\n%.*s\n", (int)n, data);
     if ((size_t)n > CL_SIP_MAX || cl_sip_parse(&msg, data, (size_t)n) != 0) {
-      if (n > 4) /* not a keep-alive */
+      /* Not a keep-alive; said a few times only, a flood must not flood stderr. */
+      static unsigned said;
+      if (n > 4 && said < 10) {
+        said++;
         fprintf(stderr, "siprec-client: dropped a datagram that is not SIP we read\n");
+      }
       continue;
     }
     if (msg.is_request)
