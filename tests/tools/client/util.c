@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void cl_rng_for(cl_rng *r, uint64_t seed, const char *purpose, unsigned index)
+{
+  /* FNV-1a over the purpose, mixed with the seed and index: sequences for
+   * different purposes start far apart. */
+  uint64_t h = 1469598103934665603ULL;
+  for (const char *p = purpose; *p; p++)
+    h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+  r->s = seed ^ h ^ ((uint64_t)index * 0x9e3779b97f4a7c15ULL);
+  (void)cl_rng_next(r);
+}
+
+uint64_t cl_rng_next(cl_rng *r)
+{
+  uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+uint32_t cl_rng_u32(cl_rng *r)
+{
+  return (uint32_t)(cl_rng_next(r) >> 32);
+}
+
+void cl_rng_bytes(cl_rng *r, uint8_t *out, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    out[i] = (uint8_t)(cl_rng_next(r) >> 56);
+}
+
+int cl_rng_pct(cl_rng *r, double pct)
+{
+  if (pct <= 0)
+    return 0;
+  /* 53 random bits as a double in [0, 100). */
+  double x = (double)(cl_rng_next(r) >> 11) / 9007199254740992.0 * 100.0;
+  return x < pct;
+}
+
+void cl_rng_token(cl_rng *r, char *out, size_t n)
+{
+  static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  for (size_t i = 0; i < n; i++)
+    out[i] = alphabet[cl_rng_next(r) % 36];
+  out[n] = '\0';
+}
+
+void cl_base64(const uint8_t *in, size_t n, char *out)
+{
+  static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t o = 0;
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = (uint32_t)in[i] << 16;
+    if (i + 1 < n)
+      v |= (uint32_t)in[i + 1] << 8;
+    if (i + 2 < n)
+      v |= in[i + 2];
+    out[o++] = tab[(v >> 18) & 63];
+    out[o++] = tab[(v >> 12) & 63];
+    out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+    out[o++] = i + 2 < n ? tab[v & 63] : '=';
+  }
+  out[o] = '\0';
+}
+
+int cl_xml_escape(char *out, size_t cap, const char *text)
+{
+  size_t o = strlen(out);
+  for (const char *p = text; *p; p++) {
+    const char *rep = NULL;
+    switch (*p) {
+    case '&': rep = "&amp;"; break;
+    case '<': rep = "&lt;"; break;
+    case '>': rep = "&gt;"; break;
+    case '"': rep = "&quot;"; break;
+    case '\'': rep = "&apos;"; break;
+    default: break;
+    }
+    size_t n = rep ? strlen(rep) : 1;
+    if (o + n >= cap)
+      return -1;
+    if (rep)
+      memcpy(out + o, rep, n);
+    else
+      out[o] = *p;
+    o += n;
+  }
+  out[o] = '\0';
+  return 0;
+}
+
+int cl_parse_hostport(const char *text, uint16_t default_port, struct sockaddr_storage *out)
+{
+  char host[64];
+  const char *port = NULL;
+  size_t hl;
+  if (text[0] == '[') {
+    const char *e = strchr(text, ']');
+    if (!e || (e[1] != '\0' && e[1] != ':'))
+      return -1;
+    hl = (size_t)(e - text - 1);
+    text++;
+    if (e[1] == ':')
+      port = e + 2;
+  } else {
+    const char *c = strrchr(text, ':');
+    /* More than one colon without brackets is a bare IPv6 address. */
+    if (c && strchr(text, ':') == c) {
+      hl = (size_t)(c - text);
+      port = c + 1;
+    } else {
+      hl = strlen(text);
+    }
+  }
+  if (hl == 0 || hl >= sizeof host)
+    return -1;
+  memcpy(host, text, hl);
+  host[hl] = '\0';
+  long p = default_port;
+  if (port) {
+    char *end;
+    errno = 0;
+    p = strtol(port, &end, 10);
+    if (errno || *port == '\0' || *end != '\0' || p < 0 || p > 65535)
+      return -1;
+  }
+  memset(out, 0, sizeof *out);
+  struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+  if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)p);
+    return 0;
+  }
+  if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t)p);
+    return 0;
+  }
+  return -1;
+}
+
+const char *cl_addr_host(const struct sockaddr *sa, char *out, size_t cap)
+{
+  const void *a = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                                            : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+  if (!inet_ntop(sa->sa_family, a, out, (socklen_t)cap))
+    snprintf(out, cap, "?");
+  return out;
+}
+
+uint16_t cl_addr_port(const struct sockaddr *sa)
+{
+  return ntohs(sa->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
+                                         : ((const struct sockaddr_in *)sa)->sin_port);
+}
+
+void cl_addr_set_port(struct sockaddr_storage *sa, uint16_t port)
+{
+  if (sa->ss_family == AF_INET6)
+    ((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
+  else
+    ((struct sockaddr_in *)sa)->sin_port = htons(port);
+}
+
+socklen_t cl_addr_len(const struct sockaddr *sa)
+{
+  return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+const char *cl_addr_uri_host(const struct sockaddr *sa, char *out, size_t cap)
+{
+  char h[INET6_ADDRSTRLEN];
+  cl_addr_host(sa, h, sizeof h);
+  snprintf(out, cap, sa->sa_family == AF_INET6 ? "[%s]" : "%s", h);
+  return out;
+}
+
+const char *cl_addr_text(const struct sockaddr *sa, char *out, size_t cap)
+{
+  char h[INET6_ADDRSTRLEN + 2];
+  cl_addr_uri_host(sa, h, sizeof h);
+  snprintf(out, cap, "%s:%u", h, cl_addr_port(sa));
+  return out;
+}
+
+int64_t cl_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
