@@ -99,10 +99,10 @@ SIPREC_API int siprec_handler_config_set_jitter_depth(siprec_handler_config *cfg
 SIPREC_API int siprec_handler_config_set_frame_duration(siprec_handler_config *cfg, uint32_t ms);
 
 /** One sample rate for every frame (e.g. 16000 for a recogniser),
- * resampled where a codec's differs; 0 (the default) delivers each codec's
- * own rate (8000 for G.711, 16000 for G.722, Opus's nearest of 8, 12, 16,
- * 24, 48 kHz). @return 0 or SIPREC_EINVAL (above 48000, or no resampler in
- * this build) */
+ * resampled where a codec's differs (Opus decodes to 8, 12, 16, 24 or
+ * 48 kHz itself, without resampling); 0 (the default) delivers each
+ * codec's own rate (8000 for G.711, 16000 for G.722, 48000 for Opus).
+ * @return 0 or SIPREC_EINVAL (above 48000, or no resampler in this build) */
 SIPREC_API int siprec_handler_config_set_audio_rate(siprec_handler_config *cfg, uint32_t hz);
 
 /** An active (recvonly) stream that receives nothing for `ms` raises the

@@ -97,6 +97,22 @@ static inline rtpb rtpb_audio(uint16_t seq, uint32_t ts, uint32_t ssrc)
   return o;
 }
 
+/* A plain RTP packet (no CSRC, extension or padding) carrying `payload`:
+ * encoded speech. Returns its length, 0 if it does not fit. */
+static inline size_t rtpb_media(uint8_t *buf, size_t cap, uint8_t pt, bool marker, uint16_t seq,
+                                uint32_t ts, uint32_t ssrc, const uint8_t *payload, size_t len)
+{
+  if (len > cap || cap - len < 12)
+    return 0;
+  buf[0] = 0x80;
+  buf[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
+  rtpb_put16(buf + 2, seq);
+  rtpb_put32(buf + 4, ts);
+  rtpb_put32(buf + 8, ssrc);
+  memcpy(buf + 12, payload, len);
+  return 12 + len;
+}
+
 /* RTCP builders: each appends one packet at buf + *off and moves *off. */
 static inline void rtcpb_header(uint8_t *p, uint8_t count, uint8_t pt, size_t total, bool pad)
 {

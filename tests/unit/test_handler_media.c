@@ -9,7 +9,6 @@
  * the test) delivered sample for sample as spandsp decodes it. */
 #include <arpa/inet.h>
 #include <check.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "check_main.h"
 #include "handler_fixture.h"
 #include "rtp_build.h"
+#include "speech.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -34,55 +34,26 @@
 #define S (1000 * MS)
 #define PKT 160
 #define NS "urn:ietf:params:xml:ns:recording:1"
-#define SPEECH_FILE "/usr/share/pocketsphinx/test/data/goforward.raw"
 
 /* ---------------------------------------------------------------------- */
 /* Speech, encoded with spandsp                                             */
 
-static int16_t *speech8;
-static size_t nspeech8, npkt;
+static speech sp; /* pocketsphinx-testdata's goforward.raw at 8 kHz (tests/common/speech.h) */
+static size_t npkt;
 static uint8_t (*pay)[PKT];
 static int16_t *ref; /* each payload decoded directly by spandsp */
 
-static void load_speech(void)
-{
-  FILE *f = fopen(SPEECH_FILE, "rb");
-  if (!f) {
-    /* Without the package: a voiced synthetic signal. */
-    nspeech8 = 8000 * 3;
-    speech8 = calloc(nspeech8, sizeof *speech8);
-    double phase = 0;
-    for (size_t i = 0; i < nspeech8; i++) {
-      double t = (double)i / 8000.0;
-      phase += 2 * M_PI * (110.0 + 40.0 * sin(2 * M_PI * 0.7 * t)) / 8000.0;
-      speech8[i] = (int16_t)(fabs(sin(M_PI * t / 0.2)) * sin(phase) * 8000.0);
-    }
-    return;
-  }
-  fseek(f, 0, SEEK_END);
-  size_t n16 = (size_t)ftell(f) / 2;
-  fseek(f, 0, SEEK_SET);
-  int16_t *s16 = malloc(n16 * 2);
-  ck_assert_uint_eq(fread(s16, 2, n16, f), n16);
-  fclose(f);
-  nspeech8 = n16 / 2; /* 16 kHz to 8 kHz, crudely: the codec does not care */
-  speech8 = malloc(nspeech8 * sizeof *speech8);
-  for (size_t i = 0; i < nspeech8; i++)
-    speech8[i] = (int16_t)(((int32_t)s16[2 * i] + s16[2 * i + 1]) / 2);
-  free(s16);
-}
-
 static void setup(void)
 {
-  load_speech();
-  npkt = nspeech8 / PKT;
+  ck_assert_int_eq(speech_load(&sp), 0);
+  npkt = sp.n8 / PKT;
   if (npkt > 150)
     npkt = 150;
   pay = malloc(npkt * PKT);
   ref = malloc(npkt * PKT * sizeof *ref);
   g711_state_t *enc = g711_init(NULL, G711_ULAW), *dec = g711_init(NULL, G711_ULAW);
   for (size_t k = 0; k < npkt; k++) {
-    g711_encode(enc, pay[k], speech8 + k * PKT, PKT);
+    g711_encode(enc, pay[k], sp.s8 + k * PKT, PKT);
     g711_decode(dec, ref + k * PKT, pay[k], PKT);
   }
   g711_free(enc);
@@ -91,7 +62,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-  free(speech8);
+  speech_free(&sp);
   free(pay);
   free(ref);
 }
@@ -346,13 +317,9 @@ static int feed_pkt(call *c, size_t stream, size_t k, uint32_t ssrc, uint64_t no
                     const struct sockaddr_in *from)
 {
   uint8_t buf[12 + PKT];
-  buf[0] = 0x80;
-  buf[1] = k == 0 ? 0x80 : 0x00;
-  rtpb_put16(buf + 2, (uint16_t)(1000 + k));
-  rtpb_put32(buf + 4, (uint32_t)(5000 + k * PKT));
-  rtpb_put32(buf + 8, ssrc);
-  memcpy(buf + 12, pay[k % npkt], PKT);
-  return feed_raw(c, c->port[stream], from, buf, sizeof buf, now);
+  size_t len = rtpb_media(buf, sizeof buf, 0, k == 0, (uint16_t)(1000 + k),
+                          (uint32_t)(5000 + k * PKT), ssrc, pay[k % npkt], PKT);
+  return feed_raw(c, c->port[stream], from, buf, len, now);
 }
 
 static uint64_t media_stat(call *c, siprec_media_counter k)
@@ -898,13 +865,8 @@ START_TEST(test_srtp_decoded)
   uint64_t t = 2 * S;
   for (size_t k = 0; k < n; k++, t += 20 * MS) {
     uint8_t buf[12 + PKT + SRTP_MAX_TRAILER_LEN];
-    buf[0] = 0x80;
-    buf[1] = k == 0 ? 0x80 : 0x00;
-    rtpb_put16(buf + 2, (uint16_t)(1000 + k));
-    rtpb_put32(buf + 4, (uint32_t)(5000 + k * PKT));
-    rtpb_put32(buf + 8, 0x5e5e);
-    memcpy(buf + 12, pay[k], PKT);
-    int len = 12 + PKT;
+    int len = (int)rtpb_media(buf, sizeof buf, 0, k == 0, (uint16_t)(1000 + k),
+                              (uint32_t)(5000 + k * PKT), 0x5e5e, pay[k], PKT);
     ck_assert_int_eq(srtp_protect(tx, buf, &len), srtp_err_status_ok);
     if (k == 10) { /* a forged copy first: the tag does not hold */
       uint8_t bad[sizeof buf];

@@ -31,6 +31,7 @@
 
 #include "check_main.h"
 #include "failalloc.h"
+#include "speech.h"
 #include "media/cn.h"
 #include "media/codecs_built.h"
 #include "media/decoder.h"
@@ -38,68 +39,29 @@
 #include "media/plc.h"
 #include "media/resample.h"
 
-#define SPEECH_FILE "/usr/share/pocketsphinx/test/data/goforward.raw"
 #define MAXS 8000
 
 /* ---------------------------------------------------------------------- */
 /* Speech                                                                   */
 
+static speech voice; /* tests/common/speech.h */
 static int16_t *speech16; /* 16 kHz */
 static size_t nspeech16;
 static int16_t *speech8; /* the same at 8 kHz */
 static size_t nspeech8;
 
-/* Vowel-like: a gliding pitch with harmonics, syllables of 200 ms and
- * some noise, for a machine without pocketsphinx-testdata. */
-static void make_speech(void)
-{
-  nspeech16 = 16000 * 3;
-  speech16 = calloc(nspeech16, sizeof *speech16);
-  uint32_t seed = 12345;
-  double phase = 0;
-  for (size_t i = 0; i < nspeech16; i++) {
-    double t = (double)i / 16000.0;
-    double f0 = 110.0 + 40.0 * sin(2 * M_PI * 0.7 * t);
-    phase += 2 * M_PI * f0 / 16000.0;
-    double env = fabs(sin(M_PI * t / 0.2));
-    double v = 0;
-    for (int h = 1; h <= 12; h++)
-      v += sin(h * phase) / h;
-    seed = seed * 1103515245u + 12345u;
-    v = env * (v * 6000.0 + (double)((int32_t)(seed >> 16) - 32768) / 16.0);
-    speech16[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-  }
-}
-
-static void load_speech(void)
-{
-  FILE *f = fopen(SPEECH_FILE, "rb");
-  if (f) {
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    nspeech16 = (size_t)size / 2;
-    speech16 = malloc((size_t)size);
-    ck_assert_uint_eq(fread(speech16, 2, nspeech16, f), nspeech16); /* little-endian host */
-    fclose(f);
-  } else {
-    make_speech();
-  }
-  nspeech8 = nspeech16 / 2;
-  speech8 = malloc(nspeech8 * sizeof *speech8);
-  for (size_t i = 0; i < nspeech8; i++)
-    speech8[i] = (int16_t)(((int32_t)speech16[2 * i] + speech16[2 * i + 1]) / 2);
-}
-
 static void setup(void)
 {
-  load_speech();
+  ck_assert_int_eq(speech_load(&voice), 0);
+  speech16 = voice.s16;
+  nspeech16 = voice.n16;
+  speech8 = voice.s8;
+  nspeech8 = voice.n8;
 }
 
 static void teardown(void)
 {
-  free(speech16);
-  free(speech8);
+  speech_free(&voice);
   speech16 = speech8 = NULL;
 }
 
