@@ -7,8 +7,9 @@
 # libuv (libuv1-dev); lib/media decodes with spandsp (G.711 concealment,
 # G.722, G.726: required), libopus and speexdsp (meson features, on when
 # found); libsrtp2 (libsrtp2-dev, meson feature `srtp`, on when found)
-# decrypts SRTP.
-BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev)
+# decrypts SRTP; siprec-server serves its Prometheus metrics (--metrics)
+# with libmicrohttpd (libmicrohttpd-dev; without it, no metrics).
+BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev libmicrohttpd-dev)
 # The demo: the build, and sipp (sip-tester) to place the call.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester)
