@@ -856,11 +856,34 @@ START_TEST(test_http_get)
   http("127.0.0.1", s->port, "POST", "/other", r);
   ck_assert_int_eq(r->status, 404);
 
-  /* Not HTTP at all: libmicrohttpd answers 400 or hangs up, and serves on. */
+  /* A method with a body: 405 without reading it into anything. */
   int fd = connect_to("127.0.0.1", s->port);
-  send_all(fd, "\x01\x02 garbage \xff\r\n\r\n");
+  send_all(fd, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+               "Connection: close\r\n\r\nhello");
   char buf[4096];
   int closed;
+  ck_assert_int_gt(read_reply(fd, buf, sizeof buf, 3000, &closed), 0);
+  ck_assert_msg(strncmp(buf, "HTTP/1.1 405", 12) == 0, "%.40s", buf);
+  close(fd);
+
+  /* Headers beyond the connection's memory pool: refused, and the server
+   * serves on. */
+  fd = connect_to("127.0.0.1", s->port);
+  send_all(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: ");
+  char *big = malloc(64 * 1024 + 1);
+  memset(big, 'b', 64 * 1024);
+  big[64 * 1024] = '\0';
+  send(fd, big, 64 * 1024, MSG_NOSIGNAL); /* the server may hang up midway */
+  free(big);
+  send(fd, "\r\n\r\n", 4, MSG_NOSIGNAL);
+  ssize_t n = read_reply(fd, buf, sizeof buf, 3000, &closed);
+  ck_assert(closed);
+  ck_assert(n <= 0 || strncmp(buf, "HTTP/1.1 200", 12) != 0);
+  close(fd);
+
+  /* Not HTTP at all: libmicrohttpd answers 400 or hangs up, and serves on. */
+  fd = connect_to("127.0.0.1", s->port);
+  send_all(fd, "\x01\x02 garbage \xff\r\n\r\n");
   read_reply(fd, buf, sizeof buf, 3000, &closed);
   ck_assert(closed);
   ck_assert(strncmp(buf, "HTTP/1.1 200", 12) != 0);
