@@ -8,8 +8,10 @@
 # G.722, G.726: required), libopus and speexdsp (meson features, on when
 # found); libsrtp2 (libsrtp2-dev, meson feature `srtp`, on when found)
 # decrypts SRTP; siprec-server's recorder writes WAV/RF64 and FLAC files
-# with libsndfile (libsndfile1-dev; without it the server has no --record).
-BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev libsndfile1-dev)
+# with libsndfile (libsndfile1-dev; without it the server has no --record);
+# it serves its Prometheus metrics (--metrics)
+# with libmicrohttpd (libmicrohttpd-dev; without it, no metrics).
+BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev libsndfile1-dev libmicrohttpd-dev)
 # The demo: the build, and sipp (sip-tester) to place the call.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester)

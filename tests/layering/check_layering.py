@@ -63,6 +63,7 @@ OUTSIDE_LIBRARIES = {
     "libuv": ("uv.h", "uv/"),
     "jansson": ("jansson.h", "jansson_config.h"),
     "libsndfile": ("sndfile.h",),
+    "libmicrohttpd": ("microhttpd.h",),
 }
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
