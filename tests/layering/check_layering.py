@@ -62,6 +62,7 @@ OUTSIDE_LIBRARIES = {
     "libsodium": ("sodium.h", "sodium/"),
     "libuv": ("uv.h", "uv/"),
     "jansson": ("jansson.h", "jansson_config.h"),
+    "pocketsphinx": ("pocketsphinx.h", "pocketsphinx/", "sphinxbase/"),
 }
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
