@@ -193,6 +193,15 @@ static void rec_failed(transcribe_stream *s, const char *what)
 static void feed_slot(transcribe_stream *s, const slot *sl, const int16_t *pcm)
 {
   transcriber_engine *e = s->pool->cfg.engine;
+  if (s->rec_state == 0) {
+    /* Made by the worker at the first audio, not in open(): loading a
+     * model may take half a second, and a stream closed (or discarded)
+     * before any audio needs none. */
+    s->rec = e->create(e, e->rate);
+    s->rec_state = 1;
+    if (!s->rec)
+      rec_failed(s, "could not make a recogniser");
+  }
   if (s->rec_state != 1)
     return;
   if (s->a_count == 0 || sl->position != s->next_session)
@@ -245,13 +254,6 @@ static int serve(transcribe_stream *s)
 {
   transcribe_pool *p = s->pool;
   unsigned cap = p->cfg.queue_frames, fs = p->cfg.frame_samples;
-  if (s->rec_state == 0) {
-    /* Made here, not in open(): loading a model may take half a second. */
-    s->rec = p->cfg.engine->create(p->cfg.engine, p->cfg.engine->rate);
-    s->rec_state = 1;
-    if (!s->rec)
-      rec_failed(s, "could not make a recogniser");
-  }
   unsigned budget = TURN_SLOTS;
   pthread_mutex_lock(&s->lock);
   for (;;) {
@@ -374,8 +376,12 @@ int transcribe_stream_push(transcribe_stream *s, const int16_t *pcm, size_t n, u
   unsigned cap = p->cfg.queue_frames, fs = p->cfg.frame_samples;
   size_t need = (n + fs - 1) / fs;
   pthread_mutex_lock(&s->lock);
-  if (s->closing || need > cap - s->count) {
-    int first = !s->closing && !s->drop_logged;
+  if (s->closing) { /* pushed after close: the caller's mistake, not a drop */
+    pthread_mutex_unlock(&s->lock);
+    return -1;
+  }
+  if (need > cap - s->count) {
+    int first = !s->drop_logged;
     s->drop_logged = 1;
     pthread_mutex_unlock(&s->lock);
     atomic_fetch_add_explicit(&p->dropped, 1, memory_order_relaxed);

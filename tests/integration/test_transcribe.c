@@ -13,7 +13,8 @@
  *  - with an engine of the test's own that blocks on a gate: a full queue
  *    drops and counts while the caller goes on, logged once; frames,
  *    flushes and close reach the engine in order; max streams refuses and
- *    counts; shutdown drains or discards;
+ *    counts; shutdown drains or discards; a recogniser that cannot be made
+ *    costs that stream only;
  *  - the transcript's JSON line and its file.
  * Environment: TRANSCRIBE_AUDIO (goforward.raw, 16 kHz s16le),
  * TRANSCRIBE_PS_CONTINUOUS (pocketsphinx_continuous; empty: the word-for-
@@ -827,6 +828,44 @@ START_TEST(shutdown_drain_or_discard)
 }
 END_TEST
 
+static transcriber *no_create(transcriber_engine *base, unsigned rate)
+{
+  (void)base;
+  (void)rate;
+  return NULL;
+}
+
+/* A recogniser that cannot be made: the stream's audio is discarded,
+ * counted and logged once, and its close still comes. */
+START_TEST(engine_failure)
+{
+  results_reset();
+  gate_engine g;
+  gate_init(&g, 1);
+  g.base.create = no_create;
+  transcribe_pool *p = pool_with(&g.base, 1, 4, 16);
+  int user;
+  transcribe_stream *s = transcribe_stream_open(p, "broken", &user);
+  ck_assert_ptr_nonnull(s);
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(push_seq(s, i, (uint64_t)i * FRAME), 0);
+  transcribe_stream_flush(s);
+  transcribe_stream_close(s);
+  wait_closed(&user);
+  result got[2];
+  ck_assert_uint_eq(texts_of(&user, got, 2), 0);
+  transcribe_pool_stats st;
+  transcribe_pool_stats_get(p, &st);
+  ck_assert_uint_eq(st.engine_failures, 1);
+  ck_assert_uint_eq(st.queued, 0);
+  ck_assert_int_eq(atomic_load(&log_lines), 1);
+  ck_assert_uint_eq(g.n_events, 0);
+  transcribe_pool_free(p, 1);
+  gate_fini(&g);
+  results_reset();
+}
+END_TEST
+
 START_TEST(bad_input)
 {
   ck_assert_ptr_null(transcribe_pool_new(NULL));
@@ -956,6 +995,7 @@ static Suite *suite(void)
   tcase_add_test(tc, order_and_times);
   tcase_add_test(tc, max_streams_refuses);
   tcase_add_test(tc, shutdown_drain_or_discard);
+  tcase_add_test(tc, engine_failure);
   tcase_add_test(tc, transcript_line_format);
   tcase_add_test(tc, transcript_file);
   tcase_add_test(tc, pocketsphinx_equals_continuous);
