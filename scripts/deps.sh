@@ -11,10 +11,14 @@
 # with libsndfile (libsndfile1-dev; without it the server has no --record);
 # it serves its Prometheus metrics (--metrics)
 # with libmicrohttpd (libmicrohttpd-dev; without it, no metrics).
-BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev libsndfile1-dev libmicrohttpd-dev)
 # The demo: the build, and sipp (sip-tester) to place the call.
+# decrypts SRTP; siprec-server transcribes with pocketsphinx
+# (libpocketsphinx-dev: `--transcribe pocketsphinx` is built when found).
+# The demo: the build, sipp (sip-tester) to place the call, and
+# pocketsphinx's en-us model (pocketsphinx-en-us) for the transcripts.
+BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev libsndfile1-dev libmicrohttpd-dev libpocketsphinx-dev)
 # shellcheck disable=SC2034 # used by the scripts that source this file
-DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester)
+DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester pocketsphinx-en-us)
 # The test suite: Check, the second compiler with its sanitizer and libFuzzer
 # runtimes (libclang-rt-14-dev), valgrind, and liburcu so the benchmarks are
 # compiled in every run even though they are not run as tests; libssl-dev
@@ -28,9 +32,11 @@ DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester)
 # against tests/abi/'s baseline; pocketsphinx-testdata for real speech
 # (16 kHz recordings) that the codec tests encode and decode; libbcg729-dev
 # for the build with the G.729 decoder (meson feature bcg729, GPL-3+, off by
-# default), which scripts/run-tests tests apart.
+# default), which scripts/run-tests tests apart; pocketsphinx-en-us (the
+# model) and pocketsphinx (pocketsphinx_continuous, the oracle whose words
+# the transcription must equal) for tests/integration/test_transcribe.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go abigail-tools pocketsphinx-testdata libbcg729-dev)
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go abigail-tools pocketsphinx-testdata libbcg729-dev pocketsphinx-en-us pocketsphinx)
 
 # install_packages PKG...: apt-get install what is missing (needs root).
 install_packages() {

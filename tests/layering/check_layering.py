@@ -64,6 +64,7 @@ OUTSIDE_LIBRARIES = {
     "jansson": ("jansson.h", "jansson_config.h"),
     "libsndfile": ("sndfile.h",),
     "libmicrohttpd": ("microhttpd.h",),
+    "pocketsphinx": ("pocketsphinx.h", "pocketsphinx/", "sphinxbase/"),
 }
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
