@@ -202,7 +202,7 @@ static int parse_opts(opts *o, int argc, char **argv)
     return -1;
   }
   if (o->srtp && !lg_media_srtp_available()) {
-    fprintf(stderr, "loadgen: --srtp: built without libsrtp2\n");
+    fprintf(stderr, "loadgen: --srtp: built without libsrtp2 and Nettle\n");
     return -1;
   }
   if (o->srtp && o->no_sip) {
@@ -618,11 +618,13 @@ static void print_summary(const gen *g, double wall)
   const totals *t = &g->t;
   double hold_wall = t->held_wall - t->up_wall, hold_cpu = t->held_cpu - t->up_cpu;
   uint64_t hold_pkts = t->held_sent - t->up_sent, hold_late = t->held_late_pkts - t->up_late_pkts;
-  /* A generator that kept pace: at most one tick's packets in a thousand
-   * late by over LATE_NS, never a whole packet interval (the jitter buffer
-   * of any receiver still takes 20 ms). */
+  /* A generator that kept pace: no packet left a whole packet interval
+   * (20 ms) late, so every stream's packets left in order and at rate, and
+   * at most 1 % of them more than LATE_NS late (a stall of a few ms, e.g.
+   * the hypervisor's, is within any receiver's jitter buffer; falling
+   * behind for good is not). */
   int held = t->held_wall > 0;
-  int pace_ok = held && hold_late * 1000 <= hold_pkts && t->hold_max_lag_ns < 20000000ull;
+  int pace_ok = held && hold_late * 100 <= hold_pkts && t->hold_max_lag_ns < 20000000ull;
   printf("{\"mode\":\"%s\",\"calls\":%ld,\"srtp\":%s,\"per_socket\":%ld,\"sockets\":%zu,"
          "\"invites\":%llu,\"invite_retransmits\":%llu,\"answered\":%llu,\"failed\":%llu,"
          "\"setup_timeouts\":%llu,\"failed_3xx\":%llu,\"failed_4xx\":%llu,\"failed_5xx\":%llu,"

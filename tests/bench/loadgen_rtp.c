@@ -13,23 +13,22 @@
 #include "loadgen_sip.h"
 
 #ifdef SR_HAVE_SRTP
-#include <srtp2/srtp.h>
-#define LG_TRAILER SRTP_MAX_TRAILER_LEN
+#include "loadgen_srtp.h"
+#define LG_TRAILER LG_SRTP_TAG
 #else
 #define LG_TRAILER 0
 #endif
 
 #define PKT_CAP (12 + LG_PAYLOAD + LG_TRAILER)
-#define SRTP_KEY_BYTES 30 /* AES-128 key + 112-bit salt */
 
 struct lg_stream {
   struct sockaddr_in dest;
-  uint32_t ssrc, ts;
+  uint32_t ssrc, ts, roc;
   uint16_t seq;
   uint8_t active, first;
   char key_b64[LG_KEY_B64];
 #ifdef SR_HAVE_SRTP
-  srtp_t srtp;
+  lg_srtp srtp;
 #endif
 };
 
@@ -106,21 +105,13 @@ static int open_socket(const char *local_ip)
 #ifdef SR_HAVE_SRTP
 static int srtp_setup(lg_stream *s)
 {
-  uint8_t key[SRTP_KEY_BYTES];
+  uint8_t key[LG_SRTP_MASTER];
   if (random_bytes(key, sizeof key) < 0)
     return -1;
   lg_base64(key, sizeof key, s->key_b64);
-  srtp_policy_t p;
-  memset(&p, 0, sizeof p);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-  p.ssrc.type = ssrc_specific;
-  p.ssrc.value = s->ssrc;
-  p.key = key;
-  p.window_size = 128;
-  int rc = srtp_create(&s->srtp, &p) == srtp_err_status_ok ? 0 : -1;
+  lg_srtp_init(&s->srtp, key);
   memset(key, 0, sizeof key);
-  return rc;
+  return 0;
 }
 #endif
 
@@ -151,7 +142,7 @@ static int open_streams(lg_media *m, const char *local_ip)
     }
 #ifdef SR_HAVE_SRTP
     if (m->srtp && srtp_setup(s) < 0) {
-      fprintf(stderr, "loadgen: srtp_create failed for stream %zu\n", i);
+      fprintf(stderr, "loadgen: no random key for stream %zu\n", i);
       return -1;
     }
 #endif
@@ -167,8 +158,8 @@ int lg_media_open(lg_media *m, size_t nstreams, unsigned per_socket, const char 
     return -1;
   make_tones();
 #ifdef SR_HAVE_SRTP
-  if (srtp && srtp_init() != srtp_err_status_ok) {
-    fprintf(stderr, "loadgen: srtp_init failed\n");
+  if (srtp && lg_srtp_check() < 0) {
+    fprintf(stderr, "loadgen: this SRTP and libsrtp2's differ: refusing --srtp\n");
     return -1;
   }
 #endif
@@ -199,11 +190,8 @@ int lg_media_open(lg_media *m, size_t nstreams, unsigned per_socket, const char 
 
 void lg_media_close(lg_media *m)
 {
-#ifdef SR_HAVE_SRTP
-  for (size_t i = 0; m->st && i < m->nstreams; i++)
-    if (m->st[i].srtp)
-      srtp_dealloc(m->st[i].srtp);
-#endif
+  if (m->st)
+    memset(m->st, 0, m->nstreams * sizeof *m->st); /* the keys */
   for (size_t k = 0; m->fds && k < m->nfds; k++)
     if (m->fds[k] >= 0)
       close(m->fds[k]);
@@ -284,17 +272,18 @@ static size_t build(lg_media *m, lg_stream *s, size_t i, uint8_t *b)
   b[10] = (uint8_t)(s->ssrc >> 8);
   b[11] = (uint8_t)s->ssrc;
   memcpy(b + 12, tone[i & 1], LG_PAYLOAD);
-  s->first = 0;
-  s->seq++;
-  s->ts += LG_PAYLOAD;
-  int len = 12 + LG_PAYLOAD;
+  size_t len = 12 + LG_PAYLOAD;
 #ifdef SR_HAVE_SRTP
-  if (m->srtp && srtp_protect(s->srtp, b, &len) != srtp_err_status_ok)
-    return 0;
+  if (m->srtp)
+    len = lg_srtp_protect(&s->srtp, b, len, s->roc);
 #else
   (void)m;
 #endif
-  return (size_t)len;
+  s->first = 0;
+  if (++s->seq == 0)
+    s->roc++; /* RFC 3711 3.3.1: the rollover counter */
+  s->ts += LG_PAYLOAD;
+  return len;
 }
 
 size_t lg_media_tick(lg_media *m, uint64_t tick)
