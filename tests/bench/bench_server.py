@@ -352,6 +352,9 @@ def measure_server(args, st, work, hold):
         alive = srv.poll() is None
     finally:
         stop(srv)
+    if not alive:
+        with open(os.path.join(work, "server.err")) as f:
+            note("siprec-server exited with %s: %s" % (srv.returncode, f.read().strip()[-800:]))
     if err.strip() and args.verbose:
         note("loadgen stderr: " + err.strip()[-500:])
     judge_server(st, summary, marks, alive)
@@ -500,7 +503,8 @@ def ladder(args, srtp):
 
 
 def miss_text(st):
-    return "next: %d calls missed on %s" % (st.calls, st.why) if st else "every step held"
+    return "next: %d calls missed on %s" % (st.calls, st.why) if st else \
+        "every step held: more calls need larger --steps"
 
 
 def main():
