@@ -165,8 +165,9 @@ static int parse_opts(opts *o, int argc, char **argv)
     { "--bye-wait", 1, 600, offsetof(opts, bye_wait_s) },
     { "--setup-timeout", 1, 600, offsetof(opts, setup_timeout_s) },
   };
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+  int i = 1;
+  while (i < argc) {
+    const char *a = argv[i++], *v = i < argc ? argv[i] : NULL;
     if (!strcmp(a, "--help")) {
       usage(stdout);
       return 1;
@@ -195,7 +196,7 @@ static int parse_opts(opts *o, int argc, char **argv)
       fprintf(stderr, "loadgen: unknown option or missing value: %s (see --help)\n", a);
       return -1;
     }
-    i++;
+    i++; /* the value */
   }
   if (!o->calls || (o->no_sip ? !o->dest : !o->server)) {
     fprintf(stderr, "loadgen: --calls and --server (or --no-sip --dest) are needed\n");

@@ -200,7 +200,7 @@ static int num(const char *flag, const char *v, long lo, long hi, long *out)
 static int parse(bopts *o, int argc, char **argv)
 {
   *o = (bopts){ .lo = -1, .cpu = -1, .seconds = 3600, .batch = 32, .addr = "127.0.0.1" };
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc; i += 2) { /* every option takes a value but --help */
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int r = 0;
     if (!strcmp(a, "--help")) {
@@ -232,7 +232,6 @@ static int parse(bopts *o, int argc, char **argv)
     }
     if (r < 0)
       return -1;
-    i++;
   }
   if (o->lo < 0) {
     fprintf(stderr, "recvmmsg_baseline: --ports is needed\n");
