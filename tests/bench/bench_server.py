@@ -355,7 +355,7 @@ def measure_server(args, st, work, hold):
     if not alive:
         with open(os.path.join(work, "server.err")) as f:
             note("siprec-server exited with %s: %s" % (srv.returncode, f.read().strip()[-800:]))
-    if err.strip() and args.verbose:
+    if err.strip() and (args.verbose or not summary):
         note("loadgen stderr: " + err.strip()[-500:])
     judge_server(st, summary, marks, alive)
     return st
@@ -401,7 +401,7 @@ def judge_server(st, s, marks, alive):
     elif s["streams_declined"]:
         st.why = "%d streams declined" % s["streams_declined"]
     elif not st.gen_ok:
-        st.why = "the generator could not keep pace"
+        st.why = "the generator could not keep pace (its limit, not the server's)"
     elif not have:
         st.why = "no media counters (%s)" % ("no --metrics" if a.counters is None
                                              else COUNTERS["packets"] + " not served")
@@ -450,8 +450,10 @@ def run_baseline(args, calls, hold):
                 return None, "recvmmsg_baseline did not start"
             time.sleep(0.02)
         cmd = loadgen_cmd(args, calls, hold) + ["--no-sip", "--dest", "127.0.0.1:%d" % lo]
-        summary, _ = run_loadgen(args, cmd, lambda l: snap("up", l), lambda l: snap("held", l),
-                                 loadgen_timeout(args, calls, hold))
+        summary, err = run_loadgen(args, cmd, lambda l: snap("up", l),
+                                   lambda l: snap("held", l), loadgen_timeout(args, calls, hold))
+        if not summary:
+            note("loadgen stderr: " + err.strip()[-500:])
     finally:
         stop(p)
         reader.join(5)
@@ -559,6 +561,9 @@ def main():
     args.has_metrics = METRICS_FLAG in helptext
     args.record_flag = next((f for f in RECORD_FLAGS if re.search(re.escape(f) + r"\b", helptext)),
                             None)
+    if args.gen_rt and os.geteuid() != 0:
+        note("not root: the generator runs without SCHED_FIFO (other work may make it late)")
+        args.gen_rt = 0
     lg_help = subprocess.run([args.loadgen, "--help"], capture_output=True, text=True).stdout
     with open("/proc/loadavg") as f:
         note("load average before: " + f.read().strip())
@@ -581,8 +586,8 @@ def main():
     if args.no_baseline:
         log("target server-vs-recvmmsg: skipped (--no-baseline)")
     elif not n:
-        log("target server-vs-recvmmsg: skipped (no step held%s)" % (
-            "" if judged else "; --ratio-calls N runs it anyway"))
+        log("target server-vs-recvmmsg: skipped (%s)" % (
+            "no step held" if judged else "calls-held has no figure"))
     else:
         ratio_rounds(args, n)
 
