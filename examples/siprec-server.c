@@ -18,10 +18,17 @@
 #include <sys/stat.h>
 #include <uv.h>
 
+#include "server/calls.h"
 #include "server/media_net.h"
 #include "server/net.h"
 #include "server/options.h"
 #include "server/store.h"
+#include "server/transcribe_pool.h"
+#include "server/transcriber.h"
+#ifdef SIPREC_SERVER_METRICS
+#include "server/metrics_http.h"
+#include "server/metrics_server.h"
+#endif
 
 #define MAX_MESSAGE 65536
 /* Descriptors sessions' sockets and files always leave for short-lived
@@ -37,7 +44,10 @@
 #define DRAIN_MAX_MS 10000
 
 /* What a session's user pointer points to: one of these, by `kind`. */
-enum { USER_DEFERRAL = 1, USER_CONN };
+enum { USER_DEFERRAL = 1, USER_SESSION };
+/* How often recordings are flushed to their files (crash safety: audio is
+ * on disk at most this late, plus the jitter depth). */
+#define RECORD_FLUSH_MS 200
 
 /* A session the server deferred, waiting for its (simulated) licence check. */
 struct deferral {
@@ -49,10 +59,12 @@ struct deferral {
   struct deferral *next, **pprev;
 };
 
-/* A started session on a TCP connection, which holds it open (not idle). */
-struct conn_use {
-  int kind; /* USER_CONN */
+/* A started session: the TCP connection it holds open (not idle), 0 for
+ * UDP, and its recording. */
+struct session_use {
+  int kind; /* USER_SESSION */
   uint64_t conn_id;
+  struct call *call;
 };
 
 struct server {
@@ -60,6 +72,14 @@ struct server {
   struct srv_opts opts;
   struct net *net;
   struct media_net *media;
+  struct calls *calls;           /* NULL: nothing recorded or transcribed */
+  transcriber_engine *engine;    /* --transcribe */
+  transcribe_pool *pool;
+  uv_timer_t record_tick;
+#ifdef SIPREC_SERVER_METRICS
+  struct metrics_http *metrics;
+  struct metrics_server_src metrics_src;
+#endif
   siprec_handler *h;
   uv_timer_t tick;
   uv_check_t after_io; /* re-arms the tick once a loop turn's datagrams are fed */
@@ -190,11 +210,30 @@ static void media_mux(struct server *srv, siprec_session *s)
 }
 
 /* One line per stream event on stdout, as for session events. */
+/* The session's recording, from inside a media callback (which may read
+ * the session's accessors). */
+static struct call *call_of(const siprec_session *s)
+{
+  const struct session_use *u = siprec_session_user(s);
+  return u && u->kind == USER_SESSION ? u->call : NULL;
+}
+
+static void on_audio(void *user, const siprec_audio_frame *f)
+{
+  struct server *srv = user;
+  struct call *k = call_of(f->session);
+  if (k)
+    calls_frame(srv->calls, k, f);
+}
+
 static void on_stream_event(void *user, const siprec_stream_event *e)
 {
   static const char *const names[] = { "started", "paused", "resumed", "codec_changed",
                                        "discontinuity", "gap", "no_media", "ended" };
-  (void)user;
+  struct server *srv = user;
+  struct call *k = call_of(e->session);
+  if (k)
+    calls_stream_event(srv->calls, k, e);
   const char *name = (unsigned)e->type < sizeof names / sizeof names[0] ? names[e->type] : "?";
   printf("stream_%s id=%s stream=%zu label=%s position=%llu samples=%llu rate=%u%s%s\n", name,
          siprec_session_id(e->session), e->stream, e->label ? e->label : "-",
@@ -250,6 +289,10 @@ static void on_deferral_due(uv_timer_t *t)
 static siprec_decision on_offered(void *user, siprec_session *s, int *status)
 {
   struct server *srv = user;
+  if (srv->calls && !calls_space_ok(srv->calls)) {
+    *status = 503; /* a recording would have nowhere to go */
+    return SIPREC_DECISION_REFUSE;
+  }
   if (srv->opts.defer_ms < 0)
     return SIPREC_DECISION_ACCEPT;
   struct deferral *d = calloc(1, sizeof *d);
@@ -279,12 +322,14 @@ static siprec_decision on_offered(void *user, siprec_session *s, int *status)
 static void on_started(void *user, siprec_session *s)
 {
   struct server *srv = user;
-  struct conn_use *u = srv->conn_now ? malloc(sizeof *u) : NULL;
+  struct session_use *u = malloc(sizeof *u);
   if (u) {
-    u->kind = USER_CONN;
+    u->kind = USER_SESSION;
     u->conn_id = srv->conn_now;
+    u->call = srv->calls ? calls_start(srv->calls, s) : NULL;
     siprec_session_set_user(s, u);
-    net_conn_hold(srv->net, u->conn_id, 1);
+    if (u->conn_id)
+      net_conn_hold(srv->net, u->conn_id, 1);
   }
   media_mux(srv, s);
   store_event(srv->opts.out_dir, "session_started", s, NULL);
@@ -307,9 +352,12 @@ static void on_ended(void *user, siprec_session *s, siprec_end_reason r)
     uv_timer_stop(&d->timer);
     deferral_drop(d);
   } else if (kind) {
-    struct conn_use *u = (struct conn_use *)kind;
+    struct session_use *u = (struct session_use *)kind;
     siprec_session_set_user(s, NULL);
-    net_conn_hold(srv->net, u->conn_id, -1);
+    if (u->call)
+      calls_end(srv->calls, u->call, s, siprec_end_reason_name(r));
+    if (u->conn_id)
+      net_conn_hold(srv->net, u->conn_id, -1);
     free(u);
   }
   store_event(srv->opts.out_dir, "session_ended", s, siprec_end_reason_name(r));
@@ -373,10 +421,71 @@ static int configure(siprec_handler_config *cfg, const struct srv_opts *o, void 
   if (o->idle_limit_ms >= 0 &&
       (rc = siprec_handler_config_set_idle_limit(cfg, (uint32_t)o->idle_limit_ms)) < 0)
     return bad_flag("--idle-limit-ms", rc);
+  /* Frames at the rate the files and the recogniser take (the library
+   * resamples each stream to it). */
+  if ((o->record >= 0 || o->transcribe) &&
+      (rc = siprec_handler_config_set_audio_rate(cfg, (uint32_t)o->record_rate)) < 0)
+    return bad_flag("--record-rate", rc);
   if (o->defer_timeout_ms >= 0 &&
       (rc = siprec_handler_config_set_defer_timeout(cfg, (uint32_t)o->defer_timeout_ms)) < 0)
     return bad_flag("--defer-timeout-ms", rc);
   return 0;
+}
+
+/* Transcription: the engine (its model loaded once now, so a missing model
+ * stops the start) and the pool of recogniser threads, whose utterances go
+ * to the calls. */
+static int make_transcription(struct server *srv)
+{
+  const struct srv_opts *o = &srv->opts;
+#ifdef SIPREC_HAVE_POCKETSPHINX
+  char err[256] = "";
+  srv->engine = transcriber_pocketsphinx_new(NULL, 2, err, sizeof err);
+  if (!srv->engine) {
+    fprintf(stderr, "siprec-server: --transcribe pocketsphinx: %s\n", err);
+    return -1;
+  }
+  transcribe_pool_config pc = {
+    .engine = srv->engine,
+    .workers = o->transcribe_workers > 0 ? (unsigned)o->transcribe_workers : 0,
+    .max_streams = o->transcribe_max >= 0 ? (unsigned)o->transcribe_max : 0,
+    .on_result = calls_on_result, .arg = srv->calls,
+  };
+  srv->pool = transcribe_pool_new(&pc);
+  if (!srv->pool)
+    return -1;
+  calls_attach_pool(srv->calls, srv->pool);
+  return 0;
+#else
+  (void)o;
+  fprintf(stderr, "siprec-server: --transcribe pocketsphinx: not built (no libpocketsphinx)\n");
+  return -1;
+#endif
+}
+
+/* Recording and transcription, when asked for. */
+static int make_calls(struct server *srv)
+{
+  const struct srv_opts *o = &srv->opts;
+  if ((o->record < 0 || !o->out_dir) && !o->transcribe)
+    return 0;
+  struct calls_config cc = {
+    .loop = &srv->loop, .now = now_ns, .dir = o->out_dir, .record = o->out_dir ? o->record : -1,
+    .rate = (uint32_t)o->record_rate, .on_complete = o->on_complete,
+    .on_complete_timeout_ms = (uint32_t)o->on_complete_timeout_ms,
+    .on_complete_max = (unsigned)o->on_complete_max,
+    .min_free_bytes = (uint64_t)o->min_free_mb * 1024 * 1024,
+  };
+  srv->calls = calls_new(&cc);
+  if (!srv->calls)
+    return -1;
+  return o->transcribe ? make_transcription(srv) : 0;
+}
+
+static void on_record_tick(uv_timer_t *t)
+{
+  struct server *srv = t->data;
+  calls_tick(srv->calls);
 }
 
 static int make_handler(struct server *srv)
@@ -397,6 +506,8 @@ static int make_handler(struct server *srv)
     siprec_handler_callbacks_set_session_ended(cbs, on_ended);
     siprec_handler_callbacks_set_ports(cbs, on_port_alloc, on_port_free);
     siprec_handler_callbacks_set_stream_event(cbs, on_stream_event);
+    if (srv->calls)
+      siprec_handler_callbacks_set_audio(cbs, on_audio);
     rc = siprec_handler_new(&srv->h, cfg, cbs, srv, NULL);
     if (rc < 0)
       fprintf(stderr, "siprec-server: cannot create the handler: %s\n", siprec_strerror(rc));
@@ -424,10 +535,18 @@ static void stop_now(struct server *srv)
     deferral_drop(srv->deferrals);
   }
   net_stop_receiving(srv->net);
-  siprec_handler_free(srv->h);
+#ifdef SIPREC_SERVER_METRICS
+  metrics_http_stop(srv->metrics); /* it renders from the handler */
+  srv->metrics = NULL;
+#endif
+  siprec_handler_free(srv->h); /* the sessions still open end: their recordings close */
   srv->h = NULL;
   media_net_set_handler(srv->media, NULL);
   media_net_close(srv->media);
+  if (srv->calls) {
+    uv_close((uv_handle_t *)&srv->record_tick, NULL);
+    calls_close(srv->calls);
+  }
   net_close(srv->net, SHUTDOWN_GRACE_MS);
 }
 
@@ -552,9 +671,32 @@ int main(int argc, char **argv)
       media_net_new(&srv.media, &srv.loop, (struct sockaddr *)&media_bind, lo, hi, now_ns,
                     limits.fd_limit > 0 ? limits.fd_limit - SRV_FD_TRANSIENT : 0) < 0)
     return 1;
-  if (make_handler(&srv) < 0)
+  if (make_calls(&srv) < 0 || make_handler(&srv) < 0)
     return 2;
   media_net_set_handler(srv.media, srv.h);
+  if (srv.calls) {
+    uv_timer_init(&srv.loop, &srv.record_tick);
+    srv.record_tick.data = &srv;
+    uv_timer_start(&srv.record_tick, on_record_tick, RECORD_FLUSH_MS, RECORD_FLUSH_MS);
+  }
+#ifdef SIPREC_SERVER_METRICS
+  if (srv.opts.has_metrics) {
+    char err[256] = "";
+    srv.metrics_src = (struct metrics_server_src){ srv.h, srv.media, srv.calls, srv.pool };
+    if (metrics_http_start(&srv.metrics, &srv.loop, (struct sockaddr *)&srv.opts.metrics, NULL,
+                           metrics_server_render, &srv.metrics_src, err, sizeof err) < 0) {
+      fprintf(stderr, "siprec-server: --metrics: %s\n", err);
+      return 1;
+    }
+    printf("metrics http://%s/metrics\n",
+           net_addr_text((struct sockaddr *)&srv.opts.metrics, err, sizeof err));
+  }
+#else
+  if (srv.opts.has_metrics) {
+    fprintf(stderr, "siprec-server: --metrics: not built (no libmicrohttpd)\n");
+    return 2;
+  }
+#endif
   for (size_t i = 0; i < srv.opts.nlisten; i++) {
     rc = net_listen(srv.net, (struct sockaddr *)&srv.opts.listen[i]);
     if (rc < 0) {
@@ -582,6 +724,12 @@ int main(int argc, char **argv)
   fflush(stdout);
 
   uv_run(&srv.loop, UV_RUN_DEFAULT);
+  /* The recognisers finish what was queued; their last utterances are
+   * written before the process goes. */
+  transcribe_pool_free(srv.pool, 1);
+  calls_free(srv.calls);
+  if (srv.engine)
+    srv.engine->free(srv.engine);
   rc = uv_loop_close(&srv.loop);
   net_free(srv.net);
   media_net_free(srv.media);

@@ -158,7 +158,7 @@ int manifest_write(const struct manifest_info *m)
   if (!m || !m->rec || !m->rec->folder || (m->n_participants && !m->participants))
     return -EINVAL;
   json_t *j = manifest_json(m);
-  char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
+  char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12)) : NULL;
   json_decref(j);
   if (!text)
     return -ENOMEM;

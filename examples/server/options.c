@@ -16,7 +16,28 @@ void srv_opts_usage(FILE *f)
           "                         port 0: one free port, the same for UDP and TCP\n"
           "                         (default 127.0.0.1:5060); give concrete addresses, they\n"
           "                         go into Contact\n"
-          "  --out DIR              write each session's last event to DIR/SESSION.json\n"
+          "  --out DIR              write each session's last event to DIR/SESSION.json and\n"
+          "                         its recording to DIR/SESSION/ (one WAV per stream,\n"
+          "                         stereo.wav for two streams, manifest.json,\n"
+          "                         transcript.jsonl; mode 0600)\n"
+          "  --record off|wav|flac  the recordings' format (default wav with --out; WAV\n"
+          "                         becomes RF64 past 4 GiB)\n"
+          "  --record-rate HZ       the audio's sample rate, files and recogniser (default\n"
+          "                         16000; 8000 to 48000; 16000 with --transcribe)\n"
+          "  --transcribe off|pocketsphinx\n"
+          "                         transcribe each stream (Debian pocketsphinx-en-us);\n"
+          "                         utterances go to DIR/SESSION/transcript.jsonl and stdout\n"
+          "  --transcribe-max N     streams transcribed at once (default two per core);\n"
+          "                         beyond, streams are recorded, not transcribed\n"
+          "  --transcribe-workers N recogniser threads (default one per core)\n"
+          "  --on-complete CMD      run CMD FOLDER once a recording and its transcript are\n"
+          "                         complete (via /bin/sh)\n"
+          "  --on-complete-timeout-ms N\n"
+          "                         kill it after N ms (default 60000)\n"
+          "  --on-complete-max N    at most N at once, the others wait (default 4)\n"
+          "  --min-free-mb N        new sessions get 503 while the recordings' file system\n"
+          "                         has less free (default 100; 0: no check)\n"
+          "  --metrics ADDR:PORT    Prometheus metrics at http://ADDR:PORT/metrics\n"
           "  --allow CIDR           take messages only from these sources, repeatable\n"
           "                         (e.g. 192.0.2.0/24, ::1/128, 198.51.100.7)\n"
           "  --media-address ADDR   the address put in SDP answers\n"
@@ -226,6 +247,12 @@ static const struct number_flag number_flags[] = {
   NUMBER_FLAG("--tcp-write-timeout-ms", 86400000L, tcp_write_timeout_ms),
   NUMBER_FLAG("--tcp-max-queue", 1073741824L, tcp_max_queue),
   NUMBER_FLAG("--fd-reserve", 1000000L, fd_reserve),
+  NUMBER_FLAG("--record-rate", 48000, record_rate),
+  NUMBER_FLAG("--transcribe-max", 100000, transcribe_max),
+  NUMBER_FLAG("--transcribe-workers", 1024, transcribe_workers),
+  NUMBER_FLAG("--on-complete-timeout-ms", 86400000L, on_complete_timeout_ms),
+  NUMBER_FLAG("--on-complete-max", 1000, on_complete_max),
+  NUMBER_FLAG("--min-free-mb", 100000000L, min_free_mb),
 };
 
 static int parse_rtp_ports(const char *text, struct srv_opts *o)
@@ -256,6 +283,7 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
   o->tcp_write_timeout_ms = SRV_TCP_WRITE_TIMEOUT_MS;
   o->tcp_max_queue = SRV_TCP_MAX_QUEUE;
   o->fd_reserve = SRV_FD_RESERVE;
+  o->record = -2; /* not given */
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -298,6 +326,31 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
       o->nallow++;
     } else if (!strcmp(a, "--out")) {
       o->out_dir = v;
+    } else if (!strcmp(a, "--record")) {
+      if (!strcmp(v, "off"))
+        o->record = -1;
+      else if (!strcmp(v, "wav"))
+        o->record = 0;
+      else if (!strcmp(v, "flac"))
+        o->record = 1;
+      else {
+        fprintf(stderr, "siprec-server: --record %s: want off, wav or flac\n", v);
+        return -1;
+      }
+    } else if (!strcmp(a, "--transcribe")) {
+      if (strcmp(v, "off") && strcmp(v, "pocketsphinx")) {
+        fprintf(stderr, "siprec-server: --transcribe %s: want off or pocketsphinx\n", v);
+        return -1;
+      }
+      o->transcribe = strcmp(v, "off") ? v : NULL;
+    } else if (!strcmp(a, "--on-complete")) {
+      o->on_complete = v;
+    } else if (!strcmp(a, "--metrics")) {
+      if (!strchr(v, ':') || srv_parse_hostport(v, &o->metrics) < 0) {
+        fprintf(stderr, "siprec-server: --metrics %s: want ADDR:PORT\n", v);
+        return -1;
+      }
+      o->has_metrics = 1;
     } else if (!strcmp(a, "--media-address")) {
       o->media_address = v;
     } else if (!strcmp(a, "--rtp-ports")) {
@@ -312,5 +365,27 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
   }
   if (o->nlisten == 0)
     srv_parse_hostport("127.0.0.1:5060", &o->listen[o->nlisten++]);
+  if (o->record == -2)
+    o->record = o->out_dir ? 0 : -1;
+  if (o->record_rate < 0)
+    o->record_rate = 16000;
+  if (o->record_rate < 8000) {
+    fprintf(stderr, "siprec-server: --record-rate %ld: from 8000 to 48000\n", o->record_rate);
+    return -1;
+  }
+  if (o->transcribe && o->record_rate != 16000) {
+    fprintf(stderr, "siprec-server: --transcribe pocketsphinx hears 16 kHz: --record-rate 16000\n");
+    return -1;
+  }
+  if (o->on_complete && !o->out_dir) {
+    fprintf(stderr, "siprec-server: --on-complete needs --out\n");
+    return -1;
+  }
+  if (o->on_complete_timeout_ms < 0)
+    o->on_complete_timeout_ms = 60000;
+  if (o->on_complete_max < 1)
+    o->on_complete_max = 4;
+  if (o->min_free_mb < 0)
+    o->min_free_mb = 100;
   return 0;
 }

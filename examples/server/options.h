@@ -55,6 +55,17 @@ struct srv_opts {
   long tcp_idle_timeout_ms, tcp_message_timeout_ms, tcp_write_timeout_ms;
   long tcp_max_queue;
   long fd_reserve;
+  /* Recording and transcription (examples/server/calls.h) */
+  int record;               /* -1 off, 0 wav, 1 flac (rec_format); wav by default with --out */
+  long record_rate;         /* Hz, the frames' and the files' rate (default 16000) */
+  const char *transcribe;   /* NULL or "pocketsphinx" */
+  long transcribe_max;      /* streams at once; -1: from the cores */
+  long transcribe_workers;  /* threads; -1: one per core */
+  const char *on_complete;  /* command run on each finished recording's folder */
+  long on_complete_timeout_ms, on_complete_max;
+  long min_free_mb;         /* new sessions get 503 below this much free space */
+  struct sockaddr_storage metrics; /* --metrics ADDR:PORT */
+  int has_metrics;
   int verbose;
 };
 

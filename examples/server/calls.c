@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* siprec-server's recordings: calls, their frames and stream events; see
+ * calls.h. */
+#include "calls_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "manifest.h"
+
+static int64_t unix_now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static char *dup_bytes(const char *p, size_t n)
+{
+  char *s = malloc(n + 1);
+  if (s) {
+    memcpy(s, p, n);
+    s[n] = '\0';
+  }
+  return s;
+}
+
+struct calls *calls_new(const struct calls_config *cfg)
+{
+  struct calls *c = calloc(1, sizeof *c);
+  if (!c)
+    return NULL;
+  c->cfg = *cfg;
+  c->space_ok = 1;
+  pthread_mutex_init(&c->notices_lock, NULL);
+  if (uv_async_init(cfg->loop, &c->async, calls_on_async) < 0) {
+    pthread_mutex_destroy(&c->notices_lock);
+    free(c);
+    return NULL;
+  }
+  c->async.data = c;
+  c->async_open = 1;
+  return c;
+}
+
+void calls_attach_pool(struct calls *c, transcribe_pool *pool)
+{
+  c->cfg.pool = pool;
+}
+
+int calls_space_ok(struct calls *c)
+{
+  if (!c->cfg.dir || c->cfg.record < 0 || !c->cfg.min_free_bytes)
+    return 1;
+  uint64_t now = c->cfg.now();
+  if (!c->space_checked_ns || now - c->space_checked_ns >= 1000000000ull) {
+    c->space_checked_ns = now;
+    int ok = rec_space_ok(c->cfg.dir, c->cfg.min_free_bytes) > 0;
+    if (ok != c->space_ok)
+      fprintf(stderr, "siprec-server: %s: %s\n", c->cfg.dir,
+              ok ? "space is back: new sessions are recorded again"
+                 : "less free space than --min-free-mb: new sessions get 503");
+    c->space_ok = ok;
+  }
+  return c->space_ok;
+}
+
+/* The open call of a built-in-bridge pairing key with a leg to spare. */
+static struct call *find_pair(struct calls *c, const char *key)
+{
+  for (struct call *k = c->open; k; k = k->next)
+    if (k->pair_key && k->n_legs < CALL_MAX_LEGS && k->legs_open > 0 && !strcmp(k->pair_key, key))
+      return k;
+  return NULL;
+}
+
+static struct call *call_new(struct calls *c, siprec_session *s)
+{
+  struct call *k = calloc(1, sizeof *k);
+  if (!k)
+    return NULL;
+  k->calls = c;
+  pthread_mutex_init(&k->lock, NULL);
+  snprintf(k->folder, sizeof k->folder, "%s", siprec_session_id(s));
+  size_t n = 0;
+  const char *cid = siprec_session_call_id(s, &n);
+  k->call_id = dup_bytes(cid ? cid : "", cid ? n : 0);
+  k->call_id_len = cid ? n : 0;
+  k->start_ns = c->cfg.now();
+  k->start_unix_ns = unix_now_ns();
+  for (size_t i = 0; i < CALL_MAX_STREAMS; i++)
+    k->st[i].rec_id = -1;
+  if (c->cfg.dir && c->cfg.record >= 0) {
+    struct rec_config rc = {
+      .dir = c->cfg.dir, .session = k->folder, .format = (enum rec_format)c->cfg.record,
+      .rate = c->cfg.rate, .start_ns = k->start_ns,
+    };
+    int rc_open = rec_open(&rc, &k->rec);
+    if (rc_open < 0) {
+      k->rec = NULL;
+      c->st.record_errors++;
+      fprintf(stderr, "siprec-server: session %s: cannot record: %s\n", k->folder,
+              strerror(-rc_open));
+    } else {
+      c->st.recordings_open++;
+    }
+  }
+  k->next = c->open;
+  if (k->next)
+    k->next->pprev = &k->next;
+  k->pprev = &c->open;
+  c->open = k;
+  return k;
+}
+
+struct call *calls_start(struct calls *c, siprec_session *s)
+{
+  if (!(c->cfg.dir && c->cfg.record >= 0) && !c->cfg.pool)
+    return NULL;
+  const char *key = NULL;
+  struct call *k = NULL;
+  if (siprec_session_bib_leg(s, &key, NULL, NULL) != SIPREC_BIB_NONE && key && key[0])
+    k = find_pair(c, key);
+  if (!k) {
+    k = call_new(c, s);
+    if (!k)
+      return NULL;
+    if (key && key[0])
+      k->pair_key = strdup(key);
+  }
+  siprec_session_ref(s);
+  k->legs[k->n_legs++] = s;
+  k->legs_open++;
+  k->pending++;
+  return k;
+}
+
+static int leg_of(const struct call *k, const siprec_session *s)
+{
+  for (int i = 0; i < k->n_legs; i++)
+    if (k->legs[i] == s)
+      return i;
+  return -1;
+}
+
+static struct call_stream *stream_find(struct call *k, int leg, size_t index)
+{
+  for (size_t i = 0; i < CALL_MAX_STREAMS; i++)
+    if (k->st[i].used && k->st[i].leg == leg && k->st[i].index == index)
+      return &k->st[i];
+  return NULL;
+}
+
+/* The stream's slot at its first frame: its recorder stream, its
+ * transcription. */
+static struct call_stream *stream_open(struct calls *c, struct call *k, int leg,
+                                       const siprec_audio_frame *f)
+{
+  struct call_stream *cs = NULL;
+  for (size_t i = 0; i < CALL_MAX_STREAMS && !cs; i++)
+    if (!k->st[i].used)
+      cs = &k->st[i];
+  if (!cs)
+    return NULL;
+  memset(cs, 0, sizeof *cs);
+  cs->used = 1;
+  cs->call = k;
+  cs->leg = leg;
+  cs->index = f->stream;
+  cs->rec_id = -1;
+  cs->label = f->label ? strdup(f->label) : NULL;
+  calls_stream_set_who(cs, &f->speaker);
+  if (k->rec) {
+    int id = rec_add_stream(k->rec, cs->label, (unsigned)f->stream);
+    if (id >= 0)
+      cs->rec_id = id;
+  }
+  if (c->cfg.pool) {
+    char name[200];
+    snprintf(name, sizeof name, "%s/%s", k->folder, cs->label ? cs->label : "-");
+    cs->ts = transcribe_stream_open(c->cfg.pool, name, cs);
+    if (cs->ts)
+      k->pending++;
+    else
+      c->st.not_transcribed++;
+  }
+  return cs;
+}
+
+static uint64_t ns_to_samples(uint64_t ns, uint32_t rate)
+{
+  return ns / 1000000000u * rate + ns % 1000000000u * rate / 1000000000u;
+}
+
+void calls_frame(struct calls *c, struct call *k, const siprec_audio_frame *f)
+{
+  int leg = k ? leg_of(k, f->session) : -1;
+  if (leg < 0 || f->sample_rate != c->cfg.rate)
+    return;
+  struct call_stream *cs = stream_find(k, leg, f->stream);
+  if (!cs && !(cs = stream_open(c, k, leg, f)))
+    return;
+  if (f->speaker.id && (!cs->who.id || strcmp(cs->who.id, f->speaker.id)))
+    calls_stream_set_who(cs, &f->speaker); /* the metadata moved the speaker */
+  if (!cs->anchored) {
+    uint64_t at = f->time_ns > k->start_ns ? ns_to_samples(f->time_ns - k->start_ns, f->sample_rate)
+                                           : 0;
+    cs->offset = (int64_t)at - (int64_t)f->position;
+    cs->anchored = 1;
+  }
+  if (k->rec && cs->rec_id >= 0) {
+    struct rec_frame rf = {
+      .samples = f->samples, .n_samples = f->n_samples, .rate = f->sample_rate,
+      .position = f->position, .time_ns = f->time_ns, .now_ns = c->cfg.now(),
+      .flags = (f->flags & SIPREC_AUDIO_AFTER_DISCONTINUITY) ? REC_FRAME_DISCONTINUITY : 0,
+    };
+    if (rf.now_ns < k->start_ns)
+      rf.now_ns = k->start_ns;
+    int rc = rec_frame(k->rec, cs->rec_id, &rf);
+    if (rc < 0) {
+      fprintf(stderr, "siprec-server: session %s: recording stopped: %s\n", k->folder,
+              strerror(-rc));
+      c->st.record_errors++;
+      cs->rec_id = -1; /* the recorder refuses everything after its first error */
+      for (size_t i = 0; i < CALL_MAX_STREAMS; i++)
+        k->st[i].rec_id = -1;
+    }
+  }
+  if (cs->ts) {
+    int64_t at = cs->offset + (int64_t)f->position;
+    (void)transcribe_stream_push(cs->ts, f->samples, f->n_samples, at > 0 ? (uint64_t)at : 0);
+  }
+}
+
+/* The stream is done: its file and its transcription end. */
+static void stream_end(struct call *k, struct call_stream *cs)
+{
+  if (k->rec && cs->rec_id >= 0)
+    (void)rec_end_stream(k->rec, cs->rec_id);
+  cs->rec_id = -1;
+  if (cs->ts) {
+    transcribe_stream_close(cs->ts); /* its closed callback lowers `pending` */
+    cs->ts = NULL;
+  }
+}
+
+void calls_stream_event(struct calls *c, struct call *k, const siprec_stream_event *e)
+{
+  (void)c;
+  int leg = k ? leg_of(k, e->session) : -1;
+  struct call_stream *cs = leg >= 0 ? stream_find(k, leg, e->stream) : NULL;
+  if (!cs)
+    return;
+  switch (e->type) {
+  case SIPREC_STREAM_PAUSED:
+  case SIPREC_STREAM_GAP:
+  case SIPREC_STREAM_NO_MEDIA:
+    if (cs->ts)
+      transcribe_stream_flush(cs->ts); /* an utterance does not run across silence */
+    break;
+  case SIPREC_STREAM_DISCONTINUITY:
+    if (cs->ts)
+      transcribe_stream_flush(cs->ts);
+    cs->anchored = 0; /* the new source's media position means another time */
+    break;
+  case SIPREC_STREAM_ENDED:
+    stream_end(k, cs);
+    break;
+  default:
+    break;
+  }
+}
+
+/* The participants of every leg, for the manifest; their strings belong to
+ * the models in `models` (unreferenced by the caller after the write). */
+static size_t participants(const struct call *k, siprec_metadata **models,
+                           struct manifest_participant *out, size_t max)
+{
+  size_t n = 0;
+  for (int l = 0; l < k->n_legs; l++) {
+    models[l] = siprec_session_metadata(k->legs[l]);
+    size_t count = models[l] ? siprec_metadata_participant_count(models[l]) : 0;
+    for (size_t i = 0; i < count && n < max; i++) {
+      struct manifest_participant *p = &out[n];
+      memset(p, 0, sizeof *p);
+      if (siprec_metadata_participant(models[l], i, &p->id, &p->aor, &p->name, NULL) == 0)
+        n++;
+    }
+  }
+  return n;
+}
+
+static void finish_recording(struct calls *c, struct call *k, const char *reason)
+{
+  if (!k->rec)
+    return;
+  struct rec_summary sum;
+  int rc = rec_close(k->rec, &sum);
+  k->rec = NULL;
+  c->st.recordings_open--;
+  c->st.recordings_done++;
+  if (rc < 0) {
+    fprintf(stderr, "siprec-server: session %s: closing the recording: %s\n", k->folder,
+            strerror(-rc));
+    return;
+  }
+  if (sum.write_errors)
+    c->st.record_errors++;
+  siprec_metadata *models[CALL_MAX_LEGS] = { NULL, NULL };
+  struct manifest_participant who[64];
+  struct manifest_info m = {
+    .session = k->folder, .call_id = k->call_id, .call_id_len = k->call_id_len,
+    .start_unix_ns = k->start_unix_ns, .end_unix_ns = unix_now_ns(), .end_reason = reason,
+    .participants = who, .n_participants = participants(k, models, who, 64), .rec = &sum,
+  };
+  rc = manifest_write(&m);
+  if (rc < 0)
+    fprintf(stderr, "siprec-server: session %s: manifest: %s\n", k->folder, strerror(-rc));
+  for (int l = 0; l < CALL_MAX_LEGS; l++)
+    siprec_metadata_unref(models[l]);
+  printf("recording_done id=%s folder=%s files=%zu write_errors=%llu\n", k->folder, sum.folder,
+         sum.n_files, (unsigned long long)sum.write_errors);
+  fflush(stdout);
+  rec_summary_free(&sum);
+  k->recorded = 1;
+}
+
+void calls_end(struct calls *c, struct call *k, siprec_session *s, const char *reason)
+{
+  int leg = k ? leg_of(k, s) : -1;
+  if (leg < 0)
+    return;
+  for (size_t i = 0; i < CALL_MAX_STREAMS; i++)
+    if (k->st[i].used && k->st[i].leg == leg)
+      stream_end(k, &k->st[i]);
+  if (--k->legs_open == 0)
+    finish_recording(c, k, reason);
+  if (--k->pending == 0)
+    calls_release(c, k);
+}
+
+static void call_free(struct call *k)
+{
+  for (int l = 0; l < k->n_legs; l++)
+    siprec_session_unref(k->legs[l]);
+  for (size_t i = 0; i < CALL_MAX_STREAMS; i++) {
+    struct call_stream *cs = &k->st[i];
+    free(cs->label);
+    calls_stream_set_who(cs, NULL);
+  }
+  pthread_mutex_destroy(&k->lock);
+  free(k->call_id);
+  free(k->pair_key);
+  free(k);
+}
+
+void calls_release(struct calls *c, struct call *k)
+{
+  *k->pprev = k->next;
+  if (k->next)
+    k->next->pprev = k->pprev;
+  if (k->recorded && c->cfg.on_complete && c->async_open) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", c->cfg.dir, k->folder);
+    calls_complete_run(c, path);
+  }
+  call_free(k);
+}
+
+void calls_tick(struct calls *c)
+{
+  uint64_t now = c->cfg.now();
+  for (struct call *k = c->open; k; k = k->next)
+    if (k->rec && rec_tick(k->rec, now) < 0) {
+      fprintf(stderr, "siprec-server: session %s: recording stopped (write failed)\n",
+              k->folder);
+      c->st.record_errors++;
+      for (size_t i = 0; i < CALL_MAX_STREAMS; i++)
+        k->st[i].rec_id = -1;
+    }
+}
+
+void calls_stats_get(const struct calls *c, struct calls_stats *out)
+{
+  *out = c->st;
+  out->transcript_lines = atomic_load(&((struct calls *)c)->lines);
+  out->completions_waiting = c->n_waiting;
+}
+
+void calls_close(struct calls *c)
+{
+  pthread_mutex_lock(&c->notices_lock);
+  int was_open = c->async_open;
+  c->async_open = 0;
+  pthread_mutex_unlock(&c->notices_lock);
+  if (was_open)
+    uv_close((uv_handle_t *)&c->async, NULL);
+  calls_complete_close(c);
+}
+
+void calls_free(struct calls *c)
+{
+  if (!c)
+    return;
+  calls_drain(c); /* notices the pool's last callbacks left */
+  while (c->open) {
+    struct call *k = c->open;
+    if (k->rec)
+      finish_recording(c, k, "shutdown");
+    *k->pprev = k->next;
+    if (k->next)
+      k->next->pprev = k->pprev;
+    call_free(k);
+  }
+  pthread_mutex_destroy(&c->notices_lock);
+  free(c);
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * siprec-server's recordings: what happens to a session's audio. Each
+ * started session gets a call: its frames go to the recorder (one folder
+ * DIR/SESSION with a file per stream and a stereo file, recorder.h) and to
+ * the transcription pool (transcribe_pool.h), whose utterances become lines
+ * of DIR/SESSION/transcript.jsonl and of the log; when the session ends the
+ * files are closed and DIR/SESSION/manifest.json written, and once its
+ * last utterance is in, the --on-complete command runs on the folder
+ * (bounded in time and in how many run at once).
+ *
+ * The two legs of a Cisco built-in-bridge recording (paired by
+ * siprec_session_bib_leg()'s key) share one call: one folder, named by the
+ * first leg, whose stereo file holds both legs and whose transcript both.
+ *
+ * Transcript times are seconds from the call's start: each stream is
+ * anchored where its first frame falls on the host's clock and then
+ * follows its media position (gaps and pauses included); a discontinuity
+ * anchors it again.
+ *
+ * Loop thread only, but for the pool's callbacks, which hand what the loop
+ * must do back to it through a uv_async.
+ */
+#ifndef SIPREC_SERVER_CALLS_H
+#define SIPREC_SERVER_CALLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include <siprec/siprec.h>
+
+#include "transcribe_pool.h"
+
+struct calls;
+struct call;
+
+/** What to record, and how (the command line's choices). */
+struct calls_config {
+  uv_loop_t *loop;
+  uint64_t (*now)(void);   /* the monotonic clock the handler runs on (ns) */
+  const char *dir;         /* the recordings' folder; NULL: no files at all */
+  int record;              /* -1 off, else a rec_format (REC_WAV, REC_FLAC) */
+  uint32_t rate;           /* the frames' sample rate (the library resamples to it) */
+  transcribe_pool *pool;   /* NULL: no transcription */
+  const char *on_complete; /* a command run with the folder as its argument; NULL none */
+  uint32_t on_complete_timeout_ms; /* killed (SIGKILL) after this */
+  unsigned on_complete_max;        /* at once; more wait their turn */
+  uint64_t min_free_bytes;         /* below this on the folder's file system, no new
+                                    * recordings (calls_space_ok) */
+  int quiet;                       /* no transcript lines on stdout */
+};
+
+/** Counters for the metrics. */
+struct calls_stats {
+  uint64_t recordings_open;
+  uint64_t recordings_done;
+  uint64_t record_errors;      /* recordings a failed write stopped */
+  uint64_t transcript_lines;
+  uint64_t not_transcribed;    /* streams the pool refused (its limit) */
+  uint64_t completions_run, completions_failed, completions_killed;
+  uint64_t completions_waiting;
+};
+
+/** @return the calls, or NULL when out of memory */
+struct calls *calls_new(const struct calls_config *cfg);
+
+/** Transcribe with `pool`, whose on_result is calls_on_result with the
+ * calls as its `arg` (the pool is made after the calls for that reason). */
+void calls_attach_pool(struct calls *c, transcribe_pool *pool);
+void calls_on_result(void *arg, const transcribe_result *r);
+
+/** Non-zero while the folder's file system has room for new recordings (or
+ * nothing is written): checked for each new session, which gets 503 when
+ * there is none. Cached for a second. */
+int calls_space_ok(struct calls *c);
+
+/** A session started: its call (NULL when nothing is recorded or
+ * transcribed, or out of memory). */
+struct call *calls_start(struct calls *c, siprec_session *s);
+
+/** The session's audio and stream events (from the library's callbacks). */
+void calls_frame(struct calls *c, struct call *k, const siprec_audio_frame *f);
+void calls_stream_event(struct calls *c, struct call *k, const siprec_stream_event *e);
+
+/** The session ended (`reason` as siprec_end_reason_name()): files closed,
+ * manifest written; the call goes once its transcript is complete. */
+void calls_end(struct calls *c, struct call *k, siprec_session *s, const char *reason);
+
+/** Flush recordings due (call every 100-250 ms). */
+void calls_tick(struct calls *c);
+
+void calls_stats_get(const struct calls *c, struct calls_stats *out);
+
+/** Stop: close the async handle and the completion timers (the loop then
+ * runs dry); the calls are freed by calls_free() after the loop, once the
+ * pool was freed (its last callbacks drained). */
+void calls_close(struct calls *c);
+void calls_free(struct calls *c);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the files of calls.h share: calls.c (calls, frames, events),
+ * calls_transcript.c (the pool's results, on its threads, and back to the
+ * loop), calls_complete.c (the --on-complete commands). */
+#ifndef SIPREC_SERVER_CALLS_INTERNAL_H
+#define SIPREC_SERVER_CALLS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "calls.h"
+#include "recorder.h"
+#include "transcript.h"
+
+/* Streams a call keeps (m-lines of its sessions; the library's bound). */
+#define CALL_MAX_STREAMS 16
+#define CALL_MAX_LEGS 2
+
+struct call_stream {
+  struct call *call;
+  int used;
+  int leg;                  /* which session of the call (built-in bridge: 0 or 1) */
+  size_t index;             /* the m-line */
+  char *label;              /* NULL: none */
+  int rec_id;               /* the recorder's stream, -1 none */
+  transcribe_stream *ts;    /* NULL: not transcribed (or closed) */
+  int anchored;
+  int64_t offset;           /* call-timeline sample of media position 0 */
+  transcript_participant who; /* owned strings; guarded by the call's lock */
+};
+
+struct call {
+  struct calls *calls;
+  struct call *next, **pprev;
+  char folder[128];         /* DIR/<folder>: the first leg's session id */
+  char *call_id;            /* the first leg's */
+  size_t call_id_len;
+  char *pair_key;           /* built-in bridge pairing key, NULL otherwise */
+  siprec_session *legs[CALL_MAX_LEGS];
+  int n_legs, legs_open;
+  uint64_t start_ns;        /* host monotonic time of the call's start */
+  int64_t start_unix_ns;
+  rec_recording *rec;
+  struct call_stream st[CALL_MAX_STREAMS];
+  pthread_mutex_t lock;     /* the streams' participants, read by workers */
+  int pending;              /* the session (1 while open) + transcribe streams not yet closed */
+  int recorded;             /* rec_close()d, manifest written */
+};
+
+/* A transcribe stream closed, or a line to print: handed to the loop. */
+struct call_notice {
+  struct call_stream *cs;
+  struct call_notice *next;
+};
+
+struct calls {
+  struct calls_config cfg;
+  struct call *open;        /* calls not yet finished */
+  uv_async_t async;
+  int async_open;
+  pthread_mutex_t notices_lock;
+  struct call_notice *notices; /* closed transcribe streams, for the loop */
+  uint64_t space_checked_ns;
+  int space_ok;
+  struct calls_stats st;    /* loop thread, but for the atomics below */
+  _Atomic uint64_t lines;
+  /* calls_complete.c */
+  struct completion *running, *waiting;
+  unsigned n_running, n_waiting;
+};
+
+/* calls_transcript.c */
+void calls_on_async(uv_async_t *a);
+/* What the pool's threads handed to the loop: closed streams. */
+void calls_drain(struct calls *c);
+void calls_stream_set_who(struct call_stream *cs, const siprec_speaker *sp);
+
+/* calls.c: a call whose session and transcribe streams are all done */
+void calls_release(struct calls *c, struct call *k);
+
+/* calls_complete.c */
+void calls_complete_run(struct calls *c, const char *folder);
+void calls_complete_close(struct calls *c);
+
+#endif
