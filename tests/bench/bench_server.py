@@ -53,18 +53,19 @@ import threading
 import time
 import urllib.request
 
-# The server's counters, by role: the names /metrics gives them (summed over
-# every label set). Adjust here when the names change.
+# The server's counters, by role: the names /metrics gives them, a bare name
+# summed over every label set, NAME{label="value"} that one sample. Adjust
+# here when the names change (examples/server/metrics_siprec.c).
 COUNTERS = {
-    "packets": "siprec_media_packets_total",
-    "lost": "siprec_media_lost_total",
-    "late": "siprec_media_late_total",
-    "latch_drops": "siprec_media_latch_drops_total",
+    "packets": "siprec_rtp_packets_total",
+    "lost": "siprec_rtp_packets_lost_total",
+    "late": 'siprec_rtp_packets_dropped_total{reason="late"}',
+    "latch_drops": 'siprec_rtp_packets_dropped_total{reason="latching"}',
 }
 # siprec-server flags used when its --help names them: the counters' address,
 # and where recordings go (the first one its --help lists).
 METRICS_FLAG = "--metrics"
-RECORD_FLAGS = ["--out-dir", "--record-dir", "--out"]
+RECORD_FLAGS = ["--out"]
 
 LOSS_LIMIT = 1e-5   # lost + late per packet
 LOOP_LIMIT = 0.90   # of one core
@@ -198,6 +199,9 @@ def read_counters(url):
         except ValueError:
             continue
         by_name[m.group(1)] = by_name.get(m.group(1), 0.0) + v
+        if m.group(2):
+            key = m.group(1) + m.group(2)
+            by_name[key] = by_name.get(key, 0.0) + v
     return {role: by_name[name] for role, name in COUNTERS.items() if name in by_name}
 
 

@@ -134,7 +134,7 @@ static int parse_stream(cl_opts *o, const char *spec)
     } else if (strcmp(kv, "file") == 0) {
       rc = set_field(s->file, sizeof s->file, kv, v);
     } else if (strcmp(kv, "rate") == 0) {
-      unsigned long long r;
+      unsigned long long r = 0;
       rc = parse_unsigned("--stream rate", v, 192000, &r);
       if (rc == 0 && r < 1000) {
         fprintf(stderr, "siprec-client: --stream: rate %llu too low\n", r);
@@ -213,7 +213,7 @@ int cl_opts_parse(cl_opts *o, int argc, char **argv)
   o->answer_timeout = 60;
   o->user = "srs";
   int have_server = 0, have_local = 0, have_seed = 0, c;
-  unsigned long long u;
+  unsigned long long u = 0;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     int rc = 0;
