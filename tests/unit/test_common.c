@@ -14,10 +14,51 @@
 #include "common/alloc.h"
 #include "common/random.h"
 #include "common/siphash.h"
+#include "common/static_pt.h"
 #include "check_main.h"
 
 /* ---------------------------------------------------------------------- */
 /* Error strings                                                            */
+
+/* ---------------------------------------------------------------------- */
+/* RFC 3551's static payload types                                          */
+
+START_TEST(test_static_pt)
+{
+  static const struct {
+    unsigned pt;
+    const char *name;
+    uint32_t rate;
+    uint8_t channels;
+  } want[] = {
+    { 0, "PCMU", 8000, 1 }, { 2, "G726-32", 8000, 1 }, { 3, "GSM", 8000, 1 },
+    { 4, "G723", 8000, 1 }, { 8, "PCMA", 8000, 1 },    { 9, "G722", 8000, 1 },
+    { 10, "L16", 44100, 2 }, { 11, "L16", 44100, 1 },  { 13, "CN", 8000, 1 },
+    { 18, "G729", 8000, 1 },
+  };
+  size_t found = 0;
+  for (unsigned pt = 0; pt < 256; pt++) {
+    const sr_static_pt *e = sr_static_pt_get(pt);
+    if (!e)
+      continue;
+    ck_assert_uint_lt(found, sizeof want / sizeof want[0]);
+    ck_assert_uint_eq(pt, want[found].pt);
+    ck_assert_uint_eq(e->pt, pt);
+    ck_assert_str_eq(e->name, want[found].name);
+    ck_assert_uint_eq(e->rate, want[found].rate);
+    ck_assert_uint_eq(e->channels, want[found].channels);
+    found++;
+  }
+  ck_assert_uint_eq(found, sizeof want / sizeof want[0]);
+  /* By name: the lowest number, any case; nothing for a dynamic codec. */
+  ck_assert_uint_eq(sr_static_pt_by_name(sr_span_cstr("pcma"))->pt, 8);
+  ck_assert_uint_eq(sr_static_pt_by_name(sr_span_cstr("L16"))->pt, 10);
+  ck_assert_ptr_null(sr_static_pt_by_name(sr_span_cstr("opus")));
+  ck_assert_ptr_null(sr_static_pt_by_name(sr_span_of("PCMUX", 5)));
+  ck_assert_ptr_null(sr_static_pt_by_name(sr_span_of("PCM", 3)));
+  ck_assert_ptr_null(sr_static_pt_by_name(sr_span_cstr(NULL)));
+}
+END_TEST
 
 START_TEST(test_strerror_known_codes)
 {
@@ -406,6 +447,10 @@ static Suite *common_suite(void)
   tcase_add_test(tc, test_calloc);
   tcase_add_test(tc, test_calloc_aligned);
   tcase_add_test(tc, test_calloc_failing_hook);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("static_pt");
+  tcase_add_test(tc, test_static_pt);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("siphash");

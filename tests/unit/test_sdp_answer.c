@@ -255,6 +255,50 @@ START_TEST(test_static_without_rtpmap_and_case)
 }
 END_TEST
 
+/* Static payload types named from RFC 3551's one table (lib/common), the
+ * same on RTP/AVP (Sofia-SIP reads the formats) and RTP/AVPF (read here as
+ * text): PT 2 is G726-32, PT 10 L16 stereo and PT 11 L16 mono at 44100. */
+START_TEST(test_static_table_both_profiles)
+{
+  static const char *const codecs[] = {"L16", "G726-32", NULL};
+  static const char *const profiles[] = {"RTP/AVP", "RTP/AVPF"};
+  for (size_t i = 0; i < 2; i++) {
+    char offer[256];
+    ctx c;
+    ctx_init(&c);
+    c.cfg.codecs = codecs;
+    snprintf(offer, sizeof offer, HDR "m=audio 1000 %s 2\r\n", profiles[i]);
+    ck_assert_int_gt(answer(&c, offer), 0);
+    ck_assert_str_eq(c.st[0].codec, "G726-32");
+    ck_assert_uint_eq(c.st[0].clock_rate, 8000);
+    ck_assert_uint_eq(c.st[0].channels, 1);
+    ck_assert_ptr_nonnull(strstr(c.out, "a=rtpmap:2 G726-32/8000\r\n"));
+
+    ctx_init(&c);
+    c.cfg.codecs = codecs;
+    snprintf(offer, sizeof offer, HDR "m=audio 1000 %s 10\r\n", profiles[i]);
+    ck_assert_int_gt(answer(&c, offer), 0);
+    ck_assert_str_eq(c.st[0].codec, "L16");
+    ck_assert_uint_eq(c.st[0].clock_rate, 44100);
+    ck_assert_uint_eq(c.st[0].channels, 2);
+    ck_assert_ptr_nonnull(strstr(c.out, "a=rtpmap:10 L16/44100/2\r\n"));
+
+    ctx_init(&c);
+    c.cfg.codecs = codecs;
+    snprintf(offer, sizeof offer, HDR "m=audio 1000 %s 11\r\n", profiles[i]);
+    ck_assert_int_gt(answer(&c, offer), 0);
+    ck_assert_uint_eq(c.st[0].channels, 1);
+    ck_assert_ptr_nonnull(strstr(c.out, "a=rtpmap:11 L16/44100\r\n"));
+
+    /* GSM is named (it is in the table) but not accepted here. */
+    ctx_init(&c);
+    c.cfg.codecs = codecs;
+    snprintf(offer, sizeof offer, HDR "m=audio 1000 %s 3\r\n", profiles[i]);
+    ck_assert_int_eq(answer(&c, offer), SIPREC_ENOTFOUND);
+  }
+}
+END_TEST
+
 START_TEST(test_config_order)
 {
   static const char *const prefs[] = {"opus", "pcma", NULL};
@@ -1206,6 +1250,7 @@ int main(void)
   tcase_add_test(tc, test_session_part);
   tcase_add_test(tc, test_mline_order_decides);
   tcase_add_test(tc, test_static_without_rtpmap_and_case);
+  tcase_add_test(tc, test_static_table_both_profiles);
   tcase_add_test(tc, test_config_order);
   tcase_add_test(tc, test_telephone_event);
   tcase_add_test(tc, test_declined);
