@@ -27,7 +27,7 @@
  *   and one carrying another MKI fails as SR_SRTP_AUTH_FAIL. One master key
  *   per context: RFC 4568 lets a line carry several, told apart by their
  *   MKIs (libsrtp2 could hold up to 16), but the SDP layer keeps only the
- *   first (lib/sdp/crypto.h says why).
+ *   first (lib/sdp/crypto.c says why).
  * - Any SSRC is taken (libsrtp2's ssrc_any_inbound): a stream per SSRC is
  *   created by the first packet of that SSRC that authenticates, never by
  *   a forged one. At most SR_SRTP_MAX_SSRC SSRCs are kept: a further one
