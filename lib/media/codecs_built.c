@@ -26,20 +26,3 @@ bool sr_media_codec_built(const char *name)
       return true;
   return false;
 }
-
-static const struct {
-  int pt;
-  sr_media_static_codec codec;
-} statics[] = {
-  {0, {"PCMU", 8000, 1}},   {2, {"G726-32", 8000, 1}}, {8, {"PCMA", 8000, 1}},
-  {9, {"G722", 8000, 1}},   {10, {"L16", 44100, 2}},  {11, {"L16", 44100, 1}},
-  {13, {"CN", 8000, 1}},    {18, {"G729", 8000, 1}},
-};
-
-const sr_media_static_codec *sr_media_static_pt(int pt)
-{
-  for (size_t i = 0; i < sizeof statics / sizeof statics[0]; i++)
-    if (statics[i].pt == pt)
-      return &statics[i].codec;
-  return NULL;
-}

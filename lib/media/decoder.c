@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/static_pt.h"
 #include "codecs_built.h"
 #include "decoder_impl.h"
 
@@ -58,12 +59,12 @@ static int resolve(const sr_decoder_params *p, sr_decoder_params *r)
 {
   *r = *p;
   if (!r->encoding) {
-    const sr_media_static_codec *st = sr_media_static_pt(p->payload_type);
+    const sr_static_pt *st = sr_static_pt_get((unsigned)p->payload_type);
     if (!st)
       return SIPREC_ENOTFOUND;
     r->encoding = st->name;
     if (!r->clock_rate)
-      r->clock_rate = st->clock_rate;
+      r->clock_rate = st->rate;
     if (!r->channels)
       r->channels = st->channels;
   }

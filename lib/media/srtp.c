@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "../common/alloc.h"
+#include "../common/sdes_key.h"
 
 #ifdef SR_HAVE_SRTP
 #include <arpa/inet.h>
@@ -14,6 +15,8 @@
 
 /* ---------------------------------------------------------------------- */
 /* Suites and keys (no libsrtp2 needed)                                    */
+
+_Static_assert(SR_SRTP_MAX_MKI == SR_SDES_MAX_MKI, "an MKI the grammar takes fits sr_srtp_key");
 
 typedef enum suite_id {
   S_AES128_80 = 0,
@@ -101,77 +104,6 @@ static long b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
   return (long)o;
 }
 
-/* A decimal number of at most 20 digits at *p, no more than max. */
-static int read_dec(const char **p, uint64_t max, uint64_t *out)
-{
-  const char *s = *p;
-  uint64_t v = 0;
-  if (*s < '0' || *s > '9')
-    return -1;
-  for (; *s >= '0' && *s <= '9'; s++) {
-    unsigned d = (unsigned)(*s - '0');
-    if (v > (max - d) / 10)
-      return -1;
-    v = v * 10 + d;
-  }
-  *p = s;
-  *out = v;
-  return 0;
-}
-
-/* "2^N" (N 1-63) or a decimal count, up to '|' or the end. */
-static int read_lifetime(const char **p, uint64_t *out)
-{
-  const char *s = *p;
-  uint64_t v;
-  if (s[0] == '2' && s[1] == '^') {
-    s += 2;
-    if (read_dec(&s, 63, &v) < 0 || v == 0)
-      return -1;
-    v = (uint64_t)1 << v;
-  } else if (read_dec(&s, UINT64_MAX, &v) < 0 || v == 0) {
-    return -1;
-  }
-  *p = s;
-  *out = v;
-  return 0;
-}
-
-/* "MKI:length": the value big-endian in `length` octets. */
-static int read_mki(const char **p, sr_srtp_key *k)
-{
-  const char *s = *p;
-  uint64_t val, len;
-  if (read_dec(&s, UINT64_MAX, &val) < 0 || *s++ != ':' ||
-      read_dec(&s, SR_SRTP_MAX_MKI, &len) < 0 || len == 0)
-    return -1;
-  if (len < 8 && val >> (8 * len))
-    return -1;
-  memset(k->mki, 0, sizeof k->mki);
-  for (size_t i = 0; i < len && i < 8; i++)
-    k->mki[len - 1 - i] = (uint8_t)(val >> (8 * i));
-  k->mki_len = (size_t)len;
-  *p = s;
-  return 0;
-}
-
-/* RFC 4568: "|lifetime" then "|MKI:length", each optional; the MKI is the
- * field with a colon. */
-static int parse_params(const char *s, sr_srtp_key *k)
-{
-  if (*s == '|' && !memchr(s + 1, ':', strcspn(s + 1, "|"))) {
-    s++;
-    if (read_lifetime(&s, &k->lifetime) < 0)
-      return -1;
-  }
-  if (*s == '|') {
-    s++;
-    if (read_mki(&s, k) < 0)
-      return -1;
-  }
-  return *s ? -1 : 0;
-}
-
 int sr_srtp_parse_key(const char *suite, const char *text, sr_srtp_key *out)
 {
   if (!suite || !text || !out)
@@ -182,13 +114,20 @@ int sr_srtp_parse_key(const char *suite, const char *text, sr_srtp_key *out)
     return SIPREC_ENOTFOUND;
   if (!strncasecmp(text, "inline:", 7))
     text += 7;
-  size_t n = strcspn(text, "|");
-  long got = b64_decode(text, n, out->key, sizeof out->key);
-  if (got < 0 || (size_t)got != suites[s].key_len || parse_params(text + n, out) < 0) {
+  sr_sdes_key_info ki;
+  long got = -1;
+  if (sr_sdes_key_info_parse(sr_span_cstr(text), &ki) == 0)
+    got = b64_decode(ki.key.p, ki.key.n, out->key, sizeof out->key);
+  if (got < 0 || (size_t)got != suites[s].key_len) {
     explicit_bzero(out, sizeof *out);
     return SIPREC_EPARSE;
   }
   out->key_len = (size_t)got;
+  out->lifetime = ki.lifetime;
+  /* The value big-endian in mki_len octets (leading zeros past 8). */
+  out->mki_len = ki.mki_len;
+  for (size_t i = 0; i < ki.mki_len && i < 8; i++)
+    out->mki[ki.mki_len - 1 - i] = (uint8_t)(ki.mki >> (8 * i));
   return 0;
 }
 
@@ -203,6 +142,8 @@ const char *sr_srtp_result_name(sr_srtp_result r)
     return "replay";
   case SR_SRTP_BAD_FORMAT:
     return "bad format";
+  case SR_SRTP_KEY_EXPIRED:
+    return "key expired";
   case SR_SRTP_OTHER:
     return "other";
   case SR_SRTP_RESULT_COUNT:
@@ -529,6 +470,8 @@ static sr_srtp_result classify(srtp_err_status_t st)
   case srtp_err_status_bad_param:
   case srtp_err_status_parse_err:
     return SR_SRTP_BAD_FORMAT;
+  case srtp_err_status_key_expired:
+    return SR_SRTP_KEY_EXPIRED;
   default:
     return SR_SRTP_OTHER;
   }
@@ -543,6 +486,14 @@ static int failed(uint64_t *counters, uint8_t *buf, size_t *len, sr_srtp_result 
   if (why)
     *why = r;
   return r == SR_SRTP_OTHER ? SIPREC_ENOMEM : SIPREC_EPARSE;
+}
+
+/* The SDP's lifetime used up in one direction: as many packets delivered
+ * under the key (RFC 4568 section 6.1: the most SRTP, or SRTCP, packets
+ * the master key may protect). */
+static bool expired(const sr_srtp *c, const uint64_t *counters)
+{
+  return c->key.lifetime && counters[SR_SRTP_OK] >= c->key.lifetime;
 }
 
 static size_t mki_len(const sr_srtp *c)
@@ -573,6 +524,8 @@ int sr_srtp_unprotect(sr_srtp *c, uint8_t *buf, size_t *len, sr_srtp_result *why
   if (n > SR_SRTP_MAX_PACKET || n < 12 + suites[c->suite].rtp_tag + mki_len(c) ||
       (buf[0] >> 6) != 2)
     return failed(c->counters.rtp, buf, len, SR_SRTP_BAD_FORMAT, why);
+  if (expired(c, c->counters.rtp))
+    return failed(c->counters.rtp, buf, len, SR_SRTP_KEY_EXPIRED, why);
   uint32_t ssrc = get32(buf + 8);
   uint16_t s = (uint16_t)(buf[2] << 8 | buf[3]);
   ssrc_entry *e = find_ssrc(c, ssrc);
@@ -603,6 +556,8 @@ int sr_srtp_unprotect_rtcp(sr_srtp *c, uint8_t *buf, size_t *len, sr_srtp_result
   if (n > SR_SRTP_MAX_PACKET || n < 8 + 4 + suites[c->suite].rtcp_tag + mki_len(c) ||
       (buf[0] >> 6) != 2)
     return failed(c->counters.rtcp, buf, len, SR_SRTP_BAD_FORMAT, why);
+  if (expired(c, c->counters.rtcp))
+    return failed(c->counters.rtcp, buf, len, SR_SRTP_KEY_EXPIRED, why);
   uint32_t ssrc = get32(buf + 4);
   int l = (int)n;
   srtp_err_status_t st = c->key.mki_len ? srtp_unprotect_rtcp_mki(c->sess, buf, &l, 1)

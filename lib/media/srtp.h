@@ -9,12 +9,25 @@
  *   NSS, has; sr_media_srtp_suite_supported says so at run time). The _32
  *   suites authenticate SRTCP with an 80-bit tag (RFC 4568 section 6.2).
  * - The key: "KEY[|lifetime][|MKI:length]", the text after "inline:" (the
- *   prefix itself is accepted too). KEY is the base64 master key || salt,
- *   of the suite's length, with or without '=' padding. The lifetime
- *   ("2^31" or a decimal count) is checked for form and otherwise not
- *   enforced beyond libsrtp2's own limits (2^48 SRTP, 2^31 SRTCP packets).
- *   An MKI is handled: packets then carry it (length 1-128 octets) and one
- *   carrying another MKI fails as SR_SRTP_AUTH_FAIL.
+ *   prefix itself is accepted too; the grammar is lib/common/sdes_key.h's,
+ *   shared with the SDP layer). KEY is the base64 master key || salt, of
+ *   the suite's length, with or without '=' padding.
+ * - The lifetime ("2^31" or a decimal count) is enforced here, since
+ *   libsrtp2 takes none in its policy: once `lifetime` SRTP packets were
+ *   delivered under the key, every further SRTP packet fails as
+ *   SR_SRTP_KEY_EXPIRED, and likewise SRTCP with its own count (RFC 4568:
+ *   the lifetime bounds each). Nothing is decrypted under an exhausted key
+ *   until the SRC offers a new one (a re-INVITE), for which the handler
+ *   makes a new context. libsrtp2's own limits (2^48 SRTP, 2^31 SRTCP
+ *   packets) end a key without a lifetime, also as SR_SRTP_KEY_EXPIRED.
+ *   The counts live in the context: a context restored elsewhere
+ *   (sr_srtp_set_roc) counts from zero again.
+ * - An MKI is handled: it is set in libsrtp2's policy (one master key with
+ *   its mki_id and mki_size), packets then carry it (length 1-128 octets)
+ *   and one carrying another MKI fails as SR_SRTP_AUTH_FAIL. One master key
+ *   per context: RFC 4568 lets a line carry several, told apart by their
+ *   MKIs (libsrtp2 could hold up to 16), but the SDP layer keeps only the
+ *   first (lib/sdp/crypto.c says why).
  * - Any SSRC is taken (libsrtp2's ssrc_any_inbound): a stream per SSRC is
  *   created by the first packet of that SSRC that authenticates, never by
  *   a forged one. At most SR_SRTP_MAX_SSRC SSRCs are kept: a further one
@@ -87,7 +100,7 @@ bool sr_media_srtp_suite_supported(const char *suite);
 typedef struct sr_srtp_key {
   uint8_t key[SR_SRTP_MAX_KEY]; /* master key || master salt */
   size_t key_len;               /* the suite's */
-  uint64_t lifetime;            /* 0 when not given (not enforced) */
+  uint64_t lifetime;            /* packets per direction; 0 when not given */
   size_t mki_len;               /* 0: no MKI */
   uint8_t mki[SR_SRTP_MAX_MKI]; /* the MKI value, big-endian in mki_len octets */
 } sr_srtp_key;
@@ -112,8 +125,10 @@ typedef enum sr_srtp_result {
   SR_SRTP_REPLAY,     /* an index already seen, or older than the window */
   SR_SRTP_BAD_FORMAT, /* too short for header and trailer, not version 2,
                          oversized, CSRCs or extension past the end */
-  SR_SRTP_OTHER,      /* anything else libsrtp2 refuses (a key used up,
-                         an allocation failure) */
+  SR_SRTP_KEY_EXPIRED, /* the key's lifetime (from SDP) or libsrtp2's
+                          limit is used up */
+  SR_SRTP_OTHER,      /* anything else libsrtp2 refuses (an allocation
+                         failure) */
   SR_SRTP_RESULT_COUNT
 } sr_srtp_result;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/static_pt.h"
 #include "stream_impl.h"
 
 static bool rate_ok(uint32_t r)
@@ -20,9 +21,8 @@ uint32_t sr_ms_nominal_clock(const sr_ms_codec *c)
     return c->clock_rate;
   if (strcasecmp(c->encoding, "opus") == 0)
     return 48000;
-  if (!c->encoding[0] && (c->pt == 10 || c->pt == 11))
-    return 44100;
-  return 8000;
+  const sr_static_pt *st = c->encoding[0] ? NULL : sr_static_pt_get((unsigned)c->pt);
+  return st ? st->rate : 8000;
 }
 
 static void free_codecs(const siprec_allocator *a, sr_ms_codec *c, unsigned n)

@@ -17,8 +17,12 @@
 #define SR_SDP_CODEC_MAX 32
 #define SR_SDP_ADDR_MAX 64
 #define SR_SDP_ALT_MAX 4  /* other accepted codecs of an m-line kept (sr_sdp_stream.alt) */
-#define SR_SDP_KEY_MAX 72 /* base64 SDES key||salt, NUL-terminated: 40 characters for
+#define SR_SDP_KEY_MAX 65 /* base64 SDES key||salt, NUL-terminated: 40 characters for
                           * the AES_CM_128 suites, 64 for AES_256_CM */
+/* An SDES key-info as sr_sdp_stream.remote_key keeps it, NUL-terminated:
+ * the key (64), "|" and a lifetime below 2^48 (15 digits), "|" and an MKI
+ * value below 2^32 (10 digits) ":" a length up to 128. */
+#define SR_SDP_KEY_INFO_MAX (64 + 1 + 15 + 1 + 10 + 1 + 3 + 1)
 
 typedef enum sr_sdp_dir {
   SR_SDP_SENDRECV = 0,
@@ -49,14 +53,19 @@ typedef struct sr_sdp_stream {
   char remote_addr[SR_SDP_ADDR_MAX]; /* c= of the m-line (or session), "" when missing */
   uint16_t remote_port;            /* the m-line's port in the offer */
   int srtp;                        /* offered RTP/SAVP(F) with a usable a=crypto */
-  char crypto_suite[40];           /* the offered suite taken, e.g. AES_CM_128_HMAC_SHA1_80 */
+  char crypto_suite[24];           /* the offered suite taken, e.g. AES_CM_128_HMAC_SHA1_80
+                                    * (23 characters at most) */
   int crypto_tag;                  /* its a=crypto tag, echoed in the answer */
-  char remote_key[SR_SDP_KEY_MAX]; /* the SRC's inline key (base64), for a later media issue */
+  char remote_key[SR_SDP_KEY_INFO_MAX]; /* the SRC's key-info: base64 key||salt, then
+                                    * "|lifetime" and "|MKI:length" when offered
+                                    * (lib/common/sdes_key.h), as media keys libsrtp2 */
   char local_key[SR_SDP_KEY_MAX];  /* the SRS's own key (base64), generated per stream */
   uint32_t ptime;                  /* a=ptime, 0 when absent */
   uint16_t remote_rtcp_port;       /* the offer's a=rtcp port, 0 when absent */
   uint8_t rtcp_mux;                /* the offer has a=rtcp-mux: the answer takes it too
                                     * (RFC 5761), RTCP comes on the RTP port */
+  uint8_t n_alt;                   /* alt[0..n_alt) (here, not after alt: a byte of
+                                    * padding holds it, every session keeps these) */
   /* The offer's other accepted codecs, in its order: the SRC may switch to
    * one of them without a new offer (the media decodes them too). */
   struct sr_sdp_alt_codec {
@@ -65,7 +74,6 @@ typedef struct sr_sdp_stream {
     uint32_t clock_rate;
     uint8_t channels;
   } alt[SR_SDP_ALT_MAX];
-  uint8_t n_alt;
 } sr_sdp_stream;
 
 /* Port source: give the receive port for stream `index` (its label may be

@@ -1,47 +1,43 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "codecs.h"
 
-/* The defaults come first, in the order they are preferred. */
-static const sr_codec codecs[] = {
-  { "PCMU", 0, 8000, 1, SR_CODEC_STATIC_PT | SR_CODEC_OFFERED | SR_CODEC_DEFAULT },
-  { "PCMA", 8, 8000, 1, SR_CODEC_STATIC_PT | SR_CODEC_OFFERED | SR_CODEC_DEFAULT },
-  { "G722", 9, 8000, 1, SR_CODEC_STATIC_PT | SR_CODEC_OFFERED | SR_CODEC_DEFAULT },
-  { "opus", 96, 48000, 2, SR_CODEC_OFFERED | SR_CODEC_DEFAULT },
-  /* Known only to name a static payload type an offer may use bare. */
-  { "G726-32", 2, 8000, 1, SR_CODEC_STATIC_PT }, /* RFC 3551's packing, as Metaswitch
-                                                  * offers it without rtpmap */
-  { "GSM", 3, 8000, 1, SR_CODEC_STATIC_PT },
-  { "G723", 4, 8000, 1, SR_CODEC_STATIC_PT },
-  { "CN", 13, 8000, 1, SR_CODEC_STATIC_PT },
-  { "G729", 18, 8000, 1, SR_CODEC_STATIC_PT },
+#include "../common/static_pt.h"
+
+/* In preference order. A static codec's payload type, clock rate and
+ * channels are RFC 3551's (static_pt.h); a dynamic one says its own. */
+static const struct {
+  const char *name;
+  int pt; /* dynamic only: 0 for a static codec */
+  uint32_t rate;
+  uint8_t channels;
+} offered[] = {
+  { "PCMU", 0, 0, 0 },
+  { "PCMA", 0, 0, 0 },
+  { "G722", 0, 0, 0 },
+  { "opus", 96, 48000, 2 }, /* RFC 7587: always opus/48000/2 */
 };
-#define N_CODECS (sizeof codecs / sizeof codecs[0])
+#define N_OFFERED (sizeof offered / sizeof offered[0])
 
-const sr_codec *sr_codec_at(size_t i)
+bool sr_codec_offered(sr_span name, sr_codec *out)
 {
-  return i < N_CODECS ? &codecs[i] : NULL;
-}
-
-const sr_codec *sr_codec_by_name(sr_span name)
-{
-  for (size_t i = 0; i < N_CODECS; i++)
-    if (sr_span_ieq(name, codecs[i].name))
-      return &codecs[i];
-  return NULL;
-}
-
-const sr_codec *sr_codec_by_static_pt(unsigned pt)
-{
-  for (size_t i = 0; i < N_CODECS; i++)
-    if ((codecs[i].flags & SR_CODEC_STATIC_PT) && (unsigned)codecs[i].pt == pt)
-      return &codecs[i];
-  return NULL;
+  for (size_t i = 0; i < N_OFFERED; i++) {
+    if (!sr_span_ieq(name, offered[i].name))
+      continue;
+    *out = (sr_codec){ offered[i].name, offered[i].pt, offered[i].rate, offered[i].channels };
+    if (offered[i].rate == 0) {
+      /* Every static name above is in the table (test_delayed_offer
+       * writes each one). */
+      const sr_static_pt *st = sr_static_pt_by_name(sr_span_cstr(offered[i].name));
+      if (!st)
+        return false;
+      *out = (sr_codec){ offered[i].name, st->pt, st->rate, st->channels };
+    }
+    return true;
+  }
+  return false;
 }
 
 const char *sr_codec_default(size_t i)
 {
-  for (size_t k = 0; k < N_CODECS; k++)
-    if ((codecs[k].flags & SR_CODEC_DEFAULT) && i-- == 0)
-      return codecs[k].name;
-  return NULL;
+  return i < N_OFFERED ? offered[i].name : NULL;
 }

@@ -1,44 +1,32 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The codecs the library knows by name: the one table that the answer, the
- * delayed offer, the reading of an SRC's answer and the handler's default
- * configuration all read. */
+/* The codecs the SRS offers in its own (delayed) offers, takes from the
+ * SRC's answer to one, and accepts when the host names none: the one list
+ * that the answer, the delayed offer, the reading of an SRC's answer and
+ * the default configuration read. RFC 3551's static payload types, for a
+ * format offered without rtpmap, are lib/common's (static_pt.h). */
 #ifndef SR_SDP_CODECS_H
 #define SR_SDP_CODECS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../common/span.h"
 
-enum {
-  SR_CODEC_STATIC_PT = 1, /* `pt` is RFC 3551's static payload type: an m= line may
-                           * name the codec by it alone, without a=rtpmap */
-  SR_CODEC_OFFERED = 2,   /* the SRS puts it in its own (delayed) offers, and takes
-                           * it from the SRC's answer to one */
-  SR_CODEC_DEFAULT = 4,   /* accepted when the host names no codecs */
-};
-
 typedef struct sr_codec {
   const char *name; /* encoding name as rtpmap spells it */
-  int pt;           /* the static payload type, or for a dynamic codec the one
-                     * the SRS's own offer gives it */
-  uint32_t rate;    /* RTP clock rate (G722's is 8000 by RFC 3551's mistake) */
+  int pt;           /* the payload type the SRS's offer gives it: RFC 3551's
+                     * static one, or a dynamic one */
+  uint32_t rate;    /* RTP clock rate */
   uint8_t channels; /* as the SRS's offer writes them in rtpmap */
-  uint8_t flags;    /* SR_CODEC_* */
 } sr_codec;
 
-/* The codec of this name (ASCII case-insensitive), or NULL. */
-const sr_codec *sr_codec_by_name(sr_span name);
+/* The offered codec of this name (ASCII case-insensitive) into *out;
+ * false when the SRS does not offer it. */
+bool sr_codec_offered(sr_span name, sr_codec *out);
 
-/* The codec RFC 3551 gives static payload type `pt`, or NULL. */
-const sr_codec *sr_codec_by_static_pt(unsigned pt);
-
-/* The i-th codec, in the table's order (preference order for the defaults);
- * NULL past the end. */
-const sr_codec *sr_codec_at(size_t i);
-
-/* The name of the i-th default-accepted codec, in preference order; NULL
- * past the last. */
+/* The name of the i-th offered codec, in preference order (also the
+ * default accepted set); NULL past the last. */
 const char *sr_codec_default(size_t i);
 
 #endif

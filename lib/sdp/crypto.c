@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "../common/random.h"
+#include "../common/sdes_key.h"
 #include "../common/span.h"
 #include "text.h"
 
@@ -54,19 +55,54 @@ static size_t read_suite(const char **v)
   return si;
 }
 
-/* "inline:<key||salt>" ending the key at '|', ';', whitespace or the end:
- * the key's span, empty when the form is wrong. */
-static sr_span read_inline_key(const char *v)
+/* RFC 3711's most packets a master key may protect (SRTP; SRTCP's is
+ * 2^31): RFC 4568's default lifetime, and a longer one limits nothing. */
+#define LIFETIME_MAX ((uint64_t)1 << 48)
+
+/* A key-info taken as the stream's: KEY of exactly the suite's base64
+ * length (padded), and what can be written back into remote_key. */
+static int key_info_ok(const sr_sdes_key_info *ki, size_t key_bytes)
 {
-  sr_span none = { v, 0 };
-  if (strncasecmp(v, "inline:", 7) != 0)
-    return none;
-  const char *key = v + 7, *e = key;
-  while (*e && is_b64(*e))
-    e++;
-  if (*e && *e != '|' && *e != ';' && !sr_sdp_is_ws(*e))
-    return none;
-  return sr_span_of(key, (size_t)(e - key));
+  if (ki->key.n != sr_sdp_b64_len(key_bytes))
+    return 0;
+  for (size_t i = 0; i < ki->key.n; i++)
+    if (!is_b64(ki->key.p[i]))
+      return 0;
+  /* Not supported: an MKI value above 2^32 - 1 (more than four significant
+   * octets). SRCs use one to four; remote_key is sized for that. */
+  return !ki->mki_len || ki->mki <= UINT32_MAX;
+}
+
+/* The key-params (RFC 4568 section 9.1): one or more "inline:KEY-INFO"
+ * joined by ';', up to whitespace or the end. Each is checked; the first
+ * goes into *first. RFC 4568 section 6.1: several keys are told apart by
+ * their MKIs, so each then has one, all of the same length.
+ *
+ * Only the first key is used: libsrtp2 2.x could hold up to 16 master keys
+ * and pick one by the packet's MKI, but a stream keeps its key-info in
+ * fixed plain data (sr_sdp_stream, one per stream of every idle session),
+ * room for one. Packets under the other keys carry another MKI: libsrtp2
+ * refuses them, and they are counted as SRTP failures, never delivered. */
+static int read_key_params(const char *v, size_t key_bytes, sr_sdes_key_info *first)
+{
+  for (int n = 0;; n++) {
+    if (strncasecmp(v, "inline:", 7) != 0)
+      return -1;
+    const char *p = v + 7, *e = p;
+    while (*e && *e != ';' && !sr_sdp_is_ws(*e))
+      e++;
+    sr_sdes_key_info ki;
+    if (sr_sdes_key_info_parse(sr_span_of(p, (size_t)(e - p)), &ki) < 0 ||
+        !key_info_ok(&ki, key_bytes))
+      return -1;
+    if (n == 0)
+      *first = ki;
+    else if (!first->mki_len || ki.mki_len != first->mki_len)
+      return -1;
+    if (*e != ';')
+      return 0;
+    v = e + 1;
+  }
 }
 
 size_t sr_sdp_crypto_parse(const char *v, sr_sdp_suite_ok_cb suite_ok, sr_sdp_stream *st)
@@ -78,13 +114,18 @@ size_t sr_sdp_crypto_parse(const char *v, sr_sdp_suite_ok_cb suite_ok, sr_sdp_st
   size_t si = read_suite(&v);
   if (si == N_SUITES || (suite_ok && !suite_ok(suites[si].name)))
     return 0;
-  sr_span key = read_inline_key(skip_ws(v));
-  if (key.n == 0 || key.n != sr_sdp_b64_len(suites[si].key_bytes) || key.n >= SR_SDP_KEY_MAX)
+  sr_sdes_key_info ki;
+  if (read_key_params(skip_ws(v), suites[si].key_bytes, &ki) < 0)
     return 0;
+  if (ki.lifetime >= LIFETIME_MAX)
+    ki.lifetime = 0; /* the default: RFC 3711's limits, which libsrtp2 keeps */
+  char text[SR_SDP_KEY_INFO_MAX];
+  if (sr_sdes_key_info_write(&ki, text, sizeof text) < 0)
+    return 0; /* cannot happen: the checks above bound every field */
   st->crypto_tag = (int)tag;
   memcpy(st->crypto_suite, suites[si].name, strlen(suites[si].name) + 1);
-  memcpy(st->remote_key, key.p, key.n);
-  st->remote_key[key.n] = '\0';
+  memcpy(st->remote_key, text, sizeof text);
+  explicit_bzero(text, sizeof text);
   return suites[si].key_bytes;
 }
 

@@ -5,18 +5,20 @@
 #include <string.h>
 #include <strings.h>
 
-#include "codecs.h"
+#include "../common/static_pt.h"
 #include "text.h"
 
 static void static_pt(sr_sdp_fmt *f, unsigned pt)
 {
-  const sr_codec *c = sr_codec_by_static_pt(pt);
+  const sr_static_pt *c = sr_static_pt_get(pt);
   if (!c)
     return;
   f->enc = c->name;
   f->enc_len = strlen(c->name);
   f->rate = c->rate;
-  f->channels = 0; /* as without rtpmap: "no channel count given" */
+  /* Mono as without rtpmap ("no channel count given", read as 1); L16 at
+   * PT 10 is RFC 3551's stereo, as Sofia-SIP's own table says too. */
+  f->channels = c->channels > 1 ? c->channels : 0;
   f->mapped = 1;
 }
 
@@ -90,7 +92,7 @@ static void read_sofia_rtpmaps(const sdp_media_t *m, sr_sdp_fmts *t)
       /* A static payload type offered without rtpmap: RFC 3551's name as
        * our table gives it (Sofia-SIP's own calls PT 2 "G721", the name it
        * had before G.726-32 took the number). */
-      if (rm->rm_predef && sr_codec_by_static_pt(pt))
+      if (rm->rm_predef && sr_static_pt_get(pt))
         static_pt(f, pt);
     }
     f->fmtp = rm->rm_fmtp;

@@ -17,16 +17,16 @@
 
 /* The codecs of the configuration the SRS can offer, in its order, each
  * once. */
-static size_t offer_codecs(const sr_sdp_config *cfg, const sr_codec **list)
+static size_t offer_codecs(const sr_sdp_config *cfg, sr_codec *list)
 {
   size_t n = 0;
   const char *name;
   for (size_t i = 0; (name = sr_sdp_accepted_codec(cfg, i)) != NULL; i++) {
-    const sr_codec *c = sr_codec_by_name(sr_span_cstr(name));
-    if (!c || !(c->flags & SR_CODEC_OFFERED))
+    sr_codec c;
+    if (!sr_codec_offered(sr_span_cstr(name), &c))
       continue;
-    size_t j;
-    for (j = 0; j < n && list[j] != c; j++)
+    size_t j; /* the same codec twice names the same table entry */
+    for (j = 0; j < n && list[j].name != c.name; j++)
       ;
     if (j == n && n < OFFER_MAX_CODECS)
       list[n++] = c;
@@ -57,16 +57,16 @@ static int offer_streams(const sr_sdp_config *cfg, size_t n_streams, sr_sdp_stre
   return 0;
 }
 
-static void write_offer_media(sr_strbuf *b, const sr_sdp_stream *st, const sr_codec *const *list,
+static void write_offer_media(sr_strbuf *b, const sr_sdp_stream *st, const sr_codec *list,
                               size_t nc)
 {
   sr_strbuf_printf(b, "m=audio %u RTP/AVP", (unsigned)st->port);
   for (size_t k = 0; k < nc; k++)
-    sr_strbuf_printf(b, " %d", list[k]->pt);
+    sr_strbuf_printf(b, " %d", list[k].pt);
   sr_strbuf_printf(b, " %d\r\n", OFFER_TE_PT);
   for (size_t k = 0; k < nc; k++)
-    sr_sdp_write_rtpmap(b, list[k]->pt, sr_span_cstr(list[k]->name), list[k]->rate,
-                        list[k]->channels);
+    sr_sdp_write_rtpmap(b, list[k].pt, sr_span_cstr(list[k].name), list[k].rate,
+                        list[k].channels);
   sr_strbuf_printf(b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-15\r\n", OFFER_TE_PT,
                    OFFER_TE_PT);
   sr_strbuf_printf(b, "a=recvonly\r\na=label:%s\r\n", st->label);
@@ -75,7 +75,7 @@ static void write_offer_media(sr_strbuf *b, const sr_sdp_stream *st, const sr_co
 int sr_sdp_offer(const sr_sdp_config *cfg, size_t n_streams, sr_sdp_stream *streams, char *out,
                  size_t out_size)
 {
-  const sr_codec *list[OFFER_MAX_CODECS];
+  sr_codec list[OFFER_MAX_CODECS];
   if (!sr_sdp_config_ok(cfg) || n_streams == 0 || !streams || !out || out_size == 0)
     return SIPREC_EINVAL;
   out[0] = '\0';

@@ -36,8 +36,8 @@ static int take_offered_codec(const sr_sdp_fmts *t, sr_sdp_stream *st)
     const sr_sdp_fmt *f = &t->pt[t->order[i]];
     if (!f->enc || f->enc_len >= SR_SDP_CODEC_MAX)
       continue;
-    const sr_codec *c = sr_codec_by_name(sr_sdp_fmt_enc(f));
-    if (!c || !(c->flags & SR_CODEC_OFFERED))
+    sr_codec c;
+    if (!sr_codec_offered(sr_sdp_fmt_enc(f), &c))
       continue;
     st->pt = t->order[i];
     memcpy(st->codec, f->enc, f->enc_len);

@@ -59,7 +59,7 @@ typedef struct sr_session_media {
   int srtp;            /* RTP/SAVP */
   sr_srtp *srtp_ctx;   /* its inbound SRTP context from the offer's key; NULL when this
                         * build cannot decrypt it (every datagram an SRTP failure) */
-  char key[SR_SDP_KEY_MAX]; /* the offer's inline key it was made with */
+  char key[SR_SDP_KEY_INFO_MAX]; /* the offer's key-info it was made with */
   int paused;
   int ended;           /* ENDED delivered; nothing more is fed */
   /* What it was configured from (a change reconfigures). */

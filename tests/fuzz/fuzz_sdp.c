@@ -7,13 +7,16 @@
  * ones; a success gives a NUL-terminated answer inside the buffer, CRLF
  * lines only, one answer m= line per offered m= line, and the answer parses
  * back; every string of every stream is NUL-terminated in its array;
- * accepted streams have a port and a codec, declined ones neither. */
+ * accepted streams have a port and a codec, declined ones neither; an
+ * accepted SRTP stream's key-info is one the media layer keys libsrtp2
+ * with (sr_srtp_parse_key), so the SDP never takes a key media refuses. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <siprec/common.h>
 
+#include "media/srtp.h"
 #include "sdp/answer.h"
 
 #define CHECK(c)                                                                                   \
@@ -60,8 +63,11 @@ static void check_stream(const sr_sdp_stream *s)
   if (s->accepted) {
     CHECK(s->port != 0 && s->codec[0] && s->pt >= 0 && s->pt < 128);
     CHECK(s->answer_dir == SR_SDP_RECVONLY || s->answer_dir == SR_SDP_INACTIVE);
-    if (s->srtp)
+    if (s->srtp) {
       CHECK(s->local_key[0] && s->remote_key[0] && s->crypto_suite[0]);
+      sr_srtp_key k;
+      CHECK(sr_srtp_parse_key(s->crypto_suite, s->remote_key, &k) == 0);
+    }
   } else {
     CHECK(s->port == 0 && s->codec[0] == '\0' && s->pt == -1 && !s->new_port);
   }

@@ -13,11 +13,135 @@
 
 #include "common/alloc.h"
 #include "common/random.h"
+#include "common/sdes_key.h"
 #include "common/siphash.h"
+#include "common/static_pt.h"
 #include "check_main.h"
 
 /* ---------------------------------------------------------------------- */
 /* Error strings                                                            */
+
+/* ---------------------------------------------------------------------- */
+/* RFC 3551's static payload types                                          */
+
+START_TEST(test_static_pt)
+{
+  static const struct {
+    unsigned pt;
+    const char *name;
+    uint32_t rate;
+    uint8_t channels;
+  } want[] = {
+    { 0, "PCMU", 8000, 1 }, { 2, "G726-32", 8000, 1 }, { 3, "GSM", 8000, 1 },
+    { 4, "G723", 8000, 1 }, { 8, "PCMA", 8000, 1 },    { 9, "G722", 8000, 1 },
+    { 10, "L16", 44100, 2 }, { 11, "L16", 44100, 1 },  { 13, "CN", 8000, 1 },
+    { 18, "G729", 8000, 1 },
+  };
+  size_t found = 0;
+  for (unsigned pt = 0; pt < 256; pt++) {
+    const sr_static_pt *e = sr_static_pt_get(pt);
+    if (!e)
+      continue;
+    ck_assert_uint_lt(found, sizeof want / sizeof want[0]);
+    ck_assert_uint_eq(pt, want[found].pt);
+    ck_assert_uint_eq(e->pt, pt);
+    ck_assert_str_eq(e->name, want[found].name);
+    ck_assert_uint_eq(e->rate, want[found].rate);
+    ck_assert_uint_eq(e->channels, want[found].channels);
+    found++;
+  }
+  ck_assert_uint_eq(found, sizeof want / sizeof want[0]);
+  /* By name: the lowest number, any case; nothing for a dynamic codec. */
+  ck_assert_uint_eq(sr_static_pt_by_name(sr_span_cstr("pcma"))->pt, 8);
+  ck_assert_uint_eq(sr_static_pt_by_name(sr_span_cstr("L16"))->pt, 10);
+  ck_assert_ptr_null(sr_static_pt_by_name(sr_span_cstr("opus")));
+  ck_assert_ptr_null(sr_static_pt_by_name(sr_span_of("PCMUX", 5)));
+  ck_assert_ptr_null(sr_static_pt_by_name(sr_span_of("PCM", 3)));
+  ck_assert_ptr_null(sr_static_pt_by_name(sr_span_cstr(NULL)));
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* SDES key-info (RFC 4568)                                                 */
+
+static int key_info(const char *text, sr_sdes_key_info *ki)
+{
+  return sr_sdes_key_info_parse(sr_span_cstr(text), ki);
+}
+
+START_TEST(test_sdes_key_info)
+{
+  sr_sdes_key_info ki;
+  char out[128];
+  ck_assert_int_eq(key_info("QUJD", &ki), 0);
+  ck_assert_uint_eq(ki.key.n, 4);
+  ck_assert_uint_eq(ki.lifetime, 0);
+  ck_assert_uint_eq(ki.mki_len, 0);
+  ck_assert_int_eq(key_info("QUJD|2^31", &ki), 0);
+  ck_assert_uint_eq(ki.key.n, 4);
+  ck_assert_uint_eq(ki.lifetime, 1ull << 31);
+  ck_assert_int_eq(key_info("QUJD|1000|258:2", &ki), 0);
+  ck_assert_uint_eq(ki.lifetime, 1000);
+  ck_assert_uint_eq(ki.mki, 258);
+  ck_assert_uint_eq(ki.mki_len, 2);
+  ck_assert_int_eq(key_info("QUJD|0:128", &ki), 0);
+  ck_assert_uint_eq(ki.mki_len, 128);
+  ck_assert_int_eq(key_info("QUJD|18446744073709551615:8", &ki), 0);
+  ck_assert_uint_eq(ki.mki, UINT64_MAX);
+  ck_assert_int_eq(key_info("QUJD|2^63|1:1", &ki), 0);
+  ck_assert_uint_eq(ki.lifetime, 1ull << 63);
+  /* The key's characters are the caller's to check. */
+  ck_assert_int_eq(key_info("a;b c", &ki), 0);
+  ck_assert_uint_eq(ki.key.n, 5);
+
+  static const char *const bad[] = {
+    "", "|2^31", "QUJD|", "QUJD|2^", "QUJD|2^0", "QUJD|2^64", "QUJD|0", "QUJD|-1",
+    "QUJD|abc", "QUJD|2^31|", "QUJD|2^31|1:", "QUJD|1:0", "QUJD|1:129", "QUJD|256:1",
+    "QUJD|1:4|2^31", "QUJD|2^31|1:4|x", "QUJD|18446744073709551616",
+    "QUJD|18446744073709551616:8", "QUJD|:4", "QUJD|1:4x", "QUJD|2^31 ",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    memset(&ki, 0x55, sizeof ki);
+    ck_assert_msg(key_info(bad[i], &ki) == -1, "%s", bad[i]);
+    ck_assert_uint_eq(ki.key.n, 0); /* zeroed */
+    ck_assert_uint_eq(ki.mki_len, 0);
+  }
+  ck_assert_int_eq(sr_sdes_key_info_parse(sr_span_of(NULL, 0), &ki), -1);
+  /* Only the span is read: what follows it is not part of it. */
+  ck_assert_int_eq(sr_sdes_key_info_parse(sr_span_of("QUJD|2^31|1:4;x", 13), &ki), 0);
+  ck_assert_uint_eq(ki.mki_len, 4);
+
+  /* Written back: one form, which parses to the same values. */
+  static const struct {
+    const char *in, *out;
+  } forms[] = {
+    { "QUJD", "QUJD" },
+    { "QUJD|1048576", "QUJD|2^20" },
+    { "QUJD|2^1", "QUJD|2^1" },
+    { "QUJD|1", "QUJD|1" },
+    { "QUJD|3", "QUJD|3" },
+    { "QUJD|00012:0003", "QUJD|12:3" },
+    { "QUJD|2^63|18446744073709551615:128", "QUJD|2^63|18446744073709551615:128" },
+  };
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+    ck_assert_int_eq(key_info(forms[i].in, &ki), 0);
+    ck_assert_int_eq(sr_sdes_key_info_write(&ki, out, sizeof out), (int)strlen(forms[i].out));
+    ck_assert_str_eq(out, forms[i].out);
+    sr_sdes_key_info again;
+    ck_assert_int_eq(key_info(out, &again), 0);
+    ck_assert_uint_eq(again.lifetime, ki.lifetime);
+    ck_assert_uint_eq(again.mki, ki.mki);
+    ck_assert_uint_eq(again.mki_len, ki.mki_len);
+  }
+  /* Too small: -1 and "". */
+  ck_assert_int_eq(key_info("QUJD|2^20|1:4", &ki), 0);
+  ck_assert_int_eq(sr_sdes_key_info_write(&ki, out, 14), 13);
+  ck_assert_int_eq(sr_sdes_key_info_write(&ki, out, 13), -1);
+  ck_assert_str_eq(out, "");
+  ck_assert_int_eq(sr_sdes_key_info_write(&ki, out, 3), -1);
+  ck_assert_str_eq(out, "");
+}
+END_TEST
 
 START_TEST(test_strerror_known_codes)
 {
@@ -406,6 +530,14 @@ static Suite *common_suite(void)
   tcase_add_test(tc, test_calloc);
   tcase_add_test(tc, test_calloc_aligned);
   tcase_add_test(tc, test_calloc_failing_hook);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("sdes_key");
+  tcase_add_test(tc, test_sdes_key_info);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("static_pt");
+  tcase_add_test(tc, test_static_pt);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("siphash");

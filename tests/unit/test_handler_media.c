@@ -893,6 +893,102 @@ START_TEST(test_srtp_decoded)
 END_TEST
 #endif
 
+#ifdef SR_HAVE_SRTP
+/* An SRC that puts an MKI in every packet (a=crypto "|2^20|7:2"): the
+ * handler keys libsrtp2 with that MKI, so its packets come out decrypted
+ * and exact; packets of the same key under another MKI (a second master
+ * key the SRS was never given) are SRTP failures, never audio. */
+static const char sdp_savp_mki[] =
+  "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+  "t=0 0\r\nm=audio 10000 RTP/SAVP 0\r\n"
+  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|7:2\r\n"
+  "a=sendonly\r\na=label:1\r\n";
+
+static srtp_t mki_sender(uint8_t *key, uint8_t *mki)
+{
+  srtp_policy_t pol;
+  memset(&pol, 0, sizeof pol);
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+  srtp_master_key_t mk = { key, mki, 2 };
+  srtp_master_key_t *mks[1] = { &mk };
+  pol.keys = mks;
+  pol.num_master_keys = 1;
+  pol.ssrc.type = ssrc_any_outbound;
+  pol.window_size = 1024;
+  srtp_t tx = NULL;
+  ck_assert_int_eq(srtp_create(&tx, &pol), srtp_err_status_ok);
+  return tx;
+}
+
+START_TEST(test_srtp_mki_decoded)
+{
+  memset(&L, 0, sizeof L);
+  fixture f;
+  fx_callbacks_hook = media_callbacks;
+  fx_init(&f, NULL, 0);
+  fx_callbacks_hook = NULL;
+  L.f = &f;
+  char msg[4096];
+  fx_request(msg, sizeof msg, "INVITE", "mki", NULL, 1, "mki", "Require: siprec\r\n",
+             sdp_savp_mki);
+  ck_assert_int_gt(fx_feed(&f, msg, 1 * S), 0);
+  ck_assert_int_eq(f.status, 200);
+  siprec_session *s;
+  ck_assert_uint_eq(siprec_handler_sessions(f.h, &s, 1), 1);
+  siprec_stream_info info = { .size = sizeof info };
+  ck_assert_int_eq(siprec_session_stream(s, 0, &info), 0);
+  sr_srtp_key key;
+  ck_assert_int_eq(sr_srtp_parse_key("AES_CM_128_HMAC_SHA1_80",
+                                     "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz", &key), 0);
+  uint8_t mki_good[2] = { 0, 7 }, mki_bad[2] = { 0, 8 };
+  srtp_t tx = mki_sender(key.key, mki_good), other = mki_sender(key.key, mki_bad);
+  call c;
+  memset(&c, 0, sizeof c);
+  c.f = f;
+  c.port[0] = info.port;
+  c.port[1] = 1;
+  size_t n = npkt < 50 ? npkt : 50, wrong = 0;
+  uint64_t t = 2 * S;
+  for (size_t k = 0; k < n; k++, t += 20 * MS) {
+    uint8_t buf[12 + PKT + SRTP_MAX_TRAILER_LEN];
+    buf[0] = 0x80;
+    buf[1] = k == 0 ? 0x80 : 0x00;
+    rtpb_put16(buf + 2, (uint16_t)(1000 + k));
+    rtpb_put32(buf + 4, (uint32_t)(5000 + k * PKT));
+    rtpb_put32(buf + 8, 0x5e5e);
+    memcpy(buf + 12, pay[k], PKT);
+    uint8_t copy[sizeof buf];
+    memcpy(copy, buf, 12 + PKT);
+    int len = 12 + PKT;
+    ck_assert_int_eq(srtp_protect_mki(tx, buf, &len, 1, 0), srtp_err_status_ok);
+    ck_assert_int_eq(len, 12 + PKT + 2 + 10); /* the MKI is on the wire */
+    if (k % 10 == 5) { /* the same packet under the other MKI first: refused */
+      int l2 = 12 + PKT;
+      ck_assert_int_eq(srtp_protect_mki(other, copy, &l2, 1, 0), srtp_err_status_ok);
+      ck_assert_int_eq(feed_raw(&c, info.port, NULL, copy, (size_t)l2, t), 0);
+      wrong++;
+    }
+    ck_assert_int_eq(feed_raw(&c, info.port, NULL, buf, (size_t)len, t), 0);
+  }
+  siprec_handler_expire(f.h, t + 1 * S);
+  siprec_stream_stats st = { .size = sizeof st };
+  ck_assert_int_eq(siprec_session_stream_stats(s, 0, &st), 0);
+  ck_assert_uint_gt(wrong, 0);
+  ck_assert_uint_eq(st.srtp_failures, wrong);
+  ck_assert_uint_eq(st.packets, n);
+  ck_assert_uint_eq(L.n_audio[0], n * PKT);
+  ck_assert_msg(memcmp(L.audio[0], ref, n * PKT * sizeof *ref) == 0,
+                "the decrypted speech is not spandsp's decode");
+  srtp_dealloc(tx);
+  srtp_dealloc(other);
+  siprec_session_unref(s);
+  siprec_handler_free(f.h);
+  L.f = NULL;
+}
+END_TEST
+#endif
+
 /* RFC 4733 telephone-event on the offer's PT 101: a DTMF event. */
 START_TEST(test_dtmf)
 {
@@ -975,6 +1071,7 @@ static Suite *suite(void)
 #ifdef SR_HAVE_SRTP
   tcase_add_test(tc, test_srtp_garbage_counted);
   tcase_add_test(tc, test_srtp_decoded);
+  tcase_add_test(tc, test_srtp_mki_decoded);
 #endif
   tcase_add_test(tc, test_codec_switch_within_offer);
   tcase_add_test(tc, test_speech_reordered_and_lossy);

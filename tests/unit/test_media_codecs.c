@@ -830,10 +830,25 @@ START_TEST(test_codecs_built)
   sr_decoder_params gp = {.payload_type = 18};
   ck_assert_int_eq(sr_decoder_new(NULL, &gp, &g), SIPREC_ENOTFOUND);
 #endif
-  ck_assert_ptr_null(sr_media_static_pt(3));
-  ck_assert_str_eq(sr_media_static_pt(2)->name, "G726-32");
-
+  /* Without an encoding, RFC 3551's table (lib/common/static_pt.h) names
+   * it: PT 2 is G726-32, PT 10 L16 at 44100 Hz; PT 3 is GSM, which
+   * no build decodes. */
   sr_decoder *d = NULL;
+  sr_decoder_params sp = {.payload_type = 2};
+  ck_assert_int_eq(sr_decoder_new(NULL, &sp, &d), 0);
+  ck_assert_int_eq(sr_decoder_codec(d), SR_CODEC_G726);
+  ck_assert_uint_eq(sr_decoder_clock_rate(d), 8000);
+  sr_decoder_free(d);
+  sp.payload_type = 10;
+  ck_assert_int_eq(sr_decoder_new(NULL, &sp, &d), 0);
+  ck_assert_int_eq(sr_decoder_codec(d), SR_CODEC_L16);
+  ck_assert_uint_eq(sr_decoder_clock_rate(d), 44100);
+  sr_decoder_free(d);
+  sp.payload_type = 3;
+  ck_assert_int_eq(sr_decoder_new(NULL, &sp, &d), SIPREC_ENOTFOUND);
+  sp.payload_type = 5; /* DVI4: a static number no entry names */
+  ck_assert_int_eq(sr_decoder_new(NULL, &sp, &d), SIPREC_ENOTFOUND);
+
   sr_decoder_params p = {.encoding = "GSM", .payload_type = 3};
   ck_assert_int_eq(sr_decoder_new(NULL, &p, &d), SIPREC_ENOTFOUND);
   p = (sr_decoder_params){.encoding = "telephone-event", .payload_type = 101};

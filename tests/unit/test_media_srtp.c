@@ -190,6 +190,7 @@ START_TEST(test_result_names)
   ck_assert_str_eq(sr_srtp_result_name(SR_SRTP_AUTH_FAIL), "auth failure");
   ck_assert_str_eq(sr_srtp_result_name(SR_SRTP_REPLAY), "replay");
   ck_assert_str_eq(sr_srtp_result_name(SR_SRTP_BAD_FORMAT), "bad format");
+  ck_assert_str_eq(sr_srtp_result_name(SR_SRTP_KEY_EXPIRED), "key expired");
   ck_assert_str_eq(sr_srtp_result_name(SR_SRTP_OTHER), "other");
   ck_assert_str_eq(sr_srtp_result_name(SR_SRTP_RESULT_COUNT), "unknown");
 }
@@ -786,6 +787,80 @@ START_TEST(test_mki)
 }
 END_TEST
 
+/* The SDP's lifetime: `lifetime` packets are delivered under the key, in
+ * each direction; every further one fails as SR_SRTP_KEY_EXPIRED, counted,
+ * never delivered, whether it authenticates or not. */
+START_TEST(test_lifetime)
+{
+  const char *suite = "AES_CM_128_HMAC_SHA1_80";
+  uint8_t key[64];
+  char b[96], text[128];
+  suite_key(suite, 19, key, b);
+  snprintf(text, sizeof text, "inline:%s|5|3:1", b);
+  sr_srtp *c = rx_new(suite, text);
+  srtp_policy_t p;
+  tx_policy(suite, &p);
+  p.ssrc.type = ssrc_any_outbound;
+  uint8_t mki[1] = { 3 };
+  srtp_master_key_t mk = { key, mki, 1 };
+  srtp_master_key_t *mks[1] = { &mk };
+  p.keys = mks;
+  p.num_master_keys = 1;
+  srtp_t tx = NULL;
+  ck_assert_int_eq(srtp_create(&tx, &p), srtp_err_status_ok);
+  for (uint16_t s = 0; s < 8; s++) {
+    rtpb o = rtpb_audio(s, 160u * s, 0x9);
+    P.plain_n = rtpb_build(P.plain, sizeof P.plain, &o);
+    memcpy(P.b, P.plain, P.plain_n);
+    int len = (int)P.plain_n;
+    ck_assert_int_eq(srtp_protect_mki(tx, P.b, &len, 1, 0), srtp_err_status_ok);
+    P.n = (size_t)len;
+    ck_assert_int_eq(rx(c, &P), s < 5 ? SR_SRTP_OK : SR_SRTP_KEY_EXPIRED);
+  }
+  /* SRTCP has its own count: the first 5 pass although SRTP's is used up. */
+  for (int k = 0; k < 7; k++) {
+    size_t off = 0;
+    rtcpb_rr(P.plain, &off, 0x9, 0);
+    P.plain_n = off;
+    memcpy(P.b, P.plain, off);
+    int len = (int)off;
+    ck_assert_int_eq(srtp_protect_rtcp_mki(tx, P.b, &len, 1, 0), srtp_err_status_ok);
+    P.n = (size_t)len;
+    ck_assert_int_eq(rx_rtcp(c, &P), k < 5 ? SR_SRTP_OK : SR_SRTP_KEY_EXPIRED);
+  }
+  sr_srtp_counters n;
+  sr_srtp_get_counters(c, &n);
+  ck_assert_uint_eq(n.rtp[SR_SRTP_OK], 5);
+  ck_assert_uint_eq(n.rtp[SR_SRTP_KEY_EXPIRED], 3);
+  ck_assert_uint_eq(n.rtcp[SR_SRTP_OK], 5);
+  ck_assert_uint_eq(n.rtcp[SR_SRTP_KEY_EXPIRED], 2);
+  /* Expired, not parsed: -EPARSE like every undelivered packet. */
+  size_t len = P.n;
+  sr_srtp_result why = SR_SRTP_OK;
+  ck_assert_int_eq(sr_srtp_unprotect_rtcp(c, P.b, &len, &why), SIPREC_EPARSE);
+  ck_assert_int_eq(why, SR_SRTP_KEY_EXPIRED);
+  ck_assert_uint_eq(len, 0);
+  srtp_dealloc(tx);
+  sr_srtp_free(c);
+
+  /* Without a lifetime, the same key goes on. */
+  snprintf(text, sizeof text, "inline:%s|3:1", b);
+  c = rx_new(suite, text);
+  ck_assert_int_eq(srtp_create(&tx, &p), srtp_err_status_ok);
+  for (uint16_t s = 0; s < 8; s++) {
+    rtpb o = rtpb_audio(s, 160u * s, 0x9);
+    P.plain_n = rtpb_build(P.plain, sizeof P.plain, &o);
+    memcpy(P.b, P.plain, P.plain_n);
+    int l = (int)P.plain_n;
+    ck_assert_int_eq(srtp_protect_mki(tx, P.b, &l, 1, 0), srtp_err_status_ok);
+    P.n = (size_t)l;
+    ck_assert_int_eq(rx(c, &P), SR_SRTP_OK);
+  }
+  srtp_dealloc(tx);
+  sr_srtp_free(c);
+}
+END_TEST
+
 /* Many SSRCs: each decrypts, the remembered ones stay bounded, and one
  * dropped for newer ones starts afresh. */
 START_TEST(test_many_ssrcs)
@@ -900,6 +975,7 @@ static Suite *media_srtp_suite(void)
   tcase_add_test(tc, test_roc_restore_large);
   tcase_add_loop_test(tc, test_srtcp, 0, (int)N_SUITES);
   tcase_add_test(tc, test_mki);
+  tcase_add_test(tc, test_lifetime);
   tcase_add_test(tc, test_many_ssrcs);
   tcase_add_test(tc, test_threads);
   suite_add_tcase(s, tc);

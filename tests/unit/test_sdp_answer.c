@@ -255,6 +255,50 @@ START_TEST(test_static_without_rtpmap_and_case)
 }
 END_TEST
 
+/* Static payload types named from RFC 3551's one table (lib/common), the
+ * same on RTP/AVP (Sofia-SIP reads the formats) and RTP/AVPF (read here as
+ * text): PT 2 is G726-32, PT 10 L16 stereo and PT 11 L16 mono at 44100. */
+START_TEST(test_static_table_both_profiles)
+{
+  static const char *const codecs[] = {"L16", "G726-32", NULL};
+  static const char *const profiles[] = {"RTP/AVP", "RTP/AVPF"};
+  for (size_t i = 0; i < 2; i++) {
+    char offer[256];
+    ctx c;
+    ctx_init(&c);
+    c.cfg.codecs = codecs;
+    snprintf(offer, sizeof offer, HDR "m=audio 1000 %s 2\r\n", profiles[i]);
+    ck_assert_int_gt(answer(&c, offer), 0);
+    ck_assert_str_eq(c.st[0].codec, "G726-32");
+    ck_assert_uint_eq(c.st[0].clock_rate, 8000);
+    ck_assert_uint_eq(c.st[0].channels, 1);
+    ck_assert_ptr_nonnull(strstr(c.out, "a=rtpmap:2 G726-32/8000\r\n"));
+
+    ctx_init(&c);
+    c.cfg.codecs = codecs;
+    snprintf(offer, sizeof offer, HDR "m=audio 1000 %s 10\r\n", profiles[i]);
+    ck_assert_int_gt(answer(&c, offer), 0);
+    ck_assert_str_eq(c.st[0].codec, "L16");
+    ck_assert_uint_eq(c.st[0].clock_rate, 44100);
+    ck_assert_uint_eq(c.st[0].channels, 2);
+    ck_assert_ptr_nonnull(strstr(c.out, "a=rtpmap:10 L16/44100/2\r\n"));
+
+    ctx_init(&c);
+    c.cfg.codecs = codecs;
+    snprintf(offer, sizeof offer, HDR "m=audio 1000 %s 11\r\n", profiles[i]);
+    ck_assert_int_gt(answer(&c, offer), 0);
+    ck_assert_uint_eq(c.st[0].channels, 1);
+    ck_assert_ptr_nonnull(strstr(c.out, "a=rtpmap:11 L16/44100\r\n"));
+
+    /* GSM is named (it is in the table) but not accepted here. */
+    ctx_init(&c);
+    c.cfg.codecs = codecs;
+    snprintf(offer, sizeof offer, HDR "m=audio 1000 %s 3\r\n", profiles[i]);
+    ck_assert_int_eq(answer(&c, offer), SIPREC_ENOTFOUND);
+  }
+}
+END_TEST
+
 START_TEST(test_config_order)
 {
   static const char *const prefs[] = {"opus", "pcma", NULL};
@@ -559,6 +603,83 @@ START_TEST(test_srtp_gcm_and_suite_ok)
 }
 END_TEST
 
+/* The SRTP stream offered with one a=crypto line `line` (after the tag and
+ * suite): 1 and its remote_key when taken, 0 when declined. */
+static int crypto_line(const char *suite, const char *line, char *key_info)
+{
+  char offer[1024];
+  ctx c;
+  ctx_init(&c);
+  snprintf(offer, sizeof offer, HDR "m=audio 1000 RTP/SAVP 0\r\na=crypto:1 %s %s\r\n", suite, line);
+  int rc = answer(&c, offer);
+  if (rc == SIPREC_ENOTFOUND)
+    return 0;
+  ck_assert_int_gt(rc, 0);
+  ck_assert_int_eq(c.st[0].srtp, 1);
+  strcpy(key_info, c.st[0].remote_key);
+  return 1;
+}
+
+/* RFC 4568 key-info: the lifetime in both forms, the MKI, several keys;
+ * the stream keeps the first key's key-info in one written form (what the
+ * media layer keys libsrtp2 with); a malformed one makes the line unusable
+ * (the stream is declined: 488 here, the only stream). */
+START_TEST(test_srtp_key_info)
+{
+  static const char *const s80 = "AES_CM_128_HMAC_SHA1_80";
+  static const struct {
+    const char *params, *kept;
+  } good[] = {
+    { "", "" },
+    { "|2^20", "|2^20" },
+    { "|1048576", "|2^20" },               /* a power of two, written as one */
+    { "|1000", "|1000" },
+    { "|2^47", "|2^47" },
+    { "|281474976710655", "|281474976710655" },
+    { "|2^48", "" },                       /* RFC 3711's limit: the default */
+    { "|2^63", "" },
+    { "|18446744073709551615", "" },
+    { "|1:4", "|1:4" },
+    { "|0007:2", "|7:2" },
+    { "|2^31|1:1", "|2^31|1:1" },
+    { "|4294967295:4", "|4294967295:4" },
+    { "|281474976710655|4294967295:128", "|281474976710655|4294967295:128" }, /* the longest */
+    { "|2^20|1:4 FEC_ORDER=FEC_SRTP", "|2^20|1:4" }, /* session params: not ours */
+    { "|2^20|1:4;inline:" KEY40 "|2:4", "|2^20|1:4" }, /* two keys: the first */
+    { "|1:1;inline:" KEY40 "|2^10|2:1;inline:" KEY40 "|3:1", "|1:1" },
+  };
+  char kept[SR_SDP_KEY_INFO_MAX], want[SR_SDP_KEY_INFO_MAX + 8], line[512];
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    snprintf(line, sizeof line, "inline:" KEY40 "%s", good[i].params);
+    ck_assert_msg(crypto_line(s80, line, kept), "declined: %s", good[i].params);
+    snprintf(want, sizeof want, KEY40 "%s", good[i].kept);
+    ck_assert_str_eq(kept, want);
+  }
+  /* The longest key with the longest key-info fits. */
+  ck_assert(crypto_line("AES_256_CM_HMAC_SHA1_80",
+                        "inline:" KEY64 "|281474976710655|4294967295:128", kept));
+  ck_assert_str_eq(kept, KEY64 "|281474976710655|4294967295:128");
+  ck_assert_uint_eq(strlen(kept), SR_SDP_KEY_INFO_MAX - 1);
+
+  static const char *const bad[] = {
+    "|", "|2^", "|2^0", "|2^64", "|0", "|abc", "|2^31|", "|2^31|1:", "|1:0", "|:4", "|1:",
+    "|1:129", "|256:1", "|65536:2", "|2^31|1:4|x", "|1:4|2^31", "|2^20|2^20",
+    "|99999999999999999999999", "|2^31x", "*",
+    "|4294967296:8",                         /* an MKI value past 2^32 - 1: not supported */
+    ";inline:" KEY40,                        /* two keys without MKIs */
+    "|1:4;inline:" KEY40,                    /* the second without one */
+    "|1:4;inline:" KEY40 "|2:2",             /* MKIs of different lengths */
+    "|1:4;inline:short|2:4",                 /* the second key malformed */
+    "|1:4;",                                 /* an empty second key */
+    "|1:4;" KEY40 "|2:4",                    /* the second without its method */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(line, sizeof line, "inline:" KEY40 "%s", bad[i]);
+    ck_assert_msg(!crypto_line(s80, line, kept), "taken: %s", bad[i]);
+  }
+}
+END_TEST
+
 START_TEST(test_srtp)
 {
   ctx c;
@@ -573,7 +694,7 @@ START_TEST(test_srtp)
   ck_assert_int_eq(s->srtp, 1);
   ck_assert_int_eq(s->crypto_tag, 5);
   ck_assert_str_eq(s->crypto_suite, "AES_CM_128_HMAC_SHA1_32");
-  ck_assert_str_eq(s->remote_key, KEY40);
+  ck_assert_str_eq(s->remote_key, KEY40 "|2^31|1:1"); /* the key-info, for the media */
   /* 30 bytes 1, 2, ..., 30 from the random callback. */
   ck_assert_str_eq(s->local_key, "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e");
   ck_assert_ptr_nonnull(strstr(c.out, "m=audio 20000 RTP/SAVP 0\r\n"));
@@ -1206,6 +1327,7 @@ int main(void)
   tcase_add_test(tc, test_session_part);
   tcase_add_test(tc, test_mline_order_decides);
   tcase_add_test(tc, test_static_without_rtpmap_and_case);
+  tcase_add_test(tc, test_static_table_both_profiles);
   tcase_add_test(tc, test_config_order);
   tcase_add_test(tc, test_telephone_event);
   tcase_add_test(tc, test_declined);
@@ -1213,6 +1335,7 @@ int main(void)
   tcase_add_test(tc, test_directions);
   tcase_add_test(tc, test_connection_and_labels);
   tcase_add_test(tc, test_srtp);
+  tcase_add_test(tc, test_srtp_key_info);
   tcase_add_test(tc, test_srtp_gcm_and_suite_ok);
   tcase_add_test(tc, test_rtcp_mux_and_rtcp);
   tcase_add_test(tc, test_port_failure);
