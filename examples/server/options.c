@@ -22,8 +22,10 @@ void srv_opts_usage(FILE *f)
           "                         transcript.jsonl; mode 0600)\n"
           "  --record off|wav|flac  the recordings' format (default wav with --out; WAV\n"
           "                         becomes RF64 past 4 GiB)\n"
-          "  --record-rate HZ       the audio's sample rate, files and recogniser (default\n"
-          "                         16000; 8000 to 48000; 16000 with --transcribe)\n"
+          "  --record-rate HZ       the audio's sample rate, files and recogniser, 8000 to\n"
+          "                         48000 (default 8000, the telephone rate, which costs\n"
+          "                         no resampling for G.711; 16000 with --transcribe, and\n"
+          "                         to keep wideband codecs' (G.722, Opus) upper band)\n"
           "  --transcribe off|pocketsphinx\n"
           "                         transcribe each stream (Debian pocketsphinx-en-us);\n"
           "                         utterances go to DIR/SESSION/transcript.jsonl and stdout\n"
@@ -368,7 +370,7 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
   if (o->record == -2)
     o->record = o->out_dir ? 0 : -1;
   if (o->record_rate < 0)
-    o->record_rate = 16000;
+    o->record_rate = o->transcribe ? 16000 : 8000;
   if (o->record_rate < 8000) {
     fprintf(stderr, "siprec-server: --record-rate %ld: from 8000 to 48000\n", o->record_rate);
     return -1;

@@ -17,13 +17,16 @@
 
 #include <siprec/common.h>
 
-#define SR_RESAMPLE_QUALITY_DEFAULT 5
+/* speexdsp's SPEEX_RESAMPLER_QUALITY_VOIP: its filters are 48 taps against
+ * quality 5's 80, and the resampler was most of a recording server's CPU at
+ * quality 5 (docs/performance.md, bench_server); telephone speech loses
+ * nothing a listener or a recogniser hears. */
+#define SR_RESAMPLE_QUALITY_DEFAULT 3
 
 typedef struct sr_resampler sr_resampler;
 
 /* A resampler from in_rate to out_rate (each 1000..192000) at speexdsp's
- * quality 0..10 (-1: SR_RESAMPLE_QUALITY_DEFAULT; 5 is speexdsp's VoIP
- * setting, transparent for speech at a modest cost). Returns 0,
+ * quality 0..10 (-1: SR_RESAMPLE_QUALITY_DEFAULT). Returns 0,
  * SIPREC_EINVAL, SIPREC_ENOMEM, or SIPREC_ENOTFOUND for different rates
  * in a build without speexdsp. */
 int sr_resampler_new(const siprec_allocator *alloc, uint32_t in_rate, uint32_t out_rate,
