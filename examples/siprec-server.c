@@ -688,8 +688,15 @@ int main(int argc, char **argv)
       fprintf(stderr, "siprec-server: --metrics: %s\n", err);
       return 1;
     }
+    /* The port bound, not the one asked for: with port 0 the kernel chose. */
+    struct sockaddr_storage bound = srv.opts.metrics;
+    uint16_t port = htons(metrics_http_port(srv.metrics));
+    if (bound.ss_family == AF_INET6)
+      ((struct sockaddr_in6 *)&bound)->sin6_port = port;
+    else
+      ((struct sockaddr_in *)&bound)->sin_port = port;
     printf("metrics http://%s/metrics\n",
-           net_addr_text((struct sockaddr *)&srv.opts.metrics, err, sizeof err));
+           net_addr_text((struct sockaddr *)&bound, err, sizeof err));
   }
 #else
   if (srv.opts.has_metrics) {
