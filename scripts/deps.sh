@@ -10,15 +10,17 @@
 # decrypts SRTP; siprec-server's recorder writes WAV/RF64 and FLAC files
 # with libsndfile (libsndfile1-dev; without it the server has no --record);
 # it serves its Prometheus metrics (--metrics)
-# with libmicrohttpd (libmicrohttpd-dev; without it, no metrics).
-# The demo: the build, and sipp (sip-tester) to place the call.
-# decrypts SRTP; siprec-server transcribes with pocketsphinx
+# with libmicrohttpd (libmicrohttpd-dev; without it, no metrics);
+# siprec-server transcribes with pocketsphinx
 # (libpocketsphinx-dev: `--transcribe pocketsphinx` is built when found).
-# The demo: the build, sipp (sip-tester) to place the call, and
-# pocketsphinx's en-us model (pocketsphinx-en-us) for the transcripts.
+# The demo: the build (siprec-client, its caller, needs libopus, spandsp and
+# jansson from the list above), pocketsphinx's en-us model
+# (pocketsphinx-en-us) for the transcripts, pocketsphinx-testdata for the
+# two participants' speech (goforward.raw, numbers.raw), and python3 for
+# the JSON of its report (meson brings it too; named since the script runs it).
 BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev libsndfile1-dev libmicrohttpd-dev libpocketsphinx-dev)
 # shellcheck disable=SC2034 # used by the scripts that source this file
-DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" sip-tester pocketsphinx-en-us)
+DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" pocketsphinx-en-us pocketsphinx-testdata python3)
 # The test suite: Check, the second compiler with its sanitizer and libFuzzer
 # runtimes (libclang-rt-14-dev), valgrind, and liburcu so the benchmarks are
 # compiled in every run even though they are not run as tests; libssl-dev
