@@ -173,6 +173,7 @@ static struct call_stream *stream_open(struct calls *c, struct call *k, int leg,
   cs->rec_id = -1;
   cs->label = f->label ? strdup(f->label) : NULL;
   calls_stream_set_who(cs, &f->speaker);
+  cs->who_seen = f->speaker.id;
   if (k->rec) {
     int id = rec_add_stream(k->rec, cs->label, (unsigned)f->stream);
     if (id >= 0)
@@ -203,8 +204,13 @@ void calls_frame(struct calls *c, struct call *k, const siprec_audio_frame *f)
   struct call_stream *cs = stream_find(k, leg, f->stream);
   if (!cs && !(cs = stream_open(c, k, leg, f)))
     return;
-  if (f->speaker.id && (!cs->who.id || strcmp(cs->who.id, f->speaker.id)))
-    calls_stream_set_who(cs, &f->speaker); /* the metadata moved the speaker */
+  /* The library's speaker strings stay put while its metadata model does:
+   * compared only when the pointer moved. */
+  if (f->speaker.id != cs->who_seen) {
+    cs->who_seen = f->speaker.id;
+    if (f->speaker.id && (!cs->who.id || strcmp(cs->who.id, f->speaker.id)))
+      calls_stream_set_who(cs, &f->speaker); /* the metadata moved the speaker */
+  }
   if (!cs->anchored) {
     uint64_t at = f->time_ns > k->start_ns ? ns_to_samples(f->time_ns - k->start_ns, f->sample_rate)
                                            : 0;

@@ -27,6 +27,7 @@ struct call_stream {
   int anchored;
   int64_t offset;           /* call-timeline sample of media position 0 */
   transcript_participant who; /* owned strings; guarded by the call's lock */
+  const char *who_seen;     /* the library's id pointer `who` was last checked against */
 };
 
 struct call {

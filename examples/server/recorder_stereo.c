@@ -64,9 +64,26 @@ static void hold_consume(struct rec_hold *h, uint64_t pos)
   h->tl = pos;
 }
 
-static int16_t hold_at(const struct rec_hold *h, uint64_t tl)
+/* Channel `h` of the k stereo frames from timeline sample `pos`, into every
+ * other sample of `out`: what it holds, silence around it. In ranges, not
+ * sample by sample: this runs for every frame of every two-stream call. */
+static void fill_channel(int16_t *out, const struct rec_hold *h, uint64_t pos, size_t k)
 {
-  return tl >= h->tl && tl < hold_end(h) ? h->buf[h->off + (tl - h->tl)] : 0;
+  uint64_t lo = h->len ? h->tl : pos + k, hi = h->len ? hold_end(h) : pos + k;
+  size_t from = lo > pos ? (lo - pos < k ? (size_t)(lo - pos) : k) : 0;
+  size_t to = hi > pos ? (hi - pos < k ? (size_t)(hi - pos) : k) : 0;
+  if (to < from)
+    to = from;
+  size_t i = 0;
+  for (; i < from; i++)
+    out[2 * i] = 0;
+  if (to > from) {
+    const int16_t *src = h->buf + h->off + (size_t)(pos + from - h->tl);
+    for (; i < to; i++)
+      out[2 * i] = src[i - from];
+  }
+  for (; i < k; i++)
+    out[2 * i] = 0;
 }
 
 static int is_stereo_stream(const rec_recording *r, const struct rec_stream *s)
@@ -129,10 +146,8 @@ int rec_stereo_drain(rec_recording *r, int final)
   int16_t buf[2 * CHUNK];
   while (st->pos < target) {
     size_t k = target - st->pos > CHUNK ? CHUNK : (size_t)(target - st->pos);
-    for (size_t i = 0; i < k; i++) {
-      buf[2 * i] = hold_at(&ch[0]->hold, st->pos + i);
-      buf[2 * i + 1] = hold_at(&ch[1]->hold, st->pos + i);
-    }
+    fill_channel(buf, &ch[0]->hold, st->pos, k);
+    fill_channel(buf + 1, &ch[1]->hold, st->pos, k);
     int rc = rec_sink_put(&st->sink, buf, k);
     if (rc)
       return rc;
