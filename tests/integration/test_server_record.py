@@ -874,7 +874,9 @@ class BibLeg:
                 msg = self.sip.recv(65536).decode(errors='replace')
             except socket.timeout:
                 raise Failure(f'BiB leg: no final answer to {method}')
-            if msg.startswith('SIP/2.0 1'):
+            # 1xx; and RTCP: the server reports to our RTP port + 1, which
+            # may be another leg's SIP socket.
+            if msg.startswith('SIP/2.0 1') or not msg.startswith('SIP/2.0 '):
                 continue
             check(msg.startswith('SIP/2.0 200 ') and f' {method}\r\n' in msg,
                   f'BiB leg: {msg.splitlines()[0]!r} to {method}')
