@@ -83,6 +83,7 @@ struct server {
   siprec_handler *h;
   uv_timer_t tick;
   uv_check_t after_io; /* re-arms the tick once a loop turn's datagrams are fed */
+  struct held_bye *byes, **byes_tail; /* BYEs held to the end of their loop turn */
   uv_signal_t sigterm, sigint;
   struct deferral *deferrals;
   uint64_t conn_now; /* the TCP connection of the message or decision at hand */
@@ -130,22 +131,10 @@ static void on_tick(uv_timer_t *t)
 /* ---------------------------------------------------------------------- */
 /* Messages in and out                                                      */
 
-static void on_message(void *user, const char *data, size_t len, siprec_transport t,
-                       const struct sockaddr *remote, const struct sockaddr *local,
-                       uint64_t conn_id)
+static void process(struct server *srv, const char *data, size_t len, siprec_transport t,
+                    const struct sockaddr *remote, const struct sockaddr *local, uint64_t conn_id)
 {
   const siprec_path path = { t, local, remote, conn_id };
-  struct server *srv = user;
-  if (srv->stopping)
-    return;
-  if (!srv_opts_allowed(&srv->opts, remote)) {
-    if (srv->opts.verbose) {
-      char who[64];
-      fprintf(stderr, "siprec-server: dropped a message from %s (not in --allow)\n",
-              net_addr_text(remote, who, sizeof who));
-    }
-    return;
-  }
   static char resp[16384];
   srv->conn_now = conn_id;
   size_t n = 0;
@@ -159,6 +148,90 @@ static void on_message(void *user, const char *data, size_t len, siprec_transpor
     fprintf(stderr, "siprec-server: process: %s\n", siprec_strerror(rc));
   }
   rearm(srv);
+}
+
+/* A BYE is handled at the end of the loop turn that read it (on_after_io,
+ * the check phase), after the media datagrams this turn's poll found ready
+ * with it. An SRC sends its last RTP packets and then its BYE, but when
+ * both arrive within microseconds (loopback, one host, a burst after a
+ * network stall) the BYE's socket was as often read first: the session
+ * ended, its media sockets closed, and the packets already waiting on them
+ * were lost to the recording (found by tests/integration/
+ * test_server_record.py: a call's last packet missing about every other
+ * run). Only BYE waits: nothing else ends a session's media on a peer's
+ * word. */
+struct held_bye {
+  struct held_bye *next;
+  siprec_transport t;
+  struct sockaddr_storage remote, local;
+  int has_local;
+  uint64_t conn_id;
+  size_t len;
+  char data[];
+};
+
+static void copy_addr(struct sockaddr_storage *to, const struct sockaddr *from)
+{
+  memset(to, 0, sizeof *to);
+  memcpy(to, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                               : sizeof(struct sockaddr_in));
+}
+
+static int hold_bye(struct server *srv, const char *data, size_t len, siprec_transport t,
+                    const struct sockaddr *remote, const struct sockaddr *local, uint64_t conn_id)
+{
+  if (len < 4 || memcmp(data, "BYE ", 4) != 0 || !remote)
+    return 0;
+  struct held_bye *b = malloc(sizeof *b + len);
+  if (!b)
+    return 0; /* handled now, as before */
+  b->next = NULL;
+  b->t = t;
+  copy_addr(&b->remote, remote);
+  b->has_local = local != NULL;
+  if (local)
+    copy_addr(&b->local, local);
+  b->conn_id = conn_id;
+  b->len = len;
+  memcpy(b->data, data, len);
+  *srv->byes_tail = b;
+  srv->byes_tail = &b->next;
+  return 1;
+}
+
+/* The held BYEs, in order; process == 0 only frees them (stopping). */
+static void release_byes(struct server *srv, int handle)
+{
+  struct held_bye *b = srv->byes;
+  srv->byes = NULL;
+  srv->byes_tail = &srv->byes;
+  while (b) {
+    struct held_bye *next = b->next;
+    if (handle && !srv->stopping)
+      process(srv, b->data, b->len, b->t, (struct sockaddr *)&b->remote,
+              b->has_local ? (struct sockaddr *)&b->local : NULL, b->conn_id);
+    free(b);
+    b = next;
+  }
+}
+
+static void on_message(void *user, const char *data, size_t len, siprec_transport t,
+                       const struct sockaddr *remote, const struct sockaddr *local,
+                       uint64_t conn_id)
+{
+  struct server *srv = user;
+  if (srv->stopping)
+    return;
+  if (!srv_opts_allowed(&srv->opts, remote)) {
+    if (srv->opts.verbose) {
+      char who[64];
+      fprintf(stderr, "siprec-server: dropped a message from %s (not in --allow)\n",
+              net_addr_text(remote, who, sizeof who));
+    }
+    return;
+  }
+  if (!hold_bye(srv, data, len, t, remote, local, conn_id))
+    process(srv, data, len, t, remote, local, conn_id);
 }
 
 static void on_send(void *user, const void *data, size_t len, const siprec_path *path)
@@ -247,6 +320,7 @@ static void on_stream_event(void *user, const siprec_stream_event *e)
 static void on_after_io(uv_check_t *c)
 {
   struct server *srv = c->data;
+  release_byes(srv, 1);
   if (media_net_fed(srv->media))
     rearm(srv);
 }
@@ -530,6 +604,7 @@ static void stop_now(struct server *srv)
   uv_close((uv_handle_t *)&srv->sigint, NULL);
   uv_close((uv_handle_t *)&srv->tick, NULL);
   uv_close((uv_handle_t *)&srv->after_io, NULL);
+  release_byes(srv, 0);
   while (srv->deferrals) {
     uv_timer_stop(&srv->deferrals->timer);
     deferral_drop(srv->deferrals);
@@ -719,6 +794,7 @@ int main(int argc, char **argv)
   srv.tick.data = &srv;
   uv_timer_init(&srv.loop, &srv.drain_timer);
   srv.drain_timer.data = &srv;
+  srv.byes_tail = &srv.byes;
   uv_check_init(&srv.loop, &srv.after_io);
   srv.after_io.data = &srv;
   uv_check_start(&srv.after_io, on_after_io);

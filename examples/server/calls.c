@@ -191,6 +191,8 @@ static struct call_stream *stream_open(struct calls *c, struct call *k, int leg,
   return cs;
 }
 
+static void recording_stopped(struct calls *c, struct call *k, int err);
+
 static uint64_t ns_to_samples(uint64_t ns, uint32_t rate)
 {
   return ns / 1000000000u * rate + ns % 1000000000u * rate / 1000000000u;
@@ -226,14 +228,8 @@ void calls_frame(struct calls *c, struct call *k, const siprec_audio_frame *f)
     if (rf.now_ns < k->start_ns)
       rf.now_ns = k->start_ns;
     int rc = rec_frame(k->rec, cs->rec_id, &rf);
-    if (rc < 0) {
-      fprintf(stderr, "siprec-server: session %s: recording stopped: %s\n", k->folder,
-              strerror(-rc));
-      c->st.record_errors++;
-      cs->rec_id = -1; /* the recorder refuses everything after its first error */
-      for (size_t i = 0; i < CALL_MAX_STREAMS; i++)
-        k->st[i].rec_id = -1;
-    }
+    if (rc < 0)
+      recording_stopped(c, k, rc); /* the recorder refuses everything after its first error */
   }
   if (cs->ts) {
     int64_t at = cs->offset + (int64_t)f->position;
@@ -304,16 +300,26 @@ static void finish_recording(struct calls *c, struct call *k, const char *reason
   if (!k->rec)
     return;
   struct rec_summary sum;
+  uint64_t errors_before = 0;
+  rec_counters(k->rec, NULL, &errors_before);
   int rc = rec_close(k->rec, &sum);
   k->rec = NULL;
   c->st.recordings_open--;
   c->st.recordings_done++;
-  if (rc < 0) {
+  if (rc < 0)
     fprintf(stderr, "siprec-server: session %s: closing the recording: %s\n", k->folder,
             strerror(-rc));
+  /* A recording stopped by a write error (a full disk) still gets its
+   * manifest (when there is room for it by now), its recording_done line
+   * and --on-complete: its files are valid up to the error and rec_close()
+   * describes them all the same. Only without that description (out of
+   * memory) is there nothing to write. */
+  if (!sum.folder)
     return;
-  }
-  if (sum.write_errors)
+  /* Errors are counted where they happen (calls_frame, calls_tick); those
+   * of the close itself here, and with no error, the ones that cost only
+   * the stereo file. */
+  if (rc < 0 ? sum.write_errors > errors_before : sum.write_errors > 0)
     c->st.record_errors++;
   siprec_metadata *models[CALL_MAX_LEGS] = { NULL, NULL };
   struct manifest_participant who[64];
@@ -376,17 +382,28 @@ void calls_release(struct calls *c, struct call *k)
   call_free(k);
 }
 
+/* A recording stopped by a write error: logged and counted once (the
+ * recorder returns that error from every later call), its streams unhooked. */
+static void recording_stopped(struct calls *c, struct call *k, int err)
+{
+  for (size_t i = 0; i < CALL_MAX_STREAMS; i++)
+    k->st[i].rec_id = -1;
+  if (k->rec_stopped)
+    return;
+  k->rec_stopped = 1;
+  fprintf(stderr, "siprec-server: session %s: recording stopped: %s\n", k->folder,
+          strerror(-err));
+  c->st.record_errors++;
+}
+
 void calls_tick(struct calls *c)
 {
   uint64_t now = c->cfg.now();
-  for (struct call *k = c->open; k; k = k->next)
-    if (k->rec && rec_tick(k->rec, now) < 0) {
-      fprintf(stderr, "siprec-server: session %s: recording stopped (write failed)\n",
-              k->folder);
-      c->st.record_errors++;
-      for (size_t i = 0; i < CALL_MAX_STREAMS; i++)
-        k->st[i].rec_id = -1;
-    }
+  for (struct call *k = c->open; k; k = k->next) {
+    int rc = k->rec && !k->rec_stopped ? rec_tick(k->rec, now) : 0;
+    if (rc < 0)
+      recording_stopped(c, k, rc);
+  }
 }
 
 void calls_stats_get(const struct calls *c, struct calls_stats *out)

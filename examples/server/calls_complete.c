@@ -3,7 +3,8 @@
  * `/bin/sh -c 'CMD "$1"' siprec-on-complete FOLDER` (so CMD may carry its
  * own arguments and the folder is one argument whatever it holds), at most
  * on_complete_max at once (the others wait in order), each killed after
- * on_complete_timeout_ms. Its output goes where the server's goes. */
+ * on_complete_timeout_ms with every process it started (its own process
+ * group). Its output goes where the server's goes. */
 #include "calls_internal.h"
 
 #include <signal.h>
@@ -65,11 +66,20 @@ static void on_exit_cb(uv_process_t *proc, int64_t status, int signo)
   start_next(c);
 }
 
+/* The command and everything it started: it runs in a process group of its
+ * own (UV_PROCESS_DETACHED: setsid), and the whole group is killed. Killing
+ * only the shell left a hanging script and its children running, holding
+ * the server's stdout (found by tests/integration/test_server_record.py). */
+static void kill_group(struct completion *x)
+{
+  x->killed = 1;
+  if (uv_kill(-x->proc.pid, SIGKILL) < 0)
+    uv_process_kill(&x->proc, SIGKILL);
+}
+
 static void on_timeout(uv_timer_t *t)
 {
-  struct completion *x = t->data;
-  x->killed = 1;
-  uv_process_kill(&x->proc, SIGKILL);
+  kill_group(t->data);
 }
 
 static void start_one(struct calls *c, struct completion *x)
@@ -83,6 +93,7 @@ static void start_one(struct calls *c, struct completion *x)
   };
   uv_process_options_t o = {
     .exit_cb = on_exit_cb, .file = args[0], .args = args, .stdio = io, .stdio_count = 3,
+    .flags = UV_PROCESS_DETACHED, /* its own process group, killed as one */
   };
   x->proc.data = x;
   x->timer.data = x;
@@ -142,10 +153,8 @@ void calls_complete_close(struct calls *c)
 {
   /* Running commands are left to finish on their own (their handles close
    * with the loop's last turns: killed now, so the loop does not wait). */
-  for (struct completion *x = c->running; x; x = x->next) {
-    x->killed = 1;
-    uv_process_kill(&x->proc, SIGKILL);
-  }
+  for (struct completion *x = c->running; x; x = x->next)
+    kill_group(x);
   while (c->waiting) {
     struct completion *x = c->waiting;
     c->waiting = x->next;

@@ -46,6 +46,7 @@ struct call {
   pthread_mutex_t lock;     /* the streams' participants, read by workers */
   int pending;              /* the session (1 while open) + transcribe streams not yet closed */
   int recorded;             /* rec_close()d, manifest written */
+  int rec_stopped;          /* a write error stopped the recording (logged, counted) */
 };
 
 /* A transcribe stream closed, or a line to print: handed to the loop. */

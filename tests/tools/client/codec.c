@@ -171,7 +171,7 @@ void cl_encoder_free(cl_encoder *e)
   free(e);
 }
 
-cl_decoder *cl_decoder_new(const cl_codec *c)
+cl_decoder *cl_decoder_new(const cl_codec *c, unsigned opus_rate)
 {
   cl_decoder *d = calloc(1, sizeof *d);
   if (!d)
@@ -187,7 +187,7 @@ cl_decoder *cl_decoder_new(const cl_codec *c)
     break;
   case K_OPUS: {
     int err;
-    ok = (d->opus = opus_decoder_create(48000, 1, &err)) != NULL;
+    ok = (d->opus = opus_decoder_create(opus_rate ? (opus_int32)opus_rate : 48000, 1, &err)) != NULL;
     break;
   }
 #ifdef CL_HAVE_BCG729

@@ -45,7 +45,10 @@ cl_encoder *cl_encoder_new(const cl_codec *c);
 int cl_encode(cl_encoder *e, const int16_t *pcm, uint8_t *out, size_t cap);
 void cl_encoder_free(cl_encoder *e);
 
-cl_decoder *cl_decoder_new(const cl_codec *c);
+/* opus_rate: the rate libopus decodes Opus to (8000, 12000, 16000, 24000 or
+ * 48000; 0: 48000, the codec's own), as an SRS that asks libopus for its
+ * recording rate does; other codecs ignore it. */
+cl_decoder *cl_decoder_new(const cl_codec *c, unsigned opus_rate);
 /* One payload into out (cap samples at the codec's rate): the sample count,
  * or -1. */
 int cl_decode(cl_decoder *d, const uint8_t *payload, size_t len, int16_t *out, size_t cap);

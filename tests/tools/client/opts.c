@@ -47,6 +47,9 @@ void cl_usage(FILE *f)
           "  --write-decoded DIR  DIR/LABEL.raw: those payloads decoded by the same library,\n"
           "                       s16le mono at the codec's rate (G.722 16000, Opus 48000,\n"
           "                       the others 8000)\n"
+          "  --decoded-rate HZ    Opus's reference decode at HZ instead (8000, 12000,\n"
+          "                       16000, 24000 or 48000), as libopus gives it to an SRS\n"
+          "                       that asks for its recording rate\n"
           "  --user NAME          the Request-URI's user part (default srs)\n"
           "  --t1-ms N            RFC 3261 T1 (default 500): INVITE and BYE retransmissions\n"
           "                       and their 64*T1 timeout\n"
@@ -177,7 +180,7 @@ static int parse_stream(cl_opts *o, const char *spec)
 
 enum {
   O_SERVER = 256, O_LOCAL, O_STREAM, O_SEED, O_PACE, O_LOSS, O_REORDER, O_SRTP, O_RTCP,
-  O_RTCP_MUX, O_PAUSE, O_RESUME, O_DURATION, O_WPAY, O_WDEC, O_USER, O_T1, O_ANSWER_TO,
+  O_RTCP_MUX, O_PAUSE, O_RESUME, O_DURATION, O_WPAY, O_WDEC, O_DECRATE, O_USER, O_T1, O_ANSWER_TO,
   O_VERBOSE, O_HELP
 };
 
@@ -199,6 +202,7 @@ int cl_opts_parse(cl_opts *o, int argc, char **argv)
     { "duration", required_argument, NULL, O_DURATION },
     { "write-payloads", required_argument, NULL, O_WPAY },
     { "write-decoded", required_argument, NULL, O_WDEC },
+    { "decoded-rate", required_argument, NULL, O_DECRATE },
     { "user", required_argument, NULL, O_USER },
     { "t1-ms", required_argument, NULL, O_T1 },
     { "answer-timeout", required_argument, NULL, O_ANSWER_TO },
@@ -249,6 +253,15 @@ int cl_opts_parse(cl_opts *o, int argc, char **argv)
     case O_DURATION: rc = parse_double("--duration", optarg, 0.02, 86400, &o->duration); break;
     case O_WPAY: o->write_payloads = optarg; break;
     case O_WDEC: o->write_decoded = optarg; break;
+    case O_DECRATE:
+      rc = parse_unsigned("--decoded-rate", optarg, 48000, &u);
+      o->decoded_rate = (unsigned)u;
+      /* libopus decodes to these rates only. */
+      if (rc == 0 && u != 8000 && u != 12000 && u != 16000 && u != 24000 && u != 48000) {
+        fprintf(stderr, "siprec-client: --decoded-rate: 8000, 12000, 16000, 24000 or 48000\n");
+        rc = -1;
+      }
+      break;
     case O_USER:
       o->user = optarg;
       if (!*optarg || strpbrk(optarg, " \t\r\n<>@;:")) {

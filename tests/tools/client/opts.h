@@ -32,6 +32,7 @@ typedef struct cl_opts {
   double pause_at, resume_at; /* seconds of media, < 0: none */
   double duration;            /* seconds of media, < 0: the audio's */
   const char *write_payloads, *write_decoded;
+  unsigned decoded_rate; /* Opus's reference decode rate, 0: 48000 */
   unsigned t1_ms;
   double answer_timeout; /* seconds for a final answer once a 1xx came */
   const char *user;      /* the Request-URI's user part at the SRS */

@@ -149,7 +149,7 @@ int cl_stream_open(cl_stream *s, const cl_stream_opt *opt, const cl_opts *o, uns
     return -1;
   if (o->write_decoded &&
       (!(s->decoded = open_out(o->write_decoded, opt->label, "raw")) ||
-       !(s->dec = cl_decoder_new(s->codec))))
+       !(s->dec = cl_decoder_new(s->codec, o->decoded_rate))))
     return -1;
   return 0;
 }
