@@ -171,7 +171,14 @@ static struct call_stream *stream_open(struct calls *c, struct call *k, int leg,
   cs->leg = leg;
   cs->index = f->stream;
   cs->rec_id = -1;
-  cs->label = f->label ? strdup(f->label) : NULL;
+  /* A built-in bridge's two legs each have one stream, both often labelled
+   * alike: named by their leg instead, so files, manifest and transcript
+   * tell them apart. */
+  siprec_bib_leg bib = siprec_session_bib_leg(f->session, NULL, NULL, NULL);
+  if (bib != SIPREC_BIB_NONE)
+    cs->label = strdup(bib == SIPREC_BIB_NEAR_END ? "nearend" : "farend");
+  else
+    cs->label = f->label ? strdup(f->label) : NULL;
   calls_stream_set_who(cs, &f->speaker);
   cs->who_seen = f->speaker.id;
   if (k->rec) {

@@ -947,9 +947,11 @@ def case_cucm_bib(ctx):
     m = manifest_of(srv, folders[0])
     check(m['end_reason'] == 'bye' and sorted(p['aor'] for p in m['participants']) ==
           ['1001', '2001'], f'manifest {m}')
+    # Each leg's stream is named by its leg (both legs label theirs "1"):
+    # nearend.wav and farend.wav, and so in the manifest and the transcript.
+    check('nearend.wav' in names and 'farend.wav' in names, f'{folder}: {names}')
     # Mono files in the order their streams came; stereo.wav is the first
-    # two, left and right. (Both legs' streams are labelled "1": the
-    # manifest and the transcript cannot tell them apart by label.)
+    # two, left and right.
     order = [f['name'] for f in m['files'] if f['channels'] == 1]
     check(len(order) == 2, f'manifest files {m["files"]}')
     mono = {name: read_wav(os.path.join(folder, name)).samples for name in order}
@@ -962,6 +964,8 @@ def case_cucm_bib(ctx):
     near_file, far_file = sorted(order, key=lambda n: len(mono[n]))
     lines = transcript(srv, folders[0])
     check({l['session'] for l in lines} == {folders[0]}, 'transcript lines of another session')
+    check({l['stream'] for l in lines} == {'nearend', 'farend'},
+          f'transcript streams {sorted({l["stream"] for l in lines})}: nearend and farend expected')
     said = {}
     for l in lines:
         said.setdefault((l['participant'] or {}).get('aor'), []).append(l['text'])
