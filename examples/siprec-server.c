@@ -46,8 +46,11 @@
 /* What a session's user pointer points to: one of these, by `kind`. */
 enum { USER_DEFERRAL = 1, USER_SESSION };
 /* How often recordings are flushed to their files (crash safety: audio is
- * on disk at most this late, plus the jitter depth). */
-#define RECORD_FLUSH_MS 200
+ * on disk at most this late, plus the jitter depth; the issue's bound is
+ * 250 ms). Every tick flushes (calls.c asks the recorder for a 1 ms
+ * interval): a recorder interval equal to the tick's would skip a tick that
+ * came a little early and double the gap. */
+#define RECORD_FLUSH_MS 225
 
 /* A session the server deferred, waiting for its (simulated) licence check. */
 struct deferral {

@@ -87,7 +87,8 @@ void calls_stream_event(struct calls *c, struct call *k, const siprec_stream_eve
  * manifest written; the call goes once its transcript is complete. */
 void calls_end(struct calls *c, struct call *k, siprec_session *s, const char *reason);
 
-/** Flush recordings due (call every 100-250 ms). */
+/** Flush every recording's buffered audio to its files (the caller's
+ * period is the crash-safety bound: call it at most every 250 ms). */
 void calls_tick(struct calls *c);
 
 void calls_stats_get(const struct calls *c, struct calls_stats *out);
