@@ -99,6 +99,7 @@ typedef struct sr_jb {
   uint32_t last_ts;
   uint32_t ptime_ts; /* ticks between packets in sequence; 0: unknown */
   unsigned pending;  /* flags for the next release */
+  uint32_t changes;  /* moves whenever lost_packets, duplicates or late do */
   sr_jb_stats stats;
 } sr_jb;
 

@@ -95,6 +95,8 @@ static int change_clock(sr_media_stream *s, uint32_t clock)
   if (!s->paused)
     sr_jb_flush(&s->jb, sr_ms_on_release, s);
   add_stats(&s->jb_base, &s->jb.stats);
+  /* The new buffer counts its changes from 0: the sum stays monotonic. */
+  s->gen += s->jb.changes + 1u;
   sr_jb_free(&s->jb);
   s->has_prev = false;
   return init_receive(s, clock);
@@ -232,4 +234,14 @@ void sr_media_stream_counters(const sr_media_stream *s, sr_ms_counters *out)
   out->duplicates = s->jb_base.duplicates + s->jb.stats.duplicates;
   out->late = s->jb_base.late + s->jb.stats.late;
   out->jitter_ms = s->clock ? sr_seq_jitter(&s->seq) * 1000.0 / s->clock : 0;
+}
+
+void sr_media_stream_quick(const sr_media_stream *s, sr_ms_quick *out)
+{
+  out->packets = s->c.packets;
+  out->bytes = s->c.bytes;
+  out->last_packet_ns = s->c.last_packet_ns;
+  out->gen = s->gen + s->jb.changes;
+  out->jitter_ticks = sr_seq_jitter(&s->seq);
+  out->clock = s->clock;
 }

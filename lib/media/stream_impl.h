@@ -85,8 +85,13 @@ struct sr_media_stream {
   uint64_t last_media_ns;
   bool no_media_raised;
   sr_ms_counters c;
+  uint64_t gen; /* moves with every counter but packets and bytes (SR_MS_COUNT) */
   sr_ms_codec codecs[SR_MS_MAX_CODECS];
 };
+
+/* Counts one in counter `field` of s->c (not packets or bytes): the
+ * generation readers compare moves with it (sr_media_stream_quick). */
+#define SR_MS_COUNT(s, field) ((s)->c.field++, (s)->gen++)
 
 /* stream_latch.c */
 void sr_ms_addr_parse(const char *text, sr_ms_addr *out);

@@ -78,6 +78,9 @@ typedef struct sr_session_media {
   int watched;         /* no datagram yet: the no-media watchdog runs without a stream */
   int nm_raised;       /* that watchdog raised NO_MEDIA (ENDED follows at the end) */
   uint64_t seen[SR_MSTATS]; /* the stream's counters already added to `stats` */
+  uint64_t seen_gen;        /* the stream's counter generation `seen` is of */
+  int seen_valid;           /* seen_gen is the stream's (0: read them all) */
+  uint64_t jitter_key;      /* clock << 32 | jitter ticks that jitter_ms is of */
   uint64_t last_packet_ns;
   uint64_t activity_ns; /* the last time it kept its session alive */
   _Atomic uint64_t stats[SR_MSTATS];
