@@ -230,6 +230,10 @@ void sr_media_stream_counters(const sr_media_stream *s, sr_ms_counters *out)
   if (!s || !out)
     return;
   *out = s->c;
+  out->packets = s->packets;
+  out->bytes = s->bytes;
+  out->rtcp_packets = s->rtcp_packets;
+  out->last_packet_ns = s->last_packet_ns;
   out->lost = s->jb_base.lost_packets + s->jb.stats.lost_packets;
   out->duplicates = s->jb_base.duplicates + s->jb.stats.duplicates;
   out->late = s->jb_base.late + s->jb.stats.late;
@@ -238,9 +242,9 @@ void sr_media_stream_counters(const sr_media_stream *s, sr_ms_counters *out)
 
 void sr_media_stream_quick(const sr_media_stream *s, sr_ms_quick *out)
 {
-  out->packets = s->c.packets;
-  out->bytes = s->c.bytes;
-  out->last_packet_ns = s->c.last_packet_ns;
+  out->packets = s->packets;
+  out->bytes = s->bytes;
+  out->last_packet_ns = s->last_packet_ns;
   out->gen = s->gen + s->jb.changes;
   out->jitter_ticks = sr_seq_jitter(&s->seq);
   out->clock = s->clock;

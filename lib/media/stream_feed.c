@@ -44,7 +44,8 @@ static int rtcp_in(sr_media_stream *s, const uint8_t *buf, size_t len, uint64_t 
     SR_MS_COUNT(s, malformed);
     return 1;
   }
-  SR_MS_COUNT(s, rtcp_packets);
+  s->rtcp_packets++;
+  s->gen++; /* as SR_MS_COUNT */
   if (info.has_sr)
     sr_wallclock_note(&s->wc, &info.sr, now_ns);
   for (unsigned i = 0; i < info.bye_count && i < SR_RTCP_MAX_BYE; i++)
@@ -56,7 +57,7 @@ static void media_seen(sr_media_stream *s, uint64_t now_ns)
 {
   s->last_media_ns = now_ns;
   s->no_media_raised = false;
-  s->c.last_packet_ns = now_ns;
+  s->last_packet_ns = now_ns;
 }
 
 static int rtp_in(sr_media_stream *s, const uint8_t *buf, size_t len, const sr_ms_addr *from,
@@ -75,8 +76,8 @@ static int rtp_in(sr_media_stream *s, const uint8_t *buf, size_t len, const sr_m
     SR_MS_COUNT(s, dropped_paused);
     return 1;
   }
-  s->c.packets++;
-  s->c.bytes += len;
+  s->packets++;
+  s->bytes += len;
   media_seen(s, now_ns);
   sr_seq_result r;
   sr_seq_update(&s->seq, &p, now_ns, &r);
