@@ -136,7 +136,8 @@ static void add_stat(siprec_handler *h, sr_session_media *m, unsigned k, uint64_
 {
   if (!n)
     return;
-  atomic_store_explicit(&m->stats[k], atomic_load_explicit(&m->stats[k], memory_order_relaxed) + n,
+  atomic_store_explicit(&m->count[k].n,
+                        atomic_load_explicit(&m->count[k].n, memory_order_relaxed) + n,
                         memory_order_relaxed);
   atomic_fetch_add_explicit(&h->media_stats[sr_media_thread_slot() % SR_MEDIA_SHARDS].v[k], n,
                             memory_order_relaxed);
@@ -155,8 +156,8 @@ static int unprotect(void *ctx, uint8_t *buf, size_t len, bool rtcp, size_t *out
 
 static void add_since(siprec_handler *h, sr_session_media *m, unsigned k, uint64_t now)
 {
-  add_stat(h, m, k, now - m->seen[k]);
-  m->seen[k] = now;
+  add_stat(h, m, k, now - m->count[k].seen);
+  m->count[k].seen = now;
 }
 
 /* The counters other than packets and bytes, read in full (m's lock held). */
@@ -367,7 +368,8 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
   m->srtp = st->srtp;
   remember(m, st);
   refresh_speaker(s, m);
-  memset(m->seen, 0, sizeof m->seen);
+  for (unsigned k = 0; k < SR_MSTATS; k++)
+    m->count[k].seen = 0;
   m->seen_valid = 0; /* a new stream: its counters read in full first */
   m->last_packet_ns = 0;
   snprintf(m->key, sizeof m->key, "%s", st->remote_key);
@@ -669,7 +671,7 @@ SIPREC_API int siprec_session_stream_stats(const siprec_session *s, size_t index
   if (m) {
     uint64_t v[SR_MSTATS];
     for (unsigned k = 0; k < SR_MSTATS; k++)
-      v[k] = atomic_load_explicit(&m->stats[k], memory_order_relaxed);
+      v[k] = atomic_load_explicit(&m->count[k].n, memory_order_relaxed);
     o.packets = v[SR_MSTAT_PACKETS];
     o.bytes = v[SR_MSTAT_BYTES];
     o.lost = v[SR_MSTAT_LOST];
