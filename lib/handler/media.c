@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../common/alloc.h"
+#include "../common/prefetch.h"
 #include "../media/srtp.h"
 #include "../media/stream.h"
 #include "dialog.h"
@@ -442,6 +443,9 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
   if (!m && (m = atomic_load_explicit(&s->media[e->index], memory_order_acquire)))
     atomic_store_explicit(&e->m, m, memory_order_release);
   if (m) {
+    /* The slot's per-datagram lines, loaded together before the lock
+     * (whose locked instruction later loads would wait behind). */
+    sr_prefetch_range(m, offsetof(sr_session_media, count[SR_MSTAT_BYTES + 1]), true);
     pthread_mutex_lock(&m->lock);
     if ((!m->ms && !m->srtp) || m->ended || m->port != e->rtp_port) {
       pthread_mutex_unlock(&m->lock);
@@ -461,6 +465,7 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
     } else if (len > sizeof buf) {
       add_stat(h, m, SR_MSTAT_DECODE_ERRORS, 1);
     } else {
+      sr_media_stream_prefetch(m->ms);
       if (e->rtcp)
         SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed_rtcp(m->ms, buf, n, path->remote, now_ns));
       else

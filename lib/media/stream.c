@@ -3,6 +3,7 @@
  * the end, timers and counters. */
 #include <string.h>
 
+#include "../common/prefetch.h"
 #include "stream_impl.h"
 
 size_t sr_media_stream_sizeof(void)
@@ -238,6 +239,19 @@ void sr_media_stream_counters(const sr_media_stream *s, sr_ms_counters *out)
   out->duplicates = s->jb_base.duplicates + s->jb.stats.duplicates;
   out->late = s->jb_base.late + s->jb.stats.late;
   out->jitter_ms = s->clock ? sr_seq_jitter(&s->seq) * 1000.0 / s->clock : 0;
+}
+
+void sr_media_stream_prefetch(const sr_media_stream *s)
+{
+  if (!s)
+    return;
+  /* From the jitter buffer's per-packet tail to sr_seq's per-packet head
+   * (stream_impl.h's layout). */
+  const char *lo = (const char *)&s->jb.stats.released;
+  const char *hi = (const char *)(&s->seq.received + 1);
+  sr_prefetch_range(lo, (size_t)(hi - lo), true);
+  if (s->dec)
+    sr_decoder_prefetch(s->dec);
 }
 
 void sr_media_stream_quick(const sr_media_stream *s, sr_ms_quick *out)

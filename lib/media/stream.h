@@ -210,6 +210,11 @@ void sr_media_stream_expire(sr_media_stream *s, uint64_t now_ns);
 
 void sr_media_stream_counters(const sr_media_stream *s, sr_ms_counters *out);
 
+/* Asks the CPU to start loading what a datagram will touch (the stream's
+ * per-packet fields, its decoder's): a hint for a caller about to feed it,
+ * nothing changes. */
+void sr_media_stream_prefetch(const sr_media_stream *s);
+
 /* What a reader of the counters needs after every datagram, from the
  * stream's hot lines only (sr_media_stream_counters reads five more):
  * packets and bytes, which move with every packet; `gen`, which moves
