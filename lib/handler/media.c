@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../common/alloc.h"
+#include "../common/prefetch.h"
 #include "../media/srtp.h"
 #include "../media/stream.h"
 #include "dialog.h"
@@ -136,7 +137,8 @@ static void add_stat(siprec_handler *h, sr_session_media *m, unsigned k, uint64_
 {
   if (!n)
     return;
-  atomic_store_explicit(&m->stats[k], atomic_load_explicit(&m->stats[k], memory_order_relaxed) + n,
+  atomic_store_explicit(&m->count[k].n,
+                        atomic_load_explicit(&m->count[k].n, memory_order_relaxed) + n,
                         memory_order_relaxed);
   atomic_fetch_add_explicit(&h->media_stats[sr_media_thread_slot() % SR_MEDIA_SHARDS].v[k], n,
                             memory_order_relaxed);
@@ -153,26 +155,53 @@ static int unprotect(void *ctx, uint8_t *buf, size_t len, bool rtcp, size_t *out
   return rc;
 }
 
-static void collect(siprec_handler *h, sr_session_media *m)
+static void add_since(siprec_handler *h, sr_session_media *m, unsigned k, uint64_t now)
 {
-  if (!m->ms)
-    return;
+  add_stat(h, m, k, now - m->count[k].seen);
+  m->count[k].seen = now;
+}
+
+/* The counters other than packets and bytes, read in full (m's lock held). */
+static void collect_rare(siprec_handler *h, sr_session_media *m)
+{
   sr_ms_counters c;
   sr_media_stream_counters(m->ms, &c);
   const uint64_t now[SR_MSTATS] = {
-    [SR_MSTAT_PACKETS] = c.packets,         [SR_MSTAT_BYTES] = c.bytes,
     [SR_MSTAT_LOST] = c.lost,               [SR_MSTAT_REORDERED] = c.reordered,
     [SR_MSTAT_DUPLICATES] = c.duplicates,   [SR_MSTAT_LATE] = c.late,
     [SR_MSTAT_LATCH_DROPS] = c.latch_drops, [SR_MSTAT_SRTP_FAILURES] = c.srtp_failures,
     [SR_MSTAT_DECODE_ERRORS] = c.decode_errors, [SR_MSTAT_RTCP] = c.rtcp_packets,
   };
   for (unsigned k = 0; k < SR_MSTATS; k++)
-    if (k != SR_MSTAT_NOT_FOUND) {
-      add_stat(h, m, k, now[k] - m->seen[k]);
-      m->seen[k] = now[k];
-    }
-  atomic_store_explicit(&m->jitter_ms, (uint32_t)(c.jitter_ms + 0.5), memory_order_relaxed);
-  m->last_packet_ns = c.last_packet_ns;
+    if (k != SR_MSTAT_NOT_FOUND && k != SR_MSTAT_PACKETS && k != SR_MSTAT_BYTES)
+      add_since(h, m, k, now[k]);
+}
+
+/* What the stream counted since the last call, exact when it returns (a
+ * host reads the stats right after feeding): packets and bytes every time;
+ * the other counters only when the stream's generation says one moved;
+ * the jitter converted only when it changed. */
+static void collect(siprec_handler *h, sr_session_media *m)
+{
+  if (!m->ms)
+    return;
+  sr_ms_quick q;
+  sr_media_stream_quick(m->ms, &q);
+  add_since(h, m, SR_MSTAT_PACKETS, q.packets);
+  add_since(h, m, SR_MSTAT_BYTES, q.bytes);
+  if (!m->seen_valid || q.gen != m->seen_gen) {
+    collect_rare(h, m);
+    m->seen_gen = q.gen;
+    m->seen_valid = 1;
+  }
+  uint64_t jkey = (uint64_t)q.clock << 32 | q.jitter_ticks;
+  if (jkey != m->jitter_key) {
+    /* As sr_ms_counters' jitter_ms, rounded. */
+    double ms = q.clock ? q.jitter_ticks * 1000.0 / q.clock : 0;
+    atomic_store_explicit(&m->jitter_ms, (uint32_t)(ms + 0.5), memory_order_relaxed);
+    m->jitter_key = jkey;
+  }
+  m->last_packet_ns = q.last_packet_ns;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -340,7 +369,9 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
   m->srtp = st->srtp;
   remember(m, st);
   refresh_speaker(s, m);
-  memset(m->seen, 0, sizeof m->seen);
+  for (unsigned k = 0; k < SR_MSTATS; k++)
+    m->count[k].seen = 0;
+  m->seen_valid = 0; /* a new stream: its counters read in full first */
   m->last_packet_ns = 0;
   snprintf(m->key, sizeof m->key, "%s", st->remote_key);
   if (m->srtp && sr_srtp_new(&s->mem, st->crypto_suite, st->remote_key, &m->srtp_ctx) < 0) {
@@ -412,6 +443,9 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
   if (!m && (m = atomic_load_explicit(&s->media[e->index], memory_order_acquire)))
     atomic_store_explicit(&e->m, m, memory_order_release);
   if (m) {
+    /* The slot's per-datagram lines, loaded together before the lock
+     * (whose locked instruction later loads would wait behind). */
+    sr_prefetch_range(m, offsetof(sr_session_media, count[SR_MSTAT_BYTES + 1]), true);
     pthread_mutex_lock(&m->lock);
     if ((!m->ms && !m->srtp) || m->ended || m->port != e->rtp_port) {
       pthread_mutex_unlock(&m->lock);
@@ -431,6 +465,7 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
     } else if (len > sizeof buf) {
       add_stat(h, m, SR_MSTAT_DECODE_ERRORS, 1);
     } else {
+      sr_media_stream_prefetch(m->ms);
       if (e->rtcp)
         SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed_rtcp(m->ms, buf, n, path->remote, now_ns));
       else
@@ -641,7 +676,7 @@ SIPREC_API int siprec_session_stream_stats(const siprec_session *s, size_t index
   if (m) {
     uint64_t v[SR_MSTATS];
     for (unsigned k = 0; k < SR_MSTATS; k++)
-      v[k] = atomic_load_explicit(&m->stats[k], memory_order_relaxed);
+      v[k] = atomic_load_explicit(&m->count[k].n, memory_order_relaxed);
     o.packets = v[SR_MSTAT_PACKETS];
     o.bytes = v[SR_MSTAT_BYTES];
     o.lost = v[SR_MSTAT_LOST];

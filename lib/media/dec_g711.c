@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* PCMU and PCMA (G.711), concealed with spandsp's PLC, which was made for
- * 8 kHz G.711. Several channels (rare, but RFC 3551 allows them) are
- * averaged into one. */
+ * 8 kHz G.711 (its history kept lazily: g711_plc.h). Several channels
+ * (rare, but RFC 3551 allows them) are averaged into one. */
 #include <pthread.h>
 
 #include "decoder_impl.h"
-#include "spandsp_plc.h"
+#include "g711_plc.h"
 
 /* Both laws as tables made once from spandsp's own functions (the same
  * values, a load per sample instead of the bit arithmetic: G.711 decoding
@@ -22,8 +22,17 @@ static void tables_init(void)
 }
 
 typedef struct g711 {
-  plc_state_t plc;
+  sr_g711_plc plc;
 } g711;
+
+/* The table the concealer decodes its code bytes with: mono only (several
+ * channels' samples are averages, kept by plain plc_rx). */
+static const int16_t *plc_law(const sr_decoder *d)
+{
+  if (d->channels != 1)
+    return NULL;
+  return d->codec == SR_CODEC_PCMU ? ulaw_table : alaw_table;
+}
 
 static int g711d_init_state(sr_decoder *d, const sr_decoder_params *p)
 {
@@ -32,8 +41,8 @@ static int g711d_init_state(sr_decoder *d, const sr_decoder_params *p)
   g711 *g = sr_calloc(&d->alloc, 1, sizeof *g);
   if (!g)
     return SIPREC_ENOMEM;
-  plc_init(&g->plc);
   d->state = g;
+  sr_g711_plc_init(&g->plc, plc_law(d));
   return 0;
 }
 
@@ -75,21 +84,21 @@ static int g711d_decode(sr_decoder *d, const uint8_t *payload, size_t len, int16
       out[i] = (int16_t)(sum / (int32_t)d->channels);
     }
   }
-  plc_rx(&g->plc, out, (int)n);
+  sr_g711_plc_rx(&g->plc, payload, out, n);
   return (int)n;
 }
 
 static void g711d_conceal(sr_decoder *d, size_t n, int16_t *out, unsigned *flags)
 {
   g711 *g = d->state;
-  sr_spandsp_plc_fillin(&g->plc, out, (int)n);
+  sr_g711_plc_fillin(&g->plc, out, n);
   *flags |= SR_DEC_CONCEALED;
 }
 
 static void g711d_reset(sr_decoder *d)
 {
   g711 *g = d->state;
-  plc_init(&g->plc);
+  sr_g711_plc_init(&g->plc, plc_law(d));
 }
 
 static void g711d_fini(sr_decoder *d)

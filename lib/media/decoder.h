@@ -120,4 +120,8 @@ int sr_decoder_conceal_fec(sr_decoder *d, const uint8_t *next, size_t next_len, 
  * timestamp jump), as a new decoder would start. */
 void sr_decoder_reset(sr_decoder *d);
 
+/* Asks the CPU to start loading what decoding a packet touches (the
+ * decoder and the start of its codec's state): a hint, nothing changes. */
+void sr_decoder_prefetch(const sr_decoder *d);
+
 #endif

@@ -94,6 +94,7 @@ static void deliver(sr_jb *jb, sr_jb_packet *out, sr_jb_release_fn fn, void *use
   if (out->flags & SR_JB_DISCONTINUITY)
     jb->stats.discontinuities++;
   jb->stats.lost_packets += out->lost_packets;
+  jb->changes += out->lost_packets != 0;
   jb->stats.lost_samples += out->lost_samples;
   jb->stats.released++;
   advance(jb, out->ext_seq + 1);
@@ -212,6 +213,7 @@ static void count_old(sr_jb *jb, int64_t ext)
     jb->stats.duplicates++;
   else
     jb->stats.late++;
+  jb->changes++;
 }
 
 /* Place a packet at or after `next`: release it if it is next, keep it
@@ -253,8 +255,10 @@ unsigned sr_jb_push(sr_jb *jb, const sr_rtp_packet *p, int64_t ext_seq, unsigned
   }
   if (ext_seq < jb->next)
     count_old(jb, ext_seq);
-  else if (holds(jb, ext_seq))
+  else if (holds(jb, ext_seq)) {
     jb->stats.duplicates++;
+    jb->changes++;
+  }
   else
     n += place(jb, p, ext_seq, now_ns, fn, user);
   return n;

@@ -79,27 +79,34 @@ typedef struct sr_jb_slot {
   uint8_t *data;
 } sr_jb_slot;
 
+/* The counts every release writes are last: see sr_jb. */
 typedef struct sr_jb_stats {
-  uint64_t released, held, reordered, duplicates, late, lost_packets, lost_samples,
-      expired, forced, discontinuities;
+  uint64_t held, reordered, duplicates, late, expired, forced, discontinuities;
+  uint64_t released, lost_packets, lost_samples;
 } sr_jb_stats;
 
+/* What a packet released in sequence reads or writes is at the end (from
+ * the stats' last three on), in two cache lines at most: a busy server
+ * has evicted a stream's state by its next packet, and the stream puts
+ * its own per-packet fields right after. */
 typedef struct sr_jb {
   siprec_allocator alloc;
-  uint32_t clock_rate, jump_ticks, n_slots, max_payload, max_bytes;
+  uint32_t max_payload, max_bytes;
   uint64_t depth_ns;
   sr_jb_slot *slots; /* n_slots, allocated at the first hole */
-  unsigned held;
   size_t held_bytes;
+  sr_jb_stats stats;
+  uint32_t clock_rate, jump_ticks, n_slots;
+  uint32_t ptime_ts; /* ticks between packets in sequence; 0: unknown */
+  unsigned held;
+  unsigned pending;  /* flags for the next release */
+  uint32_t changes;  /* moves whenever lost_packets, duplicates or late do */
   bool started;
+  bool has_last;
   int64_t next;      /* the ext_seq released next */
   uint64_t released_bits; /* bit i: next-1-i was released, so a copy is a duplicate */
-  bool has_last;
   int64_t last_ext;
   uint32_t last_ts;
-  uint32_t ptime_ts; /* ticks between packets in sequence; 0: unknown */
-  unsigned pending;  /* flags for the next release */
-  sr_jb_stats stats;
 } sr_jb;
 
 /* Initialise *jb (alloc NULL: libc). 0 or SIPREC_EINVAL (no clock rate, a

@@ -53,30 +53,33 @@ typedef struct sr_seq_result {
 } sr_seq_result;
 
 typedef struct sr_seq {
-  /* Configuration, resolved. */
-  uint32_t clock_rate;
-  uint32_t min_sequential;
-  uint32_t jump_ticks;
-  uint64_t stale_ns;
-  /* The current source (A.1's source struct). */
+  /* What every packet of a confirmed source reads or writes comes first,
+   * in one cache line (a busy server has evicted a stream's state by its
+   * next packet): the current source (A.1's source struct), the timestamp
+   * reference, A.8's jitter. */
   bool active;
-  uint32_t ssrc;
+  bool has_transit;
   uint16_t max_seq;
-  uint32_t cycles; /* shifted count of wraps, as in A.1 */
-  uint32_t base_seq;
-  uint32_t bad_seq;
+  uint32_t ssrc;
   uint32_t probation;
-  uint64_t received;
+  uint32_t cycles;   /* shifted count of wraps, as in A.1 */
   uint32_t ref_ts;   /* timestamp of the packet at max_seq */
   uint32_t ptime_ts; /* ticks per packet seen last in sequence; 0: unknown */
-  bool has_transit;
+  uint32_t clock_rate;
+  uint32_t jump_ticks;
+  unsigned pending; /* flags for the source's first accepted packet */
   uint32_t transit;
   uint32_t jitter; /* A.8's estimate, times 16 */
+  uint64_t received;
+  /* Configuration, resolved, and what only a jump or a new source reads. */
+  uint32_t min_sequential;
+  uint32_t base_seq;
+  uint32_t bad_seq;
+  uint64_t stale_ns;
   /* The SSRC before the last change, whose stragglers are dropped. */
   bool has_prev;
   uint32_t prev_ssrc;
   uint64_t switch_ns;
-  unsigned pending; /* flags for the source's first accepted packet */
   /* Stream totals across sources. */
   uint64_t ssrc_changes, restarts, ts_jumps, bad, stale, probation_drops;
 } sr_seq;

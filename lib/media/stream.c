@@ -3,6 +3,7 @@
  * the end, timers and counters. */
 #include <string.h>
 
+#include "../common/prefetch.h"
 #include "stream_impl.h"
 
 size_t sr_media_stream_sizeof(void)
@@ -95,6 +96,8 @@ static int change_clock(sr_media_stream *s, uint32_t clock)
   if (!s->paused)
     sr_jb_flush(&s->jb, sr_ms_on_release, s);
   add_stats(&s->jb_base, &s->jb.stats);
+  /* The new buffer counts its changes from 0: the sum stays monotonic. */
+  s->gen += s->jb.changes + 1u;
   sr_jb_free(&s->jb);
   s->has_prev = false;
   return init_receive(s, clock);
@@ -228,8 +231,35 @@ void sr_media_stream_counters(const sr_media_stream *s, sr_ms_counters *out)
   if (!s || !out)
     return;
   *out = s->c;
+  out->packets = s->packets;
+  out->bytes = s->bytes;
+  out->rtcp_packets = s->rtcp_packets;
+  out->last_packet_ns = s->last_packet_ns;
   out->lost = s->jb_base.lost_packets + s->jb.stats.lost_packets;
   out->duplicates = s->jb_base.duplicates + s->jb.stats.duplicates;
   out->late = s->jb_base.late + s->jb.stats.late;
   out->jitter_ms = s->clock ? sr_seq_jitter(&s->seq) * 1000.0 / s->clock : 0;
+}
+
+void sr_media_stream_prefetch(const sr_media_stream *s)
+{
+  if (!s)
+    return;
+  /* From the jitter buffer's per-packet tail to sr_seq's per-packet head
+   * (stream_impl.h's layout). */
+  const char *lo = (const char *)&s->jb.stats.released;
+  const char *hi = (const char *)(&s->seq.received + 1);
+  sr_prefetch_range(lo, (size_t)(hi - lo), true);
+  if (s->dec)
+    sr_decoder_prefetch(s->dec);
+}
+
+void sr_media_stream_quick(const sr_media_stream *s, sr_ms_quick *out)
+{
+  out->packets = s->packets;
+  out->bytes = s->bytes;
+  out->last_packet_ns = s->last_packet_ns;
+  out->gen = s->gen + s->jb.changes;
+  out->jitter_ticks = sr_seq_jitter(&s->seq);
+  out->clock = s->clock;
 }

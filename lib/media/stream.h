@@ -210,6 +210,24 @@ void sr_media_stream_expire(sr_media_stream *s, uint64_t now_ns);
 
 void sr_media_stream_counters(const sr_media_stream *s, sr_ms_counters *out);
 
+/* Asks the CPU to start loading what a datagram will touch (the stream's
+ * per-packet fields, its decoder's): a hint for a caller about to feed it,
+ * nothing changes. */
+void sr_media_stream_prefetch(const sr_media_stream *s);
+
+/* What a reader of the counters needs after every datagram, from the
+ * stream's hot lines only (sr_media_stream_counters reads five more):
+ * packets and bytes, which move with every packet; `gen`, which moves
+ * whenever any other counter of sr_ms_counters does, so a reader diffing
+ * the counters reads them all again only then; the jitter in timestamp
+ * units of `clock` (sr_ms_counters' jitter_ms is jitter_ticks * 1000.0 /
+ * clock, 0 without a clock). */
+typedef struct sr_ms_quick {
+  uint64_t packets, bytes, last_packet_ns, gen;
+  uint32_t jitter_ticks, clock;
+} sr_ms_quick;
+void sr_media_stream_quick(const sr_media_stream *s, sr_ms_quick *out);
+
 /* The stream object's own size (its allocations come on top: see
  * docs/media.md's budget or measure with the allocator hook). */
 size_t sr_media_stream_sizeof(void);

@@ -213,7 +213,7 @@ static void decode(sr_media_stream *s, const sr_jb_packet *p)
   int n = sr_decoder_samples(s->dec, p->payload, p->payload_len);
   unsigned flags = 0;
   if (n < 0 || (uint64_t)n * 1000 > (uint64_t)SR_MS_MAX_PACKET_MS * s->dec_rate) {
-    s->c.decode_errors++; /* its span becomes the next packet's gap */
+    SR_MS_COUNT(s, decode_errors); /* its span becomes the next packet's gap */
     return;
   }
   /* A packet of one frame's length (20 ms packets, 20 ms frames: the usual
@@ -231,7 +231,7 @@ static void decode(sr_media_stream *s, const sr_jb_packet *p)
     n = -1;
   }
   if (n < 0) {
-    s->c.decode_errors++;
+    SR_MS_COUNT(s, decode_errors);
     return;
   }
   s->ts_pos = s->frame_pos + s->fill;
@@ -249,7 +249,7 @@ static void comfort_noise(sr_media_stream *s, const sr_jb_packet *p)
 {
   sr_cn_info info;
   if (sr_cn_parse(p->payload, p->payload_len, &info) < 0) {
-    s->c.decode_errors++;
+    SR_MS_COUNT(s, decode_errors);
     return;
   }
   sr_cn_set_level(&s->cn, info.level);
@@ -262,7 +262,7 @@ static void dtmf(sr_media_stream *s, const sr_jb_packet *p)
   sr_dtmf_event ev;
   int rc = sr_dtmf_feed(&s->dtmf, p->ts, p->payload, p->payload_len, &ev);
   if (rc < 0)
-    s->c.decode_errors++;
+    SR_MS_COUNT(s, decode_errors);
   if (rc <= 0 || !s->cb.on_dtmf)
     return;
   sr_ms_dtmf d = {
@@ -286,7 +286,7 @@ void sr_ms_on_release(void *user, const sr_jb_packet *p)
    * offer's first codec, whose rate the noise is made at. */
   int want = cn ? (s->dec ? s->dec_pt : s->codecs[0].pt) : p->pt;
   if (want != s->dec_pt && sr_ms_use_codec(s, want, p->arrival_ns) < 0) {
-    s->c.decode_errors++; /* a PT nobody offered, or one not built */
+    SR_MS_COUNT(s, decode_errors); /* a PT nobody offered, or one not built */
     return;
   }
   int64_t gap = continuity(s, p);

@@ -19,14 +19,14 @@ static int unprotect(sr_media_stream *s, const uint8_t **buf, size_t *len, bool 
   if (!s->unprotect)
     return 0;
   if (*len > PROTECTED_MAX) {
-    s->c.malformed++;
+    SR_MS_COUNT(s, malformed);
     return SIPREC_ETOOBIG;
   }
   memcpy(copy, *buf, *len);
   size_t out = 0;
   int rc = s->unprotect(s->unprotect_ctx, copy, *len, rtcp, &out);
   if (rc < 0 || out > *len) {
-    s->c.srtp_failures++;
+    SR_MS_COUNT(s, srtp_failures);
     return rc < 0 ? rc : SIPREC_EPARSE;
   }
   *buf = copy;
@@ -41,10 +41,11 @@ static int rtcp_in(sr_media_stream *s, const uint8_t *buf, size_t len, uint64_t 
     return 1;
   sr_rtcp_info info;
   if (sr_rtcp_parse(buf, len, &info, NULL) < 0) {
-    s->c.malformed++;
+    SR_MS_COUNT(s, malformed);
     return 1;
   }
-  s->c.rtcp_packets++;
+  s->rtcp_packets++;
+  s->gen++; /* as SR_MS_COUNT */
   if (info.has_sr)
     sr_wallclock_note(&s->wc, &info.sr, now_ns);
   for (unsigned i = 0; i < info.bye_count && i < SR_RTCP_MAX_BYE; i++)
@@ -56,7 +57,7 @@ static void media_seen(sr_media_stream *s, uint64_t now_ns)
 {
   s->last_media_ns = now_ns;
   s->no_media_raised = false;
-  s->c.last_packet_ns = now_ns;
+  s->last_packet_ns = now_ns;
 }
 
 static int rtp_in(sr_media_stream *s, const uint8_t *buf, size_t len, const sr_ms_addr *from,
@@ -67,23 +68,23 @@ static int rtp_in(sr_media_stream *s, const uint8_t *buf, size_t len, const sr_m
     return 1;
   sr_rtp_packet p;
   if (sr_rtp_parse(buf, len, &p, NULL) < 0) {
-    s->c.malformed++;
+    SR_MS_COUNT(s, malformed);
     return 1;
   }
   sr_ms_latch(s, from); /* only a valid (authenticated) packet latches */
   if (s->paused) {
-    s->c.dropped_paused++;
+    SR_MS_COUNT(s, dropped_paused);
     return 1;
   }
-  s->c.packets++;
-  s->c.bytes += len;
+  s->packets++;
+  s->bytes += len;
   media_seen(s, now_ns);
   sr_seq_result r;
   sr_seq_update(&s->seq, &p, now_ns, &r);
   if (r.verdict != SR_SEQ_ACCEPT)
     return 0; /* sr_seq counts it (probation, bad, stale) */
   if (r.flags & SR_SEQ_F_REORDERED)
-    s->c.reordered++;
+    SR_MS_COUNT(s, reordered);
   sr_jb_push(&s->jb, &p, r.ext_seq, r.flags, now_ns, sr_ms_on_release, s);
   return 0;
 }
@@ -105,14 +106,14 @@ int sr_media_stream_feed(sr_media_stream *s, const uint8_t *buf, size_t len,
   sr_ms_addr_from(from, &a);
   sr_mux_kind kind = sr_mux_classify(buf, len);
   if (!sr_ms_latch_check(s, &a, kind != SR_MUX_RTCP)) {
-    s->c.latch_drops++;
+    SR_MS_COUNT(s, latch_drops);
     return 1;
   }
   if (kind == SR_MUX_RTCP)
     return rtcp_in(s, buf, len, now_ns);
   if (kind == SR_MUX_RTP)
     return rtp_in(s, buf, len, &a, now_ns);
-  s->c.malformed++; /* STUN, DTLS, noise */
+  SR_MS_COUNT(s, malformed); /* STUN, DTLS, noise */
   return 1;
 }
 
@@ -125,7 +126,7 @@ int sr_media_stream_feed_rtcp(sr_media_stream *s, const uint8_t *buf, size_t len
   sr_ms_addr a;
   sr_ms_addr_from(from, &a);
   if (!sr_ms_latch_check(s, &a, false)) {
-    s->c.latch_drops++;
+    SR_MS_COUNT(s, latch_drops);
     return 1;
   }
   return rtcp_in(s, buf, len, now_ns);

@@ -49,7 +49,7 @@ uint64_t sr_ms_ts_position(const sr_media_stream *s, uint32_t ts)
 
 static int64_t frame_wallclock(const sr_media_stream *s)
 {
-  if (!s->c.rtcp_packets)
+  if (!s->rtcp_packets)
     return 0; /* no sender report yet: spare the table's cache lines */
   const sr_sr_ref *ref = sr_wallclock_find(&s->wc, s->ts_ssrc);
   if (!ref || !s->rate || !s->dec_clock)

@@ -35,58 +35,72 @@ typedef struct sr_ms_codec {
 } sr_ms_codec;
 
 struct sr_media_stream {
-  siprec_allocator alloc;
-  sr_media_stream_callbacks cb;
-  /* Configuration (the codec table is at the end: it is read only on a
-   * codec change, and the fields each packet reads stay in fewer lines). */
-  unsigned n_codecs;
-  int dtmf_pt, cn_pt;
-  sr_ms_addr expected, signalling; /* family 0: not a candidate */
-  uint32_t frame_ms, out_rate_cfg, no_media_ms, conceal_ms, jitter_ms;
-  sr_ms_unprotect_fn unprotect;
-  void *unprotect_ctx;
+  /* What every packet reads or writes is together, in as few cache lines
+   * as it fits (a server with thousands of streams has evicted a stream's
+   * state by its next packet): the jitter buffer's per-packet fields (the
+   * end of sr_jb), the stream's own, then the sequence state's (the start
+   * of sr_seq). The configuration, the codec table and what only rarer
+   * events touch follow. */
+  sr_jb jb;
   /* Receiving. */
-  bool latched;
+  bool ended, paused, latched, started;
+  bool has_prev;        /* an audio packet before, in this span */
+  bool in_cn;           /* the last was comfort noise: fill until the next */
+  bool need_anchor;
+  bool no_media_raised;
   sr_ms_addr latch;
   uint32_t clock; /* the RTP clock of sequence state and jitter buffer */
-  sr_seq seq;
-  sr_jb jb;
-  sr_jb_stats jb_base; /* of jitter buffers replaced on a clock change */
-  sr_wallclock wc;
-  sr_dtmf dtmf;
-  sr_cn cn;
+  int dtmf_pt, cn_pt;
+  sr_ms_unprotect_fn unprotect;
+  void *unprotect_ctx;
+  sr_media_stream_callbacks cb;
   /* Decoding. */
   sr_decoder *dec;
   int dec_pt; /* -1: none */
   uint32_t dec_rate, dec_clock;
-  sr_resampler *rs;
-  int16_t *scratch, *rs_buf;
-  size_t scratch_cap, rs_cap;
-  bool has_prev;     /* an audio packet before, in this span */
-  bool in_cn;        /* the last was comfort noise: fill until the next */
   uint32_t prev_ts;  /* the previous audio packet's timestamp */
   uint32_t next_ts;  /* where the audio delivered so far ends */
   uint32_t prev_ssrc;
   uint64_t prev_arrival, prev_dur_ns;
+  sr_resampler *rs;
   /* Timeline and frames. */
   uint32_t rate; /* output samples per second */
+  unsigned frame_flags, pending_flags;
   size_t frame_len;
   int16_t *frame;
   size_t fill;
   uint64_t frame_pos; /* position of frame[0] */
-  unsigned frame_flags, pending_flags;
-  bool need_anchor;
   uint64_t anchor_pos, anchor_ns; /* host time of a position */
   uint64_t ts_pos;                /* output position of RTP timestamp ts_at */
   uint32_t ts_at, ts_ssrc;
-  bool started, paused, ended;
-  uint64_t pause_ns, pause_pad;
-  /* No media. */
+  /* No media, and the counters that move with every packet (the others
+   * are in `c`, which leaves these four at 0). */
+  uint32_t no_media_ms;
   uint64_t last_media_ns;
-  bool no_media_raised;
+  uint64_t packets, bytes, last_packet_ns, rtcp_packets;
+  uint64_t gen; /* moves with every counter but packets and bytes (SR_MS_COUNT) */
+  sr_seq seq;
+  /* Configuration. */
+  siprec_allocator alloc;
+  unsigned n_codecs;
+  sr_ms_addr expected, signalling; /* family 0: not a candidate */
+  uint32_t frame_ms, out_rate_cfg, conceal_ms, jitter_ms;
+  /* Rarer state. */
+  sr_jb_stats jb_base; /* of jitter buffers replaced on a clock change */
+  sr_wallclock wc;
+  sr_dtmf dtmf;
+  sr_cn cn;
+  int16_t *scratch, *rs_buf;
+  size_t scratch_cap, rs_cap;
+  uint64_t pause_ns, pause_pad;
   sr_ms_counters c;
   sr_ms_codec codecs[SR_MS_MAX_CODECS];
 };
+
+/* Counts one in counter `field` of s->c (not packets, bytes or RTCP
+ * packets, which are the stream's own): the generation readers compare
+ * moves with it (sr_media_stream_quick). */
+#define SR_MS_COUNT(s, field) ((s)->c.field++, (s)->gen++)
 
 /* stream_latch.c */
 void sr_ms_addr_parse(const char *text, sr_ms_addr *out);

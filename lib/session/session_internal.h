@@ -43,26 +43,45 @@ typedef enum sr_uac_purpose {
 
 /* One stream's media state (siprec/media.h), made at its first datagram
  * and kept until the session is destroyed (a feeding thread may hold its
- * pointer without the session's lock). Everything but `stats` is guarded
- * by `lock`; the session's lock, when both are taken, comes first. */
+ * pointer without the session's lock). Everything but count[].n and
+ * jitter_ms (read without it) is guarded by `lock`; the session's lock,
+ * when both are taken, comes first. */
 typedef struct sr_media_stream sr_media_stream; /* ../media/stream.h */
 typedef struct sr_srtp sr_srtp;                 /* ../media/srtp.h */
 enum { SR_MSTAT_PACKETS = 0, SR_MSTAT_BYTES, SR_MSTAT_LOST, SR_MSTAT_REORDERED,
        SR_MSTAT_DUPLICATES, SR_MSTAT_LATE, SR_MSTAT_LATCH_DROPS, SR_MSTAT_SRTP_FAILURES,
        SR_MSTAT_DECODE_ERRORS, SR_MSTAT_NOT_FOUND, SR_MSTAT_RTCP, SR_MSTATS };
 typedef struct sr_session_media {
+  /* What every datagram reads or writes comes first, in three cache lines
+   * (a busy server has evicted them since the stream's last datagram). */
   pthread_mutex_t lock;
   sr_media_stream *ms; /* NULL: none yet, or ended (made again by the next datagram) */
   void *handler;       /* the handler that made it (for its callbacks) */
   size_t index;
-  uint16_t port;       /* the local RTP port it was made for */
-  int srtp;            /* RTP/SAVP */
   sr_srtp *srtp_ctx;   /* its inbound SRTP context from the offer's key; NULL when this
                         * build cannot decrypt it (every datagram an SRTP failure) */
+  uint16_t port;       /* the local RTP port it was made for */
+  int srtp;            /* RTP/SAVP */
+  int ended;           /* ENDED delivered; nothing more is fed */
+  int has_label;
+  /* The speaker, from `model` (a reference held: the strings are its). */
+  const char *spk_id, *spk_aor, *spk_name;
+  uint64_t armed_at;   /* the deadline a media timer shard holds for it; 0: none */
+  uint64_t last_packet_ns;
+  uint64_t activity_ns; /* the last time it kept its session alive */
+  uint64_t seen_gen;    /* the stream's counter generation `seen` is of */
+  uint64_t jitter_key;  /* clock << 32 | jitter ticks that jitter_ms is of */
+  int seen_valid;       /* seen_gen is the stream's (0: read them all) */
+  _Atomic uint32_t jitter_ms;
+  /* Per counter (SR_MSTAT_*, packets and bytes first): the stream's count
+   * already added (`seen`), and the total (`n`, read without the lock). */
+  struct {
+    uint64_t seen;
+    _Atomic uint64_t n;
+  } count[SR_MSTATS];
+  /* What it was configured from (a change reconfigures). */
   char key[SR_SDP_KEY_INFO_MAX]; /* the offer's key-info it was made with */
   int paused;
-  int ended;           /* ENDED delivered; nothing more is fed */
-  /* What it was configured from (a change reconfigures). */
   char codec[SR_SDP_CODEC_MAX];
   int pt, te_pt;
   char remote_addr[SR_SDP_ADDR_MAX];
@@ -70,18 +89,9 @@ typedef struct sr_session_media {
   struct sr_sdp_alt_codec alt[SR_SDP_ALT_MAX];
   uint8_t n_alt;
   char label[SR_SDP_LABEL_MAX];
-  int has_label;
-  /* The speaker, from `model` (a reference held: the strings are its). */
   siprec_metadata *model;
-  const char *spk_id, *spk_aor, *spk_name;
-  uint64_t armed_at;   /* the deadline a media timer shard holds for it; 0: none */
   int watched;         /* no datagram yet: the no-media watchdog runs without a stream */
   int nm_raised;       /* that watchdog raised NO_MEDIA (ENDED follows at the end) */
-  uint64_t seen[SR_MSTATS]; /* the stream's counters already added to `stats` */
-  uint64_t last_packet_ns;
-  uint64_t activity_ns; /* the last time it kept its session alive */
-  _Atomic uint64_t stats[SR_MSTATS];
-  _Atomic uint32_t jitter_ms;
 } sr_session_media;
 
 /* The thread holding a stream's media lock while its callbacks run: the

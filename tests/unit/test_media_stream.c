@@ -1091,6 +1091,153 @@ START_TEST(test_resample_16k)
 END_TEST
 
 /* ---------------------------------------------------------------------- */
+/* (j2) the quick counters a reader diffs after every datagram              */
+
+typedef struct quick_watch {
+  sr_ms_counters c;
+  sr_ms_quick q;
+} quick_watch;
+
+static bool rare_moved(const sr_ms_counters *a, const sr_ms_counters *b)
+{
+  return a->rtcp_packets != b->rtcp_packets || a->lost != b->lost ||
+         a->reordered != b->reordered || a->duplicates != b->duplicates || a->late != b->late ||
+         a->latch_drops != b->latch_drops || a->srtp_failures != b->srtp_failures ||
+         a->decode_errors != b->decode_errors || a->malformed != b->malformed ||
+         a->dropped_paused != b->dropped_paused;
+}
+
+/* The quick read agrees with the full one, and its generation grew when
+ * (at least) any counter but packets and bytes moved. */
+static void quick_check(sender *x, quick_watch *w)
+{
+  sr_ms_counters c;
+  sr_ms_quick q;
+  sr_media_stream_counters(x->s, &c);
+  sr_media_stream_quick(x->s, &q);
+  ck_assert_uint_eq(q.packets, c.packets);
+  ck_assert_uint_eq(q.bytes, c.bytes);
+  ck_assert_uint_eq(q.last_packet_ns, c.last_packet_ns);
+  ck_assert(q.clock ? q.jitter_ticks * 1000.0 / q.clock == c.jitter_ms : c.jitter_ms == 0);
+  ck_assert_uint_ge(q.gen, w->q.gen);
+  if (rare_moved(&w->c, &c))
+    ck_assert_uint_gt(q.gen, w->q.gen);
+  w->c = c;
+  w->q = q;
+}
+
+static int send_seq(sender *x, int pt, uint16_t seq, size_t k, uint64_t at)
+{
+  uint8_t buf[2048];
+  size_t n = build(buf, pt, false, seq, x->ts + (uint32_t)(uint16_t)(seq - x->seq) * PKT,
+                   x->ssrc, pay_u[k], PKT);
+  return feed_at(x, buf, n, at);
+}
+
+START_TEST(test_quick_counters)
+{
+  static const sr_decoder_params c3[] = {
+    { .encoding = "PCMU", .payload_type = 0, .clock_rate = 8000 },
+    { .encoding = "L16", .payload_type = 96, .clock_rate = 16000 },
+  };
+  sr_media_stream_config cfg = base_cfg();
+  sender *x = sender_new(&cfg, 0, NULL); /* frames follow the rate: 16 kHz below */
+  quick_watch w = { 0 };
+  quick_check(x, &w);
+  ck_assert_int_eq(feed_from(x, "198.51.100.7", SRC_PORT, 0), 1); /* latch drop */
+  quick_check(x, &w);
+  uint64_t t = x->now;
+  for (size_t k = 0; k < 5; k++) {
+    ck_assert_int_eq(send_pkt(x, 0, k, t += 20 * MS), 0);
+    quick_check(x, &w);
+  }
+  /* A copy of the latest packet: a duplicate, not reordered. */
+  send_seq(x, 0, (uint16_t)(x->seq - 1), 4, t += 1 * MS);
+  quick_check(x, &w);
+  ck_assert_uint_eq(w.c.duplicates, 1);
+  ck_assert_uint_eq(w.c.reordered, 0);
+  /* Reordered: seq+1 before seq. */
+  uint16_t s0 = x->seq;
+  send_seq(x, 0, (uint16_t)(s0 + 1), 6, t += 20 * MS);
+  quick_check(x, &w);
+  send_seq(x, 0, s0, 5, t += 1 * MS);
+  quick_check(x, &w);
+  /* A duplicate of it. */
+  send_seq(x, 0, s0, 5, t += 1 * MS);
+  quick_check(x, &w);
+  /* A loss declared by the timer, then the lost one arrives late. */
+  send_seq(x, 0, (uint16_t)(s0 + 3), 8, t += 40 * MS);
+  quick_check(x, &w);
+  run_timers(x, t += 1000 * MS);
+  quick_check(x, &w);
+  send_seq(x, 0, (uint16_t)(s0 + 2), 7, t += 1 * MS);
+  quick_check(x, &w);
+  x->seq = (uint16_t)(s0 + 4);
+  x->ts += 4 * PKT;
+  /* A PT nobody offered: a decode error. */
+  send_seq(x, 9, x->seq, 9, t += 20 * MS);
+  x->seq++;
+  x->ts += PKT;
+  quick_check(x, &w);
+  /* Garbage from the latched source. */
+  uint8_t junk[40] = { 0x01, 0x02 };
+  feed_at(x, junk, sizeof junk, t += 1 * MS);
+  quick_check(x, &w);
+  /* RTCP. */
+  uint8_t buf[256];
+  size_t off = 0;
+  rtcpb_sr(buf, &off, x->ssrc, 1ull << 40, x->ts, 10, 10 * PKT, 0);
+  ck_assert_int_eq(feed_at(x, buf, off, t += 1 * MS), 0);
+  quick_check(x, &w);
+  /* Paused: a packet dropped. */
+  sr_media_stream_pause(x->s, t += 1 * MS);
+  quick_check(x, &w);
+  send_pkt(x, 0, 10, t += 20 * MS);
+  quick_check(x, &w);
+  sr_media_stream_resume(x->s, t += 1 * MS);
+  quick_check(x, &w);
+  /* A new clock (the buffer is replaced), then a loss in the new one. */
+  cfg.codecs = c3 + 1;
+  cfg.n_codecs = 1;
+  ck_assert_int_eq(sr_media_stream_reconfigure(x->s, &cfg, t += 1 * MS), 0);
+  quick_check(x, &w);
+  uint64_t before = w.q.gen;
+  x->ssrc++;
+  for (size_t k = 0; k < 4; k++) {
+    uint8_t pkt[2048];
+    size_t n = build(pkt, 96, false, (uint16_t)(x->seq + (k == 3 ? 5 : k)), x->ts, x->ssrc,
+                     pay_u[k], PKT);
+    feed_at(x, pkt, n, t += 20 * MS);
+    quick_check(x, &w);
+  }
+  run_timers(x, t += 1000 * MS);
+  quick_check(x, &w);
+  ck_assert_uint_gt(w.q.gen, before);
+  /* Every counter moved at some point, each seen by the generation. */
+  ck_assert_uint_gt(w.c.latch_drops, 0);
+  ck_assert_uint_gt(w.c.reordered, 0);
+  ck_assert_uint_gt(w.c.duplicates, 0);
+  ck_assert_uint_gt(w.c.lost, 1);
+  ck_assert_uint_gt(w.c.late, 0);
+  ck_assert_uint_gt(w.c.decode_errors, 0);
+  ck_assert_uint_gt(w.c.malformed, 0);
+  ck_assert_uint_gt(w.c.rtcp_packets, 0);
+  ck_assert_uint_gt(w.c.dropped_paused, 0);
+  sender_free(x);
+  /* SRTP failures, through the unprotect hook. */
+  cfg = base_cfg();
+  cfg.unprotect = fake_unprotect;
+  x = sender_new(&cfg, PKT, NULL);
+  w = (quick_watch){ 0 };
+  quick_check(x, &w);
+  send_pkt(x, 0, 0, T0 + 20 * MS); /* no trailer */
+  quick_check(x, &w);
+  ck_assert_uint_eq(w.c.srtp_failures, 1);
+  sender_free(x);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
 /* (k) RTCP wall clock                                                      */
 
 #define NTP_UNIX_OFFSET 2208988800ull
@@ -1317,6 +1464,7 @@ static Suite *media_stream_suite(void)
   tcase_add_test(tc, test_codec_change_rate);
   tcase_add_test(tc, test_resample_16k);
   tcase_add_test(tc, test_opus_fec_16k);
+  tcase_add_test(tc, test_quick_counters);
   tcase_add_test(tc, test_rtcp_wallclock);
   tcase_add_test(tc, test_end_flushes);
   tcase_add_test(tc, test_memory_g711);
