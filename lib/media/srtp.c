@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "../common/alloc.h"
+#include "../common/base64.h"
 #include "../common/sdes_key.h"
 
 #ifdef SR_HAVE_SRTP
@@ -58,52 +59,6 @@ size_t sr_srtp_suite_key_len(const char *suite)
   return s < 0 ? 0 : suites[s].key_len;
 }
 
-static int b64_value(char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
-
-/* Decode the n characters at `in` (padding optional, at most two '=' at the
- * end) into out (cap octets). Returns the octet count, or -1. */
-static long b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
-{
-  size_t pad = 0;
-  while (pad < 2 && n > 0 && in[n - 1] == '=') {
-    n--;
-    pad++;
-  }
-  if (n % 4 == 1 || (pad && (n + pad) % 4 != 0))
-    return -1;
-  size_t o = 0;
-  uint32_t acc = 0;
-  unsigned bits = 0;
-  for (size_t i = 0; i < n; i++) {
-    int v = b64_value(in[i]);
-    if (v < 0)
-      return -1;
-    acc = acc << 6 | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (o == cap)
-        return -1;
-      out[o++] = (uint8_t)(acc >> bits);
-      acc &= (1u << bits) - 1;
-    }
-  }
-  return (long)o;
-}
-
 int sr_srtp_parse_key(const char *suite, const char *text, sr_srtp_key *out)
 {
   if (!suite || !text || !out)
@@ -117,7 +72,7 @@ int sr_srtp_parse_key(const char *suite, const char *text, sr_srtp_key *out)
   sr_sdes_key_info ki;
   long got = -1;
   if (sr_sdes_key_info_parse(sr_span_cstr(text), &ki) == 0)
-    got = b64_decode(ki.key.p, ki.key.n, out->key, sizeof out->key);
+    got = sr_b64_decode(ki.key.p, ki.key.n, out->key, sizeof out->key);
   if (got < 0 || (size_t)got != suites[s].key_len) {
     explicit_bzero(out, sizeof *out);
     return SIPREC_EPARSE;

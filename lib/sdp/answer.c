@@ -46,7 +46,7 @@ static int take_port(const sr_sdp_config *cfg, const sr_sdp_stream *cur, size_t 
 {
   if (cur) {
     st->port = cur->port;
-    if (key_bytes && cur->srtp && strlen(cur->local_key) == sr_sdp_b64_len(key_bytes))
+    if (key_bytes && cur->srtp && strlen(cur->local_key) == sr_b64_len(key_bytes))
       memcpy(st->local_key, cur->local_key, sizeof st->local_key);
     return 0;
   }

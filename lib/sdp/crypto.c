@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "../common/random.h"
+#include "../common/base64.h"
 #include "../common/sdes_key.h"
 #include "../common/span.h"
 #include "text.h"
@@ -21,17 +22,6 @@ static const struct {
   { "AEAD_AES_256_GCM", 44 },
 };
 #define N_SUITES (sizeof suites / sizeof suites[0])
-
-size_t sr_sdp_b64_len(size_t bytes)
-{
-  return (bytes + 2) / 3 * 4;
-}
-
-static int is_b64(char c)
-{
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-         c == '/' || c == '=';
-}
 
 static const char *skip_ws(const char *v)
 {
@@ -63,11 +53,13 @@ static size_t read_suite(const char **v)
  * length (padded), and what can be written back into remote_key. */
 static int key_info_ok(const sr_sdes_key_info *ki, size_t key_bytes)
 {
-  if (ki->key.n != sr_sdp_b64_len(key_bytes))
+  /* Decoded as the media layer will decode it: the same function. */
+  uint8_t key[64];
+  long got = ki->key.n == sr_b64_len(key_bytes) ? sr_b64_decode(ki->key.p, ki->key.n, key, sizeof key)
+                                                  : -1;
+  explicit_bzero(key, sizeof key);
+  if (got < 0 || (size_t)got != key_bytes)
     return 0;
-  for (size_t i = 0; i < ki->key.n; i++)
-    if (!is_b64(ki->key.p[i]))
-      return 0;
   /* Not supported: an MKI value above 2^32 - 1 (more than four significant
    * octets). SRCs use one to four; remote_key is sized for that. */
   return !ki->mki_len || ki->mki <= UINT32_MAX;
@@ -137,33 +129,6 @@ size_t sr_sdp_suite_key_bytes(const char *suite)
   return 0;
 }
 
-static void base64_encode(const unsigned char *in, size_t n, char *out)
-{
-  static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t i = 0, o = 0;
-  for (; i + 3 <= n; i += 3) {
-    unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-    out[o++] = tab[v >> 18 & 63];
-    out[o++] = tab[v >> 12 & 63];
-    out[o++] = tab[v >> 6 & 63];
-    out[o++] = tab[v & 63];
-  }
-  if (n - i == 1) {
-    unsigned v = (unsigned)in[i] << 16;
-    out[o++] = tab[v >> 18 & 63];
-    out[o++] = tab[v >> 12 & 63];
-    out[o++] = '=';
-    out[o++] = '=';
-  } else if (n - i == 2) {
-    unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
-    out[o++] = tab[v >> 18 & 63];
-    out[o++] = tab[v >> 12 & 63];
-    out[o++] = tab[v >> 6 & 63];
-    out[o++] = '=';
-  }
-  out[o] = '\0';
-}
-
 int sr_sdp_key_make(const sr_sdp_config *cfg, size_t bytes, char *out)
 {
   unsigned char k[64];
@@ -172,7 +137,7 @@ int sr_sdp_key_make(const sr_sdp_config *cfg, size_t bytes, char *out)
     explicit_bzero(k, sizeof k);
     return SIPREC_ERANDOM;
   }
-  base64_encode(k, bytes, out);
+  sr_b64_encode(k, bytes, out);
   explicit_bzero(k, sizeof k);
   return 0;
 }

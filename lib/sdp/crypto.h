@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "../common/base64.h"
 #include "answer.h"
 
 /* "<tag> <suite> inline:<key||salt>[|lifetime][|mki:len][;inline:...]
@@ -24,11 +25,8 @@ size_t sr_sdp_crypto_parse(const char *value, sr_sdp_suite_ok_cb suite_ok, sr_sd
 /* Master key + salt bytes of a suite named exactly so, 0 when unknown. */
 size_t sr_sdp_suite_key_bytes(const char *suite);
 
-/* Length of the base64 text of `bytes` bytes. */
-size_t sr_sdp_b64_len(size_t bytes);
-
 /* A fresh key of `bytes` (<= 64) random bytes, base64 into out (which
- * holds sr_sdp_b64_len(bytes) + 1). 0 or SIPREC_ERANDOM. The raw key is
+ * holds sr_b64_len(bytes) + 1). 0 or SIPREC_ERANDOM. The raw key is
  * wiped before return. */
 int sr_sdp_key_make(const sr_sdp_config *cfg, size_t bytes, char *out);
 
