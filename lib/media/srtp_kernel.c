@@ -186,6 +186,7 @@ static srtp_err_status_t icm_encrypt(void *sv, uint8_t *buf, unsigned int *len)
 typedef struct hmac_state {
   struct hmac_sha1_ctx keyed; /* as left by set_key: what start returns to */
   struct hmac_sha1_ctx run;   /* the message in progress */
+  bool fed;                   /* run took octets since it was last reset */
 } hmac_state;
 
 typedef struct hmac_auth {
@@ -234,13 +235,19 @@ static srtp_err_status_t mac_init(void *sv, const uint8_t *key, int key_len)
     return srtp_err_status_bad_param;
   hmac_sha1_set_key(&s->keyed, (size_t)key_len, key_len ? key : (const uint8_t *)"");
   s->run = s->keyed;
+  s->fed = false;
   return srtp_err_status_ok;
 }
 
+/* Nettle's digest already leaves `run` as after set_key: the copy (three
+ * SHA-1 states) is needed only for a message abandoned half-way. */
 static srtp_err_status_t mac_start(void *sv)
 {
   hmac_state *s = sv;
-  s->run = s->keyed;
+  if (s->fed) {
+    s->run = s->keyed;
+    s->fed = false;
+  }
   return srtp_err_status_ok;
 }
 
@@ -249,8 +256,10 @@ static srtp_err_status_t mac_update(void *sv, const uint8_t *msg, int n)
   hmac_state *s = sv;
   if (n < 0 || (n && !msg))
     return srtp_err_status_bad_param;
-  if (n)
+  if (n) {
     hmac_sha1_update(&s->run, (size_t)n, msg);
+    s->fed = true;
+  }
   return srtp_err_status_ok;
 }
 
@@ -267,6 +276,7 @@ static srtp_err_status_t mac_compute(void *sv, const uint8_t *msg, int n, int ta
     return st;
   uint8_t digest[SHA1_DIGEST_SIZE];
   hmac_sha1_digest(&s->run, sizeof digest, digest);
+  s->fed = false;
   memcpy(tag, digest, (size_t)tag_len);
   explicit_bzero(digest, sizeof digest);
   return srtp_err_status_ok;
