@@ -7,7 +7,9 @@
 # libuv (libuv1-dev); lib/media decodes with spandsp (G.711 concealment,
 # G.722, G.726: required), libopus and speexdsp (meson features, on when
 # found); libsrtp2 (libsrtp2-dev, meson feature `srtp`, on when found)
-# decrypts SRTP; siprec-server's recorder writes WAV/RF64 and FLAC files
+# decrypts SRTP, on Nettle's AES-CM and HMAC-SHA1 (nettle-dev, meson feature
+# `srtp_nettle`, on when found: Debian's libsrtp2 runs them on NSS, which
+# slows down with every open context); siprec-server's recorder writes WAV/RF64 and FLAC files
 # with libsndfile (libsndfile1-dev; without it the server has no --record);
 # it serves its Prometheus metrics (--metrics)
 # with libmicrohttpd (libmicrohttpd-dev; without it, no metrics);
@@ -18,7 +20,7 @@
 # (pocketsphinx-en-us) for the transcripts, pocketsphinx-testdata for the
 # two participants' speech (goforward.raw, numbers.raw), and python3 for
 # the JSON of its report (meson brings it too; named since the script runs it).
-BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev libsndfile1-dev libmicrohttpd-dev libpocketsphinx-dev)
+BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev nettle-dev libsndfile1-dev libmicrohttpd-dev libpocketsphinx-dev)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" pocketsphinx-en-us pocketsphinx-testdata python3)
 # The test suite: Check, the second compiler with its sanitizer and libFuzzer

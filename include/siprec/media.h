@@ -26,6 +26,19 @@
  * offer's order, and no other, so a stream is never accepted and then
  * silent).
  *
+ * SRTP is decrypted with libsrtp2 (SDES suites AES_CM_128_HMAC_SHA1_80/_32,
+ * AES_256_CM_HMAC_SHA1_80/_32, and AEAD_AES_128_GCM/_256_GCM where the libsrtp2
+ * has GCM). libsrtp2's state is process-wide: the library runs srtp_init()
+ * once, when it first answers an offer with SRTP; a host that uses libsrtp2 too
+ * must not call srtp_init() before it (a second one fails) nor srtp_shutdown()
+ * while streams live. In a build with the meson feature `srtp_nettle` (on when
+ * Nettle is found), the library also replaces libsrtp2's AES-CM and HMAC-SHA1
+ * in libsrtp2's crypto kernel with Nettle's, right after that srtp_init(): the
+ * same algorithms (libsrtp2 checks them against their test vectors before
+ * taking them), faster than Debian's NSS-backed ones, whose cost grows with the
+ * number of open contexts. The kernel being process-wide, the host's own
+ * libsrtp2 sessions created after that run on them too. GCM stays libsrtp2's.
+ *
  * Time needs no timer of the host's own: siprec_handler_next_deadline() and
  * siprec_handler_expire() include the media's deadlines (a jitter buffer
  * that holds a hole; the no-media watchdog).

@@ -13,6 +13,9 @@
 #include <pthread.h>
 #include <srtp2/srtp.h>
 #endif
+#ifdef SR_HAVE_SRTP_NETTLE
+#include "srtp_kernel.h"
+#endif
 
 /* ---------------------------------------------------------------------- */
 /* Suites and keys (no libsrtp2 needed)                                    */
@@ -230,12 +233,19 @@ static void set_policy(suite_id s, srtp_policy_t *p)
 }
 
 /* Each suite is tried once: a libsrtp2 without a cipher (GCM without a
- * crypto backend) refuses the session. */
+ * crypto backend) refuses the session. With srtp_nettle, Nettle's AES-CM
+ * and HMAC-SHA1 go into libsrtp2's kernel first (srtp_kernel.h), before
+ * any srtp_create of ours, the probes included. */
 static void init_srtp(void)
 {
   if (srtp_init() != srtp_err_status_ok)
     return;
   init_ok = true;
+#ifdef SR_HAVE_SRTP_NETTLE
+  /* A type libsrtp2 refuses keeps its own implementation: as correct,
+   * only slower, so the result changes nothing here. */
+  (void)sr_srtp_kernel_install();
+#endif
   uint8_t key[SR_SRTP_MAX_KEY] = { 0 };
   for (int s = 0; s < S_COUNT; s++) {
     srtp_policy_t p;

@@ -52,15 +52,25 @@
  * log handler that prints, if it wants this library silent: libsrtp2's
  * default prints nothing).
  *
+ * Crypto (meson feature `srtp_nettle`, on when Nettle is found): right
+ * after that srtp_init(), Nettle's AES-CM (128, 192, 256) and HMAC-SHA1
+ * replace libsrtp2's own in its crypto kernel (srtp_kernel.h), since
+ * Debian's libsrtp2 runs them on NSS, whose cost per packet grows with
+ * the contexts open. The kernel is process-wide: a host's own libsrtp2
+ * sessions run on them too (the same algorithms, checked by libsrtp2
+ * against their test vectors before it takes them). GCM stays libsrtp2's.
+ *
  * Threads: a context is not thread-safe: one stream, one thread at a time;
  * different contexts may be used from different threads at once.
  *
  * Memory: the context object lives in an allocation of the allocator hook;
  * libsrtp2 allocates its session, streams and cipher states with malloc
  * and offers no hook (a session template and one stream per SSRC, the
- * latter bounded by SR_SRTP_MAX_SSRC; Debian's libsrtp2 runs its ciphers
- * on NSS, which allocates on its own too). Not plain data: what survives a move to another
- * process is the key (from SDP) and the per-SSRC ROC (sr_srtp_get_roc).
+ * latter bounded by SR_SRTP_MAX_SSRC; Debian's libsrtp2 runs its GCM, and
+ * without srtp_nettle all its ciphers, on NSS, which allocates on its own
+ * too; srtp_kernel.c's cipher and auth states come from malloc). Not plain
+ * data: what survives a move to another process is the key (from SDP) and
+ * the per-SSRC ROC (sr_srtp_get_roc).
  *
  * Without libsrtp2 (meson feature `srtp`), sr_media_srtp_built() is false,
  * no suite is supported and sr_srtp_new fails with SIPREC_ENOTFOUND: the

@@ -55,6 +55,7 @@ OUTSIDE_LIBRARIES = {
     "sofia-sip": ("sofia-sip/",),
     "expat": ("expat.h", "expat_external.h", "expat_config.h"),
     "libsrtp2": ("srtp2/",),
+    "nettle": ("nettle/",),
     "spandsp": ("spandsp.h", "spandsp/"),
     "libopus": ("opus/", "opus.h"),
     "bcg729": ("bcg729/",),
