@@ -38,11 +38,11 @@ DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" pocketsphinx-en-us pocketsphinx-testdata p
 # for the build with the G.729 decoder (meson feature bcg729, GPL-3+, off by
 # default), which scripts/run-tests tests apart; pocketsphinx-en-us (the
 # model) and pocketsphinx (pocketsphinx_continuous, the oracle whose words
-# the transcription must equal) for tests/integration/test_transcribe;
-# nettle-dev for the server load generator's SRTP (tests/bench/loadgen_srtp.c: libsrtp2 is too slow
-# with thousands of contexts to send 1,000 SRTP calls).
+# the transcription must equal) for tests/integration/test_transcribe (the
+# server load generator's SRTP, tests/bench/loadgen_srtp.c, uses Nettle
+# too, already in BUILD_PACKAGES).
 # shellcheck disable=SC2034 # used by the scripts that source this file
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go abigail-tools pocketsphinx-testdata libbcg729-dev pocketsphinx-en-us pocketsphinx nettle-dev)
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go abigail-tools pocketsphinx-testdata libbcg729-dev pocketsphinx-en-us pocketsphinx)
 
 # install_packages PKG...: apt-get install what is missing (needs root).
 install_packages() {
