@@ -263,7 +263,10 @@ static void stream_config(siprec_handler *h, const siprec_session *s, const sr_s
   codec[n].clock_rate = st->clock_rate;
   codec[n++].channels = st->channels;
   for (size_t i = 0; i < st->n_alt && i < SR_SDP_ALT_MAX && n < SR_MS_MAX_CODECS; i++) {
-    codec[n].encoding = st->alt[i].codec;
+    const char *enc = sr_sdp_alt_encoding(h->codec_list, &st->alt[i]); /* as answered */
+    if (!enc)
+      continue;
+    codec[n].encoding = enc;
     codec[n].payload_type = st->alt[i].pt;
     codec[n].clock_rate = st->alt[i].clock_rate;
     codec[n++].channels = st->alt[i].channels;

@@ -67,11 +67,14 @@ typedef struct sr_sdp_stream {
   uint8_t n_alt;                   /* alt[0..n_alt) (here, not after alt: a byte of
                                     * padding holds it, every session keeps these) */
   /* The offer's other accepted codecs, in its order: the SRC may switch to
-   * one of them without a new offer (the media decodes them too). */
+   * one of them without a new offer (the media decodes them too). Each one
+   * is an accepted codec, so its name is kept as its index in the accepted
+   * list (sr_sdp_alt_encoding()) rather than copied: 8 bytes, not 44, in
+   * every stream of every session. */
   struct sr_sdp_alt_codec {
-    char codec[SR_SDP_CODEC_MAX];
-    int pt;
     uint32_t clock_rate;
+    uint8_t codec;    /* index in the configuration's accepted codecs */
+    uint8_t pt;       /* its payload type (0..127) */
     uint8_t channels;
   } alt[SR_SDP_ALT_MAX];
 } sr_sdp_stream;
@@ -150,6 +153,14 @@ int sr_sdp_answer(const char *offer, size_t offer_len, const sr_sdp_config *cfg,
  * order. Returns the continued stream, or NULL for a new one. */
 const sr_sdp_stream *sr_sdp_continued(const sr_sdp_stream *old, size_t n_old,
                                       const sr_sdp_stream *st, size_t index, uint8_t *used);
+
+/* The encoding name of an alternative codec (sr_sdp_stream.alt) as the
+ * accepted list spells it: `codecs` is the sr_sdp_config.codecs the answer
+ * was made with (NULL: the default set). NULL when the index lies past
+ * that list (a stream answered under another configuration). Decoding
+ * reads encoding names case-insensitively, so the list's spelling serves
+ * as well as the offer's. */
+const char *sr_sdp_alt_encoding(const char *const *codecs, const struct sr_sdp_alt_codec *alt);
 
 /* For an INVITE without SDP (delayed offer): write an offer of `n` recvonly
  * audio streams with the configured codecs into `out`, and fill streams
