@@ -80,7 +80,7 @@ static void take_codec(const sr_sdp_fmts *t, int pt, sr_sdp_stream *st)
 {
   const sr_sdp_fmt *f = &t->pt[pt];
   st->accepted = 1;
-  st->pt = pt;
+  st->pt = (int16_t)pt; /* 0..127 */
   memcpy(st->codec, f->enc, f->enc_len);
   st->codec[f->enc_len] = '\0';
   st->clock_rate = (uint32_t)f->rate;
@@ -110,7 +110,7 @@ static void take_telephone_event(const sr_sdp_fmts *t, sr_sdp_stream *st)
 {
   int te = sr_sdp_fmts_telephone_event(t, &t->pt[st->pt].rate);
   if (te >= 0) {
-    st->te_pt = te;
+    st->te_pt = (int16_t)te;
     st->te_clock = (uint32_t)t->pt[te].rate;
   }
 }
