@@ -241,7 +241,7 @@ static void refresh_speaker(siprec_session *s, sr_session_media *m)
 
 static void dialog_ip(const siprec_session *s, char *out, size_t size)
 {
-  const struct sockaddr_storage *a = &s->dialog.remote;
+  const sr_sockaddr *a = &s->dialog.remote;
   out[0] = '\0';
   if (a->ss_family == AF_INET)
     inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, out, (socklen_t)size);
