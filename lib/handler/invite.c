@@ -27,12 +27,9 @@ static int session_fill(siprec_handler *h, siprec_session *s, const sr_request_c
   s->sdp_version = 1;
   int rc = sr_dialog_init_uas(&s->dialog, &s->mem, m, &rq->path, tag);
   rc |= sr_session_set_str(s, &s->invite_tx.branch, m->branch.p, m->branch.n);
-  for (unsigned i = 0; i < m->n_cisco_participants && i < SR_SESSION_MAX_HEADER_PARTICIPANTS; i++) {
-    s->cisco[i] = NULL;
-    rc |= sr_session_set_str(s, &s->cisco[i], m->cisco_participants[i].p, m->cisco_participants[i].n);
-    s->cisco_len[i] = m->cisco_participants[i].n;
-    s->n_cisco = i + 1;
-  }
+  for (unsigned i = 0; i < m->n_cisco_participants && i < SR_SESSION_MAX_HEADER_PARTICIPANTS; i++)
+    rc |= sr_session_add_header_participant(s, m->cisco_participants[i].p,
+                                            m->cisco_participants[i].n);
   return rc ? SIPREC_ENOMEM : 0;
 }
 
@@ -202,12 +199,8 @@ static int bib_fill(siprec_session *s, const sr_sip_bib *b)
   rc |= sr_session_set_str(s, &s->bib_refci, b->refci.p, b->refci.n);
   rc |= sr_session_set_str(s, &s->bib_farend_refci, b->farend_refci.p, b->farend_refci.n);
   sr_span who = b->leg == SR_BIB_NEAR_END ? b->nearend_addr : b->farend_addr;
-  if (who.n && s->n_cisco == 0) {
-    s->cisco[0] = NULL;
-    rc |= sr_session_set_str(s, &s->cisco[0], who.p, who.n);
-    s->cisco_len[0] = who.n;
-    s->n_cisco = 1;
-  }
+  if (who.n && sr_session_header_participants(s) == 0)
+    rc |= sr_session_add_header_participant(s, who.p, who.n);
   s->bib_leg = b->leg == SR_BIB_NEAR_END ? SIPREC_BIB_NEAR_END : SIPREC_BIB_FAR_END;
   return rc ? SIPREC_ENOMEM : 0;
 }
@@ -342,7 +335,8 @@ static int invite_media(siprec_handler *h, siprec_session *s, sr_request_ctx *rq
   int changed;
   if (c->metadata.p && sr_handler_apply_metadata(h, s, c->metadata, &changed) < 0)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its metadata", s->id);
-  else if (!c->metadata.p && s->n_cisco && sr_session_metadata_from_headers(s) < 0)
+  else if (!c->metadata.p && sr_session_header_participants(s) &&
+           sr_session_metadata_from_headers(s) < 0)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its participants", s->id);
   sr_session_flush_retired(s);
   return 0;

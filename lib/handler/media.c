@@ -241,7 +241,7 @@ static void refresh_speaker(siprec_session *s, sr_session_media *m)
 
 static void dialog_ip(const siprec_session *s, char *out, size_t size)
 {
-  const struct sockaddr_storage *a = &s->dialog.remote;
+  const sr_sockaddr *a = &s->dialog.remote;
   out[0] = '\0';
   if (a->ss_family == AF_INET)
     inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, out, (socklen_t)size);
@@ -263,7 +263,10 @@ static void stream_config(siprec_handler *h, const siprec_session *s, const sr_s
   codec[n].clock_rate = st->clock_rate;
   codec[n++].channels = st->channels;
   for (size_t i = 0; i < st->n_alt && i < SR_SDP_ALT_MAX && n < SR_MS_MAX_CODECS; i++) {
-    codec[n].encoding = st->alt[i].codec;
+    const char *enc = sr_sdp_alt_encoding(h->codec_list, &st->alt[i]); /* as answered */
+    if (!enc)
+      continue;
+    codec[n].encoding = enc;
     codec[n].payload_type = st->alt[i].pt;
     codec[n].clock_rate = st->alt[i].clock_rate;
     codec[n++].channels = st->alt[i].channels;

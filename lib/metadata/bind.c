@@ -18,11 +18,11 @@ static int copy_header(siprec_metadata *b, const siprec_metadata *m)
     return 0;
   b->status = m->status;
   b->error = m->error;
-  memcpy(b->detail, m->detail, sizeof b->detail);
   b->datamode = m->datamode;
   b->schema = m->schema;
   b->c = md_model_ref(m->c);
-  return md_snapshot_set_raw(b, m->raw, m->raw_len);
+  int rc = md_snapshot_set_detail(b, m->detail);
+  return rc < 0 ? rc : md_snapshot_set_raw(b, m->raw, m->raw_len);
 }
 
 static const md_ilist *stream_senders(const md_model *c, size_t s)

@@ -121,7 +121,8 @@ struct siprec_metadata {
   md_model *c; /* NULL: empty */
   siprec_metadata_status status;
   int error;
-  char detail[112];
+  char *detail; /* what made it unreadable or refused; NULL when nothing did (most
+                 * snapshots: allocated only then, not 112 bytes in every one) */
   char *raw;
   size_t raw_len;
   siprec_metadata_datamode datamode;
@@ -260,5 +261,8 @@ int md_parse(const siprec_allocator *mem, const siprec_metadata_limits *lim, con
 siprec_metadata *md_snapshot_new(const siprec_allocator *mem);
 /* Copy `len` raw bytes into the snapshot. 0 or SIPREC_ENOMEM. */
 int md_snapshot_set_raw(siprec_metadata *m, const char *raw, size_t len);
+/* Copy the NUL-terminated error detail into the snapshot (nothing for ""
+ * or NULL). 0 or SIPREC_ENOMEM. */
+int md_snapshot_set_detail(siprec_metadata *m, const char *detail);
 
 #endif

@@ -30,10 +30,22 @@ int md_snapshot_set_raw(siprec_metadata *m, const char *raw, size_t len)
   return 0;
 }
 
+int md_snapshot_set_detail(siprec_metadata *m, const char *detail)
+{
+  if (!detail || !detail[0])
+    return 0;
+  size_t n = strlen(detail) + 1;
+  if (!(m->detail = sr_malloc(&m->mem, n)))
+    return SIPREC_ENOMEM;
+  memcpy(m->detail, detail, n);
+  return 0;
+}
+
 static void snapshot_free(siprec_metadata *m)
 {
   siprec_allocator mem = m->mem;
   md_model_unref(m->c);
+  sr_free(&mem, m->detail);
   sr_free(&mem, m->raw);
   sr_free(&mem, m->mlines);
   sr_free(&mem, m->mline_senders);
@@ -89,10 +101,10 @@ SIPREC_API int siprec_metadata_apply(siprec_metadata **out, siprec_metadata_chan
     /* The recording goes on with what was known before. */
     m->status = refused ? SIPREC_METADATA_REFUSED : SIPREC_METADATA_UNREADABLE;
     m->error = res.error;
-    memcpy(m->detail, res.detail, sizeof m->detail);
     m->c = current ? md_model_ref(current->c) : NULL;
     m->datamode = current ? current->datamode : SIPREC_METADATA_DATAMODE_NONE;
     m->schema = current ? current->schema : SIPREC_METADATA_SCHEMA_NONE;
+    rc = md_snapshot_set_detail(m, res.detail);
   } else if (rc == 0) {
     m->status = SIPREC_METADATA_OK;
     m->datamode = res.datamode;
@@ -144,7 +156,7 @@ SIPREC_API int siprec_metadata_error(const siprec_metadata *m)
 
 SIPREC_API const char *siprec_metadata_error_detail(const siprec_metadata *m)
 {
-  return m ? m->detail : "";
+  return m && m->detail ? m->detail : "";
 }
 
 SIPREC_API const char *siprec_metadata_raw(const siprec_metadata *m, size_t *len)

@@ -34,44 +34,49 @@ typedef enum sr_sdp_dir {
 /* One offered m-line and what the answer made of it. Plain data, no pointers:
  * a session stores these and can serialise them as they are. */
 typedef struct sr_sdp_stream {
+  /* Every session keeps one per m-line: flags are bytes and payload types
+   * 16 bits (440 bytes with the compact alt[] below, where ints and named
+   * alternatives made 608). */
   char media[16];                  /* "audio", "video", ... as offered */
   char label[SR_SDP_LABEL_MAX];    /* a=label, "" when none */
-  int has_label;
-  int accepted;                    /* answered with a non-zero port */
+  uint8_t has_label;
+  uint8_t accepted;                /* answered with a non-zero port */
   uint16_t port;                   /* the SRS's receive port; 0 when declined */
-  int new_port;                    /* 1: `port` came from cfg->port during this call (the caller
+  uint8_t new_port;                /* 1: `port` came from cfg->port during this call (the caller
                                     * owns it); 0: kept from cfg->current, or none */
+  uint8_t paused;                  /* offered inactive/recvonly or c= 0.0.0.0 / port on hold */
   sr_sdp_dir offer_dir;            /* offered direction (media level, else session level) */
   sr_sdp_dir answer_dir;           /* recvonly, or inactive for an inactive offer */
-  int paused;                      /* offered inactive/recvonly or c= 0.0.0.0 / port on hold */
   char codec[SR_SDP_CODEC_MAX];    /* chosen encoding name as offered ("PCMU", "opus"), "" if declined */
-  int pt;                          /* its payload type, -1 when declined */
+  int16_t pt;                      /* its payload type, -1 when declined */
+  int16_t te_pt;                   /* telephone-event payload type echoed, -1 when none */
   uint32_t clock_rate;             /* from rtpmap, or the static table (PCMU/PCMA 8000, G722 8000) */
-  uint8_t channels;                /* 1 unless rtpmap says otherwise */
-  int te_pt;                       /* telephone-event payload type echoed, -1 when none */
   uint32_t te_clock;
+  uint8_t channels;                /* 1 unless rtpmap says otherwise */
+  uint8_t srtp;                    /* offered RTP/SAVP(F) with a usable a=crypto */
+  uint8_t rtcp_mux;                /* the offer has a=rtcp-mux: the answer takes it too
+                                    * (RFC 5761), RTCP comes on the RTP port */
+  uint8_t n_alt;                   /* alt[0..n_alt) */
   char remote_addr[SR_SDP_ADDR_MAX]; /* c= of the m-line (or session), "" when missing */
   uint16_t remote_port;            /* the m-line's port in the offer */
-  int srtp;                        /* offered RTP/SAVP(F) with a usable a=crypto */
+  uint16_t remote_rtcp_port;       /* the offer's a=rtcp port, 0 when absent */
+  uint32_t ptime;                  /* a=ptime, 0 when absent */
+  int crypto_tag;                  /* its a=crypto tag, echoed in the answer */
   char crypto_suite[24];           /* the offered suite taken, e.g. AES_CM_128_HMAC_SHA1_80
                                     * (23 characters at most) */
-  int crypto_tag;                  /* its a=crypto tag, echoed in the answer */
   char remote_key[SR_SDP_KEY_INFO_MAX]; /* the SRC's key-info: base64 key||salt, then
                                     * "|lifetime" and "|MKI:length" when offered
                                     * (lib/common/sdes_key.h), as media keys libsrtp2 */
   char local_key[SR_SDP_KEY_MAX];  /* the SRS's own key (base64), generated per stream */
-  uint32_t ptime;                  /* a=ptime, 0 when absent */
-  uint16_t remote_rtcp_port;       /* the offer's a=rtcp port, 0 when absent */
-  uint8_t rtcp_mux;                /* the offer has a=rtcp-mux: the answer takes it too
-                                    * (RFC 5761), RTCP comes on the RTP port */
-  uint8_t n_alt;                   /* alt[0..n_alt) (here, not after alt: a byte of
-                                    * padding holds it, every session keeps these) */
   /* The offer's other accepted codecs, in its order: the SRC may switch to
-   * one of them without a new offer (the media decodes them too). */
+   * one of them without a new offer (the media decodes them too). Each one
+   * is an accepted codec, so its name is kept as its index in the accepted
+   * list (sr_sdp_alt_encoding()) rather than copied: 8 bytes, not 44, in
+   * every stream of every session. */
   struct sr_sdp_alt_codec {
-    char codec[SR_SDP_CODEC_MAX];
-    int pt;
     uint32_t clock_rate;
+    uint8_t codec;    /* index in the configuration's accepted codecs */
+    uint8_t pt;       /* its payload type (0..127) */
     uint8_t channels;
   } alt[SR_SDP_ALT_MAX];
 } sr_sdp_stream;
@@ -150,6 +155,14 @@ int sr_sdp_answer(const char *offer, size_t offer_len, const sr_sdp_config *cfg,
  * order. Returns the continued stream, or NULL for a new one. */
 const sr_sdp_stream *sr_sdp_continued(const sr_sdp_stream *old, size_t n_old,
                                       const sr_sdp_stream *st, size_t index, uint8_t *used);
+
+/* The encoding name of an alternative codec (sr_sdp_stream.alt) as the
+ * accepted list spells it: `codecs` is the sr_sdp_config.codecs the answer
+ * was made with (NULL: the default set). NULL when the index lies past
+ * that list (a stream answered under another configuration). Decoding
+ * reads encoding names case-insensitively, so the list's spelling serves
+ * as well as the offer's. */
+const char *sr_sdp_alt_encoding(const char *const *codecs, const struct sr_sdp_alt_codec *alt);
 
 /* For an INVITE without SDP (delayed offer): write an offer of `n` recvonly
  * audio streams with the configured codecs into `out`, and fill streams

@@ -43,3 +43,16 @@ int sr_sdp_codec_rank(const sr_sdp_config *cfg, sr_span enc)
       return i;
   return -1;
 }
+
+const char *sr_sdp_alt_encoding(const char *const *codecs, const struct sr_sdp_alt_codec *alt)
+{
+  if (!alt)
+    return NULL;
+  /* Walked, not indexed: an index past the list's end must not read past it. */
+  const sr_sdp_config cfg = { .codecs = codecs };
+  const char *name = NULL;
+  for (size_t i = 0; i <= alt->codec; i++)
+    if (!(name = sr_sdp_accepted_codec(&cfg, i)))
+      return NULL;
+  return name;
+}

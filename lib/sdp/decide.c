@@ -80,7 +80,7 @@ static void take_codec(const sr_sdp_fmts *t, int pt, sr_sdp_stream *st)
 {
   const sr_sdp_fmt *f = &t->pt[pt];
   st->accepted = 1;
-  st->pt = pt;
+  st->pt = (int16_t)pt; /* 0..127 */
   memcpy(st->codec, f->enc, f->enc_len);
   st->codec[f->enc_len] = '\0';
   st->clock_rate = (uint32_t)f->rate;
@@ -94,12 +94,12 @@ static void take_alternatives(const sr_sdp_config *cfg, const sr_sdp_fmts *t, in
   for (size_t i = 0; i < t->n && st->n_alt < SR_SDP_ALT_MAX; i++) {
     int pt = t->order[i];
     const sr_sdp_fmt *f = &t->pt[pt];
-    if (pt == chosen || !f->enc || sr_sdp_codec_rank(cfg, sr_sdp_fmt_enc(f)) < 0)
+    int rank = pt == chosen || !f->enc ? -1 : sr_sdp_codec_rank(cfg, sr_sdp_fmt_enc(f));
+    if (rank < 0)
       continue;
     struct sr_sdp_alt_codec *a = &st->alt[st->n_alt++];
-    memcpy(a->codec, f->enc, f->enc_len); /* < SR_SDP_CODEC_MAX: the rank checked it */
-    a->codec[f->enc_len] = '\0';
-    a->pt = pt;
+    a->codec = (uint8_t)rank; /* < 64: the accepted list is read that far only */
+    a->pt = (uint8_t)pt;      /* a format's payload type: 0..127 */
     a->clock_rate = (uint32_t)f->rate;
     a->channels = (uint8_t)(f->channels ? f->channels : 1);
   }
@@ -110,7 +110,7 @@ static void take_telephone_event(const sr_sdp_fmts *t, sr_sdp_stream *st)
 {
   int te = sr_sdp_fmts_telephone_event(t, &t->pt[st->pt].rate);
   if (te >= 0) {
-    st->te_pt = te;
+    st->te_pt = (int16_t)te;
     st->te_clock = (uint32_t)t->pt[te].rate;
   }
 }

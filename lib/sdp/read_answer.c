@@ -62,7 +62,7 @@ static void read_answer_media(const sdp_session_t *s, const sdp_media_t *m, sr_s
     return;
   int te = sr_sdp_fmts_telephone_event(&t, NULL);
   if (te >= 0) {
-    st->te_pt = te;
+    st->te_pt = (int16_t)te;
     st->te_clock = (uint32_t)t.pt[te].rate;
   }
   st->accepted = 1;

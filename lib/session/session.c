@@ -62,6 +62,20 @@ void sr_session_drop_str(siprec_session *s, char **dst)
   *dst = NULL;
 }
 
+int sr_session_add_header_participant(siprec_session *s, const char *p, size_t n)
+{
+  if (sr_session_header_participants(s) == SR_SESSION_MAX_HEADER_PARTICIPANTS)
+    return 0;
+  if (!s->cisco && !(s->cisco = sr_calloc(&s->mem, 1, sizeof *s->cisco)))
+    return SIPREC_ENOMEM;
+  sr_header_parties *h = s->cisco;
+  h->value[h->n] = NULL;
+  if (sr_session_set_str(s, &h->value[h->n], p, n) < 0)
+    return SIPREC_ENOMEM;
+  h->len[h->n++] = n;
+  return 0;
+}
+
 int sr_session_set_streams(siprec_session *s, const sr_sdp_stream *streams, size_t n)
 {
   sr_sdp_stream *copy = NULL;
@@ -145,8 +159,9 @@ static void session_destroy(siprec_session *s)
   sr_session_flush_retired(s);
   siprec_metadata_unref(s->model);
   siprec_metadata_changes_free(s->md_changes);
-  for (size_t i = 0; i < s->n_cisco; i++)
-    sr_free(mem, s->cisco[i]);
+  for (size_t i = 0; i < sr_session_header_participants(s); i++)
+    sr_free(mem, s->cisco->value[i]);
+  sr_free(mem, s->cisco);
   pthread_mutex_destroy(&s->lock);
   sr_free(mem, s);
 }
@@ -350,13 +365,14 @@ SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, siz
 {
   if (!s)
     return 0;
-  if (index < s->n_cisco) {
+  size_t n = sr_session_header_participants(s);
+  if (index < n) {
     if (value)
-      *value = s->cisco[index];
+      *value = s->cisco->value[index];
     if (len)
-      *len = s->cisco_len[index];
+      *len = s->cisco->len[index];
   }
-  return s->n_cisco;
+  return n;
 }
 
 SIPREC_API unsigned siprec_session_changes(const siprec_session *s)

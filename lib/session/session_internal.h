@@ -41,6 +41,16 @@ typedef enum sr_uac_purpose {
 
 #define SR_SESSION_MAX_HEADER_PARTICIPANTS 8
 
+/* The parties a non-SIPREC recording client named in its headers (Cisco
+ * X-Cisco-Recording-Participant values, or a built-in-bridge leg's
+ * address), made at the first one: a SIPREC session has none and keeps
+ * no room for them (136 bytes in every session when they were inline). */
+typedef struct sr_header_parties {
+  size_t n;
+  char *value[SR_SESSION_MAX_HEADER_PARTICIPANTS]; /* NUL-terminated copies */
+  size_t len[SR_SESSION_MAX_HEADER_PARTICIPANTS];
+} sr_header_parties;
+
 /* One stream's media state (siprec/media.h), made at its first datagram
  * and kept until the session is destroyed (a feeding thread may hold its
  * pointer without the session's lock). Everything but count[].n and
@@ -161,9 +171,7 @@ struct siprec_session {
   uint8_t *retired_changes;
   siprec_metadata *retired_model;
   siprec_metadata_changes *retired_md_changes;
-  char *cisco[SR_SESSION_MAX_HEADER_PARTICIPANTS];
-  size_t cisco_len[SR_SESSION_MAX_HEADER_PARTICIPANTS];
-  size_t n_cisco;
+  sr_header_parties *cisco; /* NULL: none */
   /* A Cisco built-in-bridge leg (siprec_session_bib_leg()). */
   siprec_bib_leg bib_leg;
   char *bib_key, *bib_refci, *bib_farend_refci;
@@ -188,6 +196,17 @@ int sr_session_set_str(siprec_session *s, char **dst, const char *p, size_t n);
 
 /* Free *dst and set it NULL. */
 void sr_session_drop_str(siprec_session *s, char **dst);
+
+/* Add a header participant's value (p, n) after those the session has; one
+ * past SR_SESSION_MAX_HEADER_PARTICIPANTS is ignored. 0 or SIPREC_ENOMEM
+ * (nothing added). */
+int sr_session_add_header_participant(siprec_session *s, const char *p, size_t n);
+
+/* How many header participants the session has. */
+static inline size_t sr_session_header_participants(const siprec_session *s)
+{
+  return s->cisco ? s->cisco->n : 0;
+}
 
 /* Replace the session's streams by a copy of streams[0..n), with zeroed
  * change bits; the old ones are retired. 0 or SIPREC_ENOMEM (the old

@@ -106,16 +106,17 @@ int sr_session_metadata_from_headers(siprec_session *s)
   const char *ptrs[SR_SESSION_MAX_HEADER_PARTICIPANTS];
   int mlines[SR_SESSION_MAX_HEADER_PARTICIPANTS];
   int any_index = 0;
-  for (size_t i = 0; i < s->n_cisco; i++) {
-    mlines[i] = cisco_participant(s->cisco[i], s->cisco_len[i], aors[i], AOR_MAX);
+  size_t n = sr_session_header_participants(s);
+  for (size_t i = 0; i < n; i++) {
+    mlines[i] = cisco_participant(s->cisco->value[i], s->cisco->len[i], aors[i], AOR_MAX);
     ptrs[i] = aors[i];
     any_index |= mlines[i] >= 0;
   }
   /* Without any media-index the headers come in m-line order. */
-  for (size_t i = 0; i < s->n_cisco && !any_index; i++)
+  for (size_t i = 0; i < n && !any_index; i++)
     mlines[i] = (int)i;
   siprec_metadata *m = NULL;
-  int rc = siprec_metadata_from_headers(&m, ptrs, mlines, s->n_cisco, &s->mem);
+  int rc = siprec_metadata_from_headers(&m, ptrs, mlines, n, &s->mem);
   if (rc < 0)
     return rc;
   replace_model(s, m);

@@ -38,6 +38,8 @@ void sr_dialog_release(sr_dialog *d, const siprec_allocator *mem)
     sr_sip_str_drop(mem, strs[i]);
 }
 
+/* The bytes of `sa` an sr_sockaddr keeps: an IPv6 address's, else an IPv4
+ * one's (the handler lets no other family in). */
 static size_t sockaddr_len(const struct sockaddr *sa)
 {
   return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -52,8 +54,7 @@ void sr_dialog_set_source(sr_dialog *d, const siprec_path *path)
 
 siprec_path sr_dialog_path(const sr_dialog *d)
 {
-  siprec_path p = { d->transport, (const struct sockaddr *)&d->local,
-                    (const struct sockaddr *)&d->remote, d->conn_id };
+  siprec_path p = { d->transport, &d->local.sa, &d->remote.sa, d->conn_id };
   return p;
 }
 
@@ -114,24 +115,24 @@ int sr_dialog_match_tags(const sr_dialog *d, const sr_sip_msg *m)
              : SR_DIALOG_TAGS_NO;
 }
 
-static int same_host(const struct sockaddr *a, const struct sockaddr_storage *b)
+static int same_host(const struct sockaddr *a, const sr_sockaddr *b)
 {
   if (a->sa_family != b->ss_family)
     return 0;
   if (a->sa_family == AF_INET)
-    return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-                  &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
+    return memcmp(&((const struct sockaddr_in *)a)->sin_addr, &b->in.sin_addr,
+                  sizeof(struct in_addr)) == 0;
   if (a->sa_family == AF_INET6)
-    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                  &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &b->in6.sin6_addr,
+                  sizeof(struct in6_addr)) == 0;
   return 0;
 }
 
-static int same_port(const struct sockaddr *a, const struct sockaddr_storage *b)
+static int same_port(const struct sockaddr *a, const sr_sockaddr *b)
 {
   if (a->sa_family == AF_INET)
-    return ((const struct sockaddr_in *)a)->sin_port == ((const struct sockaddr_in *)b)->sin_port;
-  return ((const struct sockaddr_in6 *)a)->sin6_port == ((const struct sockaddr_in6 *)b)->sin6_port;
+    return ((const struct sockaddr_in *)a)->sin_port == b->in.sin_port;
+  return ((const struct sockaddr_in6 *)a)->sin6_port == b->in6.sin6_port;
 }
 
 int sr_dialog_source_rule(const sr_dialog *d, const siprec_path *path)
@@ -148,7 +149,7 @@ int sr_dialog_write_request(sr_dialog *d, const char *method, const char *branch
                             const char *body, size_t body_len, sr_strbuf *b)
 {
   char local[80];
-  if (sr_addr_text((const struct sockaddr *)&d->local, local, sizeof local, 1) < 0)
+  if (sr_addr_text(&d->local.sa, local, sizeof local, 1) < 0)
     return SIPREC_EINVAL;
   static const char *const tp[] = { "UDP", "TCP", "TLS" };
   sr_strbuf_printf(b, "%s %s SIP/2.0\r\n", method,

@@ -7,6 +7,7 @@
 #ifndef SR_SIP_DIALOG_H
 #define SR_SIP_DIALOG_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -17,6 +18,17 @@
 
 /* Local tags and branches the SRS makes: hex characters. */
 #define SR_TAG_LEN 16
+
+/* A path's address as a dialog keeps it: IPv4 or IPv6, the only families
+ * a path may carry (the handler refuses others), in 28 bytes where a
+ * sockaddr_storage takes 128 (two per session). ss_family reads the family
+ * as a sockaddr_storage's does; the union's address is the sockaddr's. */
+typedef union sr_sockaddr {
+  sa_family_t ss_family;
+  struct sockaddr sa;
+  struct sockaddr_in in;
+  struct sockaddr_in6 in6;
+} sr_sockaddr;
 
 typedef struct sr_dialog {
   char *call_id;
@@ -31,8 +43,8 @@ typedef struct sr_dialog {
   uint32_t local_cseq;
   /* The path to the SRC. */
   siprec_transport transport;
-  struct sockaddr_storage remote;
-  struct sockaddr_storage local;
+  sr_sockaddr remote;
+  sr_sockaddr local;
   uint64_t conn_id;
 } sr_dialog;
 

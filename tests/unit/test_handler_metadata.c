@@ -101,6 +101,7 @@ START_TEST(test_late_and_partial_metadata)
   /* SDP alone first: a SIPREC session without metadata yet. */
   fx_request(msg, sizeof msg, "INVITE", "m-1", NULL, 1, "m1", "Require: siprec\r\n", fx_sdp2);
   siprec_session *s = take_session(&f, "m-1", tag, sizeof tag, msg);
+  ck_assert_uint_eq(siprec_session_header_participant(s, 0, NULL, NULL), 0);
   siprec_metadata *m = siprec_session_metadata(s);
   ck_assert_ptr_null(m);
   ck_assert_int_eq(siprec_metadata_get_status(m), SIPREC_METADATA_ABSENT);
@@ -238,6 +239,17 @@ START_TEST(test_cisco_headers)
   siprec_metadata_rule rule;
   siprec_metadata_mline(m, 0, NULL, &rule);
   ck_assert_int_eq(rule, SIPREC_METADATA_RULE_HEADERS);
+  /* The header values themselves, in order. */
+  const char *value = NULL;
+  size_t len = 0;
+  ck_assert_uint_eq(siprec_session_header_participant(s, 1, &value, &len), 2);
+  ck_assert_str_eq(value, "sip:2002@192.0.2.60;media-index=\"0\"");
+  ck_assert_uint_eq(len, strlen(value));
+  ck_assert_uint_eq(siprec_session_header_participant(s, 0, &value, NULL), 2);
+  ck_assert_str_eq(value, "<sip:1001@192.0.2.50>;media-index=\"1\"");
+  value = NULL;
+  ck_assert_uint_eq(siprec_session_header_participant(s, 2, &value, &len), 2);
+  ck_assert_ptr_null(value); /* past the last: untouched */
   /* A re-INVITE keeps the header binding. */
   fx_request(msg, sizeof msg, "INVITE", "cisco-1", tag, 2, "cc2", NULL, fx_sdp2);
   fx_feed(&f, msg, 2 * S);

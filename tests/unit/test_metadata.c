@@ -696,6 +696,15 @@ START_TEST(test_unreadable_update_keeps_model)
   ck_assert_int_eq(siprec_metadata_get_datamode(m2), SIPREC_METADATA_DATAMODE_COMPLETE);
   ck_assert_uint_eq(siprec_metadata_changes_count(ch), 0);
   siprec_metadata_changes_free(ch);
+  /* Bound to m-lines (as a session binds it), it says the same. */
+  siprec_metadata *bound = NULL;
+  const char *labels[] = { "96" };
+  ck_assert_int_eq(siprec_metadata_bind(&bound, m2, labels, 1, NULL), 0);
+  ck_assert_int_eq(siprec_metadata_get_status(bound), SIPREC_METADATA_UNREADABLE);
+  ck_assert_str_eq(siprec_metadata_error_detail(bound), siprec_metadata_error_detail(m2));
+  ck_assert_ptr_ne(siprec_metadata_error_detail(bound), siprec_metadata_error_detail(m2));
+  siprec_metadata_unref(bound);
+  ck_assert_str_eq(siprec_metadata_error_detail(m1), "");
   /* A later good update fixes it. */
   siprec_metadata *m3 = apply_file(m2, "complete-replace.xml", NULL);
   ck_assert_int_eq(siprec_metadata_get_status(m3), SIPREC_METADATA_OK);

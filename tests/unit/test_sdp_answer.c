@@ -335,6 +335,61 @@ START_TEST(test_config_order)
 }
 END_TEST
 
+/* The offer's other accepted codecs, in its order, each named through the
+ * accepted list it was answered with; at most SR_SDP_ALT_MAX. */
+START_TEST(test_alternatives)
+{
+  ctx c;
+  ctx_init(&c);
+  ck_assert_int_gt(answer(&c, HDR "m=audio 1000 RTP/AVP 0 3 111 101 9 8 18\r\n"
+                                  "a=rtpmap:111 OPUS/48000/2\r\n"
+                                  "a=rtpmap:101 telephone-event/8000\r\n"),
+                   0);
+  ck_assert_str_eq(c.st[0].codec, "PCMU");
+  /* GSM (3) is not accepted by default, telephone-event is no codec, G729
+   * (18) is not in the default set. */
+  ck_assert_uint_eq(c.st[0].n_alt, 3);
+  static const struct {
+    const char *name;
+    unsigned pt, rate, channels;
+  } want[] = { { "opus", 111, 48000, 2 }, { "G722", 9, 8000, 1 }, { "PCMA", 8, 8000, 1 } };
+  for (size_t i = 0; i < 3; i++) {
+    const struct sr_sdp_alt_codec *a = &c.st[0].alt[i];
+    ck_assert_str_eq(sr_sdp_alt_encoding(NULL, a), want[i].name); /* the list's spelling */
+    ck_assert_uint_eq(a->pt, want[i].pt);
+    ck_assert_uint_eq(a->clock_rate, want[i].rate);
+    ck_assert_uint_eq(a->channels, want[i].channels);
+  }
+
+  /* A configured list: its own spelling and index; four kept at most. */
+  static const char *const mine[] = { "g726-32", "l16", "pcma", "PCMU", "G722", "opus", NULL };
+  ctx_init(&c);
+  c.cfg.codecs = mine;
+  c.cfg.prefer_offer_order = 1;
+  ck_assert_int_gt(answer(&c, HDR "m=audio 1000 RTP/AVP 0 8 96 97 98 9\r\n"
+                                  "a=rtpmap:96 L16/16000\r\na=rtpmap:97 G726-32/8000\r\n"
+                                  "a=rtpmap:98 opus/48000/2\r\n"),
+                   0);
+  ck_assert_str_eq(c.st[0].codec, "PCMU");
+  ck_assert_uint_eq(c.st[0].n_alt, SR_SDP_ALT_MAX);
+  static const char *const names[] = { "pcma", "l16", "g726-32", "opus" };
+  static const unsigned pts[] = { 8, 96, 97, 98 };
+  for (size_t i = 0; i < SR_SDP_ALT_MAX; i++) {
+    ck_assert_str_eq(sr_sdp_alt_encoding(mine, &c.st[0].alt[i]), names[i]);
+    ck_assert_uint_eq(c.st[0].alt[i].pt, pts[i]);
+  }
+  ck_assert_uint_eq(c.st[0].alt[1].clock_rate, 16000);
+
+  /* Read against a shorter list than it was answered with: no name, no
+   * read past the list. */
+  static const char *const short_list[] = { "PCMU", NULL };
+  ck_assert_ptr_null(sr_sdp_alt_encoding(short_list, &c.st[0].alt[3]));
+  ck_assert_str_eq(sr_sdp_alt_encoding(short_list, &(struct sr_sdp_alt_codec){ .codec = 0 }),
+                   "PCMU");
+  ck_assert_ptr_null(sr_sdp_alt_encoding(mine, NULL));
+}
+END_TEST
+
 START_TEST(test_telephone_event)
 {
   ctx c;
@@ -1329,6 +1384,7 @@ int main(void)
   tcase_add_test(tc, test_static_without_rtpmap_and_case);
   tcase_add_test(tc, test_static_table_both_profiles);
   tcase_add_test(tc, test_config_order);
+  tcase_add_test(tc, test_alternatives);
   tcase_add_test(tc, test_telephone_event);
   tcase_add_test(tc, test_declined);
   tcase_add_test(tc, test_nothing_acceptable);
