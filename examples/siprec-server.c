@@ -45,12 +45,13 @@
 
 /* What a session's user pointer points to: one of these, by `kind`. */
 enum { USER_DEFERRAL = 1, USER_SESSION };
-/* How often recordings are flushed to their files (crash safety: audio is
- * on disk at most this late, plus the jitter depth; the issue's bound is
- * 250 ms). Every tick flushes (calls.c asks the recorder for a 1 ms
- * interval): a recorder interval equal to the tick's would skip a tick that
- * came a little early and double the gap. */
-#define RECORD_FLUSH_MS 225
+/* Recordings are flushed to their files every CALLS_FLUSH_MS (calls.h)
+ * and the tick looks for those due every RECORD_TICK_MS, so audio reaches
+ * the files at most 225 ms late (plus the jitter depth; the bound is
+ * 250 ms), and the flushes of many recordings are spread over the ticks
+ * by their start times rather than all made at once (a burst of thousands
+ * of writes held the loop long enough for media sockets to overflow). */
+#define RECORD_TICK_MS 25
 
 /* A session the server deferred, waiting for its (simulated) licence check. */
 struct deferral {
@@ -755,7 +756,7 @@ int main(int argc, char **argv)
   if (srv.calls) {
     uv_timer_init(&srv.loop, &srv.record_tick);
     srv.record_tick.data = &srv;
-    uv_timer_start(&srv.record_tick, on_record_tick, RECORD_FLUSH_MS, RECORD_FLUSH_MS);
+    uv_timer_start(&srv.record_tick, on_record_tick, RECORD_TICK_MS, RECORD_TICK_MS);
   }
 #ifdef SIPREC_SERVER_METRICS
   if (srv.opts.has_metrics) {

@@ -97,7 +97,7 @@ static struct call *call_new(struct calls *c, siprec_session *s)
     struct rec_config rc = {
       .dir = c->cfg.dir, .session = k->folder, .format = (enum rec_format)c->cfg.record,
       .rate = c->cfg.rate, .start_ns = k->start_ns,
-      .flush_ms = 1, /* whenever calls_tick() runs: the server's tick sets the pace */
+      .flush_ms = CALLS_FLUSH_MS, /* due from its start: flushes spread over the ticks */
     };
     int rc_open = rec_open(&rc, &k->rec);
     if (rc_open < 0) {

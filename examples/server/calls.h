@@ -87,8 +87,11 @@ void calls_stream_event(struct calls *c, struct call *k, const siprec_stream_eve
  * manifest written; the call goes once its transcript is complete. */
 void calls_end(struct calls *c, struct call *k, siprec_session *s, const char *reason);
 
-/** Flush every recording's buffered audio to its files (the caller's
- * period is the crash-safety bound: call it at most every 250 ms). */
+/** A recording's buffered audio goes to its files this often: with
+ * calls_tick() called every 25 ms, at most 225 ms late. */
+#define CALLS_FLUSH_MS 200
+
+/** Flush the recordings that are due (call it every 25 ms or so). */
 void calls_tick(struct calls *c);
 
 void calls_stats_get(const struct calls *c, struct calls_stats *out);
