@@ -199,7 +199,7 @@ static struct call_stream *stream_open(struct calls *c, struct call *k, int leg,
   return cs;
 }
 
-static void recording_stopped(struct calls *c, struct call *k, int err);
+static void recording_stopped(struct calls *c, struct call *k, int err, const char *where);
 
 static uint64_t ns_to_samples(uint64_t ns, uint32_t rate)
 {
@@ -237,7 +237,7 @@ void calls_frame(struct calls *c, struct call *k, const siprec_audio_frame *f)
       rf.now_ns = k->start_ns;
     int rc = rec_frame(k->rec, cs->rec_id, &rf);
     if (rc < 0)
-      recording_stopped(c, k, rc); /* the recorder refuses everything after its first error */
+      recording_stopped(c, k, rc, "recording stopped"); /* the recorder refuses everything after its first error */
   }
   if (cs->ts) {
     int64_t at = cs->offset + (int64_t)f->position;
@@ -246,10 +246,13 @@ void calls_frame(struct calls *c, struct call *k, const siprec_audio_frame *f)
 }
 
 /* The stream is done: its file and its transcription end. */
-static void stream_end(struct call *k, struct call_stream *cs)
+static void stream_end(struct calls *c, struct call *k, struct call_stream *cs)
 {
-  if (k->rec && cs->rec_id >= 0)
-    (void)rec_end_stream(k->rec, cs->rec_id);
+  if (k->rec && cs->rec_id >= 0) {
+    int rc = rec_end_stream(k->rec, cs->rec_id); /* its last flush and fsync */
+    if (rc < 0)
+      recording_stopped(c, k, rc, "recording stopped");
+  }
   cs->rec_id = -1;
   if (cs->ts) {
     transcribe_stream_close(cs->ts); /* its closed callback lowers `pending` */
@@ -277,7 +280,7 @@ void calls_stream_event(struct calls *c, struct call *k, const siprec_stream_eve
     cs->anchored = 0; /* the new source's media position means another time */
     break;
   case SIPREC_STREAM_ENDED:
-    stream_end(k, cs);
+    stream_end(c, k, cs);
     break;
   default:
     break;
@@ -308,15 +311,18 @@ static void finish_recording(struct calls *c, struct call *k, const char *reason
   if (!k->rec)
     return;
   struct rec_summary sum;
-  uint64_t errors_before = 0;
-  rec_counters(k->rec, NULL, &errors_before);
   int rc = rec_close(k->rec, &sum);
   k->rec = NULL;
   c->st.recordings_open--;
   c->st.recordings_done++;
+  /* Each recording's failure is counted once: where it happened during the
+   * call (recording_stopped), else here, where the close met it (the last
+   * flush on a disk the call's last audio filled). With no failure, the
+   * errors that cost only the stereo file. */
   if (rc < 0)
-    fprintf(stderr, "siprec-server: session %s: closing the recording: %s\n", k->folder,
-            strerror(-rc));
+    recording_stopped(c, k, rc, "closing the recording");
+  else if (sum.write_errors > 0)
+    c->st.record_errors++;
   /* A recording stopped by a write error (a full disk) still gets its
    * manifest (when there is room for it by now), its recording_done line
    * and --on-complete: its files are valid up to the error and rec_close()
@@ -324,11 +330,6 @@ static void finish_recording(struct calls *c, struct call *k, const char *reason
    * memory) is there nothing to write. */
   if (!sum.folder)
     return;
-  /* Errors are counted where they happen (calls_frame, calls_tick); those
-   * of the close itself here, and with no error, the ones that cost only
-   * the stereo file. */
-  if (rc < 0 ? sum.write_errors > errors_before : sum.write_errors > 0)
-    c->st.record_errors++;
   siprec_metadata *models[CALL_MAX_LEGS] = { NULL, NULL };
   struct manifest_participant who[64];
   struct manifest_info m = {
@@ -355,7 +356,7 @@ void calls_end(struct calls *c, struct call *k, siprec_session *s, const char *r
     return;
   for (size_t i = 0; i < CALL_MAX_STREAMS; i++)
     if (k->st[i].used && k->st[i].leg == leg)
-      stream_end(k, &k->st[i]);
+      stream_end(c, k, &k->st[i]);
   if (--k->legs_open == 0)
     finish_recording(c, k, reason);
   if (--k->pending == 0)
@@ -391,16 +392,16 @@ void calls_release(struct calls *c, struct call *k)
 }
 
 /* A recording stopped by a write error: logged and counted once (the
- * recorder returns that error from every later call), its streams unhooked. */
-static void recording_stopped(struct calls *c, struct call *k, int err)
+ * recorder returns that error from every later call), its streams unhooked.
+ * `where` says what met it. */
+static void recording_stopped(struct calls *c, struct call *k, int err, const char *where)
 {
   for (size_t i = 0; i < CALL_MAX_STREAMS; i++)
     k->st[i].rec_id = -1;
   if (k->rec_stopped)
     return;
   k->rec_stopped = 1;
-  fprintf(stderr, "siprec-server: session %s: recording stopped: %s\n", k->folder,
-          strerror(-err));
+  fprintf(stderr, "siprec-server: session %s: %s: %s\n", k->folder, where, strerror(-err));
   c->st.record_errors++;
 }
 
@@ -410,7 +411,7 @@ void calls_tick(struct calls *c)
   for (struct call *k = c->open; k; k = k->next) {
     int rc = k->rec && !k->rec_stopped ? rec_tick(k->rec, now) : 0;
     if (rc < 0)
-      recording_stopped(c, k, rc);
+      recording_stopped(c, k, rc, "recording stopped");
   }
 }
 
