@@ -15,12 +15,15 @@
 # with libmicrohttpd (libmicrohttpd-dev; without it, no metrics);
 # siprec-server transcribes with pocketsphinx
 # (libpocketsphinx-dev: `--transcribe pocketsphinx` is built when found).
+# Session snapshots seal their SRTP keys with libsodium's AEAD
+# (libsodium-dev, meson feature `sodium`, on when found; without it a
+# snapshot carries no SRTP key, so an SRTP session restores undecryptable).
 # The demo: the build (siprec-client, its caller, needs libopus, spandsp and
 # jansson from the list above), pocketsphinx's en-us model
 # (pocketsphinx-en-us) for the transcripts, pocketsphinx-testdata for the
 # two participants' speech (goforward.raw, numbers.raw), and python3 for
 # the JSON of its report (meson brings it too; named since the script runs it).
-BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev nettle-dev libsndfile1-dev libmicrohttpd-dev libpocketsphinx-dev)
+BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev nettle-dev libsndfile1-dev libmicrohttpd-dev libpocketsphinx-dev libsodium-dev)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" pocketsphinx-en-us pocketsphinx-testdata python3)
 # The test suite: Check, the second compiler with its sanitizer and libFuzzer

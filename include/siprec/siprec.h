@@ -13,5 +13,6 @@
 #include <siprec/handler.h>
 #include <siprec/metadata.h>
 #include <siprec/media.h>
+#include <siprec/store.h>
 
 #endif
