@@ -154,6 +154,27 @@ typedef int (*siprec_random_cb)(void *user, void *buf, size_t len);
  * answer 481. Without this callback such requests get 481. */
 typedef int (*siprec_acl_cb)(void *user, const siprec_session *s, const siprec_path *path);
 
+/**
+ * A session's state changed: `data` (`len` bytes) is its new snapshot, to
+ * be kept under `key` (`key_len` bytes: the session's Call-ID) in the
+ * host's store (siprec/store.h), replacing the one before; NULL and 0 when
+ * the session ended: its snapshot may be deleted. Called with the session's
+ * lock held, from the thread whose call changed it: copy the bytes and
+ * return (hand them to a writer thread); the buffers are the library's and
+ * valid during the call only. Only with snapshots enabled
+ * (siprec_handler_config_set_snapshots()).
+ */
+typedef void (*siprec_snapshot_cb)(void *user, siprec_session *s, const char *key,
+                                   size_t key_len, const void *data, size_t len);
+
+/**
+ * The wall clock: UTC in ns since 1970. Snapshots carry it so that a
+ * restoring process (another boot, another machine, whose monotonic clock
+ * shares nothing with the writer's) knows how long ago each deadline was
+ * set. Without this callback the library reads CLOCK_REALTIME.
+ */
+typedef uint64_t (*siprec_wallclock_cb)(void *user);
+
 /* ---------------------------------------------------------------------- */
 /* Configuration                                                            */
 
@@ -286,6 +307,29 @@ SIPREC_API int siprec_handler_config_set_max_pending(siprec_handler_config *cfg,
 SIPREC_API int siprec_handler_config_set_metadata_limits(siprec_handler_config *cfg,
                                                          const siprec_metadata_limits *limits);
 
+/**
+ * Session snapshots (siprec/store.h): with `enable` non-zero the handler
+ * writes each session's snapshot to the snapshot callback on every change,
+ * and asks for the state of dialogs it does not hold
+ * (SIPREC_PROCESS_STATE_WANTED) instead of answering them 481.
+ * `media_interval_ms` bounds how often a stream's media position alone
+ * (no other change) brings a new snapshot (default 5000; 0 picks the
+ * default; at most 300000, far inside the 2^15 packets within which a
+ * restored SRTP rollover counter stays right). Default: disabled.
+ * @return 0 or SIPREC_EINVAL
+ */
+SIPREC_API int siprec_handler_config_set_snapshots(siprec_handler_config *cfg, int enable,
+                                                   uint32_t media_interval_ms);
+
+/**
+ * The key that seals the SRTP keys in snapshots (SIPREC_SNAPSHOT_KEY_LEN
+ * bytes, copied; NULL removes it). Every node restoring a snapshot needs
+ * the same key. Without one, snapshots carry no SRTP key.
+ * @return 0, SIPREC_EINVAL (sealing is not built: no libsodium)
+ */
+SIPREC_API int siprec_handler_config_set_snapshot_key(siprec_handler_config *cfg,
+                                                      const uint8_t *key);
+
 /** The most verbose level delivered to the log callback (default
  * SIPREC_LOG_INFO). @return 0 or SIPREC_EINVAL */
 SIPREC_API int siprec_handler_config_set_log_level(siprec_handler_config *cfg,
@@ -339,6 +383,14 @@ SIPREC_API void siprec_handler_callbacks_set_random(siprec_handler_callbacks *cb
 /** Set the ACL callback for in-dialog requests from other addresses. */
 SIPREC_API void siprec_handler_callbacks_set_acl(siprec_handler_callbacks *cbs, siprec_acl_cb fn);
 
+/** Set the snapshot callback (siprec_handler_config_set_snapshots()). */
+SIPREC_API void siprec_handler_callbacks_set_snapshot(siprec_handler_callbacks *cbs,
+                                                      siprec_snapshot_cb fn);
+
+/** Set the wall clock (absent: CLOCK_REALTIME). */
+SIPREC_API void siprec_handler_callbacks_set_wallclock(siprec_handler_callbacks *cbs,
+                                                       siprec_wallclock_cb fn);
+
 /* ---------------------------------------------------------------------- */
 /* The handler                                                              */
 
@@ -372,9 +424,15 @@ typedef enum siprec_process_result {
   /** A response was written into the caller's buffer: send its *out_len
    * bytes back on the message's path. */
   SIPREC_PROCESS_RESPONSE = 1,
-  /* Later versions add results only for hosts that enable the feature
-   * that produces them (a session store: "the state of this dialog is
-   * wanted"), so a host written against this header sees only these two. */
+  /** Only with snapshots enabled (siprec_handler_config_set_snapshots()):
+   * the message is for a dialog this handler does not hold. Its key (the
+   * Call-ID, *out_len bytes) was written into the caller's buffer: fetch
+   * that snapshot from the store, siprec_handler_restore() it and feed the
+   * message again; when the store has none, feed it with
+   * siprec_handler_process_absent() instead (481). Nothing was sent. */
+  SIPREC_PROCESS_STATE_WANTED = 2,
+  /* Later versions add results only for hosts that enable the feature that
+   * produces them, so a host sees only the results of what it enabled. */
 } siprec_process_result;
 
 /**
@@ -392,6 +450,39 @@ typedef enum siprec_process_result {
 SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_t len,
                                       const siprec_path *path, uint64_t now_ns, void *out,
                                       size_t out_size, size_t *out_len);
+
+/**
+ * Feed a message that siprec_handler_process() answered with
+ * SIPREC_PROCESS_STATE_WANTED and whose state the host's store does not
+ * have: it is answered as a request for an unknown dialog (481; an ACK or
+ * a response: nothing). Arguments and result as siprec_handler_process().
+ */
+SIPREC_API int siprec_handler_process_absent(siprec_handler *h, const void *data, size_t len,
+                                             const siprec_path *path, uint64_t now_ns, void *out,
+                                             size_t out_size, size_t *out_len);
+
+/**
+ * Take a session from its snapshot (siprec/store.h), written by this
+ * handler's process before a restart or by another node: the session is
+ * held as it was, its dialog answers the next requests with the same tags,
+ * CSeqs and SDP versions, its deadlines run on (moved by the wall-clock
+ * time since the snapshot was written), and its media goes on from its
+ * resume points (latched source, sequence, SRTP rollover counter, position)
+ * when datagrams arrive on its ports. The receive ports are claimed again:
+ * from the built-in pool, or through the port callback with *port holding
+ * the port the session had (the callback keeps it to get the SRC's media
+ * without a new offer). No callback but the port one is called: the host
+ * learns of the session through `out` (when not NULL: a reference the
+ * caller drops), and the audio of its streams through the media callbacks.
+ * @return 0, SIPREC_EINVAL (NULL arguments, or called from a callback:
+ *         SIPREC_EBUSY), SIPREC_EPARSE (not a snapshot, truncated,
+ *         corrupted, or sealed with another key), SIPREC_ETOOBIG (a newer
+ *         format version), SIPREC_EEXIST (the handler holds that dialog),
+ *         SIPREC_EAGAIN (its ports or the session limit are taken) or
+ *         SIPREC_ENOMEM
+ */
+SIPREC_API int siprec_handler_restore(siprec_handler *h, const void *data, size_t len,
+                                      uint64_t now_ns, siprec_session **out);
 
 /**
  * The earliest time, in the host's clock, at which siprec_handler_expire()
@@ -424,8 +515,12 @@ typedef enum siprec_shutdown_mode {
    * over UDP until answered or 64*T1 passed; a deferred session's INVITE
    * gets 480; sessions end with SIPREC_END_SHUTDOWN. */
   SIPREC_SHUTDOWN_BYE = 0,
-  /* The redundancy feature adds a hand-over mode: sessions kept in a store
-   * for the next process, no BYE. */
+  /** Hand over to the next process (a planned restart, with snapshots
+   * enabled): every session's snapshot is written once more, then each is
+   * let go without a BYE (the ended callback reports SIPREC_END_HANDOVER,
+   * and its snapshot is not deleted); a deferred session's INVITE gets 480
+   * (a decision cannot be handed over). The next process restores them. */
+  SIPREC_SHUTDOWN_HANDOVER = 1,
 } siprec_shutdown_mode;
 
 /**

@@ -57,6 +57,8 @@ typedef enum siprec_end_reason {
   SIPREC_END_OVERLOAD = 10,    /**< answered but not ACKed yet, shed to make room for a new
                                 *   INVITE while unsettled INVITEs were at their bound (a flood):
                                 *   no BYE goes out, the SRC never proved its address */
+  SIPREC_END_HANDOVER = 11,    /**< handed over to the next process (SIPREC_SHUTDOWN_HANDOVER):
+                                *   its snapshot stays for that process to restore */
 } siprec_end_reason;
 
 /** What the last update of a session changed (siprec_session_changes()). */

@@ -6,6 +6,7 @@
 
 #include "../common/alloc.h"
 #include "../media/codecs_built.h"
+#include "../store/seal.h"
 #include "handler_internal.h"
 
 void sr_handler_config_defaults(struct siprec_handler_config *cfg)
@@ -38,6 +39,8 @@ void sr_handler_config_defaults(struct siprec_handler_config *cfg)
   cfg->frame_ms = 20;
   cfg->audio_rate = 0;
   cfg->no_media_ms = 10000;
+  cfg->snapshots = 0;
+  cfg->snapshot_media_ms = SR_SNAPSHOT_MEDIA_MS;
 }
 
 static int dup_str(const siprec_allocator *mem, char **dst, const char *src)
@@ -273,6 +276,33 @@ SIPREC_API int siprec_handler_config_set_log_level(siprec_handler_config *cfg,
   return 0;
 }
 
+SIPREC_API int siprec_handler_config_set_snapshots(siprec_handler_config *cfg, int enable,
+                                                   uint32_t media_interval_ms)
+{
+  if (!cfg || media_interval_ms > 300000)
+    return SIPREC_EINVAL;
+  cfg->snapshots = enable != 0;
+  cfg->snapshot_media_ms = media_interval_ms ? media_interval_ms : SR_SNAPSHOT_MEDIA_MS;
+  return 0;
+}
+
+SIPREC_API int siprec_handler_config_set_snapshot_key(siprec_handler_config *cfg,
+                                                      const uint8_t *key)
+{
+  if (!cfg)
+    return SIPREC_EINVAL;
+  if (!key) {
+    cfg->has_seal_key = 0;
+    memset(cfg->seal_key, 0, sizeof cfg->seal_key);
+    return 0;
+  }
+  if (!sr_seal_available())
+    return SIPREC_EINVAL;
+  memcpy(cfg->seal_key, key, sizeof cfg->seal_key);
+  cfg->has_seal_key = 1;
+  return 0;
+}
+
 SIPREC_API int siprec_handler_callbacks_new(siprec_handler_callbacks **out,
                                             const siprec_allocator *mem)
 {
@@ -351,6 +381,20 @@ SIPREC_API void siprec_handler_callbacks_set_acl(siprec_handler_callbacks *cbs, 
 {
   if (cbs)
     cbs->acl = fn;
+}
+
+SIPREC_API void siprec_handler_callbacks_set_snapshot(siprec_handler_callbacks *cbs,
+                                                      siprec_snapshot_cb fn)
+{
+  if (cbs)
+    cbs->snapshot = fn;
+}
+
+SIPREC_API void siprec_handler_callbacks_set_wallclock(siprec_handler_callbacks *cbs,
+                                                       siprec_wallclock_cb fn)
+{
+  if (cbs)
+    cbs->wallclock = fn;
 }
 
 SIPREC_API void siprec_handler_callbacks_set_log(siprec_handler_callbacks *cbs, siprec_log_cb fn)

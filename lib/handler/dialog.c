@@ -80,9 +80,30 @@ static int dialog_takes(siprec_handler *h, siprec_session *s, const sr_request_c
   return 1;
 }
 
+int sr_dialog_state_wanted(siprec_handler *h, sr_request_ctx *rq)
+{
+  if (!h->cfg.snapshots || !h->cbs.snapshot || rq->absent || rq->msg->to_tag.n == 0)
+    return 0;
+  rq->out.len = 0;
+  rq->out.overflow = 0;
+  sr_strbuf_add(&rq->out, rq->msg->call_id.p, rq->msg->call_id.n);
+  rq->wanted = 1;
+  return 1;
+}
+
+/* 481 for a dialog the handler does not hold (or 0 with its state wanted
+ * from the host; `held`: it holds the Call-ID, whose dialog did not take
+ * the request, so no store has another state for it). */
+static int no_dialog_held(siprec_handler *h, sr_request_ctx *rq, int held)
+{
+  if (!held && sr_dialog_state_wanted(h, rq))
+    return rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
+  return sr_handler_simple(h, rq, 481, "Call/Transaction Does Not Exist", NULL);
+}
+
 static int no_dialog(siprec_handler *h, sr_request_ctx *rq)
 {
-  return sr_handler_simple(h, rq, 481, "Call/Transaction Does Not Exist", NULL);
+  return no_dialog_held(h, rq, 1);
 }
 
 /* The session whose dialog takes the request, locked, with a reference;
@@ -92,19 +113,20 @@ siprec_session *sr_dialog_lookup(siprec_handler *h, sr_request_ctx *rq, int *rc)
   siprec_session *s = dialog_find(h, rq);
   if (s && dialog_takes(h, s, rq))
     return s;
+  int held = s != NULL;
   if (s) {
     sr_session_unlock(s);
     siprec_session_unref(s);
   }
-  *rc = no_dialog(h, rq);
+  *rc = no_dialog_held(h, rq, held);
   return NULL;
 }
 
 /* Done with a session found by dialog_lookup: its timers follow its state. */
-void sr_dialog_done(siprec_handler *h, siprec_session *s)
+void sr_dialog_done(siprec_handler *h, siprec_session *s, uint64_t now)
 {
   if (s->state != SR_SESSION_ENDED)
-    sr_timers_schedule(h, s);
+    sr_session_changed(h, s, now);
   sr_session_unlock(s);
   siprec_session_unref(s);
 }
@@ -133,7 +155,7 @@ int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
 {
   siprec_session *s = dialog_find(h, rq);
   if (!s)
-    return no_dialog(h, rq);
+    return no_dialog_held(h, rq, 0);
   int rc;
   int ours = sr_from_src(s, rq->msg);
   if (ours && s->state == SR_SESSION_LINGER && sr_request_tx_is_copy(&s->bye_tx, rq->msg->cseq)) {
@@ -156,7 +178,7 @@ int sr_dialog_bye(siprec_handler *h, sr_request_ctx *rq)
   } else {
     rc = no_dialog(h, rq);
   }
-  sr_dialog_done(h, s);
+  sr_dialog_done(h, s, rq->now_ns);
   return rc;
 }
 
@@ -224,6 +246,8 @@ int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
 {
   siprec_session *s = dialog_find(h, rq);
   if (!s) {
+    if (sr_dialog_state_wanted(h, rq))
+      return rq->out.overflow ? SIPREC_ETOOBIG : (int)rq->out.len;
     atomic_fetch_add_explicit(&h->stats.dropped[SIPREC_DROP_ACK], 1, memory_order_relaxed);
     return 0; /* late, or for another server: absorbed */
   }
@@ -242,7 +266,7 @@ int sr_dialog_ack(siprec_handler *h, sr_request_ctx *rq)
   } else {
     atomic_fetch_add_explicit(&h->stats.dropped[SIPREC_DROP_ACK], 1, memory_order_relaxed);
   }
-  sr_dialog_done(h, s);
+  sr_dialog_done(h, s, rq->now_ns);
   return 0;
 }
 
@@ -276,6 +300,6 @@ int sr_dialog_options(siprec_handler *h, sr_request_ctx *rq)
   if (!s)
     return rc;
   rc = sr_handler_simple(h, rq, 200, "OK", NULL);
-  sr_dialog_done(h, s);
+  sr_dialog_done(h, s, rq->now_ns);
   return rc;
 }

@@ -17,7 +17,14 @@ typedef struct sr_request_ctx {
   uint64_t now_ns;
   size_t len; /* of the request as received */
   sr_strbuf out;
+  int absent;  /* siprec_handler_process_absent(): the host's store has no state for it */
+  int wanted;  /* out holds the Call-ID whose state is wanted (SIPREC_PROCESS_STATE_WANTED) */
 } sr_request_ctx;
+
+/* A request for a dialog the handler does not hold: with snapshots on (and
+ * the store not already asked), its Call-ID goes into rq->out and the
+ * host is asked for the state (1 returned, rq->wanted set); else 0. */
+int sr_dialog_state_wanted(siprec_handler *h, sr_request_ctx *rq);
 
 /* Streams offered in the 2xx to an INVITE without SDP: the two sides of the
  * recorded call. */
@@ -49,7 +56,7 @@ int sr_dialog_options(siprec_handler *h, sr_request_ctx *rq);
  * (its timers follow its state); whether a 2xx of it waits for an ACK that
  * would confirm the dialog; the 2xx that waited arrived. */
 siprec_session *sr_dialog_lookup(siprec_handler *h, sr_request_ctx *rq, int *rc);
-void sr_dialog_done(siprec_handler *h, siprec_session *s);
+void sr_dialog_done(siprec_handler *h, siprec_session *s, uint64_t now);
 int sr_dialog_up(const siprec_session *s);
 void sr_dialog_settle_2xx(siprec_handler *h, siprec_session *s, uint64_t now);
 /* uac_response.c: a response the host fed in, for a request of the SRS. */
@@ -142,6 +149,9 @@ int sr_handler_apply_metadata(siprec_handler *h, siprec_session *s, sr_span meta
 /* Receive ports of session `s` (stream `index`): the host's callbacks or
  * the built-in pool. */
 int sr_handler_port_alloc(siprec_handler *h, siprec_session *s, size_t index, uint16_t *port);
+/* Port `port` for stream `index` again (a restored session): 0, or
+ * SIPREC_EAGAIN when it is taken (or the port callback gave another). */
+int sr_handler_port_claim(siprec_handler *h, siprec_session *s, size_t index, uint16_t port);
 void sr_handler_port_free(siprec_handler *h, siprec_session *s, size_t index, uint16_t port);
 void sr_handler_release_ports(siprec_handler *h, siprec_session *s, const sr_sdp_stream *streams,
                               size_t n);

@@ -18,6 +18,8 @@ void sr_session_finish(siprec_handler *h, siprec_session *s, siprec_end_reason r
   sr_handler_log(h, SIPREC_LOG_INFO, "session %s ended: %s", s->id, siprec_end_reason_name(reason));
   /* Every stream's last frames and ENDED before the session's ended. */
   sr_media_end_all(h, s, atomic_load_explicit(&s->last_activity, memory_order_relaxed));
+  if (reason != SIPREC_END_HANDOVER)
+    sr_snapshot_drop(h, s); /* a handed-over session's stays for the next process */
   if (h->cbs.ended)
     SR_CALLBACK(s, h->cbs.ended(h->user, s, reason));
   if ((unsigned)reason < SR_END_REASONS)

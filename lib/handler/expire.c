@@ -160,7 +160,7 @@ SIPREC_API int siprec_handler_expire(siprec_handler *h, uint64_t now_ns)
       sr_session_lock(s);
       actions += run_due(h, s, now_ns);
       if (s->state != SR_SESSION_ENDED)
-        sr_timers_schedule(h, s);
+        sr_session_changed(h, s, now_ns);
       sr_session_unlock(s);
       siprec_session_unref(s);
     }

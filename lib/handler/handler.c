@@ -162,7 +162,19 @@ SIPREC_API size_t siprec_handler_sessions(siprec_handler *h, siprec_session **ou
 struct drain {
   siprec_handler *h;
   uint64_t now;
+  siprec_shutdown_mode mode;
 };
+
+/* A live session let go for the next process: its last snapshot out, then
+ * ended here without a BYE, its snapshot left in the store. */
+static void hand_over(siprec_handler *h, siprec_session *s, uint64_t now)
+{
+  sr_snapshot_emit(h, s, now);
+  s->state = SR_SESSION_ENDED;
+  s->invite_tx.active = 0;
+  sr_session_finish(h, s, SIPREC_END_HANDOVER);
+  sr_dialog_forget(h, s);
+}
 
 static int end_for_drain(const void *key, size_t len, void *value, void *user)
 {
@@ -173,6 +185,9 @@ static int end_for_drain(const void *key, size_t len, void *value, void *user)
   sr_session_lock(s);
   if (s->state == SR_SESSION_LINGER)
     sr_dialog_forget(d->h, s); /* ended already; its BYE's copies would only delay the end */
+  else if (d->mode == SIPREC_SHUTDOWN_HANDOVER &&
+           (s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED))
+    hand_over(d->h, s, d->now);
   else
     sr_dialog_end(d->h, s, SIPREC_END_SHUTDOWN, 1, d->now);
   sr_session_unlock(s);
@@ -182,12 +197,15 @@ static int end_for_drain(const void *key, size_t len, void *value, void *user)
 SIPREC_API int siprec_handler_shutdown(siprec_handler *h, siprec_shutdown_mode mode,
                                        uint64_t now_ns)
 {
-  if (!h || mode != SIPREC_SHUTDOWN_BYE)
+  if (!h || (mode != SIPREC_SHUTDOWN_BYE && mode != SIPREC_SHUTDOWN_HANDOVER))
+    return SIPREC_EINVAL;
+  /* Handing over without snapshots would drop every session unannounced. */
+  if (mode == SIPREC_SHUTDOWN_HANDOVER && (!h->cfg.snapshots || !h->cbs.snapshot))
     return SIPREC_EINVAL;
   if (sr_in_callback)
     return SIPREC_EBUSY;
   atomic_store_explicit(&h->draining, 1, memory_order_relaxed);
-  struct drain d = { h, now_ns ? now_ns : 1 }; /* 0 would mean "no retransmission" */
+  struct drain d = { h, now_ns ? now_ns : 1, mode }; /* now 0 would mean "no retransmission" */
   (void)siprec_shmap_range(h->sessions, end_for_drain, &d);
   return 0;
 }
@@ -247,9 +265,11 @@ static int path_ok(const siprec_path *p)
          (p->local->sa_family == AF_INET || p->local->sa_family == AF_INET6);
 }
 
-/* One message in: the response's length, 0 for none, or a SIPREC_E* code. */
+/* One message in: the response's length, 0 for none, or a SIPREC_E* code;
+ * *wanted set when the output is instead the Call-ID whose state is wanted. */
 static int receive(siprec_handler *h, const void *data, size_t len, const siprec_path *path,
-                       uint64_t now_ns, void *response, size_t response_size)
+                   uint64_t now_ns, void *response, size_t response_size, int absent,
+                   int *wanted)
 {
   sr_sip_msg msg;
   const char *why;
@@ -263,8 +283,8 @@ static int receive(siprec_handler *h, const void *data, size_t len, const siprec
     atomic_fetch_add_explicit(&h->stats.dropped[SIPREC_DROP_UNPARSABLE], 1, memory_order_relaxed);
     return 0;
   }
-  sr_request_ctx rq = { &msg, *path, now_ns, len,
-                        sr_strbuf_on(response, response_size) };
+  sr_request_ctx rq = { &msg, *path, now_ns, len, sr_strbuf_on(response, response_size), absent,
+                        0 };
   int rc;
   if (!msg.is_request) {
     rc = prc == SR_SIP_OK ? sr_uac_response(h, &msg, now_ns) : 0;
@@ -278,22 +298,37 @@ static int receive(siprec_handler *h, const void *data, size_t len, const siprec
     rc = dispatch(h, &rq);
   }
   sr_sip_msg_free(&msg);
-  if (rc > 0)
+  *wanted = rq.wanted;
+  if (rc > 0 && !rq.wanted)
     sr_handler_count_message(h, response, (size_t)rc);
   return rc;
+}
+
+static int process(siprec_handler *h, const void *data, size_t len, const siprec_path *path,
+                   uint64_t now_ns, void *out, size_t out_size, size_t *out_len, int absent)
+{
+  if (out_len)
+    *out_len = 0;
+  if (!h || (!data && len) || !path_ok(path) || !out || out_size == 0 || !out_len)
+    return SIPREC_EINVAL;
+  int wanted = 0;
+  int rc = receive(h, data, len, path, now_ns, out, out_size, absent, &wanted);
+  if (rc <= 0)
+    return rc;
+  *out_len = (size_t)rc;
+  return wanted ? SIPREC_PROCESS_STATE_WANTED : SIPREC_PROCESS_RESPONSE;
 }
 
 SIPREC_API int siprec_handler_process(siprec_handler *h, const void *data, size_t len,
                                       const siprec_path *path, uint64_t now_ns, void *out,
                                       size_t out_size, size_t *out_len)
 {
-  if (out_len)
-    *out_len = 0;
-  if (!h || (!data && len) || !path_ok(path) || !out || out_size == 0 || !out_len)
-    return SIPREC_EINVAL;
-  int rc = receive(h, data, len, path, now_ns, out, out_size);
-  if (rc <= 0)
-    return rc;
-  *out_len = (size_t)rc;
-  return SIPREC_PROCESS_RESPONSE;
+  return process(h, data, len, path, now_ns, out, out_size, out_len, 0);
+}
+
+SIPREC_API int siprec_handler_process_absent(siprec_handler *h, const void *data, size_t len,
+                                             const siprec_path *path, uint64_t now_ns, void *out,
+                                             size_t out_size, size_t *out_len)
+{
+  return process(h, data, len, path, now_ns, out, out_size, out_len, 1);
 }

@@ -48,6 +48,11 @@ struct siprec_handler_config {
   siprec_log_level log_level;
   /* Media (siprec/media.h): 0 means the media stream's default. */
   uint32_t jitter_ms, frame_ms, audio_rate, no_media_ms;
+  /* Snapshots (siprec/store.h). */
+  int snapshots;
+  uint32_t snapshot_media_ms;
+  int has_seal_key;
+  uint8_t seal_key[32];
 };
 
 struct siprec_handler_callbacks {
@@ -65,10 +70,12 @@ struct siprec_handler_callbacks {
   siprec_audio_cb audio;
   siprec_stream_event_cb stream_event;
   siprec_dtmf_cb dtmf;
+  siprec_snapshot_cb snapshot;
+  siprec_wallclock_cb wallclock;
 };
 
 /* Counters (siprec_handler_stat). */
-#define SR_END_REASONS 11
+#define SR_END_REASONS 12
 #define SR_DROP_REASONS 4
 typedef struct sr_handler_stats {
   _Atomic uint64_t active, started, requests_sent;
@@ -92,6 +99,9 @@ typedef enum sr_log_class {
 #define SR_LOG_WINDOW_S 10
 
 #define SR_MEDIA_SHARDS 8
+
+/* How often a media position alone brings a new snapshot, by default. */
+#define SR_SNAPSHOT_MEDIA_MS 5000
 
 /* Unsettled INVITE transactions per source address (pending.c). */
 typedef struct sr_pending_entry sr_pending_entry;
@@ -291,6 +301,20 @@ size_t sr_media_timers_take_due(siprec_handler *h, unsigned shard, uint64_t now,
                                 sr_media_due *out, size_t max);
 void sr_media_timers_init(siprec_handler *h);
 void sr_media_timers_free(siprec_handler *h);
+
+/* ---------------------------------------------------------------------- */
+/* Snapshots (snapshot.c)                                                   */
+
+/* The wall clock (the host's callback, or CLOCK_REALTIME), UTC ns. */
+uint64_t sr_handler_wallclock(siprec_handler *h);
+/* Session `s` (its lock held) changed at `now`: its snapshot to the host
+ * (with snapshots enabled, and while it is live: PENDING to CONFIRMED). */
+void sr_snapshot_emit(siprec_handler *h, siprec_session *s, uint64_t now);
+/* Session `s` (its lock held, not ENDED) changed at `now`: its timers
+ * follow its state, and its snapshot goes to the host. */
+void sr_session_changed(siprec_handler *h, siprec_session *s, uint64_t now);
+/* It ended: the host may delete its snapshot (once, if one went out). */
+void sr_snapshot_drop(siprec_handler *h, siprec_session *s);
 
 /* Non-NULL while a host callback runs on this thread: the session it is
  * about, or the handler for the log callback (host requests made from

@@ -17,10 +17,10 @@ static int host_lock(siprec_handler *h, siprec_session *s)
   return 0;
 }
 
-static void host_unlock(siprec_handler *h, siprec_session *s)
+static void host_unlock(siprec_handler *h, siprec_session *s, uint64_t now)
 {
   if (s->state != SR_SESSION_ENDED)
-    sr_timers_schedule(h, s);
+    sr_session_changed(h, s, now);
   sr_session_unlock(s);
 }
 
@@ -30,7 +30,7 @@ SIPREC_API int siprec_handler_accept_session(siprec_handler *h, siprec_session *
   if (rc < 0)
     return rc;
   rc = sr_invite_accept(h, s, now_ns);
-  host_unlock(h, s);
+  host_unlock(h, s, now_ns);
   return rc;
 }
 
@@ -46,7 +46,7 @@ SIPREC_API int siprec_handler_refuse_session(siprec_handler *h, siprec_session *
     sr_invite_reject(h, s, status, "Refused by the recorder", NULL, SIPREC_END_REFUSED, now_ns, NULL);
   else
     rc = SIPREC_EINVAL;
-  host_unlock(h, s);
+  host_unlock(h, s, now_ns);
   return rc;
 }
 
@@ -61,7 +61,7 @@ SIPREC_API int siprec_handler_end_session(siprec_handler *h, siprec_session *s, 
     sr_dialog_end(h, s, SIPREC_END_HOST, 1, now_ns);
   else
     rc = SIPREC_EINVAL;
-  host_unlock(h, s);
+  host_unlock(h, s, now_ns);
   return rc;
 }
 
@@ -75,7 +75,7 @@ SIPREC_API int siprec_handler_request_metadata(siprec_handler *h, siprec_session
     rc = SIPREC_EINVAL;
   else
     rc = sr_uac_start(h, s, SR_UAC_METADATA, now_ns);
-  host_unlock(h, s);
+  host_unlock(h, s, now_ns);
   return rc;
 }
 

@@ -427,13 +427,14 @@ static int invite_decided(siprec_handler *h, siprec_session *s, sr_request_ctx *
   }
   if (c->decision == SIPREC_DECISION_DEFER) {
     sr_invite_tx_defer(&s->invite_tx, rq->now_ns + sr_ms(h->cfg.defer_ms));
-    sr_timers_schedule(h, s);
+    sr_session_changed(h, s, rq->now_ns);
     sr_handler_log(h, SIPREC_LOG_INFO, "session %s deferred", s->id);
     sr_session_unlock(s);
     out_reset(rq);
     return sr_handler_simple(h, rq, 100, "Trying", NULL);
   }
   session_answered(h, s, rq->now_ns);
+  sr_snapshot_emit(h, s, rq->now_ns);
   sr_session_unlock(s);
   return (int)rq->out.len;
 }

@@ -27,6 +27,36 @@ int sr_handler_port_alloc(siprec_handler *h, siprec_session *s, size_t index, ui
   return rc;
 }
 
+int sr_handler_port_claim(siprec_handler *h, siprec_session *s, size_t index, uint16_t port)
+{
+  if (h->cbs.port_alloc) {
+    uint16_t got = port; /* the callback sees the port the session had */
+    int rc;
+    SR_CALLBACK(s, rc = h->cbs.port_alloc(h->user, s, index, &got));
+    if (rc < 0)
+      return SIPREC_EAGAIN;
+    if (got != port) {
+      /* Another port would need a new offer to the SRC: not this call's. */
+      if (h->cbs.port_free)
+        SR_CALLBACK(s, h->cbs.port_free(h->user, s, index, got));
+      return SIPREC_EAGAIN;
+    }
+    return 0;
+  }
+  unsigned base = h->cfg.rtp_low + (h->cfg.rtp_low & 1);
+  if (port < base || (port - base) % 2)
+    return SIPREC_EAGAIN;
+  size_t i = (size_t)(port - base) / 2;
+  int rc = SIPREC_EAGAIN;
+  pthread_mutex_lock(&h->ports_lock);
+  if (i < h->n_ports && !h->port_used[i]) {
+    h->port_used[i] = 1;
+    rc = 0;
+  }
+  pthread_mutex_unlock(&h->ports_lock);
+  return rc;
+}
+
 void sr_handler_port_free(siprec_handler *h, siprec_session *s, size_t index, uint16_t port)
 {
   if (port == 0)

@@ -217,6 +217,6 @@ int sr_dialog_reinvite(siprec_handler *h, sr_request_ctx *rq)
   if (!s)
     return rc;
   rc = reinvite(h, s, rq);
-  sr_dialog_done(h, s);
+  sr_dialog_done(h, s, rq->now_ns);
   return rc;
 }

@@ -69,7 +69,7 @@ int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now)
         sr_client_tx_provisional(&s->uac_tx, &tm, now);
       }
       if (s->state != SR_SESSION_ENDED)
-        sr_timers_schedule(h, s);
+        sr_session_changed(h, s, now);
     }
     sr_session_unlock(s);
     siprec_session_unref(s);

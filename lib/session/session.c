@@ -112,6 +112,7 @@ void sr_session_shed(siprec_session *s, unsigned handler_refs)
   s->n_streams = 0;
   siprec_metadata_unref(s->model);
   siprec_metadata_changes_free(s->md_changes);
+  sr_session_md_chain_clear(s);
   s->model = NULL;
   s->md_changes = NULL;
   char **strs[] = { &s->last_answer,        &s->dialog.route_set, &s->dialog.remote_target,
@@ -159,6 +160,7 @@ static void session_destroy(siprec_session *s)
   sr_session_flush_retired(s);
   siprec_metadata_unref(s->model);
   siprec_metadata_changes_free(s->md_changes);
+  sr_session_md_chain_clear(s);
   for (size_t i = 0; i < sr_session_header_participants(s); i++)
     sr_free(mem, s->cisco->value[i]);
   sr_free(mem, s->cisco);
@@ -192,6 +194,7 @@ SIPREC_API const char *siprec_end_reason_name(siprec_end_reason reason)
   case SIPREC_END_NO_MEDIA: return "no-media";
   case SIPREC_END_KEEPALIVE: return "keepalive";
   case SIPREC_END_OVERLOAD: return "overload";
+  case SIPREC_END_HANDOVER: return "handover";
   default: return "unknown";
   }
 }

@@ -41,6 +41,17 @@ typedef enum sr_uac_purpose {
 
 #define SR_SESSION_MAX_HEADER_PARTICIPANTS 8
 
+/* The metadata documents since the last complete one, when partial ones
+ * followed it: a snapshot replays them (a merged model has no document of
+ * its own). Made at the first partial document; most SRCs send only
+ * complete ones and never need it. */
+#define SR_SESSION_MD_CHAIN_MAX 32
+typedef struct sr_md_chain {
+  size_t n;
+  char *doc[SR_SESSION_MD_CHAIN_MAX];
+  size_t len[SR_SESSION_MD_CHAIN_MAX];
+} sr_md_chain;
+
 /* The parties a non-SIPREC recording client named in its headers (Cisco
  * X-Cisco-Recording-Participant values, or a built-in-bridge leg's
  * address), made at the first one: a SIPREC session has none and keeps
@@ -124,6 +135,7 @@ struct siprec_session {
   int is_siprec;
   sr_session_state state;
   int awaiting_answer; /* our 2xx carried the offer (delayed offer): the ACK answers */
+  int snap_live;       /* a snapshot of it went to the host (its end deletes it) */
 
   /* The dialog (the SRS is the UAS): identity, CSeqs, the path to the SRC. */
   sr_dialog dialog;
@@ -165,6 +177,7 @@ struct siprec_session {
   siprec_metadata *model;              /* NULL until metadata (or Cisco headers) came;
                                         * bound to the streams' m-lines */
   siprec_metadata_changes *md_changes; /* what the last metadata update changed */
+  sr_md_chain *md_chain;               /* NULL: the model's own document says it all */
   /* What an update replaced, kept until its updated callback has returned:
    * pointers the host got from accessors stay valid until then. */
   sr_sdp_stream *retired_streams;
@@ -220,6 +233,9 @@ int sr_session_set_streams(siprec_session *s, const sr_sdp_stream *streams, size
  * 0 or SIPREC_ENOMEM (the session keeps its model). */
 int sr_session_apply_metadata(siprec_session *s, const char *p, size_t n,
                               const siprec_metadata_limits *limits, int *changed);
+
+/* Forget the metadata document chain. */
+void sr_session_md_chain_clear(siprec_session *s);
 
 /* Bind the model to the current streams' labels again (after an SDP
  * change). 0 or SIPREC_ENOMEM (the old binding stays). */

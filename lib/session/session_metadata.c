@@ -36,6 +36,52 @@ int sr_session_bind_metadata(siprec_session *s)
   return 0;
 }
 
+void sr_session_md_chain_clear(siprec_session *s)
+{
+  if (!s->md_chain)
+    return;
+  for (size_t i = 0; i < s->md_chain->n; i++)
+    sr_free(&s->mem, s->md_chain->doc[i]);
+  sr_free(&s->mem, s->md_chain);
+  s->md_chain = NULL;
+}
+
+static int chain_push(siprec_session *s, const char *p, size_t n)
+{
+  sr_md_chain *c = s->md_chain;
+  char *copy = sr_malloc(&s->mem, n + 1);
+  if (!copy)
+    return SIPREC_ENOMEM;
+  memcpy(copy, p, n);
+  copy[n] = '\0';
+  c->doc[c->n] = copy;
+  c->len[c->n++] = n;
+  return 0;
+}
+
+/* The documents a snapshot replays: none after a complete document (its
+ * model's raw is enough), else the complete one and every partial since.
+ * Past the chain's room, or out of memory, it is dropped: a snapshot then
+ * replays only the newest document (logged by the caller as a model that
+ * may come back incomplete). */
+static void chain_track(siprec_session *s, const char *old, size_t old_len, const char *p,
+                        size_t n)
+{
+  if (siprec_metadata_get_datamode(s->model) != SIPREC_METADATA_DATAMODE_PARTIAL) {
+    sr_session_md_chain_clear(s);
+    return;
+  }
+  if (!s->md_chain) {
+    s->md_chain = sr_calloc(&s->mem, 1, sizeof *s->md_chain);
+    if (!s->md_chain || (old && chain_push(s, old, old_len) < 0)) {
+      sr_session_md_chain_clear(s);
+      return;
+    }
+  }
+  if (s->md_chain->n >= SR_SESSION_MD_CHAIN_MAX || chain_push(s, p, n) < 0)
+    sr_session_md_chain_clear(s);
+}
+
 int sr_session_apply_metadata(siprec_session *s, const char *p, size_t n,
                               const siprec_metadata_limits *limits, int *changed)
 {
@@ -52,6 +98,7 @@ int sr_session_apply_metadata(siprec_session *s, const char *p, size_t n,
     return rc;
   }
   replace_model(s, next);
+  chain_track(s, old, old_len, p, n); /* `old` is the retired model's: still valid */
   siprec_metadata_changes_free(s->retired_md_changes);
   s->retired_md_changes = s->md_changes;
   s->md_changes = changes;
