@@ -138,8 +138,8 @@ static void put_invite_tx(sr_snap_w *w, const sr_invite_tx *t, uint64_t now)
   sr_snap_put_str(w, X_ECHO, t->echo);
   if (t->response)
     sr_snap_put_bytes(w, X_MESSAGE, t->response, t->response_len);
-  sr_snap_put_u64(w, X_ACTIVE, (uint64_t)t->active);
-  sr_snap_put_u64(w, X_CANCELLED, (uint64_t)t->cancelled);
+  sr_snap_put_i64(w, X_ACTIVE, (int64_t)t->active);
+  sr_snap_put_i64(w, X_CANCELLED, (int64_t)t->cancelled);
   put_time(w, X_RETX_AT, t->retx_at, now);
   sr_snap_put_u64(w, X_INTERVAL, t->interval);
   put_time(w, X_DEADLINE, t->deadline, now);
@@ -150,7 +150,7 @@ static void put_client_tx(sr_snap_w *w, const sr_client_tx *t, uint64_t now)
 {
   if (!t->purpose)
     return;
-  sr_snap_put_u64(w, X_PURPOSE, (uint64_t)t->purpose);
+  sr_snap_put_i64(w, X_PURPOSE, (int64_t)t->purpose);
   if (t->request)
     sr_snap_put_bytes(w, X_MESSAGE, t->request, t->request_len);
   sr_snap_put_u64(w, X_CSEQ, t->cseq);
@@ -163,7 +163,7 @@ static void put_client_tx(sr_snap_w *w, const sr_client_tx *t, uint64_t now)
 static void put_timer(sr_snap_w *w, const sr_session_timer *t, uint64_t now)
 {
   sr_snap_put_u64(w, ST_SE, t->se_s);
-  sr_snap_put_u64(w, ST_SRS_REFRESHER, (uint64_t)t->srs_refresher);
+  sr_snap_put_i64(w, ST_SRS_REFRESHER, (int64_t)t->srs_refresher);
   put_time(w, ST_EXPIRE_AT, t->expire_at, now);
   put_time(w, ST_REFRESH_AT, t->refresh_at, now);
 }
@@ -176,8 +176,8 @@ static void put_stream(sr_snap_w *w, const sr_sdp_stream *st)
   sr_snap_put_u64(w, S_ACCEPTED, st->accepted);
   sr_snap_put_u64(w, S_PORT, st->port);
   sr_snap_put_u64(w, S_PAUSED, st->paused);
-  sr_snap_put_u64(w, S_OFFER_DIR, (uint64_t)st->offer_dir);
-  sr_snap_put_u64(w, S_ANSWER_DIR, (uint64_t)st->answer_dir);
+  sr_snap_put_i64(w, S_OFFER_DIR, (int64_t)st->offer_dir);
+  sr_snap_put_i64(w, S_ANSWER_DIR, (int64_t)st->answer_dir);
   sr_snap_put_str(w, S_CODEC, st->codec);
   sr_snap_put_i64(w, S_PT, st->pt);
   sr_snap_put_i64(w, S_TE_PT, st->te_pt);
@@ -242,9 +242,9 @@ int sr_session_snapshot_write(const siprec_session *s, uint64_t now,
                               sr_snap_w *body, sr_snap_w *secrets)
 {
   sr_snap_put_str(body, T_ID, s->id);
-  sr_snap_put_u64(body, T_IS_SIPREC, (uint64_t)s->is_siprec);
-  sr_snap_put_u64(body, T_STATE, (uint64_t)s->state);
-  sr_snap_put_u64(body, T_AWAITING_ANSWER, (uint64_t)s->awaiting_answer);
+  sr_snap_put_i64(body, T_IS_SIPREC, (int64_t)s->is_siprec);
+  sr_snap_put_i64(body, T_STATE, (int64_t)s->state);
+  sr_snap_put_i64(body, T_AWAITING_ANSWER, (int64_t)s->awaiting_answer);
   PUT_SUB(body, T_DIALOG, put_dialog, &s->dialog);
   PUT_SUB(body, T_INVITE_TX, put_invite_tx, &s->invite_tx, now);
   if (s->uac_tx.purpose)
@@ -266,7 +266,7 @@ int sr_session_snapshot_write(const siprec_session *s, uint64_t now,
   for (size_t i = 0; i < sr_session_header_participants(s); i++)
     sr_snap_put_bytes(body, T_HEADER_PARTY, s->cisco->value[i], s->cisco->len[i]);
   if (s->bib_leg != SIPREC_BIB_NONE) {
-    sr_snap_put_u64(body, T_BIB_LEG, (uint64_t)s->bib_leg);
+    sr_snap_put_i64(body, T_BIB_LEG, (int64_t)s->bib_leg);
     sr_snap_put_str(body, T_BIB_KEY, s->bib_key);
     sr_snap_put_str(body, T_BIB_REFCI, s->bib_refci);
     sr_snap_put_str(body, T_BIB_FAREND_REFCI, s->bib_farend_refci);
