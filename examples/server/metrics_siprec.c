@@ -27,7 +27,7 @@ static void sip_families(siprec_handler *h, struct mt_writer *w)
 
   mt_family(w, "siprec_sessions_ended_total", MT_COUNTER, "Recording sessions ended, by reason.");
   /* Every reason siprec/session.h names; the last one bounds the loop. */
-  for (unsigned r = SIPREC_END_BYE; r <= SIPREC_END_OVERLOAD; r++)
+  for (unsigned r = SIPREC_END_BYE; r <= SIPREC_END_HANDOVER; r++)
     mt_sample(w, LABEL("reason", siprec_end_reason_name((siprec_end_reason)r)), 1,
               siprec_handler_stat(h, SIPREC_STAT_SESSIONS_ENDED, r));
 

@@ -458,7 +458,7 @@ static void check_against_handler(struct parsed *p, siprec_handler *h)
                       (double)siprec_handler_stat(h, SIPREC_STAT_SESSIONS_ACTIVE, 0));
   ck_assert_double_eq(value(p, "siprec_sessions_started_total", ""),
                       (double)siprec_handler_stat(h, SIPREC_STAT_SESSIONS_STARTED, 0));
-  for (unsigned r = 0; r <= SIPREC_END_OVERLOAD; r++) {
+  for (unsigned r = 0; r <= SIPREC_END_HANDOVER; r++) {
     char l[64];
     snprintf(l, sizeof l, "reason=%s", siprec_end_reason_name((siprec_end_reason)r));
     ck_assert_double_eq(value(p, "siprec_sessions_ended_total", l),
