@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostport.h"
+
 #ifdef CL_HAVE_SRTP
 #include <srtp2/srtp.h>
 #define TRAILER SRTP_MAX_TRAILER_LEN
@@ -184,7 +186,7 @@ int cl_stream_remote(cl_stream *s, const cl_sdp_media *m, int offered_mux)
   }
   s->rejected = 0;
   struct sockaddr_storage a;
-  if (strcmp(m->media, "audio") != 0 || cl_parse_hostport(m->addr, (uint16_t)m->port, &a) != 0 ||
+  if (strcmp(m->media, "audio") != 0 || parse_hostport(m->addr, (uint16_t)m->port, &a) != 0 ||
       a.ss_family != s->family) {
     fprintf(stderr, "siprec-client: stream %s: m-line %s at %s not usable from our socket\n",
             s->opt->label, m->media, m->addr);

@@ -30,9 +30,6 @@ void cl_base64(const uint8_t *in, size_t n, char *out);
  * -1 when it does not fit. */
 int cl_xml_escape(char *out, size_t cap, const char *text);
 
-/* "ADDR:PORT" or "[V6]:PORT" (or ADDR alone with default_port) into *out;
- * -1 on a malformed text or port. */
-int cl_parse_hostport(const char *text, uint16_t default_port, struct sockaddr_storage *out);
 /* The address alone ("127.0.0.1", "::1"). */
 const char *cl_addr_host(const struct sockaddr *sa, char *out, size_t cap);
 uint16_t cl_addr_port(const struct sockaddr *sa);
