@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "hostport.h"
 
 #ifdef CL_HAVE_SRTP
@@ -134,7 +135,7 @@ int cl_stream_open(cl_stream *s, const cl_stream_opt *opt, const cl_opts *o, uns
   s->seq = (uint16_t)cl_rng_u32(&r);
   s->ts = cl_rng_u32(&r);
   cl_rng_bytes(&r, s->key, sizeof s->key);
-  cl_base64(s->key, sizeof s->key, s->key_b64);
+  base64_encode(s->key, sizeof s->key, s->key_b64, true);
   cl_rng_for(&s->net, o->seed, "network", index);
   s->marker = 1;
   if (o->srtp) {
