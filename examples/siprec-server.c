@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <uv.h>
 
+#include "hostport.h"
 #include "server/calls.h"
 #include "server/media_net.h"
 #include "server/net.h"
@@ -708,7 +709,7 @@ static struct net_limits tcp_limits(const struct srv_opts *o)
 static void media_bind_address(const struct srv_opts *o, struct sockaddr_storage *out)
 {
   memset(out, 0, sizeof *out);
-  if (o->media_address && srv_parse_hostport(o->media_address, out) == 0)
+  if (o->media_address && parse_hostport(o->media_address, SRV_SIP_PORT, out) == 0)
     return;
   if (o->nlisten == 1) {
     *out = o->listen[0];

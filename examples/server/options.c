@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostport.h"
+
 void srv_opts_usage(FILE *f)
 {
   fprintf(f,
@@ -89,57 +91,6 @@ void srv_opts_usage(FILE *f)
           SRV_TCP_MAX_CONNS, SRV_TCP_MAX_CONNS_PER_IP, SRV_TCP_IDLE_TIMEOUT_MS,
           SRV_TCP_MESSAGE_TIMEOUT_MS, SRV_TCP_MAX_QUEUE, SRV_TCP_WRITE_TIMEOUT_MS,
           SRV_FD_RESERVE);
-}
-
-int srv_parse_hostport(const char *text, struct sockaddr_storage *out)
-{
-  char host[64];
-  const char *port = NULL;
-  size_t hl;
-  if (text[0] == '[') {
-    const char *e = strchr(text, ']');
-    if (!e || (e[1] != '\0' && e[1] != ':'))
-      return -1;
-    hl = (size_t)(e - text - 1);
-    text++;
-    if (e[1] == ':')
-      port = e + 2;
-  } else {
-    const char *c = strrchr(text, ':');
-    /* More than one colon without brackets is a bare IPv6 address. */
-    if (c && strchr(text, ':') == c) {
-      hl = (size_t)(c - text);
-      port = c + 1;
-    } else {
-      hl = strlen(text);
-    }
-  }
-  if (hl == 0 || hl >= sizeof host)
-    return -1;
-  memcpy(host, text, hl);
-  host[hl] = '\0';
-  long p = 5060;
-  if (port) {
-    char *end;
-    errno = 0;
-    p = strtol(port, &end, 10);
-    if (errno || *port == '\0' || *end != '\0' || p < 0 || p > 65535)
-      return -1;
-  }
-  memset(out, 0, sizeof *out);
-  struct sockaddr_in *v4 = (struct sockaddr_in *)out;
-  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
-  if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons((uint16_t)p);
-    return 0;
-  }
-  if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons((uint16_t)p);
-    return 0;
-  }
-  return -1;
 }
 
 static int parse_cidr(const char *text, struct srv_cidr *c)
@@ -313,7 +264,7 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
     }
     i++;
     if (!strcmp(a, "--listen")) {
-      if (o->nlisten == SRV_MAX_LISTEN || srv_parse_hostport(v, &o->listen[o->nlisten]) < 0) {
+      if (o->nlisten == SRV_MAX_LISTEN || parse_hostport(v, SRV_SIP_PORT, &o->listen[o->nlisten]) < 0) {
         fprintf(stderr, "siprec-server: --listen %s: want ADDR:PORT or [V6]:PORT (at most %d)\n",
                 v, SRV_MAX_LISTEN);
         return -1;
@@ -348,7 +299,7 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
     } else if (!strcmp(a, "--on-complete")) {
       o->on_complete = v;
     } else if (!strcmp(a, "--metrics")) {
-      if (!strchr(v, ':') || srv_parse_hostport(v, &o->metrics) < 0) {
+      if (!strchr(v, ':') || parse_hostport(v, SRV_SIP_PORT, &o->metrics) < 0) {
         fprintf(stderr, "siprec-server: --metrics %s: want ADDR:PORT\n", v);
         return -1;
       }
@@ -366,7 +317,7 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
     }
   }
   if (o->nlisten == 0)
-    srv_parse_hostport("127.0.0.1:5060", &o->listen[o->nlisten++]);
+    parse_hostport("127.0.0.1", SRV_SIP_PORT, &o->listen[o->nlisten++]);
   if (o->record == -2)
     o->record = o->out_dir ? 0 : -1;
   if (o->record_rate < 0)

@@ -13,6 +13,9 @@
 
 #define SRV_MAX_LISTEN 16
 #define SRV_MAX_ALLOW 64
+/* The port of an address given without one (examples/common/hostport.h):
+ * SIP's own (RFC 3261). */
+#define SRV_SIP_PORT 5060
 
 /* The defaults of the TCP and descriptor bounds (--help says them). */
 #define SRV_TCP_MAX_CONNS 1024
@@ -78,10 +81,6 @@ void srv_opts_usage(FILE *f);
  *         command line is wrong (exit 2)
  */
 int srv_opts_parse(struct srv_opts *o, int argc, char **argv);
-
-/** Parse "ADDR:PORT", "[V6]:PORT" or a bare address (port 5060).
- * @return 0 or -1 */
-int srv_parse_hostport(const char *text, struct sockaddr_storage *out);
 
 /** Non-zero when `sa` may talk to the server: no --allow given, or it falls
  * in one of the blocks. */

@@ -58,12 +58,14 @@
 #include <opus.h>
 #endif
 
+#include "handler_msgs.h"
 #include "rtp_build.h"
 #include "bench_load.h"
 
 /* ---------------------------------------------------------------------- */
 /* A handler (as tests/common/handler_fixture.c makes one, without check's
- * assertions, which need a running test)                                   */
+ * assertions, which need a running test); its requests and feeding are the
+ * fixture's Check-free half, handler_msgs.c                                */
 
 #define MS UINT64_C(1000000)
 
@@ -73,12 +75,6 @@ typedef struct fixture {
   char resp[16384];
   int status;
 } fixture;
-
-static const char fx_sdp2[] =
-  "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
-  "t=0 0\r\nm=audio 10000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
-  "a=rtpmap:101 telephone-event/8000\r\na=sendonly\r\na=label:1\r\n"
-  "m=audio 10002 RTP/AVP 0\r\na=sendonly\r\na=label:2\r\n";
 
 static void on_send(void *user, const void *data, size_t len, const siprec_path *path)
 {
@@ -121,49 +117,7 @@ static int fx_feed(fixture *f, const char *msg, uint64_t now)
 {
   const siprec_path path = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&f->srs,
                              (struct sockaddr *)&f->src, 0 };
-  size_t n = 0;
-  int rc = siprec_handler_process(f->h, msg, strlen(msg), &path, now, f->resp,
-                                  sizeof f->resp - 1, &n);
-  f->status = 0;
-  if (rc == SIPREC_PROCESS_RESPONSE) {
-    f->resp[n] = '\0';
-    f->status = atoi(f->resp + 8);
-    return (int)n;
-  }
-  f->resp[0] = '\0';
-  return rc;
-}
-
-static void fx_request(char *out, size_t size, const char *method, const char *call_id,
-                       const char *to_tag, unsigned cseq, const char *branch, const char *extra,
-                       const char *body)
-{
-  snprintf(out, size,
-           "%s sip:srs@192.0.2.10 SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK%s\r\n"
-           "Max-Forwards: 70\r\n"
-           "From: <sip:src@192.0.2.1>;tag=src1\r\n"
-           "To: <sip:srs@192.0.2.10>%s%s\r\n"
-           "Call-ID: %s\r\n"
-           "CSeq: %u %s\r\n"
-           "Contact: <sip:src@192.0.2.1:5060>;+sip.src\r\n"
-           "%s"
-           "%s"
-           "Content-Length: %zu\r\n\r\n%s",
-           method, branch, to_tag ? ";tag=" : "", to_tag ? to_tag : "", call_id, cseq, method,
-           extra ? extra : "", body ? "Content-Type: application/sdp\r\n" : "",
-           body ? strlen(body) : 0, body ? body : "");
-}
-
-static int fx_to_tag(const fixture *f, char *tag, size_t size)
-{
-  const char *t = strstr(f->resp, "\r\nTo: ");
-  if (!t || !(t = strstr(t, ";tag=")))
-    return -1;
-  t += 5;
-  size_t n = strcspn(t, ";\r\n");
-  snprintf(tag, size, "%.*s", (int)n, t);
-  return 0;
+  return fx_process(f->h, &path, msg, now, f->resp, sizeof f->resp, &f->status);
 }
 
 #define PKT 160
@@ -428,7 +382,7 @@ static int rig_open(rig *r, size_t calls, int srtp)
       fprintf(stderr, "bench_media: call %zu: INVITE answered %d:\n%.600s\n", c, r->f.status, r->f.resp);
       return -1;
     }
-    if (fx_to_tag(&r->f, tag, sizeof tag) < 0)
+    if (fx_resp_to_tag(r->f.resp, tag, sizeof tag) < 0)
       return -1;
     snprintf(br, sizeof br, "a%zu", c);
     fx_request(msg, sizeof msg, "ACK", cid, tag, 1, br, NULL, NULL);

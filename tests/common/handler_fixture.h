@@ -12,6 +12,9 @@
 
 #include <siprec/siprec.h>
 
+/* fx_sdp2, fx_sdp3, fx_request and the feeding underneath fx_feed_ex */
+#include "handler_msgs.h"
+
 #define MS UINT64_C(1000000)
 
 typedef struct events {
@@ -56,9 +59,6 @@ typedef struct fixture {
   int status;
 } fixture;
 
-extern const char fx_sdp2[]; /* two sendonly audio streams labelled 1 and 2 */
-extern const char fx_sdp3[]; /* labels 1, 2 (inactive) and 3 */
-
 /* When set, fx_init calls it on the callbacks before the handler is made
  * (a test adds callbacks of its own, e.g. the media ones). */
 extern void (*fx_callbacks_hook)(siprec_handler_callbacks *cbs);
@@ -76,11 +76,6 @@ int fx_feed(fixture *f, const char *msg, uint64_t now);
 /* The same over any transport, from any address (IPv4 or IPv6) to `local`. */
 int fx_feed_ex(fixture *f, const struct sockaddr *from, const struct sockaddr *local,
                siprec_transport transport, uint64_t conn, const char *msg, uint64_t now);
-
-/* A request; `to_tag` NULL for none, `extra` header lines, `body` SDP. */
-void fx_request(char *out, size_t size, const char *method, const char *call_id,
-                const char *to_tag, unsigned cseq, const char *branch, const char *extra,
-                const char *body);
 
 /* The To-tag of the last response. */
 void fx_to_tag(const fixture *f, char *tag, size_t size);

@@ -257,6 +257,14 @@ static transcribe_pool *pool_with(transcriber_engine *e, unsigned workers, unsig
   return p;
 }
 
+/* A stream of pool p, opened (it must be). */
+static transcribe_stream *stream_open(transcribe_pool *p, const char *name, int *user)
+{
+  transcribe_stream *s = transcribe_stream_open(p, name, user);
+  ck_assert_ptr_nonnull(s);
+  return s;
+}
+
 /* Push `n` samples in 20 ms frames; the session position of sample i is
  * `at + i`, plus `jump` from sample `jump_from` on. */
 static void push_all(transcribe_stream *s, const int16_t *pcm, size_t n, uint64_t at,
@@ -296,14 +304,21 @@ static void check_against(void *user, const ref_utt *ref, size_t n_ref, double o
   }
 }
 
+/* The test's speech (*n samples; the caller frees it) and what
+ * pocketsphinx_continuous hears in it: one utterance, into ref[0]. */
+static int16_t *speech_and_oracle(size_t *n, ref_utt *ref, size_t cap)
+{
+  int16_t *pcm = read_audio(n);
+  ck_assert_uint_eq(oracle(pcm, *n, ref, cap), 1);
+  return pcm;
+}
+
 START_TEST(pocketsphinx_equals_continuous)
 {
   results_reset();
   size_t n;
-  int16_t *pcm = read_audio(&n);
   ref_utt ref[8];
-  size_t n_ref = oracle(pcm, n, ref, 8);
-  ck_assert_uint_eq(n_ref, 1);
+  int16_t *pcm = speech_and_oracle(&n, ref, 8);
   ck_assert_str_eq(ref[0].text, "go forward ten meters");
 
   transcriber_engine *e = ps_engine();
@@ -312,12 +327,11 @@ START_TEST(pocketsphinx_equals_continuous)
    * gave back to the free list, and must say the same. */
   int users[2];
   for (int round = 0; round < 2; round++) {
-    transcribe_stream *s = transcribe_stream_open(p, "goforward", &users[round]);
-    ck_assert_ptr_nonnull(s);
+    transcribe_stream *s = stream_open(p, "goforward", &users[round]);
     push_all(s, pcm, n, 0, n, 0);
     transcribe_stream_close(s);
     wait_closed(&users[round]);
-    check_against(&users[round], ref, n_ref, 0, 0);
+    check_against(&users[round], ref, 1, 0, 0);
   }
   transcribe_pool_stats st;
   transcribe_pool_stats_get(p, &st);
@@ -351,8 +365,7 @@ START_TEST(pocketsphinx_session_times)
   transcriber_engine *e = ps_engine();
   transcribe_pool *p = pool_with(e, 1, 4, 1024);
   int user;
-  transcribe_stream *s = transcribe_stream_open(p, "gap", &user);
-  ck_assert_ptr_nonnull(s);
+  transcribe_stream *s = stream_open(p, "gap", &user);
   /* The gap falls on a frame boundary of the second copy. */
   size_t jump_from = (n + FRAME - 1) / FRAME * FRAME;
   push_all(s, pcm, 2 * n, 2 * RATE, jump_from, 3 * RATE);
@@ -445,10 +458,8 @@ START_TEST(two_streams_two_workers)
 {
   results_reset();
   size_t n;
-  int16_t *pcm = read_audio(&n);
   ref_utt ref[8];
-  size_t n_ref = oracle(pcm, n, ref, 8);
-  ck_assert_uint_eq(n_ref, 1);
+  int16_t *pcm = speech_and_oracle(&n, ref, 8);
 
   bar_engine be = {
     .base = { .name = "barrier", .rate = RATE, .create = bar_create, .feed = bar_feed,
@@ -461,8 +472,7 @@ START_TEST(two_streams_two_workers)
   int users[2];
   transcribe_stream *s[2];
   for (int i = 0; i < 2; i++) {
-    s[i] = transcribe_stream_open(p, "two", &users[i]);
-    ck_assert_ptr_nonnull(s[i]);
+    s[i] = stream_open(p, "two", &users[i]);
   }
   /* Interleaved, as an event loop delivers two streams' frames. */
   for (size_t i = 0; i < n; i += FRAME) {
@@ -477,7 +487,7 @@ START_TEST(two_streams_two_workers)
   ck_assert_msg(!be.timed_out, "the two streams were never fed at the same time");
   ck_assert_int_eq(atomic_load(&be.overlaps), 0);
   for (int i = 0; i < 2; i++)
-    check_against(&users[i], ref, n_ref, 0, 0);
+    check_against(&users[i], ref, 1, 0, 0);
   transcribe_pool_free(p, 1);
   be.inner->free(be.inner);
   pthread_cond_destroy(&be.cond);
@@ -590,6 +600,16 @@ static void gate_init(gate_engine *g, int open)
   pthread_cond_init(&g->cond, NULL);
 }
 
+/* A test on the gate engine (open or shut): the results emptied, and a
+ * pool of it with `workers`, at most `max` streams, `queue` frames each. */
+static transcribe_pool *gate_pool(gate_engine *g, int open, unsigned workers, unsigned max,
+                                  unsigned queue)
+{
+  results_reset();
+  gate_init(g, open);
+  return pool_with(&g->base, workers, max, queue);
+}
+
 static void gate_fini(gate_engine *g)
 {
   pthread_cond_destroy(&g->cond);
@@ -655,21 +675,24 @@ static int push_seq(transcribe_stream *s, int seq, uint64_t pos)
   return transcribe_stream_push(s, frame, FRAME, pos);
 }
 
+/* Frame 0 goes to the worker, which blocks in the (shut) gate engine with
+ * it; frames 1..n-1 are queued behind it. */
+static void stuck_with(gate_engine *g, transcribe_stream *s, int n)
+{
+  ck_assert_int_eq(push_seq(s, 0, 0), 0);
+  wait_feeding(g);
+  for (int i = 1; i < n; i++)
+    ck_assert_int_eq(push_seq(s, i, (uint64_t)i * FRAME), 0);
+}
+
 START_TEST(full_queue_drops)
 {
-  results_reset();
   gate_engine g;
-  gate_init(&g, 0);
-  transcribe_pool *p = pool_with(&g.base, 1, 4, 8);
+  transcribe_pool *p = gate_pool(&g, 0, 1, 4, 8);
   int user;
-  transcribe_stream *s = transcribe_stream_open(p, "full", &user);
-  ck_assert_ptr_nonnull(s);
-  /* Frame 0 goes to the worker, which blocks in the engine with it. */
-  ck_assert_int_eq(push_seq(s, 0, 0), 0);
-  wait_feeding(&g);
+  transcribe_stream *s = stream_open(p, "full", &user);
   /* The frame being fed still holds its slot: 7 more fit. */
-  for (int i = 1; i < 8; i++)
-    ck_assert_int_eq(push_seq(s, i, (uint64_t)i * FRAME), 0);
+  stuck_with(&g, s, 8);
   /* The worker is stuck: pushes return at once, dropped and counted (a push
    * that waited for the worker would hang here until Check's timeout). */
   for (int i = 8; i < 13; i++)
@@ -681,8 +704,7 @@ START_TEST(full_queue_drops)
   ck_assert_int_eq(atomic_load(&log_lines), 1);
   /* A second stream's first drop is logged too: once per stream. */
   int user2;
-  transcribe_stream *s2 = transcribe_stream_open(p, "full2", &user2);
-  ck_assert_ptr_nonnull(s2);
+  transcribe_stream *s2 = stream_open(p, "full2", &user2);
   for (int i = 0; i < 10; i++)
     push_seq(s2, 100 + i, (uint64_t)i * FRAME);
   transcribe_pool_stats_get(p, &st);
@@ -721,13 +743,10 @@ END_TEST
  * gap exactly; an empty utterance is not delivered. */
 START_TEST(order_and_times)
 {
-  results_reset();
   gate_engine g;
-  gate_init(&g, 1);
-  transcribe_pool *p = pool_with(&g.base, 2, 4, 64);
+  transcribe_pool *p = gate_pool(&g, 1, 2, 4, 64);
   int user;
-  transcribe_stream *s = transcribe_stream_open(p, "order", &user);
-  ck_assert_ptr_nonnull(s);
+  transcribe_stream *s = stream_open(p, "order", &user);
   uint64_t at = 2 * RATE; /* the stream's audio starts 2 s into the session */
   for (int i = 0; i < 5; i++)
     ck_assert_int_eq(push_seq(s, i, at + (uint64_t)i * FRAME), 0);
@@ -757,10 +776,8 @@ END_TEST
 
 START_TEST(max_streams_refuses)
 {
-  results_reset();
   gate_engine g;
-  gate_init(&g, 1);
-  transcribe_pool *p = pool_with(&g.base, 1, 2, 16);
+  transcribe_pool *p = gate_pool(&g, 1, 1, 2, 16);
   int u[3];
   transcribe_stream *a = transcribe_stream_open(p, "a", &u[0]);
   transcribe_stream *b = transcribe_stream_open(p, "b", &u[1]);
@@ -776,8 +793,7 @@ START_TEST(max_streams_refuses)
   /* A closed stream frees its place once its closed callback came. */
   transcribe_stream_close(a);
   wait_closed(&u[0]);
-  transcribe_stream *c = transcribe_stream_open(p, "c", &u[2]);
-  ck_assert_ptr_nonnull(c);
+  stream_open(p, "c", &u[2]);
   transcribe_pool_stats_get(p, &st);
   ck_assert_uint_eq(st.streams_transcribed, 3);
   ck_assert_uint_eq(st.streams_active, 2);
@@ -795,17 +811,11 @@ END_TEST
 START_TEST(shutdown_drain_or_discard)
 {
   for (int drain = 0; drain < 2; drain++) {
-    results_reset();
     gate_engine g;
-    gate_init(&g, 0);
-    transcribe_pool *p = pool_with(&g.base, 1, 4, 64);
+    transcribe_pool *p = gate_pool(&g, 0, 1, 4, 64);
     int user;
-    transcribe_stream *s = transcribe_stream_open(p, "bye", &user);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_int_eq(push_seq(s, 0, 0), 0);
-    wait_feeding(&g);
-    for (int i = 1; i < 10; i++)
-      ck_assert_int_eq(push_seq(s, i, (uint64_t)i * FRAME), 0);
+    transcribe_stream *s = stream_open(p, "bye", &user);
+    stuck_with(&g, s, 10);
     gate_set(&g, 1);
     transcribe_pool_free(p, drain);
     ck_assert(has_closed(&user));
@@ -845,8 +855,7 @@ START_TEST(engine_failure)
   g.base.create = no_create;
   transcribe_pool *p = pool_with(&g.base, 1, 4, 16);
   int user;
-  transcribe_stream *s = transcribe_stream_open(p, "broken", &user);
-  ck_assert_ptr_nonnull(s);
+  transcribe_stream *s = stream_open(p, "broken", &user);
   for (int i = 0; i < 3; i++)
     ck_assert_int_eq(push_seq(s, i, (uint64_t)i * FRAME), 0);
   transcribe_stream_flush(s);

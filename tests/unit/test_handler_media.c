@@ -17,15 +17,11 @@
 #include <spandsp/telephony.h>
 #include <spandsp/g711.h>
 
-#ifdef SR_HAVE_SRTP
-#include <srtp2/srtp.h>
-
-#include "../../lib/media/srtp.h"
-#endif
 #include "check_main.h"
 #include "handler_fixture.h"
 #include "rtp_build.h"
 #include "speech.h"
+#include "srtp_fixture.h" /* with libsrtp2: a sender (and lib/media/srtp.h) */
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -240,8 +236,9 @@ typedef struct call {
   unsigned cseq;
 } call;
 
-/* A call with metadata answered and ACKed at 1 s; cfg may be NULL. */
-static void call_start(call *c, siprec_handler_config *cfg)
+/* A fresh handler with the media callbacks, the log emptied; cfg may be
+ * NULL. */
+static void call_init(call *c, siprec_handler_config *cfg)
 {
   memset(&L, 0, sizeof L);
   memset(c, 0, sizeof *c);
@@ -249,6 +246,12 @@ static void call_start(call *c, siprec_handler_config *cfg)
   fx_callbacks_hook = media_callbacks;
   fx_init(&c->f, cfg, 0);
   fx_callbacks_hook = NULL;
+}
+
+/* A call with metadata answered and ACKed at 1 s; cfg may be NULL. */
+static void call_start(call *c, siprec_handler_config *cfg)
+{
+  call_init(c, cfg);
   char msg[16384];
   multipart(msg, sizeof msg, "media-call", fx_sdp2);
   ck_assert_int_gt(fx_feed(&c->f, msg, 1 * S), 0);
@@ -320,6 +323,17 @@ static int feed_pkt(call *c, size_t stream, size_t k, uint32_t ssrc, uint64_t no
   size_t len = rtpb_media(buf, sizeof buf, 0, k == 0, (uint16_t)(1000 + k),
                           (uint32_t)(5000 + k * PKT), ssrc, pay[k % npkt], PKT);
   return feed_raw(c, c->port[stream], from, buf, len, now);
+}
+
+/* call_start, then packets 0..n-1 of stream 0 (SSRC 0x1111) every 20 ms
+ * from 2 s, each taken; returns the time after them. */
+static uint64_t call_start_talking(call *c, size_t n)
+{
+  call_start(c, NULL);
+  uint64_t t = 2 * S;
+  for (size_t k = 0; k < n; k++, t += 20 * MS)
+    ck_assert_int_eq(feed_pkt(c, 0, k, 0x1111, t, NULL), 0);
+  return t;
 }
 
 static uint64_t media_stat(call *c, siprec_media_counter k)
@@ -638,10 +652,7 @@ static const char sdp_moved[] =
 START_TEST(test_source_moved_by_reinvite)
 {
   call c;
-  call_start(&c, NULL);
-  uint64_t t = 2 * S;
-  for (size_t k = 0; k < 5; k++, t += 20 * MS)
-    ck_assert_int_eq(feed_pkt(&c, 0, k, 0x1111, t, NULL), 0);
+  uint64_t t = call_start_talking(&c, 5);
   ck_assert_uint_eq(L.n_frames, 5);
   reinvite(&c, sdp_moved, t);
   struct sockaddr_in moved = c.f.src;
@@ -748,10 +759,7 @@ static const char sdp_two_codecs[] =
 START_TEST(test_codec_switch_within_offer)
 {
   call c;
-  call_start(&c, NULL);
-  uint64_t t = 2 * S;
-  for (size_t k = 0; k < 5; k++, t += 20 * MS)
-    feed_pkt(&c, 0, k, 0x1111, t, NULL);
+  uint64_t t = call_start_talking(&c, 5);
   reinvite(&c, sdp_two_codecs, t); /* PCMU still, PCMA allowed */
   ck_assert_uint_eq(count_events(0, SIPREC_STREAM_CODEC_CHANGED), 0);
   for (size_t k = 5; k < 10; k++, t += 20 * MS) {
@@ -782,40 +790,47 @@ static const char sdp_savp[] =
   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
   "a=sendonly\r\na=label:1\r\n";
 
+/* The key sdp_savp and sdp_savp_mki offer, parsed; libsrtp2 initialised
+ * (the module runs srtp_init) so that the test may make its sender. */
+static void offer_key(sr_srtp_key *key)
+{
+  ck_assert_int_eq(sr_srtp_parse_key("AES_CM_128_HMAC_SHA1_80",
+                                     "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz", key), 0);
+  ck_assert(sr_media_srtp_suite_supported("AES_CM_128_HMAC_SHA1_80"));
+}
+
+/* A one-stream RTP/SAVP call (`sdp`; `id` its Call-ID and branch)
+ * answered 200 at 1 s, its stream keyed: c as call_start makes it but for
+ * c->port[1], 1, no stream's (feed_raw then sends from stream 0's source). */
+static void savp_call_start(call *c, const char *id, const char *sdp)
+{
+  call_init(c, NULL);
+  char msg[4096];
+  fx_request(msg, sizeof msg, "INVITE", id, NULL, 1, id, "Require: siprec\r\n", sdp);
+  ck_assert_int_gt(fx_feed(&c->f, msg, 1 * S), 0);
+  ck_assert_int_eq(c->f.status, 200);
+  ck_assert_uint_eq(siprec_handler_sessions(c->f.h, &c->s, 1), 1);
+  siprec_stream_info info = { .size = sizeof info };
+  ck_assert_int_eq(siprec_session_stream(c->s, 0, &info), 0);
+  ck_assert_ptr_nonnull(info.srtp_suite);
+  c->port[0] = info.port;
+  c->port[1] = 1;
+}
+
 START_TEST(test_srtp_garbage_counted)
 {
-  memset(&L, 0, sizeof L);
-  fixture f;
-  fx_callbacks_hook = media_callbacks;
-  fx_init(&f, NULL, 0);
-  fx_callbacks_hook = NULL;
-  L.f = &f;
-  char msg[4096];
-  fx_request(msg, sizeof msg, "INVITE", "savp", NULL, 1, "savp", "Require: siprec\r\n", sdp_savp);
-  ck_assert_int_gt(fx_feed(&f, msg, 1 * S), 0);
-  ck_assert_int_eq(f.status, 200);
-  siprec_session *s;
-  ck_assert_uint_eq(siprec_handler_sessions(f.h, &s, 1), 1);
-  siprec_stream_info info = { .size = sizeof info };
-  ck_assert_int_eq(siprec_session_stream(s, 0, &info), 0);
-  ck_assert_ptr_nonnull(info.srtp_suite);
-  call c; /* only for feed_raw's addresses */
-  memset(&c, 0, sizeof c);
-  c.f = f;
-  c.port[0] = info.port;
-  c.port[1] = 1;
+  call c;
+  savp_call_start(&c, "savp", sdp_savp);
   uint8_t buf[12 + PKT] = { 0x80 };
   for (int i = 0; i < 3; i++)
-    ck_assert_int_eq(feed_raw(&c, info.port, NULL, buf, sizeof buf, 2 * S), 0);
+    ck_assert_int_eq(feed_raw(&c, c.port[0], NULL, buf, sizeof buf, 2 * S), 0);
   siprec_stream_stats st = { .size = sizeof st };
-  ck_assert_int_eq(siprec_session_stream_stats(s, 0, &st), 0);
+  ck_assert_int_eq(siprec_session_stream_stats(c.s, 0, &st), 0);
   ck_assert_uint_eq(st.srtp_failures, 3);
   ck_assert_uint_eq(st.packets, 0);
-  ck_assert_uint_eq(siprec_handler_stat(f.h, SIPREC_STAT_MEDIA, SIPREC_MEDIA_SRTP_FAILURES), 3);
+  ck_assert_uint_eq(media_stat(&c, SIPREC_MEDIA_SRTP_FAILURES), 3);
   ck_assert_uint_eq(L.n_frames, 0);
-  siprec_session_unref(s);
-  siprec_handler_free(f.h);
-  L.f = NULL;
+  call_free(&c);
 }
 END_TEST
 #endif
@@ -827,40 +842,13 @@ END_TEST
  * failure, never audio. */
 START_TEST(test_srtp_decoded)
 {
-  memset(&L, 0, sizeof L);
-  fixture f;
-  fx_callbacks_hook = media_callbacks;
-  fx_init(&f, NULL, 0);
-  fx_callbacks_hook = NULL;
-  L.f = &f;
-  char msg[4096];
-  fx_request(msg, sizeof msg, "INVITE", "savp2", NULL, 1, "savp2", "Require: siprec\r\n",
-             sdp_savp);
-  ck_assert_int_gt(fx_feed(&f, msg, 1 * S), 0);
-  ck_assert_int_eq(f.status, 200);
-  siprec_session *s;
-  ck_assert_uint_eq(siprec_handler_sessions(f.h, &s, 1), 1);
-  siprec_stream_info info = { .size = sizeof info };
-  ck_assert_int_eq(siprec_session_stream(s, 0, &info), 0);
+  call c;
+  savp_call_start(&c, "savp2", sdp_savp);
   /* The sender: the offer's key. */
   sr_srtp_key key;
-  ck_assert_int_eq(sr_srtp_parse_key("AES_CM_128_HMAC_SHA1_80",
-                                     "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz", &key), 0);
-  ck_assert(sr_media_srtp_suite_supported("AES_CM_128_HMAC_SHA1_80"));
-  srtp_policy_t pol;
-  memset(&pol, 0, sizeof pol);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
-  pol.key = key.key;
-  pol.ssrc.type = ssrc_any_outbound;
-  pol.window_size = 1024;
+  offer_key(&key);
   srtp_t tx = NULL;
-  ck_assert_int_eq(srtp_create(&tx, &pol), srtp_err_status_ok);
-  call c;
-  memset(&c, 0, sizeof c);
-  c.f = f;
-  c.port[0] = info.port;
-  c.port[1] = 1;
+  ck_assert_int_eq(srtp_fx_tx_create("AES_CM_128_HMAC_SHA1_80", key.key, 0, &tx), 0);
   size_t n = npkt < 50 ? npkt : 50;
   uint64_t t = 2 * S;
   for (size_t k = 0; k < n; k++, t += 20 * MS) {
@@ -872,13 +860,13 @@ START_TEST(test_srtp_decoded)
       uint8_t bad[sizeof buf];
       memcpy(bad, buf, (size_t)len);
       bad[20] ^= 0x40;
-      ck_assert_int_eq(feed_raw(&c, info.port, NULL, bad, (size_t)len, t), 0);
+      ck_assert_int_eq(feed_raw(&c, c.port[0], NULL, bad, (size_t)len, t), 0);
     }
-    ck_assert_int_eq(feed_raw(&c, info.port, NULL, buf, (size_t)len, t), 0);
+    ck_assert_int_eq(feed_raw(&c, c.port[0], NULL, buf, (size_t)len, t), 0);
   }
-  siprec_handler_expire(f.h, t + 1 * S);
+  siprec_handler_expire(c.f.h, t + 1 * S);
   siprec_stream_stats st = { .size = sizeof st };
-  ck_assert_int_eq(siprec_session_stream_stats(s, 0, &st), 0);
+  ck_assert_int_eq(siprec_session_stream_stats(c.s, 0, &st), 0);
   ck_assert_uint_eq(st.srtp_failures, 1);
   ck_assert_uint_eq(st.packets, n);
   /* The audio is the payloads decoded directly, sample for sample. */
@@ -886,9 +874,7 @@ START_TEST(test_srtp_decoded)
   ck_assert_msg(memcmp(L.audio[0], ref, n * PKT * sizeof *ref) == 0,
                 "the decrypted speech is not spandsp's decode");
   srtp_dealloc(tx);
-  siprec_session_unref(s);
-  siprec_handler_free(f.h);
-  L.f = NULL;
+  call_free(&c);
 }
 END_TEST
 #endif
@@ -907,15 +893,12 @@ static const char sdp_savp_mki[] =
 static srtp_t mki_sender(uint8_t *key, uint8_t *mki)
 {
   srtp_policy_t pol;
-  memset(&pol, 0, sizeof pol);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+  ck_assert_int_eq(srtp_fx_policy("AES_CM_128_HMAC_SHA1_80", &pol), 0);
   srtp_master_key_t mk = { key, mki, 2 };
   srtp_master_key_t *mks[1] = { &mk };
   pol.keys = mks;
   pol.num_master_keys = 1;
   pol.ssrc.type = ssrc_any_outbound;
-  pol.window_size = 1024;
   srtp_t tx = NULL;
   ck_assert_int_eq(srtp_create(&tx, &pol), srtp_err_status_ok);
   return tx;
@@ -923,31 +906,12 @@ static srtp_t mki_sender(uint8_t *key, uint8_t *mki)
 
 START_TEST(test_srtp_mki_decoded)
 {
-  memset(&L, 0, sizeof L);
-  fixture f;
-  fx_callbacks_hook = media_callbacks;
-  fx_init(&f, NULL, 0);
-  fx_callbacks_hook = NULL;
-  L.f = &f;
-  char msg[4096];
-  fx_request(msg, sizeof msg, "INVITE", "mki", NULL, 1, "mki", "Require: siprec\r\n",
-             sdp_savp_mki);
-  ck_assert_int_gt(fx_feed(&f, msg, 1 * S), 0);
-  ck_assert_int_eq(f.status, 200);
-  siprec_session *s;
-  ck_assert_uint_eq(siprec_handler_sessions(f.h, &s, 1), 1);
-  siprec_stream_info info = { .size = sizeof info };
-  ck_assert_int_eq(siprec_session_stream(s, 0, &info), 0);
+  call c;
+  savp_call_start(&c, "mki", sdp_savp_mki);
   sr_srtp_key key;
-  ck_assert_int_eq(sr_srtp_parse_key("AES_CM_128_HMAC_SHA1_80",
-                                     "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz", &key), 0);
+  offer_key(&key);
   uint8_t mki_good[2] = { 0, 7 }, mki_bad[2] = { 0, 8 };
   srtp_t tx = mki_sender(key.key, mki_good), other = mki_sender(key.key, mki_bad);
-  call c;
-  memset(&c, 0, sizeof c);
-  c.f = f;
-  c.port[0] = info.port;
-  c.port[1] = 1;
   size_t n = npkt < 50 ? npkt : 50, wrong = 0;
   uint64_t t = 2 * S;
   for (size_t k = 0; k < n; k++, t += 20 * MS) {
@@ -966,14 +930,14 @@ START_TEST(test_srtp_mki_decoded)
     if (k % 10 == 5) { /* the same packet under the other MKI first: refused */
       int l2 = 12 + PKT;
       ck_assert_int_eq(srtp_protect_mki(other, copy, &l2, 1, 0), srtp_err_status_ok);
-      ck_assert_int_eq(feed_raw(&c, info.port, NULL, copy, (size_t)l2, t), 0);
+      ck_assert_int_eq(feed_raw(&c, c.port[0], NULL, copy, (size_t)l2, t), 0);
       wrong++;
     }
-    ck_assert_int_eq(feed_raw(&c, info.port, NULL, buf, (size_t)len, t), 0);
+    ck_assert_int_eq(feed_raw(&c, c.port[0], NULL, buf, (size_t)len, t), 0);
   }
-  siprec_handler_expire(f.h, t + 1 * S);
+  siprec_handler_expire(c.f.h, t + 1 * S);
   siprec_stream_stats st = { .size = sizeof st };
-  ck_assert_int_eq(siprec_session_stream_stats(s, 0, &st), 0);
+  ck_assert_int_eq(siprec_session_stream_stats(c.s, 0, &st), 0);
   ck_assert_uint_gt(wrong, 0);
   ck_assert_uint_eq(st.srtp_failures, wrong);
   ck_assert_uint_eq(st.packets, n);
@@ -982,9 +946,7 @@ START_TEST(test_srtp_mki_decoded)
                 "the decrypted speech is not spandsp's decode");
   srtp_dealloc(tx);
   srtp_dealloc(other);
-  siprec_session_unref(s);
-  siprec_handler_free(f.h);
-  L.f = NULL;
+  call_free(&c);
 }
 END_TEST
 #endif
@@ -993,10 +955,7 @@ END_TEST
 START_TEST(test_dtmf)
 {
   call c;
-  call_start(&c, NULL);
-  uint64_t t = 2 * S;
-  for (size_t k = 0; k < 5; k++, t += 20 * MS)
-    feed_pkt(&c, 0, k, 0x1111, t, NULL);
+  uint64_t t = call_start_talking(&c, 5);
   for (unsigned i = 0; i < 4; i++, t += 20 * MS) {
     uint8_t buf[16];
     buf[0] = 0x80;

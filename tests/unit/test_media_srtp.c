@@ -13,14 +13,15 @@
 
 #include <siprec/common.h>
 
+#include "base64.h"
 #include "check_main.h"
 #include "media/rtp.h"
 #include "media/srtp.h"
 #include "rtp_build.h"
+#include "srtp_fixture.h"
 
 #ifdef SR_HAVE_SRTP
 #include <pthread.h>
-#include <srtp2/srtp.h>
 #endif
 
 static const char *const all_suites[] = {
@@ -28,37 +29,6 @@ static const char *const all_suites[] = {
   "AES_256_CM_HMAC_SHA1_32", "AEAD_AES_128_GCM",        "AEAD_AES_256_GCM",
 };
 #define N_SUITES (sizeof all_suites / sizeof all_suites[0])
-
-static void b64(const uint8_t *in, size_t n, char *out, bool pad)
-{
-  static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16;
-    if (i + 1 < n)
-      v |= (uint32_t)in[i + 1] << 8;
-    if (i + 2 < n)
-      v |= in[i + 2];
-    out[o++] = tab[v >> 18 & 63];
-    out[o++] = tab[v >> 12 & 63];
-    if (i + 1 < n)
-      out[o++] = tab[v >> 6 & 63];
-    else if (pad)
-      out[o++] = '=';
-    if (i + 2 < n)
-      out[o++] = tab[v & 63];
-    else if (pad)
-      out[o++] = '=';
-  }
-  out[o] = '\0';
-}
-
-/* Key `k` of `n` octets for a suite, seeded so keys differ. */
-static void make_key(uint8_t *k, size_t n, uint8_t seed)
-{
-  for (size_t i = 0; i < n; i++)
-    k[i] = (uint8_t)(seed * 31u + i * 7u + 1u);
-}
 
 /* ---------------------------------------------------------------------- */
 /* The key parser (with or without libsrtp2)                               */
@@ -68,8 +38,8 @@ START_TEST(test_parse_key_good)
   uint8_t raw[46];
   char text[128], b[80];
   sr_srtp_key k;
-  make_key(raw, 30, 1);
-  b64(raw, 30, b, true);
+  srtp_fx_make_key(raw, 30, 1);
+  base64_encode(raw, 30, b, true);
   ck_assert_uint_eq(strlen(b), 40);
   ck_assert_int_eq(sr_srtp_parse_key("AES_CM_128_HMAC_SHA1_80", b, &k), 0);
   ck_assert_uint_eq(k.key_len, 30);
@@ -95,21 +65,21 @@ START_TEST(test_parse_key_good)
   ck_assert_uint_eq(k.lifetime, 1000);
 
   /* 46 octets: 64 characters with "==", 62 without. */
-  make_key(raw, 46, 2);
-  b64(raw, 46, b, true);
+  srtp_fx_make_key(raw, 46, 2);
+  base64_encode(raw, 46, b, true);
   ck_assert_uint_eq(strlen(b), 64);
   ck_assert_int_eq(sr_srtp_parse_key("AES_256_CM_HMAC_SHA1_80", b, &k), 0);
   ck_assert_mem_eq(k.key, raw, 46);
-  b64(raw, 46, b, false);
+  base64_encode(raw, 46, b, false);
   ck_assert_uint_eq(strlen(b), 62);
   ck_assert_int_eq(sr_srtp_parse_key("AES_256_CM_HMAC_SHA1_32", b, &k), 0);
   ck_assert_mem_eq(k.key, raw, 46);
 
   /* GCM: 28 and 44 octets. */
-  b64(raw, 28, b, true);
+  base64_encode(raw, 28, b, true);
   ck_assert_int_eq(sr_srtp_parse_key("AEAD_AES_128_GCM", b, &k), 0);
   ck_assert_uint_eq(k.key_len, 28);
-  b64(raw, 44, b, true);
+  base64_encode(raw, 44, b, true);
   ck_assert_int_eq(sr_srtp_parse_key("AEAD_AES_256_GCM", b, &k), 0);
   ck_assert_uint_eq(k.key_len, 44);
 
@@ -126,8 +96,8 @@ START_TEST(test_parse_key_errors)
   uint8_t raw[46];
   char good[80], text[160];
   sr_srtp_key k;
-  make_key(raw, 46, 3);
-  b64(raw, 30, good, true);
+  srtp_fx_make_key(raw, 46, 3);
+  base64_encode(raw, 30, good, true);
   const char *s80 = "AES_CM_128_HMAC_SHA1_80";
 
   ck_assert_int_eq(sr_srtp_parse_key(NULL, good, &k), SIPREC_EINVAL);
@@ -161,7 +131,7 @@ START_TEST(test_parse_key_errors)
   ck_assert_int_eq(sr_srtp_parse_key(s80, text, &k), SIPREC_EPARSE);
   ck_assert_int_eq(sr_srtp_parse_key(s80, "", &k), SIPREC_EPARSE);
   ck_assert_int_eq(sr_srtp_parse_key(s80, "inline:", &k), SIPREC_EPARSE);
-  b64(raw, 46, text, true);
+  base64_encode(raw, 46, text, true);
   ck_assert_int_eq(sr_srtp_parse_key(s80, text, &k), SIPREC_EPARSE);
 
   /* Lifetime and MKI. */
@@ -214,122 +184,81 @@ END_TEST
 /* ---------------------------------------------------------------------- */
 /* The sending side: libsrtp2 itself                                        */
 
-static void tx_policy(const char *suite, srtp_policy_t *p)
-{
-  memset(p, 0, sizeof *p);
-  if (!strcmp(suite, "AES_CM_128_HMAC_SHA1_80")) {
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
-  } else if (!strcmp(suite, "AES_CM_128_HMAC_SHA1_32")) {
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p->rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
-  } else if (!strcmp(suite, "AES_256_CM_HMAC_SHA1_80")) {
-    srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p->rtp);
-    srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p->rtcp);
-  } else if (!strcmp(suite, "AES_256_CM_HMAC_SHA1_32")) {
-    srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32(&p->rtp);
-    srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p->rtcp);
-  } else if (!strcmp(suite, "AEAD_AES_128_GCM")) {
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtp);
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtcp);
-  } else {
-    srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtp);
-    srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtcp);
-  }
-  p->window_size = 1024;
-}
-
-/* An outbound context: any SSRC, or only `ssrc` when not 0 (so that its
- * ROC can be set before the first packet). */
-static srtp_t tx_new(const char *suite, uint8_t *key, uint32_t ssrc)
-{
-  /* libsrtp2 needs srtp_init() first: the module runs it, once. */
-  ck_assert(sr_media_srtp_suite_supported(suite));
-  srtp_policy_t p;
-  tx_policy(suite, &p);
-  p.key = key;
-  if (ssrc) {
-    p.ssrc.type = ssrc_specific;
-    p.ssrc.value = ssrc;
-  } else {
-    p.ssrc.type = ssrc_any_outbound;
-  }
-  srtp_t s = NULL;
-  ck_assert_int_eq(srtp_create(&s, &p), srtp_err_status_ok);
-  return s;
-}
-
-typedef struct pkt {
-  uint8_t b[SR_RTP_MAX_PACKET + SRTP_MAX_TRAILER_LEN + 16];
-  size_t n;
-  uint8_t plain[SR_RTP_MAX_PACKET];
-  size_t plain_n;
-} pkt;
+typedef srtp_fx_pkt pkt;
 
 static pkt P, Q;
 
-/* Build RTP (seq, ssrc) into *p and protect it with tx. */
-static void protect(srtp_t tx, pkt *p, uint16_t seq, uint32_t ssrc)
+/* A sender through libsrtp2 (srtp_fx_tx_create), after the module's
+ * srtp_init(): libsrtp2 needs it first, and the module runs it, once. */
+static srtp_t tx_new(const char *suite, uint8_t *key, uint32_t ssrc)
+{
+  ck_assert(sr_media_srtp_suite_supported(suite));
+  srtp_t s = NULL;
+  ck_assert_int_eq(srtp_fx_tx_create(suite, key, ssrc, &s), 0);
+  return s;
+}
+
+/* The same for any SSRC with master key `key` under MKI `mki` (n octets):
+ * its packets carry the MKI. */
+static srtp_t tx_new_mki(const char *suite, uint8_t *key, uint8_t *mki, unsigned n)
+{
+  ck_assert(sr_media_srtp_suite_supported(suite));
+  srtp_policy_t p;
+  ck_assert_int_eq(srtp_fx_policy(suite, &p), 0);
+  p.ssrc.type = ssrc_any_outbound;
+  srtp_master_key_t mk = { key, mki, n };
+  srtp_master_key_t *mks[1] = { &mk };
+  p.keys = mks;
+  p.num_master_keys = 1;
+  srtp_t tx = NULL;
+  ck_assert_int_eq(srtp_create(&tx, &p), srtp_err_status_ok);
+  return tx;
+}
+
+/* Build RTP (seq, ssrc) into *p and protect it with tx (`how`: with or
+ * without the MKI, srtp_fixture.h). */
+static void protect_as(srtp_t tx, pkt *p, uint16_t seq, uint32_t ssrc, int how)
 {
   rtpb o = rtpb_audio(seq, 160u * seq, ssrc);
   p->plain_n = rtpb_build(p->plain, sizeof p->plain, &o);
   ck_assert_uint_gt(p->plain_n, 0);
-  memcpy(p->b, p->plain, p->plain_n);
-  int len = (int)p->plain_n;
-  ck_assert_int_eq(srtp_protect(tx, p->b, &len), srtp_err_status_ok);
-  p->n = (size_t)len;
+  ck_assert_int_eq(srtp_fx_protect(tx, p, how), 0);
 }
 
+static void protect(srtp_t tx, pkt *p, uint16_t seq, uint32_t ssrc)
+{
+  protect_as(tx, p, seq, ssrc, SRTP_FX_RTP);
+}
+
+/* A sender report with a CNAME, protected with tx. */
 static void protect_rtcp(srtp_t tx, pkt *p, uint32_t ssrc, uint32_t n)
 {
   size_t off = 0;
   rtcpb_sr(p->plain, &off, ssrc, 0xE8D4A51000000000ull + n, 160 * n, n, 160 * n, 1);
   rtcpb_sdes_cname(p->plain, &off, ssrc, "alice@example.com");
   p->plain_n = off;
-  memcpy(p->b, p->plain, off);
-  int len = (int)off;
-  ck_assert_int_eq(srtp_protect_rtcp(tx, p->b, &len), srtp_err_status_ok);
-  p->n = (size_t)len;
+  ck_assert_int_eq(srtp_fx_protect(tx, p, SRTP_FX_RTCP), 0);
 }
 
-/* Unprotect a copy of p through the module: the result, and on success
- * the plain packet checked. */
+/* An empty receiver report, protected with tx and its MKI. */
+static void protect_rr_mki(srtp_t tx, pkt *p, uint32_t ssrc)
+{
+  size_t off = 0;
+  rtcpb_rr(p->plain, &off, ssrc, 0);
+  p->plain_n = off;
+  ck_assert_int_eq(srtp_fx_protect(tx, p, SRTP_FX_RTCP | SRTP_FX_MKI), 0);
+}
+
+/* Unprotect a copy of p through the module (srtp_fx_rx checks what comes
+ * out): the result. */
 static sr_srtp_result rx(sr_srtp *c, const pkt *p)
 {
-  static uint8_t buf[sizeof P.b];
-  memcpy(buf, p->b, p->n);
-  size_t n = p->n;
-  sr_srtp_result why = SR_SRTP_RESULT_COUNT;
-  int rc = sr_srtp_unprotect(c, buf, &n, &why);
-  if (why == SR_SRTP_OK) {
-    ck_assert_int_eq(rc, 0);
-    ck_assert_uint_eq(n, p->plain_n);
-    ck_assert_mem_eq(buf, p->plain, n);
-  } else {
-    ck_assert_int_lt(rc, 0);
-    ck_assert_uint_eq(n, 0);
-    for (size_t i = 0; i < p->n; i++)
-      ck_assert_uint_eq(buf[i], 0); /* nothing delivered */
-  }
-  return why;
+  return srtp_fx_rx(c, p, false);
 }
 
 static sr_srtp_result rx_rtcp(sr_srtp *c, const pkt *p)
 {
-  static uint8_t buf[sizeof P.b];
-  memcpy(buf, p->b, p->n);
-  size_t n = p->n;
-  sr_srtp_result why = SR_SRTP_RESULT_COUNT;
-  int rc = sr_srtp_unprotect_rtcp(c, buf, &n, &why);
-  if (why == SR_SRTP_OK) {
-    ck_assert_int_eq(rc, 0);
-    ck_assert_uint_eq(n, p->plain_n);
-    ck_assert_mem_eq(buf, p->plain, n);
-  } else {
-    ck_assert_int_lt(rc, 0);
-    ck_assert_uint_eq(n, 0);
-  }
-  return why;
+  return srtp_fx_rx(c, p, true);
 }
 
 /* Key `seed` of the suite: raw into key, base64 into text. */
@@ -337,16 +266,67 @@ static void suite_key(const char *suite, uint8_t seed, uint8_t *key, char *text)
 {
   size_t n = sr_srtp_suite_key_len(suite);
   ck_assert_uint_gt(n, 0);
-  make_key(key, n, seed);
-  b64(key, n, text, true);
+  srtp_fx_make_key(key, n, seed);
+  base64_encode(key, n, text, true);
 }
 
 static sr_srtp *rx_new(const char *suite, const char *text)
 {
-  sr_srtp *c = NULL;
-  ck_assert_int_eq(sr_srtp_new(NULL, suite, text, &c), 0);
-  ck_assert_ptr_nonnull(c);
-  return c;
+  return srtp_fx_rx_new(suite, text);
+}
+
+/* Key `seed` of the suite into key, and the module's receiver for the key
+ * text "inline:KEY" and `params` after it (a lifetime, an MKI). */
+static sr_srtp *rx_new_with(const char *suite, uint8_t seed, uint8_t *key, const char *params)
+{
+  char b[96], text[160];
+  suite_key(suite, seed, key, b);
+  snprintf(text, sizeof text, "inline:%s%s", b, params);
+  return rx_new(suite, text);
+}
+
+/* What most tests start from: key `seed` of a suite, libsrtp2's sender
+ * (for any SSRC, or only tx_ssrc) and the module's receiver keyed alike. */
+typedef struct rig {
+  const char *suite;
+  uint8_t key[64];
+  char text[96];
+  srtp_t tx;
+  sr_srtp *c;
+} rig;
+
+static void rig_open(rig *r, const char *suite, uint8_t seed, uint32_t tx_ssrc)
+{
+  r->suite = suite;
+  suite_key(suite, seed, r->key, r->text);
+  r->tx = tx_new(suite, r->key, tx_ssrc);
+  r->c = rx_new(suite, r->text);
+}
+
+static void rig_close(rig *r)
+{
+  sr_srtp_free(r->c);
+  srtp_dealloc(r->tx);
+}
+
+/* The module's receiver for the rig's suite under key `seed`, another key. */
+static sr_srtp *rx_other_key(const rig *r, uint8_t seed)
+{
+  uint8_t key[64];
+  char text[96];
+  suite_key(r->suite, seed, key, text);
+  ck_assert(memcmp(key, r->key, sr_srtp_suite_key_len(r->suite)) != 0);
+  return rx_new(r->suite, text);
+}
+
+/* The ROC and highest sequence number the module holds for ssrc. */
+static void assert_roc(const sr_srtp *c, uint32_t ssrc, uint32_t want_roc, uint16_t want_seq)
+{
+  uint32_t roc = ~want_roc;
+  uint16_t seq = (uint16_t)~want_seq;
+  ck_assert_int_eq(sr_srtp_get_roc(c, ssrc, &roc, &seq), 0);
+  ck_assert_uint_eq(roc, want_roc);
+  ck_assert_uint_eq(seq, want_seq);
 }
 
 static sr_srtp_counters counters(const sr_srtp *c)
@@ -382,48 +362,36 @@ END_TEST
  * delivered intact. */
 START_TEST(test_every_suite)
 {
-  const char *suite = all_suites[_i];
-  uint8_t key[64];
-  char text[96];
-  suite_key(suite, (uint8_t)_i, key, text);
-  srtp_t tx = tx_new(suite, key, 0);
-  sr_srtp *c = rx_new(suite, text);
+  rig r;
+  rig_open(&r, all_suites[_i], (uint8_t)_i, 0);
   for (uint16_t s = 0; s < 200; s++) {
-    protect(tx, &P, (uint16_t)(1000 + s), (s & 1) ? 0x11111111 : 0x22222222);
-    ck_assert_uint_gt(P.n, P.plain_n); /* a tag was added */
-    ck_assert_int_eq(rx(c, &P), SR_SRTP_OK);
+    protect(r.tx, &P, (uint16_t)(1000 + s), (s & 1) ? 0x11111111 : 0x22222222);
+    ck_assert_uint_gt(P.prot_n, P.plain_n); /* a tag was added */
+    ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
   }
-  sr_srtp_counters k = counters(c);
+  sr_srtp_counters k = counters(r.c);
   ck_assert_uint_eq(k.rtp[SR_SRTP_OK], 200);
-  for (int r = 1; r < SR_SRTP_RESULT_COUNT; r++)
-    ck_assert_uint_eq(k.rtp[r], 0);
+  for (int why = 1; why < SR_SRTP_RESULT_COUNT; why++)
+    ck_assert_uint_eq(k.rtp[why], 0);
   uint32_t roc = 9;
   uint16_t seq = 0;
-  ck_assert_int_eq(sr_srtp_get_roc(c, 0x11111111, &roc, &seq), 0);
-  ck_assert_uint_eq(roc, 0);
-  ck_assert_uint_eq(seq, 1199);
-  ck_assert_int_eq(sr_srtp_get_roc(c, 0x22222222, &roc, &seq), 0);
+  assert_roc(r.c, 0x11111111, 0, 1199);
+  ck_assert_int_eq(sr_srtp_get_roc(r.c, 0x22222222, &roc, &seq), 0);
   ck_assert_uint_eq(seq, 1198);
-  ck_assert_int_eq(sr_srtp_get_roc(c, 0x33333333, &roc, &seq), SIPREC_ENOTFOUND);
-  sr_srtp_free(c);
-  srtp_dealloc(tx);
+  ck_assert_int_eq(sr_srtp_get_roc(r.c, 0x33333333, &roc, &seq), SIPREC_ENOTFOUND);
+  rig_close(&r);
 }
 END_TEST
 
 START_TEST(test_wrong_key)
 {
-  const char *suite = all_suites[_i];
-  uint8_t key[64], key2[64];
-  char text[96], text2[96];
-  suite_key(suite, 7, key, text);
-  suite_key(suite, 8, key2, text2);
-  srtp_t tx = tx_new(suite, key, 0);
-  sr_srtp *wrong = rx_new(suite, text2);
-  sr_srtp *right = rx_new(suite, text);
+  rig r;
+  rig_open(&r, all_suites[_i], 7, 0);
+  sr_srtp *wrong = rx_other_key(&r, 8);
   for (uint16_t s = 0; s < 20; s++) {
-    protect(tx, &P, s, 0x1234);
+    protect(r.tx, &P, s, 0x1234);
     ck_assert_int_eq(rx(wrong, &P), SR_SRTP_AUTH_FAIL);
-    ck_assert_int_eq(rx(right, &P), SR_SRTP_OK);
+    ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
   }
   sr_srtp_counters k = counters(wrong);
   ck_assert_uint_eq(k.rtp[SR_SRTP_AUTH_FAIL], 20);
@@ -432,102 +400,91 @@ START_TEST(test_wrong_key)
   uint16_t seq;
   ck_assert_int_eq(sr_srtp_get_roc(wrong, 0x1234, &roc, &seq), SIPREC_ENOTFOUND);
   sr_srtp_free(wrong);
-  sr_srtp_free(right);
-  srtp_dealloc(tx);
+  rig_close(&r);
 }
 END_TEST
 
 START_TEST(test_replay)
 {
-  const char *suite = all_suites[_i];
-  uint8_t key[64];
-  char text[96];
-  suite_key(suite, 9, key, text);
-  srtp_t tx = tx_new(suite, key, 0);
-  srtp_t tx2 = tx_new(suite, key, 0); /* a second sender: the same indexes again */
-  sr_srtp *c = rx_new(suite, text);
-  protect(tx, &P, 5, 0xABCD);
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_OK);
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_REPLAY);
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_REPLAY);
+  rig r;
+  rig_open(&r, all_suites[_i], 9, 0);
+  srtp_t tx2 = tx_new(r.suite, r.key, 0); /* a second sender: the same indexes again */
+  protect(r.tx, &P, 5, 0xABCD);
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_REPLAY);
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_REPLAY);
   /* Reordered within the window: delivered once, then a replay. */
-  protect(tx, &P, 7, 0xABCD);
-  protect(tx, &Q, 6, 0xABCD);
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_OK);
-  ck_assert_int_eq(rx(c, &Q), SR_SRTP_OK);
-  ck_assert_int_eq(rx(c, &Q), SR_SRTP_REPLAY);
+  protect(r.tx, &P, 7, 0xABCD);
+  protect(r.tx, &Q, 6, 0xABCD);
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
+  ck_assert_int_eq(rx(r.c, &Q), SR_SRTP_OK);
+  ck_assert_int_eq(rx(r.c, &Q), SR_SRTP_REPLAY);
   /* Beyond the window: an index older than highest - window. */
   for (uint16_t s = 8; s < 8 + SR_SRTP_REPLAY_WINDOW + 10; s++) {
-    protect(tx, &P, s, 0xABCD);
-    ck_assert_int_eq(rx(c, &P), SR_SRTP_OK);
+    protect(r.tx, &P, s, 0xABCD);
+    ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
   }
   protect(tx2, &P, 9, 0xABCD); /* genuine, but far too old */
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_REPLAY);
-  sr_srtp_counters k = counters(c);
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_REPLAY);
+  sr_srtp_counters k = counters(r.c);
   ck_assert_uint_eq(k.rtp[SR_SRTP_REPLAY], 4);
   ck_assert_uint_eq(k.rtp[SR_SRTP_OK], 3 + SR_SRTP_REPLAY_WINDOW + 10);
-  sr_srtp_free(c);
-  srtp_dealloc(tx);
+  rig_close(&r);
   srtp_dealloc(tx2);
 }
 END_TEST
 
 START_TEST(test_tampered)
 {
-  const char *suite = all_suites[_i];
-  uint8_t key[64];
-  char text[96];
-  suite_key(suite, 10, key, text);
-  srtp_t tx = tx_new(suite, key, 0);
-  sr_srtp *c = rx_new(suite, text);
+  rig r;
+  rig_open(&r, all_suites[_i], 10, 0);
   uint16_t s = 100;
   /* A flipped bit anywhere, header, payload or tag: never delivered. */
   size_t at[] = { 1, 3, 7, 11, 12, 60, 171, 0 };
   for (size_t i = 0; i < sizeof at / sizeof at[0]; i++, s++) {
-    protect(tx, &P, s, 0x5555);
-    size_t pos = at[i] ? at[i] : P.n - 1;
-    P.b[pos] ^= 0x40; /* on the sequence number: an unseen older index */
-    ck_assert_msg(rx(c, &P) == SR_SRTP_AUTH_FAIL, "%s byte %zu", suite, pos);
-    P.b[pos] ^= 0x40;
-    ck_assert_int_eq(rx(c, &P), SR_SRTP_OK); /* the genuine one still is */
+    protect(r.tx, &P, s, 0x5555);
+    size_t pos = at[i] ? at[i] : P.prot_n - 1;
+    P.prot[pos] ^= 0x40; /* on the sequence number: an unseen older index */
+    ck_assert_msg(rx(r.c, &P) == SR_SRTP_AUTH_FAIL, "%s byte %zu", r.suite, pos);
+    P.prot[pos] ^= 0x40;
+    ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK); /* the genuine one still is */
   }
   /* Truncated: the tag cut, or shorter than a header. */
-  protect(tx, &P, s++, 0x5555);
-  P.n -= 1;
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_AUTH_FAIL);
-  P.n = 12 + 3;
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_BAD_FORMAT);
-  P.n = 5;
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_BAD_FORMAT);
-  P.n = 0;
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_BAD_FORMAT);
+  protect(r.tx, &P, s++, 0x5555);
+  P.prot_n -= 1;
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_AUTH_FAIL);
+  P.prot_n = 12 + 3;
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_BAD_FORMAT);
+  P.prot_n = 5;
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_BAD_FORMAT);
+  P.prot_n = 0;
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_BAD_FORMAT);
   /* Not version 2. */
-  protect(tx, &P, s++, 0x5555);
-  P.b[0] &= 0x3f;
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_BAD_FORMAT);
+  protect(r.tx, &P, s++, 0x5555);
+  P.prot[0] &= 0x3f;
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_BAD_FORMAT);
   /* Oversized. */
-  P.n = SR_SRTP_MAX_PACKET + 1;
-  P.b[0] = 0x80;
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_BAD_FORMAT);
+  P.prot_n = SR_SRTP_MAX_PACKET + 1;
+  P.prot[0] = 0x80;
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_BAD_FORMAT);
   /* CSRC count past the end. */
-  protect(tx, &P, s++, 0x5555);
-  P.b[0] |= 0x0f;
-  P.n = 12 + 20;
-  sr_srtp_result r = rx(c, &P);
-  ck_assert_msg(r == SR_SRTP_BAD_FORMAT || r == SR_SRTP_AUTH_FAIL, "%d", r);
+  protect(r.tx, &P, s++, 0x5555);
+  P.prot[0] |= 0x0f;
+  P.prot_n = 12 + 20;
+  sr_srtp_result why = rx(r.c, &P);
+  ck_assert_msg(why == SR_SRTP_BAD_FORMAT || why == SR_SRTP_AUTH_FAIL, "%d", why);
   /* A forged packet of a new SSRC creates nothing. */
-  protect(tx, &P, s++, 0x7777);
-  P.b[20] ^= 0x80;
-  ck_assert_int_eq(rx(c, &P), SR_SRTP_AUTH_FAIL);
+  protect(r.tx, &P, s++, 0x7777);
+  P.prot[20] ^= 0x80;
+  ck_assert_int_eq(rx(r.c, &P), SR_SRTP_AUTH_FAIL);
   uint32_t roc;
   uint16_t seq;
-  ck_assert_int_eq(sr_srtp_get_roc(c, 0x7777, &roc, &seq), SIPREC_ENOTFOUND);
-  sr_srtp_counters k = counters(c);
+  ck_assert_int_eq(sr_srtp_get_roc(r.c, 0x7777, &roc, &seq), SIPREC_ENOTFOUND);
+  sr_srtp_counters k = counters(r.c);
   ck_assert_uint_eq(k.rtp[SR_SRTP_OK], 8);
   ck_assert_uint_eq(k.rtp[SR_SRTP_AUTH_FAIL] + k.rtp[SR_SRTP_BAD_FORMAT], 8 + 1 + 3 + 2 + 2);
   ck_assert_uint_eq(k.rtp[SR_SRTP_REPLAY], 0);
-  sr_srtp_free(c);
-  srtp_dealloc(tx);
+  rig_close(&r);
 }
 END_TEST
 
@@ -535,57 +492,37 @@ END_TEST
  * every packet after it decrypts. */
 START_TEST(test_wrap_70000)
 {
-  const char *suite = "AES_CM_128_HMAC_SHA1_80";
-  uint8_t key[64];
-  char text[96];
-  suite_key(suite, 11, key, text);
-  srtp_t tx = tx_new(suite, key, 0);
-  sr_srtp *c = rx_new(suite, text);
-  uint32_t roc;
-  uint16_t seq;
+  rig r;
+  rig_open(&r, "AES_CM_128_HMAC_SHA1_80", 11, 0);
   /* Under valgrind from 60000: the wrap all the same, in less time. */
   uint32_t first = getenv("SIPREC_UNDER_VALGRIND") ? 60000 : 0;
   for (uint32_t i = first; i < 70000; i++) {
-    protect(tx, &P, (uint16_t)i, 0xCAFE);
-    ck_assert_int_eq(rx(c, &P), SR_SRTP_OK);
+    protect(r.tx, &P, (uint16_t)i, 0xCAFE);
+    ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
     if (i == 65535) {
-      ck_assert_int_eq(sr_srtp_get_roc(c, 0xCAFE, &roc, &seq), 0);
-      ck_assert_uint_eq(roc, 0);
-      ck_assert_uint_eq(seq, 65535);
+      assert_roc(r.c, 0xCAFE, 0, 65535);
     }
   }
-  ck_assert_int_eq(sr_srtp_get_roc(c, 0xCAFE, &roc, &seq), 0);
-  ck_assert_uint_eq(roc, 1);
-  ck_assert_uint_eq(seq, (uint16_t)69999);
-  ck_assert_uint_eq(counters(c).rtp[SR_SRTP_OK], 70000 - first);
-  sr_srtp_free(c);
-  srtp_dealloc(tx);
+  assert_roc(r.c, 0xCAFE, 1, (uint16_t)69999);
+  ck_assert_uint_eq(counters(r.c).rtp[SR_SRTP_OK], 70000 - first);
+  rig_close(&r);
 }
 END_TEST
 
 /* Every suite from 65500 across the wrap, with reordering around it. */
 START_TEST(test_wrap_every_suite)
 {
-  const char *suite = all_suites[_i];
-  uint8_t key[64];
-  char text[96];
-  suite_key(suite, 12, key, text);
-  srtp_t tx = tx_new(suite, key, 0);
-  sr_srtp *c = rx_new(suite, text);
+  rig r;
+  rig_open(&r, all_suites[_i], 12, 0);
   for (uint32_t i = 65500; i < 65600; i += 2) {
     /* i+1 then i: the packet before the wrap arrives after the one past it. */
-    protect(tx, &P, (uint16_t)i, 0xBEEF);
-    protect(tx, &Q, (uint16_t)(i + 1), 0xBEEF);
-    ck_assert_int_eq(rx(c, &Q), SR_SRTP_OK);
-    ck_assert_int_eq(rx(c, &P), SR_SRTP_OK);
+    protect(r.tx, &P, (uint16_t)i, 0xBEEF);
+    protect(r.tx, &Q, (uint16_t)(i + 1), 0xBEEF);
+    ck_assert_int_eq(rx(r.c, &Q), SR_SRTP_OK);
+    ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
   }
-  uint32_t roc;
-  uint16_t seq;
-  ck_assert_int_eq(sr_srtp_get_roc(c, 0xBEEF, &roc, &seq), 0);
-  ck_assert_uint_eq(roc, 1);
-  ck_assert_uint_eq(seq, (uint16_t)65599);
-  sr_srtp_free(c);
-  srtp_dealloc(tx);
+  assert_roc(r.c, 0xBEEF, 1, (uint16_t)65599);
+  rig_close(&r);
 }
 END_TEST
 
@@ -593,40 +530,33 @@ END_TEST
  * decrypts what follows the wrap; a new one without it cannot. */
 START_TEST(test_roc_restore)
 {
-  const char *suite = all_suites[_i];
-  uint8_t key[64];
-  char text[96];
-  suite_key(suite, 13, key, text);
-  srtp_t tx = tx_new(suite, key, 0);
-  sr_srtp *a = rx_new(suite, text);
+  rig r;
+  rig_open(&r, all_suites[_i], 13, 0);
   for (uint32_t i = 65000; i < 65536 + 100; i++) {
-    protect(tx, &P, (uint16_t)i, 0x4242);
-    ck_assert_int_eq(rx(a, &P), SR_SRTP_OK);
+    protect(r.tx, &P, (uint16_t)i, 0x4242);
+    ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
   }
   uint32_t roc;
   uint16_t seq;
-  ck_assert_int_eq(sr_srtp_get_roc(a, 0x4242, &roc, &seq), 0);
+  ck_assert_int_eq(sr_srtp_get_roc(r.c, 0x4242, &roc, &seq), 0);
   ck_assert_uint_eq(roc, 1);
   ck_assert_uint_eq(seq, 99);
 
-  sr_srtp *b = rx_new(suite, text);
-  sr_srtp *fresh = rx_new(suite, text);
+  sr_srtp *b = rx_new(r.suite, r.text);
+  sr_srtp *fresh = rx_new(r.suite, r.text);
   ck_assert_int_eq(sr_srtp_set_roc(b, 0x4242, roc, seq), 0);
   ck_assert_int_eq(sr_srtp_get_roc(b, 0x4242, &roc, &seq), SIPREC_ENOTFOUND);
   for (uint32_t i = 100; i < 200; i++) {
-    protect(tx, &P, (uint16_t)i, 0x4242);
+    protect(r.tx, &P, (uint16_t)i, 0x4242);
     ck_assert_int_eq(rx(fresh, &P), SR_SRTP_AUTH_FAIL);
     ck_assert_int_eq(rx(b, &P), SR_SRTP_OK);
   }
-  ck_assert_int_eq(sr_srtp_get_roc(b, 0x4242, &roc, &seq), 0);
-  ck_assert_uint_eq(roc, 1);
-  ck_assert_uint_eq(seq, 199);
+  assert_roc(b, 0x4242, 1, 199);
   ck_assert_int_eq(sr_srtp_set_roc(b, 0x4242, 1, 199), SIPREC_EEXIST);
   ck_assert_int_eq(sr_srtp_set_roc(NULL, 0x4242, 1, 199), SIPREC_EINVAL);
-  sr_srtp_free(a);
   sr_srtp_free(b);
   sr_srtp_free(fresh);
-  srtp_dealloc(tx);
+  rig_close(&r);
 }
 END_TEST
 
@@ -634,47 +564,40 @@ END_TEST
  * cross it; a late packet of the previous cycle still finds its ROC. */
 START_TEST(test_roc_restore_near_wrap)
 {
-  const char *suite = "AES_CM_128_HMAC_SHA1_32";
-  uint8_t key[64];
-  char text[96];
-  suite_key(suite, 14, key, text);
-  srtp_t tx = tx_new(suite, key, 0);
-  sr_srtp *a = rx_new(suite, text);
+  rig r;
+  rig_open(&r, "AES_CM_128_HMAC_SHA1_32", 14, 0);
   /* Two cycles on in steps below 2^15 (RFC 3711 places them); the state
    * moved at 65530 of cycle 2. */
   for (uint32_t i = 0;; i += 16000) {
     if (i > 2 * 65536 + 65530)
       i = 2 * 65536 + 65530;
-    protect(tx, &P, (uint16_t)i, 0x99);
-    ck_assert_int_eq(rx(a, &P), SR_SRTP_OK);
+    protect(r.tx, &P, (uint16_t)i, 0x99);
+    ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
     if (i == 2 * 65536 + 65530)
       break;
   }
   uint32_t roc;
   uint16_t seq;
-  ck_assert_int_eq(sr_srtp_get_roc(a, 0x99, &roc, &seq), 0);
+  ck_assert_int_eq(sr_srtp_get_roc(r.c, 0x99, &roc, &seq), 0);
   ck_assert_uint_eq(roc, 2);
   ck_assert_uint_eq(seq, 65530);
-  sr_srtp *b = rx_new(suite, text);
+  sr_srtp *b = rx_new(r.suite, r.text);
   ck_assert_int_eq(sr_srtp_set_roc(b, 0x99, roc, seq), 0);
   /* 65531..65535 held back; 0..9 of cycle 3 first, then the held ones. */
   pkt *held = calloc(5, sizeof *held);
   ck_assert_ptr_nonnull(held);
   for (int i = 0; i < 5; i++)
-    protect(tx, &held[i], (uint16_t)(65531 + i), 0x99);
+    protect(r.tx, &held[i], (uint16_t)(65531 + i), 0x99);
   for (uint16_t s = 0; s < 10; s++) {
-    protect(tx, &P, s, 0x99);
+    protect(r.tx, &P, s, 0x99);
     ck_assert_int_eq(rx(b, &P), SR_SRTP_OK);
   }
   for (int i = 0; i < 5; i++)
     ck_assert_int_eq(rx(b, &held[i]), SR_SRTP_OK);
-  ck_assert_int_eq(sr_srtp_get_roc(b, 0x99, &roc, &seq), 0);
-  ck_assert_uint_eq(roc, 3);
-  ck_assert_uint_eq(seq, 9);
+  assert_roc(b, 0x99, 3, 9);
   free(held);
-  sr_srtp_free(a);
   sr_srtp_free(b);
-  srtp_dealloc(tx);
+  rig_close(&r);
 }
 END_TEST
 
@@ -682,62 +605,47 @@ END_TEST
  * libsrtp2, the receiver's restored. */
 START_TEST(test_roc_restore_large)
 {
-  const char *suite = "AES_256_CM_HMAC_SHA1_80";
-  uint8_t key[64];
-  char text[96];
-  suite_key(suite, 15, key, text);
-  srtp_t tx = tx_new(suite, key, 0x600D);
-  ck_assert_int_eq(srtp_set_stream_roc(tx, 0x600D, 70000), srtp_err_status_ok);
-  sr_srtp *b = rx_new(suite, text);
-  ck_assert_int_eq(sr_srtp_set_roc(b, 0x600D, 70000, 40000), 0);
+  rig r;
+  rig_open(&r, "AES_256_CM_HMAC_SHA1_80", 15, 0x600D);
+  ck_assert_int_eq(srtp_set_stream_roc(r.tx, 0x600D, 70000), srtp_err_status_ok);
+  ck_assert_int_eq(sr_srtp_set_roc(r.c, 0x600D, 70000, 40000), 0);
   for (uint16_t s = 40001; s < 40100; s++) {
-    protect(tx, &P, s, 0x600D);
-    ck_assert_int_eq(rx(b, &P), SR_SRTP_OK);
+    protect(r.tx, &P, s, 0x600D);
+    ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
   }
-  uint32_t roc;
-  uint16_t seq;
-  ck_assert_int_eq(sr_srtp_get_roc(b, 0x600D, &roc, &seq), 0);
-  ck_assert_uint_eq(roc, 70000);
-  ck_assert_uint_eq(seq, 40099);
-  sr_srtp_free(b);
-  srtp_dealloc(tx);
+  assert_roc(r.c, 0x600D, 70000, 40099);
+  rig_close(&r);
 }
 END_TEST
 
 START_TEST(test_srtcp)
 {
-  const char *suite = all_suites[_i];
-  uint8_t key[64], key2[64];
-  char text[96], text2[96];
-  suite_key(suite, 16, key, text);
-  suite_key(suite, 17, key2, text2);
-  srtp_t tx = tx_new(suite, key, 0);
-  sr_srtp *c = rx_new(suite, text);
-  sr_srtp *wrong = rx_new(suite, text2);
+  rig r;
+  rig_open(&r, all_suites[_i], 16, 0);
+  sr_srtp *wrong = rx_other_key(&r, 17);
   for (uint32_t i = 0; i < 30; i++) {
-    protect_rtcp(tx, &P, 0x1234, i);
+    protect_rtcp(r.tx, &P, 0x1234, i);
     ck_assert_int_eq(rx_rtcp(wrong, &P), SR_SRTP_AUTH_FAIL);
-    ck_assert_int_eq(rx_rtcp(c, &P), SR_SRTP_OK);
+    ck_assert_int_eq(rx_rtcp(r.c, &P), SR_SRTP_OK);
     /* RTP of the same SSRC in between. */
-    protect(tx, &Q, (uint16_t)(50 + i), 0x1234);
-    ck_assert_int_eq(rx(c, &Q), SR_SRTP_OK);
+    protect(r.tx, &Q, (uint16_t)(50 + i), 0x1234);
+    ck_assert_int_eq(rx(r.c, &Q), SR_SRTP_OK);
   }
-  ck_assert_int_eq(rx_rtcp(c, &P), SR_SRTP_REPLAY);
-  protect_rtcp(tx, &P, 0x1234, 31);
-  P.b[9] ^= 4;
-  ck_assert_int_eq(rx_rtcp(c, &P), SR_SRTP_AUTH_FAIL);
-  P.n = 10;
-  ck_assert_int_eq(rx_rtcp(c, &P), SR_SRTP_BAD_FORMAT);
-  sr_srtp_counters k = counters(c);
+  ck_assert_int_eq(rx_rtcp(r.c, &P), SR_SRTP_REPLAY);
+  protect_rtcp(r.tx, &P, 0x1234, 31);
+  P.prot[9] ^= 4;
+  ck_assert_int_eq(rx_rtcp(r.c, &P), SR_SRTP_AUTH_FAIL);
+  P.prot_n = 10;
+  ck_assert_int_eq(rx_rtcp(r.c, &P), SR_SRTP_BAD_FORMAT);
+  sr_srtp_counters k = counters(r.c);
   ck_assert_uint_eq(k.rtcp[SR_SRTP_OK], 30);
   ck_assert_uint_eq(k.rtcp[SR_SRTP_REPLAY], 1);
   ck_assert_uint_eq(k.rtcp[SR_SRTP_AUTH_FAIL], 1);
   ck_assert_uint_eq(k.rtcp[SR_SRTP_BAD_FORMAT], 1);
   ck_assert_uint_eq(k.rtp[SR_SRTP_OK], 30);
   ck_assert_uint_eq(counters(wrong).rtcp[SR_SRTP_AUTH_FAIL], 30);
-  sr_srtp_free(c);
   sr_srtp_free(wrong);
-  srtp_dealloc(tx);
+  rig_close(&r);
 }
 END_TEST
 
@@ -747,39 +655,16 @@ START_TEST(test_mki)
 {
   const char *suite = "AES_CM_128_HMAC_SHA1_80";
   uint8_t key[64];
-  char b[96], text[128];
-  suite_key(suite, 18, key, b);
-  snprintf(text, sizeof text, "inline:%s|2^31|7:2", b);
-  sr_srtp *c = rx_new(suite, text);
-  ck_assert(sr_media_srtp_suite_supported(suite));
+  sr_srtp *c = rx_new_with(suite, 18, key, "|2^31|7:2");
   uint8_t mki_good[2] = { 0, 7 }, mki_bad[2] = { 0, 8 };
   for (int which = 0; which < 2; which++) {
-    srtp_policy_t p;
-    tx_policy(suite, &p);
-    p.ssrc.type = ssrc_any_outbound;
-    srtp_master_key_t mk = { key, which ? mki_bad : mki_good, 2 };
-    srtp_master_key_t *mks[1] = { &mk };
-    p.keys = mks;
-    p.num_master_keys = 1;
-    srtp_t tx = NULL;
-    ck_assert_int_eq(srtp_create(&tx, &p), srtp_err_status_ok);
+    srtp_t tx = tx_new_mki(suite, key, which ? mki_bad : mki_good, 2);
     for (uint16_t s = 0; s < 10; s++) {
-      rtpb o = rtpb_audio(s, 160u * s, which ? 0x4 : 0x3);
-      P.plain_n = rtpb_build(P.plain, sizeof P.plain, &o);
-      memcpy(P.b, P.plain, P.plain_n);
-      int len = (int)P.plain_n;
-      ck_assert_int_eq(srtp_protect_mki(tx, P.b, &len, 1, 0), srtp_err_status_ok);
-      P.n = (size_t)len;
-      ck_assert_uint_eq(P.n, P.plain_n + 2 + 10);
+      protect_as(tx, &P, s, which ? 0x4 : 0x3, SRTP_FX_MKI);
+      ck_assert_uint_eq(P.prot_n, P.plain_n + 2 + 10);
       ck_assert_int_eq(rx(c, &P), which ? SR_SRTP_AUTH_FAIL : SR_SRTP_OK);
     }
-    size_t off = 0;
-    rtcpb_rr(P.plain, &off, which ? 0x4 : 0x3, 0);
-    P.plain_n = off;
-    memcpy(P.b, P.plain, off);
-    int len = (int)off;
-    ck_assert_int_eq(srtp_protect_rtcp_mki(tx, P.b, &len, 1, 0), srtp_err_status_ok);
-    P.n = (size_t)len;
+    protect_rr_mki(tx, &P, which ? 0x4 : 0x3);
     ck_assert_int_eq(rx_rtcp(c, &P), which ? SR_SRTP_AUTH_FAIL : SR_SRTP_OK);
     srtp_dealloc(tx);
   }
@@ -794,38 +679,16 @@ START_TEST(test_lifetime)
 {
   const char *suite = "AES_CM_128_HMAC_SHA1_80";
   uint8_t key[64];
-  char b[96], text[128];
-  suite_key(suite, 19, key, b);
-  snprintf(text, sizeof text, "inline:%s|5|3:1", b);
-  sr_srtp *c = rx_new(suite, text);
-  srtp_policy_t p;
-  tx_policy(suite, &p);
-  p.ssrc.type = ssrc_any_outbound;
+  sr_srtp *c = rx_new_with(suite, 19, key, "|5|3:1");
   uint8_t mki[1] = { 3 };
-  srtp_master_key_t mk = { key, mki, 1 };
-  srtp_master_key_t *mks[1] = { &mk };
-  p.keys = mks;
-  p.num_master_keys = 1;
-  srtp_t tx = NULL;
-  ck_assert_int_eq(srtp_create(&tx, &p), srtp_err_status_ok);
+  srtp_t tx = tx_new_mki(suite, key, mki, 1);
   for (uint16_t s = 0; s < 8; s++) {
-    rtpb o = rtpb_audio(s, 160u * s, 0x9);
-    P.plain_n = rtpb_build(P.plain, sizeof P.plain, &o);
-    memcpy(P.b, P.plain, P.plain_n);
-    int len = (int)P.plain_n;
-    ck_assert_int_eq(srtp_protect_mki(tx, P.b, &len, 1, 0), srtp_err_status_ok);
-    P.n = (size_t)len;
+    protect_as(tx, &P, s, 0x9, SRTP_FX_MKI);
     ck_assert_int_eq(rx(c, &P), s < 5 ? SR_SRTP_OK : SR_SRTP_KEY_EXPIRED);
   }
   /* SRTCP has its own count: the first 5 pass although SRTP's is used up. */
   for (int k = 0; k < 7; k++) {
-    size_t off = 0;
-    rtcpb_rr(P.plain, &off, 0x9, 0);
-    P.plain_n = off;
-    memcpy(P.b, P.plain, off);
-    int len = (int)off;
-    ck_assert_int_eq(srtp_protect_rtcp_mki(tx, P.b, &len, 1, 0), srtp_err_status_ok);
-    P.n = (size_t)len;
+    protect_rr_mki(tx, &P, 0x9);
     ck_assert_int_eq(rx_rtcp(c, &P), k < 5 ? SR_SRTP_OK : SR_SRTP_KEY_EXPIRED);
   }
   sr_srtp_counters n;
@@ -835,25 +698,19 @@ START_TEST(test_lifetime)
   ck_assert_uint_eq(n.rtcp[SR_SRTP_OK], 5);
   ck_assert_uint_eq(n.rtcp[SR_SRTP_KEY_EXPIRED], 2);
   /* Expired, not parsed: -EPARSE like every undelivered packet. */
-  size_t len = P.n;
+  size_t len = P.prot_n;
   sr_srtp_result why = SR_SRTP_OK;
-  ck_assert_int_eq(sr_srtp_unprotect_rtcp(c, P.b, &len, &why), SIPREC_EPARSE);
+  ck_assert_int_eq(sr_srtp_unprotect_rtcp(c, P.prot, &len, &why), SIPREC_EPARSE);
   ck_assert_int_eq(why, SR_SRTP_KEY_EXPIRED);
   ck_assert_uint_eq(len, 0);
   srtp_dealloc(tx);
   sr_srtp_free(c);
 
   /* Without a lifetime, the same key goes on. */
-  snprintf(text, sizeof text, "inline:%s|3:1", b);
-  c = rx_new(suite, text);
-  ck_assert_int_eq(srtp_create(&tx, &p), srtp_err_status_ok);
+  c = rx_new_with(suite, 19, key, "|3:1");
+  tx = tx_new_mki(suite, key, mki, 1);
   for (uint16_t s = 0; s < 8; s++) {
-    rtpb o = rtpb_audio(s, 160u * s, 0x9);
-    P.plain_n = rtpb_build(P.plain, sizeof P.plain, &o);
-    memcpy(P.b, P.plain, P.plain_n);
-    int l = (int)P.plain_n;
-    ck_assert_int_eq(srtp_protect_mki(tx, P.b, &l, 1, 0), srtp_err_status_ok);
-    P.n = (size_t)l;
+    protect_as(tx, &P, s, 0x9, SRTP_FX_MKI);
     ck_assert_int_eq(rx(c, &P), SR_SRTP_OK);
   }
   srtp_dealloc(tx);
@@ -865,31 +722,26 @@ END_TEST
  * dropped for newer ones starts afresh. */
 START_TEST(test_many_ssrcs)
 {
-  const char *suite = "AES_CM_128_HMAC_SHA1_80";
-  uint8_t key[64];
-  char text[96];
-  suite_key(suite, 19, key, text);
-  srtp_t tx = tx_new(suite, key, 0);
-  sr_srtp *c = rx_new(suite, text);
+  rig r;
+  rig_open(&r, "AES_CM_128_HMAC_SHA1_80", 19, 0);
   for (uint32_t ssrc = 1; ssrc <= 3 * SR_SRTP_MAX_SSRC; ssrc++)
     for (uint16_t s = 0; s < 3; s++) {
-      protect(tx, &P, s, ssrc);
-      ck_assert_int_eq(rx(c, &P), SR_SRTP_OK);
+      protect(r.tx, &P, s, ssrc);
+      ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
     }
   uint32_t roc;
   uint16_t seq;
-  ck_assert_int_eq(sr_srtp_get_roc(c, 1, &roc, &seq), SIPREC_ENOTFOUND);
-  ck_assert_int_eq(sr_srtp_get_roc(c, 3 * SR_SRTP_MAX_SSRC, &roc, &seq), 0);
+  ck_assert_int_eq(sr_srtp_get_roc(r.c, 1, &roc, &seq), SIPREC_ENOTFOUND);
+  ck_assert_int_eq(sr_srtp_get_roc(r.c, 3 * SR_SRTP_MAX_SSRC, &roc, &seq), 0);
   ck_assert_uint_eq(seq, 2);
   /* SSRC 1 again: a new stream in the receiver; its next packets decrypt. */
   for (uint16_t s = 3; s < 6; s++) {
-    protect(tx, &P, s, 1);
-    ck_assert_int_eq(rx(c, &P), SR_SRTP_OK);
+    protect(r.tx, &P, s, 1);
+    ck_assert_int_eq(rx(r.c, &P), SR_SRTP_OK);
   }
   /* A full table refuses a restore. */
-  ck_assert_int_eq(sr_srtp_set_roc(c, 0xFFFF, 1, 1), SIPREC_ETOOBIG);
-  sr_srtp_free(c);
-  srtp_dealloc(tx);
+  ck_assert_int_eq(sr_srtp_set_roc(r.c, 0xFFFF, 1, 1), SIPREC_ETOOBIG);
+  rig_close(&r);
 }
 END_TEST
 
@@ -902,30 +754,28 @@ static void *thread_body(void *arg)
   uint8_t key[64];
   char text[96];
   static _Thread_local pkt tp;
-  make_key(key, 28, 20);
-  b64(key, 28, text, true);
+  srtp_fx_make_key(key, 28, 20);
+  base64_encode(key, 28, text, true);
   sr_srtp *c = NULL;
   if (sr_srtp_new(NULL, suite, text, &c) != 0) /* runs srtp_init() */
     return (void *)1;
   srtp_t tx = NULL;
-  srtp_policy_t p;
-  tx_policy(suite, &p);
-  p.key = key;
-  p.ssrc.type = ssrc_any_outbound;
-  if (srtp_create(&tx, &p) != srtp_err_status_ok) {
+  if (srtp_fx_tx_create(suite, key, 0, &tx) != 0) {
     sr_srtp_free(c);
     return (void *)1;
   }
+  /* No Check assertions off the test's thread: failures are counted. */
   uintptr_t bad = 0;
   for (uint16_t s = 0; s < 500; s++) {
     rtpb o = rtpb_audio(s, 160u * s, 0x10);
     tp.plain_n = rtpb_build(tp.plain, sizeof tp.plain, &o);
-    memcpy(tp.b, tp.plain, tp.plain_n);
-    int len = (int)tp.plain_n;
-    srtp_protect(tx, tp.b, &len);
-    size_t n = (size_t)len;
-    if (sr_srtp_unprotect(c, tp.b, &n, NULL) != 0 || n != tp.plain_n ||
-        memcmp(tp.b, tp.plain, n))
+    if (srtp_fx_protect(tx, &tp, SRTP_FX_RTP) != 0) {
+      bad++;
+      continue;
+    }
+    size_t n = tp.prot_n;
+    if (sr_srtp_unprotect(c, tp.prot, &n, NULL) != 0 || n != tp.plain_n ||
+        memcmp(tp.prot, tp.plain, n))
       bad++;
   }
   sr_srtp_free(c);

@@ -28,10 +28,8 @@
 #include "check_main.h"
 #include "media/srtp.h"
 #include "rtp_build.h"
+#include "srtp_fixture.h"
 
-#ifdef SR_HAVE_SRTP
-#include <srtp2/srtp.h>
-#endif
 #ifdef SR_HAVE_SRTP_NETTLE
 #include <nettle/aes.h>
 #include <nettle/ctr.h>
@@ -53,7 +51,6 @@ static const char *const suites[] = {
 #define FIRST_SEQ 65530u
 #define N_RTP 24 /* 65530..65535 (ROC 0), then 0..17 (ROC 1) */
 #define N_RTCP 6
-#define MAX_PAYLOAD 1000
 
 /* Payload lengths: 0, and every remainder modulo 16 around one block, two
  * and a typical 20 ms frame. */
@@ -61,12 +58,7 @@ static const size_t payload_len[N_RTP] = { 0,   1,   7,   15,  16,  17,  31,  32
                                            33,  47,  48,  49,  159, 160, 161, 170,
                                            175, 176, 177, 250, 255, 321, 999, 1000 };
 
-typedef struct ref_pkt {
-  uint8_t plain[12 + MAX_PAYLOAD];
-  size_t plain_n;
-  uint8_t prot[12 + MAX_PAYLOAD + SRTP_MAX_TRAILER_LEN];
-  size_t prot_n;
-} ref_pkt;
+typedef srtp_fx_pkt ref_pkt;
 
 /* What libsrtp2 made with its own crypto, per suite. */
 static ref_pkt ref_rtp[N_SUITES][N_RTP];
@@ -79,57 +71,10 @@ static size_t suite_key_len(int s)
   return s < 2 ? 30 : 46;
 }
 
-static void make_key(uint8_t *k, size_t n, uint8_t seed)
-{
-  for (size_t i = 0; i < n; i++)
-    k[i] = (uint8_t)(seed * 53u + i * 11u + 5u);
-}
-
-static void b64(const uint8_t *in, size_t n, char *out)
-{
-  static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16;
-    if (i + 1 < n)
-      v |= (uint32_t)in[i + 1] << 8;
-    if (i + 2 < n)
-      v |= in[i + 2];
-    out[o++] = tab[v >> 18 & 63];
-    out[o++] = tab[v >> 12 & 63];
-    out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-    out[o++] = i + 2 < n ? tab[v & 63] : '=';
-  }
-  out[o] = '\0';
-}
-
 /* An outbound libsrtp2 session of suite s keyed with key. */
 static int tx_create(int s, uint8_t *key, srtp_t *out)
 {
-  srtp_policy_t p;
-  memset(&p, 0, sizeof p);
-  switch (s) {
-  case 0:
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-    break;
-  case 1:
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-    break;
-  case 2:
-    srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p.rtp);
-    srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p.rtcp);
-    break;
-  default:
-    srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32(&p.rtp);
-    srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p.rtcp);
-    break;
-  }
-  p.ssrc.type = ssrc_any_outbound;
-  p.key = key;
-  p.window_size = 1024;
-  return srtp_create(out, &p) == srtp_err_status_ok ? 0 : -1;
+  return srtp_fx_tx_create(suites[s], key, 0, out);
 }
 
 static void build_rtp(ref_pkt *p, int i)
@@ -160,20 +105,14 @@ static int protect_all(srtp_t tx, ref_pkt (*rtp)[N_RTP], ref_pkt (*rtcp)[N_RTCP]
   for (int i = 0; i < N_RTP; i++) {
     ref_pkt *p = &(*rtp)[i];
     build_rtp(p, i);
-    memcpy(p->prot, p->plain, p->plain_n);
-    int len = (int)p->plain_n;
-    if (srtp_protect(tx, p->prot, &len) != srtp_err_status_ok)
+    if (srtp_fx_protect(tx, p, SRTP_FX_RTP) != 0)
       return -1;
-    p->prot_n = (size_t)len;
   }
   for (int i = 0; i < N_RTCP; i++) {
     ref_pkt *p = &(*rtcp)[i];
     build_rtcp(p, i);
-    memcpy(p->prot, p->plain, p->plain_n);
-    int len = (int)p->plain_n;
-    if (srtp_protect_rtcp(tx, p->prot, &len) != srtp_err_status_ok)
+    if (srtp_fx_protect(tx, p, SRTP_FX_RTCP) != 0)
       return -1;
-    p->prot_n = (size_t)len;
   }
   return 0;
 }
@@ -185,7 +124,7 @@ static void make_reference(void)
     return;
   int ok = 1;
   for (int s = 0; s < N_SUITES && ok; s++) {
-    make_key(ref_key[s], suite_key_len(s), (uint8_t)(s + 1));
+    srtp_fx_make_key(ref_key[s], suite_key_len(s), (uint8_t)(s + 1));
     srtp_t tx;
     if (tx_create(s, ref_key[s], &tx) < 0) {
       ok = 0;
@@ -201,29 +140,7 @@ static void make_reference(void)
 
 static sr_srtp *rx_new(int s, const uint8_t *key)
 {
-  char text[80];
-  b64(key, suite_key_len(s), text);
-  sr_srtp *c = NULL;
-  ck_assert_int_eq(sr_srtp_new(NULL, suites[s], text, &c), 0);
-  return c;
-}
-
-static sr_srtp_result rx(sr_srtp *c, const ref_pkt *p, bool rtcp)
-{
-  uint8_t buf[sizeof p->prot];
-  memcpy(buf, p->prot, p->prot_n);
-  size_t n = p->prot_n;
-  sr_srtp_result why = SR_SRTP_RESULT_COUNT;
-  int rc = rtcp ? sr_srtp_unprotect_rtcp(c, buf, &n, &why) : sr_srtp_unprotect(c, buf, &n, &why);
-  if (why == SR_SRTP_OK) {
-    ck_assert_int_eq(rc, 0);
-    ck_assert_uint_eq(n, p->plain_n);
-    ck_assert_mem_eq(buf, p->plain, n);
-  } else {
-    ck_assert_int_lt(rc, 0);
-    ck_assert_uint_eq(n, 0);
-  }
-  return why;
+  return srtp_fx_rx_new_key(suites[s], key);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -248,7 +165,7 @@ START_TEST(test_reference_decrypts)
   ck_assert_uint_eq(sr_srtp_kernel_installed(), SR_SRTP_KERNEL_ALL);
 #endif
   for (int i = 0; i < N_RTP; i++)
-    ck_assert_int_eq(rx(c, &ref_rtp[s][i], false), SR_SRTP_OK);
+    ck_assert_int_eq(srtp_fx_rx(c, &ref_rtp[s][i], false), SR_SRTP_OK);
   /* Across the wrap: the last one is ROC 1, seq 17. */
   uint32_t roc = 0;
   uint16_t seq = 0;
@@ -256,11 +173,11 @@ START_TEST(test_reference_decrypts)
   ck_assert_uint_eq(roc, 1);
   ck_assert_uint_eq(seq, (uint16_t)(FIRST_SEQ + N_RTP - 1));
   for (int i = 0; i < N_RTCP; i++)
-    ck_assert_int_eq(rx(c, &ref_rtcp[s][i], true), SR_SRTP_OK);
+    ck_assert_int_eq(srtp_fx_rx(c, &ref_rtcp[s][i], true), SR_SRTP_OK);
   /* Replay protection: a packet again, before and after the wrap. */
-  ck_assert_int_eq(rx(c, &ref_rtp[s][N_RTP - 1], false), SR_SRTP_REPLAY);
-  ck_assert_int_eq(rx(c, &ref_rtp[s][2], false), SR_SRTP_REPLAY);
-  ck_assert_int_eq(rx(c, &ref_rtcp[s][N_RTCP - 1], true), SR_SRTP_REPLAY);
+  ck_assert_int_eq(srtp_fx_rx(c, &ref_rtp[s][N_RTP - 1], false), SR_SRTP_REPLAY);
+  ck_assert_int_eq(srtp_fx_rx(c, &ref_rtp[s][2], false), SR_SRTP_REPLAY);
+  ck_assert_int_eq(srtp_fx_rx(c, &ref_rtcp[s][N_RTCP - 1], true), SR_SRTP_REPLAY);
   sr_srtp_counters k;
   sr_srtp_get_counters(c, &k);
   ck_assert_uint_eq(k.rtp[SR_SRTP_OK], N_RTP);
@@ -279,19 +196,19 @@ START_TEST(test_reference_tampered)
   for (int i = 0; i < N_RTP; i++) {
     ref_pkt t = ref_rtp[s][i];
     t.prot[t.prot_n - 1] ^= 0x01; /* the tag */
-    ck_assert_int_eq(rx(c, &t, false), SR_SRTP_AUTH_FAIL);
+    ck_assert_int_eq(srtp_fx_rx(c, &t, false), SR_SRTP_AUTH_FAIL);
     if (payload_len[i]) {
       t = ref_rtp[s][i];
       t.prot[12 + payload_len[i] - 1] ^= 0x80; /* the last payload octet */
-      ck_assert_int_eq(rx(c, &t, false), SR_SRTP_AUTH_FAIL);
+      ck_assert_int_eq(srtp_fx_rx(c, &t, false), SR_SRTP_AUTH_FAIL);
     }
     /* The good one still goes through after the forgeries. */
-    ck_assert_int_eq(rx(c, &ref_rtp[s][i], false), SR_SRTP_OK);
+    ck_assert_int_eq(srtp_fx_rx(c, &ref_rtp[s][i], false), SR_SRTP_OK);
   }
   ref_pkt t = ref_rtcp[s][0];
   t.prot[9] ^= 0x10;
-  ck_assert_int_eq(rx(c, &t, true), SR_SRTP_AUTH_FAIL);
-  ck_assert_int_eq(rx(c, &ref_rtcp[s][0], true), SR_SRTP_OK);
+  ck_assert_int_eq(srtp_fx_rx(c, &t, true), SR_SRTP_AUTH_FAIL);
+  ck_assert_int_eq(srtp_fx_rx(c, &ref_rtcp[s][0], true), SR_SRTP_OK);
   sr_srtp_free(c);
 }
 END_TEST
@@ -305,16 +222,16 @@ START_TEST(test_reference_wrong_key)
   other[3] ^= 0x40; /* the master key, not the salt */
   sr_srtp *c = rx_new(s, other);
   for (int i = 0; i < N_RTP; i++)
-    ck_assert_int_eq(rx(c, &ref_rtp[s][i], false), SR_SRTP_AUTH_FAIL);
+    ck_assert_int_eq(srtp_fx_rx(c, &ref_rtp[s][i], false), SR_SRTP_AUTH_FAIL);
   for (int i = 0; i < N_RTCP; i++)
-    ck_assert_int_eq(rx(c, &ref_rtcp[s][i], true), SR_SRTP_AUTH_FAIL);
+    ck_assert_int_eq(srtp_fx_rx(c, &ref_rtcp[s][i], true), SR_SRTP_AUTH_FAIL);
   sr_srtp_free(c);
   /* Another salt alone changes every derived key too. */
   memcpy(other, ref_key[s], sizeof other);
   other[suite_key_len(s) - 1] ^= 0x01;
   c = rx_new(s, other);
-  ck_assert_int_eq(rx(c, &ref_rtp[s][0], false), SR_SRTP_AUTH_FAIL);
-  ck_assert_int_eq(rx(c, &ref_rtcp[s][0], true), SR_SRTP_AUTH_FAIL);
+  ck_assert_int_eq(srtp_fx_rx(c, &ref_rtp[s][0], false), SR_SRTP_AUTH_FAIL);
+  ck_assert_int_eq(srtp_fx_rx(c, &ref_rtcp[s][0], true), SR_SRTP_AUTH_FAIL);
   sr_srtp_free(c);
 }
 END_TEST

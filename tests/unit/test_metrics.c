@@ -513,6 +513,19 @@ static void check_against_handler(struct parsed *p, siprec_handler *h)
   }
 }
 
+/* The handler rendered into w (emptied first) with the host's `extra`,
+ * parsed into p and checked against the handler's own counters. */
+static void render_checked(siprec_handler *h, struct mt_writer *w, metrics_siprec_extra_fn extra,
+                           void *user, struct parsed *p)
+{
+  mt_reset(w);
+  ck_assert_int_eq(metrics_siprec_render(h, w, extra, user), 0);
+  size_t len;
+  const char *text = mt_text(w, &len);
+  parse(text, len, p);
+  check_against_handler(p, h);
+}
+
 START_TEST(test_siprec_render)
 {
   fixture f;
@@ -526,13 +539,9 @@ START_TEST(test_siprec_render)
   struct mt_writer w;
   mt_init(&w);
   extra_calls = 0;
-  ck_assert_int_eq(metrics_siprec_render(f.h, &w, extra_hook, &depth), 0);
-  ck_assert_int_eq(extra_calls, 1);
-  size_t len;
-  const char *text = mt_text(&w, &len);
   struct parsed *p = malloc(sizeof *p);
-  parse(text, len, p);
-  check_against_handler(p, f.h);
+  render_checked(f.h, &w, extra_hook, &depth, p);
+  ck_assert_int_eq(extra_calls, 1);
 
   /* The traffic reached what it was meant to: a test of zeros proves nothing. */
   ck_assert_double_eq(value(p, "siprec_sessions_ended_total", "reason=bye"), 1);
@@ -592,11 +601,7 @@ START_TEST(test_siprec_render)
   char msg[2048];
   fx_request(msg, sizeof msg, "BYE", "metrics-call", c.tag, 2, "bye9", NULL, NULL);
   fx_feed(&f, msg, 4000 * MS);
-  mt_reset(&w);
-  ck_assert_int_eq(metrics_siprec_render(f.h, &w, NULL, NULL), 0);
-  text = mt_text(&w, &len);
-  parse(text, len, p);
-  check_against_handler(p, f.h);
+  render_checked(f.h, &w, NULL, NULL, p);
   ck_assert_double_eq(value(p, "siprec_sessions", "state=started"), 0);
   ck_assert_double_eq(value(p, "siprec_streams", "state=recording"), 0);
   ck_assert_double_eq(value(p, "siprec_streams_receiving", ""), 0);
@@ -999,6 +1004,26 @@ START_TEST(test_http_idle_timeout)
 }
 END_TEST
 
+/* n connections to s held open, taken by the server when this returns. */
+static void hold(struct srv *s, int *fds, int n)
+{
+  for (int i = 0; i < n; i++)
+    fds[i] = connect_to("127.0.0.1", s->port);
+  usleep(200 * 1000); /* let the server take them */
+}
+
+/* The server still answers GET /metrics with 200; then it is stopped and
+ * freed. */
+static void serves_then_stop(struct srv *s)
+{
+  struct reply *r = malloc(sizeof *r);
+  http("127.0.0.1", s->port, "GET", "/metrics", r);
+  ck_assert_int_eq(r->status, 200);
+  srv_stop(s);
+  free(r);
+  free(s);
+}
+
 /* Connections at once are bounded: beyond the bound a client waits (or is
  * turned away) while the held ones stay, and is served once they go. */
 START_TEST(test_http_connection_bound)
@@ -1007,9 +1032,7 @@ START_TEST(test_http_connection_bound)
   struct metrics_http_config cfg = { .max_connections = 3, .max_per_ip = 3, .timeout_s = 30 };
   ck_assert_int_eq(srv_start(s, "127.0.0.1", &cfg), 0);
   int held[3];
-  for (int i = 0; i < 3; i++)
-    held[i] = connect_to("127.0.0.1", s->port);
-  usleep(200 * 1000); /* let the server take them */
+  hold(s, held, 3);
   int extra = connect_to("127.0.0.1", s->port); /* the kernel's backlog takes it */
   send_all(extra, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   char buf[1 << 16];
@@ -1024,12 +1047,7 @@ START_TEST(test_http_connection_bound)
     ck_assert_msg(n > 0 && strncmp(buf, "HTTP/1.1 200", 12) == 0, "the waiting client: %zd", n);
   }
   close(extra);
-  struct reply *r = malloc(sizeof *r);
-  http("127.0.0.1", s->port, "GET", "/metrics", r);
-  ck_assert_int_eq(r->status, 200);
-  srv_stop(s);
-  free(r);
-  free(s);
+  serves_then_stop(s);
 }
 END_TEST
 
@@ -1041,9 +1059,7 @@ START_TEST(test_http_per_ip_bound)
   struct metrics_http_config cfg = { .max_connections = 8, .max_per_ip = 2, .timeout_s = 30 };
   ck_assert_int_eq(srv_start(s, "127.0.0.1", &cfg), 0);
   int held[2];
-  for (int i = 0; i < 2; i++)
-    held[i] = connect_to("127.0.0.1", s->port);
-  usleep(200 * 1000);
+  hold(s, held, 2);
   enum { FLOOD = 40 };
   int fds[FLOOD];
   for (int i = 0; i < FLOOD; i++)
@@ -1060,12 +1076,7 @@ START_TEST(test_http_per_ip_bound)
   for (int i = 0; i < 2; i++)
     close(held[i]);
   usleep(200 * 1000);
-  struct reply *r = malloc(sizeof *r);
-  http("127.0.0.1", s->port, "GET", "/metrics", r);
-  ck_assert_int_eq(r->status, 200);
-  srv_stop(s);
-  free(r);
-  free(s);
+  serves_then_stop(s);
 }
 END_TEST
 

@@ -63,6 +63,15 @@ static struct rec_config config(const char *session)
   return c;
 }
 
+/* A recording of session `session` under tmp with the defaults above. */
+static rec_recording *open_rec(const char *session)
+{
+  rec_recording *r;
+  struct rec_config c = config(session);
+  ck_assert_int_eq(rec_open(&c, &r), 0);
+  return r;
+}
+
 /* The whole file, interleaved; *frames and *channels said. */
 static int16_t *read_sound(const char *session, const char *name, sf_count_t *frames,
                            int *channels)
@@ -179,11 +188,25 @@ static size_t count_level(const int16_t *p, size_t from, size_t to, int ch, int 
   return n;
 }
 
+/* One millisecond `t` of two streams: each one's frame when it falls due,
+ * and a tick when 250 ms have passed since *last (then *last = t).
+ * Returns 1 when it ticked. */
+static int step(rec_recording *r, struct sim *a, struct sim *b, uint64_t t, uint64_t *last)
+{
+  if (sim_due(a) <= t)
+    ck_assert_int_eq(sim_frame(r, a), 0);
+  if (sim_due(b) <= t)
+    ck_assert_int_eq(sim_frame(r, b), 0);
+  if (t - *last < 250 * MS_NS)
+    return 0;
+  ck_assert_int_eq(rec_tick(r, t), 0);
+  *last = t;
+  return 1;
+}
+
 START_TEST(test_gap)
 {
-  rec_recording *r;
-  struct rec_config c = config("gap");
-  ck_assert_int_eq(rec_open(&c, &r), 0);
+  rec_recording *r = open_rec("gap");
   struct sim a;
   sim_start(&a, rec_add_stream(r, "caller", 0), LEVEL_A, START_NS);
   ck_assert_int_eq(a.id, 0);
@@ -216,9 +239,7 @@ END_TEST
  * stereo file keeps growing through the pause. */
 START_TEST(test_late_stream_and_pause)
 {
-  rec_recording *r;
-  struct rec_config c = config("late");
-  ck_assert_int_eq(rec_open(&c, &r), 0);
+  rec_recording *r = open_rec("late");
   struct sim a, b;
   sim_start(&a, rec_add_stream(r, "a", 0), LEVEL_A, START_NS);
   sim_start(&b, rec_add_stream(r, "b", 1), LEVEL_B, START_NS + 2000 * MS_NS);
@@ -232,23 +253,16 @@ START_TEST(test_late_stream_and_pause)
       sim_skip(&a, 3000);
       pause_done = 1;
     }
-    if (sim_due(&a) <= t)
-      ck_assert_int_eq(sim_frame(r, &a), 0);
-    if (sim_due(&b) <= t)
-      ck_assert_int_eq(sim_frame(r, &b), 0);
-    if (t - now >= 250 * MS_NS) {
-      ck_assert_int_eq(rec_tick(r, t), 0);
-      now = t;
-      if (t >= START_NS + 4000 * MS_NS && t < START_NS + 5800 * MS_NS) {
-        /* In the pause, the stereo file flushes all the same. */
-        SF_INFO info;
-        memset(&info, 0, sizeof info);
-        SNDFILE *sf = sf_open(path, SFM_READ, &info);
-        ck_assert_ptr_nonnull(sf);
-        ck_assert_int_gt(info.frames, (sf_count_t)paused_stereo);
-        paused_stereo = (uint64_t)info.frames;
-        sf_close(sf);
-      }
+    if (step(r, &a, &b, t, &now) && t >= START_NS + 4000 * MS_NS &&
+        t < START_NS + 5800 * MS_NS) {
+      /* In the pause, the stereo file flushes all the same. */
+      SF_INFO info;
+      memset(&info, 0, sizeof info);
+      SNDFILE *sf = sf_open(path, SFM_READ, &info);
+      ck_assert_ptr_nonnull(sf);
+      ck_assert_int_gt(info.frames, (sf_count_t)paused_stereo);
+      paused_stereo = (uint64_t)info.frames;
+      sf_close(sf);
     }
   }
   struct rec_summary sum;
@@ -286,9 +300,7 @@ END_TEST
  * back without the flag re-anchors on the host's clock, counted. */
 START_TEST(test_discontinuity)
 {
-  rec_recording *r;
-  struct rec_config c = config("disc");
-  ck_assert_int_eq(rec_open(&c, &r), 0);
+  rec_recording *r = open_rec("disc");
   struct sim a;
   sim_start(&a, rec_add_stream(r, NULL, 3), LEVEL_A, START_NS);
   for (int i = 0; i < 50; i++)
@@ -331,9 +343,7 @@ END_TEST
  * 20 ms, and the corrections are counted. */
 static void run_drift(double drift, uint64_t *slips_out, int64_t *err_out)
 {
-  rec_recording *r;
-  struct rec_config c = config("drift");
-  ck_assert_int_eq(rec_open(&c, &r), 0);
+  rec_recording *r = open_rec("drift");
   struct sim a;
   sim_start(&a, rec_add_stream(r, "d", 0), LEVEL_A, START_NS + 10 * MS_NS);
   a.clock = 1.0 + drift;
@@ -383,9 +393,7 @@ END_TEST
  * leg's stream comes 1.5 s later, with the same label. */
 START_TEST(test_two_sessions)
 {
-  rec_recording *r;
-  struct rec_config c = config("pair");
-  ck_assert_int_eq(rec_open(&c, &r), 0);
+  rec_recording *r = open_rec("pair");
   struct sim a, b;
   sim_start(&a, rec_add_stream(r, "leg", 1), LEVEL_A, START_NS);
   for (int i = 0; i < 75; i++)
@@ -424,7 +432,7 @@ START_TEST(test_two_sessions)
   rec_summary_free(&sum);
 
   /* A second stream after stereo_wait_ms: no stereo file. */
-  c = config("late-pair");
+  struct rec_config c = config("late-pair");
   c.stereo_wait_ms = 1000;
   ck_assert_int_eq(rec_open(&c, &r), 0);
   sim_start(&a, rec_add_stream(r, "x", 0), LEVEL_A, START_NS);
@@ -460,9 +468,7 @@ START_TEST(test_hostile_labels)
                            "manifest", longl, longl, "a/b", "\xff\xfe", "a\nb", "x", "X", "x",
                            ".hidden", "caf\xc3\xa9" };
   size_t nl = sizeof labels / sizeof *labels;
-  rec_recording *r;
-  struct rec_config c = config("hostile");
-  ck_assert_int_eq(rec_open(&c, &r), 0);
+  rec_recording *r = open_rec("hostile");
   for (size_t i = 0; i < nl; i++)
     ck_assert_int_eq(rec_add_stream(r, labels[i], (unsigned)i), (int)i);
   struct rec_summary sum;
@@ -518,25 +524,15 @@ END_TEST
  * times and arrive with jitter, lands on one sample in every file. */
 START_TEST(test_stereo_alignment)
 {
-  rec_recording *r;
-  struct rec_config c = config("align");
-  ck_assert_int_eq(rec_open(&c, &r), 0);
+  rec_recording *r = open_rec("align");
   struct sim a, b;
   sim_start(&a, rec_add_stream(r, "a", 0), LEVEL_A, START_NS + 300 * MS_NS);
   sim_start(&b, rec_add_stream(r, "b", 1), LEVEL_B, START_NS + 1110 * MS_NS);
   a.jitter_ms = b.jitter_ms = 40;
   a.click_at_real_ms = b.click_at_real_ms = 2500;
   uint64_t last = START_NS;
-  for (uint64_t t = START_NS; t < START_NS + 4000 * MS_NS; t += MS_NS) {
-    if (sim_due(&a) <= t)
-      ck_assert_int_eq(sim_frame(r, &a), 0);
-    if (sim_due(&b) <= t)
-      ck_assert_int_eq(sim_frame(r, &b), 0);
-    if (t - last >= 250 * MS_NS) {
-      ck_assert_int_eq(rec_tick(r, t), 0);
-      last = t;
-    }
-  }
+  for (uint64_t t = START_NS; t < START_NS + 4000 * MS_NS; t += MS_NS)
+    step(r, &a, &b, t, &last);
   ck_assert_int_eq(rec_close(r, NULL), 0);
   const size_t want = 2500 * RATE / 1000;
   const char *files[] = { "a.wav", "b.wav", "stereo.wav", "stereo.wav" };
@@ -620,14 +616,30 @@ static void check_failed(const char *session, const struct fail_report *rep, int
   }
 }
 
-static void run_child(const char *session, struct fail_report *rep, rlim_t fsize)
+/* A child with a pipe back: in the child (0 returned) fds[1] is its end
+ * to write a report to, in the parent (the child's pid) fds[0] the end to
+ * read it from; the other end closed in each. */
+static pid_t fork_reporting(int fds[2])
 {
-  int fds[2];
   ck_assert_int_eq(pipe(fds), 0);
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
+  close(fds[pid == 0 ? 0 : 1]);
+  return pid;
+}
+
+/* The child's report, n octets whole, then the pipe closed. */
+static void read_report(int fds[2], void *out, size_t n)
+{
+  ck_assert_int_eq(read(fds[0], out, n), (ssize_t)n);
+  close(fds[0]);
+}
+
+static void run_child(const char *session, struct fail_report *rep, rlim_t fsize)
+{
+  int fds[2];
+  pid_t pid = fork_reporting(fds);
   if (pid == 0) {
-    close(fds[0]);
     if (fsize) {
       /* Past the limit, write() fails with EFBIG (SIGXFSZ ignored). */
       signal(SIGXFSZ, SIG_IGN);
@@ -639,9 +651,7 @@ static void run_child(const char *session, struct fail_report *rep, rlim_t fsize
     ssize_t w = write(fds[1], &rp, sizeof rp);
     _exit(w == (ssize_t)sizeof rp ? 0 : 4);
   }
-  close(fds[1]);
-  ck_assert_int_eq(read(fds[0], rep, sizeof *rep), (ssize_t)sizeof *rep);
-  close(fds[0]);
+  read_report(fds, rep, sizeof *rep);
   int st;
   ck_assert_int_eq(waitpid(pid, &st, 0), pid);
   ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -715,11 +725,8 @@ static void check_wav_header(const char *session, const char *name)
 static void crash(enum rec_format fmt, const char *session, uint64_t slack)
 {
   int fds[2];
-  ck_assert_int_eq(pipe(fds), 0);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
+  pid_t pid = fork_reporting(fds);
   if (pid == 0) {
-    close(fds[0]);
     rec_recording *r;
     struct rec_config c = config(session);
     c.format = fmt;
@@ -744,10 +751,8 @@ static void crash(enum rec_format fmt, const char *session, uint64_t slack)
     pause();
     _exit(7);
   }
-  close(fds[1]);
   uint64_t at_tick = 0;
-  ck_assert_int_eq(read(fds[0], &at_tick, sizeof at_tick), (ssize_t)sizeof at_tick);
-  close(fds[0]);
+  read_report(fds, &at_tick, sizeof at_tick);
   ck_assert_int_eq(kill(pid, SIGKILL), 0);
   int st;
   ck_assert_int_eq(waitpid(pid, &st, 0), pid);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base64.h"
+
 #define MAX 16
 
 /* RFC 7865's identifiers are base64 of 16 octets (a UUID's worth). */
@@ -12,7 +14,7 @@ static void new_id(cl_rng *rng, char out[25])
 {
   uint8_t b[16];
   cl_rng_bytes(rng, b, sizeof b);
-  cl_base64(b, sizeof b, out);
+  base64_encode(b, sizeof b, out, true);
 }
 
 static int put(char *out, size_t cap, size_t *o, const char *text)

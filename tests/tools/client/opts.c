@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostport.h"
 #include "util.h"
 
 void cl_usage(FILE *f)
@@ -223,14 +224,14 @@ int cl_opts_parse(cl_opts *o, int argc, char **argv)
     int rc = 0;
     switch (c) {
     case O_SERVER:
-      if (cl_parse_hostport(optarg, 5060, &o->server) != 0 || cl_addr_port((void *)&o->server) == 0) {
+      if (parse_hostport(optarg, 5060, &o->server) != 0 || cl_addr_port((void *)&o->server) == 0) {
         fprintf(stderr, "siprec-client: --server %s: not ADDR:PORT\n", optarg);
         rc = -1;
       }
       have_server = 1;
       break;
     case O_LOCAL:
-      if (cl_parse_hostport(optarg, 0, &o->local) != 0) {
+      if (parse_hostport(optarg, 0, &o->local) != 0) {
         fprintf(stderr, "siprec-client: --local %s: not an address\n", optarg);
         rc = -1;
       }
@@ -296,7 +297,7 @@ int cl_opts_parse(cl_opts *o, int argc, char **argv)
     return -1;
   }
   if (!have_local)
-    cl_parse_hostport(o->server.ss_family == AF_INET6 ? "::1" : "127.0.0.1", 0, &o->local);
+    parse_hostport(o->server.ss_family == AF_INET6 ? "::1" : "127.0.0.1", 0, &o->local);
   if (o->local.ss_family != o->server.ss_family) {
     fprintf(stderr, "siprec-client: --local and --server are of different families\n");
     return -1;

@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
+#include "hostport.h"
+
 #ifdef CL_HAVE_SRTP
 #include <srtp2/srtp.h>
 #define TRAILER SRTP_MAX_TRAILER_LEN
@@ -132,7 +135,7 @@ int cl_stream_open(cl_stream *s, const cl_stream_opt *opt, const cl_opts *o, uns
   s->seq = (uint16_t)cl_rng_u32(&r);
   s->ts = cl_rng_u32(&r);
   cl_rng_bytes(&r, s->key, sizeof s->key);
-  cl_base64(s->key, sizeof s->key, s->key_b64);
+  base64_encode(s->key, sizeof s->key, s->key_b64, true);
   cl_rng_for(&s->net, o->seed, "network", index);
   s->marker = 1;
   if (o->srtp) {
@@ -184,7 +187,7 @@ int cl_stream_remote(cl_stream *s, const cl_sdp_media *m, int offered_mux)
   }
   s->rejected = 0;
   struct sockaddr_storage a;
-  if (strcmp(m->media, "audio") != 0 || cl_parse_hostport(m->addr, (uint16_t)m->port, &a) != 0 ||
+  if (strcmp(m->media, "audio") != 0 || parse_hostport(m->addr, (uint16_t)m->port, &a) != 0 ||
       a.ss_family != s->family) {
     fprintf(stderr, "siprec-client: stream %s: m-line %s at %s not usable from our socket\n",
             s->opt->label, m->media, m->addr);

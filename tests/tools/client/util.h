@@ -23,16 +23,10 @@ int cl_rng_pct(cl_rng *r, double pct);
 /* n random characters from [0-9a-z], NUL-terminated (out holds n + 1). */
 void cl_rng_token(cl_rng *r, char *out, size_t n);
 
-/* Standard base64 with padding; out holds 4 * ((n + 2) / 3) + 1. */
-void cl_base64(const uint8_t *in, size_t n, char *out);
-
 /* Append text to out (capacity cap, NUL-terminated) with &<>"' escaped;
  * -1 when it does not fit. */
 int cl_xml_escape(char *out, size_t cap, const char *text);
 
-/* "ADDR:PORT" or "[V6]:PORT" (or ADDR alone with default_port) into *out;
- * -1 on a malformed text or port. */
-int cl_parse_hostport(const char *text, uint16_t default_port, struct sockaddr_storage *out);
 /* The address alone ("127.0.0.1", "::1"). */
 const char *cl_addr_host(const struct sockaddr *sa, char *out, size_t cap);
 uint16_t cl_addr_port(const struct sockaddr *sa);
