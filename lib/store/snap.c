@@ -57,7 +57,7 @@ static int reserve(sr_snap_w *w, size_t n)
 
 uint8_t *sr_snap_extend(sr_snap_w *w, size_t n)
 {
-  if (reserve(w, n))
+  if (n == 0 || reserve(w, n))
     return NULL;
   uint8_t *at = w->p + w->len;
   w->len += n;
@@ -100,6 +100,8 @@ void sr_snap_begin(sr_snap_w *w)
 
 int sr_snap_end(sr_snap_w *w)
 {
+  if (!w->err && w->len == 0)
+    w->err = SIPREC_EINVAL; /* not even a header */
   if (w->err)
     return w->err;
   uint64_t sum = checksum(w->p, w->len);

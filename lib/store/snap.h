@@ -43,7 +43,8 @@ void sr_snap_w_free(sr_snap_w *w);
 
 /* The header of a snapshot of this library's version. */
 void sr_snap_begin(sr_snap_w *w);
-/* The checksum: the snapshot is complete. Returns w->err. */
+/* The checksum: the snapshot is complete. Returns w->err (SIPREC_EINVAL
+ * when nothing was written, not even a header). */
 int sr_snap_end(sr_snap_w *w);
 
 void sr_snap_put_u64(sr_snap_w *w, unsigned tag, uint64_t v);
@@ -56,7 +57,8 @@ void sr_snap_put_sub(sr_snap_w *w, unsigned tag, const sr_snap_w *sub);
 
 /* Raw bytes (no record): what sealing and the header write. */
 void sr_snap_append(sr_snap_w *w, const void *p, size_t n);
-/* n more bytes at the end for the caller to write, or NULL (w->err set). */
+/* n (> 0) more bytes at the end for the caller to write, or NULL (w->err
+ * set, or n 0). */
 uint8_t *sr_snap_extend(sr_snap_w *w, size_t n);
 
 /* ---------------------------------------------------------------------- */
