@@ -129,9 +129,12 @@ typedef void (*siprec_session_ended_cb)(void *user, siprec_session *s, siprec_en
 /** Give the RTP receive port for stream `index` of session `s`: an even
  * port whose successor (the RTCP port, unless the stream uses rtcp-mux) the
  * host keeps free too. Return 0 and *port, or a negative value when none is
- * free (the INVITE then gets 503). Without this callback the handler hands
- * out even ports from the configured range and reserves each one's odd
- * successor for RTCP. */
+ * free (the INVITE then gets 503). *port is 0 on entry, except when
+ * siprec_handler_restore() claims the port a restored session had: then it
+ * holds that port, and the host keeps it (another port, or a failure,
+ * refuses the restore with SIPREC_EAGAIN). Without this callback the
+ * handler hands out even ports from the configured range and reserves
+ * each one's odd successor for RTCP. */
 typedef int (*siprec_port_alloc_cb)(void *user, siprec_session *s, size_t index, uint16_t *port);
 
 /** The port siprec_port_alloc_cb gave for stream `index` of `s` (and its

@@ -8,6 +8,7 @@ int sr_handler_port_alloc(siprec_handler *h, siprec_session *s, size_t index, ui
   if (h->cbs.port_alloc)
   {
     int rc;
+    *port = 0; /* a new port: only a restore names one (sr_handler_port_claim) */
     SR_CALLBACK(s, rc = h->cbs.port_alloc(h->user, s, index, port));
     return rc < 0 ? SIPREC_EAGAIN : 0;
   }
