@@ -281,14 +281,6 @@ int sr_session_snapshot_write(const siprec_session *s, uint64_t now,
 /* ---------------------------------------------------------------------- */
 /* Reading                                                                  */
 
-/* One record's value into a field, or EPARSE: each reader below is a
- * switch of these, so a malformed value anywhere refuses the snapshot. */
-#define TRY(x)                                                                                     \
-  do {                                                                                             \
-    if ((x) != 0)                                                                                  \
-      return SIPREC_EPARSE;                                                                        \
-  } while (0)
-
 static int get_addr(const sr_snap_val *v, sr_sockaddr *a)
 {
   memset(a, 0, sizeof *a);
@@ -322,149 +314,178 @@ static int get_bytes(siprec_session *s, const sr_snap_val *v, char **dst, size_t
   return rc;
 }
 
+/* What a record reader works on: the session, the time base, and the
+ * part being read; `have` counts what must be there. */
+typedef struct rd {
+  siprec_session *s;
+  uint64_t base;
+  void *obj;
+  int have;
+} rd;
+
+static int dialog_field(void *ctx, unsigned tag, const sr_snap_val *v)
+{
+  rd *c = ctx;
+  siprec_session *s = c->s;
+  sr_dialog *d = &s->dialog;
+  uint64_t x;
+  int e = 0;
+  switch (tag) {
+  case D_CALL_ID:
+    e = get_bytes(s, v, &d->call_id, &d->call_id_len);
+    c->have = !e && v->len > 0;
+    break;
+  case D_LOCAL_TAG: e = sr_snap_strcpy(v, d->local_tag, sizeof d->local_tag); break;
+  case D_REMOTE_TAG: e = get_str(s, v, &d->remote_tag); break;
+  case D_REMOTE_TARGET: e = get_str(s, v, &d->remote_target); break;
+  case D_ROUTE_SET: e = get_str(s, v, &d->route_set); break;
+  case D_REMOTE_FROM: e = get_str(s, v, &d->remote_from); break;
+  case D_LOCAL_TO: e = get_str(s, v, &d->local_to); break;
+  case D_REMOTE_CSEQ: e = sr_snap_u32(v, &d->remote_cseq); break;
+  case D_LOCAL_CSEQ: e = sr_snap_u32(v, &d->local_cseq); break;
+  case D_TRANSPORT:
+    e = sr_snap_u64(v, SIPREC_TRANSPORT_TLS, &x);
+    d->transport = (siprec_transport)x;
+    break;
+  case D_REMOTE: e = get_addr(v, &d->remote); break;
+  case D_LOCAL: e = get_addr(v, &d->local); break;
+  case D_CONN_ID: e = sr_snap_u64(v, UINT64_MAX, &d->conn_id); break;
+  default: break;
+  }
+  return e;
+}
+
 static int read_dialog(siprec_session *s, const sr_snap_val *val)
 {
-  sr_dialog *d = &s->dialog;
-  sr_snap_r r = sr_snap_sub(val);
-  unsigned tag;
-  sr_snap_val v;
-  int rc, have_call_id = 0;
-  uint64_t x;
-  while ((rc = sr_snap_next(&r, &tag, &v)) > 0) {
-    int e = 0;
-    switch (tag) {
-    case D_CALL_ID:
-      e = get_bytes(s, &v, &d->call_id, &d->call_id_len);
-      have_call_id = !e && v.len > 0;
-      break;
-    case D_LOCAL_TAG: e = sr_snap_strcpy(&v, d->local_tag, sizeof d->local_tag); break;
-    case D_REMOTE_TAG: e = get_str(s, &v, &d->remote_tag); break;
-    case D_REMOTE_TARGET: e = get_str(s, &v, &d->remote_target); break;
-    case D_ROUTE_SET: e = get_str(s, &v, &d->route_set); break;
-    case D_REMOTE_FROM: e = get_str(s, &v, &d->remote_from); break;
-    case D_LOCAL_TO: e = get_str(s, &v, &d->local_to); break;
-    case D_REMOTE_CSEQ: e = sr_snap_u32(&v, &d->remote_cseq); break;
-    case D_LOCAL_CSEQ: e = sr_snap_u32(&v, &d->local_cseq); break;
-    case D_TRANSPORT:
-      e = sr_snap_u64(&v, SIPREC_TRANSPORT_TLS, &x);
-      d->transport = (siprec_transport)x;
-      break;
-    case D_REMOTE: e = get_addr(&v, &d->remote); break;
-    case D_LOCAL: e = get_addr(&v, &d->local); break;
-    case D_CONN_ID: e = sr_snap_u64(&v, UINT64_MAX, &d->conn_id); break;
-    default: break;
-    }
-    if (e)
-      return e;
-  }
-  if (rc < 0 || !have_call_id || !d->local_tag[0] || !d->remote_tag ||
-      d->remote.ss_family == 0 || d->local.ss_family == 0)
+  rd c = { s, 0, NULL, 0 };
+  int rc = sr_snap_each(val, dialog_field, &c);
+  if (rc)
+    return rc;
+  const sr_dialog *d = &s->dialog;
+  if (!c.have || !d->local_tag[0] || !d->remote_tag || d->remote.ss_family == 0 ||
+      d->local.ss_family == 0)
     return SIPREC_EPARSE;
   return 0;
 }
 
-static int read_invite_tx(siprec_session *s, const sr_snap_val *val, uint64_t base)
+static int invite_tx_field(void *ctx, unsigned tag, const sr_snap_val *v)
 {
-  sr_invite_tx *t = &s->invite_tx;
-  sr_snap_r r = sr_snap_sub(val);
-  unsigned tag;
-  sr_snap_val v;
-  int rc;
+  rd *c = ctx;
+  sr_invite_tx *t = &c->s->invite_tx;
   uint64_t x;
-  while ((rc = sr_snap_next(&r, &tag, &v)) > 0) {
-    int e = 0;
-    switch (tag) {
-    case X_BRANCH: e = get_str(s, &v, &t->branch); break;
-    case X_CSEQ: e = sr_snap_u32(&v, &t->cseq); break;
-    case X_SETTLED_CSEQ: e = sr_snap_u32(&v, &t->settled_cseq); break;
-    case X_ECHO: e = get_str(s, &v, &t->echo); break;
-    case X_MESSAGE: e = get_bytes(s, &v, &t->response, &t->response_len); break;
-    case X_ACTIVE: e = sr_snap_int(&v, 0, 1, &t->active); break;
-    case X_CANCELLED: e = sr_snap_int(&v, 0, 1, &t->cancelled); break;
-    case X_RETX_AT: e = get_time(&v, base, &t->retx_at); break;
-    case X_INTERVAL: e = sr_snap_u64(&v, UINT64_MAX, &t->interval); break;
-    case X_DEADLINE: e = get_time(&v, base, &t->deadline); break;
-    case X_BUDGET:
-      e = sr_snap_u64(&v, UINT64_MAX, &x);
-      t->budget = x >= SIZE_MAX ? SIZE_MAX : (size_t)x;
-      break;
-    default: break;
-    }
-    if (e)
-      return e;
+  int e = 0;
+  switch (tag) {
+  case X_BRANCH: e = get_str(c->s, v, &t->branch); break;
+  case X_CSEQ: e = sr_snap_u32(v, &t->cseq); break;
+  case X_SETTLED_CSEQ: e = sr_snap_u32(v, &t->settled_cseq); break;
+  case X_ECHO: e = get_str(c->s, v, &t->echo); break;
+  case X_MESSAGE: e = get_bytes(c->s, v, &t->response, &t->response_len); break;
+  case X_ACTIVE: e = sr_snap_int(v, 0, 1, &t->active); break;
+  case X_CANCELLED: e = sr_snap_int(v, 0, 1, &t->cancelled); break;
+  case X_RETX_AT: e = get_time(v, c->base, &t->retx_at); break;
+  case X_INTERVAL: e = sr_snap_u64(v, UINT64_MAX, &t->interval); break;
+  case X_DEADLINE: e = get_time(v, c->base, &t->deadline); break;
+  case X_BUDGET:
+    e = sr_snap_u64(v, UINT64_MAX, &x);
+    t->budget = x >= SIZE_MAX ? SIZE_MAX : (size_t)x;
+    break;
+  default: break;
   }
-  return rc < 0 ? SIPREC_EPARSE : 0;
+  return e;
 }
 
-static int read_client_tx(siprec_session *s, const sr_snap_val *val, uint64_t base)
+static int client_tx_field(void *ctx, unsigned tag, const sr_snap_val *v)
 {
-  sr_client_tx *t = &s->uac_tx;
-  sr_snap_r r = sr_snap_sub(val);
-  unsigned tag;
-  sr_snap_val v;
-  int rc;
-  while ((rc = sr_snap_next(&r, &tag, &v)) > 0) {
-    int e = 0;
-    switch (tag) {
-    case X_PURPOSE: e = sr_snap_int(&v, SR_UAC_PING, SR_UAC_BYE, &t->purpose); break;
-    case X_MESSAGE: e = get_bytes(s, &v, &t->request, &t->request_len); break;
-    case X_CSEQ: e = sr_snap_u32(&v, &t->cseq); break;
-    case X_BRANCH: e = sr_snap_strcpy(&v, t->branch, sizeof t->branch); break;
-    case X_RETX_AT: e = get_time(&v, base, &t->retx_at); break;
-    case X_INTERVAL: e = sr_snap_u64(&v, UINT64_MAX, &t->interval); break;
-    case X_DEADLINE: e = get_time(&v, base, &t->deadline); break;
-    default: break;
-    }
-    if (e)
-      return e;
+  rd *c = ctx;
+  sr_client_tx *t = &c->s->uac_tx;
+  switch (tag) {
+  case X_PURPOSE: return sr_snap_int(v, SR_UAC_PING, SR_UAC_BYE, &t->purpose);
+  case X_MESSAGE: return get_bytes(c->s, v, &t->request, &t->request_len);
+  case X_CSEQ: return sr_snap_u32(v, &t->cseq);
+  case X_BRANCH: return sr_snap_strcpy(v, t->branch, sizeof t->branch);
+  case X_RETX_AT: return get_time(v, c->base, &t->retx_at);
+  case X_INTERVAL: return sr_snap_u64(v, UINT64_MAX, &t->interval);
+  case X_DEADLINE: return get_time(v, c->base, &t->deadline);
+  default: return 0;
   }
-  /* An outstanding request is retransmitted: it must be whole. */
-  if (rc < 0 || (t->purpose && (!t->request || !t->branch[0])))
-    return SIPREC_EPARSE;
-  return 0;
 }
 
-static int read_timer(siprec_session *s, const sr_snap_val *val, uint64_t base)
+static int timer_field(void *ctx, unsigned tag, const sr_snap_val *v)
 {
-  sr_session_timer *t = &s->timer;
-  sr_snap_r r = sr_snap_sub(val);
-  unsigned tag;
-  sr_snap_val v;
-  int rc;
-  while ((rc = sr_snap_next(&r, &tag, &v)) > 0) {
-    int e = 0;
-    switch (tag) {
-    case ST_SE: e = sr_snap_u32(&v, &t->se_s); break;
-    case ST_SRS_REFRESHER: e = sr_snap_int(&v, 0, 1, &t->srs_refresher); break;
-    case ST_EXPIRE_AT: e = get_time(&v, base, &t->expire_at); break;
-    case ST_REFRESH_AT: e = get_time(&v, base, &t->refresh_at); break;
-    default: break;
-    }
-    if (e)
-      return e;
+  rd *c = ctx;
+  sr_session_timer *t = &c->s->timer;
+  switch (tag) {
+  case ST_SE: return sr_snap_u32(v, &t->se_s);
+  case ST_SRS_REFRESHER: return sr_snap_int(v, 0, 1, &t->srs_refresher);
+  case ST_EXPIRE_AT: return get_time(v, c->base, &t->expire_at);
+  case ST_REFRESH_AT: return get_time(v, c->base, &t->refresh_at);
+  default: return 0;
   }
-  return rc < 0 ? SIPREC_EPARSE : 0;
 }
 
-static int read_alt(struct sr_sdp_alt_codec *a, const sr_snap_val *val)
+static int alt_field(void *ctx, unsigned tag, const sr_snap_val *v)
 {
-  sr_snap_r r = sr_snap_sub(val);
-  unsigned tag;
-  sr_snap_val v;
-  int rc;
-  while ((rc = sr_snap_next(&r, &tag, &v)) > 0) {
-    int e = 0;
-    switch (tag) {
-    case A_CLOCK: e = sr_snap_u32(&v, &a->clock_rate); break;
-    case A_CODEC: e = sr_snap_u8(&v, &a->codec); break;
-    case A_PT: e = sr_snap_u8(&v, &a->pt); break;
-    case A_CHANNELS: e = sr_snap_u8(&v, &a->channels); break;
-    default: break;
-    }
-    if (e)
-      return e;
+  struct sr_sdp_alt_codec *a = ctx;
+  switch (tag) {
+  case A_CLOCK: return sr_snap_u32(v, &a->clock_rate);
+  case A_CODEC: return sr_snap_u8(v, &a->codec);
+  case A_PT: return sr_snap_u8(v, &a->pt) || a->pt > 127 ? SIPREC_EPARSE : 0;
+  case A_CHANNELS: return sr_snap_u8(v, &a->channels);
+  default: return 0;
   }
-  return rc < 0 || a->pt > 127 ? SIPREC_EPARSE : 0;
+}
+
+/* A small signed field into a narrower one. */
+static int get_i16(const sr_snap_val *v, int min, int max, int16_t *out)
+{
+  int x;
+  int e = sr_snap_int(v, min, max, &x);
+  if (!e)
+    *out = (int16_t)x;
+  return e;
+}
+
+static int get_dir(const sr_snap_val *v, sr_sdp_dir *out)
+{
+  int x;
+  int e = sr_snap_int(v, SR_SDP_SENDRECV, SR_SDP_INACTIVE, &x);
+  if (!e)
+    *out = (sr_sdp_dir)x;
+  return e;
+}
+
+static int stream_field(void *ctx, unsigned tag, const sr_snap_val *v)
+{
+  sr_sdp_stream *st = ctx;
+  switch (tag) {
+  case S_MEDIA: return sr_snap_strcpy(v, st->media, sizeof st->media);
+  case S_LABEL: return sr_snap_strcpy(v, st->label, sizeof st->label);
+  case S_HAS_LABEL: return sr_snap_u8(v, &st->has_label);
+  case S_ACCEPTED: return sr_snap_u8(v, &st->accepted);
+  case S_PORT: return sr_snap_u16(v, &st->port);
+  case S_PAUSED: return sr_snap_u8(v, &st->paused);
+  case S_OFFER_DIR: return get_dir(v, &st->offer_dir);
+  case S_ANSWER_DIR: return get_dir(v, &st->answer_dir);
+  case S_CODEC: return sr_snap_strcpy(v, st->codec, sizeof st->codec);
+  case S_PT: return get_i16(v, -1, 127, &st->pt);
+  case S_TE_PT: return get_i16(v, -1, 127, &st->te_pt);
+  case S_CLOCK: return sr_snap_u32(v, &st->clock_rate);
+  case S_TE_CLOCK: return sr_snap_u32(v, &st->te_clock);
+  case S_CHANNELS: return sr_snap_u8(v, &st->channels);
+  case S_SRTP: return sr_snap_u8(v, &st->srtp);
+  case S_RTCP_MUX: return sr_snap_u8(v, &st->rtcp_mux);
+  case S_REMOTE_ADDR: return sr_snap_strcpy(v, st->remote_addr, sizeof st->remote_addr);
+  case S_REMOTE_PORT: return sr_snap_u16(v, &st->remote_port);
+  case S_REMOTE_RTCP_PORT: return sr_snap_u16(v, &st->remote_rtcp_port);
+  case S_PTIME: return sr_snap_u32(v, &st->ptime);
+  case S_CRYPTO_TAG: return sr_snap_int(v, -1, 999999999, &st->crypto_tag);
+  case S_CRYPTO_SUITE: return sr_snap_strcpy(v, st->crypto_suite, sizeof st->crypto_suite);
+  case S_ALT:
+    if (st->n_alt >= SR_SDP_ALT_MAX)
+      return SIPREC_EPARSE;
+    return sr_snap_each(v, alt_field, &st->alt[st->n_alt++]);
+  default: return 0;
+  }
 }
 
 static int read_stream(sr_sdp_stream *st, const sr_snap_val *val)
@@ -473,96 +494,47 @@ static int read_stream(sr_sdp_stream *st, const sr_snap_val *val)
   st->pt = -1;
   st->te_pt = -1;
   st->channels = 1;
-  sr_snap_r r = sr_snap_sub(val);
-  unsigned tag;
-  sr_snap_val v;
-  int rc, x;
-  while ((rc = sr_snap_next(&r, &tag, &v)) > 0) {
-    int e = 0;
-    switch (tag) {
-    case S_MEDIA: e = sr_snap_strcpy(&v, st->media, sizeof st->media); break;
-    case S_LABEL: e = sr_snap_strcpy(&v, st->label, sizeof st->label); break;
-    case S_HAS_LABEL: e = sr_snap_u8(&v, &st->has_label); break;
-    case S_ACCEPTED: e = sr_snap_u8(&v, &st->accepted); break;
-    case S_PORT: e = sr_snap_u16(&v, &st->port); break;
-    case S_PAUSED: e = sr_snap_u8(&v, &st->paused); break;
-    case S_OFFER_DIR:
-      e = sr_snap_int(&v, SR_SDP_SENDRECV, SR_SDP_INACTIVE, &x);
-      st->offer_dir = (sr_sdp_dir)x;
-      break;
-    case S_ANSWER_DIR:
-      e = sr_snap_int(&v, SR_SDP_SENDRECV, SR_SDP_INACTIVE, &x);
-      st->answer_dir = (sr_sdp_dir)x;
-      break;
-    case S_CODEC: e = sr_snap_strcpy(&v, st->codec, sizeof st->codec); break;
-    case S_PT:
-      e = sr_snap_int(&v, -1, 127, &x);
-      st->pt = (int16_t)x;
-      break;
-    case S_TE_PT:
-      e = sr_snap_int(&v, -1, 127, &x);
-      st->te_pt = (int16_t)x;
-      break;
-    case S_CLOCK: e = sr_snap_u32(&v, &st->clock_rate); break;
-    case S_TE_CLOCK: e = sr_snap_u32(&v, &st->te_clock); break;
-    case S_CHANNELS: e = sr_snap_u8(&v, &st->channels); break;
-    case S_SRTP: e = sr_snap_u8(&v, &st->srtp); break;
-    case S_RTCP_MUX: e = sr_snap_u8(&v, &st->rtcp_mux); break;
-    case S_REMOTE_ADDR: e = sr_snap_strcpy(&v, st->remote_addr, sizeof st->remote_addr); break;
-    case S_REMOTE_PORT: e = sr_snap_u16(&v, &st->remote_port); break;
-    case S_REMOTE_RTCP_PORT: e = sr_snap_u16(&v, &st->remote_rtcp_port); break;
-    case S_PTIME: e = sr_snap_u32(&v, &st->ptime); break;
-    case S_CRYPTO_TAG: e = sr_snap_int(&v, -1, 999999999, &st->crypto_tag); break;
-    case S_CRYPTO_SUITE: e = sr_snap_strcpy(&v, st->crypto_suite, sizeof st->crypto_suite); break;
-    case S_ALT:
-      if (st->n_alt >= SR_SDP_ALT_MAX)
-        return SIPREC_EPARSE;
-      e = read_alt(&st->alt[st->n_alt++], &v);
-      break;
-    default: break;
-    }
-    if (e)
-      return e;
-  }
-  return rc < 0 ? SIPREC_EPARSE : 0;
+  return sr_snap_each(val, stream_field, st);
 }
 
-/* The keys of the secrets into the streams they name. */
-static int read_keys(siprec_session *s, sr_sdp_stream *streams, size_t n,
-                     const uint8_t *secrets, size_t secrets_len)
+/* One stream's keys in the secrets. */
+typedef struct keys_rd {
+  uint64_t index;
+  sr_snap_val remote, local;
+} keys_rd;
+
+static int key_field(void *ctx, unsigned tag, const sr_snap_val *v)
 {
-  sr_snap_val all = { secrets, secrets_len };
-  sr_snap_r r = sr_snap_sub(&all);
-  unsigned tag;
-  sr_snap_val v;
-  int rc;
-  (void)s;
-  while ((rc = sr_snap_next(&r, &tag, &v)) > 0) {
-    if (tag != K_STREAM)
-      continue;
-    sr_snap_r k = sr_snap_sub(&v);
-    unsigned t2;
-    sr_snap_val v2;
-    uint64_t index = UINT64_MAX;
-    sr_snap_val remote = { NULL, 0 }, local = { NULL, 0 };
-    int rc2;
-    while ((rc2 = sr_snap_next(&k, &t2, &v2)) > 0) {
-      if (t2 == KS_INDEX)
-        TRY(sr_snap_u64(&v2, SR_SDP_MAX_STREAMS - 1, &index));
-      else if (t2 == KS_REMOTE_KEY)
-        remote = v2;
-      else if (t2 == KS_LOCAL_KEY)
-        local = v2;
-    }
-    if (rc2 < 0 || index >= n)
-      return SIPREC_EPARSE;
-    sr_sdp_stream *st = &streams[index];
-    if (remote.p)
-      TRY(sr_snap_strcpy(&remote, st->remote_key, sizeof st->remote_key));
-    if (local.p)
-      TRY(sr_snap_strcpy(&local, st->local_key, sizeof st->local_key));
-  }
-  return rc < 0 ? SIPREC_EPARSE : 0;
+  keys_rd *k = ctx;
+  if (tag == KS_INDEX)
+    return sr_snap_u64(v, SR_SDP_MAX_STREAMS - 1, &k->index);
+  if (tag == KS_REMOTE_KEY)
+    k->remote = *v;
+  else if (tag == KS_LOCAL_KEY)
+    k->local = *v;
+  return 0;
+}
+
+typedef struct streams_rd {
+  sr_sdp_stream *streams;
+  size_t n;
+} streams_rd;
+
+static int secrets_field(void *ctx, unsigned tag, const sr_snap_val *v)
+{
+  streams_rd *c = ctx;
+  if (tag != K_STREAM)
+    return 0;
+  keys_rd k = { UINT64_MAX, { NULL, 0 }, { NULL, 0 } };
+  int rc = sr_snap_each(v, key_field, &k);
+  if (rc || k.index >= c->n)
+    return SIPREC_EPARSE;
+  sr_sdp_stream *st = &c->streams[k.index];
+  if (k.remote.p && sr_snap_strcpy(&k.remote, st->remote_key, sizeof st->remote_key))
+    return SIPREC_EPARSE;
+  if (k.local.p && sr_snap_strcpy(&k.local, st->local_key, sizeof st->local_key))
+    return SIPREC_EPARSE;
+  return 0;
 }
 
 /* The metadata documents applied again, in order, to an empty model. */
@@ -581,98 +553,110 @@ static int read_md_docs(siprec_session *s, const sr_snap_val *docs, size_t n,
 
 #define MAX_DOCS SR_SESSION_MD_CHAIN_MAX
 
+/* The body's reader: the session's own fields, the parts that are read
+ * later (streams, documents, resume points) collected. */
+typedef struct body_rd {
+  rd c;
+  sr_sdp_stream streams[SR_SDP_MAX_STREAMS];
+  size_t n_streams;
+  sr_snap_val docs[MAX_DOCS];
+  size_t n_docs;
+  sr_session_media_resume *media;
+  size_t n_media, media_cap;
+  int have_dialog, have_state;
+} body_rd;
+
+static int body_field(void *ctx, unsigned tag, const sr_snap_val *v)
+{
+  body_rd *b = ctx;
+  siprec_session *s = b->c.s;
+  int x, e = 0;
+  uint64_t u;
+  switch (tag) {
+  case T_ID: return sr_snap_strcpy(v, s->id, sizeof s->id);
+  case T_IS_SIPREC: return sr_snap_int(v, 0, 1, &s->is_siprec);
+  case T_STATE:
+    /* Only states a live session is written in. */
+    e = sr_snap_int(v, SR_SESSION_PENDING, SR_SESSION_CONFIRMED, &x);
+    s->state = (sr_session_state)x;
+    b->have_state = !e;
+    return e;
+  case T_AWAITING_ANSWER: return sr_snap_int(v, 0, 1, &s->awaiting_answer);
+  case T_DIALOG:
+    e = read_dialog(s, v);
+    b->have_dialog = !e;
+    return e;
+  case T_INVITE_TX: return sr_snap_each(v, invite_tx_field, &b->c);
+  case T_UAC_TX: return sr_snap_each(v, client_tx_field, &b->c);
+  case T_TIMER: return sr_snap_each(v, timer_field, &b->c);
+  case T_PING_AT: return get_time(v, b->c.base, &s->ping_at);
+  case T_LAST_ACTIVITY:
+    e = get_time(v, b->c.base, &u);
+    atomic_store_explicit(&s->last_activity, u, memory_order_relaxed);
+    return e;
+  case T_STREAM:
+    if (b->n_streams >= SR_SDP_MAX_STREAMS)
+      return SIPREC_EPARSE;
+    return read_stream(&b->streams[b->n_streams++], v);
+  case T_LAST_ANSWER: return get_bytes(s, v, &s->last_answer, &s->last_answer_len);
+  case T_SDP_SESSION_ID: return sr_snap_u64(v, UINT64_MAX, &s->sdp_session_id);
+  case T_SDP_VERSION: return sr_snap_u64(v, UINT64_MAX, &s->sdp_version);
+  case T_MD_DOC:
+    if (b->n_docs >= MAX_DOCS)
+      return SIPREC_EPARSE;
+    b->docs[b->n_docs++] = *v;
+    return 0;
+  case T_HEADER_PARTY: return sr_session_add_header_participant(s, (const char *)v->p, v->len);
+  case T_BIB_LEG:
+    e = sr_snap_int(v, SIPREC_BIB_NONE, SIPREC_BIB_FAR_END, &x);
+    s->bib_leg = (siprec_bib_leg)x;
+    return e;
+  case T_BIB_KEY: return get_str(s, v, &s->bib_key);
+  case T_BIB_REFCI: return get_str(s, v, &s->bib_refci);
+  case T_BIB_FAREND_REFCI: return get_str(s, v, &s->bib_farend_refci);
+  case T_MEDIA:
+    if (b->n_media >= b->media_cap)
+      return 0; /* more than the caller keeps: left out */
+    e = sr_session_media_resume_get(&b->media[b->n_media], v);
+    if (!e)
+      b->n_media++;
+    return e;
+  default: return 0;
+  }
+}
+
 int sr_session_snapshot_read(siprec_session *s, const void *body, size_t body_len,
                              const void *secrets, size_t secrets_len, uint64_t base,
                              const siprec_metadata_limits *limits,
                              sr_session_media_resume *media, size_t *n_media)
 {
+  /* Large (the streams): not on the stack of a host's thread. */
+  body_rd *b = sr_calloc(&s->mem, 1, sizeof *b);
+  if (!b)
+    return SIPREC_ENOMEM;
+  b->c = (rd){ s, base, NULL, 0 };
+  b->media = media;
+  b->media_cap = media ? *n_media : 0;
   sr_snap_val all = { body, body_len };
-  sr_snap_r r = sr_snap_sub(&all);
-  unsigned tag;
-  sr_snap_val v;
-  int rc, x;
-  sr_sdp_stream streams[SR_SDP_MAX_STREAMS];
-  size_t n_streams = 0, n_docs = 0, media_cap = *n_media;
-  sr_snap_val docs[MAX_DOCS];
-  int have_dialog = 0, have_state = 0;
-  uint64_t u;
-  *n_media = 0;
-  while ((rc = sr_snap_next(&r, &tag, &v)) > 0) {
-    int e = 0;
-    switch (tag) {
-    case T_ID:
-      e = sr_snap_strcpy(&v, s->id, sizeof s->id);
-      break;
-    case T_IS_SIPREC: e = sr_snap_int(&v, 0, 1, &s->is_siprec); break;
-    case T_STATE:
-      /* Only states a live session is written in. */
-      e = sr_snap_int(&v, SR_SESSION_PENDING, SR_SESSION_CONFIRMED, &x);
-      s->state = (sr_session_state)x;
-      have_state = !e;
-      break;
-    case T_AWAITING_ANSWER: e = sr_snap_int(&v, 0, 1, &s->awaiting_answer); break;
-    case T_DIALOG:
-      e = read_dialog(s, &v);
-      have_dialog = !e;
-      break;
-    case T_INVITE_TX: e = read_invite_tx(s, &v, base); break;
-    case T_UAC_TX: e = read_client_tx(s, &v, base); break;
-    case T_TIMER: e = read_timer(s, &v, base); break;
-    case T_PING_AT: e = get_time(&v, base, &s->ping_at); break;
-    case T_LAST_ACTIVITY:
-      e = get_time(&v, base, &u);
-      atomic_store_explicit(&s->last_activity, u, memory_order_relaxed);
-      break;
-    case T_STREAM:
-      if (n_streams >= SR_SDP_MAX_STREAMS)
-        return SIPREC_EPARSE;
-      e = read_stream(&streams[n_streams++], &v);
-      break;
-    case T_LAST_ANSWER: e = get_bytes(s, &v, &s->last_answer, &s->last_answer_len); break;
-    case T_SDP_SESSION_ID: e = sr_snap_u64(&v, UINT64_MAX, &s->sdp_session_id); break;
-    case T_SDP_VERSION: e = sr_snap_u64(&v, UINT64_MAX, &s->sdp_version); break;
-    case T_MD_DOC:
-      if (n_docs >= MAX_DOCS)
-        return SIPREC_EPARSE;
-      docs[n_docs++] = v;
-      break;
-    case T_HEADER_PARTY:
-      e = sr_session_add_header_participant(s, (const char *)v.p, v.len);
-      break;
-    case T_BIB_LEG:
-      e = sr_snap_int(&v, SIPREC_BIB_NONE, SIPREC_BIB_FAR_END, &x);
-      s->bib_leg = (siprec_bib_leg)x;
-      break;
-    case T_BIB_KEY: e = get_str(s, &v, &s->bib_key); break;
-    case T_BIB_REFCI: e = get_str(s, &v, &s->bib_refci); break;
-    case T_BIB_FAREND_REFCI: e = get_str(s, &v, &s->bib_farend_refci); break;
-    case T_MEDIA:
-      if (*n_media < media_cap) {
-        e = sr_session_media_resume_get(&media[*n_media], &v);
-        if (!e)
-          (*n_media)++;
-      }
-      break;
-    default: break;
-    }
-    if (e)
-      return e == SIPREC_ENOMEM ? e : SIPREC_EPARSE;
+  int rc = sr_snap_each(&all, body_field, b);
+  if (!rc && (!b->have_dialog || !b->have_state || !s->id[0]))
+    rc = SIPREC_EPARSE;
+  if (!rc && secrets && secrets_len) {
+    sr_snap_val sv = { secrets, secrets_len };
+    streams_rd sc = { b->streams, b->n_streams };
+    rc = sr_snap_each(&sv, secrets_field, &sc);
   }
-  if (rc < 0 || !have_dialog || !have_state || !s->id[0])
-    return SIPREC_EPARSE;
-  if (secrets && secrets_len) {
-    rc = read_keys(s, streams, n_streams, secrets, secrets_len);
-    if (rc)
-      return rc;
+  if (!rc)
+    rc = sr_session_set_streams(s, b->streams, b->n_streams);
+  if (!rc) {
+    sr_session_flush_retired(s);
+    rc = read_md_docs(s, b->docs, b->n_docs, limits);
   }
-  rc = sr_session_set_streams(s, streams, n_streams);
-  if (rc)
-    return rc;
-  sr_session_flush_retired(s);
-  rc = read_md_docs(s, docs, n_docs, limits);
-  if (rc)
-    return rc;
-  if (!n_docs && sr_session_header_participants(s))
+  if (!rc && !b->n_docs && sr_session_header_participants(s))
     rc = sr_session_metadata_from_headers(s);
-  return rc;
+  if (n_media)
+    *n_media = b->n_media;
+  explicit_bzero(b->streams, sizeof b->streams); /* the keys */
+  sr_free(&s->mem, b);
+  return rc == SIPREC_ENOMEM || rc == 0 ? rc : SIPREC_EPARSE;
 }

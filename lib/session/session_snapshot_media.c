@@ -29,40 +29,37 @@ void sr_session_media_resume_put(sr_snap_w *w, const sr_session_media_resume *m)
   }
 }
 
+static int resume_field(void *ctx, unsigned tag, const sr_snap_val *x)
+{
+  sr_session_media_resume *m = ctx;
+  switch (tag) {
+  case M_INDEX: return sr_snap_u32(x, &m->index);
+  case M_LATCHED: return sr_snap_u8(x, &m->latched);
+  case M_ADDR:
+    if ((x->len != 7 || x->p[0] != 4) && (x->len != 19 || x->p[0] != 6))
+      return SIPREC_EPARSE;
+    m->family = x->p[0];
+    m->port = (uint16_t)(x->p[1] << 8 | x->p[2]);
+    memcpy(m->ip, x->p + 3, x->len - 3);
+    return 0;
+  case M_SSRC:
+    m->has_rtp = 1;
+    return sr_snap_u32(x, &m->ssrc);
+  case M_EXT_SEQ: return sr_snap_u32(x, &m->ext_seq);
+  case M_ROC: return sr_snap_u32(x, &m->roc);
+  case M_TS: return sr_snap_u32(x, &m->ts);
+  case M_POSITION: return sr_snap_u64(x, UINT64_MAX, &m->position);
+  case M_RATE: return sr_snap_u32(x, &m->rate);
+  default: return 0;
+  }
+}
+
 int sr_session_media_resume_get(sr_session_media_resume *m, const sr_snap_val *v)
 {
   memset(m, 0, sizeof *m);
-  sr_snap_r r = sr_snap_sub(v);
-  unsigned tag;
-  sr_snap_val x;
-  int rc, e, have_index = 0;
-  while ((rc = sr_snap_next(&r, &tag, &x)) > 0) {
-    e = 0;
-    switch (tag) {
-    case M_INDEX:
-      e = sr_snap_u32(&x, &m->index);
-      have_index = !e;
-      break;
-    case M_LATCHED: e = sr_snap_u8(&x, &m->latched); break;
-    case M_ADDR:
-      if ((x.len != 7 || x.p[0] != 4) && (x.len != 19 || x.p[0] != 6))
-        return SIPREC_EPARSE;
-      m->family = x.p[0];
-      m->port = (uint16_t)(x.p[1] << 8 | x.p[2]);
-      memcpy(m->ip, x.p + 3, x.len - 3);
-      break;
-    case M_SSRC: e = sr_snap_u32(&x, &m->ssrc); m->has_rtp = 1; break;
-    case M_EXT_SEQ: e = sr_snap_u32(&x, &m->ext_seq); break;
-    case M_ROC: e = sr_snap_u32(&x, &m->roc); break;
-    case M_TS: e = sr_snap_u32(&x, &m->ts); break;
-    case M_POSITION: e = sr_snap_u64(&x, UINT64_MAX, &m->position); break;
-    case M_RATE: e = sr_snap_u32(&x, &m->rate); break;
-    default: break;
-    }
-    if (e)
-      return SIPREC_EPARSE;
-  }
-  if (rc < 0 || !have_index || (m->latched && !m->family))
+  m->index = UINT32_MAX;
+  int rc = sr_snap_each(v, resume_field, m);
+  if (rc || m->index == UINT32_MAX || (m->latched && !m->family))
     return SIPREC_EPARSE;
   return 0;
 }

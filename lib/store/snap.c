@@ -194,7 +194,7 @@ int sr_snap_open(sr_snap_r *r, const void *data, size_t len, unsigned *version)
 
 sr_snap_r sr_snap_sub(const sr_snap_val *v)
 {
-  sr_snap_r r = { v->p, v->p + v->len };
+  sr_snap_r r = { v->p, v->len ? v->p + v->len : v->p };
   return r;
 }
 
@@ -213,6 +213,20 @@ int sr_snap_next(sr_snap_r *r, unsigned *tag, sr_snap_val *v)
   v->len = (size_t)n;
   r->p += n;
   return 1;
+}
+
+int sr_snap_each(const sr_snap_val *list, sr_snap_field_fn fn, void *ctx)
+{
+  sr_snap_r r = sr_snap_sub(list);
+  unsigned tag;
+  sr_snap_val v;
+  int rc;
+  while ((rc = sr_snap_next(&r, &tag, &v)) > 0) {
+    int e = fn(ctx, tag, &v);
+    if (e)
+      return e;
+  }
+  return rc;
 }
 
 int sr_snap_u64(const sr_snap_val *v, uint64_t max, uint64_t *out)

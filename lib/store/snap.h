@@ -85,6 +85,13 @@ sr_snap_r sr_snap_sub(const sr_snap_val *v);
  * tag or length runs past the end. */
 int sr_snap_next(sr_snap_r *r, unsigned *tag, sr_snap_val *v);
 
+/* Walk the records of a nested value: fn(ctx, tag, value) for each, in
+ * order, until one returns non-zero. Returns 0, fn's non-zero return, or
+ * SIPREC_EPARSE when a record runs past the end. Readers are a switch on
+ * the tag in fn, and their checks of what must be there after. */
+typedef int (*sr_snap_field_fn)(void *ctx, unsigned tag, const sr_snap_val *v);
+int sr_snap_each(const sr_snap_val *list, sr_snap_field_fn fn, void *ctx);
+
 /* A value as a number: 0, or SIPREC_EPARSE (not one varint, or too large
  * for `max`). */
 int sr_snap_u64(const sr_snap_val *v, uint64_t max, uint64_t *out);

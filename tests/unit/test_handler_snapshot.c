@@ -166,6 +166,15 @@ static siprec_session *first_session(fixture *f)
   return s;
 }
 
+/* A call answered at 1 s and ACKed at 1.1 s: its To-tag into `tag`. */
+static void start_confirmed(fixture *f, const char *call_id, char *tag, size_t size)
+{
+  fx_start_call(f, call_id, tag, size);
+  char msg[4096];
+  fx_request(msg, sizeof msg, "ACK", call_id, tag, 1, "ack1", NULL, NULL);
+  fx_feed(f, msg, 1100 * MS);
+}
+
 static void feed_step(step *s, uint64_t at, const char *method, const char *call_id,
                       const char *tag, unsigned cseq, const char *branch, const char *extra,
                       const char *body)
@@ -212,10 +221,7 @@ START_TEST(test_twin_confirmed_reinvites)
   fixture a;
   init(&a, 0, 0);
   char tag[64];
-  fx_start_call(&a, "c-re", tag, sizeof tag);
-  char msg[4096];
-  fx_request(msg, sizeof msg, "ACK", "c-re", tag, 1, "ack1", NULL, NULL);
-  fx_feed(&a, msg, 1100 * MS);
+  start_confirmed(&a, "c-re", tag, sizeof tag);
   siprec_session *s = first_session(&a);
   static step st[7];
   feed_step(&st[0], 5000 * MS, "INVITE", "c-re", tag, 2, "re2", NULL, sdp_paused);
@@ -237,10 +243,8 @@ START_TEST(test_twin_mid_reinvite_paused)
   fixture a;
   init(&a, 0, 0);
   char tag[64];
-  fx_start_call(&a, "c-mid", tag, sizeof tag);
+  start_confirmed(&a, "c-mid", tag, sizeof tag);
   char msg[4096];
-  fx_request(msg, sizeof msg, "ACK", "c-mid", tag, 1, "ack1", NULL, NULL);
-  fx_feed(&a, msg, 1100 * MS);
   fx_request(msg, sizeof msg, "INVITE", "c-mid", tag, 2, "re2", NULL, sdp_paused);
   ck_assert_int_gt(fx_feed(&a, msg, 2000 * MS), 0);
   ck_assert_int_eq(a.status, 200);
@@ -379,10 +383,7 @@ START_TEST(test_state_wanted)
   fixture a;
   init(&a, 0, 0);
   char tag[64];
-  fx_start_call(&a, "c-want", tag, sizeof tag);
-  char msg[4096];
-  fx_request(msg, sizeof msg, "ACK", "c-want", tag, 1, "ack1", NULL, NULL);
-  fx_feed(&a, msg, 1100 * MS);
+  start_confirmed(&a, "c-want", tag, sizeof tag);
   unsigned char saved[sizeof snap.bytes];
   size_t saved_len = snap.len;
   memcpy(saved, snap.bytes, saved_len);
@@ -464,10 +465,8 @@ START_TEST(test_handover)
   fixture a;
   init(&a, 0, 0);
   char tag[64];
-  fx_start_call(&a, "c-ho", tag, sizeof tag);
+  start_confirmed(&a, "c-ho", tag, sizeof tag);
   char msg[4096];
-  fx_request(msg, sizeof msg, "ACK", "c-ho", tag, 1, "ack1", NULL, NULL);
-  fx_feed(&a, msg, 1100 * MS);
   int deleted = snap.deleted, sent = a.ev.sent;
   ck_assert_int_eq(siprec_handler_shutdown(a.h, SIPREC_SHUTDOWN_HANDOVER, 2000 * MS), 0);
   ck_assert_int_eq(a.ev.sent, sent); /* no BYE */
@@ -506,10 +505,7 @@ START_TEST(test_format_v1_fixture)
     fixture a;
     init(&a, 0, 0);
     char tag[64];
-    fx_start_call(&a, "fixture-v1", tag, sizeof tag);
-    char msg[4096];
-    fx_request(msg, sizeof msg, "ACK", "fixture-v1", tag, 1, "ack1", NULL, NULL);
-    fx_feed(&a, msg, 1100 * MS);
+    start_confirmed(&a, "fixture-v1", tag, sizeof tag);
     FILE *fp = fopen(path, "wb");
     ck_assert_ptr_nonnull(fp);
     ck_assert_uint_eq(fwrite(snap.bytes, 1, snap.len, fp), snap.len);
