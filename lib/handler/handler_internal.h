@@ -303,7 +303,7 @@ void sr_media_timers_init(siprec_handler *h);
 void sr_media_timers_free(siprec_handler *h);
 
 /* ---------------------------------------------------------------------- */
-/* Snapshots (snapshot.c)                                                   */
+/* Snapshots (snapshot_emit.c; restoring: snapshot_restore.c)            */
 
 /* The wall clock (the host's callback, or CLOCK_REALTIME), UTC ns. */
 uint64_t sr_handler_wallclock(siprec_handler *h);

@@ -306,36 +306,6 @@ static void remember(sr_session_media *m, const sr_sdp_stream *st)
   m->has_label = st->has_label;
 }
 
-/* The slot of stream `index`, made when missing (the session's lock held). */
-static sr_session_media *slot_get(siprec_handler *h, siprec_session *s, size_t index)
-{
-  sr_session_media *m = atomic_load_explicit(&s->media[index], memory_order_acquire);
-  if (m)
-    return m;
-  m = sr_calloc(&s->mem, 1, sizeof *m);
-  if (!m)
-    return NULL;
-  if (pthread_mutex_init(&m->lock, NULL) != 0) {
-    sr_free(&s->mem, m);
-    return NULL;
-  }
-  m->handler = h;
-  m->index = index;
-  atomic_store_explicit(&s->media[index], m, memory_order_release);
-  return m;
-}
-
-/* Lock m while holding the session's lock: a media callback of this
- * session reading it meanwhile proceeds (session.c's read_lock). */
-static void lock_media(siprec_session *s, sr_session_media *m)
-{
-  if (pthread_mutex_trylock(&m->lock) == 0)
-    return;
-  atomic_store(&s->media_waiting, (int)m->index + 1);
-  pthread_mutex_lock(&m->lock);
-  atomic_store(&s->media_waiting, 0);
-}
-
 /* The stream's media state for a datagram on `rtp_port` (the session's
  * lock held); returns m locked, or NULL with *rc. */
 static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_t index,
@@ -349,12 +319,12 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
     return NULL;
   }
   const sr_sdp_stream *st = &s->streams[index];
-  sr_session_media *m = slot_get(h, s, index);
+  sr_session_media *m = sr_media_slot(h, s, index);
   if (!m) {
     *rc = SIPREC_ENOMEM;
     return NULL;
   }
-  lock_media(s, m);
+  sr_media_lock(s, m);
   if (m->ms && m->port == rtp_port && !m->ended)
     return m; /* another thread made it meanwhile */
   if (m->ms) {
@@ -397,6 +367,7 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
     *rc = r == SIPREC_ENOMEM ? SIPREC_ENOMEM : SIPREC_ENOTFOUND;
     return NULL;
   }
+  sr_media_resume_apply(s, m); /* a restored session's stream goes on where it was */
   m->paused = stream_paused(st);
   if (m->paused)
     SR_MEDIA_CALL(s, m, sr_media_stream_pause(m->ms, now));
@@ -462,6 +433,7 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
     if (m)
       atomic_store_explicit(&e->m, m, memory_order_release);
   }
+  int snapshot = 0;
   if (m) {
     if (m->srtp && !m->srtp_ctx) {
       add_stat(h, m, SR_MSTAT_SRTP_FAILURES, 1);
@@ -482,8 +454,15 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
         m->activity_ns = now_ns;
         atomic_store_explicit(&s->last_activity, now_ns, memory_order_relaxed);
       }
+      snapshot = h->cfg.snapshots && h->cbs.snapshot && sr_media_resume_due(h, m, now_ns);
     }
     pthread_mutex_unlock(&m->lock);
+  }
+  if (snapshot) {
+    /* Outside the stream's lock: the session's comes first. */
+    sr_session_lock(s);
+    sr_snapshot_emit(h, s, now_ns);
+    sr_session_unlock(s);
   }
   sr_media_ports_release(h, e);
   return rc;
@@ -552,7 +531,7 @@ int sr_media_expire(siprec_handler *h, uint64_t now)
 /* End stream m (ENDED after its last frames). */
 static void end_stream(siprec_handler *h, siprec_session *s, sr_session_media *m, uint64_t now)
 {
-  lock_media(s, m);
+  sr_media_lock(s, m);
   if (m->ms && !m->ended) {
     SR_MEDIA_CALL(s, m, sr_media_stream_end(m->ms, now));
     collect(h, m);
@@ -579,7 +558,7 @@ void sr_media_sync(siprec_handler *h, siprec_session *s, uint64_t now)
       end_stream(h, s, m, now); /* removed, or another stream now */
       continue;
     }
-    lock_media(s, m);
+    sr_media_lock(s, m);
     refresh_speaker(s, m);
     if (!m->ms)
       m->paused = stream_paused(st); /* a watched stream: no NO_MEDIA while paused */
@@ -622,9 +601,9 @@ void sr_media_watch(siprec_handler *h, siprec_session *s, uint64_t now)
     sr_session_media *m = atomic_load_explicit(&s->media[i], memory_order_acquire);
     if (m && (m->ms || m->watched || m->nm_raised) && m->port == st->port)
       continue; /* fed already, or watched */
-    if (!m && !(m = slot_get(h, s, i)))
+    if (!m && !(m = sr_media_slot(h, s, i)))
       continue; /* no memory: no watchdog for it */
-    lock_media(s, m);
+    sr_media_lock(s, m);
     if (!m->ms) {
       m->port = st->port;
       m->ended = 0;

@@ -228,6 +228,38 @@ typedef struct sr_ms_quick {
 } sr_ms_quick;
 void sr_media_stream_quick(const sr_media_stream *s, sr_ms_quick *out);
 
+/* Where a stream stands, for a snapshot (its session's, lib/session), and
+ * what a new stream made after a restore takes from it: the latched source
+ * (nobody else may inject), and where the audio delivered so far ended
+ * (its SSRC, RTP timestamp and clock, output position and rate, host
+ * time), so that the first packet after the restore continues the timeline
+ * across the downtime as one gap (or a discontinuity when the SRC moved)
+ * instead of starting again at position 0. */
+typedef struct sr_media_resume {
+  bool latched;
+  uint8_t family; /* 4 or 6 (latched only) */
+  uint8_t ip[16];
+  uint16_t port;
+  bool has_audio; /* audio was delivered: the fields below are set */
+  uint32_t ssrc;
+  uint32_t next_ts; /* the RTP timestamp where the audio delivered so far ends */
+  uint32_t clock;   /* the RTP clock of next_ts */
+  uint64_t position; /* output samples delivered so far (the next frame's position) */
+  uint32_t rate;    /* the output rate of position */
+  uint64_t end_ns;  /* host time where that audio ended */
+  /* Not carried across: what a host watches to write a snapshot when they
+   * move (a new source, a sequence wrap: the SRTP rollover counter). */
+  uint32_t seq_ssrc, seq_cycles;
+} sr_media_resume;
+
+void sr_media_stream_resume_point(const sr_media_stream *s, sr_media_resume *out);
+
+/* A stream that has taken no packet yet continues from `r` (its end_ns in
+ * this stream's host clock). The timeline is taken only at the same output
+ * rate; a later first packet of another clock or SSRC makes a
+ * discontinuity, as it would have in the first process. */
+void sr_media_stream_resume_from(sr_media_stream *s, const sr_media_resume *r);
+
 /* The stream object's own size (its allocations come on top: see
  * docs/media.md's budget or measure with the allocator hook). */
 size_t sr_media_stream_sizeof(void);

@@ -153,6 +153,7 @@ static void session_destroy(siprec_session *s)
       continue;
     sr_media_stream_free(m->ms);
     sr_srtp_free(m->srtp_ctx);
+    sr_free(mem, m->resume);
     siprec_metadata_unref(m->model);
     pthread_mutex_destroy(&m->lock);
     sr_free(mem, m);

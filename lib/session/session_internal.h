@@ -113,6 +113,12 @@ typedef struct sr_session_media {
   siprec_metadata *model;
   int watched;         /* no datagram yet: the no-media watchdog runs without a stream */
   int nm_raised;       /* that watchdog raised NO_MEDIA (ENDED follows at the end) */
+  /* Snapshots: where a restored session's stream continues from (NULL:
+   * nowhere, or applied), and what the last snapshot saw of it. */
+  struct sr_session_media_resume *resume;
+  uint64_t snap_at;
+  uint32_t snap_ssrc, snap_cycles;
+  int snap_latched;
 } sr_session_media;
 
 /* The thread holding a stream's media lock while its callbacks run: the

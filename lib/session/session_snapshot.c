@@ -7,8 +7,9 @@
  *
  * Times: the host's monotonic clock means nothing in another process or on
  * another machine, so every deadline is written as an offset from the
- * writer's `now`, and read back against a base the handler computes (the
- * reader's now minus the wall-clock time that passed since the writing).
+ * writer's `now` (sr_snap_put_time), and read back against a base the
+ * handler computes (the reader's now minus the wall-clock time that passed
+ * since the writing).
  *
  * Tags are forever: a field that goes away leaves its tag unused, a new
  * field takes a new tag, so every snapshot ever written stays readable. */
@@ -48,46 +49,6 @@ enum { A_CLOCK = 1, A_CODEC, A_PT, A_CHANNELS };
 /* Secrets: per stream, its keys. */
 enum { K_STREAM = 1 };
 enum { KS_INDEX = 1, KS_REMOTE_KEY, KS_LOCAL_KEY };
-
-/* ---------------------------------------------------------------------- */
-/* Times                                                                    */
-
-/* 0 (unset) and UINT64_MAX (never) stay what they are; any other time is
- * an offset from `now`. Encoded as one varint: 0, 1, or 2 + zigzag. */
-static void put_time(sr_snap_w *w, unsigned tag, uint64_t t, uint64_t now)
-{
-  if (t == 0)
-    return; /* the default */
-  if (t == UINT64_MAX) {
-    sr_snap_put_u64(w, tag, 1);
-    return;
-  }
-  int64_t off = (int64_t)(t - now);
-  uint64_t z = ((uint64_t)off << 1) ^ (uint64_t)(off >> 63);
-  sr_snap_put_u64(w, tag, z + 2 < z ? UINT64_MAX : z + 2);
-}
-
-static int get_time(const sr_snap_val *v, uint64_t base, uint64_t *out)
-{
-  uint64_t z;
-  if (sr_snap_u64(v, UINT64_MAX, &z))
-    return SIPREC_EPARSE;
-  if (z <= 1) {
-    *out = z ? UINT64_MAX : 0;
-    return 0;
-  }
-  z -= 2;
-  int64_t off = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
-  uint64_t t = base + (uint64_t)off;
-  /* A deadline before the clock's start is simply due; 0 and UINT64_MAX
-   * keep their meanings. */
-  if (off < 0 && (uint64_t)-off >= base)
-    t = 1;
-  if (t == 0 || t == UINT64_MAX)
-    t = 1;
-  *out = t;
-  return 0;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Writing                                                                  */
@@ -140,9 +101,9 @@ static void put_invite_tx(sr_snap_w *w, const sr_invite_tx *t, uint64_t now)
     sr_snap_put_bytes(w, X_MESSAGE, t->response, t->response_len);
   sr_snap_put_i64(w, X_ACTIVE, (int64_t)t->active);
   sr_snap_put_i64(w, X_CANCELLED, (int64_t)t->cancelled);
-  put_time(w, X_RETX_AT, t->retx_at, now);
+  sr_snap_put_time(w, X_RETX_AT, t->retx_at, now);
   sr_snap_put_u64(w, X_INTERVAL, t->interval);
-  put_time(w, X_DEADLINE, t->deadline, now);
+  sr_snap_put_time(w, X_DEADLINE, t->deadline, now);
   sr_snap_put_u64(w, X_BUDGET, t->budget == SIZE_MAX ? UINT64_MAX : (uint64_t)t->budget);
 }
 
@@ -155,17 +116,17 @@ static void put_client_tx(sr_snap_w *w, const sr_client_tx *t, uint64_t now)
     sr_snap_put_bytes(w, X_MESSAGE, t->request, t->request_len);
   sr_snap_put_u64(w, X_CSEQ, t->cseq);
   sr_snap_put_str(w, X_BRANCH, t->branch);
-  put_time(w, X_RETX_AT, t->retx_at, now);
+  sr_snap_put_time(w, X_RETX_AT, t->retx_at, now);
   sr_snap_put_u64(w, X_INTERVAL, t->interval);
-  put_time(w, X_DEADLINE, t->deadline, now);
+  sr_snap_put_time(w, X_DEADLINE, t->deadline, now);
 }
 
 static void put_timer(sr_snap_w *w, const sr_session_timer *t, uint64_t now)
 {
   sr_snap_put_u64(w, ST_SE, t->se_s);
   sr_snap_put_i64(w, ST_SRS_REFRESHER, (int64_t)t->srs_refresher);
-  put_time(w, ST_EXPIRE_AT, t->expire_at, now);
-  put_time(w, ST_REFRESH_AT, t->refresh_at, now);
+  sr_snap_put_time(w, ST_EXPIRE_AT, t->expire_at, now);
+  sr_snap_put_time(w, ST_REFRESH_AT, t->refresh_at, now);
 }
 
 static void put_stream(sr_snap_w *w, const sr_sdp_stream *st)
@@ -250,8 +211,8 @@ int sr_session_snapshot_write(const siprec_session *s, uint64_t now,
   if (s->uac_tx.purpose)
     PUT_SUB(body, T_UAC_TX, put_client_tx, &s->uac_tx, now);
   PUT_SUB(body, T_TIMER, put_timer, &s->timer, now);
-  put_time(body, T_PING_AT, s->ping_at, now);
-  put_time(body, T_LAST_ACTIVITY, atomic_load_explicit(&((siprec_session *)s)->last_activity,
+  sr_snap_put_time(body, T_PING_AT, s->ping_at, now);
+  sr_snap_put_time(body, T_LAST_ACTIVITY, atomic_load_explicit(&((siprec_session *)s)->last_activity,
                                                        memory_order_relaxed), now);
   for (size_t i = 0; i < s->n_streams; i++) {
     PUT_SUB(body, T_STREAM, put_stream, &s->streams[i]);
@@ -272,7 +233,7 @@ int sr_session_snapshot_write(const siprec_session *s, uint64_t now,
     sr_snap_put_str(body, T_BIB_FAREND_REFCI, s->bib_farend_refci);
   }
   for (size_t i = 0; i < n_media; i++)
-    PUT_SUB(body, T_MEDIA, sr_session_media_resume_put, &media[i]);
+    PUT_SUB(body, T_MEDIA, sr_session_media_resume_put, &media[i], now);
   if (body->err)
     return body->err;
   return secrets ? secrets->err : 0;
@@ -382,9 +343,9 @@ static int invite_tx_field(void *ctx, unsigned tag, const sr_snap_val *v)
   case X_MESSAGE: e = get_bytes(c->s, v, &t->response, &t->response_len); break;
   case X_ACTIVE: e = sr_snap_int(v, 0, 1, &t->active); break;
   case X_CANCELLED: e = sr_snap_int(v, 0, 1, &t->cancelled); break;
-  case X_RETX_AT: e = get_time(v, c->base, &t->retx_at); break;
+  case X_RETX_AT: e = sr_snap_get_time(v, c->base, &t->retx_at); break;
   case X_INTERVAL: e = sr_snap_u64(v, UINT64_MAX, &t->interval); break;
-  case X_DEADLINE: e = get_time(v, c->base, &t->deadline); break;
+  case X_DEADLINE: e = sr_snap_get_time(v, c->base, &t->deadline); break;
   case X_BUDGET:
     e = sr_snap_u64(v, UINT64_MAX, &x);
     t->budget = x >= SIZE_MAX ? SIZE_MAX : (size_t)x;
@@ -403,9 +364,9 @@ static int client_tx_field(void *ctx, unsigned tag, const sr_snap_val *v)
   case X_MESSAGE: return get_bytes(c->s, v, &t->request, &t->request_len);
   case X_CSEQ: return sr_snap_u32(v, &t->cseq);
   case X_BRANCH: return sr_snap_strcpy(v, t->branch, sizeof t->branch);
-  case X_RETX_AT: return get_time(v, c->base, &t->retx_at);
+  case X_RETX_AT: return sr_snap_get_time(v, c->base, &t->retx_at);
   case X_INTERVAL: return sr_snap_u64(v, UINT64_MAX, &t->interval);
-  case X_DEADLINE: return get_time(v, c->base, &t->deadline);
+  case X_DEADLINE: return sr_snap_get_time(v, c->base, &t->deadline);
   default: return 0;
   }
 }
@@ -417,8 +378,8 @@ static int timer_field(void *ctx, unsigned tag, const sr_snap_val *v)
   switch (tag) {
   case ST_SE: return sr_snap_u32(v, &t->se_s);
   case ST_SRS_REFRESHER: return sr_snap_int(v, 0, 1, &t->srs_refresher);
-  case ST_EXPIRE_AT: return get_time(v, c->base, &t->expire_at);
-  case ST_REFRESH_AT: return get_time(v, c->base, &t->refresh_at);
+  case ST_EXPIRE_AT: return sr_snap_get_time(v, c->base, &t->expire_at);
+  case ST_REFRESH_AT: return sr_snap_get_time(v, c->base, &t->refresh_at);
   default: return 0;
   }
 }
@@ -589,9 +550,9 @@ static int body_field(void *ctx, unsigned tag, const sr_snap_val *v)
   case T_INVITE_TX: return sr_snap_each(v, invite_tx_field, &b->c);
   case T_UAC_TX: return sr_snap_each(v, client_tx_field, &b->c);
   case T_TIMER: return sr_snap_each(v, timer_field, &b->c);
-  case T_PING_AT: return get_time(v, b->c.base, &s->ping_at);
+  case T_PING_AT: return sr_snap_get_time(v, b->c.base, &s->ping_at);
   case T_LAST_ACTIVITY:
-    e = get_time(v, b->c.base, &u);
+    e = sr_snap_get_time(v, b->c.base, &u);
     atomic_store_explicit(&s->last_activity, u, memory_order_relaxed);
     return e;
   case T_STREAM:
@@ -617,7 +578,7 @@ static int body_field(void *ctx, unsigned tag, const sr_snap_val *v)
   case T_MEDIA:
     if (b->n_media >= b->media_cap)
       return 0; /* more than the caller keeps: left out */
-    e = sr_session_media_resume_get(&b->media[b->n_media], v);
+    e = sr_session_media_resume_get(&b->media[b->n_media], v, b->c.base);
     if (!e)
       b->n_media++;
     return e;

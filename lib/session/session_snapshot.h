@@ -9,28 +9,20 @@
 
 #include <siprec/metadata.h>
 
+#include "../media/stream.h"
 #include "../store/snap.h"
 
 typedef struct siprec_session siprec_session;
 
-/* Where a stream's received media stood: what a restored stream needs to
- * go on rather than start again (the latched source, so nobody else may
- * inject; the SSRC, sequence and SRTP rollover counter, so decryption and
- * loss accounting go on; the RTP timestamp and output position, so the
- * audio's timeline goes on across the downtime as one gap). */
+/* Where a stream's received media stood (lib/media's resume point), and
+ * its SRTP rollover counter with the highest sequence number delivered
+ * under it (so decryption goes on across a wrap after a restore). */
 typedef struct sr_session_media_resume {
-  uint32_t index;      /* the stream's m-line */
-  uint8_t latched;     /* the source below is latched */
-  uint8_t has_rtp;     /* an RTP packet was taken: ssrc.. are set */
-  uint8_t family;      /* 4 or 6 (latched only) */
-  uint8_t ip[16];
-  uint16_t port;
-  uint32_t ssrc;
-  uint32_t ext_seq;    /* highest sequence number, with its wrap count (roc << 16 | seq) */
-  uint32_t roc;        /* the SRTP rollover counter */
-  uint32_t ts;         /* the RTP timestamp where the audio delivered so far ends */
-  uint64_t position;   /* and its output position (samples since the stream began) */
-  uint32_t rate;       /* the output rate of `position` */
+  uint32_t index; /* the stream's m-line */
+  sr_media_resume m;
+  uint8_t has_roc;
+  uint32_t roc;
+  uint16_t srtp_seq;
 } sr_session_media_resume;
 
 /* Write s (its lock held) at host time `now`: its records into `body`, its
@@ -51,8 +43,9 @@ int sr_session_snapshot_read(siprec_session *s, const void *body, size_t body_le
                              const siprec_metadata_limits *limits,
                              sr_session_media_resume *media, size_t *n_media);
 
-/* A resume point's records (session_snapshot_media.c). */
-void sr_session_media_resume_put(sr_snap_w *w, const sr_session_media_resume *m);
-int sr_session_media_resume_get(sr_session_media_resume *m, const sr_snap_val *v);
+/* A resume point's records (session_snapshot_media.c), its host time as an
+ * offset from `now` / against `base`. */
+void sr_session_media_resume_put(sr_snap_w *w, const sr_session_media_resume *m, uint64_t now);
+int sr_session_media_resume_get(sr_session_media_resume *m, const sr_snap_val *v, uint64_t base);
 
 #endif

@@ -144,6 +144,41 @@ void sr_snap_put_sub(sr_snap_w *w, unsigned tag, const sr_snap_w *sub)
   sr_snap_put_bytes(w, tag, sub->p, sub->len);
 }
 
+void sr_snap_put_time(sr_snap_w *w, unsigned tag, uint64_t t, uint64_t now)
+{
+  if (t == 0)
+    return; /* the default */
+  if (t == UINT64_MAX) {
+    sr_snap_put_u64(w, tag, 1);
+    return;
+  }
+  int64_t off = (int64_t)(t - now);
+  uint64_t z = ((uint64_t)off << 1) ^ (uint64_t)(off >> 63);
+  sr_snap_put_u64(w, tag, z + 2 < z ? UINT64_MAX : z + 2);
+}
+
+int sr_snap_get_time(const sr_snap_val *v, uint64_t base, uint64_t *out)
+{
+  uint64_t z;
+  if (sr_snap_u64(v, UINT64_MAX, &z))
+    return SIPREC_EPARSE;
+  if (z <= 1) {
+    *out = z ? UINT64_MAX : 0;
+    return 0;
+  }
+  z -= 2;
+  int64_t off = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+  uint64_t t = base + (uint64_t)off;
+  /* A deadline before the clock's start is simply due; 0 and UINT64_MAX
+   * keep their meanings. */
+  if (off < 0 && (uint64_t)-off >= base)
+    t = 1;
+  if (t == 0 || t == UINT64_MAX)
+    t = 1;
+  *out = t;
+  return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 
 static int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)

@@ -52,6 +52,12 @@ void sr_snap_put_i64(sr_snap_w *w, unsigned tag, int64_t v);
 void sr_snap_put_bytes(sr_snap_w *w, unsigned tag, const void *p, size_t n);
 /* A NUL-terminated string; NULL writes nothing (the reader keeps NULL). */
 void sr_snap_put_str(sr_snap_w *w, unsigned tag, const char *s);
+/* A time of the host's monotonic clock, which means nothing in another
+ * process: written as its offset from the writer's `now`, read back against
+ * `base` (where the reader's clock puts that `now`). 0 (unset) and
+ * UINT64_MAX (never) keep their meanings. One varint: 0, 1, or 2 + zigzag
+ * of the offset. */
+void sr_snap_put_time(sr_snap_w *w, unsigned tag, uint64_t t, uint64_t now);
 /* A nested record list: another writer's bytes (its error carried over). */
 void sr_snap_put_sub(sr_snap_w *w, unsigned tag, const sr_snap_w *sub);
 
@@ -91,6 +97,9 @@ int sr_snap_next(sr_snap_r *r, unsigned *tag, sr_snap_val *v);
  * the tag in fn, and their checks of what must be there after. */
 typedef int (*sr_snap_field_fn)(void *ctx, unsigned tag, const sr_snap_val *v);
 int sr_snap_each(const sr_snap_val *list, sr_snap_field_fn fn, void *ctx);
+
+/* A time sr_snap_put_time wrote: 0 or SIPREC_EPARSE. */
+int sr_snap_get_time(const sr_snap_val *v, uint64_t base, uint64_t *out);
 
 /* A value as a number: 0, or SIPREC_EPARSE (not one varint, or too large
  * for `max`). */

@@ -16,6 +16,7 @@
 #include "../common/check_main.h"
 #include "../common/det_random.h"
 #include "../common/handler_fixture.h"
+#include "../common/rtp_build.h"
 
 /* ---------------------------------------------------------------------- */
 /* The host's side: the last snapshot of each call kept, a fake wall clock. */
@@ -51,10 +52,42 @@ static uint64_t wallclock(void *user)
   return wall_ns;
 }
 
+/* Audio frames and stream events of stream 0, as a recorder sees them. */
+static struct {
+  uint64_t first_pos, last_end; /* of the frames since the last reset */
+  int frames;
+  uint64_t gap_samples;
+} au;
+
+static void on_audio(void *user, const siprec_audio_frame *fr)
+{
+  (void)user;
+  if (fr->stream != 0)
+    return;
+  if (!au.frames++)
+    au.first_pos = fr->position;
+  au.last_end = fr->position + fr->n_samples;
+}
+
+static void on_stream_event(void *user, const siprec_stream_event *ev)
+{
+  (void)user;
+  if (ev->stream == 0 && (ev->type == SIPREC_STREAM_GAP || ev->type == SIPREC_STREAM_DISCONTINUITY))
+    au.gap_samples += ev->samples;
+}
+
+/* The media callbacks only where a case looks at media: they arm the
+ * no-media watchdog, whose deadlines the signalling twins need not share. */
+static int with_media;
+
 static void snapshot_callbacks(siprec_handler_callbacks *cbs)
 {
   siprec_handler_callbacks_set_snapshot(cbs, on_snapshot);
   siprec_handler_callbacks_set_wallclock(cbs, wallclock);
+  if (with_media) {
+    siprec_handler_callbacks_set_audio(cbs, on_audio);
+    siprec_handler_callbacks_set_stream_event(cbs, on_stream_event);
+  }
 }
 
 static const uint8_t seal_key[SIPREC_SNAPSHOT_KEY_LEN] = "0123456789abcdef0123456789abcdef";
@@ -550,6 +583,80 @@ START_TEST(test_format_v1_fixture)
 }
 END_TEST
 
+/* One PCMU packet (20 ms) of stream `index`'s port, from `from`. */
+static int feed_rtp(fixture *f, siprec_session *s, size_t index, const struct sockaddr_in *from,
+                    uint16_t seq, uint32_t ts, uint64_t now)
+{
+  siprec_stream_info info = { .size = sizeof info };
+  ck_assert_int_eq(siprec_session_stream(s, index, &info), 0);
+  uint8_t buf[256];
+  rtpb o = { .pt = 0, .seq = seq, .ts = ts, .ssrc = 0x1234abcd, .payload_len = 160 };
+  size_t n = rtpb_build(buf, sizeof buf, &o);
+  struct sockaddr_in local = f->srs;
+  local.sin_port = htons(info.port);
+  siprec_path p = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&local, (struct sockaddr *)from, 0 };
+  return siprec_handler_media(f->h, buf, n, &p, now);
+}
+
+/* The media goes on after a restore: the latched source is the only one
+ * taken, and the audio's positions continue across the downtime as a gap
+ * of its length instead of starting again at 0. */
+START_TEST(test_media_resumes)
+{
+  with_media = 1;
+  fixture a;
+  init(&a, 0, 0);
+  char tag[64];
+  start_confirmed(&a, "c-media", tag, sizeof tag);
+  siprec_session *s = first_session(&a);
+  struct sockaddr_in rtp_src = a.src;
+  rtp_src.sin_port = htons(10000);
+  memset(&au, 0, sizeof au);
+  int written = snap.written;
+  /* 1 s of audio from 2 s on. */
+  for (uint16_t k = 0; k < 50; k++)
+    ck_assert_int_eq(feed_rtp(&a, s, 0, &rtp_src, (uint16_t)(100 + k), 1000u + 160u * k,
+                              2000 * MS + k * 20 * MS), 0);
+  ck_assert_int_gt(snap.written, written); /* the latch wrote one at once */
+  /* The interval's snapshot (5 s) is not due yet: take the last one now,
+   * as a hand-over would. */
+  ck_assert_int_eq(siprec_handler_shutdown(a.h, SIPREC_SHUTDOWN_HANDOVER, 3000 * MS), 0);
+  uint64_t end_a = au.last_end;
+  ck_assert_uint_ge(end_a, 7000); /* 50 packets less the jitter buffer's tail */
+  siprec_session_unref(s);
+  siprec_handler_free(a.h);
+
+  /* 2 s later, in another process. */
+  fixture b;
+  init(&b, 0, 0);
+  wall_ns += 2000 * MS;
+  ck_assert_int_eq(siprec_handler_restore(b.h, snap.bytes, snap.len, 5000 * MS, &s), 0);
+  wall_ns -= 2000 * MS;
+  memset(&au, 0, sizeof au);
+  /* A stranger's packet is not taken: the latch came back. */
+  struct sockaddr_in stranger = b.other;
+  stranger.sin_port = htons(10000);
+  ck_assert_int_eq(feed_rtp(&b, s, 0, &stranger, 250, 1000u + 160u * 150, 5000 * MS), 0);
+  siprec_stream_stats st = { .size = sizeof st };
+  ck_assert_int_eq(siprec_session_stream_stats(s, 0, &st), 0);
+  ck_assert_uint_eq(st.packets, 0);
+  /* The SRC's stream goes on 2 s (100 packets) after where the snapshot
+   * left it: positions go on from there. */
+  for (uint16_t k = 0; k < 50; k++)
+    ck_assert_int_eq(feed_rtp(&b, s, 0, &rtp_src, (uint16_t)(250 + k), 1000u + 160u * (150 + k),
+                              5000 * MS + k * 20 * MS), 0);
+  ck_assert_int_eq(siprec_session_stream_stats(s, 0, &st), 0);
+  ck_assert_uint_eq(st.packets, 50);
+  ck_assert_int_gt(au.frames, 0);
+  /* Packet 150 starts at sample 150 * 160 of the stream's timeline. */
+  ck_assert_uint_eq(au.first_pos, 150u * 160u);
+  ck_assert_uint_gt(au.gap_samples, 0);
+  siprec_session_unref(s);
+  siprec_handler_free(b.h);
+  with_media = 0;
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("handler_snapshot");
@@ -566,6 +673,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_corrupted_refused);
   tcase_add_test(tc, test_handover);
   tcase_add_test(tc, test_format_v1_fixture);
+  tcase_add_test(tc, test_media_resumes);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Session snapshots (siprec/store.h) from the handler's side: written to
- * the host at every change of a session, dropped when it ends, and a
- * snapshot taken back into a handler (restore). The bytes are lib/store's,
- * the records the session's own (lib/session/session_snapshot.c). */
+/* A snapshot taken back into a handler (siprec_handler_restore): the
+ * session rebuilt from its records, its ports claimed again, its streams'
+ * media set to go on where they were. */
 #include <string.h>
-#include <time.h>
 
 #include <siprec/store.h>
 
@@ -13,70 +11,6 @@
 #include "../store/envelope.h"
 #include "dialog.h"
 #include "media.h"
-
-uint64_t sr_handler_wallclock(siprec_handler *h)
-{
-  if (h->cbs.wallclock)
-    return h->cbs.wallclock(h->user);
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
-}
-
-static int snapshotting(const siprec_handler *h)
-{
-  return h->cfg.snapshots && h->cbs.snapshot;
-}
-
-/* The secrets' buffer held SRTP keys: cleared before it is freed. */
-static void wipe(sr_snap_w *w)
-{
-  if (w->p)
-    explicit_bzero(w->p, w->cap);
-  sr_snap_w_free(w);
-}
-
-void sr_snapshot_emit(siprec_handler *h, siprec_session *s, uint64_t now)
-{
-  if (!snapshotting(h) || s->state > SR_SESSION_CONFIRMED)
-    return;
-  sr_snap_w body, secrets, out;
-  sr_snap_w_init(&body, &h->mem);
-  sr_snap_w_init(&secrets, &h->mem);
-  sr_snap_w_init(&out, &h->mem);
-  int sealing = h->cfg.has_seal_key;
-  int rc = sr_session_snapshot_write(s, now, NULL, 0, &body, sealing ? &secrets : NULL);
-  if (!rc) {
-    sr_snap_envelope env = { s->dialog.call_id, s->dialog.call_id_len, s->id,
-                             sr_handler_wallclock(h) };
-    rc = sr_snap_write(&env, &body, &secrets, sealing ? h->cfg.seal_key : NULL, &out);
-  }
-  if (rc) {
-    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no snapshot: %s", s->id,
-                   siprec_strerror(rc));
-  } else {
-    s->snap_live = 1;
-    SR_CALLBACK(s, h->cbs.snapshot(h->user, s, s->dialog.call_id, s->dialog.call_id_len, out.p,
-                                   out.len));
-  }
-  sr_snap_w_free(&body);
-  wipe(&secrets);
-  sr_snap_w_free(&out);
-}
-
-void sr_session_changed(siprec_handler *h, siprec_session *s, uint64_t now)
-{
-  sr_timers_schedule(h, s);
-  sr_snapshot_emit(h, s, now);
-}
-
-void sr_snapshot_drop(siprec_handler *h, siprec_session *s)
-{
-  if (!snapshotting(h) || !s->snap_live)
-    return;
-  s->snap_live = 0;
-  SR_CALLBACK(s, h->cbs.snapshot(h->user, s, s->dialog.call_id, s->dialog.call_id_len, NULL, 0));
-}
 
 /* ---------------------------------------------------------------------- */
 /* Restoring                                                                */
@@ -126,10 +60,13 @@ static int build(siprec_handler *h, const sr_snap_parsed *p, uint64_t now,
     sr_handler_log(h, SIPREC_LOG_WARNING, "restoring a snapshot with sealed SRTP keys, but no "
                    "snapshot key is configured: its SRTP streams cannot be decrypted");
   }
-  size_t n_media = 0;
+  sr_session_media_resume media[SR_SDP_MAX_STREAMS];
+  size_t n_media = SR_SDP_MAX_STREAMS;
   if (!rc)
     rc = sr_session_snapshot_read(s, p->body.p, p->body.len, secrets, secrets_len, base,
-                                  &h->cfg.md_limits, NULL, &n_media);
+                                  &h->cfg.md_limits, media, &n_media);
+  if (!rc)
+    rc = sr_media_resume_keep(h, s, media, n_media);
   if (secrets) {
     explicit_bzero(secrets, p->sealed.len);
     sr_free(&h->mem, secrets);
@@ -193,6 +130,8 @@ SIPREC_API int siprec_handler_restore(siprec_handler *h, const void *data, size_
   if (sr_media_ports_register(h, s) < 0)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no memory for its media ports", s->id);
   s->snap_live = 1; /* the store holds it: its end deletes it */
+  if (s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED)
+    sr_media_watch(h, s, now_ns); /* no media from now on is noticed as at the start */
   sr_timers_schedule(h, s);
   sr_handler_log(h, SIPREC_LOG_INFO, "session %s restored from its snapshot", s->id);
   sr_session_unlock(s);
