@@ -16,7 +16,9 @@
 #include "../common/check_main.h"
 #include "../common/det_random.h"
 #include "../common/handler_fixture.h"
+#include "../common/base64.h"
 #include "../common/rtp_build.h"
+#include "../common/srtp_fixture.h"
 
 /* ---------------------------------------------------------------------- */
 /* The host's side: the last snapshot of each call kept, a fake wall clock. */
@@ -657,6 +659,80 @@ START_TEST(test_media_resumes)
 }
 END_TEST
 
+#ifdef SR_HAVE_SRTP
+/* SRTP after a restore across a sequence wrap: the rollover counter came
+ * back with the snapshot, so the packets after the wrap decrypt. Without
+ * it the restored receiver would assume ROC 0 and refuse every one. */
+START_TEST(test_srtp_roc_resumes)
+{
+  with_media = 1;
+  uint8_t key[30];
+  srtp_fx_make_key(key, sizeof key, 7);
+  char b64[64];
+  base64_encode(key, sizeof key, b64, true);
+  char sdp[1024];
+  snprintf(sdp, sizeof sdp,
+           "v=0\r\no=SRC 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+           "t=0 0\r\nm=audio 10000 RTP/SAVP 0\r\na=sendonly\r\na=label:1\r\n"
+           "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n", b64);
+  fixture a;
+  init(&a, 0, 1);
+  char msg[4096], tag[64];
+  fx_request(msg, sizeof msg, "INVITE", "c-roc", NULL, 1, "inv1", "Require: siprec\r\n", sdp);
+  ck_assert_int_gt(fx_feed(&a, msg, 1000 * MS), 0);
+  ck_assert_int_eq(a.status, 200);
+  fx_to_tag(&a, tag, sizeof tag);
+  fx_request(msg, sizeof msg, "ACK", "c-roc", tag, 1, "ack1", NULL, NULL);
+  fx_feed(&a, msg, 1100 * MS);
+  siprec_session *s = first_session(&a);
+  siprec_stream_info info = { .size = sizeof info };
+  ck_assert_int_eq(siprec_session_stream(s, 0, &info), 0);
+  srtp_t tx;
+  const uint32_t ssrc = 0x5eed5eed;
+  ck_assert_int_eq(srtp_fx_tx_create("AES_CM_128_HMAC_SHA1_80", key, ssrc, &tx), 0);
+  struct sockaddr_in rtp_src = a.src;
+  rtp_src.sin_port = htons(10000);
+  static srtp_fx_pkt pk;
+  /* Sends packet k: sequence 65500 + k (wrapping after 36 packets). */
+#define SEND(f, k, now)                                                                            \
+  do {                                                                                             \
+    rtpb o = { .pt = 0, .seq = (uint16_t)(65500u + (k)), .ts = 160u * (k), .ssrc = ssrc,           \
+               .payload_len = 160 };                                                               \
+    pk.plain_n = rtpb_build(pk.plain, sizeof pk.plain, &o);                                        \
+    ck_assert_int_eq(srtp_fx_protect(tx, &pk, SRTP_FX_RTP), 0);                                    \
+    struct sockaddr_in local_ = (f)->srs;                                                          \
+    local_.sin_port = htons(info.port);                                                            \
+    siprec_path p_ = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&local_,                           \
+                       (struct sockaddr *)&rtp_src, 0 };                                           \
+    ck_assert_int_eq(siprec_handler_media((f)->h, pk.prot, pk.prot_n, &p_, (now)), 0);             \
+  } while (0)
+  for (unsigned k = 0; k < 100; k++)
+    SEND(&a, k, 2000 * MS + k * 20 * MS);
+  siprec_stream_stats st = { .size = sizeof st };
+  ck_assert_int_eq(siprec_session_stream_stats(s, 0, &st), 0);
+  ck_assert_uint_eq(st.packets, 100);
+  ck_assert_uint_eq(st.srtp_failures, 0);
+  ck_assert_int_eq(siprec_handler_shutdown(a.h, SIPREC_SHUTDOWN_HANDOVER, 4000 * MS), 0);
+  siprec_session_unref(s);
+  siprec_handler_free(a.h);
+
+  fixture b;
+  init(&b, 0, 1);
+  ck_assert_int_eq(siprec_handler_restore(b.h, snap.bytes, snap.len, 5000 * MS, &s), 0);
+  for (unsigned k = 150; k < 200; k++)
+    SEND(&b, k, 5000 * MS + (k - 150) * 20 * MS);
+#undef SEND
+  ck_assert_int_eq(siprec_session_stream_stats(s, 0, &st), 0);
+  ck_assert_uint_eq(st.srtp_failures, 0);
+  ck_assert_uint_eq(st.packets, 50);
+  srtp_dealloc(tx);
+  siprec_session_unref(s);
+  siprec_handler_free(b.h);
+  with_media = 0;
+}
+END_TEST
+#endif
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("handler_snapshot");
@@ -674,6 +750,9 @@ static Suite *suite(void)
   tcase_add_test(tc, test_handover);
   tcase_add_test(tc, test_format_v1_fixture);
   tcase_add_test(tc, test_media_resumes);
+#ifdef SR_HAVE_SRTP
+  tcase_add_test(tc, test_srtp_roc_resumes);
+#endif
   suite_add_tcase(s, tc);
   return s;
 }
