@@ -333,6 +333,17 @@ SIPREC_API int siprec_handler_config_set_snapshots(siprec_handler_config *cfg, i
 SIPREC_API int siprec_handler_config_set_snapshot_key(siprec_handler_config *cfg,
                                                       const uint8_t *key);
 
+/**
+ * How long a recording session must have had no media before a new INVITE
+ * for the same communication session (RFC 7865 session id, or RFC 7989
+ * Session-ID) is taken as its SRC failing over (siprec_session_continues()),
+ * in ms (default 2000; 0: never). Live recording sessions of one call (RFC
+ * 7866 allows several; Cisco's built-in-bridge legs are never matched) keep
+ * their media, so they are never taken for a failover.
+ * @return 0 or SIPREC_EINVAL (above an hour)
+ */
+SIPREC_API int siprec_handler_config_set_failover_silence(siprec_handler_config *cfg, uint32_t ms);
+
 /** The most verbose level delivered to the log callback (default
  * SIPREC_LOG_INFO). @return 0 or SIPREC_EINVAL */
 SIPREC_API int siprec_handler_config_set_log_level(siprec_handler_config *cfg,

@@ -59,6 +59,8 @@ typedef enum siprec_end_reason {
                                 *   no BYE goes out, the SRC never proved its address */
   SIPREC_END_HANDOVER = 11,    /**< handed over to the next process (SIPREC_SHUTDOWN_HANDOVER):
                                 *   its snapshot stays for that process to restore */
+  SIPREC_END_SUPERSEDED = 12,  /**< its SRC failed over and continues the recording in a new
+                                *   session (siprec_session_continues() of that one) */
 } siprec_end_reason;
 
 /** What the last update of a session changed (siprec_session_changes()). */
@@ -180,6 +182,19 @@ SIPREC_API const siprec_metadata_changes *siprec_session_metadata_changes(const 
  */
 SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, size_t index,
                                                     const char **value, size_t *len);
+
+/**
+ * The recording session this one continues, when its SRC failed over on
+ * its own: a new INVITE (a new Call-ID) for the same communication session
+ * (the same metadata session id, or the same Session-ID header without
+ * metadata) while the session that recorded it had gone silent
+ * (siprec_handler_config_set_failover_silence()). That session ends with
+ * SIPREC_END_SUPERSEDED once this one is answered. A host joins the two
+ * recordings (one folder, one timeline). Known from the offered callback on.
+ * @return that session's siprec_session_id(), or NULL (valid as long as
+ *         the caller holds `s`)
+ */
+SIPREC_API const char *siprec_session_continues(const siprec_session *s);
 
 /** Which leg of a Cisco CUCM built-in-bridge (BiB) recording a session is. */
 typedef enum siprec_bib_leg {

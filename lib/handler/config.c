@@ -41,6 +41,7 @@ void sr_handler_config_defaults(struct siprec_handler_config *cfg)
   cfg->no_media_ms = 10000;
   cfg->snapshots = 0;
   cfg->snapshot_media_ms = SR_SNAPSHOT_MEDIA_MS;
+  cfg->failover_silence_ms = 2000;
 }
 
 static int dup_str(const siprec_allocator *mem, char **dst, const char *src)
@@ -300,6 +301,14 @@ SIPREC_API int siprec_handler_config_set_snapshot_key(siprec_handler_config *cfg
     return SIPREC_EINVAL;
   memcpy(cfg->seal_key, key, sizeof cfg->seal_key);
   cfg->has_seal_key = 1;
+  return 0;
+}
+
+SIPREC_API int siprec_handler_config_set_failover_silence(siprec_handler_config *cfg, uint32_t ms)
+{
+  if (!cfg || ms > 3600000)
+    return SIPREC_EINVAL;
+  cfg->failover_silence_ms = ms;
   return 0;
 }
 

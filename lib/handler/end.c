@@ -2,6 +2,8 @@
 /* Ending a session: what every end shares, the SRS's BYE or, before the
  * dialog, the INVITE's final non-2xx answer, and forgetting it once its
  * last transaction is over. */
+#include <string.h>
+
 #include "../sip/response.h"
 #include "dialog.h"
 #include "media.h"
@@ -29,6 +31,9 @@ void sr_session_finish(siprec_handler *h, siprec_session *s, siprec_end_reason r
   for (size_t i = 0; i < s->n_streams; i++)
     s->streams[i].accepted = 0; /* given back once */
   sr_pending_leave(h, s);
+  /* Out of the failover index (failover.c) when it is its key's latest. */
+  if (s->cs_key)
+    (void)siprec_shmap_compare_and_delete(h->failover, s->cs_key, strlen(s->cs_key), s);
 }
 
 void sr_dialog_forget(siprec_handler *h, siprec_session *s)

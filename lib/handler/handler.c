@@ -62,6 +62,8 @@ SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_con
     rc = siprec_shmap_options_set_value_free(o, session_value_free, NULL);
   if (rc == 0)
     rc = siprec_shmap_new(&h->sessions, o, &h->mem);
+  if (rc == 0)
+    rc = siprec_shmap_new(&h->failover, o, &h->mem);
   siprec_shmap_options_free(o);
   if (rc == 0 && !h->cbs.port_alloc && !h->port_used)
     rc = SIPREC_ENOMEM;
@@ -69,6 +71,7 @@ SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_con
   if (rc == 0 && sr_handler_random(h, key, sizeof key) < 0)
     rc = SIPREC_ERANDOM;
   if (rc < 0) {
+    siprec_shmap_free(h->failover);
     siprec_shmap_free(h->sessions);
     sr_free(&h->mem, h->port_used);
     sr_handler_config_release(&h->cfg, &h->mem);
@@ -107,6 +110,7 @@ SIPREC_API void siprec_handler_free(siprec_handler *h)
   sr_timers_free(h);
   sr_media_ports_free(h);
   sr_media_timers_free(h);
+  siprec_shmap_free(h->failover); /* emptied by the ends above; references go */
   siprec_shmap_free(h->sessions);
   sr_pending_free(h);
   pthread_mutex_destroy(&h->ports_lock);

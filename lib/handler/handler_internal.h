@@ -53,6 +53,7 @@ struct siprec_handler_config {
   uint32_t snapshot_media_ms;
   int has_seal_key;
   uint8_t seal_key[32];
+  uint32_t failover_silence_ms; /* 0: an SRC's own failover is not looked for */
 };
 
 struct siprec_handler_callbacks {
@@ -75,7 +76,7 @@ struct siprec_handler_callbacks {
 };
 
 /* Counters (siprec_handler_stat). */
-#define SR_END_REASONS 12
+#define SR_END_REASONS 13
 #define SR_DROP_REASONS 4
 typedef struct sr_handler_stats {
   _Atomic uint64_t active, started, requests_sent;
@@ -114,6 +115,9 @@ struct siprec_handler {
   const char *codec_list[SR_MAX_CODECS + 1];
   void *user;
   siprec_shmap *sessions;
+  /* A communication session's key -> its latest recording session (a
+   * reference): failover.c. */
+  siprec_shmap *failover;
   _Atomic size_t n_sessions;
 
   /* The built-in port pool: a bitmap over the even ports of the range. */
@@ -315,6 +319,19 @@ void sr_snapshot_emit(siprec_handler *h, siprec_session *s, uint64_t now);
 void sr_session_changed(siprec_handler *h, siprec_session *s, uint64_t now);
 /* It ended: the host may delete its snapshot (once, if one went out). */
 void sr_snapshot_drop(siprec_handler *h, siprec_session *s);
+
+/* ---------------------------------------------------------------------- */
+/* An SRC's own failover (failover.c)                                      */
+
+/* A new session (its lock held, metadata applied): its communication
+ * session's key from `m`. 0 or SIPREC_ENOMEM. */
+int sr_failover_key(siprec_handler *h, siprec_session *s, const sr_sip_msg *m);
+/* Before the offered callback (s locked, in no map yet): s continues the
+ * latest session of its key when that one has gone silent. */
+void sr_failover_match(siprec_handler *h, siprec_session *s, uint64_t now);
+/* s was answered (no lock held): the session it continues ends as
+ * superseded, and s becomes its key's latest. */
+void sr_failover_take_over(siprec_handler *h, siprec_session *s, uint64_t now);
 
 /* Non-NULL while a host callback runs on this thread: the session it is
  * about, or the handler for the log callback (host requests made from

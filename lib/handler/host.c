@@ -31,6 +31,8 @@ SIPREC_API int siprec_handler_accept_session(siprec_handler *h, siprec_session *
     return rc;
   rc = sr_invite_accept(h, s, now_ns);
   host_unlock(h, s, now_ns);
+  if (rc == 0)
+    sr_failover_take_over(h, s, now_ns);
   return rc;
 }
 

@@ -436,6 +436,7 @@ static int invite_decided(siprec_handler *h, siprec_session *s, sr_request_ctx *
   session_answered(h, s, rq->now_ns);
   sr_snapshot_emit(h, s, rq->now_ns);
   sr_session_unlock(s);
+  sr_failover_take_over(h, s, rq->now_ns);
   return (int)rq->out.len;
 }
 
@@ -454,6 +455,8 @@ int sr_invite_new(siprec_handler *h, sr_request_ctx *rq)
   siprec_session *s = invite_session(h, rq, &c, &rc);
   if (!s || invite_media(h, s, rq, &c, &rc))
     return rc;
+  if (sr_failover_key(h, s, rq->msg) == 0)
+    sr_failover_match(h, s, rq->now_ns);
   invite_offered(h, s, &c);
   if (invite_prepare(h, s, rq, &c, &rc) || invite_store(h, s, rq, &rc))
     return rc;

@@ -135,6 +135,7 @@ SIPREC_API int siprec_handler_restore(siprec_handler *h, const void *data, size_
   sr_timers_schedule(h, s);
   sr_handler_log(h, SIPREC_LOG_INFO, "session %s restored from its snapshot", s->id);
   sr_session_unlock(s);
+  sr_failover_take_over(h, s, now_ns); /* its key's latest again (it supersedes nobody twice) */
   if (out)
     *out = s;
   else

@@ -142,7 +142,8 @@ static void session_destroy(siprec_session *s)
   sr_invite_tx_release(&s->invite_tx, mem);
   sr_request_tx_release(&s->bye_tx, mem);
   sr_client_tx_release(&s->uac_tx, mem);
-  char **strs[] = { &s->last_answer, &s->bib_key, &s->bib_refci, &s->bib_farend_refci };
+  char **strs[] = { &s->last_answer, &s->bib_key, &s->bib_refci, &s->bib_farend_refci,
+                    &s->cs_key, &s->continues };
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     sr_free(mem, *strs[i]);
   sr_free(mem, s->streams);
@@ -196,6 +197,7 @@ SIPREC_API const char *siprec_end_reason_name(siprec_end_reason reason)
   case SIPREC_END_KEEPALIVE: return "keepalive";
   case SIPREC_END_OVERLOAD: return "overload";
   case SIPREC_END_HANDOVER: return "handover";
+  case SIPREC_END_SUPERSEDED: return "superseded";
   default: return "unknown";
   }
 }
@@ -362,6 +364,12 @@ SIPREC_API siprec_bib_leg siprec_session_bib_leg(const siprec_session *s, const 
   if (farend_refci)
     *farend_refci = s->bib_farend_refci;
   return s->bib_leg;
+}
+
+SIPREC_API const char *siprec_session_continues(const siprec_session *s)
+{
+  /* Set once, before the offered callback, before any host sees it. */
+  return s ? s->continues : NULL;
 }
 
 SIPREC_API size_t siprec_session_header_participant(const siprec_session *s, size_t index,

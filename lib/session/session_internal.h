@@ -191,6 +191,9 @@ struct siprec_session {
   siprec_metadata *retired_model;
   siprec_metadata_changes *retired_md_changes;
   sr_header_parties *cisco; /* NULL: none */
+  /* The communication session's key (failover.c) and the recording
+   * session this one continues after its SRC failed over; NULL: none. */
+  char *cs_key, *continues;
   /* A Cisco built-in-bridge leg (siprec_session_bib_leg()). */
   siprec_bib_leg bib_leg;
   char *bib_key, *bib_refci, *bib_farend_refci;

@@ -25,6 +25,7 @@ enum {
   T_ID = 1, T_IS_SIPREC, T_STATE, T_AWAITING_ANSWER, T_DIALOG, T_INVITE_TX, T_UAC_TX, T_TIMER,
   T_PING_AT, T_LAST_ACTIVITY, T_STREAM, T_LAST_ANSWER, T_SDP_SESSION_ID, T_SDP_VERSION,
   T_MD_DOC, T_HEADER_PARTY, T_BIB_LEG, T_BIB_KEY, T_BIB_REFCI, T_BIB_FAREND_REFCI, T_MEDIA,
+  T_CS_KEY, T_CONTINUES,
 };
 /* Dialog records. */
 enum {
@@ -234,6 +235,8 @@ int sr_session_snapshot_write(const siprec_session *s, uint64_t now,
   }
   for (size_t i = 0; i < n_media; i++)
     PUT_SUB(body, T_MEDIA, sr_session_media_resume_put, &media[i], now);
+  sr_snap_put_str(body, T_CS_KEY, s->cs_key);
+  sr_snap_put_str(body, T_CONTINUES, s->continues);
   if (body->err)
     return body->err;
   return secrets ? secrets->err : 0;
@@ -575,6 +578,8 @@ static int body_field(void *ctx, unsigned tag, const sr_snap_val *v)
   case T_BIB_KEY: return get_str(s, v, &s->bib_key);
   case T_BIB_REFCI: return get_str(s, v, &s->bib_refci);
   case T_BIB_FAREND_REFCI: return get_str(s, v, &s->bib_farend_refci);
+  case T_CS_KEY: return get_str(s, v, &s->cs_key);
+  case T_CONTINUES: return v->len < sizeof s->id ? get_str(s, v, &s->continues) : SIPREC_EPARSE;
   case T_MEDIA:
     if (b->n_media >= b->media_cap)
       return 0; /* more than the caller keeps: left out */

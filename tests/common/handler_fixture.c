@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "handler_fixture.h"
+#include "rtp_build.h"
 
 #include "det_random.h"
 
@@ -225,4 +226,18 @@ void fx_answer_last_sent(fixture *f, int status, const char *extra, char *out, s
 size_t fx_active(siprec_handler *h)
 {
   return (size_t)siprec_handler_stat(h, SIPREC_STAT_SESSIONS_ACTIVE, 0);
+}
+
+int fx_feed_rtp(fixture *f, siprec_session *s, size_t index, const struct sockaddr_in *from,
+                uint16_t seq, uint32_t ts, uint64_t now)
+{
+  siprec_stream_info info = { .size = sizeof info };
+  ck_assert_int_eq(siprec_session_stream(s, index, &info), 0);
+  uint8_t buf[256];
+  rtpb o = { .pt = 0, .seq = seq, .ts = ts, .ssrc = 0x1234abcd, .payload_len = 160 };
+  size_t n = rtpb_build(buf, sizeof buf, &o);
+  struct sockaddr_in local = f->srs;
+  local.sin_port = htons(info.port);
+  siprec_path p = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&local, (struct sockaddr *)from, 0 };
+  return siprec_handler_media(f->h, buf, n, &p, now);
 }

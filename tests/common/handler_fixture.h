@@ -86,6 +86,11 @@ void fx_start_call(fixture *f, const char *call_id, char *tag, size_t size);
 /* A response of the SRC to the last request the handler sent (f->ev.last_sent). */
 void fx_answer_last_sent(fixture *f, int status, const char *extra, char *out, size_t size);
 
+/* One PCMU packet (20 ms, SSRC 0x1234abcd) to the port of stream `index`
+ * of `s`, from `from`, through siprec_handler_media(): its result. */
+int fx_feed_rtp(fixture *f, siprec_session *s, size_t index, const struct sockaddr_in *from,
+                uint16_t seq, uint32_t ts, uint64_t now);
+
 /* Open sessions (the SESSIONS_ACTIVE counter). */
 size_t fx_active(siprec_handler *h);
 

@@ -338,6 +338,146 @@ START_TEST(test_merged_model_limit)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------- */
+/* An SRC's own failover: a new INVITE for the same communication session */
+
+static struct {
+  int superseded;
+} fo;
+
+static void fo_ended(void *user, siprec_session *s, siprec_end_reason r)
+{
+  (void)user;
+  (void)s;
+  fo.superseded += r == SIPREC_END_SUPERSEDED;
+}
+
+static void fo_callbacks(siprec_handler_callbacks *cbs)
+{
+  siprec_handler_callbacks_set_session_ended(cbs, fo_ended);
+}
+
+/* The old session had media until 2 s; a new INVITE for the same
+ * communication session at `at` (metadata `xml`, or Session-ID `sid` when
+ * xml is NULL). Returns the new session (a reference). */
+static siprec_session *failover_at(fixture *f, siprec_session **old_out, const char *xml,
+                                   const char *sid, uint64_t at)
+{
+  char msg[16384], tag[64];
+  if (xml)
+    multipart(msg, sizeof msg, "INVITE", "fo-old", NULL, 1, "old1", fx_sdp2, xml);
+  else
+    fx_request(msg, sizeof msg, "INVITE", "fo-old", NULL, 1, "old1", sid, fx_sdp2);
+  siprec_session *old = take_session(f, "fo-old", tag, sizeof tag, msg);
+  struct sockaddr_in rtp = f->src;
+  rtp.sin_port = htons(10000);
+  for (uint16_t k = 0; k < 50; k++)
+    ck_assert_int_eq(fx_feed_rtp(f, old, 0, &rtp, k, 160u * k, 1 * S + k * 20 * MS), 0);
+  if (xml)
+    multipart(msg, sizeof msg, "INVITE", "fo-new", NULL, 1, "new1", fx_sdp2, xml);
+  else
+    fx_request(msg, sizeof msg, "INVITE", "fo-new", NULL, 1, "new1", sid, fx_sdp2);
+  f->ev.refuse_with = SIPREC_DECISION_DEFER;
+  fx_feed(f, msg, at);
+  ck_assert_int_eq(f->status, 100);
+  siprec_session *s = f->ev.deferred;
+  f->ev.deferred = NULL;
+  f->ev.refuse_with = 0;
+  *old_out = old;
+  return s;
+}
+
+START_TEST(test_failover_by_metadata_session)
+{
+  fixture f;
+  fx_callbacks_hook = fo_callbacks;
+  fx_init(&f, NULL, 0);
+  fx_callbacks_hook = NULL;
+  memset(&fo, 0, sizeof fo);
+  siprec_session *old;
+  /* 3 s after the old session's last packet (2 s of silence is enough). */
+  siprec_session *s = failover_at(&f, &old, complete_doc, NULL, 5 * S);
+  ck_assert_ptr_nonnull(siprec_session_continues(s));
+  ck_assert_str_eq(siprec_session_continues(s), siprec_session_id(old));
+  ck_assert_int_eq(fo.superseded, 0); /* not before the new one is answered */
+  ck_assert_int_eq(siprec_handler_accept_session(f.h, s, 5 * S), 0);
+  ck_assert_int_eq(fo.superseded, 1);
+  ck_assert_ptr_nonnull(strstr(f.ev.sent_log, "BYE"));
+  ck_assert_str_eq(siprec_end_reason_name(SIPREC_END_SUPERSEDED), "superseded");
+  ck_assert_uint_eq(siprec_handler_stat(f.h, SIPREC_STAT_SESSIONS_ENDED, SIPREC_END_SUPERSEDED), 1);
+  siprec_session_unref(s);
+  siprec_session_unref(old);
+  siprec_handler_free(f.h);
+}
+END_TEST
+
+START_TEST(test_failover_by_session_id)
+{
+  fixture f;
+  fx_callbacks_hook = fo_callbacks;
+  fx_init(&f, NULL, 0);
+  fx_callbacks_hook = NULL;
+  memset(&fo, 0, sizeof fo);
+  siprec_session *old;
+  siprec_session *s = failover_at(&f, &old, NULL,
+                                  "Require: siprec\r\nSession-ID: ab12ab12ab12ab12ab12ab12ab12ab12"
+                                  ";remote=00000000000000000000000000000000\r\n",
+                                  5 * S);
+  ck_assert_ptr_nonnull(siprec_session_continues(s));
+  ck_assert_int_eq(siprec_handler_accept_session(f.h, s, 5 * S), 0);
+  ck_assert_int_eq(fo.superseded, 1);
+  siprec_session_unref(s);
+  siprec_session_unref(old);
+  siprec_handler_free(f.h);
+}
+END_TEST
+
+/* Another live recording session of the same call (its media still
+ * flows), a null Session-ID, or failover detection switched off: no
+ * failover. */
+START_TEST(test_failover_not_when_live)
+{
+  fixture f;
+  fx_callbacks_hook = fo_callbacks;
+  fx_init(&f, NULL, 0);
+  fx_callbacks_hook = NULL;
+  memset(&fo, 0, sizeof fo);
+  siprec_session *old;
+  /* 1 s after the last packet: within the 2 s. */
+  siprec_session *s = failover_at(&f, &old, complete_doc, NULL, 2 * S + 900 * MS);
+  ck_assert_ptr_null(siprec_session_continues(s));
+  ck_assert_int_eq(siprec_handler_accept_session(f.h, s, 3 * S), 0);
+  ck_assert_int_eq(fo.superseded, 0);
+  siprec_session_unref(s);
+  siprec_session_unref(old);
+  siprec_handler_free(f.h);
+
+  fx_callbacks_hook = fo_callbacks;
+  fx_init(&f, NULL, 0);
+  fx_callbacks_hook = NULL;
+  s = failover_at(&f, &old, NULL,
+                  "Require: siprec\r\nSession-ID: 00000000000000000000000000000000\r\n", 9 * S);
+  ck_assert_ptr_null(siprec_session_continues(s));
+  siprec_session_unref(s);
+  siprec_session_unref(old);
+  siprec_handler_free(f.h);
+
+  siprec_handler_config *cfg;
+  ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
+  ck_assert_int_eq(siprec_handler_config_set_failover_silence(cfg, 0), 0);
+  ck_assert_int_eq(siprec_handler_config_set_failover_silence(cfg, 3600001), SIPREC_EINVAL);
+  fx_callbacks_hook = fo_callbacks;
+  fx_init(&f, cfg, 0);
+  fx_callbacks_hook = NULL;
+  siprec_handler_config_free(cfg);
+  s = failover_at(&f, &old, complete_doc, NULL, 9 * S);
+  ck_assert_ptr_null(siprec_session_continues(s));
+  siprec_session_unref(s);
+  siprec_session_unref(old);
+  siprec_handler_free(f.h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("handler_metadata");
@@ -347,6 +487,9 @@ static Suite *suite(void)
   tcase_add_test(tc, test_cisco_headers);
   tcase_add_test(tc, test_metadata_limits);
   tcase_add_test(tc, test_merged_model_limit);
+  tcase_add_test(tc, test_failover_by_metadata_session);
+  tcase_add_test(tc, test_failover_by_session_id);
+  tcase_add_test(tc, test_failover_not_when_live);
   suite_add_tcase(s, tc);
   return s;
 }

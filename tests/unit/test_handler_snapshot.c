@@ -585,21 +585,6 @@ START_TEST(test_format_v1_fixture)
 }
 END_TEST
 
-/* One PCMU packet (20 ms) of stream `index`'s port, from `from`. */
-static int feed_rtp(fixture *f, siprec_session *s, size_t index, const struct sockaddr_in *from,
-                    uint16_t seq, uint32_t ts, uint64_t now)
-{
-  siprec_stream_info info = { .size = sizeof info };
-  ck_assert_int_eq(siprec_session_stream(s, index, &info), 0);
-  uint8_t buf[256];
-  rtpb o = { .pt = 0, .seq = seq, .ts = ts, .ssrc = 0x1234abcd, .payload_len = 160 };
-  size_t n = rtpb_build(buf, sizeof buf, &o);
-  struct sockaddr_in local = f->srs;
-  local.sin_port = htons(info.port);
-  siprec_path p = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&local, (struct sockaddr *)from, 0 };
-  return siprec_handler_media(f->h, buf, n, &p, now);
-}
-
 /* The media goes on after a restore: the latched source is the only one
  * taken, and the audio's positions continue across the downtime as a gap
  * of its length instead of starting again at 0. */
@@ -617,7 +602,7 @@ START_TEST(test_media_resumes)
   int written = snap.written;
   /* 1 s of audio from 2 s on. */
   for (uint16_t k = 0; k < 50; k++)
-    ck_assert_int_eq(feed_rtp(&a, s, 0, &rtp_src, (uint16_t)(100 + k), 1000u + 160u * k,
+    ck_assert_int_eq(fx_feed_rtp(&a, s, 0, &rtp_src, (uint16_t)(100 + k), 1000u + 160u * k,
                               2000 * MS + k * 20 * MS), 0);
   ck_assert_int_gt(snap.written, written); /* the latch wrote one at once */
   /* The interval's snapshot (5 s) is not due yet: take the last one now,
@@ -638,14 +623,14 @@ START_TEST(test_media_resumes)
   /* A stranger's packet is not taken: the latch came back. */
   struct sockaddr_in stranger = b.other;
   stranger.sin_port = htons(10000);
-  ck_assert_int_eq(feed_rtp(&b, s, 0, &stranger, 250, 1000u + 160u * 150, 5000 * MS), 0);
+  ck_assert_int_eq(fx_feed_rtp(&b, s, 0, &stranger, 250, 1000u + 160u * 150, 5000 * MS), 0);
   siprec_stream_stats st = { .size = sizeof st };
   ck_assert_int_eq(siprec_session_stream_stats(s, 0, &st), 0);
   ck_assert_uint_eq(st.packets, 0);
   /* The SRC's stream goes on 2 s (100 packets) after where the snapshot
    * left it: positions go on from there. */
   for (uint16_t k = 0; k < 50; k++)
-    ck_assert_int_eq(feed_rtp(&b, s, 0, &rtp_src, (uint16_t)(250 + k), 1000u + 160u * (150 + k),
+    ck_assert_int_eq(fx_feed_rtp(&b, s, 0, &rtp_src, (uint16_t)(250 + k), 1000u + 160u * (150 + k),
                               5000 * MS + k * 20 * MS), 0);
   ck_assert_int_eq(siprec_session_stream_stats(s, 0, &st), 0);
   ck_assert_uint_eq(st.packets, 50);
