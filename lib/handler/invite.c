@@ -435,8 +435,16 @@ static int invite_decided(siprec_handler *h, siprec_session *s, sr_request_ctx *
   }
   session_answered(h, s, rq->now_ns);
   sr_snapshot_emit(h, s, rq->now_ns);
+  /* The map holds the only reference: another thread may end and free it
+   * once it is unlocked, so the failover index takes it with one of ours. */
+  int indexed = s->cs_key != NULL;
+  if (indexed)
+    siprec_session_ref(s);
   sr_session_unlock(s);
-  sr_failover_take_over(h, s, rq->now_ns);
+  if (indexed) {
+    sr_failover_take_over(h, s, rq->now_ns);
+    siprec_session_unref(s);
+  }
   return (int)rq->out.len;
 }
 

@@ -26,9 +26,10 @@ SIPREC_API int siprec_store_new(siprec_store **out, const siprec_store_ops *ops,
   if (!ops || ops->size < need || !ops->put || !ops->get || !ops->del || !ops->scan)
     return SIPREC_EINVAL;
   siprec_allocator a;
-  siprec_store *st = sr_object_new(mem, sizeof *st, &a, NULL);
+  int rc;
+  siprec_store *st = sr_object_new(mem, sizeof *st, &a, &rc);
   if (!st)
-    return SIPREC_ENOMEM;
+    return rc;
   st->mem = a;
   size_t n = ops->size < sizeof st->ops ? ops->size : sizeof st->ops;
   memcpy(&st->ops, ops, n);

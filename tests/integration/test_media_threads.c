@@ -44,10 +44,30 @@ static void on_event(void *user, const siprec_stream_event *e)
   }
 }
 
+/* Snapshots written from the feeding threads (every datagram's media
+ * interval of 1 ms), the signalling's and the expirer's at once: each one
+ * whole. */
+static _Atomic uint64_t snapshots, snapshots_bad;
+
+static void on_snapshot(void *user, siprec_session *s, const char *key, size_t key_len,
+                        const void *data, size_t len)
+{
+  (void)user;
+  (void)s;
+  (void)key_len;
+  if (!data)
+    return;
+  siprec_snapshot_info info;
+  if (siprec_snapshot_inspect(data, len, &info) != 0 || strncmp(info.key, key, key_len) != 0)
+    atomic_fetch_add(&snapshots_bad, 1);
+  atomic_fetch_add(&snapshots, 1);
+}
+
 static void hook(siprec_handler_callbacks *cbs)
 {
   siprec_handler_callbacks_set_audio(cbs, on_audio);
   siprec_handler_callbacks_set_stream_event(cbs, on_event);
+  siprec_handler_callbacks_set_snapshot(cbs, on_snapshot);
 }
 
 typedef struct feeder {
@@ -112,12 +132,25 @@ static void *expirer(void *arg)
   return NULL;
 }
 
-START_TEST(test_media_from_threads)
+static void media_from_threads(int with_snapshots)
 {
+  atomic_store(&frames, 0);
+  atomic_store(&ended_streams, 0);
+  atomic_store(&ended_before_session, 0);
+  atomic_store(&sessions_ended, 0);
+  atomic_store(&stop_expire, 0);
+  atomic_store(&snapshots, 0);
+  atomic_store(&snapshots_bad, 0);
   fixture f;
+  siprec_handler_config *cfg = NULL;
+  if (with_snapshots) {
+    ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
+    ck_assert_int_eq(siprec_handler_config_set_snapshots(cfg, 1, 1), 0);
+  }
   fx_callbacks_hook = hook;
-  fx_init(&f, NULL, 0);
+  fx_init(&f, cfg, 0);
   fx_callbacks_hook = NULL;
+  siprec_handler_config_free(cfg);
   char msg[4096], tag[2][64];
   const char *ids[2] = { "threads-a", "threads-b" };
   uint16_t ports[2][2];
@@ -191,6 +224,25 @@ START_TEST(test_media_from_threads)
   siprec_session_unref(ss[1]);
   siprec_handler_free(f.h);
   ck_assert_uint_eq(atomic_load(&ended_streams), ended_a + 2);
+  if (with_snapshots)
+    ck_assert_uint_gt(atomic_load(&snapshots), 2 * PACKETS / 20);
+  else
+    ck_assert_uint_eq(atomic_load(&snapshots), 0);
+  ck_assert_uint_eq(atomic_load(&snapshots_bad), 0);
+}
+
+START_TEST(test_media_from_threads)
+{
+  media_from_threads(0);
+}
+END_TEST
+
+/* The same with snapshots written from every thread that changes a
+ * session: the media's (session lock after the stream's), the
+ * signalling's, the expirer's. */
+START_TEST(test_media_from_threads_snapshots)
+{
+  media_from_threads(1);
 }
 END_TEST
 
@@ -200,6 +252,7 @@ static Suite *suite(void)
   TCase *tc = tcase_create("threads");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_media_from_threads);
+  tcase_add_test(tc, test_media_from_threads_snapshots);
   suite_add_tcase(s, tc);
   return s;
 }
