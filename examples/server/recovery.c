@@ -184,8 +184,6 @@ static void on_got(void *arg, int status, const void *data, size_t len)
     if (rc == 0) {
       held = 1;
       r->restored_n++;
-      printf("session_restored id=%s\n", siprec_session_id(s));
-      fflush(stdout);
       if (r->restored)
         r->restored(r->user, s);
       siprec_session_unref(s);
