@@ -23,6 +23,7 @@
 #include "server/media_net.h"
 #include "server/net.h"
 #include "server/options.h"
+#include "server/recovery.h"
 #include "server/store.h"
 #include "server/transcribe_pool.h"
 #include "server/transcriber.h"
@@ -95,6 +96,7 @@ struct server {
   int draining; /* a signal came: sessions are ending (siprec_handler_shutdown) */
   int stopping;
   uv_timer_t drain_timer;
+  struct recovery *rec;  /* --state: snapshots kept, restored */
 };
 
 static uint64_t now_ns(void)
@@ -136,23 +138,42 @@ static void on_tick(uv_timer_t *t)
 /* ---------------------------------------------------------------------- */
 /* Messages in and out                                                      */
 
-static void process(struct server *srv, const char *data, size_t len, siprec_transport t,
-                    const struct sockaddr *remote, const struct sockaddr *local, uint64_t conn_id)
+static void fetch_state(struct server *srv, const char *key, size_t key_len, const char *data,
+                        size_t len, siprec_transport t, const struct sockaddr *remote,
+                        const struct sockaddr *local, uint64_t conn_id);
+
+/* Feed one message; `absent`: its dialog's state is in no store (481). */
+static void feed(struct server *srv, const char *data, size_t len, siprec_transport t,
+                 const struct sockaddr *remote, const struct sockaddr *local, uint64_t conn_id,
+                 int absent)
 {
   const siprec_path path = { t, local, remote, conn_id };
   static char resp[16384];
   srv->conn_now = conn_id;
   size_t n = 0;
-  int rc = siprec_handler_process(srv->h, data, len, &path, now_ns(), resp, sizeof resp, &n);
+  int rc = absent ? siprec_handler_process_absent(srv->h, data, len, &path, now_ns(), resp,
+                                                  sizeof resp, &n)
+                  : siprec_handler_process(srv->h, data, len, &path, now_ns(), resp, sizeof resp,
+                                           &n);
   srv->conn_now = 0;
   if (rc == SIPREC_PROCESS_RESPONSE) {
     rc = net_send(srv->net, resp, n, t, remote, local, conn_id);
     if (rc < 0)
       fprintf(stderr, "siprec-server: cannot send a response: %s\n", uv_strerror(rc));
+  } else if (rc == SIPREC_PROCESS_STATE_WANTED) {
+    /* A dialog of a session this process does not hold (it was restarted):
+     * its snapshot is fetched, restored, and the message fed again. */
+    fetch_state(srv, resp, n, data, len, t, remote, local, conn_id);
   } else if (rc < 0) {
     fprintf(stderr, "siprec-server: process: %s\n", siprec_strerror(rc));
   }
   rearm(srv);
+}
+
+static void process(struct server *srv, const char *data, size_t len, siprec_transport t,
+                    const struct sockaddr *remote, const struct sockaddr *local, uint64_t conn_id)
+{
+  feed(srv, data, len, t, remote, local, conn_id, 0);
 }
 
 /* A BYE is handled at the end of the loop turn that read it (on_after_io,
@@ -182,14 +203,13 @@ static void copy_addr(struct sockaddr_storage *to, const struct sockaddr *from)
                                                : sizeof(struct sockaddr_in));
 }
 
-static int hold_bye(struct server *srv, const char *data, size_t len, siprec_transport t,
-                    const struct sockaddr *remote, const struct sockaddr *local, uint64_t conn_id)
+static struct held_bye *held_new(const char *data, size_t len, siprec_transport t,
+                                  const struct sockaddr *remote, const struct sockaddr *local,
+                                  uint64_t conn_id)
 {
-  if (len < 4 || memcmp(data, "BYE ", 4) != 0 || !remote)
-    return 0;
   struct held_bye *b = malloc(sizeof *b + len);
   if (!b)
-    return 0; /* handled now, as before */
+    return NULL;
   b->next = NULL;
   b->t = t;
   copy_addr(&b->remote, remote);
@@ -199,9 +219,69 @@ static int hold_bye(struct server *srv, const char *data, size_t len, siprec_tra
   b->conn_id = conn_id;
   b->len = len;
   memcpy(b->data, data, len);
+  return b;
+}
+
+static int hold_bye(struct server *srv, const char *data, size_t len, siprec_transport t,
+                    const struct sockaddr *remote, const struct sockaddr *local, uint64_t conn_id)
+{
+  if (len < 4 || memcmp(data, "BYE ", 4) != 0 || !remote)
+    return 0;
+  struct held_bye *b = held_new(data, len, t, remote, local, conn_id);
+  if (!b)
+    return 0; /* handled now, as before */
   *srv->byes_tail = b;
   srv->byes_tail = &b->next;
   return 1;
+}
+
+/* A message waiting for its dialog's snapshot (recovery_fetch). */
+struct wanted {
+  struct server *srv;
+  struct held_bye *msg;
+};
+
+static void on_state_fetched(void *arg, int held)
+{
+  struct wanted *w = arg;
+  struct server *srv = w->srv;
+  struct held_bye *b = w->msg;
+  /* Held now: fed again (once: should it still be wanted, it is absent). */
+  if (!srv->stopping) {
+    const struct sockaddr *local = b->has_local ? (struct sockaddr *)&b->local : NULL;
+    const siprec_path path = { b->t, local, (struct sockaddr *)&b->remote, b->conn_id };
+    static char resp[16384];
+    size_t n = 0;
+    int rc = held ? siprec_handler_process(srv->h, b->data, b->len, &path, now_ns(), resp,
+                                           sizeof resp, &n)
+                  : SIPREC_PROCESS_STATE_WANTED;
+    if (rc == SIPREC_PROCESS_STATE_WANTED)
+      rc = siprec_handler_process_absent(srv->h, b->data, b->len, &path, now_ns(), resp,
+                                         sizeof resp, &n);
+    if (rc == SIPREC_PROCESS_RESPONSE &&
+        (rc = net_send(srv->net, resp, n, b->t, path.remote, local, b->conn_id)) < 0)
+      fprintf(stderr, "siprec-server: cannot send a response: %s\n", uv_strerror(rc));
+    rearm(srv);
+  }
+  free(b);
+  free(w);
+}
+
+static void fetch_state(struct server *srv, const char *key, size_t key_len, const char *data,
+                        size_t len, siprec_transport t, const struct sockaddr *remote,
+                        const struct sockaddr *local, uint64_t conn_id)
+{
+  struct wanted *w = srv->rec ? malloc(sizeof *w) : NULL;
+  struct held_bye *b = w && remote ? held_new(data, len, t, remote, local, conn_id) : NULL;
+  if (b) {
+    w->srv = srv;
+    w->msg = b;
+    if (recovery_fetch(srv->rec, key, key_len, on_state_fetched, w) == 0)
+      return;
+  }
+  free(b);
+  free(w);
+  feed(srv, data, len, t, remote, local, conn_id, 1); /* cannot ask: 481 */
 }
 
 /* The held BYEs, in order; process == 0 only frees them (stopping). */
@@ -414,6 +494,34 @@ static void on_started(void *user, siprec_session *s)
   store_event(srv->opts.out_dir, "session_started", s, NULL);
 }
 
+/* A session restored from its snapshot (--state, after a restart): it
+ * goes on as if started here; its recording in its next segment. Its TCP
+ * connection, if it had one, died with the old process. */
+static void on_restored(void *user, siprec_session *s)
+{
+  struct server *srv = user;
+  struct session_use *u = malloc(sizeof *u);
+  if (u) {
+    u->kind = USER_SESSION;
+    u->conn_id = 0;
+    u->call = srv->calls ? calls_resume(srv->calls, s) : NULL;
+    siprec_session_set_user(s, u);
+  }
+  media_mux(srv, s);
+  store_event(srv->opts.out_dir, "session_restored", s, NULL);
+  rearm(srv);
+}
+
+/* The handler's snapshots go to the store (copied there; the writes run
+ * on libuv's pool). */
+static void on_snapshot(void *user, siprec_session *s, const char *key, size_t key_len,
+                        const void *data, size_t len)
+{
+  struct server *srv = user;
+  (void)s;
+  recovery_snapshot(srv->rec, key, key_len, data, len);
+}
+
 static void on_updated(void *user, siprec_session *s)
 {
   struct server *srv = user;
@@ -548,8 +656,19 @@ static int make_calls(struct server *srv)
   const struct srv_opts *o = &srv->opts;
   if ((o->record < 0 || !o->out_dir) && !o->transcribe)
     return 0;
+  /* With --state, each call's resume state (calls_resume.c) in DIR/rec. */
+  static char resume_dir[4096];
+  if (o->state_dir) {
+    snprintf(resume_dir, sizeof resume_dir, "%s/rec", o->state_dir);
+    if (mkdir(resume_dir, 0700) < 0 && errno != EEXIST) {
+      fprintf(stderr, "siprec-server: --state: cannot make %s: %s\n", resume_dir,
+              strerror(errno));
+      return -1;
+    }
+  }
   struct calls_config cc = {
     .loop = &srv->loop, .now = now_ns, .dir = o->out_dir, .record = o->out_dir ? o->record : -1,
+    .resume_dir = o->state_dir ? resume_dir : NULL,
     .rate = (uint32_t)o->record_rate, .on_complete = o->on_complete,
     .on_complete_timeout_ms = (uint32_t)o->on_complete_timeout_ms,
     .on_complete_max = (unsigned)o->on_complete_max,
@@ -567,7 +686,7 @@ static void on_record_tick(uv_timer_t *t)
   calls_tick(srv->calls);
 }
 
-static int make_handler(struct server *srv)
+static int make_handler(struct server *srv, const uint8_t *seal_key)
 {
   siprec_handler_config *cfg = NULL;
   siprec_handler_callbacks *cbs = NULL;
@@ -587,6 +706,13 @@ static int make_handler(struct server *srv)
     siprec_handler_callbacks_set_stream_event(cbs, on_stream_event);
     if (srv->calls)
       siprec_handler_callbacks_set_audio(cbs, on_audio);
+    if (srv->rec) {
+      siprec_handler_config_set_snapshots(cfg, 1, 0);
+      siprec_handler_callbacks_set_snapshot(cbs, on_snapshot);
+      if (siprec_handler_config_set_snapshot_key(cfg, seal_key) < 0)
+        fprintf(stderr, "siprec-server: --state: this libsiprec cannot seal snapshots (no "
+                        "libsodium): SRTP sessions restore without their keys\n");
+    }
     rc = siprec_handler_new(&srv->h, cfg, cbs, srv, NULL);
     if (rc < 0)
       fprintf(stderr, "siprec-server: cannot create the handler: %s\n", siprec_strerror(rc));
@@ -649,14 +775,19 @@ static void on_signal(uv_signal_t *sig, int signum)
     return;
   }
   size_t open = siprec_handler_sessions(srv->h, NULL, 0);
-  printf("stopping on signal %d, %zu sessions open\n", signum, open);
+  /* --on-term handover: a planned restart. The sessions are let go without
+   * a BYE, their snapshots kept for the next process. */
+  int handover = signum == SIGTERM && srv->opts.on_term_handover;
+  printf("stopping on signal %d, %zu sessions open%s\n", signum, open,
+         handover ? ", handing them over" : "");
   fflush(stdout);
   srv->draining = 1;
   while (srv->deferrals) {
     uv_timer_stop(&srv->deferrals->timer);
     deferral_drop(srv->deferrals);
   }
-  int rc = siprec_handler_shutdown(srv->h, SIPREC_SHUTDOWN_BYE, now_ns());
+  int rc = siprec_handler_shutdown(srv->h, handover ? SIPREC_SHUTDOWN_HANDOVER : SIPREC_SHUTDOWN_BYE,
+                                   now_ns());
   if (rc < 0)
     fprintf(stderr, "siprec-server: shutdown: %s\n", siprec_strerror(rc));
   if (rc < 0 || siprec_handler_next_deadline(srv->h) == UINT64_MAX) {
@@ -751,8 +882,13 @@ int main(int argc, char **argv)
       media_net_new(&srv.media, &srv.loop, (struct sockaddr *)&media_bind, lo, hi, now_ns,
                     limits.fd_limit > 0 ? limits.fd_limit - SRV_FD_TRANSIENT : 0) < 0)
     return 1;
-  if (make_calls(&srv) < 0 || make_handler(&srv) < 0)
+  uint8_t seal_key[32];
+  if (srv.opts.state_dir &&
+      recovery_open(&srv.rec, &srv.loop, srv.opts.state_dir, srv.opts.state_key, seal_key) < 0)
     return 2;
+  if (make_calls(&srv) < 0 || make_handler(&srv, seal_key) < 0)
+    return 2;
+  memset(seal_key, 0, sizeof seal_key);
   media_net_set_handler(srv.media, srv.h);
   if (srv.calls) {
     uv_timer_init(&srv.loop, &srv.record_tick);
@@ -808,6 +944,13 @@ int main(int argc, char **argv)
   srv.sigterm.data = srv.sigint.data = &srv;
   uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
   uv_signal_start(&srv.sigint, on_signal, SIGINT);
+  /* Every session the store holds is restored (its ports bound again)
+   * before the first message is read. */
+  if (srv.rec) {
+    recovery_attach(srv.rec, srv.h, now_ns, on_restored, &srv);
+    if (recovery_restore_all(srv.rec) < 0)
+      fprintf(stderr, "siprec-server: --state: cannot scan the store\n");
+  }
   printf("ready\n");
   fflush(stdout);
 
@@ -819,6 +962,7 @@ int main(int argc, char **argv)
   if (srv.engine)
     srv.engine->free(srv.engine);
   rc = uv_loop_close(&srv.loop);
+  recovery_free(srv.rec); /* its writes landed: the loop ran dry */
   net_free(srv.net);
   media_net_free(srv.media);
   if (rc < 0) {

@@ -77,7 +77,7 @@ static struct call *find_pair(struct calls *c, const char *key)
   return NULL;
 }
 
-static struct call *call_new(struct calls *c, siprec_session *s)
+static struct call *call_new(struct calls *c, siprec_session *s, int restored)
 {
   struct call *k = calloc(1, sizeof *k);
   if (!k)
@@ -91,12 +91,27 @@ static struct call *call_new(struct calls *c, siprec_session *s)
   k->call_id_len = cid ? n : 0;
   k->start_ns = c->cfg.now();
   k->start_unix_ns = unix_now_ns();
+  k->segment = 1;
+  uint64_t seg_start = k->start_ns;
+  if (restored && calls_resume_load(c, k) == 0) {
+    /* The session began before this process: its start on our monotonic
+     * clock is now minus the wall time since, so transcript times go on
+     * from the original start; this segment's sample 0 is now. */
+    int64_t since = unix_now_ns() - k->start_unix_ns;
+    if (since < 0)
+      since = 0;
+    k->offset_ns = since;
+    k->start_ns = (uint64_t)since < k->start_ns ? k->start_ns - (uint64_t)since : 0;
+  } else if (restored) {
+    fprintf(stderr, "siprec-server: session %s: no resume state: its recording starts over\n",
+            k->folder);
+  }
   for (size_t i = 0; i < CALL_MAX_STREAMS; i++)
     k->st[i].rec_id = -1;
   if (c->cfg.dir && c->cfg.record >= 0) {
     struct rec_config rc = {
       .dir = c->cfg.dir, .session = k->folder, .format = (enum rec_format)c->cfg.record,
-      .rate = c->cfg.rate, .start_ns = k->start_ns,
+      .rate = c->cfg.rate, .start_ns = seg_start, .segment = k->segment,
       .flush_ms = CALLS_FLUSH_MS, /* due from its start: flushes spread over the ticks */
     };
     int rc_open = rec_open(&rc, &k->rec);
@@ -107,6 +122,7 @@ static struct call *call_new(struct calls *c, siprec_session *s)
               strerror(-rc_open));
     } else {
       c->st.recordings_open++;
+      calls_resume_save(c, k);
     }
   }
   k->next = c->open;
@@ -117,7 +133,7 @@ static struct call *call_new(struct calls *c, siprec_session *s)
   return k;
 }
 
-struct call *calls_start(struct calls *c, siprec_session *s)
+static struct call *call_start(struct calls *c, siprec_session *s, int restored)
 {
   if (!(c->cfg.dir && c->cfg.record >= 0) && !c->cfg.pool)
     return NULL;
@@ -126,7 +142,7 @@ struct call *calls_start(struct calls *c, siprec_session *s)
   if (siprec_session_bib_leg(s, &key, NULL, NULL) != SIPREC_BIB_NONE && key && key[0])
     k = find_pair(c, key);
   if (!k) {
-    k = call_new(c, s);
+    k = call_new(c, s, restored);
     if (!k)
       return NULL;
     if (key && key[0])
@@ -137,6 +153,16 @@ struct call *calls_start(struct calls *c, siprec_session *s)
   k->legs_open++;
   k->pending++;
   return k;
+}
+
+struct call *calls_start(struct calls *c, siprec_session *s)
+{
+  return call_start(c, s, 0);
+}
+
+struct call *calls_resume(struct calls *c, siprec_session *s)
+{
+  return call_start(c, s, 1);
 }
 
 static int leg_of(const struct call *k, const siprec_session *s)
@@ -184,8 +210,10 @@ static struct call_stream *stream_open(struct calls *c, struct call *k, int leg,
   cs->who_seen = f->speaker.id;
   if (k->rec) {
     int id = rec_add_stream(k->rec, cs->label, (unsigned)f->stream);
-    if (id >= 0)
+    if (id >= 0) {
       cs->rec_id = id;
+      calls_resume_save(c, k); /* a restart knows this segment's files */
+    }
   }
   if (c->cfg.pool) {
     char name[200];
@@ -310,6 +338,16 @@ static void finish_recording(struct calls *c, struct call *k, const char *reason
 {
   if (!k->rec)
     return;
+  if (reason && !strcmp(reason, siprec_end_reason_name(SIPREC_END_HANDOVER))) {
+    /* The call goes on in the next process: this segment's files are
+     * closed whole, the resume state stays, no manifest yet. */
+    int rc = rec_close(k->rec, NULL);
+    k->rec = NULL;
+    c->st.recordings_open--;
+    if (rc < 0)
+      recording_stopped(c, k, rc, "closing the recording");
+    return;
+  }
   struct rec_summary sum;
   int rc = rec_close(k->rec, &sum);
   k->rec = NULL;
@@ -332,12 +370,22 @@ static void finish_recording(struct calls *c, struct call *k, const char *reason
     return;
   siprec_metadata *models[CALL_MAX_LEGS] = { NULL, NULL };
   struct manifest_participant who[64];
+  struct manifest_segment prior[64];
+  size_t n_prior = k->n_prior < 64 ? k->n_prior : 64;
+  calls_resume_measure(c, k, sum.folder);
+  for (size_t i = 0; i < n_prior; i++)
+    prior[i] = (struct manifest_segment){ k->prior[i].segment, (double)k->prior[i].offset_ns / 1e9,
+                                          k->prior[i].files, k->prior[i].n_files };
   struct manifest_info m = {
     .session = k->folder, .call_id = k->call_id, .call_id_len = k->call_id_len,
     .start_unix_ns = k->start_unix_ns, .end_unix_ns = unix_now_ns(), .end_reason = reason,
     .participants = who, .n_participants = participants(k, models, who, 64), .rec = &sum,
+    .segment = c->cfg.resume_dir ? k->segment : 0, .offset = (double)k->offset_ns / 1e9,
+    .prior = prior, .n_prior = n_prior,
   };
   rc = manifest_write(&m);
+  if (rc == 0)
+    calls_resume_drop(c, k); /* the manifest says it all now */
   if (rc < 0)
     fprintf(stderr, "siprec-server: session %s: manifest: %s\n", k->folder, strerror(-rc));
   for (int l = 0; l < CALL_MAX_LEGS; l++)
@@ -373,6 +421,7 @@ static void call_free(struct call *k)
     calls_stream_set_who(cs, NULL);
   }
   pthread_mutex_destroy(&k->lock);
+  calls_resume_free(k);
   free(k->call_id);
   free(k->pair_key);
   free(k);

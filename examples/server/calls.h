@@ -49,6 +49,8 @@ struct calls_config {
   uint64_t min_free_bytes;         /* below this on the folder's file system, no new
                                     * recordings (calls_space_ok) */
   int quiet;                       /* no transcript lines on stdout */
+  const char *resume_dir;          /* --state: where each call's resume state is
+                                    * kept (calls_resume.c); NULL: none */
 };
 
 /** Counters for the metrics. */
@@ -79,12 +81,19 @@ int calls_space_ok(struct calls *c);
  * transcribed, or out of memory). */
 struct call *calls_start(struct calls *c, siprec_session *s);
 
+/** A session restored from its snapshot after a restart (--state): its
+ * call goes on in the same folder, in the next segment of its recording
+ * (NULL as calls_start). */
+struct call *calls_resume(struct calls *c, siprec_session *s);
+
 /** The session's audio and stream events (from the library's callbacks). */
 void calls_frame(struct calls *c, struct call *k, const siprec_audio_frame *f);
 void calls_stream_event(struct calls *c, struct call *k, const siprec_stream_event *e);
 
 /** The session ended (`reason` as siprec_end_reason_name()): files closed,
- * manifest written; the call goes once its transcript is complete. */
+ * manifest written; the call goes once its transcript is complete. Ended
+ * by a hand-over ("handover"), the files are closed and nothing else: the
+ * next process goes on with the call. */
 void calls_end(struct calls *c, struct call *k, siprec_session *s, const char *reason);
 
 /** A recording's buffered audio goes to its files this often: with

@@ -30,6 +30,14 @@ struct call_stream {
   const char *who_seen;     /* the library's id pointer `who` was last checked against */
 };
 
+/* An earlier segment of a call's recording (calls_resume.c). */
+struct call_segment {
+  unsigned segment;
+  int64_t offset_ns;        /* its start on the session's timeline */
+  struct rec_file *files;   /* names and streams; lengths read at the end */
+  size_t n_files;
+};
+
 struct call {
   struct calls *calls;
   struct call *next, **pprev;
@@ -47,6 +55,12 @@ struct call {
   int pending;              /* the session (1 while open) + transcribe streams not yet closed */
   int recorded;             /* rec_close()d, manifest written */
   int rec_stopped;          /* a write error stopped the recording (logged, counted) */
+  /* Recovery (--state): this process's segment, where it starts on the
+   * session's timeline, the segments of the processes before it. */
+  unsigned segment;
+  int64_t offset_ns;
+  struct call_segment *prior;
+  size_t n_prior;
 };
 
 /* A transcribe stream closed, or a line to print: handed to the loop. */
@@ -79,6 +93,22 @@ void calls_stream_set_who(struct call_stream *cs, const siprec_speaker *sp);
 
 /* calls.c: a call whose session and transcribe streams are all done */
 void calls_release(struct calls *c, struct call *k);
+
+/* calls_resume.c: the host's resume state of a call (calls.h, --state) */
+void calls_resume_save(struct calls *c, struct call *k);
+void calls_resume_drop(struct calls *c, struct call *k);
+/* @return 0 (k's start, segment and prior segments set) or -1 (none) */
+int calls_resume_load(struct calls *c, struct call *k);
+void calls_resume_measure(struct calls *c, struct call *k, const char *folder);
+void calls_resume_free(struct call *k);
+
+/* calls_resume.c: the host's resume state of a call (calls.h, --state) */
+void calls_resume_save(struct calls *c, struct call *k);
+void calls_resume_drop(struct calls *c, struct call *k);
+/* @return 0 (k's start, segment and prior segments set) or -1 (none) */
+int calls_resume_load(struct calls *c, struct call *k);
+void calls_resume_measure(struct calls *c, struct call *k, const char *folder);
+void calls_resume_free(struct call *k);
 
 /* calls_complete.c */
 void calls_complete_run(struct calls *c, const char *folder);

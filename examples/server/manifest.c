@@ -74,13 +74,17 @@ static json_t *time_json(int64_t ns)
   return manifest_utc(ns, buf, sizeof buf) ? json_null() : json_string(buf);
 }
 
-static json_t *files_json(const struct rec_summary *rec, int *bad)
+static double ms_round(double s)
 {
-  json_t *a = json_array();
-  if (!a)
-    return NULL;
-  for (size_t i = 0; i < rec->n_files; i++) {
-    const struct rec_file *f = &rec->files[i];
+  return (double)(int64_t)(s * 1000.0 + 0.5) / 1000.0;
+}
+
+/* Append `n` files to `a`; with segment > 0, each says its segment. */
+static void files_into(json_t *a, const struct rec_file *files, size_t n, unsigned segment,
+                       double offset, int *bad)
+{
+  for (size_t i = 0; i < n; i++) {
+    const struct rec_file *f = &files[i];
     json_t *o = json_object();
     if (!o || json_array_append_new(a, o) < 0) {
       *bad = 1;
@@ -99,7 +103,37 @@ static json_t *files_json(const struct rec_summary *rec, int *bad)
     put(o, "channels", json_integer(f->channels), bad);
     put(o, "rate", json_integer(f->rate), bad);
     /* Milliseconds are enough, and keep the file free of float noise. */
-    put(o, "duration", json_real((double)(int64_t)(f->duration * 1000.0 + 0.5) / 1000.0), bad);
+    put(o, "duration", json_real(ms_round(f->duration)), bad);
+    if (segment) {
+      put(o, "segment", json_integer(segment), bad);
+      put(o, "offset", json_real(ms_round(offset)), bad);
+    }
+  }
+}
+
+static json_t *files_json(const struct manifest_info *m, int *bad)
+{
+  json_t *a = json_array();
+  if (!a)
+    return NULL;
+  for (size_t i = 0; m->segment && i < m->n_prior; i++)
+    files_into(a, m->prior[i].files, m->prior[i].n_files, m->prior[i].segment,
+               m->prior[i].offset, bad);
+  files_into(a, m->rec->files, m->rec->n_files, m->segment, m->offset, bad);
+  return a;
+}
+
+static json_t *segments_json(const struct manifest_info *m, int *bad)
+{
+  json_t *a = json_array();
+  for (size_t i = 0; a && i <= m->n_prior; i++) {
+    json_t *o = json_object();
+    if (!o || json_array_append_new(a, o) < 0) {
+      *bad = 1;
+      break;
+    }
+    put(o, "segment", json_integer(i < m->n_prior ? m->prior[i].segment : m->segment), bad);
+    put(o, "offset", json_real(ms_round(i < m->n_prior ? m->prior[i].offset : m->offset)), bad);
   }
   return a;
 }
@@ -128,7 +162,9 @@ static json_t *manifest_json(const struct manifest_info *m)
     put(po, "aor", str(p->aor), &bad);
     put(po, "name", str(p->name), &bad);
   }
-  put(o, "files", files_json(m->rec, &bad), &bad);
+  put(o, "files", files_json(m, &bad), &bad);
+  if (m->segment)
+    put(o, "segments", segments_json(m, &bad), &bad);
   put(o, "slips", json_integer((json_int_t)m->rec->slips), &bad);
   put(o, "write_errors", json_integer((json_int_t)m->rec->write_errors), &bad);
   if (bad) {
@@ -155,7 +191,8 @@ static int write_all(int fd, const char *p, size_t n)
 
 int manifest_write(const struct manifest_info *m)
 {
-  if (!m || !m->rec || !m->rec->folder || (m->n_participants && !m->participants))
+  if (!m || !m->rec || !m->rec->folder || (m->n_participants && !m->participants) ||
+      (m->n_prior && !m->prior))
     return -EINVAL;
   json_t *j = manifest_json(m);
   char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12)) : NULL;

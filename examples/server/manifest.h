@@ -14,6 +14,9 @@
  *              "channels":2,"rate":16000,"duration":12.34}],
  *    "slips":0,"write_errors":0}
  *
+ * A recording in segments (manifest_info.segment) adds "segment" and
+ * "offset" (seconds from "start") to each file and a "segments" list.
+ *
  * Strings from the network (Call-ID, labels, participants) are escaped by
  * jansson; bytes that are not UTF-8 are taken as Latin-1; a field given as
  * NULL is written as null. Times are UTC with milliseconds.
@@ -31,6 +34,16 @@ struct manifest_participant {
   const char *id, *aor, *name;
 };
 
+/** An earlier segment of the recording (a server restarted mid-call went
+ * on in new files): its number, where it starts on the session's
+ * timeline, its files as they are on disk. */
+struct manifest_segment {
+  unsigned segment;
+  double offset; /**< seconds from the session's start */
+  const struct rec_file *files;
+  size_t n_files;
+};
+
 struct manifest_info {
   const char *session;
   const char *call_id;   /**< bytes, not NUL-terminated */
@@ -41,6 +54,14 @@ struct manifest_info {
   const struct manifest_participant *participants;
   size_t n_participants;
   const struct rec_summary *rec; /**< the files, slips, write errors (rec_close()) */
+  /** 0: one recording, no segment fields. Else rec's files are segment
+   * `segment`, starting `offset` s into the session; the `prior` ones are
+   * listed first: every file gets "segment" and "offset", and
+   * "segments":[{"segment":1,"offset":0.0},...] lists them all. */
+  unsigned segment;
+  double offset;
+  const struct manifest_segment *prior;
+  size_t n_prior;
 };
 
 /** Write `m` to m->rec->folder/manifest.json.

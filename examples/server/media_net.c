@@ -213,13 +213,19 @@ int media_net_alloc(struct media_net *m, siprec_session *s, size_t index, uint16
 {
   (void)s;
   (void)index;
+  /* A restored session (siprec_handler_restore) claims the port it had:
+   * that one or none, so that the SRC's media finds it again. */
+  uint16_t want = *port;
   /* Round-robin over the range, so a port just given back rests before it
    * is answered again (late packets of the old stream find it closed). */
-  unsigned span = (unsigned)(m->high - m->low) / 2 + 1;
+  unsigned span = want ? 1 : (unsigned)(m->high - m->low) / 2 + 1;
   for (unsigned tries = 0; tries < span; tries++) {
-    uint16_t p = m->cursor;
-    m->cursor = (uint16_t)(p + 2 > m->high || p + 2 < p ? m->low : p + 2);
-    if (m->by_port[p] || (uint32_t)p + 1 > m->high)
+    uint16_t p = want;
+    if (!want) {
+      p = m->cursor;
+      m->cursor = (uint16_t)(p + 2 > m->high || p + 2 < p ? m->low : p + 2);
+    }
+    if (m->by_port[p] || (uint32_t)p + 1 > (want ? 65535u : m->high))
       continue;
     struct media_pair *pair = calloc(1, sizeof *pair);
     if (!pair)

@@ -66,7 +66,8 @@ void media_net_set_handler(struct media_net *m, siprec_handler *h);
 /** What the server's port callbacks (siprec_handler_callbacks_set_ports)
  * forward to: bind an even port and its successor and start feeding what
  * arrives (0, or -1 when no port is free or the budget is spent: the
- * handler then answers 503); close them again. */
+ * handler then answers 503); close them again. With *port non-zero on
+ * entry (a restored session's), that exact port or -1. */
 int media_net_alloc(struct media_net *m, siprec_session *s, size_t index, uint16_t *port);
 void media_net_release(struct media_net *m, uint16_t port);
 

@@ -41,7 +41,17 @@ void srv_opts_usage(FILE *f)
           "  --on-complete-max N    at most N at once, the others wait (default 4)\n"
           "  --min-free-mb N        new sessions get 503 while the recordings' file system\n"
           "                         has less free (default 100; 0: no check)\n"
-          "  --metrics ADDR:PORT    Prometheus metrics at http://ADDR:PORT/metrics\n"
+          "  --metrics ADDR:PORT    Prometheus metrics at http://ADDR:PORT/metrics\n");
+  fprintf(f,
+          "  --state DIR            keep every session's snapshot in DIR (a file each, mode\n"
+          "                         0600) and restore them at start: a server killed mid-call\n"
+          "                         and started again goes on with its calls, recording into\n"
+          "                         the same folders (LABEL.2.wav...; docs/recovery.md)\n"
+          "  --state-key FILE       the 32 raw bytes sealing SRTP keys in snapshots (default:\n"
+          "                         DIR/key, made once with random bytes, mode 0600)\n"
+          "  --on-term bye|handover on SIGTERM, end each session with a BYE (default), or\n"
+          "                         hand them over to the next process (needs --state: no\n"
+          "                         BYE, snapshots kept, recordings closed, no manifest yet)\n"
           "  --allow CIDR           take messages only from these sources, repeatable\n"
           "                         (e.g. 192.0.2.0/24, ::1/128, 198.51.100.7)\n"
           "  --media-address ADDR   the address put in SDP answers\n"
@@ -296,6 +306,16 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
         return -1;
       }
       o->transcribe = strcmp(v, "off") ? v : NULL;
+    } else if (!strcmp(a, "--state")) {
+      o->state_dir = v;
+    } else if (!strcmp(a, "--state-key")) {
+      o->state_key = v;
+    } else if (!strcmp(a, "--on-term")) {
+      if (strcmp(v, "bye") && strcmp(v, "handover")) {
+        fprintf(stderr, "siprec-server: --on-term %s: want bye or handover\n", v);
+        return -1;
+      }
+      o->on_term_handover = !strcmp(v, "handover");
     } else if (!strcmp(a, "--on-complete")) {
       o->on_complete = v;
     } else if (!strcmp(a, "--metrics")) {
@@ -328,6 +348,10 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
   }
   if (o->transcribe && o->record_rate != 16000) {
     fprintf(stderr, "siprec-server: --transcribe pocketsphinx hears 16 kHz: --record-rate 16000\n");
+    return -1;
+  }
+  if ((o->state_key || o->on_term_handover) && !o->state_dir) {
+    fprintf(stderr, "siprec-server: --state-key and --on-term handover need --state\n");
     return -1;
   }
   if (o->on_complete && !o->out_dir) {

@@ -67,6 +67,10 @@ struct srv_opts {
   const char *on_complete;  /* command run on each finished recording's folder */
   long on_complete_timeout_ms, on_complete_max;
   long min_free_mb;         /* new sessions get 503 below this much free space */
+  /* Recovery (docs/recovery.md) */
+  const char *state_dir;    /* --state: session snapshots kept here; NULL: none */
+  const char *state_key;    /* --state-key: the 32-byte seal key's file */
+  int on_term_handover;     /* --on-term handover: SIGTERM hands sessions over */
   struct sockaddr_storage metrics; /* --metrics ADDR:PORT */
   int has_metrics;
   int verbose;

@@ -87,6 +87,7 @@ int rec_open(const struct rec_config *cfg, rec_recording **out)
   r->tol = (int64_t)cfg->rate * (cfg->drift_tolerance_ms ? cfg->drift_tolerance_ms : 10) / 1000;
   r->stereo.lag = (uint64_t)cfg->rate * (cfg->stereo_lag_ms ? cfg->stereo_lag_ms : 500) / 1000;
   r->stereo.state = cfg->no_stereo ? REC_STEREO_NONE : REC_STEREO_WAITING;
+  r->segment = cfg->segment;
   *out = r;
   return 0;
 }
@@ -131,13 +132,17 @@ static int open_stream_file(rec_recording *r, struct rec_stream *s, const char *
 {
   const char *ext = r->format == REC_FLAC ? ".flac" : ".wav";
   char base[REC_NAME_MAX + 1], name[REC_NAME_MAX + 32];
+  char seg[16] = "";
   rec_safe_name(base, sizeof base, label, index);
+  /* A later segment (recovery) puts its number before the extension. */
+  if (r->segment > 1)
+    snprintf(seg, sizeof seg, ".%u", r->segment);
   for (unsigned k = 1; k < 1000; k++) {
     if (k == 1)
-      snprintf(name, sizeof name, "%s%s", base, ext);
+      snprintf(name, sizeof name, "%s%s%s", base, seg, ext);
     else
-      snprintf(name, sizeof name, "%s-%u%s", base, k, ext);
-    size_t stem = strlen(name) - strlen(ext);
+      snprintf(name, sizeof name, "%s-%u%s%s", base, k, seg, ext);
+    size_t stem = strlen(name) - strlen(seg) - strlen(ext);
     if ((stem == 6 && !strncasecmp(name, "stereo", 6)) ||
         (stem == 8 && !strncasecmp(name, "manifest", 8)) || name_taken(r, name))
       continue;
@@ -295,6 +300,26 @@ int rec_tick(rec_recording *r, uint64_t now_ns)
   }
   int rc = rec_sink_flush(&r->stereo.sink);
   return rc ? rec_fail(r, rc) : 0;
+}
+
+size_t rec_stream_count(const rec_recording *r)
+{
+  return r ? r->n_streams : 0;
+}
+
+const char *rec_stream_label(const rec_recording *r, int id)
+{
+  return r && id >= 0 && (size_t)id < r->n_streams ? r->streams[id]->label : NULL;
+}
+
+const char *rec_stream_file(const rec_recording *r, int id)
+{
+  return r && id >= 0 && (size_t)id < r->n_streams ? r->streams[id]->name : NULL;
+}
+
+const char *rec_stereo_file(const rec_recording *r)
+{
+  return r && r->stereo.state == REC_STEREO_ACTIVE ? r->stereo.name : NULL;
 }
 
 void rec_counters(const rec_recording *r, uint64_t *slips, uint64_t *write_errors)

@@ -114,6 +114,10 @@ struct rec_config {
                             *   and still make stereo.wav (5000) */
   int no_stereo;           /**< non-zero: never make a stereo file */
   uint32_t drift_tolerance_ms; /**< drift corrected beyond this (10) */
+  unsigned segment;        /**< 0 or 1: LABEL.wav, stereo.wav; N > 1: a later
+                            *   segment of the same recording in the same
+                            *   folder (a server restarted mid-call):
+                            *   LABEL.N.wav, stereo.N.wav */
 };
 
 /** A frame of one stream (from siprec_audio_frame). */
@@ -183,6 +187,13 @@ int rec_end_stream(rec_recording *r, int id);
  * has passed; gives up the stereo file after stereo_wait_ms with one stream.
  * @return 0 or the error that stopped the recording */
 int rec_tick(rec_recording *r, uint64_t now_ns);
+
+/** The file name of stream `id`, and of the stereo file (NULL while there
+ * is none), valid until rec_close(). */
+size_t rec_stream_count(const rec_recording *r);
+const char *rec_stream_file(const rec_recording *r, int id);
+const char *rec_stream_label(const rec_recording *r, int id);
+const char *rec_stereo_file(const rec_recording *r);
 
 /** The counters so far (for logs). */
 void rec_counters(const rec_recording *r, uint64_t *slips, uint64_t *write_errors);

@@ -110,6 +110,7 @@ struct rec_recording {
   struct rec_stereo stereo;
   uint64_t slips, write_errors;
   int error; /* the negative errno that stopped the recording, 0 while writing */
+  unsigned segment; /* rec_config's: > 1 names the files NAME.N.EXT */
 };
 
 /* The stereo file: stream `s` (one of the first two) got n frames (NULL:

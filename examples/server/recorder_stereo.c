@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "recorder_internal.h"
@@ -162,12 +163,15 @@ int rec_stereo_start(rec_recording *r)
 {
   struct rec_stereo *st = &r->stereo;
   const char *ext = r->format == REC_FLAC ? "flac" : "wav";
-  size_t len = strlen("stereo.") + strlen(ext) + 1;
-  st->name = malloc(len);
+  char name[64];
+  /* A later segment's stereo file (recovery) is stereo.N.EXT. */
+  if (r->segment > 1)
+    snprintf(name, sizeof name, "stereo.%u.%s", r->segment, ext);
+  else
+    snprintf(name, sizeof name, "stereo.%s", ext);
+  st->name = strdup(name);
   if (!st->name)
     return -ENOMEM;
-  memcpy(st->name, "stereo.", 8);
-  strcat(st->name, ext);
   int rc = rec_sink_open(&st->sink, r->dirfd, st->name, r->format, r->rate, 2);
   if (rc) {
     free(st->name);

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * siprec-server's side of session recovery (--state DIR, docs/recovery.md):
+ * the seal key, the handler's snapshots into the file store
+ * (state_store.h), every snapshot restored at start, and the snapshots of
+ * dialogs the handler asks for (SIPREC_PROCESS_STATE_WANTED) fetched and
+ * restored. Loop thread only; nothing here blocks the loop once it runs.
+ */
+#ifndef SIPREC_SERVER_RECOVERY_H
+#define SIPREC_SERVER_RECOVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include <siprec/siprec.h>
+
+struct recovery;
+
+/** A session taken from its snapshot: the host sets up its recording. */
+typedef void (*recovery_restored_cb)(void *user, siprec_session *s);
+
+/**
+ * Open the store in `dir` (made 0700) and read the seal key into `key`:
+ * from `key_file` (32 raw bytes) when given, else DIR/key, made once with
+ * 32 random bytes (0600) and reused. Synchronous: before the loop runs.
+ * Prints why on failure. @return 0 or -1
+ */
+int recovery_open(struct recovery **out, uv_loop_t *loop, const char *dir, const char *key_file,
+                  uint8_t key[32]);
+
+/** The handler to restore into, the clock it runs on, the callback. */
+void recovery_attach(struct recovery *r, siprec_handler *h, uint64_t (*now)(void),
+                     recovery_restored_cb restored, void *user);
+
+/** The handler's snapshot callback's work: keep `data` under `key`, or
+ * delete it (data NULL). */
+void recovery_snapshot(struct recovery *r, const char *key, size_t key_len, const void *data,
+                       size_t len);
+
+/** Restore every snapshot of the store (at start). Those that cannot be
+ * restored are logged: unreadable ones moved to DIR/bad/, those whose
+ * ports are taken kept. @return 0 or -1 (the scan did not start) */
+int recovery_restore_all(struct recovery *r);
+
+/** Fetch the snapshot of `key` and restore it; then `done(arg, held)`:
+ * held non-zero when the handler holds the dialog now (feed the message
+ * again), zero when there is none (feed it as absent: 481).
+ * @return 0 or -1 (done is not called) */
+int recovery_fetch(struct recovery *r, const char *key, size_t key_len,
+                   void (*done)(void *arg, int held), void *arg);
+
+/** Free, once the loop has run dry (no operation pending). */
+void recovery_free(struct recovery *r);
+
+#endif
