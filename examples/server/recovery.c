@@ -17,6 +17,7 @@ struct recovery {
   uv_loop_t *loop;
   char *dir;
   struct state_store *store;
+  siprec_store *api; /* the store through siprec/store.h (its close frees `store`) */
   siprec_handler *h;
   uint64_t (*now)(void);
   recovery_restored_cb restored;
@@ -83,6 +84,11 @@ int recovery_open(struct recovery **out, uv_loop_t *loop, const char *dir, const
   r->loop = loop;
   size_t removed = 0;
   int rc = state_store_open(&r->store, loop, dir, &removed);
+  if (rc == 0 && siprec_store_new(&r->api, &state_store_ops, r->store, NULL) < 0) {
+    state_store_free(r->store);
+    r->store = NULL;
+    rc = -ENOMEM;
+  }
   if (rc < 0) {
     fprintf(stderr, "siprec-server: --state %s: %s\n", dir, strerror(-rc));
     recovery_free(r);
@@ -133,8 +139,8 @@ static void on_written(void *arg, int status, const void *data, size_t len)
 void recovery_snapshot(struct recovery *r, const char *key, size_t key_len, const void *data,
                        size_t len)
 {
-  int rc = data ? state_store_ops.put(r->store, key, key_len, data, len, on_written, r)
-                : state_store_ops.del(r->store, key, key_len, on_written, r);
+  int rc = data ? siprec_store_put(r->api, key, key_len, data, len, on_written, r)
+                : siprec_store_del(r->api, key, key_len, on_written, r);
   if (rc < 0)
     fprintf(stderr, "siprec-server: a session's snapshot was not kept: %s\n",
             siprec_strerror(rc));
@@ -226,7 +232,7 @@ static int fetch_start(struct recovery *r, const char *key, size_t key_len, int 
   f->arg = arg;
   if (at_start)
     r->scanning++;
-  if (state_store_ops.get(r->store, key, key_len, on_got, f) < 0) {
+  if (siprec_store_get(r->api, key, key_len, on_got, f) < 0) {
     if (at_start)
       r->scanning--;
     free(f);
@@ -258,7 +264,7 @@ static void on_scanned(void *arg, int status, const void *data, size_t len)
 int recovery_restore_all(struct recovery *r)
 {
   r->scanning++; /* the scan itself, until its done */
-  if (state_store_ops.scan(r->store, on_key, on_scanned, r) < 0) {
+  if (siprec_store_scan(r->api, on_key, on_scanned, r) < 0) {
     r->scanning--;
     return -1;
   }
@@ -275,7 +281,10 @@ void recovery_free(struct recovery *r)
 {
   if (!r)
     return;
-  state_store_free(r->store);
+  if (r->api)
+    siprec_store_free(r->api); /* closes and frees r->store */
+  else
+    state_store_free(r->store);
   free(r->dir);
   free(r);
 }

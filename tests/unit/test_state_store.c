@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * siprec-server's snapshot store on files (examples/server/state_store.c,
- * compiled here from its source) through its siprec_store_ops table (not
- * siprec_store_new(), which crashes in this library version: see the
- * recovery report) on a real libuv loop and a temporary
- * folder: names, put/get/del/scan through siprec_store, modes, ordering
+ * compiled here from its source) through its siprec_store_ops table (the
+ * siprec_store wrapper the server uses is test_store's) on a real libuv
+ * loop and a temporary folder: names, put/get/del/scan, modes, ordering
  * and coalescing under rapid puts, delete after put, and crash safety (a
  * writer SIGKILLed mid-put leaves the old value or the new one, never a
  * part; .tmp files are never read and are removed at open).
