@@ -499,6 +499,49 @@ SIPREC_API int siprec_handler_restore(siprec_handler *h, const void *data, size_
                                       uint64_t now_ns, siprec_session **out);
 
 /**
+ * Take over a session from a snapshot another node wrote (that node died,
+ * or handed the session over): like siprec_handler_restore(), but the
+ * session moves here. Its dialog's local address becomes `local` (this
+ * node's SIP address: the Via and Contact of what it sends next), every
+ * accepted stream gets a new receive port of this handler (the port
+ * callback with *port 0, or the built-in pool), and a confirmed session's
+ * SRC is sent a re-INVITE at once (through the dialog's route set, the
+ * next local CSeq) with a new offer: the same m-lines in the same order
+ * (media, label, chosen codec and payload type, telephone-event, RTP/SAVP
+ * with the SRS's a=crypto line for SRTP, a=rtcp-mux), recvonly (inactive
+ * for a paused stream), c= the configured media address or else
+ * `local`'s IP, the o= line's version one up. A session whose INVITE
+ * transaction is still open (its 2xx waiting for the ACK) is re-INVITEd
+ * once that is over. The re-INVITE is retransmitted over UDP (T1, 2T1,
+ * 4T1, ...) until a response; unanswered within 64*T1 the session ends
+ * with BYE (SIPREC_END_KEEPALIVE). Its 2xx is ACKed (and ACKed again for
+ * each copy) and its answer applied: the streams take the SRC's new
+ * addresses, media is latched again, the updated callback runs. A 491
+ * retries after 2.1 to 4 s; any other final response is ACKed and leaves
+ * the session as it was (481 or 408 end it). While it is pending, an
+ * INVITE or an UPDATE with an offer from the SRC gets 491.
+ * @return as siprec_handler_restore(), SIPREC_EINVAL also for a `local`
+ *         that is not IPv4 or IPv6
+ */
+SIPREC_API int siprec_handler_take_over(siprec_handler *h, const void *data, size_t len,
+                                        const struct sockaddr *local, uint64_t now_ns,
+                                        siprec_session **out);
+
+/**
+ * Send the SRC of a confirmed session the re-INVITE that
+ * siprec_handler_take_over() sends (e.g. after this node's media address
+ * changed): a new offer with the session's ports and the configured media
+ * address, the same transaction rules.
+ * @return 0, SIPREC_EAGAIN while another request of the SRS or an INVITE
+ *         transaction of the session is pending (or the session is not yet
+ *         ACKed), SIPREC_ENOTFOUND for a session that is not up (ended,
+ *         deferred), SIPREC_EINVAL (NULL arguments), SIPREC_EBUSY (called
+ *         from a callback), or the writing's error (SIPREC_ETOOBIG,
+ *         SIPREC_ERANDOM, SIPREC_ENOMEM)
+ */
+SIPREC_API int siprec_handler_reoffer(siprec_handler *h, siprec_session *s, uint64_t now_ns);
+
+/**
  * The earliest time, in the host's clock, at which siprec_handler_expire()
  * has work to do, or UINT64_MAX when nothing is pending.
  */

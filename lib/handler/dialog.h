@@ -104,6 +104,20 @@ int sr_uac_send_bye(siprec_handler *h, siprec_session *s, uint64_t now);
 int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, uint64_t now);
 
 /* ---------------------------------------------------------------------- */
+/* The SRS's re-INVITE (reoffer.c)                                          */
+
+/* Its offer into out (the session's SDP version moves on when written):
+ * the length or a negative SIPREC_E* code. */
+int sr_reoffer_body(siprec_handler *h, siprec_session *s, char *out, size_t size);
+/* The SRC's final response `m` to it (the session's client transaction,
+ * cleared here): ACKed and the ACK kept; a 2xx's answer applied (updated
+ * callback), a 491 retried later, any other leaves the session as it was.
+ * 1 when the session should end (no stream left, or 481/408). */
+int sr_reoffer_final(siprec_handler *h, siprec_session *s, const sr_sip_msg *m, uint64_t now);
+/* A copy of the final response the kept ACK answered gets it again: 1. */
+int sr_reoffer_copy(siprec_handler *h, siprec_session *s, const sr_sip_msg *m);
+
+/* ---------------------------------------------------------------------- */
 /* What goes out (reply.c)                                                  */
 
 /* A response without a body (a To-tag is made up when needed). Returns the

@@ -23,6 +23,12 @@ static int uac_timeout(siprec_handler *h, siprec_session *s, uint64_t now)
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to the refresh, ending it", s->id);
     sr_dialog_end(h, s, SIPREC_END_SESSION_TIMER, 1, now);
     return 1;
+  case SR_UAC_REOFFER:
+    /* Timer B: the SRC is gone, or no longer reachable from this node. */
+    sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to our re-INVITE, ending it",
+                   s->id);
+    sr_dialog_end(h, s, SIPREC_END_KEEPALIVE, 1, now);
+    return 1;
   default:
     sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: no answer to the metadata request", s->id);
     return 0;
@@ -120,6 +126,14 @@ static int fire(siprec_handler *h, siprec_session *s, sr_timer k, uint64_t now)
     return 1;
   case SR_TIMER_KEEPALIVE:
     return keepalive_due(h, s, now);
+  case SR_TIMER_ACK_KEPT:
+    sr_ack_tx_release(&s->ack_tx, &s->mem); /* no more copies of that response to ACK */
+    return 0;
+  case SR_TIMER_REOFFER:
+    s->reoffer_at = 0;
+    if (sr_uac_start(h, s, SR_UAC_REOFFER, now) < 0)
+      sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: our re-INVITE could not be sent", s->id);
+    return 0;
   case SR_TIMERS:
     break;
   }

@@ -216,6 +216,8 @@ typedef enum sr_timer {
   SR_TIMER_SESSION_EXPIRES, /* RFC 4028: the session timer ran out */
   SR_TIMER_IDLE,            /* the idle limit */
   SR_TIMER_KEEPALIVE,       /* the SRS refreshes the session timer, or pings with OPTIONS */
+  SR_TIMER_ACK_KEPT,        /* the ACK of the SRS's re-INVITE is no longer kept */
+  SR_TIMER_REOFFER,         /* the SRS's re-INVITE is due (again) */
   SR_TIMERS
 } sr_timer;
 

@@ -57,6 +57,19 @@ static int reoffer(siprec_handler *h, siprec_session *s, sr_request_ctx *rq, sr_
   return alen;
 }
 
+/* An INVITE, or an UPDATE with an offer, while the SRS's own re-INVITE
+ * waits for its answer: glare. */
+static int glare(const siprec_session *s, const sr_sip_msg *m)
+{
+  if (s->uac_tx.purpose != SR_UAC_REOFFER)
+    return 0;
+  if (m->method == SR_M_INVITE)
+    return 1;
+  sr_span sdp, md;
+  const char *why;
+  return sr_handler_body(m, &sdp, &md, &why) == 0 && sdp.p != NULL;
+}
+
 /* Where a re-INVITE or UPDATE stands against the session's INVITE
  * transaction: a copy of the one answered, out of order, settling the 2xx
  * that waits, or refused while it waits. 1 with the response written, or 0
@@ -84,8 +97,9 @@ static int reinvite_order(siprec_handler *h, siprec_session *s, sr_request_ctx *
     sr_dialog_settle_2xx(h, s, rq->now_ns);
     s->awaiting_answer = 0;
   }
-  if (is_invite && s->invite_tx.active) {
-    /* RFC 3261 14.2: our 2xx to the previous INVITE is not ACKed yet. */
+  if ((is_invite && s->invite_tx.active) || glare(s, m)) {
+    /* RFC 3261 14.2: our 2xx to the previous INVITE is not ACKed yet, or
+     * our own re-INVITE is pending (RFC 3311 5.2 for an UPDATE's offer). */
     *rc = sr_handler_simple(h, rq, 491, "Request Pending", NULL);
     return 1;
   }

@@ -115,6 +115,15 @@ uint64_t sr_timer_at(const siprec_handler *h, const siprec_session *s, sr_timer 
     if (s->timer.se_s)
       return sr_session_timer_refresh(&s->timer);
     return s->state == SR_SESSION_CONFIRMED && h->cfg.ping_ms ? s->ping_at : UINT64_MAX;
+  case SR_TIMER_ACK_KEPT:
+    return up ? sr_ack_tx_next(&s->ack_tx) : UINT64_MAX;
+  case SR_TIMER_REOFFER:
+    /* RFC 3261 14.1: not while an INVITE transaction of either side is
+     * open (our 2xx waiting for its ACK, or our own request). */
+    if (s->state != SR_SESSION_CONFIRMED || !s->reoffer_at || s->invite_tx.active ||
+        s->uac_tx.purpose != SR_UAC_NONE)
+      return UINT64_MAX;
+    return s->reoffer_at;
   case SR_TIMERS:
     break;
   }

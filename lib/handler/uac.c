@@ -75,6 +75,25 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
                    s->uac_tx.branch);
     break;
   }
+  case SR_UAC_REOFFER: {
+    char sdp[8192], local[80];
+    static const char *const tp_param[] = { "", ";transport=tcp", ";transport=tls" };
+    rc = sr_addr_text(&s->dialog.local.sa, local, sizeof local, 1);
+    if (rc == 0)
+      rc = sr_reoffer_body(h, s, sdp, sizeof sdp);
+    if (rc <= 0)
+      break;
+    /* An INVITE names the SRS's Contact (RFC 3261 8.1.1.8): this node's
+     * address, which a take-over made the dialog's. */
+    char hdr[512];
+    snprintf(hdr, sizeof hdr,
+             "Contact: <sip:%s@%s%s>;+sip.srs\r\n" SR_ALLOW_HEADER SR_SUPPORTED_HEADER,
+             h->cfg.contact_user ? h->cfg.contact_user : "srs", local,
+             tp_param[s->dialog.transport]);
+    rc = uac_write(h, s, "INVITE", hdr, "application/sdp", sdp, (size_t)rc, &b,
+                   s->uac_tx.branch);
+    break;
+  }
   default:
     return SIPREC_EINVAL;
   }
@@ -85,11 +104,14 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
     uint64_t later = now + sr_ms(h->cfg.t2_ms);
     if (purpose == SR_UAC_REFRESH)
       s->timer.refresh_at = later;
+    if (purpose == SR_UAC_REOFFER && rc != SIPREC_EINVAL)
+      s->reoffer_at = later;
     return rc;
   }
   s->uac_tx.request_len = b.len;
   s->uac_tx.cseq = s->dialog.local_cseq;
   sr_tx_timers tm = sr_handler_tx_timers(h);
+  s->uac_tx.invite = purpose == SR_UAC_REOFFER;
   sr_client_tx_start(&s->uac_tx, purpose, &tm, now);
   sr_dialog_send(h, s, s->uac_tx.request, s->uac_tx.request_len);
   return 0;

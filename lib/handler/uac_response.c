@@ -58,11 +58,21 @@ int sr_uac_response(siprec_handler *h, const sr_sip_msg *m, uint64_t now)
   if (s) {
     sr_session_lock(s);
     static const char *const names[] = { [SR_UAC_PING] = "OPTIONS", [SR_UAC_REFRESH] = "UPDATE",
-                                         [SR_UAC_METADATA] = "UPDATE", [SR_UAC_BYE] = "BYE" };
-    if (s->uac_tx.purpose != SR_UAC_NONE && s->state != SR_SESSION_ENDED &&
-        sr_client_tx_matches(&s->uac_tx, m, names[s->uac_tx.purpose])) {
+                                         [SR_UAC_METADATA] = "UPDATE", [SR_UAC_BYE] = "BYE",
+                                         [SR_UAC_REOFFER] = "INVITE" };
+    if (s->state != SR_SESSION_ENDED && sr_reoffer_copy(h, s, m)) {
+      matched = 1; /* a copy of the final response our ACK answered: the ACK again */
+    } else if (s->uac_tx.purpose != SR_UAC_NONE && s->state != SR_SESSION_ENDED &&
+               sr_client_tx_matches(&s->uac_tx, m, names[s->uac_tx.purpose])) {
       matched = 1;
-      if (m->status >= 200) {
+      if (m->status >= 200 && s->uac_tx.purpose == SR_UAC_REOFFER) {
+        if (sr_reoffer_final(h, s, m, now)) {
+          sr_handler_log(h, SIPREC_LOG_WARNING, "session %s: nothing left after our re-INVITE "
+                         "(%d), ending it", s->id, m->status);
+          sr_dialog_end(h, s, m->status < 300 ? SIPREC_END_NO_MEDIA : SIPREC_END_KEEPALIVE, 1,
+                        now);
+        }
+      } else if (m->status >= 200) {
         uac_final(h, s, m, now);
       } else {
         sr_tx_timers tm = sr_handler_tx_timers(h);

@@ -182,4 +182,32 @@ int sr_sdp_offer(const sr_sdp_config *cfg, size_t n_streams, sr_sdp_stream *stre
 int sr_sdp_read_answer(const char *answer, size_t len, sr_sdp_stream *streams, size_t n,
                        const char **why);
 
+/* A new offer of the SRS in a dialog it holds (a re-INVITE, e.g. after
+ * another node took the session over): the m-lines of `streams` in their
+ * order, each accepted one with its port, media, label, chosen codec and
+ * payload type, telephone-event when it had it, RTP/SAVP with the SRS's
+ * own a=crypto line (the stream's tag and suite, its local_key, made with
+ * cfg->random when empty) when SRTP, a=rtcp-mux when it had it; recvonly,
+ * or inactive for a paused stream. A declined stream is written with port
+ * 0. c= and o= come from cfg (media_addr, session_id, version: the caller
+ * increments the version). Returns the length, or SIPREC_EINVAL (bad
+ * arguments, a stream whose media or codec is not an SDP token),
+ * SIPREC_ETOOBIG (out too small; out = "") or SIPREC_ERANDOM. */
+int sr_sdp_reoffer(const sr_sdp_config *cfg, sr_sdp_stream *streams, size_t n, char *out,
+                   size_t out_size);
+
+/* Read the SRC's answer to sr_sdp_reoffer()'s offer into streams[0..n)
+ * (all or nothing): per accepted stream the SRC's address and port (c=,
+ * m=, a=rtcp), its direction (offer_dir; paused when it answered
+ * inactive/recvonly or c= 0.0.0.0), the payload type it gave the offered
+ * codec, telephone-event (te_pt -1 when it dropped it), a=rtcp-mux when
+ * both have it, and for SRTP its key from the a=crypto line answering the
+ * offered tag and suite (`suite_ok` as for an offer). A stream the SRC
+ * declined (port 0, another transport, not the codec, no usable key) gets
+ * accepted = 0 and keeps its port, for the caller to take back. Returns
+ * how many streams stay accepted, or SIPREC_EINVAL (unparsable, or not
+ * exactly `n` m= lines: streams untouched) or SIPREC_ENOMEM. */
+int sr_sdp_read_reanswer(const char *answer, size_t len, sr_sdp_suite_ok_cb suite_ok,
+                         sr_sdp_stream *streams, size_t n, const char **why);
+
 #endif

@@ -121,6 +121,7 @@ void sr_session_shed(siprec_session *s, unsigned handler_refs)
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     sr_session_drop_str(s, strs[i]);
   s->last_answer_len = 0;
+  sr_ack_tx_release(&s->ack_tx, &s->mem);
 }
 
 void sr_session_flush_retired(siprec_session *s)
@@ -142,6 +143,7 @@ static void session_destroy(siprec_session *s)
   sr_invite_tx_release(&s->invite_tx, mem);
   sr_request_tx_release(&s->bye_tx, mem);
   sr_client_tx_release(&s->uac_tx, mem);
+  sr_ack_tx_release(&s->ack_tx, mem);
   char **strs[] = { &s->last_answer, &s->bib_key, &s->bib_refci, &s->bib_farend_refci,
                     &s->cs_key, &s->continues };
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)

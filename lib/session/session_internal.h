@@ -37,6 +37,8 @@ typedef enum sr_uac_purpose {
   SR_UAC_REFRESH,  /* UPDATE refreshing the session timer (the SRS is the refresher) */
   SR_UAC_METADATA, /* UPDATE asking for a metadata snapshot */
   SR_UAC_BYE,      /* the SRS ended the session (CLOSING) */
+  SR_UAC_REOFFER,  /* re-INVITE with a new offer of the SRS (another node took the
+                    * session over, or the host asked: siprec_handler_reoffer) */
 } sr_uac_purpose;
 
 #define SR_SESSION_MAX_HEADER_PARTICIPANTS 8
@@ -165,6 +167,11 @@ struct siprec_session {
   /* The one outstanding request of the SRS (OPTIONS, UPDATE, BYE); its
    * purpose is an sr_uac_purpose. */
   sr_client_tx uac_tx;
+  /* The ACK of the final response to the SRS's re-INVITE, sent again for
+   * each copy of that response; and when a re-INVITE of the SRS is due
+   * again (0: none): after a 491, or once nothing else is in the way. */
+  sr_ack_tx ack_tx;
+  uint64_t reoffer_at;
 
   /* Keep-alive: the session timer (RFC 4028), else OPTIONS pings, and the idle limit. */
   sr_session_timer timer;

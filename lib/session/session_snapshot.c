@@ -25,7 +25,7 @@ enum {
   T_ID = 1, T_IS_SIPREC, T_STATE, T_AWAITING_ANSWER, T_DIALOG, T_INVITE_TX, T_UAC_TX, T_TIMER,
   T_PING_AT, T_LAST_ACTIVITY, T_STREAM, T_LAST_ANSWER, T_SDP_SESSION_ID, T_SDP_VERSION,
   T_MD_DOC, T_HEADER_PARTY, T_BIB_LEG, T_BIB_KEY, T_BIB_REFCI, T_BIB_FAREND_REFCI, T_MEDIA,
-  T_CS_KEY, T_CONTINUES,
+  T_CS_KEY, T_CONTINUES, T_ACK_TX, T_REOFFER_AT,
 };
 /* Dialog records. */
 enum {
@@ -35,7 +35,7 @@ enum {
 /* Transaction records (the INVITE server one and the SRS's client one). */
 enum {
   X_BRANCH = 1, X_CSEQ, X_SETTLED_CSEQ, X_ECHO, X_MESSAGE, X_ACTIVE, X_CANCELLED, X_RETX_AT,
-  X_INTERVAL, X_DEADLINE, X_BUDGET, X_PURPOSE,
+  X_INTERVAL, X_DEADLINE, X_BUDGET, X_PURPOSE, X_INVITE,
 };
 /* Session timer records. */
 enum { ST_SE = 1, ST_SRS_REFRESHER, ST_EXPIRE_AT, ST_REFRESH_AT };
@@ -113,12 +113,23 @@ static void put_client_tx(sr_snap_w *w, const sr_client_tx *t, uint64_t now)
   if (!t->purpose)
     return;
   sr_snap_put_i64(w, X_PURPOSE, (int64_t)t->purpose);
+  if (t->invite)
+    sr_snap_put_i64(w, X_INVITE, 1);
   if (t->request)
     sr_snap_put_bytes(w, X_MESSAGE, t->request, t->request_len);
   sr_snap_put_u64(w, X_CSEQ, t->cseq);
   sr_snap_put_str(w, X_BRANCH, t->branch);
   sr_snap_put_time(w, X_RETX_AT, t->retx_at, now);
   sr_snap_put_u64(w, X_INTERVAL, t->interval);
+  sr_snap_put_time(w, X_DEADLINE, t->deadline, now);
+}
+
+/* The kept ACK of the SRS's re-INVITE (a transaction record of its own). */
+static void put_ack_tx(sr_snap_w *w, const sr_ack_tx *t, uint64_t now)
+{
+  sr_snap_put_bytes(w, X_MESSAGE, t->ack, t->ack_len);
+  sr_snap_put_u64(w, X_CSEQ, t->cseq);
+  sr_snap_put_str(w, X_BRANCH, t->branch);
   sr_snap_put_time(w, X_DEADLINE, t->deadline, now);
 }
 
@@ -211,6 +222,9 @@ int sr_session_snapshot_write(const siprec_session *s, uint64_t now,
   PUT_SUB(body, T_INVITE_TX, put_invite_tx, &s->invite_tx, now);
   if (s->uac_tx.purpose)
     PUT_SUB(body, T_UAC_TX, put_client_tx, &s->uac_tx, now);
+  if (s->ack_tx.ack)
+    PUT_SUB(body, T_ACK_TX, put_ack_tx, &s->ack_tx, now);
+  sr_snap_put_time(body, T_REOFFER_AT, s->reoffer_at, now);
   PUT_SUB(body, T_TIMER, put_timer, &s->timer, now);
   sr_snap_put_time(body, T_PING_AT, s->ping_at, now);
   sr_snap_put_time(body, T_LAST_ACTIVITY, atomic_load_explicit(&((siprec_session *)s)->last_activity,
@@ -363,12 +377,26 @@ static int client_tx_field(void *ctx, unsigned tag, const sr_snap_val *v)
   rd *c = ctx;
   sr_client_tx *t = &c->s->uac_tx;
   switch (tag) {
-  case X_PURPOSE: return sr_snap_int(v, SR_UAC_PING, SR_UAC_BYE, &t->purpose);
+  case X_PURPOSE: return sr_snap_int(v, SR_UAC_PING, SR_UAC_REOFFER, &t->purpose);
+  case X_INVITE: return sr_snap_int(v, 0, 1, &t->invite);
   case X_MESSAGE: return get_bytes(c->s, v, &t->request, &t->request_len);
   case X_CSEQ: return sr_snap_u32(v, &t->cseq);
   case X_BRANCH: return sr_snap_strcpy(v, t->branch, sizeof t->branch);
   case X_RETX_AT: return sr_snap_get_time(v, c->base, &t->retx_at);
   case X_INTERVAL: return sr_snap_u64(v, UINT64_MAX, &t->interval);
+  case X_DEADLINE: return sr_snap_get_time(v, c->base, &t->deadline);
+  default: return 0;
+  }
+}
+
+static int ack_tx_field(void *ctx, unsigned tag, const sr_snap_val *v)
+{
+  rd *c = ctx;
+  sr_ack_tx *t = &c->s->ack_tx;
+  switch (tag) {
+  case X_MESSAGE: return get_bytes(c->s, v, &t->ack, &t->ack_len);
+  case X_CSEQ: return sr_snap_u32(v, &t->cseq);
+  case X_BRANCH: return sr_snap_strcpy(v, t->branch, sizeof t->branch);
   case X_DEADLINE: return sr_snap_get_time(v, c->base, &t->deadline);
   default: return 0;
   }
@@ -553,6 +581,8 @@ static int body_field(void *ctx, unsigned tag, const sr_snap_val *v)
   case T_INVITE_TX: return sr_snap_each(v, invite_tx_field, &b->c);
   case T_UAC_TX: return sr_snap_each(v, client_tx_field, &b->c);
   case T_TIMER: return sr_snap_each(v, timer_field, &b->c);
+  case T_ACK_TX: return sr_snap_each(v, ack_tx_field, &b->c);
+  case T_REOFFER_AT: return sr_snap_get_time(v, b->c.base, &s->reoffer_at);
   case T_PING_AT: return sr_snap_get_time(v, b->c.base, &s->ping_at);
   case T_LAST_ACTIVITY:
     e = sr_snap_get_time(v, b->c.base, &u);

@@ -161,6 +161,7 @@ void sr_client_tx_start(sr_client_tx *t, int purpose, const sr_tx_timers *tm, ui
 void sr_client_tx_clear(sr_client_tx *t, const siprec_allocator *mem)
 {
   t->purpose = 0;
+  t->invite = 0;
   sr_sip_str_drop(mem, &t->request);
   t->request_len = 0;
 }
@@ -175,6 +176,11 @@ int sr_client_tx_matches(const sr_client_tx *t, const sr_sip_msg *m, const char 
 
 void sr_client_tx_provisional(sr_client_tx *t, const sr_tx_timers *tm, uint64_t now)
 {
+  if (t->invite) {
+    t->retx_at = UINT64_MAX;
+    t->deadline = now + 64 * tm->t1;
+    return;
+  }
   t->interval = tm->t2;
   t->retx_at = now + t->interval;
 }
@@ -194,6 +200,55 @@ sr_tx_do sr_client_tx_due(sr_client_tx *t, int reliable, const sr_tx_timers *tm,
     return SR_TX_GIVE_UP;
   if (reliable || now < t->retx_at)
     return SR_TX_WAIT;
+  if (t->invite) {
+    /* Timer A doubles without a cap (RFC 3261 17.1.1.2). */
+    t->interval *= 2;
+    t->retx_at = now + t->interval;
+    return SR_TX_SEND;
+  }
   backoff(&t->interval, &t->retx_at, tm, now);
   return SR_TX_SEND;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The kept ACK of the SRS's INVITE                                         */
+
+void sr_ack_tx_release(sr_ack_tx *t, const siprec_allocator *mem)
+{
+  sr_sip_str_drop(mem, &t->ack);
+  t->ack_len = 0;
+}
+
+int sr_ack_tx_keep(sr_ack_tx *t, const siprec_allocator *mem, const char *ack, size_t len,
+                   uint32_t cseq, const char branch[SR_TAG_LEN + 1], const sr_tx_timers *tm,
+                   uint64_t now)
+{
+  if (sr_sip_str_set(mem, &t->ack, ack, len) < 0) {
+    sr_ack_tx_release(t, mem);
+    return SIPREC_ENOMEM;
+  }
+  t->ack_len = len;
+  t->cseq = cseq;
+  memcpy(t->branch, branch, sizeof t->branch);
+  t->deadline = now + 64 * tm->t1;
+  return 0;
+}
+
+int sr_ack_tx_matches(const sr_ack_tx *t, const sr_sip_msg *m)
+{
+  static const char prefix[] = "z9hG4bK";
+  const size_t pn = sizeof prefix - 1;
+  return t->ack && m->status >= 200 && m->cseq == t->cseq &&
+         sr_span_ieq(m->cseq_method_name, "INVITE") && m->branch.n == pn + SR_TAG_LEN &&
+         memcmp(m->branch.p + pn, t->branch, SR_TAG_LEN) == 0;
+}
+
+uint64_t sr_ack_tx_next(const sr_ack_tx *t)
+{
+  return t->ack ? t->deadline : UINT64_MAX;
+}
+
+sr_tx_do sr_ack_tx_due(const sr_ack_tx *t, uint64_t now)
+{
+  return t->ack && now >= t->deadline ? SR_TX_GIVE_UP : SR_TX_WAIT;
 }

@@ -116,9 +116,15 @@ sr_tx_do sr_request_tx_due(const sr_request_tx *t, uint64_t now);
 /* ---------------------------------------------------------------------- */
 /* The client transaction of a request the SRS sends (BYE, OPTIONS,
  * UPDATE): retransmitted over unreliable transports from T1 on, doubling to
- * T2 (at T2 after a provisional), given up at Timer F (64*T1). */
+ * T2 (at T2 after a provisional), given up at Timer F (64*T1). An INVITE
+ * (`invite` set, RFC 3261 17.1.1.2) doubles without the T2 cap until any
+ * response, and is given up at Timer B (64*T1); after a provisional it is
+ * no longer retransmitted and waits for its final response 64*T1 from the
+ * last provisional (a UAC's Timer C stand-in: an SRC that never answers
+ * does not hold the session's one request for ever). */
 typedef struct sr_client_tx {
   int purpose; /* the owner's name for what it is for; 0: none outstanding */
+  int invite;  /* an INVITE client transaction (set before sr_client_tx_start) */
   char *request; /* owned */
   size_t request_len;
   uint32_t cseq;
@@ -137,12 +143,42 @@ void sr_client_tx_clear(sr_client_tx *t, const siprec_allocator *mem);
 /* A response is this transaction's: its CSeq, method and branch. */
 int sr_client_tx_matches(const sr_client_tx *t, const sr_sip_msg *m, const char *method);
 
-/* A provisional response came: retransmit at T2 from now (RFC 3261 17.1.2.2). */
+/* A provisional response came: retransmit at T2 from now (RFC 3261
+ * 17.1.2.2); an INVITE stops retransmitting (17.1.1.2, Proceeding). */
 void sr_client_tx_provisional(sr_client_tx *t, const sr_tx_timers *tm, uint64_t now);
 
 /* When it next falls due (UINT64_MAX: none outstanding), and what is due
  * at `now`: GIVE_UP (Timer F), SEND, or WAIT. */
 uint64_t sr_client_tx_next(const sr_client_tx *t, int reliable);
 sr_tx_do sr_client_tx_due(sr_client_tx *t, int reliable, const sr_tx_timers *tm, uint64_t now);
+
+/* ---------------------------------------------------------------------- */
+/* The ACK the SRS sent for a final response to its own INVITE, kept so
+ * that each retransmission of that response gets it again: for a 2xx, the
+ * ACK is end to end and the 2xx may come again for 64*T1 (RFC 3261
+ * 13.2.2.4); for a non-2xx, the ACK is hop by hop and Timer D (32 s over
+ * UDP, at least 64*T1) covers the copies (17.1.1.3). */
+typedef struct sr_ack_tx {
+  char *ack; /* owned; NULL: none kept */
+  size_t ack_len;
+  uint32_t cseq;                /* the INVITE's */
+  char branch[SR_TAG_LEN + 1];  /* the INVITE's branch, after z9hG4bK */
+  uint64_t deadline;
+} sr_ack_tx;
+
+void sr_ack_tx_release(sr_ack_tx *t, const siprec_allocator *mem);
+
+/* Keep `ack` (0 or SIPREC_ENOMEM: then none is kept) for the INVITE of
+ * `cseq` and `branch`, from `now` on. */
+int sr_ack_tx_keep(sr_ack_tx *t, const siprec_allocator *mem, const char *ack, size_t len,
+                   uint32_t cseq, const char branch[SR_TAG_LEN + 1], const sr_tx_timers *tm,
+                   uint64_t now);
+
+/* A response (a final one) is a copy of the one the kept ACK answered. */
+int sr_ack_tx_matches(const sr_ack_tx *t, const sr_sip_msg *m);
+
+/* When the kept ACK is dropped (UINT64_MAX: none kept); GIVE_UP once due. */
+uint64_t sr_ack_tx_next(const sr_ack_tx *t);
+sr_tx_do sr_ack_tx_due(const sr_ack_tx *t, uint64_t now);
 
 #endif

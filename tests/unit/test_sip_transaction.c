@@ -252,6 +252,82 @@ START_TEST(test_client_tx_matches)
 }
 END_TEST
 
+START_TEST(test_client_tx_invite)
+{
+  sr_client_tx t;
+  memset(&t, 0, sizeof t);
+  t.invite = 1;
+  ck_assert_int_eq(sr_sip_str_set(&mem, &t.request, "INVITE", 6), 0);
+  t.request_len = 6;
+  t.cseq = 3;
+  sr_client_tx_start(&t, 5, &tm, 0);
+  /* Timer A: T1, 2T1, 4T1 ... past T2, no cap; Timer B at 64*T1. */
+  uint64_t at = 0, iv = 500 * MS;
+  int sends = 0;
+  for (;;) {
+    uint64_t next = sr_client_tx_next(&t, 0);
+    if (next >= 32000 * MS)
+      break;
+    ck_assert_uint_eq(next, at + iv);
+    at = next;
+    ck_assert_int_eq(sr_client_tx_due(&t, 0, &tm, at), SR_TX_SEND);
+    iv *= 2;
+    sends++;
+  }
+  ck_assert_int_eq(sends, 6); /* 0.5 1.5 3.5 7.5 15.5 31.5 */
+  ck_assert_uint_eq(t.interval, 32000 * MS); /* beyond T2 (4 s) */
+  ck_assert_int_eq(sr_client_tx_due(&t, 0, &tm, 32000 * MS), SR_TX_GIVE_UP);
+  /* A provisional stops the retransmissions; the wait runs 64*T1 from it. */
+  sr_client_tx_start(&t, 5, &tm, 0);
+  sr_client_tx_provisional(&t, &tm, 700 * MS);
+  ck_assert_uint_eq(sr_client_tx_next(&t, 0), 32700 * MS);
+  ck_assert_int_eq(sr_client_tx_due(&t, 0, &tm, 30000 * MS), SR_TX_WAIT);
+  ck_assert_int_eq(sr_client_tx_due(&t, 0, &tm, 32700 * MS), SR_TX_GIVE_UP);
+  sr_client_tx_clear(&t, &mem);
+  ck_assert_int_eq(t.invite, 0);
+}
+END_TEST
+
+START_TEST(test_ack_tx)
+{
+  sr_ack_tx a;
+  memset(&a, 0, sizeof a);
+  ck_assert_uint_eq(sr_ack_tx_next(&a), UINT64_MAX);
+  ck_assert_int_eq(sr_ack_tx_due(&a, UINT64_MAX - 1), SR_TX_WAIT);
+  ck_assert_int_eq(sr_ack_tx_keep(&a, &mem, "ACK x", 5, 4, "0123456789abcdef", &tm, 1000 * MS),
+                   0);
+  ck_assert_uint_eq(sr_ack_tx_next(&a), 33000 * MS);
+  ck_assert_int_eq(sr_ack_tx_due(&a, 32999 * MS), SR_TX_WAIT);
+  ck_assert_int_eq(sr_ack_tx_due(&a, 33000 * MS), SR_TX_GIVE_UP);
+  struct {
+    const char *status, *branch, *cseq;
+    int want;
+  } cases[] = {
+    { "200 OK", "z9hG4bK0123456789abcdef", "4 INVITE", 1 },
+    { "486 Busy Here", "z9hG4bK0123456789abcdef", "4 INVITE", 1 },
+    { "180 Ringing", "z9hG4bK0123456789abcdef", "4 INVITE", 0 },
+    { "200 OK", "z9hG4bK0123456789abcdef", "5 INVITE", 0 },
+    { "200 OK", "z9hG4bK0123456789abcdef", "4 UPDATE", 0 },
+    { "200 OK", "z9hG4bK0123456789abcdee", "4 INVITE", 0 },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char text[512];
+    snprintf(text, sizeof text,
+             "SIP/2.0 %s\r\nVia: SIP/2.0/UDP 192.0.2.10:5080;branch=%s\r\n"
+             "From: <sip:srs@192.0.2.10>;tag=a\r\nTo: <sip:src@192.0.2.1>;tag=b\r\n"
+             "Call-ID: c1\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n",
+             cases[i].status, cases[i].branch, cases[i].cseq);
+    sr_sip_msg m;
+    parse(text, &m);
+    ck_assert_int_eq(sr_ack_tx_matches(&a, &m), cases[i].want);
+    sr_sip_msg_free(&m);
+  }
+  sr_ack_tx_release(&a, &mem);
+  ck_assert_ptr_null(a.ack);
+  ck_assert_uint_eq(sr_ack_tx_next(&a), UINT64_MAX);
+}
+END_TEST
+
 int main(void)
 {
   sr_alloc_init(&mem, NULL);
@@ -271,6 +347,8 @@ int main(void)
   tcase_add_test(tc, test_client_tx_udp);
   tcase_add_test(tc, test_client_tx_reliable);
   tcase_add_test(tc, test_client_tx_matches);
+  tcase_add_test(tc, test_client_tx_invite);
+  tcase_add_test(tc, test_ack_tx);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
