@@ -4,7 +4,8 @@
  * reach the record readers instead of dying at the checksum). A restored
  * session is then driven: requests in and outside its dialog, its timers
  * fired over minutes, a hand-over; the snapshot that hand-over writes must
- * restore into a second handler (whatever the library writes, it reads).
+ * restore into a second handler (whatever the library writes, it reads);
+ * and the same snapshot taken over by a third (new ports, a re-INVITE).
  * Checks, with the sanitizers, that nothing crashes, leaks or reads out of
  * bounds, and that a refused snapshot leaves the handler empty. */
 #include <arpa/inet.h>
@@ -137,6 +138,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       siprec_handler_free(h2);
     }
     siprec_session_unref(s);
+    /* Taken over by another node: new ports, a re-INVITE, its timers. */
+    siprec_handler *h3 = make();
+    struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = htons(5060) };
+    inet_pton(AF_INET, "192.0.2.20", &local.sin_addr);
+    int rc3 = siprec_handler_take_over(h3, w.p, w.len, (struct sockaddr *)&local, now, NULL);
+    CHECK(rc3 == 0 || rc3 == SIPREC_EAGAIN || rc3 == SIPREC_ENOMEM || rc3 == SIPREC_EPARSE);
+    for (int i = 1; i <= 8; i++)
+      (void)siprec_handler_expire(h3, now + (uint64_t)i * UINT64_C(10000000000));
+    siprec_handler_free(h3);
   }
   siprec_handler_free(h);
   sr_snap_w_free(&w);
