@@ -96,3 +96,25 @@ int sr_sdp_parse(const char *text, size_t len, sr_sdp_parsed *p, const char **wh
   }
   return 0;
 }
+
+int sr_sdp_parse_answer(const char *answer, size_t len, size_t n, size_t max, sr_sdp_parsed *p,
+                        const char **why)
+{
+  const char *dummy;
+  if (!why)
+    why = &dummy;
+  *why = NULL;
+  if (n == 0 || n > max) {
+    *why = "invalid argument";
+    return SIPREC_EINVAL;
+  }
+  int rc = sr_sdp_parse(answer, len, p, why);
+  if (rc < 0)
+    return rc;
+  if (p->n_media != n) {
+    sr_sdp_parsed_free(p);
+    *why = "SDP: the answer's m= lines differ from the offer's";
+    return SIPREC_EINVAL;
+  }
+  return 0;
+}

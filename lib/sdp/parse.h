@@ -25,4 +25,11 @@ int sr_sdp_parse(const char *text, size_t len, sr_sdp_parsed *p, const char **wh
 
 void sr_sdp_parsed_free(sr_sdp_parsed *p);
 
+/* The SRC's answer to an offer of `n` m-lines parsed: 0 with *p (freed by
+ * the caller), or SIPREC_EINVAL (no streams, more than `max`, unparsable,
+ * or not exactly `n` m= lines) or SIPREC_ENOMEM, with *why set (why may be
+ * NULL). */
+int sr_sdp_parse_answer(const char *answer, size_t len, size_t n, size_t max, sr_sdp_parsed *p,
+                        const char **why);
+
 #endif

@@ -74,23 +74,10 @@ static void read_answer_media(const sdp_session_t *s, const sdp_media_t *m, sr_s
 int sr_sdp_read_answer(const char *answer, size_t len, sr_sdp_stream *streams, size_t n,
                        const char **why)
 {
-  const char *dummy;
-  if (!why)
-    why = &dummy;
-  *why = NULL;
-  if (!streams || n == 0) {
-    *why = "invalid argument";
-    return SIPREC_EINVAL;
-  }
   sr_sdp_parsed p;
-  int rc = sr_sdp_parse(answer, len, &p, why);
+  int rc = sr_sdp_parse_answer(answer, len, streams ? n : 0, SIZE_MAX, &p, why);
   if (rc < 0)
     return rc;
-  if (p.n_media != n) {
-    sr_sdp_parsed_free(&p);
-    *why = "SDP: the answer's m= lines differ from the offer's";
-    return SIPREC_EINVAL;
-  }
   int usable = 0;
   size_t i = 0;
   for (const sdp_media_t *m = p.sdp->sdp_media; m; m = m->m_next, i++) {

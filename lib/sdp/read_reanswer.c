@@ -99,23 +99,10 @@ static void read_media(const sdp_session_t *s, const sdp_media_t *m, sr_sdp_suit
 int sr_sdp_read_reanswer(const char *answer, size_t len, sr_sdp_suite_ok_cb suite_ok,
                          sr_sdp_stream *streams, size_t n, const char **why)
 {
-  const char *dummy;
-  if (!why)
-    why = &dummy;
-  *why = NULL;
-  if (!streams || n == 0 || n > SR_SDP_MAX_STREAMS) {
-    *why = "invalid argument";
-    return SIPREC_EINVAL;
-  }
   sr_sdp_parsed p;
-  int rc = sr_sdp_parse(answer, len, &p, why);
+  int rc = sr_sdp_parse_answer(answer, len, streams ? n : 0, SR_SDP_MAX_STREAMS, &p, why);
   if (rc < 0)
     return rc;
-  if (p.n_media != n) {
-    sr_sdp_parsed_free(&p);
-    *why = "SDP: the answer's m= lines differ from the offer's";
-    return SIPREC_EINVAL;
-  }
   sr_sdp_stream next[SR_SDP_MAX_STREAMS];
   memcpy(next, streams, n * sizeof *next);
   int usable = 0;

@@ -21,6 +21,7 @@
 #include <siprec/siprec.h>
 
 #include "../common/handler_msgs.h"
+#include "../common/snapshot_host.h"
 
 #define MS UINT64_C(1000000)
 #define MAX_REPS 63
@@ -39,26 +40,6 @@ static const char metadata[] =
   "</participantstreamassoc>"
   "<participantstreamassoc participant_id='pb'><send>s2</send><recv>s1</recv>"
   "</participantstreamassoc></recording>";
-
-static struct {
-  unsigned char copy[65536];
-  size_t len, total, count;
-} snap;
-
-static void on_snapshot(void *user, siprec_session *s, const char *key, size_t key_len,
-                        const void *data, size_t len)
-{
-  (void)user;
-  (void)s;
-  (void)key;
-  (void)key_len;
-  if (!data || len > sizeof snap.copy)
-    return;
-  memcpy(snap.copy, data, len); /* the host's copy */
-  snap.len = len;
-  snap.total += len;
-  snap.count++;
-}
 
 static void on_send(void *user, const void *data, size_t len, const siprec_path *path)
 {
@@ -95,7 +76,7 @@ static int make(bench_h *b, int snapshots, size_t n)
     siprec_handler_config_set_snapshots(cfg, 1, 0);
     static const uint8_t key[SIPREC_SNAPSHOT_KEY_LEN] = "bench-bench-bench-bench-bench-be";
     (void)siprec_handler_config_set_snapshot_key(cfg, key); /* sealing is part of the cost */
-    siprec_handler_callbacks_set_snapshot(cbs, on_snapshot);
+    siprec_handler_callbacks_set_snapshot(cbs, fx_snapshot_cb); /* copies it, as a host does */
   }
   siprec_handler_callbacks_set_send(cbs, on_send);
   int rc = siprec_handler_new(&b->h, cfg, cbs, NULL, NULL);
@@ -204,7 +185,8 @@ int main(int argc, char **argv)
   double t_off[MAX_REPS], t_on[MAX_REPS];
   (void)options_round(&off, n); /* warm both */
   (void)options_round(&on, n);
-  snap.total = snap.count = 0;
+  fx_snap.total = 0;
+  fx_snap.written = 0;
   for (size_t r = 0; r < reps; r++) {
     t_off[r] = options_round(&off, n);
     t_on[r] = options_round(&on, n);
@@ -225,9 +207,9 @@ int main(int argc, char **argv)
     static const uint8_t key[SIPREC_SNAPSHOT_KEY_LEN] = "bench-bench-bench-bench-bench-be";
     (void)siprec_handler_config_set_snapshot_key(cfg, key);
     siprec_handler_config_set_rtp_ports(cfg, 10000, 60000);
-    unsigned char one[sizeof snap.copy];
-    size_t one_len = snap.len;
-    memcpy(one, snap.copy, one_len);
+    static unsigned char one[sizeof fx_snap.bytes];
+    size_t one_len = fx_snap.len;
+    memcpy(one, fx_snap.bytes, one_len);
     uint64_t t0 = now_ns();
     for (size_t i = 0; i < restores; i++) {
       if (siprec_handler_new(&h3, cfg, NULL, NULL, NULL) ||
@@ -250,7 +232,8 @@ int main(int argc, char **argv)
   printf("options\t%.2f\t%.2f\t%.2f\n", m_off / 1000, lo_off / 1000, hi_off / 1000);
   printf("options+snapshot\t%.2f\t%.2f\t%.2f\n", m_on / 1000, lo_on / 1000, hi_on / 1000);
   printf("restore (new handler + restore + free)\t%.2f\n", t_restore / 1000);
-  printf("measure snapshot-bytes: %zu\n", snap.count ? snap.total / snap.count : 0);
+  printf("measure snapshot-bytes: %zu\n",
+         fx_snap.written ? fx_snap.total / (size_t)fx_snap.written : 0);
   printf("measure snapshot-us: %.2f (median difference)\n", (m_on - m_off) / 1000);
   printf("measure options-with-snapshot-vs-without: %.2fx (spread %.2f-%.2fx)\n", m_on / m_off,
          lo_on / hi_off, hi_on / lo_off);

@@ -357,6 +357,15 @@ static void fo_callbacks(siprec_handler_callbacks *cbs)
   siprec_handler_callbacks_set_session_ended(cbs, fo_ended);
 }
 
+/* A handler (`cfg`, NULL for the defaults) counting superseded sessions. */
+static void fo_init(fixture *f, siprec_handler_config *cfg)
+{
+  fx_callbacks_hook = fo_callbacks;
+  fx_init(f, cfg, 0);
+  fx_callbacks_hook = NULL;
+  memset(&fo, 0, sizeof fo);
+}
+
 /* The old session had media until 2 s; a new INVITE for the same
  * communication session at `at` (metadata `xml`, or Session-ID `sid` when
  * xml is NULL). Returns the new session (a reference). */
@@ -390,10 +399,7 @@ static siprec_session *failover_at(fixture *f, siprec_session **old_out, const c
 START_TEST(test_failover_by_metadata_session)
 {
   fixture f;
-  fx_callbacks_hook = fo_callbacks;
-  fx_init(&f, NULL, 0);
-  fx_callbacks_hook = NULL;
-  memset(&fo, 0, sizeof fo);
+  fo_init(&f, NULL);
   siprec_session *old;
   /* 3 s after the old session's last packet (2 s of silence is enough). */
   siprec_session *s = failover_at(&f, &old, complete_doc, NULL, 5 * S);
@@ -414,10 +420,7 @@ END_TEST
 START_TEST(test_failover_by_session_id)
 {
   fixture f;
-  fx_callbacks_hook = fo_callbacks;
-  fx_init(&f, NULL, 0);
-  fx_callbacks_hook = NULL;
-  memset(&fo, 0, sizeof fo);
+  fo_init(&f, NULL);
   siprec_session *old;
   siprec_session *s = failover_at(&f, &old, NULL,
                                   "Require: siprec\r\nSession-ID: ab12ab12ab12ab12ab12ab12ab12ab12"
@@ -438,10 +441,7 @@ END_TEST
 START_TEST(test_failover_not_when_live)
 {
   fixture f;
-  fx_callbacks_hook = fo_callbacks;
-  fx_init(&f, NULL, 0);
-  fx_callbacks_hook = NULL;
-  memset(&fo, 0, sizeof fo);
+  fo_init(&f, NULL);
   siprec_session *old;
   /* 1 s after the last packet: within the 2 s. */
   siprec_session *s = failover_at(&f, &old, complete_doc, NULL, 2 * S + 900 * MS);
@@ -452,9 +452,7 @@ START_TEST(test_failover_not_when_live)
   siprec_session_unref(old);
   siprec_handler_free(f.h);
 
-  fx_callbacks_hook = fo_callbacks;
-  fx_init(&f, NULL, 0);
-  fx_callbacks_hook = NULL;
+  fo_init(&f, NULL);
   s = failover_at(&f, &old, NULL,
                   "Require: siprec\r\nSession-ID: 00000000000000000000000000000000\r\n", 9 * S);
   ck_assert_ptr_null(siprec_session_continues(s));
@@ -466,9 +464,7 @@ START_TEST(test_failover_not_when_live)
   ck_assert_int_eq(siprec_handler_config_new(&cfg, NULL), 0);
   ck_assert_int_eq(siprec_handler_config_set_failover_silence(cfg, 0), 0);
   ck_assert_int_eq(siprec_handler_config_set_failover_silence(cfg, 3600001), SIPREC_EINVAL);
-  fx_callbacks_hook = fo_callbacks;
-  fx_init(&f, cfg, 0);
-  fx_callbacks_hook = NULL;
+  fo_init(&f, cfg);
   siprec_handler_config_free(cfg);
   s = failover_at(&f, &old, complete_doc, NULL, 9 * S);
   ck_assert_ptr_null(siprec_session_continues(s));

@@ -16,43 +16,13 @@
 #include "../common/check_main.h"
 #include "../common/det_random.h"
 #include "../common/handler_fixture.h"
+#include "../common/snapshot_host.h"
 #include "../common/base64.h"
 #include "../common/rtp_build.h"
 #include "../common/srtp_fixture.h"
 
 /* ---------------------------------------------------------------------- */
 /* The host's side: the last snapshot of each call kept, a fake wall clock. */
-
-static struct {
-  unsigned char bytes[65536];
-  size_t len;
-  int written, deleted;
-  char key[128];
-} snap;
-
-static uint64_t wall_ns = UINT64_C(1800000000) * 1000000000u;
-
-static void on_snapshot(void *user, siprec_session *s, const char *key, size_t key_len,
-                        const void *data, size_t len)
-{
-  (void)user;
-  (void)s;
-  snprintf(snap.key, sizeof snap.key, "%.*s", (int)key_len, key);
-  if (!data) {
-    snap.deleted++;
-    return;
-  }
-  ck_assert_uint_le(len, sizeof snap.bytes);
-  memcpy(snap.bytes, data, len);
-  snap.len = len;
-  snap.written++;
-}
-
-static uint64_t wallclock(void *user)
-{
-  (void)user;
-  return wall_ns;
-}
 
 /* Audio frames and stream events of stream 0, as a recorder sees them. */
 static struct {
@@ -84,8 +54,7 @@ static int with_media;
 
 static void snapshot_callbacks(siprec_handler_callbacks *cbs)
 {
-  siprec_handler_callbacks_set_snapshot(cbs, on_snapshot);
-  siprec_handler_callbacks_set_wallclock(cbs, wallclock);
+  fx_snapshot_callbacks(cbs);
   if (with_media) {
     siprec_handler_callbacks_set_audio(cbs, on_audio);
     siprec_handler_callbacks_set_stream_event(cbs, on_stream_event);
@@ -169,10 +138,10 @@ static void run(fixture *f, siprec_session *held, const step *steps, size_t n, t
 static void twin_check(fixture *a, siprec_session *held_a, const step *steps, size_t n,
                        uint64_t restore_at, int session_timer, int seal)
 {
-  ck_assert_int_gt(snap.written, 0);
-  unsigned char saved[sizeof snap.bytes];
-  size_t saved_len = snap.len;
-  memcpy(saved, snap.bytes, saved_len);
+  ck_assert_int_gt(fx_snap.written, 0);
+  unsigned char saved[sizeof fx_snap.bytes];
+  size_t saved_len = fx_snap.len;
+  memcpy(saved, fx_snap.bytes, saved_len);
   static trace ta, tb;
   memset(&ta, 0, sizeof ta);
   memset(&tb, 0, sizeof tb);
@@ -318,9 +287,9 @@ START_TEST(test_twin_session_timer_refresh)
   st[2] = (step){ EXPIRE, 100000 * MS, "", 0 };
   feed_step(&st[3], 101000 * MS, "BYE", "c-st", tag, 2, "bye2", NULL, NULL);
   /* Restored 20 s of wall time later: the deadlines keep their places. */
-  wall_ns += 20000 * MS;
+  fx_wall_ns += 20000 * MS;
   twin_check(&a, s, st, 4, 21100 * MS, 1, 0);
-  wall_ns -= 20000 * MS;
+  fx_wall_ns -= 20000 * MS;
   siprec_session_unref(s);
   siprec_handler_free(a.h);
 }
@@ -366,13 +335,13 @@ START_TEST(test_twin_srtp_sealed)
   fx_request(msg, sizeof msg, "ACK", "c-srtp", tag, 1, "ack1", NULL, NULL);
   fx_feed(&a, msg, 1100 * MS);
   siprec_snapshot_info info;
-  ck_assert_int_eq(siprec_snapshot_inspect(snap.bytes, snap.len, &info), 0);
+  ck_assert_int_eq(siprec_snapshot_inspect(fx_snap.bytes, fx_snap.len, &info), 0);
   ck_assert_int_eq(info.has_secrets, 1);
   ck_assert_uint_eq(info.version, SIPREC_SNAPSHOT_VERSION);
   ck_assert_str_eq(info.key, "c-srtp");
   /* No key in clear anywhere in the bytes. */
   static const char key_b64[] = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
-  ck_assert_ptr_null(memmem(snap.bytes, snap.len, key_b64, strlen(key_b64)));
+  ck_assert_ptr_null(memmem(fx_snap.bytes, fx_snap.len, key_b64, strlen(key_b64)));
   siprec_session *s = first_session(&a);
   static step st[2];
   feed_step(&st[0], 3000 * MS, "INVITE", "c-srtp", tag, 2, "re2", NULL, sdp_srtp);
@@ -403,7 +372,7 @@ START_TEST(test_wrong_seal_key_refused)
   fx_init(&b, cfg, 0);
   fx_callbacks_hook = NULL;
   siprec_handler_config_free(cfg);
-  ck_assert_int_eq(siprec_handler_restore(b.h, snap.bytes, snap.len, 1000 * MS, NULL),
+  ck_assert_int_eq(siprec_handler_restore(b.h, fx_snap.bytes, fx_snap.len, 1000 * MS, NULL),
                    SIPREC_EPARSE);
   ck_assert_uint_eq(fx_active(b.h), 0);
   siprec_handler_free(b.h);
@@ -419,9 +388,9 @@ START_TEST(test_state_wanted)
   init(&a, 0, 0);
   char tag[64];
   start_confirmed(&a, "c-want", tag, sizeof tag);
-  unsigned char saved[sizeof snap.bytes];
-  size_t saved_len = snap.len;
-  memcpy(saved, snap.bytes, saved_len);
+  unsigned char saved[sizeof fx_snap.bytes];
+  size_t saved_len = fx_snap.len;
+  memcpy(saved, fx_snap.bytes, saved_len);
 
   fixture b;
   init(&b, 0, 0);
@@ -451,7 +420,7 @@ START_TEST(test_state_wanted)
   ck_assert_int_eq(b.ev.ended, 1);
   ck_assert_int_eq(b.ev.last_reason, SIPREC_END_BYE);
   /* The end deletes it from the store. */
-  ck_assert_int_ge(snap.deleted, 1);
+  ck_assert_int_ge(fx_snap.deleted, 1);
   /* Without snapshots: 481 at once, as always. */
   fixture c;
   fx_init(&c, NULL, 0);
@@ -471,9 +440,9 @@ START_TEST(test_corrupted_refused)
   init(&a, 0, 0);
   char tag[64];
   fx_start_call(&a, "c-bad", tag, sizeof tag);
-  unsigned char saved[sizeof snap.bytes];
-  size_t saved_len = snap.len;
-  memcpy(saved, snap.bytes, saved_len);
+  unsigned char saved[sizeof fx_snap.bytes];
+  size_t saved_len = fx_snap.len;
+  memcpy(saved, fx_snap.bytes, saved_len);
   siprec_handler_free(a.h);
   fixture b;
   init(&b, 0, 0);
@@ -502,18 +471,18 @@ START_TEST(test_handover)
   char tag[64];
   start_confirmed(&a, "c-ho", tag, sizeof tag);
   char msg[4096];
-  int deleted = snap.deleted, sent = a.ev.sent;
+  int deleted = fx_snap.deleted, sent = a.ev.sent;
   ck_assert_int_eq(siprec_handler_shutdown(a.h, SIPREC_SHUTDOWN_HANDOVER, 2000 * MS), 0);
   ck_assert_int_eq(a.ev.sent, sent); /* no BYE */
   ck_assert_int_eq(a.ev.ended, 1);
   ck_assert_int_eq(a.ev.last_reason, SIPREC_END_HANDOVER);
   ck_assert_str_eq(siprec_end_reason_name(SIPREC_END_HANDOVER), "handover");
-  ck_assert_int_eq(snap.deleted, deleted);
+  ck_assert_int_eq(fx_snap.deleted, deleted);
   ck_assert_uint_eq(siprec_handler_next_deadline(a.h), UINT64_MAX);
   siprec_handler_free(a.h);
   fixture b;
   init(&b, 0, 0);
-  ck_assert_int_eq(siprec_handler_restore(b.h, snap.bytes, snap.len, 3000 * MS, NULL), 0);
+  ck_assert_int_eq(siprec_handler_restore(b.h, fx_snap.bytes, fx_snap.len, 3000 * MS, NULL), 0);
   fx_request(msg, sizeof msg, "BYE", "c-ho", tag, 2, "bye2", NULL, NULL);
   ck_assert_int_gt(fx_feed(&b, msg, 3000 * MS), 0);
   ck_assert_int_eq(b.status, 200);
@@ -543,7 +512,7 @@ START_TEST(test_format_v1_fixture)
     start_confirmed(&a, "fixture-v1", tag, sizeof tag);
     FILE *fp = fopen(path, "wb");
     ck_assert_ptr_nonnull(fp);
-    ck_assert_uint_eq(fwrite(snap.bytes, 1, snap.len, fp), snap.len);
+    ck_assert_uint_eq(fwrite(fx_snap.bytes, 1, fx_snap.len, fp), fx_snap.len);
     fclose(fp);
     fp = fopen(tag_path, "w");
     ck_assert_ptr_nonnull(fp);
@@ -599,12 +568,12 @@ START_TEST(test_media_resumes)
   struct sockaddr_in rtp_src = a.src;
   rtp_src.sin_port = htons(10000);
   memset(&au, 0, sizeof au);
-  int written = snap.written;
+  int written = fx_snap.written;
   /* 1 s of audio from 2 s on. */
   for (uint16_t k = 0; k < 50; k++)
     ck_assert_int_eq(fx_feed_rtp(&a, s, 0, &rtp_src, (uint16_t)(100 + k), 1000u + 160u * k,
                               2000 * MS + k * 20 * MS), 0);
-  ck_assert_int_gt(snap.written, written); /* the latch wrote one at once */
+  ck_assert_int_gt(fx_snap.written, written); /* the latch wrote one at once */
   /* The interval's snapshot (5 s) is not due yet: take the last one now,
    * as a hand-over would. */
   ck_assert_int_eq(siprec_handler_shutdown(a.h, SIPREC_SHUTDOWN_HANDOVER, 3000 * MS), 0);
@@ -616,9 +585,9 @@ START_TEST(test_media_resumes)
   /* 2 s later, in another process. */
   fixture b;
   init(&b, 0, 0);
-  wall_ns += 2000 * MS;
-  ck_assert_int_eq(siprec_handler_restore(b.h, snap.bytes, snap.len, 5000 * MS, &s), 0);
-  wall_ns -= 2000 * MS;
+  fx_wall_ns += 2000 * MS;
+  ck_assert_int_eq(siprec_handler_restore(b.h, fx_snap.bytes, fx_snap.len, 5000 * MS, &s), 0);
+  fx_wall_ns -= 2000 * MS;
   memset(&au, 0, sizeof au);
   /* A stranger's packet is not taken: the latch came back. */
   struct sockaddr_in stranger = b.other;
@@ -703,7 +672,7 @@ START_TEST(test_srtp_roc_resumes)
 
   fixture b;
   init(&b, 0, 1);
-  ck_assert_int_eq(siprec_handler_restore(b.h, snap.bytes, snap.len, 5000 * MS, &s), 0);
+  ck_assert_int_eq(siprec_handler_restore(b.h, fx_snap.bytes, fx_snap.len, 5000 * MS, &s), 0);
   for (unsigned k = 150; k < 200; k++)
     SEND(&b, k, 5000 * MS + (k - 150) * 20 * MS);
 #undef SEND

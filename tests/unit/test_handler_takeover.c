@@ -14,33 +14,7 @@
 
 #include "../common/check_main.h"
 #include "../common/handler_fixture.h"
-
-static struct {
-  unsigned char bytes[65536];
-  size_t len;
-} snap;
-
-static uint64_t wall_ns = UINT64_C(1800000000) * 1000000000u;
-
-static void on_snapshot(void *user, siprec_session *s, const char *key, size_t key_len,
-                        const void *data, size_t len)
-{
-  (void)user;
-  (void)s;
-  (void)key;
-  (void)key_len;
-  if (!data)
-    return;
-  ck_assert_uint_le(len, sizeof snap.bytes);
-  memcpy(snap.bytes, data, len);
-  snap.len = len;
-}
-
-static uint64_t wallclock(void *user)
-{
-  (void)user;
-  return wall_ns;
-}
+#include "../common/snapshot_host.h"
 
 static void on_audio(void *user, const siprec_audio_frame *fr)
 {
@@ -50,8 +24,7 @@ static void on_audio(void *user, const siprec_audio_frame *fr)
 
 static void callbacks(siprec_handler_callbacks *cbs)
 {
-  siprec_handler_callbacks_set_snapshot(cbs, on_snapshot);
-  siprec_handler_callbacks_set_wallclock(cbs, wallclock);
+  fx_snapshot_callbacks(cbs);
   siprec_handler_callbacks_set_audio(cbs, on_audio);
 }
 
@@ -96,7 +69,7 @@ static siprec_session *take_over(fixture *b, const char *call_id)
   node_b.sin_port = htons(5080);
   inet_pton(AF_INET, "192.0.2.20", &node_b.sin_addr);
   int sent = b->ev.sent;
-  ck_assert_int_eq(siprec_handler_take_over(b->h, snap.bytes, snap.len,
+  ck_assert_int_eq(siprec_handler_take_over(b->h, fx_snap.bytes, fx_snap.len,
                                             (struct sockaddr *)&node_b, 5000 * MS, &s),
                    0);
   ck_assert_int_eq(b->ev.sent, sent + 1);
@@ -303,8 +276,8 @@ START_TEST(test_snapshot_mid_reinvite)
   respond(&b, 200, answer_sdp, ok, sizeof ok);
   /* B dies with its re-INVITE out: a restart of B restores it mid re-INVITE. */
   unsigned char copy[65536];
-  size_t len = snap.len;
-  memcpy(copy, snap.bytes, len);
+  size_t len = fx_snap.len;
+  memcpy(copy, fx_snap.bytes, len);
   siprec_session_unref(s);
   ck_assert_int_eq(siprec_handler_shutdown(b.h, SIPREC_SHUTDOWN_HANDOVER, 5100 * MS), 0);
   siprec_handler_free(b.h);
