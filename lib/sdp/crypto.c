@@ -111,7 +111,9 @@ size_t sr_sdp_crypto_parse(const char *v, sr_sdp_suite_ok_cb suite_ok, sr_sdp_st
     return 0;
   if (ki.lifetime >= LIFETIME_MAX)
     ki.lifetime = 0; /* the default: RFC 3711's limits, which libsrtp2 keeps */
-  char text[SR_SDP_KEY_INFO_MAX];
+  /* Zeroed: the whole array is copied into the stream, its tail too (a
+   * stream is compared and copied as a whole). */
+  char text[SR_SDP_KEY_INFO_MAX] = { 0 };
   if (sr_sdes_key_info_write(&ki, text, sizeof text) < 0)
     return 0; /* cannot happen: the checks above bound every field */
   st->crypto_tag = (int)tag;
