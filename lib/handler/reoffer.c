@@ -144,6 +144,11 @@ int sr_reoffer_final(siprec_handler *h, siprec_session *s, const sr_sip_msg *m, 
   s->uac_tx.request = NULL; /* ours now, until the answer is applied */
   sr_client_tx_clear(&s->uac_tx, &s->mem);
   int is_2xx = m->status < 300;
+  /* RFC 3261 12.2.1.2: the 2xx to a target refresh names the SRC's target
+   * from now on (its ACK goes there already); out of memory, the old one
+   * stays. */
+  if (is_2xx && m->contact_uri.n)
+    (void)sr_sip_str_set(&s->mem, &s->dialog.remote_target, m->contact_uri.p, m->contact_uri.n);
   send_ack(h, s, cseq, branch, is_2xx, now);
   int nothing_left = 0;
   if (is_2xx) {

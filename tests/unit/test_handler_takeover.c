@@ -136,6 +136,29 @@ START_TEST(test_reinvite_lines)
 }
 END_TEST
 
+/* The SRC's 2xx names a new Contact: the dialog's remote target follows
+ * (RFC 3261 12.2.1.2), its ACK and later requests go there. */
+START_TEST(test_2xx_contact_refreshes_target)
+{
+  fixture b;
+  siprec_session *s = take_over(&b, "to-contact");
+  char ok[8192], with[8400];
+  respond(&b, 200, answer_sdp, ok, sizeof ok);
+  char *ct = strstr(ok, "Content-Type: ");
+  ck_assert_ptr_nonnull(ct);
+  snprintf(with, sizeof with, "%.*sContact: <sip:src@198.51.100.7:5070>\r\n%s",
+           (int)(ct - ok), ok, ct);
+  fx_feed(&b, with, 5200 * MS);
+  static const char ack[] = "ACK sip:src@198.51.100.7:5070 SIP/2.0\r\n";
+  static const char bye[] = "BYE sip:src@198.51.100.7:5070 SIP/2.0\r\n";
+  ck_assert_msg(strncmp(b.ev.last_sent, ack, sizeof ack - 1) == 0, "%.300s", b.ev.last_sent);
+  ck_assert_int_eq(siprec_handler_end_session(b.h, s, 6000 * MS), 0);
+  ck_assert_msg(strncmp(b.ev.last_sent, bye, sizeof bye - 1) == 0, "%.300s", b.ev.last_sent);
+  siprec_session_unref(s);
+  siprec_handler_free(b.h);
+}
+END_TEST
+
 START_TEST(test_2xx_moves_media)
 {
   fixture b;
@@ -328,6 +351,7 @@ int main(void)
   TCase *tc = tcase_create("takeover");
   tcase_add_test(tc, test_reinvite_lines);
   tcase_add_test(tc, test_2xx_moves_media);
+  tcase_add_test(tc, test_2xx_contact_refreshes_target);
   tcase_add_test(tc, test_udp_schedule_timer_b);
   tcase_add_test(tc, test_491_glare_non2xx);
   tcase_add_test(tc, test_snapshot_mid_reinvite);
