@@ -131,6 +131,10 @@ int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const c
 int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *local_tag,
                           const char *extra, const char *answer, size_t answer_len);
 
+/* The SRS's Contact line (with +sip.srs) for `local` over `transport`. */
+void sr_handler_contact(siprec_handler *h, const struct sockaddr *local,
+                        siprec_transport transport, sr_strbuf *b);
+
 /* The status that answers a failed SDP answer or offer (its SIPREC_E* code). */
 int sr_handler_sdp_status(int rc);
 

@@ -41,17 +41,24 @@ int sr_handler_simple(siprec_handler *h, sr_request_ctx *rq, int status, const c
   return b->overflow ? SIPREC_ETOOBIG : (int)b->len;
 }
 
+void sr_handler_contact(siprec_handler *h, const struct sockaddr *local,
+                        siprec_transport transport, sr_strbuf *b)
+{
+  char addr[80];
+  if (sr_addr_text(local, addr, sizeof addr, 1) < 0)
+    snprintf(addr, sizeof addr, "invalid");
+  static const char *const tp_param[] = { "", ";transport=tcp", ";transport=tls" };
+  sr_strbuf_printf(b, "Contact: <sip:%s@%s%s>;+sip.srs\r\n",
+                   h->cfg.contact_user ? h->cfg.contact_user : "srs", addr,
+                   tp_param[(unsigned)transport <= SIPREC_TRANSPORT_TLS ? transport : 0]);
+}
+
 int sr_handler_answer_2xx(siprec_handler *h, sr_request_ctx *rq, const char *local_tag,
                           const char *extra, const char *answer, size_t answer_len)
 {
-  char headers[1024], local[80];
+  char headers[1024];
   sr_strbuf hb = sr_strbuf_on(headers, sizeof headers);
-  if (sr_addr_text(rq->path.local, local, sizeof local, 1) < 0)
-    snprintf(local, sizeof local, "invalid");
-  static const char *const tp_param[] = { "", ";transport=tcp", ";transport=tls" };
-  sr_strbuf_printf(&hb, "Contact: <sip:%s@%s%s>;+sip.srs\r\n",
-                   h->cfg.contact_user ? h->cfg.contact_user : "srs", local,
-                   tp_param[rq->path.transport]);
+  sr_handler_contact(h, rq->path.local, rq->path.transport, &hb);
   sr_strbuf_printf(&hb, "Server: %s\r\n", h->cfg.user_agent);
   sr_strbuf_str(&hb, SR_ALLOW_HEADER SR_SUPPORTED_HEADER SR_ACCEPT_HEADER);
   if (extra)

@@ -76,20 +76,15 @@ int sr_uac_start(siprec_handler *h, siprec_session *s, sr_uac_purpose purpose, u
     break;
   }
   case SR_UAC_REOFFER: {
-    char sdp[8192], local[80];
-    static const char *const tp_param[] = { "", ";transport=tcp", ";transport=tls" };
-    rc = sr_addr_text(&s->dialog.local.sa, local, sizeof local, 1);
-    if (rc == 0)
-      rc = sr_reoffer_body(h, s, sdp, sizeof sdp);
+    char sdp[8192], hdr[512];
+    rc = sr_reoffer_body(h, s, sdp, sizeof sdp);
     if (rc <= 0)
       break;
     /* An INVITE names the SRS's Contact (RFC 3261 8.1.1.8): this node's
      * address, which a take-over made the dialog's. */
-    char hdr[512];
-    snprintf(hdr, sizeof hdr,
-             "Contact: <sip:%s@%s%s>;+sip.srs\r\n" SR_ALLOW_HEADER SR_SUPPORTED_HEADER,
-             h->cfg.contact_user ? h->cfg.contact_user : "srs", local,
-             tp_param[s->dialog.transport]);
+    sr_strbuf hb = sr_strbuf_on(hdr, sizeof hdr);
+    sr_handler_contact(h, &s->dialog.local.sa, s->dialog.transport, &hb);
+    sr_strbuf_str(&hb, SR_ALLOW_HEADER SR_SUPPORTED_HEADER);
     rc = uac_write(h, s, "INVITE", hdr, "application/sdp", sdp, (size_t)rc, &b,
                    s->uac_tx.branch);
     break;

@@ -35,11 +35,7 @@ static int describe(const sdp_session_t *s, const sdp_media_t *m, sr_sdp_stream 
   st->offer_dir = sr_sdp_media_dir(s, m);
   st->ptime = sr_sdp_media_ptime(s, m);
   st->rtcp_mux = sr_sdp_attr(m->m_attributes, "rtcp-mux") != NULL;
-  const sdp_attribute_t *rtcp = sr_sdp_attr(m->m_attributes, "rtcp");
-  unsigned long rport;
-  const char *rv = rtcp ? rtcp->a_value : NULL;
-  if (rv && sr_sdp_uint(&rv, 65535, &rport) == 0 && rport > 0)
-    st->remote_rtcp_port = (uint16_t)rport; /* RFC 3605: "port [nettype addrtype addr]" */
+  st->remote_rtcp_port = sr_sdp_media_rtcp_port(m);
   sr_sdp_remote_addr(sr_sdp_media_conn(s, m), st);
   if (m->m_port > 0 && m->m_port <= 65535)
     st->remote_port = (uint16_t)m->m_port;

@@ -98,3 +98,13 @@ void sr_sdp_remote_addr(const sdp_connection_t *c, sr_sdp_stream *st)
   if (c && c->c_address)
     sr_sdp_copy(st->remote_addr, sizeof st->remote_addr, c->c_address);
 }
+
+uint16_t sr_sdp_media_rtcp_port(const sdp_media_t *m)
+{
+  const sdp_attribute_t *rtcp = sr_sdp_attr(m->m_attributes, "rtcp");
+  const char *rv = rtcp ? rtcp->a_value : NULL;
+  unsigned long rport;
+  if (rv && sr_sdp_uint(&rv, 65535, &rport) == 0 && rport > 0)
+    return (uint16_t)rport;
+  return 0;
+}

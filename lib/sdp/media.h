@@ -41,4 +41,8 @@ int sr_sdp_conn_is_hold(const sdp_connection_t *c);
  * does not fit). */
 void sr_sdp_remote_addr(const sdp_connection_t *c, sr_sdp_stream *st);
 
+/* The port of the m-line's a=rtcp (RFC 3605: "port [nettype addrtype
+ * addr]"), 0 when absent or unreadable. */
+uint16_t sr_sdp_media_rtcp_port(const sdp_media_t *m);
+
 #endif

@@ -80,12 +80,7 @@ static void read_media(const sdp_session_t *s, const sdp_media_t *m, sr_sdp_suit
   st->remote_addr[0] = '\0';
   sr_sdp_remote_addr(sr_sdp_media_conn(s, m), st);
   st->remote_port = (uint16_t)m->m_port;
-  st->remote_rtcp_port = 0;
-  const sdp_attribute_t *rtcp = sr_sdp_attr(m->m_attributes, "rtcp");
-  unsigned long rport;
-  const char *rv = rtcp ? rtcp->a_value : NULL;
-  if (rv && sr_sdp_uint(&rv, 65535, &rport) == 0 && rport > 0)
-    st->remote_rtcp_port = (uint16_t)rport;
+  st->remote_rtcp_port = sr_sdp_media_rtcp_port(m);
   st->rtcp_mux = st->rtcp_mux && sr_sdp_attr(m->m_attributes, "rtcp-mux") != NULL;
   uint32_t ptime = sr_sdp_media_ptime(s, m);
   if (ptime)

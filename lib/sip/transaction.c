@@ -166,12 +166,20 @@ void sr_client_tx_clear(sr_client_tx *t, const siprec_allocator *mem)
   t->request_len = 0;
 }
 
-int sr_client_tx_matches(const sr_client_tx *t, const sr_sip_msg *m, const char *method)
+/* A response answers the SRS's request of `cseq`, `method` and top Via
+ * branch z9hG4bK`branch` (RFC 3261 17.1.3). */
+static int answers(const sr_sip_msg *m, uint32_t cseq, const char *method,
+                   const char branch[SR_TAG_LEN + 1])
 {
   static const char prefix[] = "z9hG4bK";
   const size_t pn = sizeof prefix - 1;
-  return t->purpose && m->cseq == t->cseq && sr_span_ieq(m->cseq_method_name, method) &&
-         m->branch.n == pn + SR_TAG_LEN && memcmp(m->branch.p + pn, t->branch, SR_TAG_LEN) == 0;
+  return m->cseq == cseq && sr_span_ieq(m->cseq_method_name, method) &&
+         m->branch.n == pn + SR_TAG_LEN && memcmp(m->branch.p + pn, branch, SR_TAG_LEN) == 0;
+}
+
+int sr_client_tx_matches(const sr_client_tx *t, const sr_sip_msg *m, const char *method)
+{
+  return t->purpose && answers(m, t->cseq, method, t->branch);
 }
 
 void sr_client_tx_provisional(sr_client_tx *t, const sr_tx_timers *tm, uint64_t now)
@@ -236,11 +244,7 @@ int sr_ack_tx_keep(sr_ack_tx *t, const siprec_allocator *mem, const char *ack, s
 
 int sr_ack_tx_matches(const sr_ack_tx *t, const sr_sip_msg *m)
 {
-  static const char prefix[] = "z9hG4bK";
-  const size_t pn = sizeof prefix - 1;
-  return t->ack && m->status >= 200 && m->cseq == t->cseq &&
-         sr_span_ieq(m->cseq_method_name, "INVITE") && m->branch.n == pn + SR_TAG_LEN &&
-         memcmp(m->branch.p + pn, t->branch, SR_TAG_LEN) == 0;
+  return t->ack && m->status >= 200 && answers(m, t->cseq, "INVITE", t->branch);
 }
 
 uint64_t sr_ack_tx_next(const sr_ack_tx *t)
