@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* siprec-server's snapshot store on files; see state_store.h. */
 #include "state_store.h"
+#include "write_queue.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,39 +17,16 @@
 #define MAGIC "SRS1"
 #define HEADER 8 /* magic + key length */
 #define KEY_MAX 1024
-#define BUCKETS 1024
 
-enum { OP_NONE = 0, OP_PUT, OP_DEL, OP_GET, OP_SCAN };
-
-struct waiter {
-  siprec_store_done_cb done;
-  void *arg;
-  struct waiter *next;
-};
-
-/* A put or a delete of one key, with whoever waits for it. */
-struct op {
-  int kind;    /* OP_NONE, OP_PUT, OP_DEL */
-  void *data;  /* OP_PUT: the value (owned) */
-  size_t len;
-  struct waiter *waiters;
-};
-
-/* A key with writes in flight or waiting; freed once it has none. */
-struct slot {
-  struct slot *next;
-  char name[STATE_STORE_NAME_MAX];
-  char *key;
-  size_t key_len;
-  int busy;          /* `cur` is on the pool */
-  struct op cur, nxt;
-};
+/* The writes (puts, deletes) are ordered per key by write_queue.h; gets
+ * and scans go to the pool at once. */
+enum { OP_PUT = WQ_PUT, OP_DEL = WQ_DEL, OP_GET, OP_SCAN };
 
 struct state_store {
   uv_loop_t *loop;
   int dirfd;
-  struct slot *table[BUCKETS];
-  size_t pending;
+  struct write_queue *writes;
+  size_t pending; /* gets and scans on the pool */
 };
 
 struct found_key {
@@ -63,11 +41,11 @@ struct job {
   struct state_store *st;
   int kind;
   int dirfd;
-  struct slot *slot;      /* OP_PUT, OP_DEL */
-  const void *data;       /* OP_PUT: slot->cur.data */
+  struct wq_slot *slot;   /* OP_PUT, OP_DEL */
+  const void *data;       /* OP_PUT: the write queue's copy */
   size_t len;
   char name[STATE_STORE_NAME_MAX];
-  char *key;              /* OP_GET: owned copy */
+  char *key;              /* OP_GET, OP_PUT: owned copy */
   size_t key_len;
   int memory;             /* OP_GET answered from a value not yet on disk */
   siprec_store_done_cb done;
@@ -176,13 +154,13 @@ static int file_put(struct job *j)
     return -errno;
   uint8_t head[HEADER];
   memcpy(head, MAGIC, 4);
-  uint32_t kl = (uint32_t)j->slot->key_len;
+  uint32_t kl = (uint32_t)j->key_len;
   head[4] = (uint8_t)(kl >> 24);
   head[5] = (uint8_t)(kl >> 16);
   head[6] = (uint8_t)(kl >> 8);
   head[7] = (uint8_t)kl;
   struct iovec iov[3] = {
-    { head, sizeof head }, { j->slot->key, j->slot->key_len }, { (void *)j->data, j->len },
+    { head, sizeof head }, { j->key, j->key_len }, { (void *)j->data, j->len },
   };
   int rc = write_all(fd, iov, 3);
   if (rc == 0 && fsync(fd) < 0)
@@ -351,47 +329,6 @@ static void on_work(uv_work_t *req)
 /* ---------------------------------------------------------------------- */
 /* The loop's side                                                          */
 
-static uint32_t bucket_of(const char *name)
-{
-  uint32_t h = 2166136261u;
-  for (const char *p = name; *p; p++)
-    h = (h ^ (uint8_t)*p) * 16777619u;
-  return h % BUCKETS;
-}
-
-static struct slot *slot_find(struct state_store *st, const char *name)
-{
-  for (struct slot *s = st->table[bucket_of(name)]; s; s = s->next)
-    if (!strcmp(s->name, name))
-      return s;
-  return NULL;
-}
-
-static void slot_unlink(struct state_store *st, struct slot *s)
-{
-  struct slot **pp = &st->table[bucket_of(s->name)];
-  while (*pp != s)
-    pp = &(*pp)->next;
-  *pp = s->next;
-  free(s->key);
-  free(s);
-}
-
-static void op_finish(struct state_store *st, struct op *o, int status)
-{
-  struct waiter *w = o->waiters;
-  free(o->data);
-  memset(o, 0, sizeof *o);
-  while (w) {
-    struct waiter *next = w->next;
-    st->pending--;
-    if (w->done)
-      w->done(w->arg, status, NULL, 0);
-    free(w);
-    w = next;
-  }
-}
-
 static void on_after_work(uv_work_t *req, int status);
 
 static int queue(struct state_store *st, struct job *j)
@@ -401,31 +338,6 @@ static int queue(struct state_store *st, struct job *j)
   j->dirfd = st->dirfd;
   int rc = uv_queue_work(st->loop, &j->req, on_work, on_after_work);
   return rc < 0 ? SIPREC_EAGAIN : 0;
-}
-
-/* Put the slot's waiting write on the pool, when none is in flight. */
-static void slot_kick(struct state_store *st, struct slot *s)
-{
-  while (!s->busy && s->nxt.kind != OP_NONE) {
-    s->cur = s->nxt;
-    memset(&s->nxt, 0, sizeof s->nxt);
-    struct job *j = calloc(1, sizeof *j);
-    if (j) {
-      j->kind = s->cur.kind;
-      j->slot = s;
-      j->data = s->cur.data;
-      j->len = s->cur.len;
-      strcpy(j->name, s->name);
-      if (queue(st, j) == 0) {
-        s->busy = 1;
-        return;
-      }
-      free(j);
-    }
-    op_finish(st, &s->cur, SIPREC_ENOMEM);
-  }
-  if (!s->busy && s->nxt.kind == OP_NONE)
-    slot_unlink(st, s);
 }
 
 static void job_free(struct job *j)
@@ -438,16 +350,36 @@ static void job_free(struct job *j)
   free(j);
 }
 
+/* The write queue's start: a put or a delete of one key on the pool. */
+static int start_write(void *backend, struct wq_slot *slot, int kind, const char *key,
+                       size_t key_len, const void *data, size_t len)
+{
+  struct state_store *st = backend;
+  struct job *j = calloc(1, sizeof *j);
+  if (!j || !(j->key = malloc(key_len))) {
+    free(j);
+    return SIPREC_ENOMEM;
+  }
+  memcpy(j->key, key, key_len);
+  j->key_len = key_len;
+  j->kind = kind;
+  j->slot = slot;
+  j->data = data;
+  j->len = len;
+  int rc = state_store_name(key, key_len, j->name, sizeof j->name) < 0 ? SIPREC_EINVAL
+                                                                        : queue(st, j);
+  if (rc < 0)
+    job_free(j);
+  return rc;
+}
+
 static void on_after_work(uv_work_t *req, int status)
 {
   struct job *j = req->data;
   struct state_store *st = j->st;
   int rc = status == UV_ECANCELED ? SIPREC_EAGAIN : j->status;
   if (j->kind == OP_PUT || j->kind == OP_DEL) {
-    struct slot *s = j->slot;
-    s->busy = 0;
-    op_finish(st, &s->cur, rc);
-    slot_kick(st, s);
+    wq_landed(st->writes, j->slot, rc);
   } else {
     st->pending--;
     if (j->kind == OP_SCAN && rc == 0)
@@ -459,51 +391,14 @@ static void on_after_work(uv_work_t *req, int status)
   job_free(j);
 }
 
-/* A put or a delete: it becomes the slot's waiting write, replacing one
- * that waits (whose waiters now wait for this one). */
+/* A put or a delete, ordered per key by the write queue. */
 static int write_op(struct state_store *st, const char *key, size_t key_len, int kind,
                     const void *data, size_t len, siprec_store_done_cb done, void *arg)
 {
   char name[STATE_STORE_NAME_MAX];
   if (state_store_name(key, key_len, name, sizeof name) < 0 || len > STATE_STORE_VALUE_MAX)
     return SIPREC_EINVAL;
-  struct waiter *w = calloc(1, sizeof *w);
-  void *copy = kind == OP_PUT ? malloc(len ? len : 1) : NULL;
-  struct slot *s = slot_find(st, name);
-  int fresh = !s;
-  if (fresh && w && (kind != OP_PUT || copy)) {
-    s = calloc(1, sizeof *s);
-    if (s && !(s->key = malloc(key_len))) {
-      free(s);
-      s = NULL;
-    }
-  }
-  if (!w || (kind == OP_PUT && !copy) || !s) {
-    free(w);
-    free(copy);
-    return SIPREC_ENOMEM;
-  }
-  if (fresh) {
-    strcpy(s->name, name);
-    memcpy(s->key, key, key_len);
-    s->key_len = key_len;
-    uint32_t b = bucket_of(name);
-    s->next = st->table[b];
-    st->table[b] = s;
-  }
-  if (copy && len)
-    memcpy(copy, data, len);
-  w->done = done;
-  w->arg = arg;
-  w->next = s->nxt.waiters;
-  free(s->nxt.data);
-  s->nxt.kind = kind;
-  s->nxt.data = copy;
-  s->nxt.len = len;
-  s->nxt.waiters = w;
-  st->pending++;
-  slot_kick(st, s);
-  return 0;
+  return wq_write(st->writes, key, key_len, kind, data, len, done, arg);
 }
 
 static int ss_put(void *impl, const char *key, size_t key_len, const void *data, size_t len,
@@ -533,18 +428,19 @@ static int ss_get(void *impl, const char *key, size_t key_len, siprec_store_done
   j->done = done;
   j->arg = arg;
   /* The newest value given wins over the file, even before it lands. */
-  struct slot *s = slot_find(st, j->name);
-  const struct op *o = s ? (s->nxt.kind != OP_NONE ? &s->nxt : &s->cur) : NULL;
-  if (o && o->kind != OP_NONE) {
+  const void *val = NULL;
+  size_t val_len = 0;
+  int newest = wq_newest(st->writes, key, key_len, &val, &val_len);
+  if (newest != WQ_NONE) {
     j->memory = 1;
-    j->status = o->kind == OP_DEL ? SIPREC_ENOTFOUND : 0;
-    if (o->kind == OP_PUT && !(j->out = malloc(o->len ? o->len : 1))) {
+    j->status = newest == WQ_DEL ? SIPREC_ENOTFOUND : 0;
+    if (newest == WQ_PUT && !(j->out = malloc(val_len ? val_len : 1))) {
       free(j);
       return SIPREC_ENOMEM;
     }
-    if (o->kind == OP_PUT && o->len)
-      memcpy(j->out, o->data, o->len);
-    j->out_len = o->kind == OP_PUT ? o->len : 0;
+    if (newest == WQ_PUT && val_len)
+      memcpy(j->out, val, val_len);
+    j->out_len = newest == WQ_PUT ? val_len : 0;
   } else if (!(j->key = malloc(key_len))) {
     free(j);
     return SIPREC_ENOMEM;
@@ -636,35 +532,25 @@ int state_store_open(struct state_store **out, uv_loop_t *loop, const char *dir,
   }
   st->loop = loop;
   st->dirfd = fd;
+  if (!(st->writes = wq_new(start_write, st, 0))) {
+    close(fd);
+    free(st);
+    return -ENOMEM;
+  }
   *out = st;
   return 0;
 }
 
 size_t state_store_pending(const struct state_store *st)
 {
-  return st ? st->pending : 0;
+  return st ? st->pending + wq_pending(st->writes) : 0;
 }
 
 void state_store_free(struct state_store *st)
 {
   if (!st)
     return;
-  /* Nothing is pending by contract; slots left by a failed loop are
-   * freed all the same (their waiters are never called). */
-  for (size_t b = 0; b < BUCKETS; b++)
-    while (st->table[b]) {
-      struct slot *s = st->table[b];
-      st->table[b] = s->next;
-      for (struct op *o = &s->cur; o; o = o == &s->cur ? &s->nxt : NULL) {
-        free(o->data);
-        for (struct waiter *w = o->waiters, *n; w; w = n) {
-          n = w->next;
-          free(w);
-        }
-      }
-      free(s->key);
-      free(s);
-    }
+  wq_free(st->writes); /* nothing is pending by contract */
   close(st->dirfd);
   free(st);
 }
