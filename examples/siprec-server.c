@@ -754,6 +754,7 @@ static void stop_now(struct server *srv)
     calls_close(srv->calls);
   }
   net_close(srv->net, SHUTDOWN_GRACE_MS);
+  recovery_close(srv->rec); /* Redis: the last writes land, then it closes */
 }
 
 static void on_drain_timeout(uv_timer_t *t)
@@ -782,6 +783,7 @@ static void on_signal(uv_signal_t *sig, int signum)
          handover ? ", handing them over" : "");
   fflush(stdout);
   srv->draining = 1;
+  recovery_draining(srv->rec);
   while (srv->deferrals) {
     uv_timer_stop(&srv->deferrals->timer);
     deferral_drop(srv->deferrals);
@@ -850,6 +852,46 @@ static void media_bind_address(const struct srv_opts *o, struct sockaddr_storage
   out->ss_family = AF_INET; /* the IPv4 wildcard */
 }
 
+/* --redis, --redis-sentinel: where, and this node's name. A node that
+ * takes sessions over puts its own address in their Contact: a specific
+ * --listen address, not the wildcard. */
+static int redis_config(const struct srv_opts *o, struct recovery_redis *r)
+{
+  memset(r, 0, sizeof *r);
+  if (!o->redis && !o->redis_sentinel)
+    return 0;
+#ifdef SIPREC_SERVER_REDIS
+  if (redis_where_parse(&r->where, o->redis, o->redis_sentinel,
+                        o->redis_master ? o->redis_master : "mymaster") < 0) {
+    fprintf(stderr, "siprec-server: --redis%s %s: want ADDR:PORT%s\n",
+            o->redis ? "" : "-sentinel", o->redis ? o->redis : o->redis_sentinel,
+            o->redis ? "" : "[,ADDR:PORT...] (at most 8)");
+    return -1;
+  }
+  static char node[80];
+  const struct sockaddr *la = (const struct sockaddr *)&o->listen[0];
+  const void *ip = la->sa_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)la)->sin6_addr
+                                             : (const void *)&((struct sockaddr_in *)la)->sin_addr;
+  static const uint8_t zero[16];
+  if (!memcmp(ip, zero, la->sa_family == AF_INET6 ? 16 : 4)) {
+    fprintf(stderr, "siprec-server: --redis: the first --listen must be this node's own address "
+                    "(the Contact of the sessions it takes over), not the wildcard\n");
+    return -1;
+  }
+  char text[64];
+  snprintf(node, sizeof node, "%s", net_addr_text(la, text, sizeof text));
+  r->node = o->node ? o->node : node;
+  r->prefix = o->redis_prefix;
+  r->ttl_ms = o->redis_ttl_s > 0 ? (uint64_t)o->redis_ttl_s * 1000 : 0;
+  r->heartbeat_ms = o->heartbeat_ms > 0 ? (uint64_t)o->heartbeat_ms : 0;
+  r->node_ttl_ms = o->node_ttl_ms > 0 ? (uint64_t)o->node_ttl_ms : 0;
+  return 0;
+#else
+  fprintf(stderr, "siprec-server: --redis: not built (no hiredis)\n");
+  return -1;
+#endif
+}
+
 static int check_out_dir(const char *dir)
 {
   struct stat st;
@@ -883,8 +925,12 @@ int main(int argc, char **argv)
                     limits.fd_limit > 0 ? limits.fd_limit - SRV_FD_TRANSIENT : 0) < 0)
     return 1;
   uint8_t seal_key[32];
+  struct recovery_redis redis;
+  if (redis_config(&srv.opts, &redis) < 0)
+    return 2;
   if (srv.opts.state_dir &&
-      recovery_open(&srv.rec, &srv.loop, srv.opts.state_dir, srv.opts.state_key, seal_key) < 0)
+      recovery_open(&srv.rec, &srv.loop, srv.opts.state_dir, srv.opts.state_key,
+                    srv.opts.redis || srv.opts.redis_sentinel ? &redis : NULL, seal_key) < 0)
     return 2;
   if (make_calls(&srv) < 0 || make_handler(&srv, seal_key) < 0)
     return 2;
@@ -947,7 +993,8 @@ int main(int argc, char **argv)
   /* Every session the store holds is restored (its ports bound again)
    * before the first message is read. */
   if (srv.rec) {
-    recovery_attach(srv.rec, srv.h, now_ns, on_restored, &srv);
+    recovery_attach(srv.rec, srv.h, now_ns, (struct sockaddr *)&srv.opts.listen[0], on_restored,
+                    &srv);
     if (recovery_restore_all(srv.rec) < 0)
       fprintf(stderr, "siprec-server: --state: cannot scan the store\n");
   }

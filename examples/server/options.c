@@ -52,6 +52,21 @@ void srv_opts_usage(FILE *f)
           "  --on-term bye|handover on SIGTERM, end each session with a BYE (default), or\n"
           "                         hand them over to the next process (needs --state: no\n"
           "                         BYE, snapshots kept, recordings closed, no manifest yet)\n"
+          "  --redis ADDR:PORT      keep the snapshots in Redis instead (with --state DIR for\n"
+          "                         the seal key and the recordings' resume state), shared\n"
+          "                         with other nodes: each renews a heartbeat and takes over\n"
+          "                         the sessions of a node whose heartbeat stops (new ports,\n"
+          "                         a re-INVITE to each SRC; docs/deployment.md)\n"
+          "  --redis-sentinel ADDR:PORT[,ADDR:PORT...]\n"
+          "                         find the Redis master through these sentinels instead\n"
+          "  --redis-master NAME    the master's name at the sentinels (default mymaster)\n"
+          "  --redis-prefix P       the keys' prefix (default siprec:)\n"
+          "  --redis-ttl S          a session's keys expire S s after its last change or\n"
+          "                         refresh (default 3600; refreshed every S/3 while it lives)\n"
+          "  --node ID              this node's name among them (default: the first\n"
+          "                         --listen's ADDR:PORT)\n"
+          "  --heartbeat-ms N       renew the heartbeat every N ms (default 1000)\n"
+          "  --node-ttl-ms N        a node whose heartbeat is N ms old is dead (default 3000)\n"
           "  --allow CIDR           take messages only from these sources, repeatable\n"
           "                         (e.g. 192.0.2.0/24, ::1/128, 198.51.100.7)\n"
           "  --media-address ADDR   the address put in SDP answers\n"
@@ -216,6 +231,9 @@ static const struct number_flag number_flags[] = {
   NUMBER_FLAG("--on-complete-timeout-ms", 86400000L, on_complete_timeout_ms),
   NUMBER_FLAG("--on-complete-max", 1000, on_complete_max),
   NUMBER_FLAG("--min-free-mb", 100000000L, min_free_mb),
+  NUMBER_FLAG("--redis-ttl", 31536000L, redis_ttl_s),
+  NUMBER_FLAG("--heartbeat-ms", 3600000L, heartbeat_ms),
+  NUMBER_FLAG("--node-ttl-ms", 3600000L, node_ttl_ms),
 };
 
 static int parse_rtp_ports(const char *text, struct srv_opts *o)
@@ -316,6 +334,16 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
         return -1;
       }
       o->on_term_handover = !strcmp(v, "handover");
+    } else if (!strcmp(a, "--redis")) {
+      o->redis = v;
+    } else if (!strcmp(a, "--redis-sentinel")) {
+      o->redis_sentinel = v;
+    } else if (!strcmp(a, "--redis-master")) {
+      o->redis_master = v;
+    } else if (!strcmp(a, "--redis-prefix")) {
+      o->redis_prefix = v;
+    } else if (!strcmp(a, "--node")) {
+      o->node = v;
     } else if (!strcmp(a, "--on-complete")) {
       o->on_complete = v;
     } else if (!strcmp(a, "--metrics")) {
@@ -352,6 +380,15 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
   }
   if ((o->state_key || o->on_term_handover) && !o->state_dir) {
     fprintf(stderr, "siprec-server: --state-key and --on-term handover need --state\n");
+    return -1;
+  }
+  if ((o->redis || o->redis_sentinel) && !o->state_dir) {
+    fprintf(stderr, "siprec-server: --redis and --redis-sentinel need --state (the seal key, "
+                    "the recordings' resume state)\n");
+    return -1;
+  }
+  if (o->redis && o->redis_sentinel) {
+    fprintf(stderr, "siprec-server: --redis or --redis-sentinel, not both\n");
     return -1;
   }
   if (o->on_complete && !o->out_dir) {

@@ -71,6 +71,15 @@ struct srv_opts {
   const char *state_dir;    /* --state: session snapshots kept here; NULL: none */
   const char *state_key;    /* --state-key: the 32-byte seal key's file */
   int on_term_handover;     /* --on-term handover: SIGTERM hands sessions over */
+  /* Several nodes on one Redis (docs/deployment.md) */
+  const char *redis;          /* --redis ADDR:PORT (standalone) */
+  const char *redis_sentinel; /* --redis-sentinel ADDR:PORT[,...] */
+  const char *redis_master;   /* --redis-master NAME (default mymaster) */
+  const char *redis_prefix;   /* --redis-prefix P (default siprec:) */
+  long redis_ttl_s;           /* --redis-ttl S: a session key's TTL (default 3600) */
+  const char *node;           /* --node ID (default: the first --listen's ADDR:PORT) */
+  long heartbeat_ms;          /* --heartbeat-ms N (default 1000) */
+  long node_ttl_ms;           /* --node-ttl-ms N: silent this long, a node is dead (3000) */
   struct sockaddr_storage metrics; /* --metrics ADDR:PORT */
   int has_metrics;
   int verbose;

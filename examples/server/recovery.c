@@ -12,17 +12,30 @@
 #include <unistd.h>
 
 #include "state_store.h"
+#ifdef SIPREC_SERVER_REDIS
+#include "cluster.h"
+#include "redis_store.h"
+#endif
+
+/* How long a stop waits for the snapshots on their way to Redis. */
+#define CLOSE_WAIT_MS 2000
 
 struct recovery {
   uv_loop_t *loop;
   char *dir;
-  struct state_store *store;
-  siprec_store *api; /* the store through siprec/store.h (its close frees `store`) */
+  struct state_store *store;   /* --state DIR alone: files */
+  struct redis_store *redis;   /* --redis: Redis (the files hold no snapshot) */
+  struct cluster *cluster;
+  siprec_store *api; /* the store through siprec/store.h (its close frees the backend) */
   siprec_handler *h;
   uint64_t (*now)(void);
+  struct sockaddr_storage local; /* this node's SIP address, for take-overs */
   recovery_restored_cb restored;
   void *user;
   size_t scanning, restored_n, failed_n;
+  int restore_wanted; /* Redis: restore_all once it is up */
+  uv_timer_t close_wait;
+  uint64_t close_deadline;
 };
 
 /* One get on its way, and what to do with the value. */
@@ -72,8 +85,37 @@ static int own_key(const char *dir, uint8_t key[32])
   return rc;
 }
 
+#ifdef SIPREC_SERVER_REDIS
+static void on_lost(void *user, const char *key, size_t key_len);
+static void on_redis_up(void *user);
+static void on_claimed(void *user, const char *key, size_t key_len, const void *data,
+                       size_t len);
+
+static int open_redis(struct recovery *r, const struct recovery_redis *rr)
+{
+  struct redis_store_config rc = {
+    .prefix = rr->prefix, .node = rr->node, .ttl_ms = rr->ttl_ms,
+    .lost = on_lost, .up = on_redis_up, .user = r,
+  };
+  struct cluster_config cc = {
+    .heartbeat_ms = rr->heartbeat_ms, .node_ttl_ms = rr->node_ttl_ms,
+    .claimed = on_claimed, .user = r,
+  };
+  if (redis_store_new(&r->redis, r->loop, &rr->where, &rc) < 0)
+    return -EINVAL;
+  if (siprec_store_new(&r->api, &redis_store_ops, r->redis, NULL) < 0) {
+    redis_store_free(r->redis);
+    r->redis = NULL;
+    return -ENOMEM;
+  }
+  if (cluster_start(&r->cluster, r->loop, r->redis, &cc) < 0)
+    return -ENOMEM;
+  return 0;
+}
+#endif
+
 int recovery_open(struct recovery **out, uv_loop_t *loop, const char *dir, const char *key_file,
-                  uint8_t key[32])
+                  const struct recovery_redis *redis, uint8_t key[32])
 {
   *out = NULL;
   struct recovery *r = calloc(1, sizeof *r);
@@ -82,12 +124,23 @@ int recovery_open(struct recovery **out, uv_loop_t *loop, const char *dir, const
     return -1;
   }
   r->loop = loop;
+  uv_timer_init(loop, &r->close_wait);
+  r->close_wait.data = r;
   size_t removed = 0;
-  int rc = state_store_open(&r->store, loop, dir, &removed);
-  if (rc == 0 && siprec_store_new(&r->api, &state_store_ops, r->store, NULL) < 0) {
-    state_store_free(r->store);
-    r->store = NULL;
-    rc = -ENOMEM;
+  int rc = 0;
+  if (redis) {
+#ifdef SIPREC_SERVER_REDIS
+    rc = mkdir(dir, 0700) < 0 && errno != EEXIST ? -errno : open_redis(r, redis);
+#else
+    rc = -ENOTSUP;
+#endif
+  } else {
+    rc = state_store_open(&r->store, loop, dir, &removed);
+    if (rc == 0 && siprec_store_new(&r->api, &state_store_ops, r->store, NULL) < 0) {
+      state_store_free(r->store);
+      r->store = NULL;
+      rc = -ENOMEM;
+    }
   }
   if (rc < 0) {
     fprintf(stderr, "siprec-server: --state %s: %s\n", dir, strerror(-rc));
@@ -117,10 +170,14 @@ int recovery_open(struct recovery **out, uv_loop_t *loop, const char *dir, const
 }
 
 void recovery_attach(struct recovery *r, siprec_handler *h, uint64_t (*now)(void),
-                     recovery_restored_cb restored, void *user)
+                     const struct sockaddr *local, recovery_restored_cb restored, void *user)
 {
   r->h = h;
   r->now = now;
+  memset(&r->local, 0, sizeof r->local);
+  if (local)
+    memcpy(&r->local, local,
+           local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
   r->restored = restored;
   r->user = user;
 }
@@ -179,36 +236,38 @@ static void move_aside(struct recovery *r, const char *name)
   }
 }
 
-static void on_got(void *arg, int status, const void *data, size_t len)
+/* Hold the session of snapshot `data` here: restored as it was (`over`
+ * 0: this node's own, after a restart) or taken over (another node's: new
+ * ports, a re-INVITE to the SRC). @return non-zero when the handler holds
+ * the dialog now. */
+static int hold(struct recovery *r, const char *name, const void *data, size_t len, int over)
 {
-  struct fetch *f = arg;
-  struct recovery *r = f->r;
-  int held = 0;
-  if (status == 0) {
-    siprec_session *s = NULL;
-    int rc = siprec_handler_restore(r->h, data, len, r->now(), &s);
-    if (rc == 0) {
-      held = 1;
-      r->restored_n++;
-      if (r->restored)
-        r->restored(r->user, s);
-      siprec_session_unref(s);
-    } else if (rc == SIPREC_EEXIST) {
-      held = 1; /* restored meanwhile (a request and the start's scan) */
-    } else {
-      r->failed_n++;
-      fprintf(stderr, "siprec-server: snapshot %s: cannot restore it: %s%s\n", f->name,
-              siprec_strerror(rc),
-              rc == SIPREC_EPARSE || rc == SIPREC_ETOOBIG ? " (moved to bad/)" : " (kept)");
-      if (rc == SIPREC_EPARSE || rc == SIPREC_ETOOBIG)
-        move_aside(r, f->name);
-    }
-  } else if (status == SIPREC_EPARSE) {
-    fprintf(stderr, "siprec-server: snapshot %s: unreadable (moved to bad/)\n", f->name);
-    move_aside(r, f->name);
-  } else if (status != SIPREC_ENOTFOUND) {
-    fprintf(stderr, "siprec-server: snapshot %s: %s\n", f->name, siprec_strerror(status));
+  siprec_session *s = NULL;
+  int rc = over ? siprec_handler_take_over(r->h, data, len, (struct sockaddr *)&r->local,
+                                           r->now(), &s)
+                : siprec_handler_restore(r->h, data, len, r->now(), &s);
+  if (rc == 0) {
+    r->restored_n++;
+    if (r->restored)
+      r->restored(r->user, s);
+    siprec_session_unref(s);
+    return 1;
   }
+  if (rc == SIPREC_EEXIST)
+    return 1; /* held meanwhile (a request and the start's scan) */
+  r->failed_n++;
+  fprintf(stderr, "siprec-server: snapshot %s: cannot %s it: %s%s\n", name,
+          over ? "take over" : "restore", siprec_strerror(rc),
+          (rc == SIPREC_EPARSE || rc == SIPREC_ETOOBIG) && r->store ? " (moved to bad/)"
+          : r->store                                                 ? " (kept)"
+                                                                     : "");
+  if ((rc == SIPREC_EPARSE || rc == SIPREC_ETOOBIG) && r->store)
+    move_aside(r, name);
+  return 0;
+}
+
+static void fetch_end(struct recovery *r, struct fetch *f, int held)
+{
   if (f->at_start && --r->scanning == 0) {
     printf("restore_done restored=%zu failed=%zu\n", r->restored_n, r->failed_n);
     fflush(stdout);
@@ -217,6 +276,84 @@ static void on_got(void *arg, int status, const void *data, size_t len)
     f->done(f->arg, held);
   free(f);
 }
+
+static void on_got(void *arg, int status, const void *data, size_t len)
+{
+  struct fetch *f = arg;
+  struct recovery *r = f->r;
+  int held = 0;
+  if (status == 0) {
+    held = hold(r, f->name, data, len, 0);
+  } else if (status == SIPREC_EPARSE) {
+    fprintf(stderr, "siprec-server: snapshot %s: unreadable%s\n", f->name,
+            r->store ? " (moved to bad/)" : "");
+    if (r->store)
+      move_aside(r, f->name);
+  } else if (status != SIPREC_ENOTFOUND) {
+    fprintf(stderr, "siprec-server: snapshot %s: %s\n", f->name, siprec_strerror(status));
+  }
+  fetch_end(r, f, held);
+}
+
+#ifdef SIPREC_SERVER_REDIS
+/* A wanted dialog taken from the shared store: ours already (restored), or
+ * another node's (taken over: that node stopped answering, or Kamailio
+ * would not have sent the request here). */
+static void on_taken(void *arg, int status, int was_mine, const void *data, size_t len)
+{
+  struct fetch *f = arg;
+  int held = 0;
+  if (status == 0)
+    held = hold(f->r, f->name, data, len, !was_mine);
+  else if (status != SIPREC_ENOTFOUND)
+    fprintf(stderr, "siprec-server: snapshot %s: %s\n", f->name, siprec_strerror(status));
+  fetch_end(f->r, f, held);
+}
+
+static void on_claimed(void *user, const char *key, size_t key_len, const void *data,
+                       size_t len)
+{
+  struct recovery *r = user;
+  char name[STATE_STORE_NAME_MAX];
+  if (!r->h || state_store_name(key, key_len, name, sizeof name) < 0)
+    return;
+  hold(r, name, data, len, 1);
+}
+
+static void on_redis_up(void *user)
+{
+  struct recovery *r = user;
+  if (r->cluster)
+    cluster_beat(r->cluster);
+  if (r->restore_wanted) {
+    r->restore_wanted = 0;
+    if (recovery_restore_all(r) < 0)
+      fprintf(stderr, "siprec-server: redis: cannot scan this node's sessions\n");
+  }
+}
+
+/* Another node took a session this node still holds (this one was thought
+ * dead): the other records it now. */
+static void on_lost(void *user, const char *key, size_t key_len)
+{
+  struct recovery *r = user;
+  if (!r->h)
+    return;
+  size_t n = siprec_handler_sessions(r->h, NULL, 0);
+  siprec_session **all = n ? calloc(n, sizeof *all) : NULL;
+  size_t got = all ? siprec_handler_sessions(r->h, all, n) : 0;
+  for (size_t i = 0; i < got && i < n; i++) {
+    size_t len = 0;
+    const char *cid = siprec_session_call_id(all[i], &len);
+    if (cid && len == key_len && !memcmp(cid, key, len) &&
+        siprec_handler_release_session(r->h, all[i], r->now()) == 0)
+      fprintf(stderr, "siprec-server: session %s: released to the node that took it over\n",
+              siprec_session_id(all[i]));
+    siprec_session_unref(all[i]);
+  }
+  free(all);
+}
+#endif
 
 static int fetch_start(struct recovery *r, const char *key, size_t key_len, int at_start,
                        void (*done)(void *, int), void *arg)
@@ -232,6 +369,14 @@ static int fetch_start(struct recovery *r, const char *key, size_t key_len, int 
   f->arg = arg;
   if (at_start)
     r->scanning++;
+#ifdef SIPREC_SERVER_REDIS
+  if (r->redis && !at_start) {
+    if (redis_store_take(r->redis, key, key_len, on_taken, f) == 0)
+      return 0;
+    free(f);
+    return -1;
+  }
+#endif
   if (siprec_store_get(r->api, key, key_len, on_got, f) < 0) {
     if (at_start)
       r->scanning--;
@@ -263,8 +408,21 @@ static void on_scanned(void *arg, int status, const void *data, size_t len)
 
 int recovery_restore_all(struct recovery *r)
 {
+  int rc;
+#ifdef SIPREC_SERVER_REDIS
+  if (r->redis && !redis_conn_is_up(redis_store_conn(r->redis))) {
+    r->restore_wanted = 1; /* when it is up (the start does not wait for it) */
+    return 0;
+  }
+#endif
   r->scanning++; /* the scan itself, until its done */
-  if (siprec_store_scan(r->api, on_key, on_scanned, r) < 0) {
+#ifdef SIPREC_SERVER_REDIS
+  if (r->redis)
+    rc = redis_store_scan_owned(r->redis, on_key, on_scanned, r); /* this node's own */
+  else
+#endif
+    rc = siprec_store_scan(r->api, on_key, on_scanned, r);
+  if (rc < 0) {
     r->scanning--;
     return -1;
   }
@@ -277,12 +435,57 @@ int recovery_fetch(struct recovery *r, const char *key, size_t key_len,
   return fetch_start(r, key, key_len, 0, done, arg);
 }
 
+/* The stop's wait: Redis's writes land (or the wait ends), then the
+ * connection closes and the loop can run dry. */
+static void on_close_wait(uv_timer_t *t)
+{
+  struct recovery *r = t->data;
+#ifdef SIPREC_SERVER_REDIS
+  if (redis_store_pending(r->redis) && redis_conn_is_up(redis_store_conn(r->redis)) &&
+      uv_now(r->loop) < r->close_deadline)
+    return;
+  if (redis_store_pending(r->redis))
+    fprintf(stderr, "siprec-server: redis: %zu snapshot writes not landed at the stop\n",
+            redis_store_pending(r->redis));
+  cluster_stop(r->cluster);
+  r->cluster = NULL;
+  siprec_store_free(r->api); /* closes the connection, frees r->redis */
+  r->api = NULL;
+  r->redis = NULL;
+#endif
+  uv_close((uv_handle_t *)&r->close_wait, NULL);
+}
+
+void recovery_draining(struct recovery *r)
+{
+#ifdef SIPREC_SERVER_REDIS
+  if (r && r->cluster) {
+    cluster_stop(r->cluster);
+    r->cluster = NULL;
+  }
+#else
+  (void)r;
+#endif
+}
+
+void recovery_close(struct recovery *r)
+{
+  if (!r || uv_is_closing((uv_handle_t *)&r->close_wait))
+    return;
+  if (!r->redis) {
+    uv_close((uv_handle_t *)&r->close_wait, NULL); /* the pool's writes keep the loop */
+    return;
+  }
+  r->close_deadline = uv_now(r->loop) + CLOSE_WAIT_MS;
+  uv_timer_start(&r->close_wait, on_close_wait, 0, 20);
+}
+
 void recovery_free(struct recovery *r)
 {
   if (!r)
     return;
   if (r->api)
-    siprec_store_free(r->api); /* closes and frees r->store */
+    siprec_store_free(r->api); /* closes and frees the backend */
   else
     state_store_free(r->store);
   free(r->dir);

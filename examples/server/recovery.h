@@ -17,21 +17,42 @@
 
 struct recovery;
 
+#ifdef SIPREC_SERVER_REDIS
+#include "redis_conn.h"
+#endif
+
+/* --redis: the snapshots in Redis, shared with other nodes
+ * (docs/deployment.md). */
+struct recovery_redis {
+#ifdef SIPREC_SERVER_REDIS
+  struct redis_where where;
+#endif
+  const char *prefix;    /* NULL: "siprec:" */
+  const char *node;      /* this node's id */
+  uint64_t ttl_ms;       /* a session key's TTL; 0: one hour */
+  uint64_t heartbeat_ms; /* 0: 1000 */
+  uint64_t node_ttl_ms;  /* a node silent this long is dead; 0: 3000 */
+};
+
 /** A session taken from its snapshot: the host sets up its recording. */
 typedef void (*recovery_restored_cb)(void *user, siprec_session *s);
 
 /**
- * Open the store in `dir` (made 0700) and read the seal key into `key`:
+ * Open the store: the files in `dir` (made 0700), or with `redis` Redis
+ * (connecting in the background; `dir` then holds only the seal key and
+ * the recordings' resume state), and read the seal key into `key`:
  * from `key_file` (32 raw bytes) when given, else DIR/key, made once with
  * 32 random bytes (0600) and reused. Synchronous: before the loop runs.
  * Prints why on failure. @return 0 or -1
  */
 int recovery_open(struct recovery **out, uv_loop_t *loop, const char *dir, const char *key_file,
-                  uint8_t key[32]);
+                  const struct recovery_redis *redis, uint8_t key[32]);
 
-/** The handler to restore into, the clock it runs on, the callback. */
+/** The handler to restore into, the clock it runs on, this node's SIP
+ * address (the Contact of sessions taken over from other nodes), the
+ * callback (also for those). */
 void recovery_attach(struct recovery *r, siprec_handler *h, uint64_t (*now)(void),
-                     recovery_restored_cb restored, void *user);
+                     const struct sockaddr *local, recovery_restored_cb restored, void *user);
 
 /** The handler's snapshot callback's work: keep `data` under `key`, or
  * delete it (data NULL). */
@@ -49,6 +70,16 @@ int recovery_restore_all(struct recovery *r);
  * @return 0 or -1 (done is not called) */
 int recovery_fetch(struct recovery *r, const char *key, size_t key_len,
                    void (*done)(void *arg, int held), void *arg);
+
+/** The server begins to stop: it takes no session over any more, and its
+ * heartbeat stops (what it hands over, other nodes take once it is gone,
+ * should it not come back). */
+void recovery_draining(struct recovery *r);
+
+/** The server stops: with Redis, wait (2 s at most) for the writes on
+ * their way, then close the connection and stop the heartbeat, so that the
+ * loop can run dry. */
+void recovery_close(struct recovery *r);
 
 /** Free, once the loop has run dry (no operation pending). */
 void recovery_free(struct recovery *r);

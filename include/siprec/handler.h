@@ -620,6 +620,17 @@ SIPREC_API int siprec_handler_refuse_session(siprec_handler *h, siprec_session *
  * @return 0, SIPREC_EINVAL (already ended) or SIPREC_EBUSY */
 SIPREC_API int siprec_handler_end_session(siprec_handler *h, siprec_session *s, uint64_t now_ns);
 
+/** Let a session go without a word to its SRC: another node holds it now
+ * (it took the session over from a shared store while this one was
+ * thought dead; siprec_handler_take_over()). The session ends here
+ * (SIPREC_END_HANDOVER) with no BYE, its snapshot is not deleted, and the
+ * dialog's later requests are not answered from here (they reach the
+ * other node). Only an answered or confirmed session can be released.
+ * @return 0, SIPREC_EINVAL (not answered or confirmed: pending, ended) or
+ *         SIPREC_EBUSY */
+SIPREC_API int siprec_handler_release_session(siprec_handler *h, siprec_session *s,
+                                              uint64_t now_ns);
+
 /** Ask the SRC for a full metadata snapshot (RFC 7866 6.3.2): an UPDATE with
  * an application/rs-metadata-request body; the snapshot arrives later in a
  * re-INVITE or UPDATE and raises the updated callback.

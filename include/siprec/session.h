@@ -57,8 +57,9 @@ typedef enum siprec_end_reason {
   SIPREC_END_OVERLOAD = 10,    /**< answered but not ACKed yet, shed to make room for a new
                                 *   INVITE while unsettled INVITEs were at their bound (a flood):
                                 *   no BYE goes out, the SRC never proved its address */
-  SIPREC_END_HANDOVER = 11,    /**< handed over to the next process (SIPREC_SHUTDOWN_HANDOVER):
-                                *   its snapshot stays for that process to restore */
+  SIPREC_END_HANDOVER = 11,    /**< handed over to the next process (SIPREC_SHUTDOWN_HANDOVER),
+                                *   or to a node that took it over
+                                *   (siprec_handler_release_session()): its snapshot stays */
   SIPREC_END_SUPERSEDED = 12,  /**< its SRC failed over and continues the recording in a new
                                 *   session (siprec_session_continues() of that one) */
 } siprec_end_reason;

@@ -90,6 +90,10 @@ void sr_dialog_forget(siprec_handler *h, siprec_session *s);
  * ports and the source's slot given back. */
 void sr_session_finish(siprec_handler *h, siprec_session *s, siprec_end_reason reason);
 
+/* Let a live session go without a BYE (SIPREC_END_HANDOVER), its snapshot
+ * kept in the host's store; `emit`: write it once more first (handler.c). */
+void sr_session_hand_over(siprec_handler *h, siprec_session *s, uint64_t now, int emit);
+
 /* A final response to an INVITE of `s` waits for its ACK from `now` on:
  * retransmissions (UDP) and the 64*T1 limit, in the timer heap. */
 void sr_dialog_arm_tx(siprec_handler *h, siprec_session *s, uint64_t now);

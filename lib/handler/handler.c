@@ -169,11 +169,13 @@ struct drain {
   siprec_shutdown_mode mode;
 };
 
-/* A live session let go for the next process: its last snapshot out, then
- * ended here without a BYE, its snapshot left in the store. */
-static void hand_over(siprec_handler *h, siprec_session *s, uint64_t now)
+/* A live session let go: for the next process (its last snapshot out,
+ * `emit`), or to the node that took it over; ended here without a BYE,
+ * its snapshot left in the store. */
+void sr_session_hand_over(siprec_handler *h, siprec_session *s, uint64_t now, int emit)
 {
-  sr_snapshot_emit(h, s, now);
+  if (emit)
+    sr_snapshot_emit(h, s, now);
   s->state = SR_SESSION_ENDED;
   s->invite_tx.active = 0;
   sr_session_finish(h, s, SIPREC_END_HANDOVER);
@@ -191,7 +193,7 @@ static int end_for_drain(const void *key, size_t len, void *value, void *user)
     sr_dialog_forget(d->h, s); /* ended already; its BYE's copies would only delay the end */
   else if (d->mode == SIPREC_SHUTDOWN_HANDOVER &&
            (s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED))
-    hand_over(d->h, s, d->now);
+    sr_session_hand_over(d->h, s, d->now, 1);
   else
     sr_dialog_end(d->h, s, SIPREC_END_SHUTDOWN, 1, d->now);
   sr_session_unlock(s);

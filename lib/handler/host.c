@@ -67,6 +67,20 @@ SIPREC_API int siprec_handler_end_session(siprec_handler *h, siprec_session *s, 
   return rc;
 }
 
+SIPREC_API int siprec_handler_release_session(siprec_handler *h, siprec_session *s,
+                                              uint64_t now_ns)
+{
+  int rc = host_lock(h, s);
+  if (rc < 0)
+    return rc;
+  if (s->state == SR_SESSION_ANSWERED || s->state == SR_SESSION_CONFIRMED)
+    sr_session_hand_over(h, s, now_ns, 0);
+  else
+    rc = SIPREC_EINVAL;
+  host_unlock(h, s, now_ns);
+  return rc;
+}
+
 SIPREC_API int siprec_handler_request_metadata(siprec_handler *h, siprec_session *s,
                                                uint64_t now_ns)
 {
