@@ -23,7 +23,11 @@ with siprec-client (one PCMU stream, real time) placing calls through it:
       Kamailio and Request-URI at A, times out there and Kamailio's failure
       route re-sends it to B, which has no store and answers 481; the
       client gets that 481 through Kamailio within 4 s of its BYE;
-  (e) A started again on its address and port is marked active again.
+  (e) A started again on its address and port is marked active again;
+  (f) A killed again, two calls at once: round-robin gives one to the dead
+      A, whose INVITE times out (1 s) and is re-sent to B: both succeed;
+  (g) B, stopped with SIGTERM, ends a call with its own BYE, which reaches
+      the client through Kamailio (loose-routed, no failover).
 
 Everything runs on loopback and is stopped at the end (Kamailio, which
 forks, in its own process group). Exit 0 passed, 1 failed, 77 skipped (no
@@ -387,8 +391,41 @@ def run(args, work, state):
                         what='kamailio marking the restarted node active')
     print(f'(e) the restarted node was active again {t - started:.3f} s after it started')
 
-    for srv in (again, survivor):
-        srv.stop()
+    # (f): it dies again, and two calls come before any probe could notice
+    # (a probe waits 1 s for its answer): round-robin gives one of them to
+    # the dead node, whose INVITE times out and goes to the next node.
+    again.proc.kill()
+    killed = time.monotonic()
+    again.proc.wait()
+    pair = []
+    for i in range(2):
+        pair.append(Client(args, work, f'retry{i}', kam.port, 1.0, GOFORWARD))
+        clients.append(pair[-1])
+        time.sleep(0.05)
+    for cl in pair:
+        check_call(cl, cl.result())
+        check(cl.out['call_id'] in survivor.call_ids(),
+              f'{cl.name}: call {cl.out["call_id"]} not on the live node')
+    ids = '|'.join(re.escape(cl.out['call_id']) for cl in pair)
+    fo = kam.out.matching(rf'failover: INVITE ({ids}): node {re.escape(victim.uri)} failed '
+                          rf'\(408\), re-sent to {re.escape(survivor.uri)}$', since=killed)
+    check(len(fo) == 1, f'INVITE failovers to {survivor.uri}: {fo}, one expected')
+    print('(f) two calls just after the second kill: one INVITE failed over, both on '
+          f'{survivor.uri}')
+
+    # (g): the node's own request goes to the client through Kamailio: the
+    # survivor, stopped (SIGTERM, no hand-over), ends its call with a BYE
+    # to its route set.
+    before = len(survivor.call_ids())
+    last = Client(args, work, 'ended', kam.port, 30, long_audio(work, 30))
+    clients.append(last)
+    survivor.wait_lines(r'^session_started ', before + 1, 5)
+    time.sleep(0.5)
+    survivor.stop()
+    out = last.result()
+    check(out.get('status') == 200 and out.get('bye') == 'received' and 'error' not in out and
+          last.proc.returncode == 0, f'client ended: exit {last.proc.returncode}, {out}')
+    print('(g) the stopped node\'s BYE reached the client through kamailio')
     kam.stop()
     check(not kam.out.matching(r' (ERROR|CRITICAL|ALERT|BUG):'),
           f'kamailio errors: {kam.out.matching(r" (ERROR|CRITICAL|ALERT|BUG):")[:5]}')
