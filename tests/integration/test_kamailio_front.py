@@ -426,9 +426,11 @@ def run(args, work, state):
     check(out.get('status') == 200 and out.get('bye') == 'received' and 'error' not in out and
           last.proc.returncode == 0, f'client ended: exit {last.proc.returncode}, {out}')
     print('(g) the stopped node\'s BYE reached the client through kamailio')
+    # Checked before the stop: on SIGTERM its TCP main process logs a
+    # CRITICAL "receive_fd(): EOF" for each worker gone, which is no fault.
+    errors = kam.out.matching(r' (ERROR|CRITICAL|ALERT|BUG):')
+    check(not errors, f'kamailio errors: {errors[:5]}')
     kam.stop()
-    check(not kam.out.matching(r' (ERROR|CRITICAL|ALERT|BUG):'),
-          f'kamailio errors: {kam.out.matching(r" (ERROR|CRITICAL|ALERT|BUG):")[:5]}')
 
 
 def main():
