@@ -24,6 +24,9 @@ with siprec-client (one PCMU stream, real time) placing calls through it:
       route re-sends it to B, which has no store and answers 481; the
       client gets that 481 through Kamailio within 4 s of its BYE;
   (e) A started again on its address and port is marked active again;
+  (h) a fake node (127.0.0.4, no dispatcher destination) takes a call of A
+      over: its re-INVITE through Kamailio carries its own Contact, and the
+      client's BYE then goes to it, through Kamailio (target refresh);
   (f) A killed again, two calls at once: round-robin gives one to the dead
       A, whose INVITE times out (1 s) and is re-sent to B: both succeed;
   (g) B, stopped with SIGTERM, ends a call with its own BYE, which reaches
@@ -197,14 +200,14 @@ class Client:
             raise Failure(f'client {self.name}: exit {self.proc.returncode}, no JSON: {out!r}')
         return self.out
 
-    def sent(self, method):
-        """The text of each request of that method it sent, with the time."""
+    def messages(self, banner, start):
+        """The header lines of each message after `banner` in its --verbose
+        output whose first line starts with `start`, with the time."""
         with self.err.cond:
             lines = list(self.err.lines)
         found = []
         for i, (t, l) in enumerate(lines):
-            if l == '--- sent to the SRS:' and i + 1 < len(lines) and \
-                    lines[i + 1][1].startswith(method + ' '):
+            if l == banner and i + 1 < len(lines) and lines[i + 1][1].startswith(start):
                 msg = []
                 for _, m in lines[i + 1:]:
                     if m == '':
@@ -212,6 +215,13 @@ class Client:
                     msg.append(m)
                 found.append((t, msg))
         return found
+
+    def sent(self, method):
+        """Each request of that method it sent."""
+        return self.messages('--- sent to the SRS:', method + ' ')
+
+    def received(self, start):
+        return self.messages('--- received:', start)
 
     def kill(self):
         if self.proc.poll() is None:
@@ -264,6 +274,91 @@ def wait_ready(port, timeout=10.0):
             except socket.timeout:
                 pass
     raise Failure(f'kamailio: no 200 to an OPTIONS through it after {timeout} s')
+
+
+def header(msg, name):
+    """A header's value in a message's lines (the first of that name)."""
+    for line in msg[1:]:
+        n, _, v = line.partition(':')
+        if n.strip().lower() == name.lower():
+            return v.strip()
+    raise Failure(f'no {name} in {msg[0]!r}')
+
+
+def tag(value):
+    return re.search(r';tag=([^;>\s]+)', value).group(1)
+
+
+class FakeNode:
+    """A node on 127.0.0.4 that takes a dialog over as a real one will once
+    the store is shared: it re-INVITEs the client through Kamailio with its
+    own Contact, then answers the BYE that comes to it. It is no dispatcher
+    destination, so Kamailio routes its requests as any in-dialog request."""
+
+    def __init__(self):
+        self.sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # the media's sink
+        self.sip.bind(('127.0.0.4', 0))
+        self.rtp.bind(('127.0.0.4', 0))
+        self.port, self.rtp_port = self.sip.getsockname()[1], self.rtp.getsockname()[1]
+        self.contact = f'sip:srs@127.0.0.4:{self.port}'
+
+    def close(self):
+        self.sip.close()
+        self.rtp.close()
+
+    def recv(self, start, timeout):
+        """The next message whose first line starts with `start`, as lines."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            check(left > 0, f'fake node: no {start!r} within {timeout} s')
+            self.sip.settimeout(left)
+            try:
+                data = self.sip.recv(65536).decode(errors='replace')
+            except socket.timeout:
+                continue
+            lines = data.split('\r\n\r\n', 1)[0].split('\r\n')
+            if lines[0].startswith(start):
+                return lines
+
+    def take_over(self, cl, proxy_port):
+        """Re-INVITE cl's dialog (its client's view, from its --verbose
+        output) with our Contact and SDP, and ACK the 2xx."""
+        self.proxy_port = proxy_port
+        invite = cl.sent('INVITE')[0][1]
+        ok = cl.received('SIP/2.0 200 ')[0][1]
+        call_id, client_tag = header(invite, 'Call-ID'), tag(header(invite, 'From'))
+        node_tag = tag(header(ok, 'To'))
+        client = re.search(r'<([^>]+)>', header(invite, 'Contact')).group(1)
+        sdp = ('v=0\r\no=SRS 2 2 IN IP4 127.0.0.4\r\ns=-\r\nc=IN IP4 127.0.0.4\r\nt=0 0\r\n'
+               f'm=audio {self.rtp_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=label:1\r\n'
+               'a=recvonly\r\n')
+        common = (f'Route: <sip:{PROXY}:{proxy_port};lr>\r\nMax-Forwards: 70\r\n'
+                  f'From: <sip:srs@{PROXY}:{proxy_port}>;tag={node_tag}\r\n'
+                  f'To: <sip:siprec-client@{PROXY}>;tag={client_tag}\r\n'
+                  f'Call-ID: {call_id}\r\n')
+        self.sip.sendto((f'INVITE {client} SIP/2.0\r\n'
+                         f'Via: SIP/2.0/UDP 127.0.0.4:{self.port};branch=z9hG4bK-takeover-1\r\n'
+                         + common + 'CSeq: 900 INVITE\r\n'
+                         f'Contact: <{self.contact}>;+sip.srs\r\n'
+                         f'Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n'
+                         + sdp).encode(), (PROXY, proxy_port))
+        self.recv('SIP/2.0 200 ', 5)
+        self.sip.sendto((f'ACK {client} SIP/2.0\r\n'
+                         f'Via: SIP/2.0/UDP 127.0.0.4:{self.port};branch=z9hG4bK-takeover-2\r\n'
+                         + common + 'CSeq: 900 ACK\r\nContent-Length: 0\r\n\r\n').encode(),
+                        (PROXY, proxy_port))
+
+    def answer_bye(self, timeout):
+        """The BYE that came to us, answered 200 (to Kamailio, its top Via)."""
+        bye = self.recv('BYE ', timeout)
+        vias = [l for l in bye[1:] if l.lower().startswith('via:')]
+        keep = [l for l in bye[1:] if l.split(':', 1)[0].strip().lower() in
+                ('from', 'to', 'call-id', 'cseq')]
+        self.sip.sendto(('SIP/2.0 200 OK\r\n' + '\r\n'.join(vias + keep) +
+                         '\r\nContent-Length: 0\r\n\r\n').encode(), (PROXY, self.proxy_port))
+        return bye
 
 
 def check_call(cl, out, bye_status=200):
@@ -391,6 +486,44 @@ def run(args, work, state):
                         what='kamailio marking the restarted node active')
     print(f'(e) the restarted node was active again {t - started:.3f} s after it started')
 
+    # (h): a takeover as a node with the shared store will do it: a fake
+    # node re-INVITEs a call of the restarted node with its own Contact;
+    # the client's BYE then goes to it, through Kamailio. Two calls, so that
+    # round-robin puts one on the restarted node (killed in (f), and its
+    # orphaned session with it).
+    fake = state['fake'] = FakeNode()
+    counts = {n.uri: len(n.call_ids()) for n in (again, survivor)}
+    long_path = long_audio(work, 30)
+    moved = []
+    for i in range(2):
+        moved.append(Client(args, work, f'moved{i}', kam.port, 30, long_path))
+        clients.append(moved[-1])
+        time.sleep(0.25)
+    for n in (again, survivor):
+        n.wait_lines(r'^session_started ', counts[n.uri] + 1, 5)
+    for cl in moved:
+        cl.err.wait(r'^SIP/2\.0 200 ', 5, what=f'{cl.name}: the 200 to its INVITE')
+    on_again = [cl for cl in moved
+                if header(cl.sent('INVITE')[0][1], 'Call-ID') in again.call_ids()]
+    check(len(on_again) == 1, f'{len(on_again)} of the two calls on the restarted node')
+    cl = on_again[0]
+    fake.take_over(cl, kam.port)
+    time.sleep(0.2)
+    cl.proc.send_signal(signal.SIGTERM)
+    bye = fake.answer_bye(5)
+    out = cl.result()
+    check_call(cl, out)
+    check(out['reinvites_answered'] == 1, f'{cl.name}: {out["reinvites_answered"]} re-INVITEs')
+    check(bye[0] == f'BYE {fake.contact} SIP/2.0', f'the BYE after the takeover: {bye[0]!r}')
+    check(bye[1].startswith(f'Via: SIP/2.0/UDP {PROXY}:{kam.port};'),
+          f'the BYE after the takeover did not come through kamailio: {bye[1]!r}')
+    for other in moved:
+        if other is not cl:
+            other.proc.send_signal(signal.SIGTERM)
+            check_call(other, other.result())
+    print(f'(h) after a takeover re-INVITE from {fake.contact}, the client\'s BYE went there '
+          'through kamailio')
+
     # (f): it dies again, and two calls come before any probe could notice
     # (a probe waits 1 s for its answer): round-robin gives one of them to
     # the dead node, whose INVITE times out and goes to the next node.
@@ -466,6 +599,8 @@ def main():
                 state[key].kill()
         if state.get('kam'):
             state['kam'].stop()
+        if state.get('fake'):
+            state['fake'].close()
     shutil.rmtree(work, ignore_errors=True)
     print(f'PASS ({time.monotonic() - started:.1f} s)')
     return 0
