@@ -7,6 +7,7 @@
  * with a BYE and prints one JSON object on stdout:
  *
  *   {"call_id":..., "status":200, "bye":"sent"|"received"|null,
+ *    "bye_status":200|481|...|null (the answer to our BYE),
  *    "streams":[{"label":..., "codec":..., "packets":N, "bytes":N, "lost":N,
  *                "reordered":N, "dest":"ip:port"|null, "ssrc":N, ...}],
  *    "reinvites_answered":N, "updates_answered":N, "options_answered":N,
@@ -37,11 +38,19 @@
  *   streams to its address and port, inactive stops them, a metadata
  *   snapshot request is answered with an UPDATE carrying the metadata); its
  *   BYE ends the run (exit 0, "bye":"received").
- * - At the end of the audio (or --duration), a BYE; its 200 ends the run.
+ * - At the end of the audio (or --duration), a BYE; its 200 ends the run
+ *   (a 481 too: the SRS had ended the call already).
+ * - Through a proxy: the 2xx's Record-Route becomes the dialog's route set
+ *   (RFC 3261 12.1.2), carried as Route headers by every request in the
+ *   dialog (loose routing; every datagram still goes to --server, the
+ *   first hop), and a target refresh (the 2xx to our re-INVITE or UPDATE,
+ *   or the SRS's re-INVITE or UPDATE we accept) moves the remote target to
+ *   its Contact: after a takeover, the BYE goes to the node that sent it.
  * SIGINT or SIGTERM ends the media early and hangs up the same way.
  *
- * Not done: TCP, authentication, DNS, Record-Route (in-dialog requests go to
- * --server itself). See --help for every option.
+ * Not done: TCP, authentication, DNS, a strict-routing proxy (a route set
+ * whose first entry has no ;lr is sent as loose routing all the same). See
+ * --help for every option.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -187,6 +196,7 @@ static void print_json(const cl_call *c, const cl_opts *o)
   json_object_set_new(j, "updates_answered", json_integer(c->updates_answered));
   json_object_set_new(j, "options_answered", json_integer(c->options_answered));
   json_object_set_new(j, "bye", c->bye ? json_string(c->bye) : json_null());
+  json_object_set_new(j, "bye_status", c->bye_status ? json_integer(c->bye_status) : json_null());
   /* A string: a 64-bit seed does not survive JSON's doubles. */
   char seed[24];
   snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);

@@ -233,6 +233,18 @@ static int take_answer(cl_call *c, const char *sdp, size_t len)
   return 0;
 }
 
+/* A target refresh (RFC 3261 12.2.1.2 for the 2xx to our re-INVITE or
+ * UPDATE, 12.2.2 for the SRS's accepted re-INVITE or UPDATE): the
+ * message's Contact becomes the remote target, so that our next request
+ * reaches the SRS that sent it (after a takeover, another node). */
+static void refresh_target(cl_call *c, const cl_sip_msg *m)
+{
+  char target[sizeof c->remote_target];
+  const char *contact = cl_sip_hdr(m, "Contact", 0);
+  if (contact && cl_sip_uri(contact, target, sizeof target) == 0)
+    memcpy(c->remote_target, target, sizeof target);
+}
+
 static void hangup_now(cl_call *c, int64_t now)
 {
   if (uac_start(c, CL_UAC_BYE, "BYE", NULL, NULL, NULL, 0, now) == 0) {
@@ -253,20 +265,24 @@ static void on_invite_final(cl_call *c, const cl_sip_msg *r, int64_t now)
       fail(c, "the SRS answered %d", r->status);
       return;
     }
-    char tag[128], target[512];
+    char tag[128];
     if (!cl_sip_param(cl_sip_hdr(r, "To", 0), "tag", tag, sizeof tag) || !tag[0]) {
       uac_clear(c);
       fail(c, "the 2xx has no To tag");
       return;
     }
     memcpy(c->remote_tag, tag, sizeof tag);
-    const char *contact = cl_sip_hdr(r, "Contact", 0);
-    if (contact && cl_sip_uri(contact, target, sizeof target) == 0)
-      memcpy(c->remote_target, target, sizeof target);
+    refresh_target(c, r);
+    int routes = cl_build_route_set(c, r);
     send_ack(c, r);
     size_t sl = 0;
     const char *sdp = cl_sip_sdp(r, &sl);
     uac_clear(c);
+    if (routes != 0) {
+      fail(c, "the 2xx's Record-Route does not fit in a route set");
+      hangup_now(c, now);
+      return;
+    }
     if (take_answer(c, sdp, sl) != 0) {
       fail(c, "the 2xx's SDP answer cannot be used");
       hangup_now(c, now);
@@ -292,6 +308,7 @@ static void on_invite_final(cl_call *c, const cl_sip_msg *r, int64_t now)
     c->pause_gave_up = 1;
     return;
   }
+  refresh_target(c, r);
   send_ack(c, r);
   size_t sl = 0;
   const char *sdp = cl_sip_sdp(r, &sl);
@@ -332,7 +349,10 @@ static void on_response(cl_call *c, const cl_sip_msg *r, int64_t now)
   }
   cl_uac_purpose purpose = c->uac.purpose;
   uac_clear(c);
+  if (purpose == CL_UAC_METADATA && r->status < 300)
+    refresh_target(c, r); /* UPDATE is a target refresh (RFC 3311 5.1) */
   if (purpose == CL_UAC_BYE) {
+    c->bye_status = r->status;
     /* 481: the SRS had ended it already; the call is over either way. */
     if (r->status < 300 || r->status == 481) {
       if (c->state != CL_CALL_FAILED)
@@ -388,6 +408,7 @@ static void on_offer(cl_call *c, const cl_sip_msg *req, int64_t now)
     sl = -1; /* an UPDATE without SDP: a refresh */
   }
   respond(c, req, 200, "OK", NULL, sl >= 0 ? sdp : NULL, sl >= 0 ? (size_t)sl : 0);
+  refresh_target(c, req);
   if (invite) {
     c->reinvites_answered++;
     c->uas_2xx = 1;
@@ -464,6 +485,7 @@ static void on_request(cl_call *c, const cl_sip_msg *req, int64_t now)
   } else if ((invite || update) && cl_sip_body_is(req, "application/rs-metadata-request")) {
     /* RFC 7866 6.3.2: answer, then send the complete metadata. */
     respond(c, req, 200, "OK", NULL, NULL, 0);
+    refresh_target(c, req);
     c->want_metadata = 1;
     c->updates_answered += update;
   } else if (invite || update) {

@@ -47,6 +47,10 @@ typedef struct cl_call {
   char media_addr[64];
   char call_id[128], local_tag[24], remote_tag[128];
   char from_uri[320], to_uri[320], remote_target[512], contact[320];
+  /* The dialog's route set as our requests carry it: the 2xx's
+   * Record-Route entries reversed, one "Route: <uri>\r\n" line each (RFC
+   * 3261 12.1.2); empty without Record-Route. */
+  char route_set[4096];
   uint32_t local_cseq, remote_cseq;
   int have_remote_cseq;
   cl_rng rng;
@@ -78,6 +82,7 @@ typedef struct cl_call {
   cl_call_state state;
   int status; /* the INVITE's final status */
   const char *bye; /* "sent", "received" or NULL */
+  int bye_status;  /* the final status of our BYE, 0 without one */
   unsigned reinvites_answered, updates_answered, options_answered;
   int64_t answer_deadline;
   char error[256];

@@ -77,6 +77,11 @@ char *cl_build_request(cl_call *c, const char *method, uint32_t cseq, const char
   putf(&b, "Via: SIP/2.0/UDP %s:%u;branch=%s;rport\r\n", c->host,
        cl_addr_port((struct sockaddr *)&c->local), branch);
   putf(&b, "Max-Forwards: 70\r\n");
+  /* In the dialog, the route set (loose routing: the Request-URI stays the
+   * remote target). The datagram goes to --server all the same, the
+   * first hop of every route set the tests build. */
+  if (!initial)
+    put(&b, c->route_set, strlen(c->route_set));
   putf(&b, "From: <%s>;tag=%s\r\n", c->from_uri, c->local_tag);
   if (initial)
     putf(&b, "To: <%s>\r\n", c->to_uri);
@@ -92,6 +97,64 @@ char *cl_build_request(cl_call *c, const char *method, uint32_t cseq, const char
     put(&b, extra, strlen(extra));
   body(&b, content_type, text, n);
   return done(&b, len);
+}
+
+#define MAX_ROUTES 32
+
+/* Split one Record-Route value at its top-level commas (not inside <> or
+ * quotes) into entries, appended to e[] (at most MAX_ROUTES). -1 when
+ * there are more. */
+static int split_entries(const char *v, const char **e, size_t *el, size_t *n)
+{
+  const char *start = v;
+  int angle = 0, quoted = 0;
+  for (const char *p = v;; p++) {
+    if (*p == '"' && !angle && (p == v || p[-1] != '\\'))
+      quoted = !quoted;
+    else if (*p == '<' && !quoted)
+      angle = 1;
+    else if (*p == '>' && !quoted)
+      angle = 0;
+    if (*p == '\0' || (*p == ',' && !angle && !quoted)) {
+      const char *a = start, *z = p;
+      while (a < z && (*a == ' ' || *a == '\t'))
+        a++;
+      while (z > a && (z[-1] == ' ' || z[-1] == '\t'))
+        z--;
+      if (z > a) {
+        if (*n == MAX_ROUTES)
+          return -1;
+        e[*n] = a;
+        el[*n] = (size_t)(z - a);
+        (*n)++;
+      }
+      if (*p == '\0')
+        return 0;
+      start = p + 1;
+    }
+  }
+}
+
+int cl_build_route_set(cl_call *c, const cl_sip_msg *resp)
+{
+  const char *e[MAX_ROUTES];
+  size_t el[MAX_ROUTES], n = 0;
+  c->route_set[0] = '\0';
+  const char *v;
+  for (size_t i = 0; (v = cl_sip_hdr(resp, "Record-Route", i)) != NULL; i++)
+    if (split_entries(v, e, el, &n) != 0)
+      return -1;
+  size_t len = 0;
+  for (size_t i = n; i-- > 0;) {
+    int w = snprintf(c->route_set + len, sizeof c->route_set - len, "Route: %.*s\r\n",
+                     (int)el[i], e[i]);
+    if (w < 0 || (size_t)w >= sizeof c->route_set - len) {
+      c->route_set[0] = '\0';
+      return -1;
+    }
+    len += (size_t)w;
+  }
+  return 0;
 }
 
 char *cl_build_invite_body(cl_call *c, const char *sdp, size_t sdp_len, char *type,

@@ -16,6 +16,10 @@
 char *cl_build_request(cl_call *c, const char *method, uint32_t cseq, const char *branch,
                        const char *extra, const char *content_type, const char *body,
                        size_t body_len, size_t *len);
+/* The dialog's route set from the 2xx to our INVITE: its Record-Route
+ * entries (several headers, or comma-separated in one) in reverse order,
+ * into c->route_set. 0, or -1 when they do not fit (route_set left empty). */
+int cl_build_route_set(cl_call *c, const cl_sip_msg *resp);
 /* The INVITE's multipart body (SDP offer and metadata) and its type. */
 char *cl_build_invite_body(cl_call *c, const char *sdp, size_t sdp_len, char *type,
                            size_t type_cap, size_t *len);
