@@ -18,12 +18,15 @@
 # Session snapshots seal their SRTP keys with libsodium's AEAD
 # (libsodium-dev, meson feature `sodium`, on when found; without it a
 # snapshot carries no SRTP key, so an SRTP session restores undecryptable).
+# siprec-server keeps them in Redis for several nodes (--redis) with
+# hiredis's asynchronous client and its libuv adapter (libhiredis-dev,
+# meson feature `hiredis`, on when found).
 # The demo: the build (siprec-client, its caller, needs libopus, spandsp and
 # jansson from the list above), pocketsphinx's en-us model
 # (pocketsphinx-en-us) for the transcripts, pocketsphinx-testdata for the
 # two participants' speech (goforward.raw, numbers.raw), and python3 for
 # the JSON of its report (meson brings it too; named since the script runs it).
-BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev nettle-dev libsndfile1-dev libmicrohttpd-dev libpocketsphinx-dev libsodium-dev)
+BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev nettle-dev libsndfile1-dev libmicrohttpd-dev libpocketsphinx-dev libsodium-dev libhiredis-dev)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" pocketsphinx-en-us pocketsphinx-testdata python3)
 # The test suite: Check, the second compiler with its sanitizer and libFuzzer
@@ -43,9 +46,10 @@ DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" pocketsphinx-en-us pocketsphinx-testdata p
 # model) and pocketsphinx (pocketsphinx_continuous, the oracle whose words
 # the transcription must equal) for tests/integration/test_transcribe (the
 # server load generator's SRTP, tests/bench/loadgen_srtp.c, uses Nettle
-# too, already in BUILD_PACKAGES).
+# too, already in BUILD_PACKAGES); redis-server (and its redis-cli) for
+# the Redis store's unit test and the nodes' failover tests, which start it.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go abigail-tools pocketsphinx-testdata libbcg729-dev pocketsphinx-en-us pocketsphinx)
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" check clang libclang-rt-14-dev valgrind liburcu-dev libssl-dev llvm-14 python3 sip-tester kamailio golang-go abigail-tools pocketsphinx-testdata libbcg729-dev pocketsphinx-en-us pocketsphinx redis-server)
 
 # install_packages PKG...: apt-get install what is missing (needs root).
 install_packages() {

@@ -66,9 +66,9 @@ int cluster_start(struct cluster **out, uv_loop_t *loop, struct redis_store *st,
   c->st = st;
   c->cfg = *cfg;
   if (!c->cfg.heartbeat_ms)
-    c->cfg.heartbeat_ms = 1000;
+    c->cfg.heartbeat_ms = 500;
   if (!c->cfg.node_ttl_ms)
-    c->cfg.node_ttl_ms = 3000;
+    c->cfg.node_ttl_ms = 1500;
   if (!c->cfg.claim_max)
     c->cfg.claim_max = 64;
   uv_timer_init(loop, &c->timer);

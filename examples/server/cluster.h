@@ -24,8 +24,8 @@
 #include "redis_store.h"
 
 struct cluster_config {
-  uint64_t heartbeat_ms; /* default 1000 */
-  uint64_t node_ttl_ms;  /* default 3000: a node silent this long is dead */
+  uint64_t heartbeat_ms; /* default 500 */
+  uint64_t node_ttl_ms;  /* default 1500: a node silent this long is dead */
   unsigned claim_max;    /* sessions claimed per dead node per script (default 64) */
   /* A session claimed from a dead node: take it over. */
   void (*claimed)(void *user, const char *key, size_t key_len, const void *data, size_t len);

@@ -78,8 +78,8 @@ struct srv_opts {
   const char *redis_prefix;   /* --redis-prefix P (default siprec:) */
   long redis_ttl_s;           /* --redis-ttl S: a session key's TTL (default 3600) */
   const char *node;           /* --node ID (default: the first --listen's ADDR:PORT) */
-  long heartbeat_ms;          /* --heartbeat-ms N (default 1000) */
-  long node_ttl_ms;           /* --node-ttl-ms N: silent this long, a node is dead (3000) */
+  long heartbeat_ms;          /* --heartbeat-ms N (default 500) */
+  long node_ttl_ms;           /* --node-ttl-ms N: silent this long, a node is dead (1500) */
   struct sockaddr_storage metrics; /* --metrics ADDR:PORT */
   int has_metrics;
   int verbose;

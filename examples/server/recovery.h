@@ -30,8 +30,8 @@ struct recovery_redis {
   const char *prefix;    /* NULL: "siprec:" */
   const char *node;      /* this node's id */
   uint64_t ttl_ms;       /* a session key's TTL; 0: one hour */
-  uint64_t heartbeat_ms; /* 0: 1000 */
-  uint64_t node_ttl_ms;  /* a node silent this long is dead; 0: 3000 */
+  uint64_t heartbeat_ms; /* 0: 500 */
+  uint64_t node_ttl_ms;  /* a node silent this long is dead; 0: 1500 */
 };
 
 /** A session taken from its snapshot: the host sets up its recording. */

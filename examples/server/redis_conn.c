@@ -14,7 +14,7 @@
 #include "hostport.h"
 
 #define RETRY_MIN_MS 100
-#define RETRY_MAX_MS 2000
+#define RETRY_MAX_MS 1000
 /* hiredis's asynchronous connect has no timeout of its own: a master that
  * does not answer (a dead machine, not a closed port) is given up after
  * this long. */

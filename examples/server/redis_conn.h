@@ -7,7 +7,7 @@
  * turn: Debian's hiredis has no Sentinel client), and a master found so is
  * checked with ROLE, so that an old master that came back as a replica is
  * not written to. A lost or refused connection is retried after 100 ms,
- * doubling to 2 s, for as long as the process runs; commands given while
+ * doubling to 1 s, for as long as the process runs; commands given while
  * it is down fail at once (their callback runs with a NULL reply), and the
  * `up` callback tells the users when to send again.
  *

@@ -29,13 +29,25 @@ static void fail(cl_call *c, const char *fmt, ...)
   c->state = CL_CALL_FAILED;
 }
 
-static void send_raw(cl_call *c, const char *msg, size_t len)
+static void send_to(cl_call *c, const char *msg, size_t len, const struct sockaddr_storage *to)
 {
   if (c->o->verbose)
     fprintf(stderr, "--- sent to the SRS:\n%.*s\n", (int)len, msg);
-  if (sendto(c->fd, msg, len, 0, (const struct sockaddr *)&c->o->server,
-             cl_addr_len((const struct sockaddr *)&c->o->server)) < 0)
+  if (sendto(c->fd, msg, len, 0, (const struct sockaddr *)to,
+             cl_addr_len((const struct sockaddr *)to)) < 0)
     fprintf(stderr, "siprec-client: sendto the SRS: %s\n", strerror(errno));
+}
+
+/* Requests (and ACKs) go to --server: the SRS, or the proxy in front. */
+static void send_raw(cl_call *c, const char *msg, size_t len)
+{
+  send_to(c, msg, len, &c->o->server);
+}
+
+/* Responses go where their request came from. */
+static void send_response(cl_call *c, const char *msg, size_t len)
+{
+  send_to(c, msg, len, c->reply_to.ss_family ? &c->reply_to : &c->o->server);
 }
 
 int cl_call_init(cl_call *c, const cl_opts *o, cl_stream *streams, size_t n)
@@ -375,7 +387,7 @@ static void respond(cl_call *c, const cl_sip_msg *req, int status, const char *r
   char *msg = cl_build_response(c, req, status, reason, extra, sdp, sdp_len, &len);
   if (!msg)
     return;
-  send_raw(c, msg, len);
+  send_response(c, msg, len);
   free(c->resp);
   c->resp = msg;
   c->resp_len = len;
@@ -460,7 +472,7 @@ static void on_request(cl_call *c, const cl_sip_msg *req, int64_t now)
   if (c->have_remote_cseq && req->cseq <= c->remote_cseq) {
     /* A retransmission gets our answer again; an older request a 500. */
     if (req->cseq == c->resp_cseq && strcmp(m, c->resp_method) == 0 && c->resp)
-      send_raw(c, c->resp, c->resp_len);
+      send_response(c, c->resp, c->resp_len);
     else if (strcmp(m, "CANCEL") == 0)
       respond(c, req, 200, "OK", NULL, NULL, 0); /* its INVITE was answered already */
     else
@@ -528,9 +540,10 @@ void cl_call_read(cl_call *c, int64_t now)
       }
       continue;
     }
-    if (msg.is_request)
+    if (msg.is_request) {
+      memcpy(&c->reply_to, &from, sizeof from);
       on_request(c, &msg, now);
-    else
+    } else
       on_response(c, &msg, now);
   }
 }
@@ -573,7 +586,7 @@ void cl_call_timers(cl_call *c, int64_t now)
       c->uas_2xx = 0;
       fprintf(stderr, "siprec-client: no ACK for our 2xx to the SRS's re-INVITE\n");
     } else if (now >= c->uas_next && c->resp) {
-      send_raw(c, c->resp, c->resp_len);
+      send_response(c, c->resp, c->resp_len);
       c->uas_interval = c->uas_interval * 2 > T2_MS ? T2_MS : c->uas_interval * 2;
       c->uas_next = now + c->uas_interval;
     }

@@ -64,6 +64,9 @@ typedef struct cl_call {
   size_t resp_len;
   uint32_t resp_cseq;
   char resp_method[32];
+  /* Where responses go: the source of the request they answer (RFC 3261
+   * 18.2.2), which after a take-over is the new node, or its proxy. */
+  struct sockaddr_storage reply_to;
   int uas_2xx; /* our 2xx to the SRS's INVITE awaits its ACK */
   int uas_offerless; /* that 2xx carried our offer: the ACK has the answer */
   int64_t uas_next, uas_interval, uas_deadline;

@@ -183,7 +183,7 @@ char *cl_build_response(cl_call *c, const cl_sip_msg *req, int status, const cha
     putf(&b, "Via: %s\r\n", v);
   putf(&b, "From: %s\r\n", cl_sip_hdr(req, "From", 0));
   const char *to = cl_sip_hdr(req, "To", 0);
-  char tag[8];
+  char tag[128];
   /* A dialog-creating answer carries our tag (RFC 3261 8.2.6.2). */
   if (cl_sip_param(to, "tag", tag, sizeof tag) || status == 100)
     putf(&b, "To: %s\r\n", to);
