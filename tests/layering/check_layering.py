@@ -66,6 +66,7 @@ OUTSIDE_LIBRARIES = {
     "libsndfile": ("sndfile.h",),
     "libmicrohttpd": ("microhttpd.h",),
     "pocketsphinx": ("pocketsphinx.h", "pocketsphinx/", "sphinxbase/"),
+    "hiredis": ("hiredis/",),
 }
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

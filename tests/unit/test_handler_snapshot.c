@@ -495,6 +495,35 @@ START_TEST(test_handover)
 }
 END_TEST
 
+/* Released to the node that took it over: no BYE, ended as HANDOVER, the
+ * snapshot not deleted; its next request is not this handler's any more
+ * (wanted from the store). A pending or ended session is refused. */
+START_TEST(test_release_session)
+{
+  fixture a;
+  init(&a, 0, 0);
+  char tag[64];
+  start_confirmed(&a, "c-rel", tag, sizeof tag);
+  siprec_session *s = NULL;
+  ck_assert_uint_eq(siprec_handler_sessions(a.h, &s, 1), 1);
+  int deleted = fx_snap.deleted, sent = a.ev.sent;
+  ck_assert_int_eq(siprec_handler_release_session(a.h, s, 2000 * MS), 0);
+  ck_assert_int_eq(a.ev.sent, sent); /* no BYE */
+  ck_assert_int_eq(a.ev.ended, 1);
+  ck_assert_int_eq(a.ev.last_reason, SIPREC_END_HANDOVER);
+  ck_assert_int_eq(fx_snap.deleted, deleted);
+  ck_assert_uint_eq(fx_active(a.h), 0);
+  ck_assert_int_eq(siprec_handler_release_session(a.h, s, 2000 * MS), SIPREC_EINVAL);
+  ck_assert_int_eq(siprec_handler_release_session(a.h, NULL, 2000 * MS), SIPREC_EINVAL);
+  siprec_session_unref(s);
+  char msg[4096];
+  fx_request(msg, sizeof msg, "BYE", "c-rel", tag, 2, "bye-rel", NULL, NULL);
+  ck_assert_int_eq(fx_feed(&a, msg, 2100 * MS), SIPREC_PROCESS_STATE_WANTED);
+  ck_assert_uint_eq(siprec_handler_next_deadline(a.h), UINT64_MAX);
+  siprec_handler_free(a.h);
+}
+END_TEST
+
 /* The committed snapshot of format version 1 (tests/data/snapshot/): read
  * by this and every later version; its BYE answered with its tags. With
  * SIPREC_WRITE_SNAPSHOT_FIXTURE set, the test writes it instead. */
@@ -702,6 +731,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_state_wanted);
   tcase_add_test(tc, test_corrupted_refused);
   tcase_add_test(tc, test_handover);
+  tcase_add_test(tc, test_release_session);
   tcase_add_test(tc, test_format_v1_fixture);
   tcase_add_test(tc, test_media_resumes);
 #ifdef SR_HAVE_SRTP
