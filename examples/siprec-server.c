@@ -878,6 +878,13 @@ static int redis_config(const struct srv_opts *o, struct recovery_redis *r)
                     "(the Contact of the sessions it takes over), not the wildcard\n");
     return -1;
   }
+  in_port_t port = la->sa_family == AF_INET6 ? ((struct sockaddr_in6 *)la)->sin6_port
+                                             : ((struct sockaddr_in *)la)->sin_port;
+  if (!port) {
+    fprintf(stderr, "siprec-server: --redis: the first --listen needs its port (not 0): the "
+                    "node's name and the Contact of the sessions it takes over\n");
+    return -1;
+  }
   char text[64];
   snprintf(node, sizeof node, "%s", net_addr_text(la, text, sizeof text));
   r->node = o->node ? o->node : node;

@@ -49,50 +49,13 @@ from test_kamailio_front import Kamailio, wait_ready  # noqa: E402
 from test_server_record import read_wav  # noqa: E402
 from test_server_recovery import covered  # noqa: E402
 from test_siprec_client import GOFORWARD  # noqa: E402
+from redis_fixture import Redis, free_port  # noqa: E402
 
 NODE_A, NODE_B, PROXY = '127.0.0.2', '127.0.0.3', '127.0.0.1'
 RTP = {NODE_A: '36400-36599', NODE_B: '36600-36799'}
 RATE = 16000
 LOST_LIMIT = 3.0   # s of audio lost per call at a node's death
 SECONDS = 14       # each call's media
-
-
-def free_port(host, kind=socket.SOCK_DGRAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind((host, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Redis:
-    def __init__(self, work, port=None):
-        self.port = port or free_port('127.0.0.1', socket.SOCK_STREAM)
-        self.log = open(os.path.join(work, 'redis.log'), 'a')
-        self.proc = subprocess.Popen(
-            ['redis-server', '--port', str(self.port), '--bind', '127.0.0.1', '--save', '',
-             '--appendonly', 'no'], stdin=subprocess.DEVNULL, stdout=self.log,
-            stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and self.cli('PING') != 'PONG':
-            time.sleep(0.05)
-        check(self.cli('PING') == 'PONG', 'redis-server did not start')
-
-    def cli(self, *args):
-        r = subprocess.run(['redis-cli', '-p', str(self.port)] + list(args),
-                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=10)
-        return r.stdout.strip()
-
-    def session_keys(self):
-        out = subprocess.run(['redis-cli', '-p', str(self.port), '--scan', '--pattern',
-                              'siprec:s:*'], capture_output=True, text=True, timeout=10).stdout
-        return [k for k in out.split('\n') if k]
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.log.close()
 
 
 class Node(test_sipp.Server):

@@ -14,6 +14,9 @@ the restart):
       later with the same --state, --out, SIP port and RTP range.
   handover   --on-term handover: SIGTERM instead (the server exits 0
       without a BYE), then the same restart.
+  sigkill_redis  as sigkill, with the snapshots in Redis (--redis, a
+      redis-server the test starts) instead of files: the restarted node
+      (same --node) finds its sessions in its own set there.
 
 Then: the client's re-INVITEs and BYE got 200 (exit 0, no complaint on its
 stderr), the session folder holds two segments (1.wav, 2.wav, stereo.wav,
@@ -26,6 +29,7 @@ each from where its audio starts to its end) is at most the downtime plus
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -37,6 +41,7 @@ from test_sipp import Failure, check  # noqa: E402
 from test_server_record import (ALICE, BOB, GOFORWARD, NUMBERS, RATE, Client,  # noqa: E402
                                 need_client, read_wav)
 from test_siprec_client import client_arg, stream_arg  # noqa: E402
+from redis_fixture import Redis, free_port  # noqa: E402
 
 KILL_AFTER = 4.0   # s into the call
 DOWNTIME = 1.0     # s between the death and the new start
@@ -85,11 +90,15 @@ def covered(samples):
     return first, len(samples)
 
 
-def run(ctx, stop):
+def run(ctx, stop, redis=None):
     need_client(ctx)
     state = os.path.join(ctx.work, 'state')
     extra = ['--on-term', 'handover'] if stop == 'term' else []
-    srv = ctx.server = RServer(ctx.binary, ctx.work, state, 0, extra, 'first')
+    port = 0
+    if redis:
+        port = free_port('127.0.0.1')
+        extra += ['--redis', f'127.0.0.1:{redis.port}', '--node', 'recovery-node']
+    srv = ctx.server = RServer(ctx.binary, ctx.work, state, port, extra, 'first')
     ctx.clients = []
     a = long_audio(ctx, GOFORWARD, 12, 'a.raw')
     b = long_audio(ctx, NUMBERS, 12, 'b.raw')
@@ -139,6 +148,9 @@ def run(ctx, stop):
     # The resume state went with the manifest; the snapshot with the BYE.
     check(os.listdir(os.path.join(state, 'rec')) == [], 'resume state left behind')
     snaps = [n for n in os.listdir(state) if re.fullmatch(r'[kh][0-9a-f]+', n)]
+    if redis:
+        check(snaps == [], f'snapshots in files with --redis: {snaps}')
+        snaps = redis.session_keys()
     check(snaps == [], f'snapshots left behind: {snaps}')
 
     for label in ('1', '2'):
@@ -176,7 +188,18 @@ def case_handover(ctx):
     run(ctx, 'term')
 
 
-CASES = {'sigkill': case_sigkill, 'handover': case_handover}
+def case_sigkill_redis(ctx):
+    """SIGKILL mid-call, restart, the snapshots in Redis."""
+    if not shutil.which('redis-server') or not shutil.which('redis-cli'):
+        raise test_sipp.Skip('redis-server is not installed')
+    redis = Redis(ctx.work)
+    try:
+        run(ctx, 'kill', redis)
+    finally:
+        redis.kill()
+
+
+CASES = {'sigkill': case_sigkill, 'handover': case_handover, 'sigkill_redis': case_sigkill_redis}
 
 if __name__ == '__main__':
     sys.exit(test_sipp.main(CASES, __doc__, 'recovery', client_arg))
