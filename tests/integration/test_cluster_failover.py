@@ -24,6 +24,11 @@ the calls through Kamailio (one PCMU stream each, real time).
       empty. Every live session must be back in Redis within 3 s of its
       return (the nodes write them again); then A gets SIGKILL and B takes
       its sessions over from the rewritten state, as above.
+  sentinel  Redis as a master, a replica and a sentinel; the nodes find
+      the master through the sentinel (--redis-sentinel). 10 calls; 2 s in,
+      the master is killed: the sentinel promotes the replica, both nodes
+      follow it (asking the sentinel again, checking ROLE), and then A's
+      SIGKILL is handled from the new master, as above.
 
 Printed: the time from the kill to each take-over (B's session_restored),
 the audio lost per call, Redis's catch-up time. Exit 0 passed, 1 failed,
@@ -49,7 +54,7 @@ from test_kamailio_front import Kamailio, wait_ready  # noqa: E402
 from test_server_record import read_wav  # noqa: E402
 from test_server_recovery import covered  # noqa: E402
 from test_siprec_client import GOFORWARD  # noqa: E402
-from redis_fixture import Redis, free_port  # noqa: E402
+from redis_fixture import Redis, Sentinel, free_port  # noqa: E402
 
 NODE_A, NODE_B, PROXY = '127.0.0.2', '127.0.0.3', '127.0.0.1'
 RTP = {NODE_A: '36400-36599', NODE_B: '36600-36799'}
@@ -61,7 +66,7 @@ SECONDS = 14       # each call's media
 class Node(test_sipp.Server):
     """siprec-server on HOST:PORT with --redis; its stdout lines timed."""
 
-    def __init__(self, binary, work, host, redis_port, key):
+    def __init__(self, binary, work, host, redis_args, key):
         self.host = host
         self.port = free_port(host)
         self.out = os.path.join(work, f'out-{host}')
@@ -73,8 +78,8 @@ class Node(test_sipp.Server):
         self.err = open(self.err_path, 'w')
         cmd = [binary, '--listen', f'{host}:{self.port}', '--out', self.out,
                '--state', os.path.join(work, f'state-{host}'), '--state-key', key,
-               '--redis', f'127.0.0.1:{redis_port}', '--rtp-ports', RTP[host],
-               '--record-rate', str(RATE)]
+               '--rtp-ports', RTP[host],
+               '--record-rate', str(RATE)] + redis_args
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.err, text=True, errors='replace')
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -109,6 +114,11 @@ class Node(test_sipp.Server):
         self.proc.kill()
         self.proc.wait()
         self.reader.join(5)
+
+    def stderr_has(self, text):
+        self.err.flush()
+        with open(self.err_path) as f:
+            return text in f.read()
 
     def stop(self):
         if self.proc.poll() is None:
@@ -184,11 +194,17 @@ def run(args, work, case):
     procs = {}
     try:
         redis = procs['redis'] = Redis(work)
+        redis_args = ['--redis', f'127.0.0.1:{redis.port}']
+        if case == 'sentinel':
+            replica = procs['replica'] = Redis(work, extra=['--replicaof', '127.0.0.1',
+                                                            str(redis.port)], name='replica')
+            sentinel = procs['sentinel'] = Sentinel(work, redis.port)
+            redis_args = ['--redis-sentinel', f'127.0.0.1:{sentinel.port}']
         key = os.path.join(work, 'seal.key')
         with open(key, 'wb') as f:
             f.write(os.urandom(32))
-        a = procs['a'] = Node(args.server, work, NODE_A, redis.port, key)
-        b = procs['b'] = Node(args.server, work, NODE_B, redis.port, key)
+        a = procs['a'] = Node(args.server, work, NODE_A, redis_args, key)
+        b = procs['b'] = Node(args.server, work, NODE_B, redis_args, key)
         ds = os.path.join(work, 'dispatcher.list')
         with open(ds, 'w') as f:
             f.write(f'1 {a.uri}\n1 {b.uri}\n')
@@ -230,6 +246,21 @@ def run(args, work, case):
             check(live == calls, f'{live} of {calls} sessions in Redis 5 s after its restart')
             check(caught_up <= 3.0, f'the nodes took {caught_up:.1f} s to catch up (3 s allowed)')
             time.sleep(1)
+        elif case == 'sentinel':
+            time.sleep(2)
+            redis.kill()
+            gone = time.monotonic()
+            new = f'redis 127.0.0.1:{replica.port}: connected'
+            while time.monotonic() < gone + 10 and \
+                    not (a.stderr_has(new) and b.stderr_has(new)):
+                time.sleep(0.05)
+            moved = time.monotonic() - gone
+            check(a.stderr_has(new) and b.stderr_has(new),
+                  'the nodes did not follow the sentinel to the promoted replica in 10 s')
+            print(f'master killed: both nodes on the promoted replica after {moved:.2f} s')
+            redis = procs['redis'] = replica
+            live = len(redis.session_keys())
+            check(live == calls, f'{live} of {calls} sessions on the new master')
         else:
             time.sleep(5)
 
@@ -285,8 +316,9 @@ def run(args, work, case):
                 procs[name].proc.wait()
         if 'kam' in procs:
             procs['kam'].stop()
-        if 'redis' in procs:
-            procs['redis'].kill()
+        for name in ('sentinel', 'replica', 'redis'):
+            if name in procs:
+                procs[name].kill()
 
 
 def main():
@@ -295,7 +327,7 @@ def main():
     ap.add_argument('--client', default='')
     ap.add_argument('--config', required=True)
     ap.add_argument('--keep', action='store_true', help='keep the work folder')
-    ap.add_argument('case', choices=['failover', 'redis_restart'])
+    ap.add_argument('case', choices=['failover', 'redis_restart', 'sentinel'])
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix=f'cluster-{args.case}-')
     try:
