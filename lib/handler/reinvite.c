@@ -176,6 +176,13 @@ static int reinvite_apply(siprec_handler *h, siprec_session *s, sr_request_ctx *
   s->timer.se_s = r->se;
   s->timer.srs_refresher = r->srs_refresher;
   sr_session_timer_restart(&s->timer, rq->now_ns);
+  /* RFC 3261 12.2.2: a target refresh the SRS takes names the SRC's target
+   * from now on (an SBC pair that failed over sends from, and names, its
+   * new address): the SRS's BYE and re-INVITEs go there. Out of memory,
+   * the old one stays. */
+  if (rq->msg->contact_uri.n)
+    (void)sr_sip_str_set(&s->mem, &s->dialog.remote_target, rq->msg->contact_uri.p,
+                         rq->msg->contact_uri.n);
   return 0;
 }
 

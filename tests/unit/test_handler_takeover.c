@@ -159,6 +159,36 @@ START_TEST(test_2xx_contact_refreshes_target)
 }
 END_TEST
 
+/* The SRC's own target refresh (RFC 3261 12.2.2): its re-INVITE names a
+ * new Contact (an SBC pair that failed over); the SRS's BYE goes there. */
+START_TEST(test_src_reinvite_refreshes_target)
+{
+  fixture f;
+  init(&f, 0);
+  char t[64], msg[4096], moved[4200];
+  fx_start_call(&f, "src-refresh", t, sizeof t);
+  fx_request(msg, sizeof msg, "ACK", "src-refresh", t, 1, "ack1", NULL, NULL);
+  fx_feed(&f, msg, 1100 * MS);
+  fx_request(msg, sizeof msg, "INVITE", "src-refresh", t, 2, "re2", NULL, fx_sdp2);
+  static const char old[] = "Contact: <sip:src@192.0.2.1:5060>";
+  char *c = strstr(msg, old);
+  ck_assert_ptr_nonnull(c);
+  snprintf(moved, sizeof moved, "%.*sContact: <sip:src@198.51.100.9:5070>%s", (int)(c - msg), msg,
+           c + sizeof old - 1);
+  ck_assert_int_gt(fx_feed(&f, moved, 2000 * MS), 0);
+  ck_assert_int_eq(f.status, 200);
+  fx_request(msg, sizeof msg, "ACK", "src-refresh", t, 2, "ack2", NULL, NULL);
+  fx_feed(&f, msg, 2100 * MS);
+  siprec_session *s = NULL;
+  ck_assert_uint_eq(siprec_handler_sessions(f.h, &s, 1), 1);
+  ck_assert_int_eq(siprec_handler_end_session(f.h, s, 3000 * MS), 0);
+  static const char bye[] = "BYE sip:src@198.51.100.9:5070 SIP/2.0\r\n";
+  ck_assert_msg(strncmp(f.ev.last_sent, bye, sizeof bye - 1) == 0, "%.300s", f.ev.last_sent);
+  siprec_session_unref(s);
+  siprec_handler_free(f.h);
+}
+END_TEST
+
 START_TEST(test_2xx_moves_media)
 {
   fixture b;
@@ -352,6 +382,7 @@ int main(void)
   tcase_add_test(tc, test_reinvite_lines);
   tcase_add_test(tc, test_2xx_moves_media);
   tcase_add_test(tc, test_2xx_contact_refreshes_target);
+  tcase_add_test(tc, test_src_reinvite_refreshes_target);
   tcase_add_test(tc, test_udp_schedule_timer_b);
   tcase_add_test(tc, test_491_glare_non2xx);
   tcase_add_test(tc, test_snapshot_mid_reinvite);
