@@ -669,6 +669,7 @@ static int make_calls(struct server *srv)
   struct calls_config cc = {
     .loop = &srv->loop, .now = now_ns, .dir = o->out_dir, .record = o->out_dir ? o->record : -1,
     .resume_dir = o->state_dir ? resume_dir : NULL,
+    .resume_shared = srv->rec ? recovery_resume_shared : NULL, .resume_user = srv->rec,
     .rate = (uint32_t)o->record_rate, .on_complete = o->on_complete,
     .on_complete_timeout_ms = (uint32_t)o->on_complete_timeout_ms,
     .on_complete_max = (unsigned)o->on_complete_max,
@@ -677,6 +678,8 @@ static int make_calls(struct server *srv)
   srv->calls = calls_new(&cc);
   if (!srv->calls)
     return -1;
+  if (o->state_dir)
+    recovery_share_resume(srv->rec, resume_dir);
   return o->transcribe ? make_transcription(srv) : 0;
 }
 

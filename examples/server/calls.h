@@ -51,6 +51,11 @@ struct calls_config {
   int quiet;                       /* no transcript lines on stdout */
   const char *resume_dir;          /* --state: where each call's resume state is
                                     * kept (calls_resume.c); NULL: none */
+  /* Each resume state written (json) or dropped (json NULL), also to be
+   * kept where other nodes find it (Redis): a session taken over goes on
+   * with its next segment there. NULL: files only. */
+  void (*resume_shared)(void *user, const char *folder, const char *json, size_t len);
+  void *resume_user;
 };
 
 /** Counters for the metrics. */
@@ -63,6 +68,12 @@ struct calls_stats {
   uint64_t completions_run, completions_failed, completions_killed;
   uint64_t completions_waiting;
 };
+
+/** Write a resume state (`json`, as calls' resume_shared gave it) as
+ * DIR/FOLDER.json, synced, atomically: how a node taking a session over
+ * puts the state the session's earlier node shared where calls_resume()
+ * reads it. @return 0 or -1 */
+int calls_resume_write(const char *dir, const char *folder, const char *json, size_t len);
 
 /** @return the calls, or NULL when out of memory */
 struct calls *calls_new(const struct calls_config *cfg);

@@ -65,7 +65,7 @@ static json_t *current_files(const struct call *k)
 
 void calls_resume_save(struct calls *c, struct call *k)
 {
-  char path[4096], tmp[4200];
+  char path[4096];
   if (!c->cfg.resume_dir || !k->rec || resume_path(c, k, path, sizeof path) < 0)
     return;
   json_t *segs = json_array();
@@ -83,13 +83,35 @@ void calls_resume_save(struct calls *c, struct call *k)
   json_t *j = segs ? json_pack("{s:i, s:s, s:I, s:o}", "version", 1, "session", k->folder,
                                "start_unix_ns", (json_int_t)k->start_unix_ns, "segments", segs)
                    : NULL;
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  if (!j || json_dump_file(j, tmp, JSON_COMPACT) < 0 || rename(tmp, path) < 0) {
+  char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  if (!text || calls_resume_write(c->cfg.resume_dir, k->folder, text, strlen(text)) < 0)
     fprintf(stderr, "siprec-server: session %s: cannot keep its resume state in %s\n", k->folder,
             path);
+  if (text && c->cfg.resume_shared)
+    c->cfg.resume_shared(c->cfg.resume_user, k->folder, text, strlen(text));
+  free(text);
+}
+
+int calls_resume_write(const char *dir, const char *folder, const char *json, size_t len)
+{
+  char path[4096], tmp[4200];
+  int w = snprintf(path, sizeof path, "%s/%s.json", dir, folder);
+  if (w <= 0 || (size_t)w >= sizeof path || strchr(folder, '/') || folder[0] == '.')
+    return -1;
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  int ok = f && fwrite(json, 1, len, f) == len;
+  /* Synced before the rename: after a crash the state is the old or the
+   * new, never an empty file. */
+  ok = f && fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+  if (f && fclose(f) != 0)
+    ok = 0;
+  if (!ok || rename(tmp, path) < 0) {
     unlink(tmp);
+    return -1;
   }
-  json_decref(j);
+  return 0;
 }
 
 void calls_resume_drop(struct calls *c, struct call *k)
@@ -97,6 +119,8 @@ void calls_resume_drop(struct calls *c, struct call *k)
   char path[4096];
   if (c->cfg.resume_dir && resume_path(c, k, path, sizeof path) == 0)
     unlink(path);
+  if (c->cfg.resume_dir && c->cfg.resume_shared)
+    c->cfg.resume_shared(c->cfg.resume_user, k->folder, NULL, 0);
 }
 
 static char *dup_str(json_t *v)

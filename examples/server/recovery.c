@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "calls.h"
 #include "state_store.h"
 #ifdef SIPREC_SERVER_REDIS
 #include "cluster.h"
@@ -34,6 +35,7 @@ struct recovery {
   void *user;
   size_t scanning, restored_n, failed_n;
   int restore_wanted; /* Redis: restore_all once it is up */
+  char *resume_dir;   /* the recordings' resume states (calls_resume.c), or NULL */
   uv_timer_t close_wait;
   uint64_t close_deadline;
 };
@@ -296,15 +298,66 @@ static void on_got(void *arg, int status, const void *data, size_t len)
 }
 
 #ifdef SIPREC_SERVER_REDIS
+/* A session another node held, taken over here once the recording's
+ * resume state that node shared is in this node's resume folder, so that
+ * its recording goes on with the next segment on the same timeline. */
+struct take {
+  struct recovery *r;
+  struct fetch *f; /* a wanted dialog's fetch, or NULL (a claim) */
+  char name[STATE_STORE_NAME_MAX];
+  char session[33];
+  size_t len;
+  unsigned char data[]; /* the snapshot */
+};
+
+static void on_resume_state(void *arg, const void *json, size_t len)
+{
+  struct take *t = arg;
+  struct recovery *r = t->r;
+  if (json && r->resume_dir && calls_resume_write(r->resume_dir, t->session, json, len) < 0)
+    fprintf(stderr, "siprec-server: session %s: cannot keep the resume state it came with\n",
+            t->session);
+  int held = r->h ? hold(r, t->name, t->data, t->len, 1) : 0;
+  if (t->f)
+    fetch_end(r, t->f, held);
+  free(t);
+}
+
+static void take_over(struct recovery *r, const char *name, const void *data, size_t len,
+                      struct fetch *f)
+{
+  siprec_snapshot_info info;
+  struct take *t = NULL;
+  if (r->resume_dir && siprec_snapshot_inspect(data, len, &info) == 0 && info.session_id[0])
+    t = malloc(sizeof *t + len);
+  if (!t) {
+    int held = hold(r, name, data, len, 1); /* no recording to go on with */
+    if (f)
+      fetch_end(r, f, held);
+    return;
+  }
+  t->r = r;
+  t->f = f;
+  snprintf(t->name, sizeof t->name, "%s", name);
+  snprintf(t->session, sizeof t->session, "%s", info.session_id);
+  t->len = len;
+  memcpy(t->data, data, len);
+  redis_store_aux_get(r->redis, t->session, on_resume_state, t);
+}
+
 /* A wanted dialog taken from the shared store: ours already (restored), or
  * another node's (taken over: that node stopped answering, or Kamailio
  * would not have sent the request here). */
 static void on_taken(void *arg, int status, int was_mine, const void *data, size_t len)
 {
   struct fetch *f = arg;
+  if (status == 0 && !was_mine) {
+    take_over(f->r, f->name, data, len, f);
+    return;
+  }
   int held = 0;
   if (status == 0)
-    held = hold(f->r, f->name, data, len, !was_mine);
+    held = hold(f->r, f->name, data, len, 0);
   else if (status != SIPREC_ENOTFOUND)
     fprintf(stderr, "siprec-server: snapshot %s: %s\n", f->name, siprec_strerror(status));
   fetch_end(f->r, f, held);
@@ -317,7 +370,7 @@ static void on_claimed(void *user, const char *key, size_t key_len, const void *
   char name[STATE_STORE_NAME_MAX];
   if (!r->h || state_store_name(key, key_len, name, sizeof name) < 0)
     return;
-  hold(r, name, data, len, 1);
+  take_over(r, name, data, len, NULL);
 }
 
 static void on_redis_up(void *user)
@@ -456,6 +509,26 @@ static void on_close_wait(uv_timer_t *t)
   uv_close((uv_handle_t *)&r->close_wait, NULL);
 }
 
+void recovery_share_resume(struct recovery *r, const char *resume_dir)
+{
+  if (r && resume_dir && !r->resume_dir)
+    r->resume_dir = strdup(resume_dir);
+}
+
+void recovery_resume_shared(void *user, const char *folder, const char *json, size_t len)
+{
+#ifdef SIPREC_SERVER_REDIS
+  struct recovery *r = user;
+  if (r && r->redis)
+    redis_store_aux_set(r->redis, folder, json, len);
+#else
+  (void)user;
+  (void)folder;
+  (void)json;
+  (void)len;
+#endif
+}
+
 void recovery_draining(struct recovery *r)
 {
 #ifdef SIPREC_SERVER_REDIS
@@ -489,5 +562,6 @@ void recovery_free(struct recovery *r)
   else
     state_store_free(r->store);
   free(r->dir);
+  free(r->resume_dir);
   free(r);
 }

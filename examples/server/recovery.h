@@ -71,6 +71,15 @@ int recovery_restore_all(struct recovery *r);
 int recovery_fetch(struct recovery *r, const char *key, size_t key_len,
                    void (*done)(void *arg, int held), void *arg);
 
+/** The recordings' resume states are kept in `resume_dir` (calls.h): a
+ * session taken over from another node finds there the state that node
+ * shared (recovery_resume_shared), and its recording goes on. */
+void recovery_share_resume(struct recovery *r, const char *resume_dir);
+
+/** calls_config's resume_shared (user: the recovery): with Redis, each
+ * resume state is kept there too, beside its session (deleted: json NULL). */
+void recovery_resume_shared(void *user, const char *folder, const char *json, size_t len);
+
 /** The server begins to stop: it takes no session over any more, and its
  * heartbeat stops (what it hands over, other nodes take once it is gone,
  * should it not come back). */

@@ -77,6 +77,7 @@ struct redis_store {
   uv_loop_t *loop;
   struct redis_conn *conn;
   struct write_queue *writes;
+  struct write_queue *aux; /* P r:NAME values */
   struct redis_store_config cfg;
   char prefix[PREFIX_MAX], node[NODE_MAX + 1];
   char ttl_text[24];
@@ -398,6 +399,94 @@ int redis_store_take(struct redis_store *st, const char *key, size_t key_len, re
 }
 
 /* ---------------------------------------------------------------------- */
+/* Values beside the sessions                                               */
+
+/* The aux values go through a write queue of their own (SET and DEL of
+ * P r:NAME, the newest kept in memory), so that they too are written again
+ * when Redis comes back without them. */
+static void on_aux_reply(void *arg, const redisReply *r)
+{
+  struct wreply *w = arg;
+  int status = !r ? WQ_LATER : r->type == REDIS_REPLY_ERROR ? SIPREC_EAGAIN : 0;
+  wq_landed(w->st->aux, w->slot, status);
+  free(w->key);
+  free(w);
+}
+
+static int start_aux(void *backend, struct wq_slot *slot, int kind, const char *key,
+                     size_t key_len, const void *data, size_t len)
+{
+  struct redis_store *st = backend;
+  if (!redis_conn_is_up(st->conn))
+    return WQ_LATER;
+  size_t nl = 0;
+  char *name = key_name(st, "r:", key, key_len, &nl);
+  struct wreply *w = name ? calloc(1, sizeof *w) : NULL;
+  if (!w) {
+    free(name);
+    return SIPREC_ENOMEM;
+  }
+  *w = (struct wreply){ st, slot, kind, NULL, 0 };
+  if (kind == WQ_PUT) {
+    const char *argv[] = { "SET", name, data, "PX", st->ttl_text };
+    size_t lens[] = { 3, nl, len, 2, strlen(st->ttl_text) };
+    redis_conn_cmd(st->conn, on_aux_reply, w, 5, argv, lens);
+  } else {
+    const char *argv[] = { "DEL", name };
+    size_t lens[] = { 3, nl };
+    redis_conn_cmd(st->conn, on_aux_reply, w, 2, argv, lens);
+  }
+  free(name);
+  return 0;
+}
+
+void redis_store_aux_set(struct redis_store *st, const char *name, const void *data, size_t len)
+{
+  if (wq_write(st->aux, name, strlen(name), data ? WQ_PUT : WQ_DEL, data, len, NULL, NULL) < 0)
+    fprintf(stderr, "siprec-server: redis: %s not kept (out of memory)\n", name);
+}
+
+struct aux_read {
+  void (*done)(void *arg, const void *data, size_t len);
+  void *arg;
+};
+
+static void on_aux(void *arg, const redisReply *reply)
+{
+  struct aux_read *a = arg;
+  if (reply && reply->type == REDIS_REPLY_STRING)
+    a->done(a->arg, reply->str, reply->len);
+  else
+    a->done(a->arg, NULL, 0);
+  free(a);
+}
+
+void redis_store_aux_get(struct redis_store *st, const char *name,
+                         void (*done)(void *arg, const void *data, size_t len), void *arg)
+{
+  const void *val = NULL;
+  size_t val_len = 0;
+  int newest = wq_newest(st->aux, name, strlen(name), &val, &val_len);
+  if (newest != WQ_NONE) {
+    done(arg, newest == WQ_PUT ? val : NULL, newest == WQ_PUT ? val_len : 0);
+    return;
+  }
+  size_t nl = 0;
+  struct aux_read *a = malloc(sizeof *a);
+  char *key = a ? key_name(st, "r:", name, strlen(name), &nl) : NULL;
+  if (!key) {
+    free(a);
+    done(arg, NULL, 0);
+    return;
+  }
+  *a = (struct aux_read){ done, arg };
+  const char *argv[] = { "GET", key };
+  size_t lens[] = { 3, nl };
+  redis_conn_cmd(st->conn, on_aux, a, 2, argv, lens);
+  free(key);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Nodes                                                                    */
 
 void redis_store_heartbeat(struct redis_store *st, uint64_t ttl_ms)
@@ -506,12 +595,27 @@ static void refresh_one(void *arg, const char *key, size_t key_len)
   free(name);
 }
 
-/* A session whose state does not change (a long pause) keeps its key. */
+static void refresh_aux(void *arg, const char *key, size_t key_len)
+{
+  struct redis_store *st = arg;
+  size_t nl = 0;
+  char *name = key_name(st, "r:", key, key_len, &nl);
+  if (!name)
+    return;
+  const char *argv[] = { "PEXPIRE", name, st->ttl_text };
+  size_t lens[] = { 7, nl, strlen(st->ttl_text) };
+  redis_conn_cmd(st->conn, NULL, NULL, 3, argv, lens);
+  free(name);
+}
+
+/* A session whose state does not change (a long pause) keeps its keys. */
 static void on_refresh(uv_timer_t *t)
 {
   struct redis_store *st = t->data;
-  if (redis_conn_is_up(st->conn))
+  if (redis_conn_is_up(st->conn)) {
     wq_each_kept(st->writes, refresh_one, st);
+    wq_each_kept(st->aux, refresh_aux, st);
+  }
 }
 
 static void on_up(void *user)
@@ -522,9 +626,12 @@ static void on_up(void *user)
    * again: a Redis that came back empty has them all once more. */
   if (st->cfg.up)
     st->cfg.up(st->cfg.user);
-  if (st->st.connects > 1)
+  if (st->st.connects > 1) {
     wq_rewrite_all(st->writes);
+    wq_rewrite_all(st->aux);
+  }
   wq_kick_all(st->writes);
+  wq_kick_all(st->aux);
 }
 
 int redis_store_new(struct redis_store **out, uv_loop_t *loop, const struct redis_where *where,
@@ -545,8 +652,10 @@ int redis_store_new(struct redis_store **out, uv_loop_t *loop, const struct redi
   uint64_t ttl = cfg->ttl_ms ? cfg->ttl_ms : 3600 * 1000;
   snprintf(st->ttl_text, sizeof st->ttl_text, "%" PRIu64, ttl);
   st->writes = wq_new(start_write, st, 1);
-  if (!st->writes || redis_conn_new(&st->conn, loop, where, on_up, NULL, st) < 0) {
+  st->aux = wq_new(start_aux, st, 1);
+  if (!st->writes || !st->aux || redis_conn_new(&st->conn, loop, where, on_up, NULL, st) < 0) {
     wq_free(st->writes);
+    wq_free(st->aux);
     free(st);
     return -1;
   }
@@ -570,13 +679,14 @@ void redis_store_stats_get(const struct redis_store *st, struct redis_store_stat
 
 size_t redis_store_pending(const struct redis_store *st)
 {
-  return st ? st->pending + wq_pending(st->writes) : 0;
+  return st ? st->pending + wq_pending(st->writes) + wq_pending(st->aux) : 0;
 }
 
 static void on_refresh_closed(uv_handle_t *h)
 {
   struct redis_store *st = h->data;
   wq_free(st->writes);
+  wq_free(st->aux);
   free(st);
 }
 

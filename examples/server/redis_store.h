@@ -12,6 +12,9 @@
  *   P n:NODE    the set of the keys NODE owns
  *   P nodes     the set of the nodes that own sessions or did
  *   P hb:NODE   NODE's heartbeat (cluster.h), gone when it is not renewed
+ *   P r:NAME    what the host keeps beside a session (the recording's
+ *               resume state: a node taking the session over goes on with
+ *               its next segment)
  * Each write is one Lua script (EVAL), so that it is atomic: a put or a
  * delete writes only a key this node owns (or nobody does), so a node
  * that lost a session to another (it was thought dead) cannot overwrite
@@ -96,6 +99,17 @@ typedef void (*redis_claim_cb)(void *arg, const char *key, size_t key_len, const
                                size_t len);
 void redis_store_claim_orphans(struct redis_store *st, unsigned max, redis_claim_cb each,
                                void (*done)(void *arg, size_t claimed), void *arg);
+
+/** A value beside the sessions (P r:NAME, e.g. a recording's resume
+ * state) set, or deleted (data NULL), with the sessions' TTL: ordered and
+ * coalesced per name, the newest kept in memory and written again, like
+ * the sessions, when Redis comes back without it. */
+void redis_store_aux_set(struct redis_store *st, const char *name, const void *data, size_t len);
+
+/** Read P r:NAME (from memory when this node wrote it): `done(arg, data,
+ * len)` once (data NULL: none, or Redis away). */
+void redis_store_aux_get(struct redis_store *st, const char *name,
+                         void (*done)(void *arg, const void *data, size_t len), void *arg);
 
 /** The connection's state. */
 const struct redis_conn *redis_store_conn(const struct redis_store *st);

@@ -15,7 +15,9 @@ the calls through Kamailio (one PCMU stream each, real time).
       SIGKILL. B must notice (A's heartbeat expires), claim each of A's
       sessions and re-INVITE its client through Kamailio with B's ports and
       Contact. Then: every client's BYE is answered 200 (through Kamailio,
-      by B); each of A's calls has A's segment and B's continuation, and
+      by B); each of A's calls has A's segment (1.wav) and B's continuation
+      as the next segment of the same timeline (1.2.wav, its offset in B's
+      manifest the time of the kill, from the resume state A shared), and
       the audio lost between them (the call's media length minus what the
       two files cover, each from its first sound to its end) is at most
       3.0 s; no session is held by both nodes, none is lost; the store is
@@ -35,6 +37,7 @@ the audio lost per call, Redis's catch-up time. Exit 0 passed, 1 failed,
 77 skipped (no kamailio, redis-server, client or test audio).
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -100,6 +103,10 @@ class Node(test_sipp.Server):
     def timed(self, pattern):
         with self.cond:
             return [(t, l) for t, l in zip(self.times, self.lines) if re.search(pattern, l)]
+
+    def started_at(self, sid):
+        """When this test saw session sid start (monotonic)."""
+        return next(t for t, l in self.timed(r'^session_started ') if f'id={sid} ' in l)
 
     def sessions(self, what='started'):
         """session id -> call id, of the session_WHAT lines."""
@@ -293,11 +300,23 @@ def run(args, work, case):
 
         lost = []
         for sid in on_a:
+            # B goes on with the next segment of the same timeline (A shared
+            # the recording's resume state in Redis): 1.2.wav beside A's 1.wav.
             fa = os.path.join(a.out, sid, '1.wav')
-            fb = os.path.join(b.out, sid, '1.wav')
+            fb = os.path.join(b.out, sid, '1.2.wav')
             check(os.path.exists(fa) and os.path.exists(fb),
                   f'session {sid}: A\'s segment {os.path.exists(fa)}, '
-                  f'B\'s continuation {os.path.exists(fb)}')
+                  f'B\'s continuation {os.path.exists(fb)} '
+                  f'({sorted(os.listdir(os.path.join(b.out, sid)))})')
+            with open(os.path.join(b.out, sid, 'manifest.json')) as f:
+                m = json.load(f)
+            segs = m['segments']
+            check([x['segment'] for x in segs] == [1, 2] and segs[0]['offset'] == 0,
+                  f'session {sid}: manifest segments {segs}')
+            started = a.started_at(sid)
+            check(abs(segs[1]['offset'] - (killed - started)) < 3.0,
+                  f'session {sid}: segment 2 at {segs[1]["offset"]} s, the kill '
+                  f'{killed - started:.2f} s into the session')
             lost.append(SECONDS - file_cover(fa) - file_cover(fb))
         for sid in on_b:
             got = file_cover(os.path.join(b.out, sid, '1.wav'))
