@@ -954,7 +954,8 @@ int main(int argc, char **argv)
 #ifdef SIPREC_SERVER_METRICS
   if (srv.opts.has_metrics) {
     char err[256] = "";
-    srv.metrics_src = (struct metrics_server_src){ srv.h, srv.media, srv.calls, srv.pool };
+    srv.metrics_src = (struct metrics_server_src){ srv.h, srv.media, srv.calls, srv.pool,
+                                                   srv.rec ? recovery_stats : NULL, srv.rec };
     if (metrics_http_start(&srv.metrics, &srv.loop, (struct sockaddr *)&srv.opts.metrics, NULL,
                            metrics_server_render, &srv.metrics_src, err, sizeof err) < 0) {
       fprintf(stderr, "siprec-server: --metrics: %s\n", err);

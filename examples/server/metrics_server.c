@@ -57,6 +57,29 @@ static int extra(void *user, struct mt_writer *w)
     one(w, "siprec_server_transcription_engine_failures_total", MT_COUNTER,
         "Recognisers that could not be made or failed", p.engine_failures);
   }
+  if (src->store_stats && src->store) {
+    struct metrics_store_stats st = { 0 };
+    src->store_stats(src->store, &st);
+    one(w, "siprec_server_sessions_restored_total", MT_COUNTER,
+        "Sessions restored from their snapshots or taken over from another node", st.restored);
+    one(w, "siprec_server_restore_failures_total", MT_COUNTER,
+        "Snapshots that could not be restored or taken over", st.restore_failures);
+    if (st.redis) {
+      one(w, "siprec_server_redis_up", MT_GAUGE, "Connected to the Redis master", (uint64_t)st.up);
+      one(w, "siprec_server_redis_connects_total", MT_COUNTER, "Connections made to Redis",
+          st.connects);
+      one(w, "siprec_server_redis_writes_total", MT_COUNTER, "Snapshot writes that landed in Redis",
+          st.writes);
+      one(w, "siprec_server_redis_write_retries_total", MT_COUNTER,
+          "Snapshot writes sent again after Redis was away", st.write_retries);
+      one(w, "siprec_server_redis_lost_sessions_total", MT_COUNTER,
+          "Sessions let go: another node took them over", st.lost);
+      one(w, "siprec_server_redis_claimed_sessions_total", MT_COUNTER,
+          "Sessions claimed from nodes whose heartbeat stopped", st.claimed);
+      one(w, "siprec_server_redis_taken_sessions_total", MT_COUNTER,
+          "Sessions of another node taken for a request that reached this one", st.taken);
+    }
+  }
   return mt_error(w);
 }
 

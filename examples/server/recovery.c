@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "calls.h"
+#include "metrics_server.h"
 #include "state_store.h"
 #ifdef SIPREC_SERVER_REDIS
 #include "cluster.h"
@@ -507,6 +508,28 @@ static void on_close_wait(uv_timer_t *t)
   r->redis = NULL;
 #endif
   uv_close((uv_handle_t *)&r->close_wait, NULL);
+}
+
+void recovery_stats(const void *store, struct metrics_store_stats *out)
+{
+  const struct recovery *r = store;
+  memset(out, 0, sizeof *out);
+  out->restored = r->restored_n;
+  out->restore_failures = r->failed_n;
+#ifdef SIPREC_SERVER_REDIS
+  if (r->redis) {
+    struct redis_store_stats st;
+    redis_store_stats_get(r->redis, &st);
+    out->redis = 1;
+    out->up = st.up;
+    out->writes = st.writes;
+    out->write_retries = st.write_retries;
+    out->lost = st.lost;
+    out->claimed = st.claimed;
+    out->taken = st.taken;
+    out->connects = st.connects;
+  }
+#endif
 }
 
 void recovery_share_resume(struct recovery *r, const char *resume_dir)

@@ -80,6 +80,11 @@ void recovery_share_resume(struct recovery *r, const char *resume_dir);
  * resume state is kept there too, beside its session (deleted: json NULL). */
 void recovery_resume_shared(void *user, const char *folder, const char *json, size_t len);
 
+struct metrics_store_stats;
+
+/** metrics_server_src's store_stats (`store`: the recovery). */
+void recovery_stats(const void *store, struct metrics_store_stats *out);
+
 /** The server begins to stop: it takes no session over any more, and its
  * heartbeat stops (what it hands over, other nodes take once it is gone,
  * should it not come back). */

@@ -105,6 +105,13 @@ static void retry_later(struct redis_conn *c)
   c->retry_ms = c->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : c->retry_ms * 2;
 }
 
+/* This sentinel did not help: the next one, after the retry's wait. */
+static void next_sentinel_later(struct redis_conn *c)
+{
+  c->sentinel_i = (c->sentinel_i + 1) % c->where.n_sentinels;
+  retry_later(c);
+}
+
 /* Given up (a timeout, a sentinel's answer, a replica): hiredis frees the
  * context; its disconnect callback finds it no longer ours. */
 static void drop(struct redis_conn *c)
@@ -252,8 +259,7 @@ static void on_master_addr(redisAsyncContext *ac, void *r, void *priv)
     fprintf(stderr, "siprec-server: redis sentinel %s:%u knows no master %s\n",
             c->where.sentinels[c->sentinel_i].host, c->where.sentinels[c->sentinel_i].port,
             c->where.master);
-    c->sentinel_i = (c->sentinel_i + 1) % c->where.n_sentinels;
-    retry_later(c);
+    next_sentinel_later(c);
   }
 }
 
@@ -264,8 +270,7 @@ static void on_sentinel_connect(const redisAsyncContext *ac, int status)
     return;
   if (status != REDIS_OK) {
     c->ac = NULL;
-    c->sentinel_i = (c->sentinel_i + 1) % c->where.n_sentinels;
-    retry_later(c);
+    next_sentinel_later(c);
     return;
   }
   const char *argv[] = { "SENTINEL", "get-master-addr-by-name", c->where.master };
@@ -279,8 +284,7 @@ static void on_sentinel_disconnect(const redisAsyncContext *ac, int status)
   if (!c || c->ac != ac || c->phase == CLOSING)
     return;
   c->ac = NULL;
-  c->sentinel_i = (c->sentinel_i + 1) % c->where.n_sentinels;
-  retry_later(c);
+  next_sentinel_later(c);
 }
 
 static void ask_sentinel(struct redis_conn *c)
@@ -291,8 +295,7 @@ static void ask_sentinel(struct redis_conn *c)
   if (!ac || ac->err || (ac->data = c, redisLibuvAttach(ac, c->loop) != REDIS_OK)) {
     if (ac)
       redisAsyncFree(ac);
-    c->sentinel_i = (c->sentinel_i + 1) % c->where.n_sentinels;
-    retry_later(c);
+    next_sentinel_later(c);
     return;
   }
   redisAsyncSetConnectCallback(ac, on_sentinel_connect);

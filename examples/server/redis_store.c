@@ -582,29 +582,22 @@ void redis_store_claim_orphans(struct redis_store *st, unsigned max, redis_claim
 /* ---------------------------------------------------------------------- */
 /* The connection's comings and goings, TTLs                                */
 
-static void refresh_one(void *arg, const char *key, size_t key_len)
-{
-  struct redis_store *st = arg;
-  size_t nl = 0;
-  char *name = key_name(st, "s:", key, key_len, &nl);
-  if (!name)
-    return;
-  const char *argv[] = { "PEXPIRE", name, st->ttl_text };
-  size_t lens[] = { 7, nl, strlen(st->ttl_text) };
-  redis_conn_cmd(st->conn, NULL, NULL, 3, argv, lens);
-  free(name);
-}
+/* One kept key's TTL renewed: P s:KEY (a session) or P r:KEY (beside it). */
+struct refresh {
+  struct redis_store *st;
+  const char *infix;
+};
 
-static void refresh_aux(void *arg, const char *key, size_t key_len)
+static void refresh_key(void *arg, const char *key, size_t key_len)
 {
-  struct redis_store *st = arg;
+  const struct refresh *r = arg;
   size_t nl = 0;
-  char *name = key_name(st, "r:", key, key_len, &nl);
+  char *name = key_name(r->st, r->infix, key, key_len, &nl);
   if (!name)
     return;
-  const char *argv[] = { "PEXPIRE", name, st->ttl_text };
-  size_t lens[] = { 7, nl, strlen(st->ttl_text) };
-  redis_conn_cmd(st->conn, NULL, NULL, 3, argv, lens);
+  const char *argv[] = { "PEXPIRE", name, r->st->ttl_text };
+  size_t lens[] = { 7, nl, strlen(r->st->ttl_text) };
+  redis_conn_cmd(r->st->conn, NULL, NULL, 3, argv, lens);
   free(name);
 }
 
@@ -613,8 +606,9 @@ static void on_refresh(uv_timer_t *t)
 {
   struct redis_store *st = t->data;
   if (redis_conn_is_up(st->conn)) {
-    wq_each_kept(st->writes, refresh_one, st);
-    wq_each_kept(st->aux, refresh_aux, st);
+    struct refresh sessions = { st, "s:" }, beside = { st, "r:" };
+    wq_each_kept(st->writes, refresh_key, &sessions);
+    wq_each_kept(st->aux, refresh_key, &beside);
   }
 }
 

@@ -49,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_sipp  # noqa: E402
@@ -82,13 +83,25 @@ class Node(test_sipp.Server):
         cmd = [binary, '--listen', f'{host}:{self.port}', '--out', self.out,
                '--state', os.path.join(work, f'state-{host}'), '--state-key', key,
                '--rtp-ports', RTP[host],
-               '--record-rate', str(RATE)] + redis_args
+               '--record-rate', str(RATE), '--metrics', f'{host}:0'] + redis_args
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.err, text=True, errors='replace')
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.wait_lines(r'^ready$', 1, 10)
         self.uri = f'sip:{host}:{self.port}'
+        found = self.matching(r'^metrics http://')
+        self.metrics_url = found[0].split()[1] if found else None
+
+    def metric(self, name):
+        """A metric's value from /metrics (None when absent or not built)."""
+        if not self.metrics_url:
+            return None
+        with urllib.request.urlopen(self.metrics_url, timeout=5) as r:
+            for line in r.read().decode().split('\n'):
+                if line.startswith(name + ' '):
+                    return float(line.split()[1])
+        return None
 
     def _read(self):
         for line in self.proc.stdout:
@@ -290,6 +303,12 @@ def run(args, work, case):
                   'error' not in out and cl.proc.returncode == 0,
                   f'{cl.name}: exit {cl.proc.returncode}, {out}')
         print(f'all {calls} BYEs answered 200')
+        claimed = b.metric('siprec_server_redis_claimed_sessions_total')
+        up = b.metric('siprec_server_redis_up')
+        check(claimed == len(on_a) and up == 1,
+              f'B\'s metrics ({b.metrics_url}): claimed {claimed} (expected {len(on_a)}), '
+              f'redis_up {up}')
+        print(f'B\'s metrics: siprec_server_redis_claimed_sessions_total {claimed:.0f}')
         b.stop()
         ended = b.timed(r'^recording_done ')
         # Every session B held ended once, there: its own and A's.
