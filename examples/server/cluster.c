@@ -10,7 +10,9 @@ struct cluster {
   struct redis_store *st;
   struct cluster_config cfg;
   uv_timer_t timer;
-  int claiming; /* a round is on its way */
+  int claiming;       /* a round is on its way */
+  uint64_t last_tick; /* loop time of the timer's last run */
+  uint64_t connects;  /* Redis's connections when last seen */
 };
 
 void cluster_beat(struct cluster *c)
@@ -49,8 +51,20 @@ static void claim_round(struct cluster *c)
 static void on_timer(uv_timer_t *t)
 {
   struct cluster *c = t->data;
-  if (redis_conn_is_up(redis_store_conn(c->st)))
+  const struct redis_conn *conn = redis_store_conn(c->st);
+  uint64_t now = uv_now(c->loop);
+  /* Silent longer than a node may be (the loop stalled, or a new
+   * connection after Redis was away): the others may have taken this
+   * node's sessions over. The sessions it lost, it lets go. */
+  int silent = c->last_tick && now - c->last_tick > c->cfg.node_ttl_ms;
+  int reconnected = redis_conn_connects(conn) != c->connects;
+  c->last_tick = now;
+  if (redis_conn_is_up(conn)) {
     cluster_beat(c);
+    if (silent || (reconnected && c->connects))
+      redis_store_check_owned(c->st);
+    c->connects = redis_conn_connects(conn);
+  }
   claim_round(c);
 }
 

@@ -73,6 +73,18 @@ static const char claim_lua[] =
   "end\n"
   "return out\n";
 
+/* ARGV: P, ME, KEY... The keys (of those given) another node owns now. */
+static const char others_lua[] =
+  "local out = {}\n"
+  "for i = 3, #ARGV do\n"
+  "  local o = redis.call('HGET', ARGV[1]..'s:'..ARGV[i], 'owner')\n"
+  "  if o and o ~= ARGV[2] then out[#out + 1] = ARGV[i] end\n"
+  "end\n"
+  "return out\n";
+
+/* Keys per ownership check script. */
+#define CHECK_BATCH 256
+
 struct redis_store {
   uv_loop_t *loop;
   struct redis_conn *conn;
@@ -577,6 +589,88 @@ void redis_store_claim_orphans(struct redis_store *st, unsigned max, redis_claim
   size_t lens[] = { 8, nl };
   redis_conn_cmd(st->conn, on_nodes, c, 2, argv, lens);
   free(nodes);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Ownership after a silence                                                */
+
+struct check_batch {
+  struct redis_store *st;
+  size_t n;
+  const char *argv[CHECK_BATCH + 5];
+  size_t lens[CHECK_BATCH + 5];
+  char *keys[CHECK_BATCH];
+};
+
+static void on_others(void *arg, const redisReply *reply)
+{
+  struct check_batch *b = arg;
+  struct redis_store *st = b->st;
+  if (reply && reply->type == REDIS_REPLY_ARRAY)
+    for (size_t i = 0; i < reply->elements; i++) {
+      const redisReply *k = reply->element[i];
+      if (k->type != REDIS_REPLY_STRING)
+        continue;
+      st->st.lost++;
+      fprintf(stderr, "siprec-server: redis: another node holds session %.*s now; letting it go\n",
+              (int)(k->len > 64 ? 64 : k->len), k->str);
+      if (st->cfg.lost)
+        st->cfg.lost(st->cfg.user, k->str, k->len);
+    }
+  for (size_t i = 0; i < b->n; i++)
+    free(b->keys[i]);
+  free(b);
+}
+
+static void check_send(struct check_batch *b)
+{
+  struct redis_store *st = b->st;
+  b->argv[0] = "EVAL";
+  b->lens[0] = 4;
+  b->argv[1] = others_lua;
+  b->lens[1] = strlen(others_lua);
+  b->argv[2] = "0";
+  b->lens[2] = 1;
+  b->argv[3] = st->prefix;
+  b->lens[3] = strlen(st->prefix);
+  b->argv[4] = st->node;
+  b->lens[4] = strlen(st->node);
+  for (size_t i = 0; i < b->n; i++) {
+    b->argv[5 + i] = b->keys[i];
+    b->lens[5 + i] = strlen(b->keys[i]);
+  }
+  redis_conn_cmd(st->conn, on_others, b, (int)(5 + b->n), b->argv, b->lens);
+}
+
+struct check_walk {
+  struct redis_store *st;
+  struct check_batch *b;
+};
+
+static void check_one(void *arg, const char *key, size_t key_len)
+{
+  struct check_walk *w = arg;
+  if (memchr(key, '\0', key_len))
+    return; /* not a Call-ID a session could have */
+  if (!w->b && !(w->b = calloc(1, sizeof *w->b)))
+    return;
+  w->b->st = w->st;
+  if (!(w->b->keys[w->b->n] = malloc(key_len + 1)))
+    return;
+  memcpy(w->b->keys[w->b->n], key, key_len);
+  w->b->keys[w->b->n++][key_len] = '\0';
+  if (w->b->n == CHECK_BATCH) {
+    check_send(w->b);
+    w->b = NULL;
+  }
+}
+
+void redis_store_check_owned(struct redis_store *st)
+{
+  struct check_walk w = { st, NULL };
+  wq_each_kept(st->writes, check_one, &w);
+  if (w.b)
+    check_send(w.b);
 }
 
 /* ---------------------------------------------------------------------- */

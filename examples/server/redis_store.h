@@ -111,6 +111,12 @@ void redis_store_aux_set(struct redis_store *st, const char *name, const void *d
 void redis_store_aux_get(struct redis_store *st, const char *name,
                          void (*done)(void *arg, const void *data, size_t len), void *arg);
 
+/** Ask whether another node owns any of the sessions this node holds (it
+ * was silent for longer than a node may be: its loop stalled, or Redis was
+ * away, and the others may have taken them over); the `lost` callback runs
+ * for each. */
+void redis_store_check_owned(struct redis_store *st);
+
 /** The connection's state. */
 const struct redis_conn *redis_store_conn(const struct redis_store *st);
 
