@@ -31,6 +31,11 @@ the calls through Kamailio (one PCMU stream each, real time).
       Woken up (SIGCONT), A finds that another node owns them and lets
       each go without a BYE (session_ended reason=handover); the clients'
       BYEs reach B. No session is held by two nodes.
+  request   6 short calls (6 s of media), the nodes slow to declare a node
+      dead (--node-ttl-ms 20000); 2 s in, A gets SIGKILL. Its clients'
+      BYEs go to A (their Contact), time out at Kamailio, and are sent to
+      B by its failure route; B takes each session from Redis (a request
+      for a dialog it does not hold) and answers 200: no claim needed.
   sentinel  Redis as a master, a replica and a sentinel; the nodes find
       the master through the sentinel (--redis-sentinel). 10 calls; 2 s in,
       the master is killed: the sentinel promotes the replica, both nodes
@@ -158,13 +163,13 @@ class Node(test_sipp.Server):
 
 
 class Client:
-    def __init__(self, args, work, n, proxy_port, audio):
+    def __init__(self, args, work, n, proxy_port, audio, seconds):
         self.name = f'call{n}'
         self.err_path = os.path.join(work, f'{self.name}.stderr')
         self.errf = open(self.err_path, 'w')
         self.proc = subprocess.Popen(
             [args.client, '--server', f'{PROXY}:{proxy_port}', '--local', PROXY, '--pace', '1',
-             '--duration', str(SECONDS), '--seed', str(100 + n),
+             '--duration', str(seconds), '--seed', str(100 + n),
              '--stream', f'label=1,codec=pcmu,file={audio},rate=16000'],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.errf, text=True)
 
@@ -213,9 +218,33 @@ def need(args):
         raise test_sipp.Skip('no test audio (pocketsphinx-testdata)')
 
 
+def check_requests(a, b, clients, on_a, on_b, redis, seconds):
+    """The request case's checks: every BYE answered 200, A's through B,
+    which took each of A's sessions for it."""
+    results = [(cl, cl.result(seconds + 40)) for cl in clients]
+    for cl, out in results:
+        check(out.get('status') == 200 and out.get('bye_status') == 200 and
+              'error' not in out and cl.proc.returncode == 0,
+              f'{cl.name}: exit {cl.proc.returncode}, {out}')
+    taken = b.metric('siprec_server_redis_taken_sessions_total')
+    claimed = b.metric('siprec_server_redis_claimed_sessions_total')
+    check(taken == len(on_a) and claimed == 0,
+          f'B took {taken} and claimed {claimed} sessions; A had {len(on_a)}')
+    print(f'all {len(clients)} BYEs answered 200, those of A\'s {len(on_a)} calls by B, which '
+          f'took each from Redis for its BYE')
+    b.stop()
+    ended = [re.search(r'id=(\S+)', l).group(1) for _, l in b.timed(r'^session_ended ')]
+    check(sorted(ended) == sorted(list(on_a) + list(on_b)),
+          f'B ended {len(ended)} sessions, {len(on_a) + len(on_b)} expected (each once)')
+    left = redis.session_keys()
+    check(not left, f'{len(left)} session keys left in Redis after every call ended')
+    return 0
+
+
 def run(args, work, case):
     need(args)
-    calls = 50 if case == 'failover' else 10
+    calls = 50 if case == 'failover' else 6 if case == 'request' else 10
+    seconds = 6 if case == 'request' else SECONDS
     procs = {}
     try:
         redis = procs['redis'] = Redis(work)
@@ -225,6 +254,8 @@ def run(args, work, case):
                                                             str(redis.port)], name='replica')
             sentinel = procs['sentinel'] = Sentinel(work, redis.port)
             redis_args = ['--redis-sentinel', f'127.0.0.1:{sentinel.port}']
+        if case == 'request':
+            redis_args += ['--node-ttl-ms', '20000']
         key = os.path.join(work, 'seal.key')
         with open(key, 'wb') as f:
             f.write(os.urandom(32))
@@ -240,7 +271,7 @@ def run(args, work, case):
         audio = long_audio(work, SECONDS + 2)
         clients = []
         for n in range(calls):
-            clients.append(Client(args, work, n, kport, audio))
+            clients.append(Client(args, work, n, kport, audio, seconds))
             time.sleep(0.02)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and \
@@ -286,6 +317,8 @@ def run(args, work, case):
             redis = procs['redis'] = replica
             live = len(redis.session_keys())
             check(live == calls, f'{live} of {calls} sessions on the new master')
+        elif case == 'request':
+            time.sleep(2)
         else:
             time.sleep(5)
 
@@ -294,6 +327,8 @@ def run(args, work, case):
             a.proc.send_signal(signal.SIGSTOP)
         else:
             a.kill()
+        if case == 'request':
+            return check_requests(a, b, clients, on_a, on_b, redis, seconds)
         deadline = killed + 10
         while time.monotonic() < deadline and len(b.sessions('restored')) < len(on_a):
             time.sleep(0.05)
@@ -392,7 +427,8 @@ def main():
     ap.add_argument('--client', default='')
     ap.add_argument('--config', required=True)
     ap.add_argument('--keep', action='store_true', help='keep the work folder')
-    ap.add_argument('case', choices=['failover', 'redis_restart', 'sentinel', 'stall'])
+    ap.add_argument('case', choices=['failover', 'redis_restart', 'sentinel', 'stall',
+                                     'request'])
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix=f'cluster-{args.case}-')
     try:
