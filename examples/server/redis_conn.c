@@ -19,8 +19,17 @@
  * does not answer (a dead machine, not a closed port) is given up after
  * this long. */
 #define CONNECT_TIMEOUT_MS 2000
+/* A master that has answered nothing for this long while commands wait is
+ * given up too: hung, or a connection whose error hiredis's libuv adapter
+ * did not pass on (it drops poll errors). Checked every WATCH_MS. */
+#define REPLY_TIMEOUT_MS 3000
+#define WATCH_MS 500
 
-enum phase { IDLE, ASK_SENTINEL, CONNECTING, CHECK_ROLE, UP, CLOSING };
+/* LOST: up until a command failed or came back without a reply: hiredis
+ * is tearing the connection down (its disconnect callback follows), and
+ * no command may be sent, or a user resending from its callback would
+ * fail again, synchronously, without end. */
+enum phase { IDLE, ASK_SENTINEL, CONNECTING, CHECK_ROLE, UP, LOST, CLOSING };
 
 struct redis_conn {
   uv_loop_t *loop;
@@ -34,8 +43,10 @@ struct redis_conn {
   uint16_t master_port;
   size_t sentinel_i; /* the next sentinel to ask */
   unsigned retry_ms;
-  uv_timer_t timer; /* retry, or the connect's timeout */
+  uv_timer_t timer; /* retry, the connect's timeout, or (up) the reply watch */
   uint64_t up_since, connects;
+  size_t outstanding;     /* commands sent and not answered */
+  uint64_t last_progress; /* loop time of the last reply (or of the first command waiting) */
 };
 
 /* One command's callback, through hiredis's privdata. */
@@ -117,7 +128,7 @@ static void next_sentinel_later(struct redis_conn *c)
 static void drop(struct redis_conn *c)
 {
   redisAsyncContext *ac = c->ac;
-  int was_up = c->phase == UP;
+  int was_up = c->phase == UP || c->phase == LOST;
   c->ac = NULL;
   if (ac) {
     ac->data = NULL;
@@ -132,6 +143,18 @@ static void on_timer(uv_timer_t *t)
   struct redis_conn *c = t->data;
   if (c->phase == IDLE) {
     start(c);
+  } else if (c->phase == UP) {
+    if (c->outstanding && uv_now(c->loop) - c->last_progress > REPLY_TIMEOUT_MS) {
+      fprintf(stderr, "siprec-server: redis %s:%u: no reply for %d s; reconnecting\n",
+              c->master_host, c->master_port, REPLY_TIMEOUT_MS / 1000);
+      drop(c);
+      retry_later(c);
+    }
+  } else if (c->phase == LOST) {
+    fprintf(stderr, "siprec-server: redis %s:%u: the connection failed; reconnecting\n",
+            c->master_host, c->master_port);
+    drop(c);
+    retry_later(c);
   } else if (c->phase == CONNECTING || c->phase == ASK_SENTINEL || c->phase == CHECK_ROLE) {
     fprintf(stderr, "siprec-server: redis %s:%u: no answer; trying again\n",
             c->phase == ASK_SENTINEL ? c->where.sentinels[c->sentinel_i].host : c->master_host,
@@ -147,7 +170,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
   struct redis_conn *c = ac->data;
   if (!c || c->ac != ac)
     return; /* dropped on purpose */
-  int was_up = c->phase == UP;
+  int was_up = c->phase == UP || c->phase == LOST;
   c->ac = NULL;
   if (c->phase == CLOSING)
     return;
@@ -160,7 +183,9 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 
 static void became_up(struct redis_conn *c)
 {
-  uv_timer_stop(&c->timer);
+  c->outstanding = 0;
+  c->last_progress = uv_now(c->loop);
+  uv_timer_start(&c->timer, on_timer, WATCH_MS, WATCH_MS);
   c->phase = UP;
   c->retry_ms = RETRY_MIN_MS;
   c->up_since = uv_now(c->loop);
@@ -349,10 +374,23 @@ uint64_t redis_conn_connects(const struct redis_conn *c)
   return c->connects;
 }
 
+/* UP -> LOST; should hiredis not follow with its disconnect (a command
+ * refused for want of memory), the timer drops the connection itself. */
+static void lose(struct redis_conn *c)
+{
+  c->phase = LOST;
+  uv_timer_start(&c->timer, on_timer, CONNECT_TIMEOUT_MS, 0);
+}
+
 static void on_reply(redisAsyncContext *ac, void *r, void *priv)
 {
   (void)ac;
   struct pending *p = priv;
+  if (p->c->outstanding)
+    p->c->outstanding--;
+  p->c->last_progress = uv_now(p->c->loop);
+  if (!r && p->c->phase == UP)
+    lose(p->c); /* the connection is going: nothing more is sent on it */
   if (p->cb)
     p->cb(p->arg, r);
   free(p);
@@ -364,9 +402,13 @@ void redis_conn_cmd(struct redis_conn *c, redis_reply_cb cb, void *arg, int argc
   struct pending *p = c->phase == UP ? malloc(sizeof *p) : NULL;
   if (p) {
     *p = (struct pending){ c, cb, arg };
-    if (redisAsyncCommandArgv(c->ac, on_reply, p, argc, argv, lens) == REDIS_OK)
+    if (redisAsyncCommandArgv(c->ac, on_reply, p, argc, argv, lens) == REDIS_OK) {
+      if (c->outstanding++ == 0)
+        c->last_progress = uv_now(c->loop);
       return;
+    }
     free(p);
+    lose(c); /* refused: hiredis is disconnecting (or out of memory) */
   }
   if (cb)
     cb(arg, NULL);
@@ -381,7 +423,6 @@ void redis_conn_close(struct redis_conn *c)
 {
   if (!c)
     return;
-  int was_up = c->phase == UP;
   c->phase = CLOSING;
   redisAsyncContext *ac = c->ac;
   c->ac = NULL;
@@ -390,6 +431,5 @@ void redis_conn_close(struct redis_conn *c)
     ac->data = NULL;
     redisAsyncFree(ac);
   }
-  (void)was_up;
   uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }

@@ -412,6 +412,17 @@ START_TEST(redis_restart)
   put(&a, "k1", "one");
   put(&a, "k2", "two");
   put(&a, "gone", "x");
+  /* Writes on their way when Redis dies: their connection's end comes back
+   * as replies without content, and they wait for the next connection
+   * (no resending into the dying one). */
+  char key[16], val[16];
+  for (int i = 0; i < 300; i++) {
+    snprintf(key, sizeof key, "w%d", i);
+    snprintf(val, sizeof val, "v%d", i);
+    ck_assert_int_eq(redis_store_ops.put(a.st, key, strlen(key), val, strlen(val), NULL, NULL),
+                     0);
+  }
+  run_for(1); /* sent, not all answered */
   redis_stop();
   run_for(300);
   struct result r1 = { 0 }, r2 = { 0 };
@@ -419,9 +430,16 @@ START_TEST(redis_restart)
   ck_assert_int_eq(redis_store_ops.del(a.st, "gone", 4, on_done, &r2), 0);
   run_for(200);
   ck_assert_int_eq(r1.done, 0); /* waiting for Redis */
+  /* Down, seen at once from the closed connection or, at the latest, by
+   * the reply watch. */
   struct redis_store_stats s;
   redis_store_stats_get(a.st, &s);
+  for (int i = 0; i < 400 && s.up; i++) {
+    run_for(10);
+    redis_store_stats_get(a.st, &s);
+  }
   ck_assert_int_eq(s.up, 0);
+  ck_assert_int_eq(r1.done, 0);
   redis_start();
   run_until(&r1.done, 5000);
   run_until(&r2.done, 5000);
@@ -435,8 +453,10 @@ START_TEST(redis_restart)
   ck_assert_str_eq(out, "two-b");
   redis_cli("EXISTS t:s:gone", out, sizeof out);
   ck_assert_str_eq(out, "0");
+  redis_cli("HGET t:s:w299 snap", out, sizeof out);
+  ck_assert_str_eq(out, "v299");
   redis_cli("SCARD t:n:a", out, sizeof out);
-  ck_assert_str_eq(out, "2");
+  ck_assert_str_eq(out, "302");
   redis_store_stats_get(a.st, &s);
   ck_assert_int_eq(s.up, 1);
   ck_assert_uint_eq(s.connects, 2);
