@@ -64,7 +64,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_sipp  # noqa: E402
 from test_sipp import Failure, check  # noqa: E402
-from test_kamailio_front import Kamailio, wait_ready  # noqa: E402
+from test_kamailio_front import Kamailio, long_audio, wait_ready  # noqa: E402
 from test_server_record import read_wav  # noqa: E402
 from test_server_recovery import covered  # noqa: E402
 from test_siprec_client import GOFORWARD  # noqa: E402
@@ -187,18 +187,6 @@ class Client:
             return json.loads(out)
         except ValueError:
             raise Failure(f'{self.name}: exit {self.proc.returncode}, no JSON: {out!r}')
-
-
-def long_audio(work, seconds):
-    with open(GOFORWARD, 'rb') as f:
-        data = f.read()
-    out = data
-    while len(out) < seconds * 16000 * 2:
-        out += data
-    path = os.path.join(work, 'speech.raw')
-    with open(path, 'wb') as f:
-        f.write(out[:seconds * 16000 * 2])
-    return path
 
 
 def file_cover(path):
