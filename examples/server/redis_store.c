@@ -151,6 +151,10 @@ static void on_write_reply(void *arg, const redisReply *r)
             r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
   }
   wq_landed(st->writes, w->slot, status);
+  /* Refused: the key is another node's; this one keeps and refreshes it no
+   * more. */
+  if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0)
+    wq_forget(st->writes, w->key, w->key_len);
   free(w->key);
   free(w);
 }
@@ -616,6 +620,7 @@ static void on_others(void *arg, const redisReply *reply)
               (int)(k->len > 64 ? 64 : k->len), k->str);
       if (st->cfg.lost)
         st->cfg.lost(st->cfg.user, k->str, k->len);
+      wq_forget(st->writes, k->str, k->len);
     }
   for (size_t i = 0; i < b->n; i++)
     free(b->keys[i]);
@@ -763,6 +768,7 @@ void redis_store_stats_get(const struct redis_store *st, struct redis_store_stat
 {
   *out = st->st;
   out->up = redis_conn_is_up(st->conn);
+  out->sessions = wq_keys(st->writes);
 }
 
 size_t redis_store_pending(const struct redis_store *st)

@@ -64,6 +64,7 @@ struct redis_store_stats {
   uint64_t claimed;       /* sessions claimed from dead nodes */
   uint64_t taken;         /* sessions taken for a request (redis_store_take) */
   uint64_t connects;      /* connections made (the first counts) */
+  size_t sessions;        /* sessions this node keeps (written, or on their way) */
   int up;                 /* connected now */
 };
 

@@ -279,6 +279,19 @@ void wq_each_kept(struct write_queue *q, void (*fn)(void *arg, const char *key, 
       fn(arg, s->key, s->key_len);
 }
 
+void wq_forget(struct write_queue *q, const char *key, size_t key_len)
+{
+  struct wq_slot *s = key && key_len ? slot_find(q, key, key_len) : NULL;
+  if (!s)
+    return;
+  free(s->kept);
+  s->kept = NULL;
+  s->kept_len = 0;
+  s->has_kept = 0;
+  if (!s->busy && s->nxt.kind == WQ_NONE)
+    slot_unlink(q, s);
+}
+
 size_t wq_pending(const struct write_queue *q)
 {
   return q ? q->pending : 0;

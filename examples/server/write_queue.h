@@ -73,6 +73,10 @@ void wq_rewrite_all(struct write_queue *q);
 void wq_each_kept(struct write_queue *q, void (*fn)(void *arg, const char *key, size_t key_len),
                   void *arg);
 
+/** keep: forget `key`'s kept value (the key is not this node's any more);
+ * writes on their way are left to land. */
+void wq_forget(struct write_queue *q, const char *key, size_t key_len);
+
 /** Writes given and not yet done (for a shutdown's wait). */
 size_t wq_pending(const struct write_queue *q);
 

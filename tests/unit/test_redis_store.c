@@ -384,9 +384,14 @@ START_TEST(take_and_lost)
   ck_assert_int_eq(t.status, SIPREC_ENOTFOUND);
 
   put(&b, "s1", "b-state");
+  struct redis_store_stats as;
+  redis_store_stats_get(a.st, &as);
+  ck_assert_uint_eq(as.sessions, 1);
   put(&a, "s1", "a-late"); /* lands, refused */
   ck_assert_int_eq(a.lost, 1);
   ck_assert_str_eq(a.lost_key, "s1");
+  redis_store_stats_get(a.st, &as);
+  ck_assert_uint_eq(as.sessions, 0); /* not a's to keep or refresh any more */
   char out[64];
   redis_cli("HGET t:s:s1 snap", out, sizeof out);
   ck_assert_str_eq(out, "b-state");
