@@ -107,19 +107,56 @@ struct wreply {
   size_t key_len;
 };
 
-/* EVAL of one of the scripts above with no KEYS and `nargs` (at most 5)
- * ARGV. Redis caches a script by its SHA1, so sending the text each time
- * costs its bytes only. */
+/* The ARGV an EVAL takes on the stack; the ownership check's batches (up to
+ * 2 + CHECK_BATCH) take the heap. */
+#define EVAL_STACK_ARGS 8
+
+/* EVAL of one of the scripts above with no KEYS and `nargs` ARGV. Redis
+ * caches a script by its SHA1, so sending the text each time costs its
+ * bytes only. */
 static void eval(struct redis_store *st, redis_reply_cb cb, void *arg, const char *script,
-                 int nargs, const char **args, const size_t *lens)
+                 size_t nargs, const char *const *args, const size_t *lens)
 {
-  const char *argv[8] = { "EVAL", script, "0" };
-  size_t lv[8] = { 4, strlen(script), 1 };
-  for (int i = 0; i < nargs && i < 5; i++) {
-    argv[3 + i] = args[i];
-    lv[3 + i] = lens[i];
+  const char *stack_argv[EVAL_STACK_ARGS + 3];
+  size_t stack_lens[EVAL_STACK_ARGS + 3];
+  const char **argv = stack_argv;
+  size_t *lv = stack_lens;
+  if (nargs > EVAL_STACK_ARGS) {
+    argv = malloc((nargs + 3) * sizeof *argv);
+    lv = malloc((nargs + 3) * sizeof *lv);
+    if (!argv || !lv) {
+      free(argv);
+      free(lv);
+      if (cb)
+        cb(arg, NULL);
+      return;
+    }
   }
-  redis_conn_cmd(st->conn, cb, arg, 3 + (nargs < 5 ? nargs : 5), argv, lv);
+  argv[0] = "EVAL";
+  lv[0] = 4;
+  argv[1] = script;
+  lv[1] = strlen(script);
+  argv[2] = "0";
+  lv[2] = 1;
+  memcpy(argv + 3, args, nargs * sizeof *argv);
+  memcpy(lv + 3, lens, nargs * sizeof *lv);
+  redis_conn_cmd(st->conn, cb, arg, (int)(nargs + 3), argv, lv);
+  if (argv != stack_argv) {
+    free(argv);
+    free(lv);
+  }
+}
+
+/* Another node owns `key` now (it took the session while this node was
+ * thought dead): said, counted, told to the host, forgotten here. */
+static void session_lost(struct redis_store *st, const char *key, size_t len)
+{
+  st->st.lost++;
+  fprintf(stderr, "siprec-server: redis: another node holds session %.*s now; letting it go\n",
+          (int)(len > 64 ? 64 : len), key);
+  if (st->cfg.lost)
+    st->cfg.lost(st->cfg.user, key, len);
+  wq_forget(st->writes, key, len);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -129,31 +166,24 @@ static void on_write_reply(void *arg, const redisReply *r)
 {
   struct wreply *w = arg;
   struct redis_store *st = w->st;
-  int status;
+  int status = 0, refused = 0;
   if (!r) {
     status = WQ_LATER; /* the connection went: written again when it is back */
     st->st.write_retries++;
   } else if (r->type == REDIS_REPLY_INTEGER) {
-    status = 0;
     st->st.writes++;
-    if (r->integer == 0) {
-      st->st.lost++;
-      if (w->kind == WQ_PUT) {
-        fprintf(stderr, "siprec-server: redis: another node holds session %.*s now; letting it go\n",
-                (int)(w->key_len > 64 ? 64 : w->key_len), w->key);
-        if (st->cfg.lost)
-          st->cfg.lost(st->cfg.user, w->key, w->key_len);
-      }
-    }
+    refused = r->integer == 0;
   } else {
     status = SIPREC_EAGAIN;
     fprintf(stderr, "siprec-server: redis: a snapshot was not written: %s\n",
             r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
   }
   wq_landed(st->writes, w->slot, status);
-  /* Refused: the key is another node's; this one keeps and refreshes it no
-   * more. */
-  if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0)
+  /* Refused: the key is another node's. A refused put means this node
+   * still holds the session; a refused delete, that it ended here anyway. */
+  if (refused && w->kind == WQ_PUT)
+    session_lost(st, w->key, w->key_len);
+  else if (refused)
     wq_forget(st->writes, w->key, w->key_len);
   free(w->key);
   free(w);
@@ -600,10 +630,9 @@ void redis_store_claim_orphans(struct redis_store *st, unsigned max, redis_claim
 
 struct check_batch {
   struct redis_store *st;
-  size_t n;
-  const char *argv[CHECK_BATCH + 5];
-  size_t lens[CHECK_BATCH + 5];
-  char *keys[CHECK_BATCH];
+  size_t n;            /* keys */
+  const char *args[CHECK_BATCH + 2]; /* P, ME, the keys (owned) */
+  size_t lens[CHECK_BATCH + 2];
 };
 
 static void on_others(void *arg, const redisReply *reply)
@@ -613,38 +642,22 @@ static void on_others(void *arg, const redisReply *reply)
   if (reply && reply->type == REDIS_REPLY_ARRAY)
     for (size_t i = 0; i < reply->elements; i++) {
       const redisReply *k = reply->element[i];
-      if (k->type != REDIS_REPLY_STRING)
-        continue;
-      st->st.lost++;
-      fprintf(stderr, "siprec-server: redis: another node holds session %.*s now; letting it go\n",
-              (int)(k->len > 64 ? 64 : k->len), k->str);
-      if (st->cfg.lost)
-        st->cfg.lost(st->cfg.user, k->str, k->len);
-      wq_forget(st->writes, k->str, k->len);
+      if (k->type == REDIS_REPLY_STRING)
+        session_lost(st, k->str, k->len);
     }
   for (size_t i = 0; i < b->n; i++)
-    free(b->keys[i]);
+    free((char *)b->args[2 + i]);
   free(b);
 }
 
 static void check_send(struct check_batch *b)
 {
   struct redis_store *st = b->st;
-  b->argv[0] = "EVAL";
-  b->lens[0] = 4;
-  b->argv[1] = others_lua;
-  b->lens[1] = strlen(others_lua);
-  b->argv[2] = "0";
-  b->lens[2] = 1;
-  b->argv[3] = st->prefix;
-  b->lens[3] = strlen(st->prefix);
-  b->argv[4] = st->node;
-  b->lens[4] = strlen(st->node);
-  for (size_t i = 0; i < b->n; i++) {
-    b->argv[5 + i] = b->keys[i];
-    b->lens[5 + i] = strlen(b->keys[i]);
-  }
-  redis_conn_cmd(st->conn, on_others, b, (int)(5 + b->n), b->argv, b->lens);
+  b->args[0] = st->prefix;
+  b->lens[0] = strlen(st->prefix);
+  b->args[1] = st->node;
+  b->lens[1] = strlen(st->node);
+  eval(st, on_others, b, others_lua, 2 + b->n, b->args, b->lens);
 }
 
 struct check_walk {
@@ -655,15 +668,15 @@ struct check_walk {
 static void check_one(void *arg, const char *key, size_t key_len)
 {
   struct check_walk *w = arg;
-  if (memchr(key, '\0', key_len))
-    return; /* not a Call-ID a session could have */
   if (!w->b && !(w->b = calloc(1, sizeof *w->b)))
     return;
   w->b->st = w->st;
-  if (!(w->b->keys[w->b->n] = malloc(key_len + 1)))
+  char *copy = malloc(key_len);
+  if (!copy)
     return;
-  memcpy(w->b->keys[w->b->n], key, key_len);
-  w->b->keys[w->b->n++][key_len] = '\0';
+  memcpy(copy, key, key_len);
+  w->b->args[2 + w->b->n] = copy;
+  w->b->lens[2 + w->b->n++] = key_len;
   if (w->b->n == CHECK_BATCH) {
     check_send(w->b);
     w->b = NULL;
