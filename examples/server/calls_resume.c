@@ -15,6 +15,7 @@
  * written to a .tmp and renamed (a SIGKILL leaves the old one or the new).
  */
 #include "calls_internal.h"
+#include "file_replace.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -95,23 +96,11 @@ void calls_resume_save(struct calls *c, struct call *k)
 
 int calls_resume_write(const char *dir, const char *folder, const char *json, size_t len)
 {
-  char path[4096], tmp[4200];
-  int w = snprintf(path, sizeof path, "%s/%s.json", dir, folder);
-  if (w <= 0 || (size_t)w >= sizeof path || strchr(folder, '/') || folder[0] == '.')
+  char name[256];
+  if (folder[0] == '.' || snprintf(name, sizeof name, "%s.json", folder) >= (int)sizeof name)
     return -1;
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  int ok = f && fwrite(json, 1, len, f) == len;
-  /* Synced before the rename: after a crash the state is the old or the
-   * new, never an empty file. */
-  ok = f && fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-  if (f && fclose(f) != 0)
-    ok = 0;
-  if (!ok || rename(tmp, path) < 0) {
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
+  /* Synced: after a crash the state is the old or the new, never empty. */
+  return file_replace(dir, name, json, len, NULL, 0, 0600, 1) < 0 ? -1 : 0;
 }
 
 void calls_resume_drop(struct calls *c, struct call *k)

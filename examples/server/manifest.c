@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* manifest.json of a recording, written atomically. */
 #include "manifest.h"
+#include "file_replace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,21 +175,6 @@ static json_t *manifest_json(const struct manifest_info *m)
   return o;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return -errno;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 int manifest_write(const struct manifest_info *m)
 {
   if (!m || !m->rec || !m->rec->folder || (m->n_participants && !m->participants) ||
@@ -199,37 +185,7 @@ int manifest_write(const struct manifest_info *m)
   json_decref(j);
   if (!text)
     return -ENOMEM;
-  int dfd = open(m->rec->folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dfd < 0) {
-    int e = errno;
-    free(text);
-    return -e;
-  }
-  /* A temporary left by a crash (or anything planted under its name) is
-   * removed, then made anew: O_EXCL, so it is ours and 0600. */
-  const char *tmp = ".manifest.json.tmp";
-  int rc = 0;
-  unlinkat(dfd, tmp, 0);
-  int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    rc = -errno;
-  } else {
-    rc = write_all(fd, text, strlen(text));
-    if (!rc)
-      rc = write_all(fd, "\n", 1);
-    /* Data on disk before the name points at it. */
-    if (!rc && fsync(fd) < 0)
-      rc = -errno;
-    if (close(fd) < 0 && !rc && errno != EINTR)
-      rc = -errno;
-    if (!rc && renameat(dfd, tmp, dfd, "manifest.json") < 0)
-      rc = -errno;
-    if (rc)
-      unlinkat(dfd, tmp, 0);
-    else
-      fsync(dfd); /* the rename itself */
-  }
-  close(dfd);
+  int rc = file_replace(m->rec->folder, "manifest.json", text, strlen(text), "\n", 1, 0600, 1);
   free(text);
   return rc;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "store.h"
+#include "file_replace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,44 +27,16 @@ static void log_line(const char *event, siprec_session *s, const char *reason)
   json_decref(j);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
+/* DIR/ID.json, replaced whole: readers see the old event or the new one,
+ * never a mix. Not synced: an event file is a view, not state. */
 static int write_file(const char *dir, const char *id, const char *text)
 {
-  char path[4096], tmp[4096];
-  if (snprintf(path, sizeof path, "%s/%s.json", dir, id) >= (int)sizeof path ||
-      snprintf(tmp, sizeof tmp, "%s/.%s.json.tmp", dir, id) >= (int)sizeof tmp) {
-    fprintf(stderr, "siprec-server: --out path too long\n");
-    return -1;
-  }
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    fprintf(stderr, "siprec-server: %s: %s\n", tmp, strerror(errno));
-    return -1;
-  }
-  int bad = write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0;
-  bad |= close(fd) < 0;
-  /* rename() replaces the old file in one step: readers see the old event or
-   * the new one, never a mix. */
-  if (bad || rename(tmp, path) < 0) {
-    fprintf(stderr, "siprec-server: %s: %s\n", path, strerror(errno));
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
+  char name[256];
+  snprintf(name, sizeof name, "%s.json", id);
+  int rc = file_replace(dir, name, text, strlen(text), "\n", 1, 0644, 0);
+  if (rc < 0)
+    fprintf(stderr, "siprec-server: %s/%s: %s\n", dir, name, strerror(-rc));
+  return rc;
 }
 
 int store_event(const char *dir, const char *event, siprec_session *s, const char *reason)
