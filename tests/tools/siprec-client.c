@@ -82,11 +82,17 @@ static void on_signal(int sig)
   interrupted = 1;
 }
 
+/* The BYE follows the last packet by this much: as from a real SRC, the
+ * media's tail is not in a race with the BYE that ends its session (the
+ * SRS may read its signalling socket before the media socket). */
+#define BYE_AFTER_MEDIA_MS 40
+
 /* The media clock: packet index `tick` is due at `due` (pace > 0). */
 typedef struct media {
   int64_t tick, total, pause_tick, resume_tick;
   double due;
   int started, done, stalled;
+  int64_t done_at; /* when `done` became true (ms) */
 } media;
 
 static int64_t total_ticks(const cl_opts *o, const cl_stream *s, size_t n)
@@ -246,8 +252,12 @@ int main(int argc, char **argv)
   while (ok && !cl_call_over(&call)) {
     now = cl_now_ms();
     int timeout = media_step(&m, &call, &o, now);
-    if (m.done)
+    if (m.done && !m.done_at)
+      m.done_at = now;
+    if (m.done && now >= m.done_at + BYE_AFTER_MEDIA_MS)
       cl_call_hangup(&call, now);
+    else if (m.done && (timeout < 0 || timeout > (int)(m.done_at + BYE_AFTER_MEDIA_MS - now)))
+      timeout = (int)(m.done_at + BYE_AFTER_MEDIA_MS - now);
     if (call.state == CL_CALL_INVITING && interrupted)
       break; /* nothing to hang up yet: give up the call */
     int64_t d = cl_call_next_deadline(&call);
