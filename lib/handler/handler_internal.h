@@ -266,6 +266,13 @@ typedef struct sr_port_ent {
   size_t index;
   uint16_t rtp_port;
   int rtcp;
+  /* Where the last datagram's work went (sr_ms_hints: stream, decoder,
+   * its state), so that the next one hints all of it as soon as the entry
+   * is read rather than one pointer's line after another. Only hints: a
+   * stale one costs a wasted prefetch, nothing else reads them. */
+  const void *_Atomic hint_stream;
+  const void *_Atomic hint_dec;
+  const void *_Atomic hint_state;
 } sr_port_ent;
 /* Reader slots of the port table's pages (media_ports.c); also the rows of
  * the handler's media counters a thread adds to. */

@@ -379,6 +379,21 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
 
 #define SR_ACTIVITY_STEP_NS (500ull * 1000 * 1000)
 
+/* The entry's hints follow the stream (made, replaced, its codec changed):
+ * written only when they moved, so the entry's line stays clean. */
+static void remember_hints(sr_port_ent *e, const sr_media_stream *ms, const sr_ms_hints *was)
+{
+  sr_ms_hints now;
+  sr_media_stream_hints(ms, &now);
+  if (now.stream == was->stream && now.dec == was->dec && now.state == was->state)
+    return;
+  atomic_store_explicit(&e->hint_stream, now.stream, memory_order_relaxed);
+  atomic_store_explicit(&e->hint_dec, now.dec, memory_order_relaxed);
+  atomic_store_explicit(&e->hint_state, now.state, memory_order_relaxed);
+}
+
+#define SR_MEDIA_DGRAM_MAX 8192
+
 static uint16_t port_of(const struct sockaddr *a)
 {
   if (a->sa_family == AF_INET)
@@ -405,15 +420,20 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
     return SIPREC_ENOTFOUND;
   }
   siprec_session *s = e->s;
-  /* A copy the stream may unprotect in place; a datagram above 8 KiB is no
-   * audio packet (200 ms at most are decoded): dropped, a decode error. */
-  uint8_t buf[8192];
-  size_t n = len < sizeof buf ? len : sizeof buf;
-  if (n)
-    memcpy(buf, data, n);
+  /* The host's bytes as they are: the stream copies only what it
+   * unprotects. A datagram above SR_MEDIA_DGRAM_MAX is no audio packet
+   * (200 ms at most are decoded): dropped, a decode error. */
+  const uint8_t *buf = data ? data : (const uint8_t *)"";
+  size_t n = len;
   int rc = 0;
   /* The slot from the entry's cache: the session itself stays untouched. */
   sr_session_media *m = atomic_load_explicit(&e->m, memory_order_acquire);
+  sr_ms_hints hint = {
+    atomic_load_explicit(&e->hint_stream, memory_order_relaxed),
+    atomic_load_explicit(&e->hint_dec, memory_order_relaxed),
+    atomic_load_explicit(&e->hint_state, memory_order_relaxed),
+  };
+  sr_media_stream_prefetch_hints(&hint);
   if (!m && (m = atomic_load_explicit(&s->media[e->index], memory_order_acquire)))
     atomic_store_explicit(&e->m, m, memory_order_release);
   if (m) {
@@ -437,16 +457,18 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
   if (m) {
     if (m->srtp && !m->srtp_ctx) {
       add_stat(h, m, SR_MSTAT_SRTP_FAILURES, 1);
-    } else if (len > sizeof buf) {
+    } else if (len > SR_MEDIA_DGRAM_MAX) {
       add_stat(h, m, SR_MSTAT_DECODE_ERRORS, 1);
     } else {
-      sr_media_stream_prefetch(m->ms);
+      if (hint.stream != m->ms)
+        sr_media_stream_prefetch(m->ms);
       if (e->rtcp)
         SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed_rtcp(m->ms, buf, n, path->remote, now_ns));
       else
         SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed(m->ms, buf, n, path->remote, now_ns));
       collect(h, m);
       rearm(h, s, m);
+      remember_hints(e, m->ms, &hint);
       /* Media keeps the session alive for the idle limit: written at most
        * every SR_ACTIVITY_STEP_NS, so that a datagram does not dirty the
        * session's cache line (the idle limit is seconds or minutes). */

@@ -114,6 +114,9 @@ static int set_port(siprec_handler *h, siprec_session *s, size_t index, uint16_t
   siprec_session_ref(s);
   atomic_init(&e->uses, 1); /* the table's */
   atomic_init(&e->m, NULL);
+  atomic_init(&e->hint_stream, NULL);
+  atomic_init(&e->hint_dec, NULL);
+  atomic_init(&e->hint_state, NULL);
   e->s = s;
   e->index = index;
   e->rtp_port = rtp_port;

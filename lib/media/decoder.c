@@ -224,8 +224,20 @@ void sr_decoder_reset(sr_decoder *d)
  * in their states too). */
 #define HOT_STATE_BYTES 320
 
+void sr_decoder_prefetch_at(const void *dec, const void *state)
+{
+  if (dec)
+    sr_prefetch_range(dec, sizeof(sr_decoder), false);
+  if (state)
+    sr_prefetch_range(state, HOT_STATE_BYTES, true);
+}
+
 void sr_decoder_prefetch(const sr_decoder *d)
 {
-  sr_prefetch_range(d, sizeof *d, false);
-  sr_prefetch_range(d->state, HOT_STATE_BYTES, true);
+  sr_decoder_prefetch_at(d, d->state);
+}
+
+const void *sr_decoder_state(const sr_decoder *d)
+{
+  return d ? d->state : NULL;
 }

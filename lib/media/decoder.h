@@ -124,4 +124,10 @@ void sr_decoder_reset(sr_decoder *d);
  * decoder and the start of its codec's state): a hint, nothing changes. */
 void sr_decoder_prefetch(const sr_decoder *d);
 
+/* The codec's state of `d` (for sr_decoder_prefetch_at), NULL for none. */
+const void *sr_decoder_state(const sr_decoder *d);
+/* As sr_decoder_prefetch, from the decoder's and its state's addresses
+ * alone (either may be NULL): nothing is read. */
+void sr_decoder_prefetch_at(const void *dec, const void *state);
+
 #endif

@@ -17,17 +17,34 @@ void sr_g711_plc_init(sr_g711_plc *p, const int16_t *law)
   plc_init(&p->plc);
 }
 
+/* A short copy of a size only known at run time, in 16-byte moves: this
+ * runs for every packet, and compilers expand a memcpy whose size they
+ * bound (here by HIST) into `rep movs`, whose start-up costs more than
+ * the whole copy of a packet. */
+static void copy_short(uint8_t *restrict dst, const uint8_t *restrict src, size_t n)
+{
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    memcpy(dst + i, src + i, 16);
+  if (n - i >= 8) {
+    memcpy(dst + i, src + i, 8);
+    i += 8;
+  }
+  for (; i < n; i++)
+    dst[i] = src[i];
+}
+
 static void push_codes(sr_g711_plc *p, const uint8_t *codes, size_t n)
 {
   if (n >= HIST) {
-    memcpy(p->ring, codes + n - HIST, HIST);
+    copy_short(p->ring, codes + n - HIST, HIST);
     p->pos = 0;
     p->filled = HIST;
     return;
   }
   size_t first = HIST - p->pos < n ? HIST - p->pos : n;
-  memcpy(p->ring + p->pos, codes, first);
-  memcpy(p->ring, codes + first, n - first);
+  copy_short(p->ring + p->pos, codes, first);
+  copy_short(p->ring, codes + first, n - first);
   p->pos = (uint16_t)((p->pos + n) % HIST);
   p->filled = (uint16_t)(p->filled + n < HIST ? p->filled + n : HIST);
 }

@@ -81,7 +81,17 @@ static sr_rtp_reason read_packet(const uint8_t *b, size_t len, sr_rtp_packet *ou
 {
   if ((b[0] >> 6) != 2)
     return SR_RTP_BAD_VERSION;
-  *out = (sr_rtp_packet){ 0 };
+  /* Field by field, not the whole struct: its CSRC list would make that a
+   * 112-byte clear (a `rep stos`) on every packet, for entries that
+   * csrc_count says are not there. */
+  out->csrc_count = 0;
+  out->pad_len = 0;
+  out->has_ext = false;
+  out->ext_profile = 0;
+  out->ext = NULL;
+  out->ext_len = 0;
+  out->payload = NULL;
+  out->payload_len = 0;
   read_fixed(b, out);
   if (out->pt >= 64 && out->pt <= 95)
     return SR_RTP_RTCP_TYPE;

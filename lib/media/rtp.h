@@ -41,7 +41,7 @@ typedef struct sr_rtp_packet {
   uint16_t ext_profile;   /* the extension's "defined by profile" field */
   const uint8_t *ext;     /* extension data after its 4-octet header */
   size_t ext_len;         /* in octets (4 * the length field) */
-  uint32_t csrc[SR_RTP_MAX_CSRC];
+  uint32_t csrc[SR_RTP_MAX_CSRC]; /* the first csrc_count only: the rest is not set */
   const uint8_t *payload; /* after header, CSRCs and extension; */
   size_t payload_len;     /* padding excluded; may be 0 */
 } sr_rtp_packet;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sr_media_stream's lifecycle: creation and re-INVITEs, pause and resume,
  * the end, timers and counters. */
+#include <stddef.h>
 #include <string.h>
 
 #include "../common/prefetch.h"
@@ -241,17 +242,32 @@ void sr_media_stream_counters(const sr_media_stream *s, sr_ms_counters *out)
   out->jitter_ms = s->clock ? sr_seq_jitter(&s->seq) * 1000.0 / s->clock : 0;
 }
 
+/* The stream's per-datagram bytes: from the jitter buffer's per-packet
+ * tail to sr_seq's per-packet head (stream_impl.h's layout). */
+#define HOT_LO offsetof(sr_media_stream, jb.stats.released)
+#define HOT_HI (offsetof(sr_media_stream, seq.received) + sizeof(((sr_media_stream *)0)->seq.received))
+
 void sr_media_stream_prefetch(const sr_media_stream *s)
 {
   if (!s)
     return;
-  /* From the jitter buffer's per-packet tail to sr_seq's per-packet head
-   * (stream_impl.h's layout). */
-  const char *lo = (const char *)&s->jb.stats.released;
-  const char *hi = (const char *)(&s->seq.received + 1);
-  sr_prefetch_range(lo, (size_t)(hi - lo), true);
+  sr_prefetch_range((const char *)s + HOT_LO, HOT_HI - HOT_LO, true);
   if (s->dec)
     sr_decoder_prefetch(s->dec);
+}
+
+void sr_media_stream_hints(const sr_media_stream *s, sr_ms_hints *out)
+{
+  out->stream = s;
+  out->dec = s ? s->dec : NULL;
+  out->state = s ? sr_decoder_state(s->dec) : NULL;
+}
+
+void sr_media_stream_prefetch_hints(const sr_ms_hints *h)
+{
+  if (h->stream)
+    sr_prefetch_range((const char *)h->stream + HOT_LO, HOT_HI - HOT_LO, true);
+  sr_decoder_prefetch_at(h->dec, h->state);
 }
 
 void sr_media_stream_quick(const sr_media_stream *s, sr_ms_quick *out)

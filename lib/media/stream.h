@@ -215,6 +215,19 @@ void sr_media_stream_counters(const sr_media_stream *s, sr_ms_counters *out);
  * nothing changes. */
 void sr_media_stream_prefetch(const sr_media_stream *s);
 
+/* Where a datagram's work will go: the stream, its decoder and the
+ * decoder's state. A caller that keeps them beside its own lookup (the
+ * handler's port entry) hints all three levels at once with
+ * sr_media_stream_prefetch_hints() instead of waiting for each pointer's
+ * line before it can ask for the next: a busy server misses every level. */
+typedef struct sr_ms_hints {
+  const void *stream, *dec, *state;
+} sr_ms_hints;
+void sr_media_stream_hints(const sr_media_stream *s, sr_ms_hints *out);
+/* Hints the lines sr_media_stream_prefetch() would, from the addresses in
+ * `h` alone: nothing is read, so stale or NULL hints are harmless. */
+void sr_media_stream_prefetch_hints(const sr_ms_hints *h);
+
 /* What a reader of the counters needs after every datagram, from the
  * stream's hot lines only (sr_media_stream_counters reads five more):
  * packets and bytes, which move with every packet; `gen`, which moves
