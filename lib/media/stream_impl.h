@@ -21,7 +21,7 @@
  * IPv4, so a dual-stack socket latches the same peer as a v4 one. */
 typedef struct sr_ms_addr {
   uint8_t family; /* 0: none, 4 or 6 */
-  uint8_t ip[16];
+  uint8_t ip[16]; /* IPv4: the first 4, the rest zero (sr_ms_same_ip compares all) */
   uint16_t port;
 } sr_ms_addr;
 

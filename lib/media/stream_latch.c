@@ -66,10 +66,13 @@ void sr_ms_addr_from(const struct sockaddr *sa, sr_ms_addr *out)
   }
 }
 
+/* All 16 octets whatever the family: an IPv4 address's last 12 are zero
+ * (every sr_ms_addr starts zeroed), and a comparison of a fixed size is a
+ * few inline instructions where one of a variable size calls memcmp on
+ * every datagram. */
 bool sr_ms_same_ip(const sr_ms_addr *a, const sr_ms_addr *b)
 {
-  return a->family && a->family == b->family &&
-         memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16) == 0;
+  return a->family && a->family == b->family && memcmp(a->ip, b->ip, sizeof a->ip) == 0;
 }
 
 /* Before latching: the c= address, else the signalling one, else (neither
