@@ -49,6 +49,8 @@ static int g711d_init_state(sr_decoder *d, const sr_decoder_params *p)
 static int g711d_samples(const sr_decoder *d, const uint8_t *payload, size_t len)
 {
   (void)payload;
+  if (d->channels == 1)
+    return (int)len; /* the usual case, without a division a packet */
   if (len % d->channels)
     return SIPREC_EPARSE;
   return (int)(len / d->channels);
@@ -58,7 +60,7 @@ static int g711d_decode(sr_decoder *d, const uint8_t *payload, size_t len, int16
                        unsigned *flags)
 {
   g711 *g = d->state;
-  size_t n = len / d->channels;
+  size_t n = d->channels == 1 ? len : len / d->channels;
   const int16_t *law = d->codec == SR_CODEC_PCMU ? ulaw_table : alaw_table;
   (void)flags;
   if (d->channels == 1) {
