@@ -54,6 +54,20 @@ struct media_net {
   unsigned char buf[BATCH][DGRAM_MAX];
 };
 
+/* Message i of the receive area as recvmmsg wants it. Set up once, and
+ * again only for the messages a call filled (the kernel rewrote their name
+ * length and flags): a readiness brings one datagram nearly always, and
+ * setting up all BATCH for it cost more than the call. */
+static void reset_msg(struct media_net *m, int i)
+{
+  m->iov[i].iov_base = m->buf[i];
+  m->iov[i].iov_len = DGRAM_MAX;
+  m->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &m->from[i],
+                                        .msg_namelen = sizeof m->from[i],
+                                        .msg_iov = &m->iov[i],
+                                        .msg_iovlen = 1 };
+}
+
 static void on_readable(uv_poll_t *poll, int status, int events)
 {
   struct media_sock *ms = poll->data;
@@ -63,22 +77,17 @@ static void on_readable(uv_poll_t *poll, int status, int events)
     m->st.read_errors++;
     return;
   }
-  for (int i = 0; i < BATCH; i++) {
-    m->iov[i].iov_base = m->buf[i];
-    m->iov[i].iov_len = DGRAM_MAX;
-    m->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &m->from[i],
-                                          .msg_namelen = sizeof m->from[i],
-                                          .msg_iov = &m->iov[i],
-                                          .msg_iovlen = 1 };
-  }
   int n = recvmmsg(ms->fd, m->msgs, BATCH, MSG_DONTWAIT, NULL);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
       m->st.read_errors++;
     return;
   }
-  if (!m->h)
+  if (!m->h) {
+    for (int i = 0; i < n; i++)
+      reset_msg(m, i);
     return;
+  }
   uint64_t now = m->now();
   const siprec_path base = { SIPREC_TRANSPORT_UDP, (const struct sockaddr *)&ms->local, NULL, 0 };
   for (int i = 0; i < n; i++) {
@@ -91,6 +100,7 @@ static void on_readable(uv_poll_t *poll, int status, int events)
       m->st.unknown_port++;
     else
       m->st.datagrams++;
+    reset_msg(m, i);
   }
   m->fed = 1;
 }
@@ -188,6 +198,8 @@ int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr
     return UV_ENOMEM;
   }
   m->loop = loop;
+  for (int i = 0; i < BATCH; i++)
+    reset_msg(m, i);
   if (bind) {
     memcpy(&m->bind, bind,
            bind->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
