@@ -56,6 +56,8 @@ struct calls_config {
    * with its next segment there. NULL: files only. */
   void (*resume_shared)(void *user, const char *folder, const char *json, size_t len);
   void *resume_user;
+  size_t writer_budget_bytes;      /* the recordings' writer queue, at most (0: its
+                                    * default, REC_WRITER_BUDGET_DEFAULT) */
 };
 
 /** Counters for the metrics. */
@@ -67,6 +69,8 @@ struct calls_stats {
   uint64_t not_transcribed;    /* streams the pool refused (its limit) */
   uint64_t completions_run, completions_failed, completions_killed;
   uint64_t completions_waiting;
+  uint64_t record_dropped_frames;  /* frames the writer's full queue dropped (silence) */
+  uint64_t record_queue_bytes;     /* audio waiting for the writer */
 };
 
 /** Write a resume state (`json`, as calls' resume_shared gave it) as
@@ -116,9 +120,11 @@ void calls_tick(struct calls *c);
 
 void calls_stats_get(const struct calls *c, struct calls_stats *out);
 
-/** Stop: close the async handle and the completion timers (the loop then
- * runs dry); the calls are freed by calls_free() after the loop, once the
- * pool was freed (its last callbacks drained). */
+/** Stop: wait for the recordings' writer to write what it was given (the
+ * manifests and --on-complete of recordings closed so far then run), close
+ * the async handles and the completion timers (the loop then runs dry); the
+ * calls are freed by calls_free() after the loop, once the pool was freed
+ * (its last callbacks drained). */
 void calls_close(struct calls *c);
 void calls_free(struct calls *c);
 
