@@ -193,7 +193,8 @@ static uint64_t run_job(struct rec_job *j)
 }
 
 /* After a job ran, under the lock. @return non-zero when a completion waits
- * for rec_writer_poll() */
+ * for rec_writer_poll(). Once it returns, a finish job (and its group) may
+ * be freed by the producer. */
 static int job_done_locked(rec_writer *w, struct rec_job *j, uint64_t frames)
 {
   w->written += frames;
@@ -229,14 +230,16 @@ static void *writer_main(void *arg)
     w->busy = 1;
     pthread_mutex_unlock(&w->lock);
     uint64_t frames = run_job(j);
+    /* A finish job lives in its group, which the producer may free as soon
+     * as the completion is published: nothing reads j after that. */
+    struct rec_job *own = j->kind == JOB_WRITE ? j : NULL;
     pthread_mutex_lock(&w->lock);
     w->busy = 0;
     int wake = job_done_locked(w, j, frames);
     if (!w->head)
       pthread_cond_broadcast(&w->idle);
     pthread_mutex_unlock(&w->lock);
-    if (j->kind == JOB_WRITE)
-      free(j);
+    free(own);
     if (wake && w->wake)
       w->wake(w->wake_user);
     pthread_mutex_lock(&w->lock);
@@ -253,11 +256,11 @@ static void submit(rec_writer *w, struct rec_job *j)
   j->next = NULL;
   if (!w->has_thread) {
     uint64_t frames = run_job(j);
+    struct rec_job *own = j->kind == JOB_WRITE ? j : NULL;
     pthread_mutex_lock(&w->lock);
     int wake = job_done_locked(w, j, frames);
     pthread_mutex_unlock(&w->lock);
-    if (j->kind == JOB_WRITE)
-      free(j);
+    free(own);
     if (wake && w->wake)
       w->wake(w->wake_user);
     return;

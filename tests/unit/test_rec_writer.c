@@ -393,7 +393,9 @@ START_TEST(test_write_error)
   close(full);
   rec_wfile *f = rec_wfile_new(g, sf, fd, 1);
   rec_wfile *o = open_file(ok, "ok.wav", 1);
-  ck_assert_int_eq(write_ramp(f, 1, 0, 0, 8000, 1), 0);
+  /* The writer may have failed it already by the time the call returns. */
+  int first = write_ramp(f, 1, 0, 0, 8000, 1);
+  ck_assert_msg(first == 0 || first == -ENOSPC, "first write: %d", first);
   ck_assert_int_eq(write_ramp(o, 1, 0, 0, 8000, 1), 0);
   rec_writer_drain(w);
   ck_assert_int_eq(rec_wgroup_error(g), -ENOSPC);
