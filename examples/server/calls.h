@@ -18,8 +18,9 @@
  * follows its media position (gaps and pauses included); a discontinuity
  * anchors it again.
  *
- * Loop thread only, but for the pool's callbacks, which hand what the loop
- * must do back to it through a uv_async.
+ * Loop thread only, but for the pool's callbacks and the recordings'
+ * writer thread (rec_writer.h: every write, close and fsync of the files),
+ * which hand what the loop must do back to it through a uv_async each.
  */
 #ifndef SIPREC_SERVER_CALLS_H
 #define SIPREC_SERVER_CALLS_H
@@ -105,10 +106,12 @@ struct call *calls_resume(struct calls *c, siprec_session *s);
 void calls_frame(struct calls *c, struct call *k, const siprec_audio_frame *f);
 void calls_stream_event(struct calls *c, struct call *k, const siprec_stream_event *e);
 
-/** The session ended (`reason` as siprec_end_reason_name()): files closed,
- * manifest written; the call goes once its transcript is complete. Ended
- * by a hand-over ("handover"), the files are closed and nothing else: the
- * next process goes on with the call. */
+/** The session ended (`reason` as siprec_end_reason_name()): its files are
+ * handed to the recordings' writer thread to be closed; once it has closed
+ * and fsynced them all, the manifest is written (on the loop, through a
+ * uv_async), and the call goes once that and its transcript are complete.
+ * Ended by a hand-over ("handover"), the files are closed and nothing
+ * else: the next process goes on with the call. */
 void calls_end(struct calls *c, struct call *k, siprec_session *s, const char *reason);
 
 /** A recording's buffered audio goes to its files this often: with

@@ -511,6 +511,16 @@ int rec_wfile_write(rec_wfile *f, int16_t *buf, size_t n, int flush)
       return rec_wgroup_error(g); /* still owed: the next job or the close */
     n = 0;
   }
+  /* A flushed buffer is often far from full: given back its unused tail
+   * (glibc shrinks a chunk in place, no copy), so that the budget counts
+   * the audio waiting rather than the buffers' capacity. */
+  size_t need = sizeof *j + n * (size_t)f->channels * sizeof(int16_t);
+  if (need < j->bytes) {
+    struct rec_job *shrunk = realloc(j, need);
+    if (shrunk)
+      j = shrunk;
+    j->bytes = need;
+  }
   j->f = f;
   j->frames = n;
   j->flush = flush;
