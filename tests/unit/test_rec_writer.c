@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "rec_writer.h"
+#include "recorder.h"
 
 #define RATE 8000
 
@@ -456,6 +457,102 @@ START_TEST(test_no_thread)
 }
 END_TEST
 
+struct closed {
+  int done, rc;
+  size_t n_files;
+  char names[3][64];
+  uint64_t frames[3];
+};
+
+static void on_closed(void *arg, int rc, struct rec_summary *sum)
+{
+  struct closed *c = arg;
+  c->rc = rc;
+  c->n_files = sum ? sum->n_files : 0;
+  for (size_t i = 0; i < c->n_files && i < 3; i++) {
+    snprintf(c->names[i], sizeof c->names[i], "s/%s", sum->files[i].name);
+    c->frames[i] = sum->files[i].frames;
+  }
+  c->done = 1;
+}
+
+/* The recorder on a threaded writer that stalls for most of a minute-long
+ * two-stream call: the loop's calls never block, the queue's bound drops
+ * audio, and every file (two mono, the stereo) still has the call's length
+ * with the dropped spans silent; the audio after the writer came back is
+ * there; the close completes through the writer, in poll. */
+START_TEST(test_recording_on_stalled_writer)
+{
+  rec_writer *w = writer(REC_WRITER_BUDGET_MIN, 0);
+  const uint64_t start = 5000000000000ull, ns_per_sample = 1000000000ull / RATE;
+  struct rec_config c = { .dir = tmp, .session = "s", .format = REC_WAV, .rate = RATE,
+                          .start_ns = start, .writer = w };
+  rec_recording *r;
+  ck_assert_int_eq(rec_open(&c, &r), 0);
+  int a = rec_add_stream(r, "a", 0), b = rec_add_stream(r, "b", 1);
+  ck_assert_int_ge(a, 0);
+  ck_assert_int_ge(b, 0);
+  int16_t fa[160], fb[160];
+  for (int i = 0; i < 160; i++) {
+    fa[i] = 1000;
+    fb[i] = -2000;
+  }
+  /* 64 KB of audio a second for the three files: the 1 MiB budget is full
+   * after about 16 s of a stalled writer. */
+  const int frames = 60 * 50;
+  rec_writer_test_stall(w, 1);
+  for (int i = 0; i < frames; i++) {
+    uint64_t pos = (uint64_t)i * 160, t = start + pos * ns_per_sample;
+    struct rec_frame f = { .samples = fa, .n_samples = 160, .rate = RATE, .position = pos,
+                           .time_ns = t, .now_ns = t + 20000000 };
+    ck_assert_int_eq(rec_frame(r, a, &f), 0);
+    f.samples = fb;
+    ck_assert_int_eq(rec_frame(r, b, &f), 0);
+    if (i % 10 == 9)
+      ck_assert_int_eq(rec_tick(r, f.now_ns), 0);
+    if (i == frames - 100) {
+      /* The disk is back for the last two seconds. */
+      rec_writer_test_stall(w, 0);
+      rec_writer_drain(w);
+    }
+  }
+  struct closed cl;
+  memset(&cl, 0, sizeof cl);
+  ck_assert_int_eq(rec_close_async(r, 1, on_closed, &cl), 0);
+  ck_assert_int_eq(cl.done, 0);
+  wait_for(w, &cl.done);
+  ck_assert_int_eq(cl.rc, 0);
+  ck_assert_uint_eq(cl.n_files, 3);
+  struct rec_writer_stats st;
+  rec_writer_stats(w, &st);
+  ck_assert_uint_gt(st.dropped_frames, 10 * RATE);
+  ck_assert_uint_eq(st.drop_episodes, 1);
+  ck_assert_int_eq(n_logs, 2);
+  uint64_t silent = 0;
+  for (size_t i = 0; i < 3; i++) {
+    ck_assert_uint_eq(cl.frames[i], (uint64_t)frames * 160);
+    sf_count_t n;
+    int ch;
+    int16_t *p = read_file(cl.names[i], &n, &ch);
+    ck_assert_int_eq(n, (sf_count_t)frames * 160);
+    uint64_t zeros = 0, late_zeros = 0;
+    for (sf_count_t j = 0; j < n; j++) {
+      int z = p[j * ch] == 0 && p[j * ch + ch - 1] == 0;
+      zeros += (uint64_t)z;
+      if (j >= n - 1 * RATE)
+        late_zeros += (uint64_t)z;
+    }
+    ck_assert_msg(late_zeros == 0, "%s: audio after the stall missing", cl.names[i]);
+    ck_assert_msg(zeros > 0, "%s: nothing dropped", cl.names[i]);
+    silent += zeros;
+    free(p);
+  }
+  /* Every dropped frame is a silent one, at its place. */
+  ck_assert_uint_eq(silent, st.dropped_frames);
+  rec_writer_free(w);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("rec_writer");
@@ -468,6 +565,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_shutdown_drains);
   tcase_add_test(tc, test_write_error);
   tcase_add_test(tc, test_no_thread);
+  tcase_add_test(tc, test_recording_on_stalled_writer);
   suite_add_tcase(s, tc);
   return s;
 }
