@@ -499,7 +499,8 @@ int rec_wfile_write(rec_wfile *f, int16_t *buf, size_t n, int flush)
   rec_wgroup *g = f->g;
   rec_writer *w = g->w;
   struct rec_job *j = buf ? job_of(buf) : NULL;
-  if (f->closing) {
+  /* Closed, or stopped by an error: the writer would skip it anyway. */
+  if (f->closing || rec_wgroup_error(g)) {
     rec_wbuf_free(buf);
     return rec_wgroup_error(g);
   }
@@ -515,6 +516,10 @@ int rec_wfile_write(rec_wfile *f, int16_t *buf, size_t n, int flush)
    * (glibc shrinks a chunk in place, no copy), so that the budget counts
    * the audio waiting rather than the buffers' capacity. */
   size_t need = sizeof *j + n * (size_t)f->channels * sizeof(int16_t);
+  if (n > (j->bytes - sizeof *j) / sizeof(int16_t) / (size_t)f->channels) {
+    free(j); /* more frames than the buffer holds: a caller's bug, not written */
+    return -EINVAL;
+  }
   if (need < j->bytes) {
     struct rec_job *shrunk = realloc(j, need);
     if (shrunk)

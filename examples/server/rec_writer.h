@@ -141,8 +141,8 @@ void rec_wbuf_free(int16_t *buf);
  * only the silence owed) to the writer, which then frees it; with `flush`,
  * the header is updated after the write.
  * @return 0 (queued), 1 (dropped: the queue is full; the frames become
- *         silence), or the group's error (negative errno; the buffer is
- *         consumed all the same)
+ *         silence), the group's error (negative errno), or -EINVAL (n
+ *         more than the buffer holds); the buffer is consumed in every case
  */
 int rec_wfile_write(rec_wfile *f, int16_t *buf, size_t n, int flush);
 /** Close the file after what was given: the silence owed (unless
