@@ -27,8 +27,7 @@
  * it, updates the header when asked (a flush) and frees it.
  *
  * The bound. Buffers waiting for the disk are counted in bytes (what they
- * hold in memory, a buffer's unused tail given back when it is handed
- * over); a buffer that would take the queue past its budget is
+ * hold in memory); a buffer that would take the queue past its budget is
  * dropped at once, never waited for. Its frames are counted
  * (`dropped_frames`) and become silence of the same length, written before
  * the file's next buffer (or at its close): the file's timeline stays the
@@ -69,8 +68,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** The queue's default budget: about 2.8 s of 1,500 calls' recordings
- * (96 MB/s): a disk may stall that long before any audio is dropped. */
+/** The queue's default budget. A flushed buffer is about half full (the
+ * recorder's buffers hold two flush intervals), so this is about 1.4 s of
+ * 1,500 calls' recordings (96 MB/s of audio): a disk may stall that long
+ * before any audio is dropped. */
 #define REC_WRITER_BUDGET_DEFAULT (256u * 1024 * 1024)
 /** The smallest budget taken (a smaller one is raised to it). */
 #define REC_WRITER_BUDGET_MIN (1u * 1024 * 1024)
