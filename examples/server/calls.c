@@ -28,6 +28,33 @@ static char *dup_bytes(const char *p, size_t n)
   return s;
 }
 
+/* The writer thread finished a recording: the loop runs its completion. */
+static void writer_wake(void *user)
+{
+  struct calls *c = user;
+  pthread_mutex_lock(&c->writer_lock);
+  if (c->wasync_open)
+    uv_async_send(&c->wasync);
+  pthread_mutex_unlock(&c->writer_lock);
+}
+
+static void writer_log(void *user, const char *message)
+{
+  (void)user;
+  fprintf(stderr, "siprec-server: %s\n", message);
+}
+
+static void on_writer_async(uv_async_t *a)
+{
+  struct calls *c = a->data;
+  rec_writer_poll(c->writer);
+}
+
+static void free_after_close(uv_handle_t *h)
+{
+  free(h->data);
+}
+
 struct calls *calls_new(const struct calls_config *cfg)
 {
   struct calls *c = calloc(1, sizeof *c);
@@ -35,10 +62,40 @@ struct calls *calls_new(const struct calls_config *cfg)
     return NULL;
   c->cfg = *cfg;
   c->space_ok = 1;
+  if (cfg->dir && cfg->record >= 0) {
+    /* Recording: the writer thread, and its way back to the loop (wasync,
+     * opened below; the writer sends nothing before it is). */
+    struct rec_writer_config wc = {
+      .budget_bytes = cfg->writer_budget_bytes,
+      .wake = writer_wake, .wake_user = c, .log = writer_log, .log_user = c,
+    };
+    int rc = rec_writer_new(&wc, &c->writer);
+    if (rc < 0) {
+      fprintf(stderr, "siprec-server: cannot start the recordings' writer: %s\n",
+              strerror(-rc));
+      free(c);
+      return NULL;
+    }
+  }
   pthread_mutex_init(&c->notices_lock, NULL);
-  if (uv_async_init(cfg->loop, &c->async, calls_on_async) < 0) {
+  pthread_mutex_init(&c->writer_lock, NULL);
+  if (c->writer && uv_async_init(cfg->loop, &c->wasync, on_writer_async) < 0) {
+    rec_writer_free(c->writer);
+    pthread_mutex_destroy(&c->writer_lock);
     pthread_mutex_destroy(&c->notices_lock);
     free(c);
+    return NULL;
+  }
+  c->wasync.data = c;
+  c->wasync_open = c->writer != NULL;
+  if (uv_async_init(cfg->loop, &c->async, calls_on_async) < 0) {
+    rec_writer_free(c->writer);
+    pthread_mutex_destroy(&c->writer_lock);
+    pthread_mutex_destroy(&c->notices_lock);
+    if (c->wasync_open)
+      uv_close((uv_handle_t *)&c->wasync, free_after_close); /* frees c */
+    else
+      free(c);
     return NULL;
   }
   c->async.data = c;
@@ -113,6 +170,7 @@ static struct call *call_new(struct calls *c, siprec_session *s, int restored)
       .dir = c->cfg.dir, .session = k->folder, .format = (enum rec_format)c->cfg.record,
       .rate = c->cfg.rate, .start_ns = seg_start, .segment = k->segment,
       .flush_ms = CALLS_FLUSH_MS, /* due from its start: flushes spread over the ticks */
+      .writer = c->writer,
     };
     int rc_open = rec_open(&rc, &k->rec);
     if (rc_open < 0) {
@@ -334,24 +392,32 @@ static size_t participants(const struct call *k, siprec_metadata **models,
   return n;
 }
 
-static void finish_recording(struct calls *c, struct call *k, const char *reason)
+/* A call waits for its recording's completion (`pending`): released once it
+ * came and nothing else is pending. */
+static void recording_settled(struct calls *c, struct call *k)
 {
-  if (!k->rec)
-    return;
-  if (reason && !strcmp(reason, siprec_end_reason_name(SIPREC_END_HANDOVER))) {
-    /* The call goes on in the next process: this segment's files are
-     * closed whole, the resume state stays, no manifest yet. */
-    int rc = rec_close(k->rec, NULL);
-    k->rec = NULL;
-    c->st.recordings_open--;
-    if (rc < 0)
-      recording_stopped(c, k, rc, "closing the recording");
-    return;
-  }
-  struct rec_summary sum;
-  int rc = rec_close(k->rec, &sum);
-  k->rec = NULL;
-  c->st.recordings_open--;
+  if (--k->pending == 0)
+    calls_release(c, k);
+}
+
+/* A hand-over's segment is closed whole. */
+static void handover_closed(void *arg, int rc, struct rec_summary *sum)
+{
+  (void)sum;
+  struct call *k = arg;
+  struct calls *c = k->calls;
+  if (rc < 0)
+    recording_stopped(c, k, rc, "closing the recording");
+  recording_settled(c, k);
+}
+
+/* The writer closed and fsynced every file of the recording (on the loop,
+ * from rec_writer_poll): now the manifest, the recording_done line, and,
+ * once the call is released, --on-complete. */
+static void recording_closed(void *arg, int rc, struct rec_summary *sum)
+{
+  struct call *k = arg;
+  struct calls *c = k->calls;
   c->st.recordings_done++;
   /* Each recording's failure is counted once: where it happened during the
    * call (recording_stopped), else here, where the close met it (the last
@@ -359,42 +425,67 @@ static void finish_recording(struct calls *c, struct call *k, const char *reason
    * errors that cost only the stereo file. */
   if (rc < 0)
     recording_stopped(c, k, rc, "closing the recording");
-  else if (sum.write_errors > 0)
+  else if (sum && sum->write_errors > 0)
     c->st.record_errors++;
   /* A recording stopped by a write error (a full disk) still gets its
    * manifest (when there is room for it by now), its recording_done line
-   * and --on-complete: its files are valid up to the error and rec_close()
+   * and --on-complete: its files are valid up to the error and the close
    * describes them all the same. Only without that description (out of
    * memory) is there nothing to write. */
-  if (!sum.folder)
+  if (sum && sum->folder) {
+    siprec_metadata *models[CALL_MAX_LEGS] = { NULL, NULL };
+    struct manifest_participant who[64];
+    struct manifest_segment prior[64];
+    size_t n_prior = k->n_prior < 64 ? k->n_prior : 64;
+    calls_resume_measure(c, k, sum->folder);
+    for (size_t i = 0; i < n_prior; i++)
+      prior[i] = (struct manifest_segment){ k->prior[i].segment,
+                                            (double)k->prior[i].offset_ns / 1e9,
+                                            k->prior[i].files, k->prior[i].n_files };
+    struct manifest_info m = {
+      .session = k->folder, .call_id = k->call_id, .call_id_len = k->call_id_len,
+      .start_unix_ns = k->start_unix_ns, .end_unix_ns = k->end_unix_ns,
+      .end_reason = k->end_reason, .participants = who,
+      .n_participants = participants(k, models, who, 64), .rec = sum,
+      .segment = c->cfg.resume_dir ? k->segment : 0, .offset = (double)k->offset_ns / 1e9,
+      .prior = prior, .n_prior = n_prior,
+    };
+    int mrc = manifest_write(&m);
+    if (mrc == 0)
+      calls_resume_drop(c, k); /* the manifest says it all now */
+    if (mrc < 0)
+      fprintf(stderr, "siprec-server: session %s: manifest: %s\n", k->folder, strerror(-mrc));
+    for (int l = 0; l < CALL_MAX_LEGS; l++)
+      siprec_metadata_unref(models[l]);
+    printf("recording_done id=%s folder=%s files=%zu write_errors=%llu\n", k->folder,
+           sum->folder, sum->n_files, (unsigned long long)sum->write_errors);
+    fflush(stdout);
+    k->recorded = 1;
+  }
+  recording_settled(c, k);
+}
+
+/* The recording's files are handed to the writer to be closed; the call
+ * waits for that (one more `pending`), and the rest happens when the
+ * writer is done (recording_closed), so that the manifest and
+ * --on-complete never see a file still being written. */
+static void finish_recording(struct calls *c, struct call *k, const char *reason)
+{
+  if (!k->rec)
     return;
-  siprec_metadata *models[CALL_MAX_LEGS] = { NULL, NULL };
-  struct manifest_participant who[64];
-  struct manifest_segment prior[64];
-  size_t n_prior = k->n_prior < 64 ? k->n_prior : 64;
-  calls_resume_measure(c, k, sum.folder);
-  for (size_t i = 0; i < n_prior; i++)
-    prior[i] = (struct manifest_segment){ k->prior[i].segment, (double)k->prior[i].offset_ns / 1e9,
-                                          k->prior[i].files, k->prior[i].n_files };
-  struct manifest_info m = {
-    .session = k->folder, .call_id = k->call_id, .call_id_len = k->call_id_len,
-    .start_unix_ns = k->start_unix_ns, .end_unix_ns = unix_now_ns(), .end_reason = reason,
-    .participants = who, .n_participants = participants(k, models, who, 64), .rec = &sum,
-    .segment = c->cfg.resume_dir ? k->segment : 0, .offset = (double)k->offset_ns / 1e9,
-    .prior = prior, .n_prior = n_prior,
-  };
-  rc = manifest_write(&m);
-  if (rc == 0)
-    calls_resume_drop(c, k); /* the manifest says it all now */
-  if (rc < 0)
-    fprintf(stderr, "siprec-server: session %s: manifest: %s\n", k->folder, strerror(-rc));
-  for (int l = 0; l < CALL_MAX_LEGS; l++)
-    siprec_metadata_unref(models[l]);
-  printf("recording_done id=%s folder=%s files=%zu write_errors=%llu\n", k->folder, sum.folder,
-         sum.n_files, (unsigned long long)sum.write_errors);
-  fflush(stdout);
-  rec_summary_free(&sum);
-  k->recorded = 1;
+  rec_recording *r = k->rec;
+  k->rec = NULL;
+  c->st.recordings_open--;
+  k->pending++;
+  if (reason && !strcmp(reason, siprec_end_reason_name(SIPREC_END_HANDOVER))) {
+    /* The call goes on in the next process: this segment's files are
+     * closed whole, the resume state stays, no manifest yet. */
+    (void)rec_close_async(r, 0, handover_closed, k);
+    return;
+  }
+  k->end_reason = reason;
+  k->end_unix_ns = unix_now_ns();
+  (void)rec_close_async(r, 1, recording_closed, k);
 }
 
 void calls_end(struct calls *c, struct call *k, siprec_session *s, const char *reason)
@@ -469,10 +560,29 @@ void calls_stats_get(const struct calls *c, struct calls_stats *out)
   *out = c->st;
   out->transcript_lines = atomic_load(&((struct calls *)c)->lines);
   out->completions_waiting = c->n_waiting;
+  if (c->writer) {
+    struct rec_writer_stats w;
+    rec_writer_stats(c->writer, &w);
+    out->record_dropped_frames = w.dropped_frames;
+    out->record_queue_bytes = w.queued_bytes;
+  }
 }
 
 void calls_close(struct calls *c)
 {
+  if (c->writer) {
+    /* Shutdown: what was given is written (the loop waits for the disk
+     * this once), and the recordings closed so far complete now, while
+     * --on-complete can still run. */
+    rec_writer_drain(c->writer);
+    rec_writer_poll(c->writer);
+    pthread_mutex_lock(&c->writer_lock);
+    int open = c->wasync_open;
+    c->wasync_open = 0;
+    pthread_mutex_unlock(&c->writer_lock);
+    if (open)
+      uv_close((uv_handle_t *)&c->wasync, NULL);
+  }
   pthread_mutex_lock(&c->notices_lock);
   int was_open = c->async_open;
   c->async_open = 0;
@@ -487,15 +597,24 @@ void calls_free(struct calls *c)
   if (!c)
     return;
   calls_drain(c); /* notices the pool's last callbacks left */
-  while (c->open) {
-    struct call *k = c->open;
+  /* Recordings still open are closed; the writer writes everything it has
+   * and their completions (manifests) run here, before the calls go. */
+  for (struct call *k = c->open; k; k = k->next)
     if (k->rec)
       finish_recording(c, k, "shutdown");
+  if (c->writer) {
+    rec_writer_drain(c->writer);
+    rec_writer_poll(c->writer);
+  }
+  while (c->open) {
+    struct call *k = c->open;
     *k->pprev = k->next;
     if (k->next)
       k->next->pprev = k->pprev;
     call_free(k);
   }
+  rec_writer_free(c->writer); /* joins its thread */
+  pthread_mutex_destroy(&c->writer_lock);
   pthread_mutex_destroy(&c->notices_lock);
   free(c);
 }

@@ -18,8 +18,9 @@
  * follows its media position (gaps and pauses included); a discontinuity
  * anchors it again.
  *
- * Loop thread only, but for the pool's callbacks, which hand what the loop
- * must do back to it through a uv_async.
+ * Loop thread only, but for the pool's callbacks and the recordings'
+ * writer thread (rec_writer.h: every write, close and fsync of the files),
+ * which hand what the loop must do back to it through a uv_async each.
  */
 #ifndef SIPREC_SERVER_CALLS_H
 #define SIPREC_SERVER_CALLS_H
@@ -56,6 +57,8 @@ struct calls_config {
    * with its next segment there. NULL: files only. */
   void (*resume_shared)(void *user, const char *folder, const char *json, size_t len);
   void *resume_user;
+  size_t writer_budget_bytes;      /* the recordings' writer queue, at most (0: its
+                                    * default, REC_WRITER_BUDGET_DEFAULT) */
 };
 
 /** Counters for the metrics. */
@@ -67,6 +70,8 @@ struct calls_stats {
   uint64_t not_transcribed;    /* streams the pool refused (its limit) */
   uint64_t completions_run, completions_failed, completions_killed;
   uint64_t completions_waiting;
+  uint64_t record_dropped_frames;  /* frames the writer's full queue dropped (silence) */
+  uint64_t record_queue_bytes;     /* audio waiting for the writer */
 };
 
 /** Write a resume state (`json`, as calls' resume_shared gave it) as
@@ -101,10 +106,12 @@ struct call *calls_resume(struct calls *c, siprec_session *s);
 void calls_frame(struct calls *c, struct call *k, const siprec_audio_frame *f);
 void calls_stream_event(struct calls *c, struct call *k, const siprec_stream_event *e);
 
-/** The session ended (`reason` as siprec_end_reason_name()): files closed,
- * manifest written; the call goes once its transcript is complete. Ended
- * by a hand-over ("handover"), the files are closed and nothing else: the
- * next process goes on with the call. */
+/** The session ended (`reason` as siprec_end_reason_name()): its files are
+ * handed to the recordings' writer thread to be closed; once it has closed
+ * and fsynced them all, the manifest is written (on the loop, through a
+ * uv_async), and the call goes once that and its transcript are complete.
+ * Ended by a hand-over ("handover"), the files are closed and nothing
+ * else: the next process goes on with the call. */
 void calls_end(struct calls *c, struct call *k, siprec_session *s, const char *reason);
 
 /** A recording's buffered audio goes to its files this often: with
@@ -116,9 +123,11 @@ void calls_tick(struct calls *c);
 
 void calls_stats_get(const struct calls *c, struct calls_stats *out);
 
-/** Stop: close the async handle and the completion timers (the loop then
- * runs dry); the calls are freed by calls_free() after the loop, once the
- * pool was freed (its last callbacks drained). */
+/** Stop: wait for the recordings' writer to write what it was given (the
+ * manifests and --on-complete of recordings closed so far then run), close
+ * the async handles and the completion timers (the loop then runs dry); the
+ * calls are freed by calls_free() after the loop, once the pool was freed
+ * (its last callbacks drained). */
 void calls_close(struct calls *c);
 void calls_free(struct calls *c);
 

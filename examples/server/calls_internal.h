@@ -53,7 +53,9 @@ struct call {
   struct call_stream st[CALL_MAX_STREAMS];
   pthread_mutex_t lock;     /* the streams' participants, read by workers */
   int pending;              /* the session (1 while open) + transcribe streams not yet closed */
-  int recorded;             /* rec_close()d, manifest written */
+  int recorded;             /* its files closed by the writer, manifest written */
+  const char *end_reason;   /* finish_recording()'s, for the manifest (a static string) */
+  int64_t end_unix_ns;      /* when the recording was closed */
   int rec_stopped;          /* a write error stopped the recording (logged, counted) */
   /* Recovery (--state): this process's segment, where it starts on the
    * session's timeline, the segments of the processes before it. */
@@ -79,6 +81,13 @@ struct calls {
   uint64_t space_checked_ns;
   int space_ok;
   struct calls_stats st;    /* loop thread, but for the atomics below */
+  /* The recordings' writer thread (rec_writer.h; NULL when nothing is
+   * recorded), and its completions' way back to the loop: wasync, closed
+   * under writer_lock so that the writer never sends to a closed handle. */
+  rec_writer *writer;
+  uv_async_t wasync;
+  int wasync_open;
+  pthread_mutex_t writer_lock;
   _Atomic uint64_t lines;
   /* calls_complete.c */
   struct completion *running, *waiting;

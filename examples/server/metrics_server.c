@@ -32,6 +32,11 @@ static int extra(void *user, struct mt_writer *w)
     one(w, "siprec_server_recordings_done_total", MT_COUNTER, "Recordings closed", c.recordings_done);
     one(w, "siprec_server_recording_errors_total", MT_COUNTER,
         "Recordings a failed write stopped (a full disk)", c.record_errors);
+    one(w, "siprec_server_recording_dropped_frames_total", MT_COUNTER,
+        "Audio frames dropped on the recordings' full writer queue (written as silence)",
+        c.record_dropped_frames);
+    one(w, "siprec_server_recording_writer_queue_bytes", MT_GAUGE,
+        "Recorded audio waiting for the writer thread", c.record_queue_bytes);
     one(w, "siprec_server_transcript_lines_total", MT_COUNTER, "Utterances transcribed",
         c.transcript_lines);
     one(w, "siprec_server_streams_not_transcribed_total", MT_COUNTER,

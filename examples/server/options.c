@@ -41,6 +41,9 @@ void srv_opts_usage(FILE *f)
           "  --on-complete-max N    at most N at once, the others wait (default 4)\n"
           "  --min-free-mb N        new sessions get 503 while the recordings' file system\n"
           "                         has less free (default 100; 0: no check)\n"
+          "  --record-queue-mb N    recorded audio waiting for the disk, at most (default\n"
+          "                         256, at least 1); beyond, it is dropped and written\n"
+          "                         as silence\n"
           "  --metrics ADDR:PORT    Prometheus metrics at http://ADDR:PORT/metrics\n");
   fprintf(f,
           "  --state DIR            keep every session's snapshot in DIR (a file each, mode\n"
@@ -231,6 +234,7 @@ static const struct number_flag number_flags[] = {
   NUMBER_FLAG("--on-complete-timeout-ms", 86400000L, on_complete_timeout_ms),
   NUMBER_FLAG("--on-complete-max", 1000, on_complete_max),
   NUMBER_FLAG("--min-free-mb", 100000000L, min_free_mb),
+  NUMBER_FLAG("--record-queue-mb", 1048576L, record_queue_mb),
   NUMBER_FLAG("--redis-ttl", 31536000L, redis_ttl_s),
   NUMBER_FLAG("--heartbeat-ms", 3600000L, heartbeat_ms),
   NUMBER_FLAG("--node-ttl-ms", 3600000L, node_ttl_ms),

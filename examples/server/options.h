@@ -67,6 +67,7 @@ struct srv_opts {
   const char *on_complete;  /* command run on each finished recording's folder */
   long on_complete_timeout_ms, on_complete_max;
   long min_free_mb;         /* new sessions get 503 below this much free space */
+  long record_queue_mb;     /* the recordings' writer queue, at most; -1: its default */
   /* Recovery (docs/recovery.md) */
   const char *state_dir;    /* --state: session snapshots kept here; NULL: none */
   const char *state_key;    /* --state-key: the 32-byte seal key's file */

@@ -88,20 +88,49 @@ int rec_open(const struct rec_config *cfg, rec_recording **out)
   r->stereo.lag = (uint64_t)cfg->rate * (cfg->stereo_lag_ms ? cfg->stereo_lag_ms : 500) / 1000;
   r->stereo.state = cfg->no_stereo ? REC_STEREO_NONE : REC_STEREO_WAITING;
   r->segment = cfg->segment;
+  /* Each file's buffer holds two flush intervals (0.1 to 1 s): a flush
+   * hands over about half of it, and the queue's budget counts what the
+   * buffers take in memory. */
+  uint64_t buf_ms = 2 * (r->flush_ns / MS);
+  buf_ms = buf_ms < 100 ? 100 : buf_ms > 1000 ? 1000 : buf_ms;
+  r->buf_frames = (size_t)(cfg->rate * buf_ms / 1000);
+  r->writer = cfg->writer;
+  int rc = 0;
+  if (!r->writer) {
+    /* No writer given: one of its own that writes at once, in this thread. */
+    struct rec_writer_config wc = { .no_thread = 1 };
+    rc = rec_writer_new(&wc, &r->own_writer);
+    r->writer = r->own_writer;
+  }
+  if (!rc && !(r->g = rec_wgroup_new(r->writer)))
+    rc = -ENOMEM;
+  if (rc) {
+    rec_writer_free(r->own_writer);
+    close(r->dirfd);
+    free(r->folder);
+    free(r);
+    return rc;
+  }
   *out = r;
   return 0;
 }
 
-static void close_all(rec_recording *r, int discard, int sync, int *first_err)
+/* The writer's first error, once seen, is the recording's (rec_fail). */
+static int check_writer(rec_recording *r)
 {
-  for (size_t i = 0; i < r->n_streams; i++) {
-    int rc = rec_sink_close(&r->streams[i]->sink, discard, sync);
-    if (rc && !*first_err)
-      *first_err = rc;
-  }
-  int rc = rec_sink_close(&r->stereo.sink, discard, sync);
-  if (rc && !*first_err)
-    *first_err = rc;
+  if (r->error)
+    return r->error;
+  int e = rec_wgroup_error(r->g);
+  return e ? rec_fail(r, e) : 0;
+}
+
+/* Every file's close handed to the writer (its result comes with the
+ * recording's completion). */
+static void close_all(rec_recording *r, int discard, int sync)
+{
+  for (size_t i = 0; i < r->n_streams; i++)
+    (void)rec_sink_close(&r->streams[i]->sink, discard, sync);
+  (void)rec_sink_close(&r->stereo.sink, discard, sync);
 }
 
 int rec_fail(rec_recording *r, int err)
@@ -112,8 +141,7 @@ int rec_fail(rec_recording *r, int err)
   r->write_errors++;
   /* Stop everything: each file's header says what it holds, nothing more is
    * tried on a full disk. */
-  int ignored = 0;
-  close_all(r, 1, 0, &ignored);
+  close_all(r, 1, 0);
   return err;
 }
 
@@ -146,7 +174,7 @@ static int open_stream_file(rec_recording *r, struct rec_stream *s, const char *
     if ((stem == 6 && !strncasecmp(name, "stereo", 6)) ||
         (stem == 8 && !strncasecmp(name, "manifest", 8)) || name_taken(r, name))
       continue;
-    int rc = rec_sink_open(&s->sink, r->dirfd, name, r->format, r->rate, 1);
+    int rc = rec_sink_open(&s->sink, r->g, r->dirfd, name, r->format, r->rate, 1, r->buf_frames);
     if (rc == -EEXIST)
       continue;
     if (rc)
@@ -171,7 +199,7 @@ int rec_add_stream(rec_recording *r, const char *label, unsigned index)
 {
   if (!r)
     return -EINVAL;
-  if (r->error)
+  if (check_writer(r))
     return r->error;
   if (r->n_streams >= REC_MAX_STREAMS)
     return -EMFILE;
@@ -231,7 +259,7 @@ int rec_frame(rec_recording *r, int id, const struct rec_frame *f)
   struct rec_stream *s = stream_of(r, id);
   if (!s || !f || (!f->samples && f->n_samples))
     return -EINVAL;
-  if (r->error)
+  if (check_writer(r))
     return r->error;
   /* Bounds that keep the timeline's arithmetic far from overflow: a
    * position of 2^52 samples is three thousand years at 48 kHz. */
@@ -269,7 +297,7 @@ int rec_end_stream(rec_recording *r, int id)
   struct rec_stream *s = stream_of(r, id);
   if (!s || s->ended)
     return -EINVAL;
-  if (r->error)
+  if (check_writer(r))
     return r->error;
   s->ended = 1;
   int rc = rec_stereo_drain(r, 0);
@@ -282,7 +310,9 @@ int rec_tick(rec_recording *r, uint64_t now_ns)
 {
   if (!r)
     return -EINVAL;
-  if (r->error)
+  /* The writer's errors reach the loop here, every tick (ENOSPC logged and
+   * counted by the caller within a tick of the failed write). */
+  if (check_writer(r))
     return r->error;
   if (r->stereo.state == REC_STEREO_WAITING && r->n_streams < 2 && now_ns >= r->open_ns &&
       now_ns - r->open_ns >= r->stereo_wait_ns) {
@@ -335,8 +365,8 @@ static int fill_file(struct rec_file *f, const char *name, const struct rec_sink
   f->name = strdup(name);
   f->channels = s->channels ? s->channels : 1;
   f->rate = rate;
-  f->frames = s->frames;
-  f->duration = (double)s->frames / rate;
+  f->frames = rec_sink_written(s);
+  f->duration = (double)f->frames / rate;
   return f->name ? 0 : -ENOMEM;
 }
 
@@ -367,11 +397,12 @@ static int summarise(rec_recording *r, struct rec_summary *out)
   return 0;
 }
 
-int rec_close(rec_recording *r, struct rec_summary *out)
+/* The first half of a close: the last audio, every file's close and the
+ * folder's fsync handed to the writer, which then runs `done` (NULL: wakes
+ * rec_wgroup_wait()). */
+static void close_start(rec_recording *r, void (*done)(void *arg))
 {
-  if (!r)
-    return -EINVAL;
-  int rc = r->error;
+  int rc = check_writer(r);
   if (!rc) {
     for (size_t i = 0; i < r->n_streams; i++)
       r->streams[i]->ended = 1;
@@ -379,31 +410,87 @@ int rec_close(rec_recording *r, struct rec_summary *out)
     if (e)
       rc = rec_fail(r, e);
   }
-  int first = 0;
-  close_all(r, rc != 0, 1, &first);
-  if (!rc && first) {
+  close_all(r, rc != 0, 1);
+  rec_wgroup_finish(r->g, r->dirfd, done, r);
+  r->dirfd = -1; /* the writer's now */
+}
+
+/* The second half, once the writer closed everything: the result, the
+ * summary, the recording freed. */
+static int close_end(rec_recording *r, struct rec_summary *out)
+{
+  /* A write that failed after the loop last looked, or a close (fsync) that
+   * failed: the recording's error as much as one seen during the call. */
+  int rc = r->error;
+  int e = rec_wgroup_error(r->g);
+  for (size_t i = 0; !e && i < r->n_streams; i++)
+    e = rec_wfile_close_result(r->streams[i]->sink.wf);
+  if (!e && r->stereo.sink.wf)
+    e = rec_wfile_close_result(r->stereo.sink.wf);
+  if (!rc && e) {
     r->write_errors++;
-    rc = r->error = first;
-  }
-  if (r->dirfd >= 0) {
-    fsync(r->dirfd); /* the new names themselves */
-    close(r->dirfd);
+    rc = r->error = e;
   }
   if (out) {
-    int e = summarise(r, out);
-    if (e) {
+    int se = summarise(r, out);
+    if (se) {
       rec_summary_free(out);
       if (!rc)
-        rc = e;
+        rc = se;
     }
   }
   for (size_t i = 0; i < r->n_streams; i++)
     stream_free(r->streams[i]);
   free(r->streams);
+  rec_sink_close(&r->stereo.sink, 1, 0);
   free(r->stereo.name);
+  rec_wgroup_free(r->g);
+  rec_writer_free(r->own_writer);
   free(r->folder);
   free(r);
   return rc;
+}
+
+int rec_close(rec_recording *r, struct rec_summary *out)
+{
+  if (!r)
+    return -EINVAL;
+  close_start(r, NULL);
+  rec_wgroup_wait(r->g);
+  return close_end(r, out);
+}
+
+/* The writer closed everything: the caller's completion, on the thread
+ * that polls the writer. */
+static void closed_async(void *arg)
+{
+  rec_recording *r = arg;
+  void (*done)(void *, int, struct rec_summary *) = r->done;
+  void *done_arg = r->done_arg;
+  struct rec_summary sum;
+  int want = r->want_summary;
+  int rc = close_end(r, want ? &sum : NULL);
+  done(done_arg, rc, want ? &sum : NULL);
+  if (want)
+    rec_summary_free(&sum);
+}
+
+int rec_close_async(rec_recording *r, int want_summary,
+                    void (*done)(void *arg, int rc, struct rec_summary *sum), void *arg)
+{
+  if (!r || !done)
+    return -EINVAL;
+  r->done = done;
+  r->done_arg = arg;
+  r->want_summary = want_summary;
+  if (r->own_writer) {
+    /* No thread: everything is written already; done now. */
+    close_start(r, NULL);
+    closed_async(r);
+    return 0;
+  }
+  close_start(r, closed_async);
+  return 0;
 }
 
 void rec_summary_free(struct rec_summary *s)

@@ -50,16 +50,25 @@
  * and counts a slip, so no position can make a file more than that longer
  * than the time that passed (nor write hours of silence).
  *
- * Writing. Frames are buffered and reach the files when rec_tick() sees
- * that `flush_ms` (default 250) have passed since the last flush, or when
- * a buffer fills (about one second of audio). After each flush of a WAV
- * file the header is rewritten (SFC_UPDATE_HEADER_NOW), so a process
- * killed at any point (SIGKILL) leaves files libsndfile opens, holding the
- * audio up to the last flush. A FLAC file killed before rec_close() has no
+ * Writing. Frames are buffered and handed to the writer (rec_writer.h:
+ * one thread that does every libsndfile write, header update, close and
+ * fsync, so the caller's thread never waits for the disk) when rec_tick()
+ * sees that `flush_ms` (default 250) have passed since the last flush, or
+ * when a buffer fills (two flush intervals, 0.1 to 1 s of audio). The
+ * writer writes each flushed buffer at once and then rewrites a WAV
+ * file's header (SFC_UPDATE_HEADER_NOW), so a process killed at any point
+ * (SIGKILL) leaves files libsndfile opens, holding the audio up to the
+ * last flush the writer reached (with a writer that keeps up, the last
+ * flush). A FLAC file killed before it was closed has no
  * total length in its STREAMINFO (readers see an unknown length and read
  * to the end) and lacks, beyond the last flush, what libsndfile's FLAC
  * encoder still held: up to one block, 4096 samples per channel. No fsync
- * per flush (a power loss can lose more); rec_close() fsyncs.
+ * per flush (a power loss can lose more); the close fsyncs.
+ *
+ * A disk that falls behind. The writer's queue is bounded in bytes: a
+ * buffer that would pass the bound is dropped, counted, and written as
+ * silence of its length before the file's next audio, so the file's
+ * timeline stays right (rec_writer.h says why silence).
  *
  * Stereo. Both channels are written up to where both streams have audio.
  * When one stream lags the other by more than `stereo_lag_ms` (default
@@ -77,12 +86,16 @@
  * recording: every file gets its header updated with what it holds and is
  * closed, `write_errors` counts the failed writes, and every later call
  * returns that error (negative errno) and writes nothing; nothing crashes.
+ * The write fails on the writer's thread: the recording learns of it at
+ * its next call (rec_tick() at the latest), and returns it from then on.
  * rec_space_ok() tells the server whether to refuse new sessions (503).
  *
  * Memory per recording: about one second of audio per stream and for the
  * stereo file, plus the stereo allowance; no more, whatever the input.
  * No global state. Not thread-safe: a recording is used by one thread at a
- * time (the server's loop thread); recordings are independent.
+ * time (the server's loop thread, which also polls the writer); recordings
+ * are independent. Its files' libsndfile handles are the writer thread's
+ * from the moment they are opened (rec_writer.h).
  *
  * Return values: 0 (or a stream id), or a negative errno value.
  */
@@ -91,6 +104,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "rec_writer.h"
 
 /** The longest file name made of a label, before "-N" and the extension. */
 #define REC_NAME_MAX 64
@@ -118,6 +133,9 @@ struct rec_config {
                             *   segment of the same recording in the same
                             *   folder (a server restarted mid-call):
                             *   LABEL.N.wav, stereo.N.wav */
+  rec_writer *writer;      /**< who writes the files (shared by recordings);
+                            *   NULL: the recording's own, without a thread
+                            *   (every write at once, in the caller's thread) */
 };
 
 /** A frame of one stream (from siprec_audio_frame). */
@@ -201,10 +219,22 @@ void rec_counters(const rec_recording *r, uint64_t *slips, uint64_t *write_error
 /**
  * Finish every file (flush, final header, fsync, close) and free `r`;
  * `out` (may be NULL) gets every file with its duration, for the manifest.
+ * Waits for the writer to have closed everything (a shutdown, a test).
  * @return 0, or the error that stopped the recording (the files are valid
  *         up to it; `out` is filled all the same), -ENOMEM for `out`
  */
 int rec_close(rec_recording *r, struct rec_summary *out);
+
+/**
+ * rec_close() without waiting: everything is handed to the writer, and once
+ * it has closed and fsynced every file and the folder, `done` runs from
+ * rec_writer_poll() (at once, with a recording that has no writer) with
+ * what rec_close() would return and, with `want_summary`, the summary
+ * (freed after `done` returns). `r` is the writer's until then: no call
+ * may use it after this one. @return 0, or -EINVAL (r or done NULL)
+ */
+int rec_close_async(rec_recording *r, int want_summary,
+                    void (*done)(void *arg, int rc, struct rec_summary *sum), void *arg);
 
 /** Free what rec_close() put in `s`. */
 void rec_summary_free(struct rec_summary *s);

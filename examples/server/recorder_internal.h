@@ -11,6 +11,7 @@
 #include <sndfile.h>
 #include <stdint.h>
 
+#include "rec_writer.h"
 #include "recorder.h"
 
 #define REC_MAX_STREAMS 1024
@@ -24,29 +25,37 @@
 /* A frame whose mean absolute sample is below this (about -40 dBFS) is quiet. */
 #define REC_QUIET_LEVEL 330
 
-/* One sound file and the audio buffered for it. */
+/* One sound file and the audio buffered for it. The loop fills `buf`; a
+ * full or flushed buffer is handed whole to the writer (rec_writer.h),
+ * which alone touches the file after rec_sink_open(). */
 struct rec_sink {
-  SNDFILE *sf;
-  int fd;
+  rec_wfile *wf;   /* the writer's file; NULL: none */
+  int open;        /* its close not given yet */
   int channels;
-  int16_t *buf;    /* interleaved frames not yet handed to libsndfile */
+  int16_t *buf;    /* interleaved frames not yet handed over (rec_wbuf_new) */
   size_t len, cap; /* in frames */
-  uint64_t frames; /* frames in the file and in buf */
-  uint64_t written; /* frames libsndfile took */
+  uint64_t frames; /* frames on the file's timeline: handed over, buffered, or
+                    * dropped for a full queue (owed as silence) */
 };
 
-/* rec_sink_open: create `name` in `dirfd` (O_EXCL, 0600) and open it.
+/* rec_sink_open: create `name` in `dirfd` (O_EXCL, 0600), open it and hand
+ * it to group `g`'s writer; buffers of `cap` frames.
  * @return 0, -EEXIST (the name is taken), or another negative errno */
-int rec_sink_open(struct rec_sink *s, int dirfd, const char *name, enum rec_format fmt,
-                  uint32_t rate, int channels);
-/* Append n frames (NULL: silence); writes when the buffer fills.
- * @return 0 or the write's negative errno (the sink keeps what it wrote) */
+int rec_sink_open(struct rec_sink *s, rec_wgroup *g, int dirfd, const char *name,
+                  enum rec_format fmt, uint32_t rate, int channels, size_t cap);
+/* Append n frames (NULL: silence); a full buffer goes to the writer.
+ * @return 0 or the recording's write error (negative errno) */
 int rec_sink_put(struct rec_sink *s, const int16_t *frames, size_t n);
-/* Write the buffer, then the header. @return 0 or a negative errno */
+/* Hand the buffer to the writer, to be written with the header after it.
+ * @return 0 or the recording's write error */
 int rec_sink_flush(struct rec_sink *s);
-/* Flush (unless `discard`), optionally fsync, close. @return 0 or a negative errno */
+/* Hand over what is buffered (unless `discard`), then the close (fsync with
+ * `sync`); frees the buffer. @return 0 or the recording's write error known
+ * so far (the close's own result comes with the group's completion) */
 int rec_sink_close(struct rec_sink *s, int discard, int sync);
-static inline int rec_sink_is_open(const struct rec_sink *s) { return s->sf != NULL; }
+static inline int rec_sink_is_open(const struct rec_sink *s) { return s->open; }
+/* After the recording's completion: the frames the file holds. */
+uint64_t rec_sink_written(const struct rec_sink *s);
 
 /* A stream's mapping from its position to the timeline, and its drift. */
 struct rec_timeline {
@@ -99,7 +108,15 @@ struct rec_stereo {
 
 struct rec_recording {
   char *folder;
-  int dirfd;
+  int dirfd;            /* handed to the writer (closed there) at the close */
+  rec_writer *writer;   /* cfg's, or own_writer */
+  rec_writer *own_writer; /* without one in the config: a writer without a thread */
+  rec_wgroup *g;        /* this recording's files at the writer */
+  size_t buf_frames;    /* each sink's buffer */
+  /* rec_close_async(): what runs once the writer closed everything */
+  void (*done)(void *arg, int rc, struct rec_summary *sum);
+  void *done_arg;
+  int want_summary;
   enum rec_format format;
   uint32_t rate;
   uint64_t start_ns, open_ns, last_flush_ns;

@@ -8,8 +8,8 @@
 
 #include "recorder_internal.h"
 
-int rec_sink_open(struct rec_sink *s, int dirfd, const char *name, enum rec_format fmt,
-                  uint32_t rate, int channels)
+int rec_sink_open(struct rec_sink *s, rec_wgroup *g, int dirfd, const char *name,
+                  enum rec_format fmt, uint32_t rate, int channels, size_t cap)
 {
   memset(s, 0, sizeof *s);
   SF_INFO info = {
@@ -17,69 +17,67 @@ int rec_sink_open(struct rec_sink *s, int dirfd, const char *name, enum rec_form
     .channels = channels,
     .format = fmt == REC_FLAC ? SF_FORMAT_FLAC | SF_FORMAT_PCM_16 : SF_FORMAT_RF64 | SF_FORMAT_PCM_16,
   };
-  if (!sf_format_check(&info))
+  if (!sf_format_check(&info) || !cap)
     return -EINVAL;
-  /* About a second of audio: rec_tick() flushes far sooner, the bound only
-   * matters for a caller that does not tick. */
-  s->cap = rate;
-  s->buf = malloc(s->cap * (size_t)channels * sizeof *s->buf);
-  if (!s->buf)
-    return -ENOMEM;
   /* O_EXCL: never write into a file that was there (or a link planted in
-   * its place); 0600: recordings are private. */
+   * its place); 0600: recordings are private. Opened here, on the caller's
+   * thread, because the name's answer (EEXIST: try the next) is needed now;
+   * libsndfile writes only the first header on open. */
   int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    int e = errno;
-    free(s->buf);
-    s->buf = NULL;
-    return -e;
-  }
+  if (fd < 0)
+    return -errno;
   /* The descriptor stays ours, to fsync it after libsndfile's last write. */
-  s->sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
-  if (!s->sf) {
+  SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
+  if (!sf) {
     close(fd);
     unlinkat(dirfd, name, 0);
-    free(s->buf);
-    s->buf = NULL;
     return -EIO;
   }
   /* Plain WAV while under 4 GiB, RF64 past it (set before any audio). */
   if (fmt == REC_WAV)
-    sf_command(s->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
+    sf_command(sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
+  /* From here on the writer's thread alone uses sf and fd. */
+  s->wf = rec_wfile_new(g, sf, fd, channels);
+  if (!s->wf) {
+    sf_close(sf);
+    close(fd);
+    unlinkat(dirfd, name, 0);
+    return -ENOMEM;
+  }
   s->channels = channels;
-  s->fd = fd;
+  s->cap = cap;
+  s->open = 1;
   return 0;
 }
 
-static int write_buffer(struct rec_sink *s)
+/* The buffer goes to the writer whole; the next put takes a fresh one. */
+static int hand_over(struct rec_sink *s, int flush)
 {
-  if (!s->len)
-    return 0;
-  errno = 0;
-  sf_count_t w = sf_writef_short(s->sf, s->buf, (sf_count_t)s->len);
-  int e = errno;
-  if (w > 0)
-    s->written += (uint64_t)w;
-  if (w != (sf_count_t)s->len) {
-    /* What the write left out is gone: the file ends at what it took. */
-    s->frames = s->written;
-    s->len = 0;
-    return -(e ? e : EIO);
-  }
+  int16_t *b = s->buf;
+  size_t n = s->len;
+  s->buf = NULL;
   s->len = 0;
-  return 0;
+  int rc = rec_wfile_write(s->wf, b, n, flush);
+  /* 1: dropped for a full queue: the span is owed as silence, the
+   * timeline (s->frames) goes on; not the recording's error. */
+  return rc < 0 ? rc : 0;
 }
 
 int rec_sink_put(struct rec_sink *s, const int16_t *frames, size_t n)
 {
-  if (!s->sf)
+  if (!s->open)
     return 0;
   size_t ch = (size_t)s->channels;
   while (n) {
-    if (s->len == s->cap) {
-      int rc = write_buffer(s);
+    if (s->buf && s->len == s->cap) {
+      int rc = hand_over(s, 0);
       if (rc)
         return rc;
+    }
+    if (!s->buf) {
+      s->buf = rec_wbuf_new(s->wf, s->cap);
+      if (!s->buf)
+        return -ENOMEM;
     }
     size_t k = s->cap - s->len;
     if (k > n)
@@ -100,38 +98,41 @@ int rec_sink_put(struct rec_sink *s, const int16_t *frames, size_t n)
 
 int rec_sink_flush(struct rec_sink *s)
 {
-  if (!s->sf)
+  if (!s->open)
     return 0;
-  int rc = write_buffer(s);
-  /* A valid header after every flush: a process killed now leaves a file
-   * that says how much audio it holds (for FLAC this does nothing). Also
-   * after a failed write, so the file describes what it took. */
-  sf_command(s->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
-  return rc;
+  /* Nothing new since the last flush: the header is current already, but a
+   * silence owed for dropped audio is written now (the file keeps up with
+   * the timeline while the queue has room). */
+  if (!s->len) {
+    rec_wbuf_free(s->buf);
+    s->buf = NULL;
+    int rc = rec_wfile_write(s->wf, NULL, 0, 1);
+    return rc < 0 ? rc : 0;
+  }
+  return hand_over(s, 1);
 }
 
 int rec_sink_close(struct rec_sink *s, int discard, int sync)
 {
   int rc = 0;
-  if (s->sf) {
-    if (discard) {
-      s->frames = s->written;
+  if (s->open) {
+    if (discard || !s->len) {
+      rec_wbuf_free(s->buf);
+      s->buf = NULL;
       s->len = 0;
+    } else {
+      rc = hand_over(s, 0);
     }
-    rc = rec_sink_flush(s);
-    /* sf_close() writes FLAC's last block and STREAMINFO. */
-    if (sf_close(s->sf) && !rc)
-      rc = -EIO;
-    s->sf = NULL;
-    /* Durable once closed: the recording is done and reported. */
-    if (sync && fsync(s->fd) < 0 && !rc && errno != EINVAL)
-      rc = -errno;
-    if (close(s->fd) < 0 && !rc && errno != EINTR)
-      rc = -errno;
-    s->fd = -1;
+    rec_wfile_close(s->wf, sync, discard);
+    s->open = 0;
   }
-  free(s->buf);
+  rec_wbuf_free(s->buf);
   s->buf = NULL;
-  s->len = s->cap = 0;
+  s->len = 0;
   return rc;
+}
+
+uint64_t rec_sink_written(const struct rec_sink *s)
+{
+  return s->wf ? rec_wfile_written(s->wf) : 0;
 }

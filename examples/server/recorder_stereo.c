@@ -172,7 +172,8 @@ int rec_stereo_start(rec_recording *r)
   st->name = strdup(name);
   if (!st->name)
     return -ENOMEM;
-  int rc = rec_sink_open(&st->sink, r->dirfd, st->name, r->format, r->rate, 2);
+  int rc = rec_sink_open(&st->sink, r->g, r->dirfd, st->name, r->format, r->rate, 2,
+                         r->buf_frames);
   if (rc) {
     free(st->name);
     st->name = NULL;
