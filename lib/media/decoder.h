@@ -18,6 +18,7 @@
 #ifndef SR_MEDIA_DECODER_H
 #define SR_MEDIA_DECODER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -123,6 +124,11 @@ void sr_decoder_reset(sr_decoder *d);
 /* Asks the CPU to start loading what decoding a packet touches (the
  * decoder and the start of its codec's state): a hint, nothing changes. */
 void sr_decoder_prefetch(const sr_decoder *d);
+
+/* For tests: whether mono G.711 may decode with the CPU's vector unit (it
+ * does by default when the CPU has AVX2), so that both ways are compared
+ * with spandsp on one machine. Not for use while decoders run. */
+void sr_decoder_g711_simd(bool allow);
 
 /* The codec's state of `d` (for sr_decoder_prefetch_at), NULL for none. */
 const void *sr_decoder_state(const sr_decoder *d);
