@@ -48,6 +48,9 @@ alloca.h byteswap.h endian.h execinfo.h features.h getopt.h ifaddrs.h malloc.h
 sys/epoll.h sys/eventfd.h sys/param.h sys/prctl.h sys/random.h sys/signalfd.h
 sys/syscall.h sys/timerfd.h
 """.split())
+# The compiler's own intrinsics headers (no library behind them: a vector
+# path guarded by the CPU it needs) count as libc.
+LIBC_HEADERS |= {"immintrin.h", "x86intrin.h", "arm_neon.h"}
 
 # Outside libraries the table may name (lower case, as written in the "may
 # use" column) and the include names that belong to each.
