@@ -43,6 +43,7 @@ struct rec_wfile {
   uint64_t written; /* the writer's (the producer's after completion) */
   int close_rc;
   off_t handed;     /* the writer's: bytes whose write-back was started */
+  uint64_t trimmed; /* the writer's: `written` when trim_cache last looked */
 };
 
 struct rec_wgroup {
@@ -144,6 +145,12 @@ static int put_frames(rec_wfile *f, const int16_t *p, uint64_t n)
 static void trim_cache(rec_wfile *f)
 {
 #if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
+  /* The audio written says when a step may have passed (the header and a
+   * FLAC file's compression aside), so the file's offset is asked for
+   * once a step, not after every write. */
+  if ((f->written - f->trimmed) * (uint64_t)f->channels * sizeof(int16_t) < (uint64_t)TRIM_STEP)
+    return;
+  f->trimmed = f->written;
   off_t end = lseek(f->fd, 0, SEEK_CUR);
   if (end < 0 || end - f->handed < TRIM_STEP)
     return;

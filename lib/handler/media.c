@@ -424,7 +424,6 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
    * unprotects. A datagram above SR_MEDIA_DGRAM_MAX is no audio packet
    * (200 ms at most are decoded): dropped, a decode error. */
   const uint8_t *buf = data ? data : (const uint8_t *)"";
-  size_t n = len;
   int rc = 0;
   /* The slot from the entry's cache: the session itself stays untouched. */
   sr_session_media *m = atomic_load_explicit(&e->m, memory_order_acquire);
@@ -463,9 +462,9 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
       if (hint.stream != m->ms)
         sr_media_stream_prefetch(m->ms);
       if (e->rtcp)
-        SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed_rtcp(m->ms, buf, n, path->remote, now_ns));
+        SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed_rtcp(m->ms, buf, len, path->remote, now_ns));
       else
-        SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed(m->ms, buf, n, path->remote, now_ns));
+        SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed(m->ms, buf, len, path->remote, now_ns));
       collect(h, m);
       rearm(h, s, m);
       remember_hints(e, m->ms, &hint);

@@ -52,23 +52,49 @@ void sr_decoder_g711_simd(bool allow)
  * u = ~c, t = ((u & 15) << 3 | 0x84) << seg, out = sign ? 0x84 - t : t - 0x84.
  * A-law: a = c ^ 0x55, t = ((a & 15) << 4) + (seg ? 0x108 : 8), shifted by
  * seg - 1 (seg > 0), out = sign ? t : -t. The largest t, 32,256, fits. */
+/* 16 code bytes, each in a 16-bit lane, xored with `mask` (~ for u-law,
+ * the AMI bits for A-law). */
+__attribute__((target("avx2"))) static inline __m256i load16(const uint8_t *in, __m256i mask)
+{
+  return _mm256_xor_si256(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)in)), mask);
+}
+
+/* The segment (bits 4-6) of each lane. */
+__attribute__((target("avx2"))) static inline __m256i seg_of(__m256i v)
+{
+  return _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi16(7));
+}
+
+/* Each segment's entry in `pow2` (8 bytes in each half; the lane's high
+ * byte index 0x80 gives 0). */
+__attribute__((target("avx2"))) static inline __m256i pow2_of(__m256i seg, __m256i pow2)
+{
+  return _mm256_shuffle_epi8(pow2, _mm256_or_si256(seg, _mm256_set1_epi16((short)0x8000)));
+}
+
+/* -1 in the lanes whose bit 7 is set. */
+__attribute__((target("avx2"))) static inline __m256i bit7(__m256i v)
+{
+  return _mm256_srai_epi16(_mm256_slli_epi16(v, 8), 15);
+}
+
+/* v, negated where neg is -1. */
+__attribute__((target("avx2"))) static inline __m256i negate_where(__m256i v, __m256i neg)
+{
+  return _mm256_sub_epi16(_mm256_xor_si256(v, neg), neg);
+}
+
 __attribute__((target("avx2"))) static size_t ulaw_avx2(const uint8_t *in, int16_t *out, size_t n)
 {
   const __m256i pow2 = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 0, 0, 0, 0, 0, 0, 0, 0,
                                         1, 2, 4, 8, 16, 32, 64, -128, 0, 0, 0, 0, 0, 0, 0, 0);
-  const __m256i ff = _mm256_set1_epi16(0xff), seven = _mm256_set1_epi16(7);
-  const __m256i fifteen = _mm256_set1_epi16(15), bias = _mm256_set1_epi16(0x84);
-  const __m256i zero_hi = _mm256_set1_epi16((short)0x8000);
+  const __m256i ff = _mm256_set1_epi16(0xff), bias = _mm256_set1_epi16(0x84);
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    __m256i u = _mm256_xor_si256(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(in + i))), ff);
-    __m256i seg = _mm256_and_si256(_mm256_srli_epi16(u, 4), seven);
-    __m256i p = _mm256_shuffle_epi8(pow2, _mm256_or_si256(seg, zero_hi));
-    __m256i t = _mm256_add_epi16(_mm256_slli_epi16(_mm256_and_si256(u, fifteen), 3), bias);
-    t = _mm256_mullo_epi16(t, p);
-    __m256i neg = _mm256_srai_epi16(_mm256_slli_epi16(u, 8), 15); /* -1: sign bit set */
-    __m256i d = _mm256_sub_epi16(t, bias);
-    d = _mm256_sub_epi16(_mm256_xor_si256(d, neg), neg);
+    __m256i u = load16(in + i, ff);
+    __m256i t = _mm256_add_epi16(_mm256_slli_epi16(_mm256_and_si256(u, _mm256_set1_epi16(15)), 3), bias);
+    t = _mm256_mullo_epi16(t, pow2_of(seg_of(u), pow2));
+    __m256i d = negate_where(_mm256_sub_epi16(t, bias), bit7(u));
     _mm256_storeu_si256((__m256i *)(out + i), d);
   }
   return i;
@@ -78,21 +104,19 @@ __attribute__((target("avx2"))) static size_t alaw_avx2(const uint8_t *in, int16
 {
   const __m256i pow2 = _mm256_setr_epi8(1, 1, 2, 4, 8, 16, 32, 64, 0, 0, 0, 0, 0, 0, 0, 0,
                                         1, 1, 2, 4, 8, 16, 32, 64, 0, 0, 0, 0, 0, 0, 0, 0);
-  const __m256i ami = _mm256_set1_epi16(0x55), seven = _mm256_set1_epi16(7);
-  const __m256i fifteen = _mm256_set1_epi16(15), eight = _mm256_set1_epi16(8);
-  const __m256i x100 = _mm256_set1_epi16(0x100), zero = _mm256_setzero_si256();
-  const __m256i zero_hi = _mm256_set1_epi16((short)0x8000);
+  const __m256i ami = _mm256_set1_epi16(0x55), ones = _mm256_set1_epi16(-1);
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    __m256i a = _mm256_xor_si256(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(in + i))), ami);
-    __m256i seg = _mm256_and_si256(_mm256_srli_epi16(a, 4), seven);
-    __m256i p = _mm256_shuffle_epi8(pow2, _mm256_or_si256(seg, zero_hi));
-    __m256i base = _mm256_add_epi16(_mm256_slli_epi16(_mm256_and_si256(a, fifteen), 4), eight);
-    base = _mm256_add_epi16(base, _mm256_and_si256(_mm256_cmpgt_epi16(seg, zero), x100));
-    __m256i t = _mm256_mullo_epi16(base, p);
-    __m256i pos = _mm256_srai_epi16(_mm256_slli_epi16(a, 8), 15); /* -1: sign bit set */
-    __m256i neg = _mm256_xor_si256(pos, _mm256_set1_epi16(-1));
-    _mm256_storeu_si256((__m256i *)(out + i), _mm256_sub_epi16(_mm256_xor_si256(t, neg), neg));
+    __m256i a = load16(in + i, ami);
+    __m256i seg = seg_of(a);
+    __m256i base = _mm256_add_epi16(_mm256_slli_epi16(_mm256_and_si256(a, _mm256_set1_epi16(15)), 4),
+                                    _mm256_set1_epi16(8));
+    base = _mm256_add_epi16(base, _mm256_and_si256(_mm256_cmpgt_epi16(seg, _mm256_setzero_si256()),
+                                                   _mm256_set1_epi16(0x100)));
+    __m256i t = _mm256_mullo_epi16(base, pow2_of(seg, pow2));
+    /* Positive where bit 7 is set: negated where it is not. */
+    __m256i d = negate_where(t, _mm256_xor_si256(bit7(a), ones));
+    _mm256_storeu_si256((__m256i *)(out + i), d);
   }
   return i;
 }

@@ -247,15 +247,6 @@ void sr_media_stream_counters(const sr_media_stream *s, sr_ms_counters *out)
 #define HOT_LO offsetof(sr_media_stream, jb.stats.released)
 #define HOT_HI (offsetof(sr_media_stream, seq.received) + sizeof(((sr_media_stream *)0)->seq.received))
 
-void sr_media_stream_prefetch(const sr_media_stream *s)
-{
-  if (!s)
-    return;
-  sr_prefetch_range((const char *)s + HOT_LO, HOT_HI - HOT_LO, true);
-  if (s->dec)
-    sr_decoder_prefetch(s->dec);
-}
-
 void sr_media_stream_hints(const sr_media_stream *s, sr_ms_hints *out)
 {
   out->stream = s;
@@ -268,6 +259,14 @@ void sr_media_stream_prefetch_hints(const sr_ms_hints *h)
   if (h->stream)
     sr_prefetch_range((const char *)h->stream + HOT_LO, HOT_HI - HOT_LO, true);
   sr_decoder_prefetch_at(h->dec, h->state);
+}
+
+/* One way to hint a stream's lines: its hints, taken now. */
+void sr_media_stream_prefetch(const sr_media_stream *s)
+{
+  sr_ms_hints h;
+  sr_media_stream_hints(s, &h);
+  sr_media_stream_prefetch_hints(&h);
 }
 
 void sr_media_stream_quick(const sr_media_stream *s, sr_ms_quick *out)
