@@ -99,6 +99,33 @@ extern "C" {
 SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t len,
                                     const siprec_path *path, uint64_t now_ns);
 
+/** One datagram of a batch (siprec_handler_media_batch()): the arguments
+ * of siprec_handler_media(). Its layout is fixed (it is an array's
+ * element): it never grows. */
+typedef struct siprec_datagram {
+  const void *data;
+  size_t len;
+  const siprec_path *path;
+  uint64_t now_ns; /**< when it arrived, in the host's monotonic clock */
+} siprec_datagram;
+
+/**
+ * Feed `n` datagrams in the order given, as `n` calls of
+ * siprec_handler_media() would, each one's result in `results[i]` (NULL:
+ * not wanted). For a host that receives datagrams in batches (recvmmsg(),
+ * several sockets ready at once): while one datagram is processed, the
+ * state of the streams of the next ones is loaded into the cache, where
+ * one call at a time each datagram waits for its own (a server with
+ * thousands of streams has evicted a stream's state since its last
+ * packet). The datagrams may be of any streams and sessions, in any
+ * order; the same thread-safety as siprec_handler_media().
+ * @return 0 (each datagram's own result in `results`), SIPREC_EINVAL (h
+ *         NULL, or d NULL with n > 0: nothing fed), SIPREC_EBUSY (called
+ *         from inside a callback of the library: nothing fed)
+ */
+SIPREC_API int siprec_handler_media_batch(siprec_handler *h, const siprec_datagram *d, size_t n,
+                                          int *results);
+
 /* ---------------------------------------------------------------------- */
 /* Configuration                                                            */
 

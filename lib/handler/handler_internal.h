@@ -266,20 +266,33 @@ typedef struct sr_port_ent {
   size_t index;
   uint16_t rtp_port;
   int rtcp;
-  /* Where the last datagram's work went (sr_ms_hints: stream, decoder,
-   * its state), so that the next one hints all of it as soon as the entry
-   * is read rather than one pointer's line after another. Only hints: a
-   * stale one costs a wasted prefetch, nothing else reads them. */
-  const void *_Atomic hint_stream;
-  const void *_Atomic hint_dec;
-  const void *_Atomic hint_state;
 } sr_port_ent;
+/* Where the last datagram of a port went: its media slot, stream, decoder
+ * and the decoder's state. Kept beside the port's entry pointer in the
+ * table's page, so that one line read hints the entry and all of these at
+ * once rather than one pointer's line after another (each a cache miss
+ * with thousands of streams). Only hints: a stale one costs a wasted
+ * prefetch, nothing reads through them. */
+typedef struct sr_port_hints {
+  const void *m, *stream, *dec, *state;
+} sr_port_hints;
 /* Reader slots of the port table's pages (media_ports.c); also the rows of
  * the handler's media counters a thread adds to. */
 #define SR_PORT_SLOTS 8
 /* The entry of local port `port` with a use taken (the caller gives it back
- * with sr_media_ports_release), or NULL. */
-sr_port_ent *sr_media_ports_acquire(siprec_handler *h, uint16_t port);
+ * with sr_media_ports_release), or NULL. The port's hints are copied to
+ * `hints` and, unless the caller did already (`hinted`:
+ * sr_media_ports_prefetch), prefetched before the entry is read. */
+sr_port_ent *sr_media_ports_acquire(siprec_handler *h, uint16_t port, bool hinted,
+                                    sr_port_hints *hints);
+/* A datagram of `port` comes soon (siprec_handler_media_batch): its cell
+ * of the table hinted, or (lines) what the cell's hints name. Nothing is
+ * read through a hint, nothing changes. */
+void sr_media_ports_prefetch(siprec_handler *h, uint16_t port, bool lines);
+/* The port's hints are now `now` (`was`: what acquire gave): written only
+ * when they moved, so that the page's line stays clean. */
+void sr_media_ports_hint(siprec_handler *h, uint16_t port, const sr_port_hints *was,
+                         const sr_port_hints *now);
 void sr_media_ports_release(siprec_handler *h, sr_port_ent *e);
 /* This thread's slot (0 .. SR_PORT_SLOTS - 1): threads take slots in turn,
  * so two threads feeding media use different rows of shared counters. */

@@ -130,6 +130,21 @@ static void on_dtmf(void *user, const sr_ms_dtmf *d)
 /* ---------------------------------------------------------------------- */
 /* Counters                                                                 */
 
+/* During siprec_handler_media_batch(): the handler's counters of its
+ * datagrams so far, added to the handler's row when the batch ends (two
+ * locked instructions a batch rather than two a datagram). */
+typedef struct sr_batch_stats {
+  const siprec_handler *h;
+  uint64_t v[SR_MSTATS];
+} sr_batch_stats;
+static _Thread_local sr_batch_stats *batch_stats;
+
+static void add_handler_stat(siprec_handler *h, unsigned k, uint64_t n)
+{
+  atomic_fetch_add_explicit(&h->media_stats[sr_media_thread_slot() % SR_MEDIA_SHARDS].v[k], n,
+                            memory_order_relaxed);
+}
+
 /* The stream's counter has one writer (m's lock held): a plain load and
  * store, no locked instruction; readers see whole values. The handler's
  * are shared: each thread adds to its own row. */
@@ -140,8 +155,10 @@ static void add_stat(siprec_handler *h, sr_session_media *m, unsigned k, uint64_
   atomic_store_explicit(&m->count[k].n,
                         atomic_load_explicit(&m->count[k].n, memory_order_relaxed) + n,
                         memory_order_relaxed);
-  atomic_fetch_add_explicit(&h->media_stats[sr_media_thread_slot() % SR_MEDIA_SHARDS].v[k], n,
-                            memory_order_relaxed);
+  if (batch_stats && batch_stats->h == h)
+    batch_stats->v[k] += n;
+  else
+    add_handler_stat(h, k, n);
 }
 
 /* What the stream counted since the last call (m's lock held). */
@@ -379,17 +396,24 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
 
 #define SR_ACTIVITY_STEP_NS (500ull * 1000 * 1000)
 
-/* The entry's hints follow the stream (made, replaced, its codec changed):
- * written only when they moved, so the entry's line stays clean. */
-static void remember_hints(sr_port_ent *e, const sr_media_stream *ms, const sr_ms_hints *was)
+/* The slot's per-datagram lines: from its lock to the counters a
+ * datagram moves (packets and bytes). */
+#define SLOT_HOT_BYTES offsetof(sr_session_media, count[SR_MSTAT_BYTES + 1])
+
+void sr_media_prefetch(const sr_port_hints *hints)
 {
-  sr_ms_hints now;
-  sr_media_stream_hints(ms, &now);
-  if (now.stream == was->stream && now.dec == was->dec && now.state == was->state)
-    return;
-  atomic_store_explicit(&e->hint_stream, now.stream, memory_order_relaxed);
-  atomic_store_explicit(&e->hint_dec, now.dec, memory_order_relaxed);
-  atomic_store_explicit(&e->hint_state, now.state, memory_order_relaxed);
+  if (hints->m)
+    sr_prefetch_range(hints->m, SLOT_HOT_BYTES, true);
+  const sr_ms_hints ms = { hints->stream, hints->dec, hints->state };
+  sr_media_stream_prefetch_hints(&ms);
+}
+
+/* The port's hints after a datagram of slot m. */
+static void hints_of(const sr_session_media *m, sr_port_hints *out)
+{
+  sr_ms_hints ms;
+  sr_media_stream_hints(m->ms, &ms);
+  *out = (sr_port_hints){ m, ms.stream, ms.dec, ms.state };
 }
 
 #define SR_MEDIA_DGRAM_MAX 8192
@@ -403,8 +427,9 @@ static uint16_t port_of(const struct sockaddr *a)
   return 0;
 }
 
-SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t len,
-                                    const siprec_path *path, uint64_t now_ns)
+/* One datagram; `hinted`: its lines were prefetched already (a batch). */
+static int media_one(siprec_handler *h, const void *data, size_t len, const siprec_path *path,
+                     uint64_t now_ns, bool hinted)
 {
   if (!h || (!data && len) || !path || !path->local || !path->remote)
     return SIPREC_EINVAL;
@@ -413,7 +438,8 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
   if (path->remote->sa_family != AF_INET && path->remote->sa_family != AF_INET6)
     return SIPREC_EINVAL;
   uint16_t lport = port_of(path->local);
-  sr_port_ent *e = lport ? sr_media_ports_acquire(h, lport) : NULL;
+  sr_port_hints hint;
+  sr_port_ent *e = lport ? sr_media_ports_acquire(h, lport, hinted, &hint) : NULL;
   if (!e) {
     atomic_fetch_add_explicit(&h->media_stats[lport % SR_MEDIA_SHARDS].v[SR_MSTAT_NOT_FOUND], 1,
                               memory_order_relaxed);
@@ -427,18 +453,11 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
   int rc = 0;
   /* The slot from the entry's cache: the session itself stays untouched. */
   sr_session_media *m = atomic_load_explicit(&e->m, memory_order_acquire);
-  sr_ms_hints hint = {
-    atomic_load_explicit(&e->hint_stream, memory_order_relaxed),
-    atomic_load_explicit(&e->hint_dec, memory_order_relaxed),
-    atomic_load_explicit(&e->hint_state, memory_order_relaxed),
-  };
-  sr_media_stream_prefetch_hints(&hint);
   if (!m && (m = atomic_load_explicit(&s->media[e->index], memory_order_acquire)))
     atomic_store_explicit(&e->m, m, memory_order_release);
   if (m) {
-    /* The slot's per-datagram lines, loaded together before the lock
-     * (whose locked instruction later loads would wait behind). */
-    sr_prefetch_range(m, offsetof(sr_session_media, count[SR_MSTAT_BYTES + 1]), true);
+    if (hint.m != m)
+      sr_prefetch_range(m, SLOT_HOT_BYTES, true);
     pthread_mutex_lock(&m->lock);
     if ((!m->ms && !m->srtp) || m->ended || m->port != e->rtp_port) {
       pthread_mutex_unlock(&m->lock);
@@ -459,7 +478,7 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
     } else if (len > SR_MEDIA_DGRAM_MAX) {
       add_stat(h, m, SR_MSTAT_DECODE_ERRORS, 1);
     } else {
-      if (hint.stream != m->ms)
+      if (hint.m != m || hint.stream != m->ms)
         sr_media_stream_prefetch(m->ms);
       if (e->rtcp)
         SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed_rtcp(m->ms, buf, len, path->remote, now_ns));
@@ -467,7 +486,9 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
         SR_MEDIA_CALL(s, m, (void)sr_media_stream_feed(m->ms, buf, len, path->remote, now_ns));
       collect(h, m);
       rearm(h, s, m);
-      remember_hints(e, m->ms, &hint);
+      sr_port_hints now;
+      hints_of(m, &now);
+      sr_media_ports_hint(h, lport, &hint, &now);
       /* Media keeps the session alive for the idle limit: written at most
        * every SR_ACTIVITY_STEP_NS, so that a datagram does not dirty the
        * session's cache line (the idle limit is seconds or minutes). */
@@ -487,6 +508,57 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
   }
   sr_media_ports_release(h, e);
   return rc;
+}
+
+SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t len,
+                                    const siprec_path *path, uint64_t now_ns)
+{
+  return media_one(h, data, len, path, now_ns, false);
+}
+
+/* How far ahead of the datagram being processed siprec_handler_media_batch
+ * hints: the port's cell first, then, once the cell has arrived, the lines
+ * its hints name (a stream's state is some twenty lines: more datagrams'
+ * worth in flight would only wait for the core's fill buffers). */
+#define BATCH_CELL_AHEAD 8
+#define BATCH_LINES_AHEAD 4
+
+static void batch_hint(siprec_handler *h, const siprec_datagram *d, bool lines)
+{
+  if (!d->path || !d->path->local)
+    return;
+  uint16_t port = port_of(d->path->local);
+  if (port)
+    sr_media_ports_prefetch(h, port, lines);
+}
+
+SIPREC_API int siprec_handler_media_batch(siprec_handler *h, const siprec_datagram *d, size_t n,
+                                          int *results)
+{
+  if (!h || (!d && n))
+    return SIPREC_EINVAL;
+  if (sr_in_callback)
+    return SIPREC_EBUSY;
+  for (size_t i = 0; i < n && i < BATCH_CELL_AHEAD; i++)
+    batch_hint(h, &d[i], false);
+  for (size_t i = 0; i < n && i < BATCH_LINES_AHEAD; i++)
+    batch_hint(h, &d[i], true);
+  sr_batch_stats acc = { .h = h };
+  batch_stats = &acc;
+  for (size_t i = 0; i < n; i++) {
+    if (i + BATCH_CELL_AHEAD < n)
+      batch_hint(h, &d[i + BATCH_CELL_AHEAD], false);
+    if (i + BATCH_LINES_AHEAD < n)
+      batch_hint(h, &d[i + BATCH_LINES_AHEAD], true);
+    int rc = media_one(h, d[i].data, d[i].len, d[i].path, d[i].now_ns, true);
+    if (results)
+      results[i] = rc;
+  }
+  batch_stats = NULL;
+  for (unsigned k = 0; k < SR_MSTATS; k++)
+    if (acc.v[k])
+      add_handler_stat(h, k, acc.v[k]);
+  return 0;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -2,8 +2,11 @@
 /* The media's port table: local port -> (session, stream index, RTP or
  * RTCP), read by every datagram without a handler-wide lock.
  *
- * The scheme. 65536 atomic pointers in 256 pages of 256 ports, each page
- * allocated at its first use (CAS; pages live until the handler is freed).
+ * The scheme. 65536 cells in 256 pages of 256 ports, each page allocated
+ * at its first use (CAS; pages live until the handler is freed). A cell is
+ * one cache line: an atomic pointer to the port's entry and the port's
+ * hints (sr_port_hints), so that a datagram's first miss tells where all
+ * its other lines are (16.5 KiB a page in use).
  * An entry is an allocated sr_port_ent holding a reference to its session
  * and counting its own users: the table's one, and one per datagram being
  * processed with it. A lookup increments its thread's reader count of the
@@ -24,7 +27,9 @@
 #include <sched.h>
 
 #include "../common/alloc.h"
+#include "../common/prefetch.h"
 #include "dialog.h"
+#include "media.h"
 
 /* The thread's reader slot, handed out in turn at its first datagram. */
 static _Atomic unsigned next_slot;
@@ -42,13 +47,21 @@ unsigned sr_media_thread_slot(void)
   return reader_slot();
 }
 
+/* A port's entry and hints in one cache line: a datagram's first miss
+ * gives the addresses of everything else it touches. */
+typedef struct sr_port_cell {
+  sr_port_ent *_Atomic ent;
+  const void *_Atomic hint[4]; /* sr_port_hints' order */
+  char pad[64 - 5 * sizeof(void *)];
+} sr_port_cell;
+
 struct sr_port_page {
   /* 64 bytes apart: no two slots' counts share a cache line */
   struct {
     _Atomic unsigned n;
     char pad[60];
   } readers[SR_PORT_SLOTS];
-  sr_port_ent *_Atomic ent[256];
+  sr_port_cell cell[256];
 };
 
 static struct sr_port_page *page_of(siprec_handler *h, uint16_t port, int make)
@@ -85,18 +98,67 @@ static void retire(siprec_handler *h, struct sr_port_page *pg, sr_port_ent *old)
   sr_media_ports_release(h, old);
 }
 
-sr_port_ent *sr_media_ports_acquire(siprec_handler *h, uint16_t port)
+sr_port_ent *sr_media_ports_acquire(siprec_handler *h, uint16_t port, bool hinted,
+                                    sr_port_hints *hints)
 {
   struct sr_port_page *pg = page_of(h, port, 0);
   if (!pg)
     return NULL;
+  sr_port_cell *c = &pg->cell[port & 255];
+  /* Hinted before the first locked instruction, which later loads (and
+   * so these misses) would wait behind. The entry read without a use may
+   * be freed meanwhile: a prefetch of it is harmless. */
+  hints->m = atomic_load_explicit(&c->hint[0], memory_order_relaxed);
+  hints->stream = atomic_load_explicit(&c->hint[1], memory_order_relaxed);
+  hints->dec = atomic_load_explicit(&c->hint[2], memory_order_relaxed);
+  hints->state = atomic_load_explicit(&c->hint[3], memory_order_relaxed);
+  if (!hinted) {
+    sr_prefetch_range(atomic_load_explicit(&c->ent, memory_order_relaxed), 1, true);
+    sr_media_prefetch(hints);
+  }
   _Atomic unsigned *mine = &pg->readers[reader_slot()].n;
   atomic_fetch_add(mine, 1);
-  sr_port_ent *e = atomic_load(&pg->ent[port & 255]);
+  sr_port_ent *e = atomic_load(&c->ent);
   if (e)
     atomic_fetch_add_explicit(&e->uses, 1, memory_order_relaxed);
   atomic_fetch_sub(mine, 1);
   return e;
+}
+
+void sr_media_ports_prefetch(siprec_handler *h, uint16_t port, bool lines)
+{
+  struct sr_port_page *pg = page_of(h, port, 0);
+  if (!pg)
+    return;
+  sr_port_cell *c = &pg->cell[port & 255];
+  if (!lines) {
+    sr_prefetch_range(c, sizeof *c, false);
+    return;
+  }
+  const sr_port_hints hints = {
+    atomic_load_explicit(&c->hint[0], memory_order_relaxed),
+    atomic_load_explicit(&c->hint[1], memory_order_relaxed),
+    atomic_load_explicit(&c->hint[2], memory_order_relaxed),
+    atomic_load_explicit(&c->hint[3], memory_order_relaxed),
+  };
+  sr_prefetch_range(atomic_load_explicit(&c->ent, memory_order_relaxed), 1, true);
+  sr_media_prefetch(&hints);
+}
+
+void sr_media_ports_hint(siprec_handler *h, uint16_t port, const sr_port_hints *was,
+                         const sr_port_hints *now)
+{
+  if (was->m == now->m && was->stream == now->stream && was->dec == now->dec &&
+      was->state == now->state)
+    return;
+  struct sr_port_page *pg = page_of(h, port, 0);
+  if (!pg)
+    return;
+  sr_port_cell *c = &pg->cell[port & 255];
+  atomic_store_explicit(&c->hint[0], now->m, memory_order_relaxed);
+  atomic_store_explicit(&c->hint[1], now->stream, memory_order_relaxed);
+  atomic_store_explicit(&c->hint[2], now->dec, memory_order_relaxed);
+  atomic_store_explicit(&c->hint[3], now->state, memory_order_relaxed);
 }
 
 static int set_port(siprec_handler *h, siprec_session *s, size_t index, uint16_t port,
@@ -105,7 +167,7 @@ static int set_port(siprec_handler *h, siprec_session *s, size_t index, uint16_t
   struct sr_port_page *pg = page_of(h, port, 1);
   if (!pg)
     return SIPREC_ENOMEM;
-  sr_port_ent *cur = atomic_load(&pg->ent[port & 255]);
+  sr_port_ent *cur = atomic_load(&pg->cell[port & 255].ent);
   if (cur && cur->s == s && cur->index == index && cur->rtp_port == rtp_port && cur->rtcp == rtcp)
     return 0;
   sr_port_ent *e = sr_malloc(&h->mem, sizeof *e);
@@ -114,14 +176,11 @@ static int set_port(siprec_handler *h, siprec_session *s, size_t index, uint16_t
   siprec_session_ref(s);
   atomic_init(&e->uses, 1); /* the table's */
   atomic_init(&e->m, NULL);
-  atomic_init(&e->hint_stream, NULL);
-  atomic_init(&e->hint_dec, NULL);
-  atomic_init(&e->hint_state, NULL);
   e->s = s;
   e->index = index;
   e->rtp_port = rtp_port;
   e->rtcp = rtcp;
-  retire(h, pg, atomic_exchange(&pg->ent[port & 255], e));
+  retire(h, pg, atomic_exchange(&pg->cell[port & 255].ent, e));
   return 0;
 }
 
@@ -145,9 +204,9 @@ static void clear_port(siprec_handler *h, siprec_session *s, uint16_t port)
   struct sr_port_page *pg = page_of(h, port, 0);
   if (!pg)
     return;
-  sr_port_ent *cur = atomic_load(&pg->ent[port & 255]);
+  sr_port_ent *cur = atomic_load(&pg->cell[port & 255].ent);
   while (cur && cur->s == s) {
-    if (atomic_compare_exchange_weak(&pg->ent[port & 255], &cur, NULL)) {
+    if (atomic_compare_exchange_weak(&pg->cell[port & 255].ent, &cur, NULL)) {
       retire(h, pg, cur);
       return;
     }
@@ -170,7 +229,7 @@ void sr_media_ports_free(siprec_handler *h)
     if (!pg)
       continue;
     for (size_t i = 0; i < 256; i++)
-      retire(h, pg, atomic_exchange(&pg->ent[i], NULL));
+      retire(h, pg, atomic_exchange(&pg->cell[i].ent, NULL));
     sr_free(&h->mem, pg);
     atomic_store(&h->port_pages[p], NULL);
   }

@@ -99,7 +99,7 @@ static struct media_log {
   /* From inside the audio callback: host requests and accessors. */
   int quiet; /* set before threads feed: the callbacks record nothing */
   int try_reenter;
-  int reenter_rc, media_rc;
+  int reenter_rc, media_rc, batch_rc;
   size_t streams_seen;
 } L;
 
@@ -141,6 +141,8 @@ static void on_audio(void *user, const siprec_audio_frame *fr)
     siprec_path p = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&local,
                       (struct sockaddr *)&L.f->src, 0 };
     L.media_rc = siprec_handler_media(L.f->h, junk, sizeof junk, &p, 0);
+    const siprec_datagram d = { junk, sizeof junk, &p, 0 };
+    L.batch_rc = siprec_handler_media_batch(L.f->h, &d, 1, NULL);
     L.streams_seen = siprec_session_stream_count(fr->session); /* accessors work */
   }
 }
@@ -531,6 +533,7 @@ START_TEST(test_requests_from_callback_busy)
   ck_assert_uint_eq(L.n_frames, 1);
   ck_assert_int_eq(L.reenter_rc, SIPREC_EBUSY);
   ck_assert_int_eq(L.media_rc, SIPREC_EBUSY);
+  ck_assert_int_eq(L.batch_rc, SIPREC_EBUSY);
   ck_assert_uint_eq(L.streams_seen, 2);
   ck_assert_int_eq(c.f.ev.ended, 0);
   call_free(&c);
@@ -744,6 +747,84 @@ START_TEST(test_speech_reordered_and_lossy)
   siprec_stream_stats st = { .size = sizeof st };
   ck_assert_int_eq(siprec_session_stream_stats(c.s, 1, &st), 0);
   ck_assert_uint_eq(st.lost, n_lost);
+  call_free(&c);
+}
+END_TEST
+
+/* Batches: both streams' speech interleaved, 10 % reordered, a datagram
+ * of no stream and one without a path among them, fed seven at a time.
+ * Each datagram's result is its own; the audio is spandsp's decode, in
+ * order; the counters are exact when each batch returns. */
+START_TEST(test_batch_as_one_at_a_time)
+{
+  call c;
+  call_start(&c, NULL);
+  enum { PER = 7 };
+  static uint8_t buf[2 * 1024 + 2][12 + PKT];
+  siprec_datagram d[2 * 1024 + 2];
+  int rc[2 * 1024 + 2];
+  struct sockaddr_in local[2], src[2], nowhere = c.f.srs;
+  nowhere.sin_port = htons(9); /* no stream has it */
+  siprec_path path[2], stray;
+  for (size_t i = 0; i < 2; i++) {
+    local[i] = c.f.srs;
+    local[i].sin_port = htons(c.port[i]);
+    src[i] = c.f.src;
+    src[i].sin_port = htons((uint16_t)(10000 + 2 * i));
+    path[i] = (siprec_path){ SIPREC_TRANSPORT_UDP, (struct sockaddr *)&local[i],
+                             (struct sockaddr *)&src[i], 0 };
+  }
+  stray = (siprec_path){ SIPREC_TRANSPORT_UDP, (struct sockaddr *)&nowhere,
+                         (struct sockaddr *)&src[0], 0 };
+  size_t n = 0, swaps = 0;
+  uint64_t seed = 11, t = 2 * S;
+  for (size_t k = 0; k < npkt; k++, t += 20 * MS)
+    for (size_t st = 0; st < 2; st++) {
+      size_t len = rtpb_media(buf[n], sizeof buf[n], 0, k == 0, (uint16_t)(1000 + k),
+                              (uint32_t)(5000 + k * PKT), st ? 0x2222 : 0x1111,
+                              pay[k % npkt], PKT);
+      d[n] = (siprec_datagram){ buf[n], len, &path[st], t + st * MS };
+      n++;
+      if (k == npkt / 2 && st == 1) {
+        d[n++] = (siprec_datagram){ buf[0], 12 + PKT, &stray, t };
+        d[n++] = (siprec_datagram){ buf[0], 12 + PKT, NULL, t };
+      }
+    }
+  for (size_t i = 2; i + 2 < n; i++) { /* swap with the same stream's next */
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    if ((seed >> 33) % 10 == 0 && d[i].path == d[i + 2].path && d[i].path != &stray) {
+      siprec_datagram x = d[i];
+      d[i] = d[i + 2];
+      d[i + 2] = x;
+      i += 2;
+      swaps++;
+    }
+  }
+  ck_assert_uint_gt(swaps, 0);
+  uint64_t packets = 0;
+  for (size_t i = 0; i < n; i += PER) {
+    size_t m = n - i < PER ? n - i : PER;
+    ck_assert_int_eq(siprec_handler_media_batch(c.f.h, &d[i], m, &rc[i]), 0);
+    for (size_t j = i; j < i + m; j++) {
+      ck_assert_int_eq(rc[j], d[j].path == &stray ? SIPREC_ENOTFOUND
+                              : d[j].path == NULL ? SIPREC_EINVAL : 0);
+      packets += rc[j] == 0;
+    }
+    ck_assert_uint_eq(media_stat(&c, SIPREC_MEDIA_PACKETS), packets);
+    ck_assert_uint_eq(media_stat(&c, SIPREC_MEDIA_BYTES), packets * (12 + PKT));
+  }
+  ck_assert_uint_eq(packets, 2 * npkt);
+  ck_assert_uint_eq(media_stat(&c, SIPREC_MEDIA_NOT_FOUND), 1);
+  for (size_t st = 0; st < 2; st++) {
+    ck_assert_uint_eq(L.n_audio[st], npkt * PKT);
+    ck_assert(memcmp(L.audio[st], ref, npkt * PKT * sizeof *ref) == 0);
+  }
+  ck_assert_uint_eq(media_stat(&c, SIPREC_MEDIA_REORDERED), swaps);
+  /* No results wanted; nothing to feed; the arguments checked. */
+  ck_assert_int_eq(siprec_handler_media_batch(c.f.h, d, 1, NULL), 0);
+  ck_assert_int_eq(siprec_handler_media_batch(c.f.h, NULL, 0, NULL), 0);
+  ck_assert_int_eq(siprec_handler_media_batch(c.f.h, NULL, 1, rc), SIPREC_EINVAL);
+  ck_assert_int_eq(siprec_handler_media_batch(NULL, d, 1, rc), SIPREC_EINVAL);
   call_free(&c);
 }
 END_TEST
@@ -1034,6 +1115,7 @@ static Suite *suite(void)
 #endif
   tcase_add_test(tc, test_codec_switch_within_offer);
   tcase_add_test(tc, test_speech_reordered_and_lossy);
+  tcase_add_test(tc, test_batch_as_one_at_a_time);
   suite_add_tcase(s, tc);
   return s;
 }
