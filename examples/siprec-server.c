@@ -149,6 +149,8 @@ static void feed(struct server *srv, const char *data, size_t len, siprec_transp
 {
   const siprec_path path = { t, local, remote, conn_id };
   static char resp[16384];
+  if (srv->media)
+    media_net_flush(srv->media); /* the media read before it, first */
   srv->conn_now = conn_id;
   size_t n = 0;
   int rc = absent ? siprec_handler_process_absent(srv->h, data, len, &path, now_ns(), resp,
@@ -400,13 +402,15 @@ static void on_stream_event(void *user, const siprec_stream_event *e)
   fflush(stdout);
 }
 
-/* A jitter buffer's hole or the no-media watchdog may have moved the
- * handler's next deadline: re-arm once per loop turn, not per datagram. */
+/* The turn's datagrams are fed, then the BYEs held behind them. A jitter
+ * buffer's hole or the no-media watchdog may have moved the handler's next
+ * deadline: re-arm once per loop turn, not per datagram. */
 static void on_after_io(uv_check_t *c)
 {
   struct server *srv = c->data;
+  int fed = media_net_fed(srv->media);
   release_byes(srv, 1);
-  if (media_net_fed(srv->media))
+  if (fed)
     rearm(srv);
 }
 

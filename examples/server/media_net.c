@@ -14,6 +14,10 @@
 
 /* Datagrams one recvmmsg may take; more wait for the next readiness. */
 #define BATCH 16
+/* Datagrams held for one siprec_handler_media_batch(): what the sockets a
+ * loop turn found ready brought, fed together once the turn's I/O is done
+ * (media_net_fed) or when the area is full. */
+#define AREA 64
 /* Larger than any RTP packet a recorder takes (the library drops what
  * exceeds its own bound); a longer datagram is truncated and dropped. */
 #define DGRAM_MAX 2048
@@ -46,12 +50,18 @@ struct media_net {
   struct media_pair **by_port; /* 65536 entries */
   int fed;
   struct media_net_stats st;
-  /* One receive area for every socket: the loop is single-threaded and
-   * each batch is fed before the next is read. */
-  struct mmsghdr msgs[BATCH];
-  struct iovec iov[BATCH];
-  struct sockaddr_storage from[BATCH];
-  unsigned char buf[BATCH][DGRAM_MAX];
+  /* One receive area for every socket (the loop is single-threaded):
+   * slots [0, used) hold datagrams not fed yet, n_dg of them to feed (a
+   * truncated one takes a slot and is skipped). Each keeps its socket's
+   * local address: a socket closed in the same turn is gone by then. */
+  int used, n_dg;
+  struct mmsghdr msgs[AREA];
+  struct iovec iov[AREA];
+  struct sockaddr_storage from[AREA], local[AREA];
+  siprec_path path[AREA];
+  siprec_datagram dg[AREA];
+  int rc[AREA];
+  unsigned char buf[AREA][DGRAM_MAX];
 };
 
 /* Message i of the receive area as recvmmsg wants it. Set up once, and
@@ -68,6 +78,27 @@ static void reset_msg(struct media_net *m, int i)
                                         .msg_iovlen = 1 };
 }
 
+void media_net_flush(struct media_net *m)
+{
+  if (m->h && m->n_dg) {
+    if (siprec_handler_media_batch(m->h, m->dg, (size_t)m->n_dg, m->rc) != 0) {
+      m->st.read_errors += (uint64_t)m->n_dg; /* cannot happen on the loop */
+    } else {
+      for (int i = 0; i < m->n_dg; i++) {
+        if (m->rc[i] == SIPREC_ENOTFOUND)
+          m->st.unknown_port++;
+        else
+          m->st.datagrams++;
+      }
+    }
+    m->fed = 1;
+  }
+  for (int i = 0; i < m->used; i++)
+    reset_msg(m, i);
+  m->used = 0;
+  m->n_dg = 0;
+}
+
 static void on_readable(uv_poll_t *poll, int status, int events)
 {
   struct media_sock *ms = poll->data;
@@ -77,32 +108,25 @@ static void on_readable(uv_poll_t *poll, int status, int events)
     m->st.read_errors++;
     return;
   }
-  int n = recvmmsg(ms->fd, m->msgs, BATCH, MSG_DONTWAIT, NULL);
+  if (AREA - m->used < BATCH)
+    media_net_flush(m);
+  int at = m->used;
+  int n = recvmmsg(ms->fd, m->msgs + at, BATCH, MSG_DONTWAIT, NULL);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
       m->st.read_errors++;
     return;
   }
-  if (!m->h) {
-    for (int i = 0; i < n; i++)
-      reset_msg(m, i);
-    return;
-  }
+  m->used += n;
   uint64_t now = m->now();
-  const siprec_path base = { SIPREC_TRANSPORT_UDP, (const struct sockaddr *)&ms->local, NULL, 0 };
-  for (int i = 0; i < n; i++) {
+  for (int i = at; i < at + n; i++) {
     if (m->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
       continue; /* larger than any packet we take */
-    siprec_path path = base;
-    path.remote = (const struct sockaddr *)&m->from[i];
-    int rc = siprec_handler_media(m->h, m->buf[i], m->msgs[i].msg_len, &path, now);
-    if (rc == SIPREC_ENOTFOUND)
-      m->st.unknown_port++;
-    else
-      m->st.datagrams++;
-    reset_msg(m, i);
+    memcpy(&m->local[i], &ms->local, sizeof ms->local);
+    m->path[i] = (siprec_path){ SIPREC_TRANSPORT_UDP, (const struct sockaddr *)&m->local[i],
+                                (const struct sockaddr *)&m->from[i], 0 };
+    m->dg[m->n_dg++] = (siprec_datagram){ m->buf[i], m->msgs[i].msg_len, &m->path[i], now };
   }
-  m->fed = 1;
 }
 
 static socklen_t addr_len(const struct sockaddr_storage *ss)
@@ -198,7 +222,7 @@ int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr
     return UV_ENOMEM;
   }
   m->loop = loop;
-  for (int i = 0; i < BATCH; i++)
+  for (int i = 0; i < AREA; i++)
     reset_msg(m, i);
   if (bind) {
     memcpy(&m->bind, bind,
@@ -316,6 +340,7 @@ void media_net_mux(struct media_net *m, uint16_t port)
 
 int media_net_fed(struct media_net *m)
 {
+  media_net_flush(m);
   int fed = m->fed;
   m->fed = 0;
   return fed;

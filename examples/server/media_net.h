@@ -10,7 +10,10 @@
  * Reading: one uv_poll per socket (level-triggered epoll underneath) and one
  * recvmmsg per readiness: a stream sends 50 packets a second, so a socket
  * rarely holds more than one, and reading until EAGAIN (what uv_udp does)
- * would cost a second system call per packet.
+ * would cost a second system call per packet. What the sockets of one loop
+ * turn brought is fed in one batch at the turn's end (media_net_fed) or
+ * before a SIP message (media_net_flush), so that the library loads the
+ * next datagrams' stream state while it works on one.
  *
  * Descriptors: a stream costs two sockets (one once rtcp-mux is known) and
  * its recording files. The kernel hands out the lowest free descriptor, so
@@ -75,9 +78,16 @@ void media_net_release(struct media_net *m, uint16_t port);
  * arrives on the RTP port). Called after the session started or changed. */
 void media_net_mux(struct media_net *m, uint16_t port);
 
-/** Called once the datagrams of one loop turn have been fed (after I/O):
- * non-zero when any arrived since the last call, so the handler's deadline
- * may have moved. */
+/** Feed the datagrams read and not fed yet, in one
+ * siprec_handler_media_batch(): before a SIP message is processed, so
+ * that media read before it goes in before it (a re-INVITE that pauses a
+ * stream comes after the audio that preceded it). */
+void media_net_flush(struct media_net *m);
+
+/** Called once a loop turn's I/O is done: feeds the datagrams it read to
+ * the handler in one siprec_handler_media_batch() (they wait for this, or
+ * for the receive area to fill); non-zero when any arrived since the last
+ * call, so the handler's deadline may have moved. */
 int media_net_fed(struct media_net *m);
 
 /** The counters. */
