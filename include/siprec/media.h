@@ -118,7 +118,10 @@ typedef struct siprec_datagram {
  * one call at a time each datagram waits for its own (a server with
  * thousands of streams has evicted a stream's state since its last
  * packet). The datagrams may be of any streams and sessions, in any
- * order; the same thread-safety as siprec_handler_media().
+ * order; the same thread-safety as siprec_handler_media(). The stream
+ * counters (siprec_session_stream_stats()) move with each datagram; the
+ * handler's (siprec_handler_stat() SIPREC_STAT_MEDIA) take the batch's
+ * when it returns.
  * @return 0 (each datagram's own result in `results`), SIPREC_EINVAL (h
  *         NULL, or d NULL with n > 0: nothing fed), SIPREC_EBUSY (called
  *         from inside a callback of the library: nothing fed)

@@ -2,7 +2,8 @@
 /* Media from many threads (suite `concurrency`, run again under
  * ThreadSanitizer): two sessions, one feeding thread per stream, a thread
  * calling next_deadline/expire, and the signalling ending one session
- * while its datagrams still arrive. Every frame delivered belongs to a
+ * while its datagrams still arrive (one stream of each session fed in
+ * batches, siprec_handler_media_batch). Every frame delivered belongs to a
  * live stream, every stream of the ended session reports ENDED before the
  * session's ended callback, no datagram is fed into freed memory (ASan,
  * TSan), and the counters add up. */
@@ -75,20 +76,45 @@ typedef struct feeder {
   struct sockaddr_in local, remote;
   uint32_t ssrc;
   _Atomic int *go;
+  int batch; /* datagrams a siprec_handler_media_batch() call; 0: one call each */
   int taken, not_found;
 } feeder;
+
+enum { BATCH_MAX = 8 };
+
+static void tally(feeder *fd, int rc)
+{
+  if (rc == 0)
+    fd->taken++;
+  else if (rc == SIPREC_ENOTFOUND)
+    fd->not_found++;
+  else
+    ck_abort_msg("siprec_handler_media: %d", rc);
+}
+
+static void feed_held(feeder *fd, siprec_datagram *dg, int *n)
+{
+  int rc[BATCH_MAX];
+  ck_assert_int_eq(siprec_handler_media_batch(fd->h, dg, (size_t)*n, rc), 0);
+  for (int i = 0; i < *n; i++)
+    tally(fd, rc[i]);
+  *n = 0;
+}
 
 static void *feed(void *arg)
 {
   feeder *fd = arg;
   while (!atomic_load(fd->go))
     ;
-  uint8_t buf[172];
-  memset(buf, 0xFF, sizeof buf);
-  buf[0] = 0x80;
+  uint8_t bufs[BATCH_MAX][172];
+  siprec_datagram dg[BATCH_MAX];
+  int held = 0;
+  memset(bufs, 0xFF, sizeof bufs);
   siprec_path p = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&fd->local,
                     (struct sockaddr *)&fd->remote, 0 };
   for (unsigned k = 0; k < PACKETS; k++) {
+    uint8_t *buf = bufs[held];
+    buf[0] = 0x80;
     /* Every eighth pair swapped: holes that the expire thread releases. */
     unsigned seq = k % 8 == 0 && k + 1 < PACKETS ? k + 1 : k % 8 == 1 ? k - 1 : k;
     buf[1] = 0;
@@ -103,14 +129,17 @@ static void *feed(void *arg)
     buf[9] = (uint8_t)(fd->ssrc >> 16);
     buf[10] = (uint8_t)(fd->ssrc >> 8);
     buf[11] = (uint8_t)fd->ssrc;
-    int rc = siprec_handler_media(fd->h, buf, sizeof buf, &p, 2 * S + (uint64_t)k * 20 * MS);
-    if (rc == 0)
-      fd->taken++;
-    else if (rc == SIPREC_ENOTFOUND)
-      fd->not_found++;
-    else
-      ck_abort_msg("siprec_handler_media: %d", rc);
+    uint64_t now = 2 * S + (uint64_t)k * 20 * MS;
+    if (!fd->batch) {
+      tally(fd, siprec_handler_media(fd->h, buf, sizeof bufs[0], &p, now));
+      continue;
+    }
+    dg[held++] = (siprec_datagram){ buf, sizeof bufs[0], &p, now };
+    if (held == fd->batch)
+      feed_held(fd, dg, &held);
   }
+  if (held)
+    feed_held(fd, dg, &held);
   return NULL;
 }
 
@@ -188,6 +217,7 @@ static void media_from_threads(int with_snapshots)
       x->remote = f.src;
       x->remote.sin_port = htons((uint16_t)(10000 + 2 * i));
       x->ssrc = 0x1000u + (uint32_t)(2 * c + i);
+      x->batch = i ? 5 : 0; /* each session: one stream in batches */
       x->go = &go;
       ck_assert_int_eq(pthread_create(&th[2 * c + i], NULL, feed, x), 0);
     }
