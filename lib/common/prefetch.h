@@ -15,18 +15,22 @@
 
 #define SR_CACHE_LINE 64
 
-/* Every cache line of [p, p + n), for reading or (write) for writing. */
+/* Every cache line of [p, p + n), for reading or (write) for writing: a
+ * hint every 64 bytes from p and one at the last byte, so that no line is
+ * skipped whatever p's alignment (a line hinted twice costs nothing).
+ * Every caller's n is a constant: the loop unrolls into straight hints. */
+#define SR_PREFETCH_ONE(a, write)                                                                  \
+  ((write) ? __builtin_prefetch((a), 1, 3) : __builtin_prefetch((a), 0, 3))
+
 static inline void sr_prefetch_range(const void *p, size_t n, bool write)
 {
 #if defined(__GNUC__) || defined(__clang__)
-  uintptr_t a = (uintptr_t)p & ~(uintptr_t)(SR_CACHE_LINE - 1);
-  uintptr_t end = (uintptr_t)p + n;
-  for (; a < end; a += SR_CACHE_LINE) {
-    if (write)
-      __builtin_prefetch((const void *)a, 1, 3);
-    else
-      __builtin_prefetch((const void *)a, 0, 3);
-  }
+  const char *c = p;
+  if (!n)
+    return;
+  for (size_t k = 0; k <= (n - 1) / SR_CACHE_LINE; k++)
+    SR_PREFETCH_ONE(c + k * SR_CACHE_LINE, write);
+  SR_PREFETCH_ONE(c + n - 1, write);
 #else
   (void)p;
   (void)n;
