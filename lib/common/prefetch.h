@@ -25,12 +25,14 @@
 static inline void sr_prefetch_range(const void *p, size_t n, bool write)
 {
 #if defined(__GNUC__) || defined(__clang__)
-  const char *c = p;
+  /* In integers: p may be NULL or stale (a hint), where pointer
+   * arithmetic would be undefined. */
+  uintptr_t a = (uintptr_t)p;
   if (!n)
     return;
   for (size_t k = 0; k <= (n - 1) / SR_CACHE_LINE; k++)
-    SR_PREFETCH_ONE(c + k * SR_CACHE_LINE, write);
-  SR_PREFETCH_ONE(c + n - 1, write);
+    SR_PREFETCH_ONE((const void *)(a + k * SR_CACHE_LINE), write);
+  SR_PREFETCH_ONE((const void *)(a + n - 1), write);
 #else
   (void)p;
   (void)n;
