@@ -44,6 +44,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <siprec/siprec.h>
 #include <siprec/media.h>
@@ -313,17 +316,32 @@ static _Thread_local int64_t touched_frames;
 static volatile int64_t sink_all;
 static _Thread_local uint32_t seen_rate;
 
+/* Every sample of a frame read and summed: what the callback "touches".
+ * Its cost lands on the handler's side of media-vs-minimal, so it is kept
+ * as small as reading every sample allows: SSE2's pmaddwd adds eight
+ * samples in pairs in one step (a frame of 65,536 samples cannot overflow
+ * the 32-bit sums). */
+static int64_t sum_samples(const int16_t *x, size_t n)
+{
+  size_t i = 0;
+  int64_t sum = 0;
+#if defined(__SSE2__)
+  __m128i acc = _mm_setzero_si128(), ones = _mm_set1_epi16(1);
+  for (; i + 8 <= n && i < 65536; i += 8)
+    acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(x + i)), ones));
+  int32_t lane[4];
+  _mm_storeu_si128((__m128i *)lane, acc);
+  sum = (int64_t)lane[0] + lane[1] + lane[2] + lane[3];
+#endif
+  for (; i < n; i++)
+    sum += x[i];
+  return sum;
+}
+
 static void on_audio(void *user, const siprec_audio_frame *fr)
 {
   (void)user;
-  /* Every sample read, summed in 32 bits (a frame of 65,536 samples
-   * cannot overflow it), which vectorises 16 samples a step: the touch
-   * costs the benchmark, not the library, as little as it can. */
-  int32_t sum = 0;
-  size_t n = fr->n_samples < 65536 ? fr->n_samples : 65536;
-  for (size_t i = 0; i < n; i++)
-    sum += fr->samples[i];
-  sink += sum;
+  sink += sum_samples(fr->samples, fr->n_samples);
   touched_frames++;
 #ifdef SR_HAVE_OPUS
   seen_rate = fr->sample_rate;
