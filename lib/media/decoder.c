@@ -4,6 +4,7 @@
  * its dec_*.c behind sr_decoder_ops. */
 #include "decoder.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -227,7 +228,7 @@ void sr_decoder_reset(sr_decoder *d)
 void sr_decoder_prefetch_at(const void *dec, const void *state)
 {
   if (dec)
-    sr_prefetch_range(dec, sizeof(sr_decoder), false);
+    sr_prefetch_range(dec, offsetof(sr_decoder, alloc), false); /* its per-packet fields */
   if (state)
     sr_prefetch_range(state, HOT_STATE_BYTES, true);
 }

@@ -26,13 +26,16 @@ typedef struct sr_decoder_ops {
 } sr_decoder_ops;
 
 struct sr_decoder {
+  /* What every packet reads first, in 32 bytes: with malloc's 16-byte
+   * alignment one cache line three times in four (a server with thousands
+   * of streams has evicted it since the stream's last packet). */
   const sr_decoder_ops *ops;
-  siprec_allocator alloc;
+  void *state;         /* the codec's own, freed by fini */
   sr_codec codec;
   uint32_t rate;       /* output samples per second */
   uint32_t clock_rate; /* RTP timestamp rate */
   unsigned channels;   /* in the payload; output is mono */
-  void *state;         /* the codec's own, freed by fini */
+  siprec_allocator alloc;
 };
 
 extern const sr_decoder_ops sr_dec_g711_ops;
