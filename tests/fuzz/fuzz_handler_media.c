@@ -3,8 +3,11 @@
  * answered (its codec picked by the input's first byte among those built),
  * then the input is a list of records `op len(2) data[len]`: a datagram to
  * a stream's RTP or RTCP port or to a port nobody has, from the SRC or a
- * stranger; the clock moving with next_deadline/expire; a re-INVITE
- * pausing or resuming the first stream, or removing the second; the BYE.
+ * stranger (one siprec_handler_media() call each, or, when the first
+ * byte's top bit is set, held and fed in batches of up to seven with
+ * siprec_handler_media_batch()); the clock moving with
+ * next_deadline/expire; a re-INVITE pausing or resuming the first stream,
+ * or removing the second; the BYE.
  * Then the handler is freed. Checks: frames have the frame duration and
  * advance in position; nothing of a stream comes after its ENDED, and
  * ENDED comes before the session's ended; every datagram gets 0 or
@@ -153,6 +156,49 @@ static void sip(const char *msg, size_t len, uint64_t now, char *tag, size_t tag
   }
 }
 
+/* Datagrams held for one siprec_handler_media_batch() (the input's first
+ * byte's top bit): fed when BATCH are held, before any other step, and at
+ * the end, each with the result a single call would give. */
+enum { BATCH = 7 };
+static struct {
+  struct sockaddr_in local[BATCH], from[BATCH];
+  siprec_path path[BATCH];
+  siprec_datagram d[BATCH];
+  size_t n;
+} held;
+
+static void feed_held(void)
+{
+  int rc[BATCH];
+  if (!held.n)
+    return;
+  CHECK(siprec_handler_media_batch(st.h, held.d, held.n, rc) == 0);
+  for (size_t i = 0; i < held.n; i++)
+    CHECK(rc[i] == 0 || rc[i] == SIPREC_ENOTFOUND);
+  held.n = 0;
+}
+
+static void feed_datagram(int batched, const uint8_t *data, size_t len,
+                          const struct sockaddr_in *local, const struct sockaddr_in *from,
+                          uint64_t now)
+{
+  if (!batched) {
+    siprec_path p = { SIPREC_TRANSPORT_UDP, (const struct sockaddr *)local,
+                      (const struct sockaddr *)from, 0 };
+    int r = siprec_handler_media(st.h, data, len, &p, now);
+    CHECK(r == 0 || r == SIPREC_ENOTFOUND);
+    return;
+  }
+  size_t i = held.n++;
+  held.local[i] = *local;
+  held.from[i] = *from;
+  held.path[i] = (siprec_path){ SIPREC_TRANSPORT_UDP, (const struct sockaddr *)&held.local[i],
+                                (const struct sockaddr *)&held.from[i], 0 };
+  held.d[i] = (siprec_datagram){ data, len, &held.path[i], now };
+  if (held.n == BATCH)
+    feed_held();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -179,7 +225,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   siprec_handler_callbacks_free(cbs);
   if (rc != 0)
     return 0;
-  const char *codec = codec_lines[data[0] % (sizeof codec_lines / sizeof codec_lines[0])];
+  const char *codec = codec_lines[(data[0] & 0x7f) % (sizeof codec_lines / sizeof codec_lines[0])];
+  int batched = data[0] & 0x80;
+  held.n = 0;
   data++;
   size--;
   char msg[4096], tag[64] = "";
@@ -206,14 +254,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       srs.sin_port = htons(ports[(op >> 3) % 5]);
       struct sockaddr_in from = (op & 0x80) ? sin4("198.51.100.7", 10000)
                                             : sin4("192.0.2.1", (op & 0x40) ? 10002 : 10000);
-      siprec_path p = { SIPREC_TRANSPORT_UDP, (struct sockaddr *)&srs,
-                        (struct sockaddr *)&from, 0 };
-      int r = siprec_handler_media(st.h, data, len, &p, now);
-      CHECK(r == 0 || r == SIPREC_ENOTFOUND);
+      feed_datagram(batched, data, len, &srs, &from, now);
       now += (op >> 5) * MS;
       break;
     }
     case 4: case 5: {
+      feed_held();
       /* Time: up to the next deadline, or a jump. */
       uint64_t d = siprec_handler_next_deadline(st.h);
       uint64_t step = (uint64_t)(len ? data[0] : 1) * 10 * MS;
@@ -222,6 +268,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       break;
     }
     case 6:
+      feed_held();
       /* Re-INVITE: pause/resume stream 1, or drop stream 2. */
       if (op & 0x80)
         paused = !paused;
@@ -232,6 +279,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       sip(msg, n, now, NULL, 0);
       break;
     default:
+      feed_held();
       if (op & 0x80) {
         n = request(msg, sizeof msg, "BYE", ++cseq, tag, NULL, NULL, 0);
         sip(msg, n, now, NULL, 0);
@@ -241,6 +289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data += len;
     size -= len;
   }
+  feed_held();
   siprec_handler_free(st.h);
   CHECK(st.ended);
   return 0;
