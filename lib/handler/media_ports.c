@@ -54,6 +54,23 @@ typedef struct sr_port_cell {
   const void *_Atomic hint[4]; /* sr_port_hints' order */
   char pad[64 - 5 * sizeof(void *)];
 } sr_port_cell;
+_Static_assert(sizeof(sr_port_cell) == 64, "a port's cell is one cache line");
+
+static void read_hints(const sr_port_cell *c, sr_port_hints *out)
+{
+  out->m = atomic_load_explicit(&c->hint[0], memory_order_relaxed);
+  out->stream = atomic_load_explicit(&c->hint[1], memory_order_relaxed);
+  out->dec = atomic_load_explicit(&c->hint[2], memory_order_relaxed);
+  out->state = atomic_load_explicit(&c->hint[3], memory_order_relaxed);
+}
+
+/* The cell's entry and the lines its hints name. The entry, read without
+ * a use, may be freed meanwhile: a prefetch of it is harmless. */
+static void hint_lines(const sr_port_cell *c, const sr_port_hints *hints)
+{
+  sr_prefetch_range(atomic_load_explicit(&c->ent, memory_order_relaxed), 1, true);
+  sr_media_prefetch(hints);
+}
 
 struct sr_port_page {
   /* 64 bytes apart: no two slots' counts share a cache line */
@@ -106,16 +123,10 @@ sr_port_ent *sr_media_ports_acquire(siprec_handler *h, uint16_t port, bool hinte
     return NULL;
   sr_port_cell *c = &pg->cell[port & 255];
   /* Hinted before the first locked instruction, which later loads (and
-   * so these misses) would wait behind. The entry read without a use may
-   * be freed meanwhile: a prefetch of it is harmless. */
-  hints->m = atomic_load_explicit(&c->hint[0], memory_order_relaxed);
-  hints->stream = atomic_load_explicit(&c->hint[1], memory_order_relaxed);
-  hints->dec = atomic_load_explicit(&c->hint[2], memory_order_relaxed);
-  hints->state = atomic_load_explicit(&c->hint[3], memory_order_relaxed);
-  if (!hinted) {
-    sr_prefetch_range(atomic_load_explicit(&c->ent, memory_order_relaxed), 1, true);
-    sr_media_prefetch(hints);
-  }
+   * so these misses) would wait behind. */
+  read_hints(c, hints);
+  if (!hinted)
+    hint_lines(c, hints);
   _Atomic unsigned *mine = &pg->readers[reader_slot()].n;
   atomic_fetch_add(mine, 1);
   sr_port_ent *e = atomic_load(&c->ent);
@@ -135,14 +146,9 @@ void sr_media_ports_prefetch(siprec_handler *h, uint16_t port, bool lines)
     sr_prefetch_range(c, sizeof *c, false);
     return;
   }
-  const sr_port_hints hints = {
-    atomic_load_explicit(&c->hint[0], memory_order_relaxed),
-    atomic_load_explicit(&c->hint[1], memory_order_relaxed),
-    atomic_load_explicit(&c->hint[2], memory_order_relaxed),
-    atomic_load_explicit(&c->hint[3], memory_order_relaxed),
-  };
-  sr_prefetch_range(atomic_load_explicit(&c->ent, memory_order_relaxed), 1, true);
-  sr_media_prefetch(&hints);
+  sr_port_hints hints;
+  read_hints(c, &hints);
+  hint_lines(c, &hints);
 }
 
 void sr_media_ports_hint(siprec_handler *h, uint16_t port, const sr_port_hints *was,
