@@ -282,9 +282,12 @@ typedef struct sr_port_hints {
 /* The entry of local port `port` with a use taken (the caller gives it back
  * with sr_media_ports_release), or NULL. The port's hints are copied to
  * `hints` and, unless the caller did already (`hinted`:
- * sr_media_ports_prefetch), prefetched before the entry is read. */
+ * sr_media_ports_prefetch), what they name is prefetched before the entry
+ * is read. */
 sr_port_ent *sr_media_ports_acquire(siprec_handler *h, uint16_t port, bool hinted,
                                     sr_port_hints *hints);
+/* Hints slot m's per-datagram lines (NULL: nothing). */
+void sr_media_slot_prefetch(const struct sr_session_media *m);
 /* A datagram of `port` comes soon (siprec_handler_media_batch): its cell
  * of the table hinted, or (lines) what the cell's hints name. Nothing is
  * read through a hint, nothing changes. */

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "../common/alloc.h"
-#include "../common/prefetch.h"
 #include "../media/srtp.h"
 #include "../media/stream.h"
 #include "dialog.h"
@@ -396,18 +395,6 @@ static sr_session_media *make_stream(siprec_handler *h, siprec_session *s, size_
 
 #define SR_ACTIVITY_STEP_NS (500ull * 1000 * 1000)
 
-/* The slot's per-datagram lines: from its lock to the counters a
- * datagram moves (packets and bytes). */
-#define SLOT_HOT_BYTES offsetof(sr_session_media, count[SR_MSTAT_BYTES + 1])
-
-void sr_media_prefetch(const sr_port_hints *hints)
-{
-  if (hints->m)
-    sr_prefetch_range(hints->m, SLOT_HOT_BYTES, true);
-  const sr_ms_hints ms = { hints->stream, hints->dec, hints->state };
-  sr_media_stream_prefetch_hints(&ms);
-}
-
 /* The port's hints after a datagram of slot m. */
 static void hints_of(const sr_session_media *m, sr_port_hints *out)
 {
@@ -457,7 +444,7 @@ static int media_one(siprec_handler *h, const void *data, size_t len, const sipr
     atomic_store_explicit(&e->m, m, memory_order_release);
   if (m) {
     if (hint.m != m)
-      sr_prefetch_range(m, SLOT_HOT_BYTES, true);
+      sr_media_slot_prefetch(m);
     pthread_mutex_lock(&m->lock);
     if ((!m->ms && !m->srtp) || m->ended || m->port != e->rtp_port) {
       pthread_mutex_unlock(&m->lock);

@@ -44,11 +44,6 @@ void sr_media_resume_apply(siprec_session *s, sr_session_media *m);
  * passed). */
 int sr_media_resume_due(siprec_handler *h, sr_session_media *m, uint64_t now);
 
-/* Hints every line a datagram of the port will touch (its media slot's
- * per-datagram lines, its stream's, decoder's and state's) from the
- * port's hints alone: nothing is read through them. */
-void sr_media_prefetch(const sr_port_hints *hints);
-
 /* The handler's media counter `index` (siprec_media_counter). */
 uint64_t sr_media_stat(siprec_handler *h, unsigned index);
 

@@ -28,8 +28,8 @@
 
 #include "../common/alloc.h"
 #include "../common/prefetch.h"
+#include "../media/stream.h"
 #include "dialog.h"
-#include "media.h"
 
 /* The thread's reader slot, handed out in turn at its first datagram. */
 static _Atomic unsigned next_slot;
@@ -64,12 +64,26 @@ static void read_hints(const sr_port_cell *c, sr_port_hints *out)
   out->state = atomic_load_explicit(&c->hint[3], memory_order_relaxed);
 }
 
-/* The cell's entry and the lines its hints name. The entry, read without
- * a use, may be freed meanwhile: a prefetch of it is harmless. */
+/* The slot's per-datagram lines: from its lock to the counters a
+ * datagram moves (packets and bytes). */
+#define SLOT_HOT_BYTES offsetof(sr_session_media, count[SR_MSTAT_BYTES + 1])
+
+void sr_media_slot_prefetch(const sr_session_media *m)
+{
+  if (m)
+    sr_prefetch_range(m, SLOT_HOT_BYTES, true);
+}
+
+/* The cell's entry and every line its hints name (the media slot's, the
+ * stream's, its decoder's and the decoder state's per-packet lines): only
+ * hints, nothing is read through them. The entry, read without a use, may
+ * be freed meanwhile: a prefetch of it is harmless. */
 static void hint_lines(const sr_port_cell *c, const sr_port_hints *hints)
 {
   sr_prefetch_range(atomic_load_explicit(&c->ent, memory_order_relaxed), 1, true);
-  sr_media_prefetch(hints);
+  sr_media_slot_prefetch(hints->m);
+  const sr_ms_hints ms = { hints->stream, hints->dec, hints->state };
+  sr_media_stream_prefetch_hints(&ms);
 }
 
 struct sr_port_page {
