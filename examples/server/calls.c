@@ -411,9 +411,79 @@ static void handover_closed(void *arg, int rc, struct rec_summary *sum)
   recording_settled(c, k);
 }
 
+/* The manifest's outcome, then what follows it: the recording_done line
+ * and, once the call is released, --on-complete. */
+static void manifest_done(struct calls *c, struct call *k, int mrc, const char *folder,
+                          size_t n_files, unsigned long long write_errors)
+{
+  if (mrc == 0)
+    calls_resume_drop(c, k); /* the manifest says it all now */
+  if (mrc < 0)
+    fprintf(stderr, "siprec-server: session %s: manifest: %s\n", k->folder, strerror(-mrc));
+  printf("recording_done id=%s folder=%s files=%zu write_errors=%llu\n", k->folder, folder,
+         n_files, write_errors);
+  fflush(stdout);
+  k->recorded = 1;
+  recording_settled(c, k);
+}
+
+/* A manifest written on the writer thread: its two fsyncs wait for a disk
+ * that is busy writing every call's audio, tens of milliseconds each, and
+ * on the loop they stalled every socket (at 1,000 calls, a burst of call
+ * ends overflowed the SIP socket's buffer). */
+struct manifest_job {
+  struct calls *c;
+  struct call *k;
+  rec_wgroup *g;
+  char *folder, *text;
+  size_t n_files;
+  unsigned long long write_errors;
+  int rc;
+};
+
+static void manifest_job_run(void *arg)
+{
+  struct manifest_job *j = arg;
+  j->rc = manifest_store(j->folder, j->text);
+}
+
+static void manifest_job_done(void *arg)
+{
+  struct manifest_job *j = arg;
+  manifest_done(j->c, j->k, j->rc, j->folder, j->n_files, j->write_errors);
+  rec_wgroup_free(j->g);
+  free(j->folder);
+  free(j->text);
+  free(j);
+}
+
+/* `text` handed to the writer as the call's manifest (taken on success).
+ * @return 0, or -1 when it is to be written here (no writer thread, or no
+ * memory) */
+static int manifest_start(struct calls *c, struct call *k, const struct rec_summary *sum,
+                          char *text)
+{
+  if (!c->writer)
+    return -1;
+  struct manifest_job *j = calloc(1, sizeof *j);
+  if (!j || !(j->folder = strdup(sum->folder)) || !(j->g = rec_wgroup_new(c->writer))) {
+    if (j)
+      free(j->folder);
+    free(j);
+    return -1;
+  }
+  j->c = c;
+  j->k = k;
+  j->text = text;
+  j->n_files = sum->n_files;
+  j->write_errors = (unsigned long long)sum->write_errors;
+  rec_wgroup_finish_work(j->g, -1, manifest_job_run, manifest_job_done, j);
+  return 0;
+}
+
 /* The writer closed and fsynced every file of the recording (on the loop,
- * from rec_writer_poll): now the manifest, the recording_done line, and,
- * once the call is released, --on-complete. */
+ * from rec_writer_poll): now the manifest (written by the writer too),
+ * then manifest_done. */
 static void recording_closed(void *arg, int rc, struct rec_summary *sum)
 {
   struct call *k = arg;
@@ -450,17 +520,18 @@ static void recording_closed(void *arg, int rc, struct rec_summary *sum)
       .segment = c->cfg.resume_dir ? k->segment : 0, .offset = (double)k->offset_ns / 1e9,
       .prior = prior, .n_prior = n_prior,
     };
-    int mrc = manifest_write(&m);
-    if (mrc == 0)
-      calls_resume_drop(c, k); /* the manifest says it all now */
-    if (mrc < 0)
-      fprintf(stderr, "siprec-server: session %s: manifest: %s\n", k->folder, strerror(-mrc));
+    char *text = NULL;
+    int mrc = manifest_text(&m, &text);
     for (int l = 0; l < CALL_MAX_LEGS; l++)
       siprec_metadata_unref(models[l]);
-    printf("recording_done id=%s folder=%s files=%zu write_errors=%llu\n", k->folder,
-           sum->folder, sum->n_files, (unsigned long long)sum->write_errors);
-    fflush(stdout);
-    k->recorded = 1;
+    if (mrc == 0 && manifest_start(c, k, sum, text) == 0)
+      return; /* manifest_job_done goes on */
+    if (mrc == 0)
+      mrc = manifest_store(sum->folder, text);
+    free(text);
+    manifest_done(c, k, mrc, sum->folder, sum->n_files,
+                  (unsigned long long)sum->write_errors);
+    return;
   }
   recording_settled(c, k);
 }
@@ -568,14 +639,22 @@ void calls_stats_get(const struct calls *c, struct calls_stats *out)
   }
 }
 
+/* Everything given to the writer written and its completions run, also
+ * what those completions gave it (a recording's close gives its manifest). */
+static void writer_settle(struct calls *c)
+{
+  do
+    rec_writer_drain(c->writer);
+  while (rec_writer_poll(c->writer) > 0);
+}
+
 void calls_close(struct calls *c)
 {
   if (c->writer) {
     /* Shutdown: what was given is written (the loop waits for the disk
      * this once), and the recordings closed so far complete now, while
      * --on-complete can still run. */
-    rec_writer_drain(c->writer);
-    rec_writer_poll(c->writer);
+    writer_settle(c);
     pthread_mutex_lock(&c->writer_lock);
     int open = c->wasync_open;
     c->wasync_open = 0;
@@ -602,10 +681,8 @@ void calls_free(struct calls *c)
   for (struct call *k = c->open; k; k = k->next)
     if (k->rec)
       finish_recording(c, k, "shutdown");
-  if (c->writer) {
-    rec_writer_drain(c->writer);
-    rec_writer_poll(c->writer);
-  }
+  if (c->writer)
+    writer_settle(c);
   while (c->open) {
     struct call *k = c->open;
     *k->pprev = k->next;

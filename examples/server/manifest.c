@@ -175,17 +175,29 @@ static json_t *manifest_json(const struct manifest_info *m)
   return o;
 }
 
-int manifest_write(const struct manifest_info *m)
+int manifest_text(const struct manifest_info *m, char **out)
 {
+  *out = NULL;
   if (!m || !m->rec || !m->rec->folder || (m->n_participants && !m->participants) ||
       (m->n_prior && !m->prior))
     return -EINVAL;
   json_t *j = manifest_json(m);
-  char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12)) : NULL;
+  *out = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12)) : NULL;
   json_decref(j);
-  if (!text)
-    return -ENOMEM;
-  int rc = file_replace(m->rec->folder, "manifest.json", text, strlen(text), "\n", 1, 0600, 1);
+  return *out ? 0 : -ENOMEM;
+}
+
+int manifest_store(const char *folder, const char *text)
+{
+  return file_replace(folder, "manifest.json", text, strlen(text), "\n", 1, 0600, 1);
+}
+
+int manifest_write(const struct manifest_info *m)
+{
+  char *text;
+  int rc = manifest_text(m, &text);
+  if (rc == 0)
+    rc = manifest_store(m->rec->folder, text);
   free(text);
   return rc;
 }

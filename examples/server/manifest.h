@@ -64,9 +64,17 @@ struct manifest_info {
   size_t n_prior;
 };
 
-/** Write `m` to m->rec->folder/manifest.json.
+/** Write `m` to m->rec->folder/manifest.json: manifest_text, then
+ * manifest_store.
  * @return 0, -EINVAL, -ENOMEM, or the errno of a failed file operation */
 int manifest_write(const struct manifest_info *m);
+/** The manifest of `m` as text (*out malloc'd, the caller frees it).
+ * @return 0, -EINVAL or -ENOMEM */
+int manifest_text(const struct manifest_info *m, char **out);
+/** `text` as FOLDER/manifest.json, durably (fsync of the file and the
+ * folder: it waits for the disk, so siprec-server runs it on its writer
+ * thread, not its loop). Any thread. @return 0 or a negative errno */
+int manifest_store(const char *folder, const char *text);
 
 /** UTC ISO-8601 with milliseconds ("2024-05-01T10:00:00.123Z") into out
  * (at least 32 bytes). @return 0 or -EINVAL */

@@ -53,6 +53,7 @@ struct rec_wgroup {
   struct rec_job finish_job;
   int dirfd;
   int finishing;                /* producer: finish given */
+  void (*work)(void *arg);      /* the finish's last step, on the writer */
   void (*done)(void *arg);
   void *arg;
   int finished;                 /* under the writer's lock */
@@ -214,6 +215,8 @@ static void run_finish(struct rec_job *j)
     close(g->dirfd);
     g->dirfd = -1;
   }
+  if (g->work)
+    g->work(g->arg);
 }
 
 /* Runs a job (no lock held). @return the frames it wrote */
@@ -436,10 +439,17 @@ rec_wgroup *rec_wgroup_new(rec_writer *w)
 
 void rec_wgroup_finish(rec_wgroup *g, int dirfd, void (*done)(void *arg), void *arg)
 {
+  rec_wgroup_finish_work(g, dirfd, NULL, done, arg);
+}
+
+void rec_wgroup_finish_work(rec_wgroup *g, int dirfd, void (*work)(void *arg),
+                            void (*done)(void *arg), void *arg)
+{
   if (g->finishing)
     return;
   g->finishing = 1;
   g->dirfd = dirfd;
+  g->work = work;
   g->done = done;
   g->arg = arg;
   struct rec_job *j = &g->finish_job;

@@ -123,6 +123,13 @@ int rec_wgroup_error(rec_wgroup *g);
  * then `done(arg)` in rec_writer_poll() (or, with `done` NULL, wake
  * rec_wgroup_wait()). Once per group; nothing may be given for it after. */
 void rec_wgroup_finish(rec_wgroup *g, int dirfd, void (*done)(void *arg), void *arg);
+/** As rec_wgroup_finish, and `work(arg)` runs on the writer thread as the
+ * finish's last step, before `done(arg)` on the producer's: what may wait
+ * for the disk and must follow the group's files (a recording's durable
+ * manifest), off the producer's event loop. A group without files is a
+ * job of its own. */
+void rec_wgroup_finish_work(rec_wgroup *g, int dirfd, void (*work)(void *arg),
+                            void (*done)(void *arg), void *arg);
 /** Block until the group's finish (given without `done`) has run. */
 void rec_wgroup_wait(rec_wgroup *g);
 /** Free the group and its files, once finished (its completion ran, or

@@ -5,8 +5,9 @@
  * order across interleaved files and recordings, the queue's byte bound
  * and drop count with the writer stalled on purpose (the dropped span
  * turned into silence at its place), completions only after the last
- * write and the close, a write error reaching the producer, shutdown
- * draining a stalled queue, and the thread-less mode. Also run under
+ * write and the close, work run on the writer thread between a group's
+ * last close and its completion, a write error reaching the producer,
+ * shutdown draining a stalled queue, and the thread-less mode. Also run under
  * ThreadSanitizer (suite `concurrency`).
  */
 #include <check.h>
@@ -346,6 +347,60 @@ START_TEST(test_completion_after_last_write)
 }
 END_TEST
 
+/* A finish with work (the server's manifest): the work runs on the writer
+ * thread, after the group's last write and close, and before its
+ * completion, which runs on the producer's in poll; a group without files
+ * is a job of its own. */
+struct work_check {
+  pthread_t producer;
+  int ran, off_producer, file_complete, done_after_work;
+};
+
+static void on_work(void *arg)
+{
+  struct work_check *c = arg;
+  c->off_producer = !pthread_equal(pthread_self(), c->producer);
+  sf_count_t n;
+  int16_t *p = read_file("a.wav", &n, NULL);
+  c->file_complete = n == 8000;
+  free(p);
+  c->ran = 1;
+}
+
+static void on_work_done(void *arg)
+{
+  struct work_check *c = arg;
+  c->done_after_work = c->ran && pthread_equal(pthread_self(), c->producer);
+}
+
+START_TEST(test_finish_work)
+{
+  rec_writer *w = writer(0, 0);
+  rec_wgroup *g = rec_wgroup_new(w);
+  rec_wfile *f = open_file(g, "a.wav", 1);
+  rec_writer_test_stall(w, 1);
+  for (int i = 0; i < 10; i++)
+    ck_assert_int_eq(write_ramp(f, 1, 0, (uint64_t)i * 800, 800, 1), 0);
+  rec_wfile_close(f, 1, 0);
+  struct work_check c = { .producer = pthread_self() };
+  rec_wgroup_finish_work(g, -1, on_work, on_work_done, &c);
+  rec_writer_test_stall(w, 0);
+  rec_writer_drain(w);
+  ck_assert_uint_eq(rec_writer_poll(w), 1);
+  ck_assert(c.ran && c.off_producer && c.file_complete && c.done_after_work);
+  rec_wgroup_free(g);
+  /* No files: the work alone. */
+  struct work_check alone = { .producer = pthread_self() };
+  rec_wgroup *g2 = rec_wgroup_new(w);
+  rec_wgroup_finish_work(g2, -1, on_work, on_work_done, &alone);
+  rec_writer_drain(w);
+  ck_assert_uint_eq(rec_writer_poll(w), 1);
+  ck_assert(alone.ran && alone.off_producer && alone.done_after_work);
+  rec_wgroup_free(g2);
+  rec_writer_free(w);
+}
+END_TEST
+
 /* Shutdown: a stalled writer with a queue full of work is freed; every
  * job runs, the completion with them, before the thread is joined. */
 START_TEST(test_shutdown_drains)
@@ -562,6 +617,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_order);
   tcase_add_test(tc, test_bound);
   tcase_add_test(tc, test_completion_after_last_write);
+  tcase_add_test(tc, test_finish_work);
   tcase_add_test(tc, test_shutdown_drains);
   tcase_add_test(tc, test_write_error);
   tcase_add_test(tc, test_no_thread);
