@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "manifest.h"
+#include "writer_file.h"
 
 static int64_t unix_now_ns(void)
 {
@@ -427,34 +428,23 @@ static void manifest_done(struct calls *c, struct call *k, int mrc, const char *
   recording_settled(c, k);
 }
 
-/* A manifest written on the writer thread: its two fsyncs wait for a disk
- * that is busy writing every call's audio, tens of milliseconds each, and
- * on the loop they stalled every socket (at 1,000 calls, a burst of call
- * ends overflowed the SIP socket's buffer). */
-struct manifest_job {
+/* What follows a manifest written on the writer thread (writer_file.h:
+ * its fsyncs, on the loop, stalled every socket; at 1,000 calls a burst of
+ * call ends overflowed the SIP socket's buffer). */
+struct manifest_wait {
   struct calls *c;
-  struct call *k;
-  rec_wgroup *g;
-  char *folder, *text;
+  struct call *k; /* kept: one `pending` of it waits for this */
+  char *folder;
   size_t n_files;
   unsigned long long write_errors;
-  int rc;
 };
 
-static void manifest_job_run(void *arg)
+static void manifest_written(void *arg, int rc)
 {
-  struct manifest_job *j = arg;
-  j->rc = manifest_store(j->folder, j->text);
-}
-
-static void manifest_job_done(void *arg)
-{
-  struct manifest_job *j = arg;
-  manifest_done(j->c, j->k, j->rc, j->folder, j->n_files, j->write_errors);
-  rec_wgroup_free(j->g);
-  free(j->folder);
-  free(j->text);
-  free(j);
+  struct manifest_wait *mw = arg;
+  manifest_done(mw->c, mw->k, rc, mw->folder, mw->n_files, mw->write_errors);
+  free(mw->folder);
+  free(mw);
 }
 
 /* `text` handed to the writer as the call's manifest (taken on success).
@@ -463,21 +453,19 @@ static void manifest_job_done(void *arg)
 static int manifest_start(struct calls *c, struct call *k, const struct rec_summary *sum,
                           char *text)
 {
-  if (!c->writer)
-    return -1;
-  struct manifest_job *j = calloc(1, sizeof *j);
-  if (!j || !(j->folder = strdup(sum->folder)) || !(j->g = rec_wgroup_new(c->writer))) {
-    if (j)
-      free(j->folder);
-    free(j);
+  struct manifest_wait *mw = calloc(1, sizeof *mw);
+  if (!mw || !(mw->folder = strdup(sum->folder))) {
+    free(mw);
     return -1;
   }
-  j->c = c;
-  j->k = k;
-  j->text = text;
-  j->n_files = sum->n_files;
-  j->write_errors = (unsigned long long)sum->write_errors;
-  rec_wgroup_finish_work(j->g, -1, manifest_job_run, manifest_job_done, j);
+  *mw = (struct manifest_wait){ c, k, mw->folder, sum->n_files,
+                                (unsigned long long)sum->write_errors };
+  if (writer_file_replace(c->writer, sum->folder, "manifest.json", text, "\n", manifest_written,
+                          mw) < 0) {
+    free(mw->folder);
+    free(mw);
+    return -1;
+  }
   return 0;
 }
 
@@ -525,7 +513,7 @@ static void recording_closed(void *arg, int rc, struct rec_summary *sum)
     for (int l = 0; l < CALL_MAX_LEGS; l++)
       siprec_metadata_unref(models[l]);
     if (mrc == 0 && manifest_start(c, k, sum, text) == 0)
-      return; /* manifest_job_done goes on */
+      return; /* manifest_written goes on */
     if (mrc == 0)
       mrc = manifest_store(sum->folder, text);
     free(text);

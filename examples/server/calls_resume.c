@@ -11,11 +11,14 @@
  * original start, and finally lists every segment in manifest.json. It is
  * removed with the manifest, and kept at a hand-over.
  *
- * Small files on the loop thread, as the manifest and the recordings are:
- * written to a .tmp and renamed (a SIGKILL leaves the old one or the new).
+ * Small files, written to a .tmp and renamed (a SIGKILL leaves the old
+ * one or the new), by the recordings' writer thread after the audio given
+ * before (writer_file.h: their fsyncs must not stall the loop), or here
+ * when there is no writer thread.
  */
 #include "calls_internal.h"
 #include "file_replace.h"
+#include "writer_file.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -64,6 +67,35 @@ static json_t *current_files(const struct call *k)
   return a;
 }
 
+/* SESSION.json, NAME's size `n`. @return 0, or -1 for a folder that
+ * cannot be a file's name */
+static int resume_name(const char *folder, char *name, size_t n)
+{
+  return folder[0] == '.' || snprintf(name, n, "%s.json", folder) >= (int)n ? -1 : 0;
+}
+
+static void resume_written(void *arg, int rc)
+{
+  char *path = arg;
+  if (rc < 0)
+    fprintf(stderr, "siprec-server: cannot keep the resume state %s: %s\n", path, strerror(-rc));
+  free(path);
+}
+
+/* The state handed to the writer (`text` taken). @return 0, or -1 when it
+ * is to be written here */
+static int resume_start(struct calls *c, struct call *k, const char *path, char *text)
+{
+  char name[256];
+  char *p = strdup(path);
+  if (!p || resume_name(k->folder, name, sizeof name) < 0 ||
+      writer_file_replace(c->writer, c->cfg.resume_dir, name, text, NULL, resume_written, p) < 0) {
+    free(p);
+    return -1;
+  }
+  return 0;
+}
+
 void calls_resume_save(struct calls *c, struct call *k)
 {
   char path[4096];
@@ -86,18 +118,20 @@ void calls_resume_save(struct calls *c, struct call *k)
                    : NULL;
   char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
   json_decref(j);
+  if (text && c->cfg.resume_shared)
+    c->cfg.resume_shared(c->cfg.resume_user, k->folder, text, strlen(text));
+  if (text && resume_start(c, k, path, text) == 0)
+    return; /* the writer's now */
   if (!text || calls_resume_write(c->cfg.resume_dir, k->folder, text, strlen(text)) < 0)
     fprintf(stderr, "siprec-server: session %s: cannot keep its resume state in %s\n", k->folder,
             path);
-  if (text && c->cfg.resume_shared)
-    c->cfg.resume_shared(c->cfg.resume_user, k->folder, text, strlen(text));
   free(text);
 }
 
 int calls_resume_write(const char *dir, const char *folder, const char *json, size_t len)
 {
   char name[256];
-  if (folder[0] == '.' || snprintf(name, sizeof name, "%s.json", folder) >= (int)sizeof name)
+  if (resume_name(folder, name, sizeof name) < 0)
     return -1;
   /* Synced: after a crash the state is the old or the new, never empty. */
   return file_replace(dir, name, json, len, NULL, 0, 0600, 1) < 0 ? -1 : 0;

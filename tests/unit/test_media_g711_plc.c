@@ -145,19 +145,28 @@ static void run_direct(bool ulaw, uint64_t seed, unsigned loss, bool start_lost,
   assert_same(got, want, 160, "last fill", seed, at);
 }
 
+/* Under valgrind (its test setup sets SIPREC_UNDER_VALGRIND), where this
+ * file was the longest test of the run, fewer seeds and transitions: there
+ * the run is for memory errors; the full sweep runs in every other build. */
+static bool under_valgrind(void)
+{
+  return getenv("SIPREC_UNDER_VALGRIND") != NULL;
+}
+
 START_TEST(test_lazy_equals_eager_random_losses)
 {
   make_tables();
   static const unsigned losses[] = { 0, 10, 50, 150, 400 };
   run_counts rc = { 0 };
+  uint64_t seeds = under_valgrind() ? 5 : 12;
   for (int law = 0; law < 2; law++)
-    for (uint64_t seed = 1; seed <= 12; seed++)
+    for (uint64_t seed = 1; seed <= seeds; seed++)
       run_direct(law == 0, seed * 0x9e3779b97f4a7c15ull, losses[seed % 5], seed % 3 == 0,
                  &rc);
   /* The lazy path ran: losses started from it, and it came back after. */
-  ck_assert_uint_gt(rc.fills_from_lazy, 20);
-  ck_assert_uint_gt(rc.back_to_lazy, 20);
-  ck_assert_uint_gt(rc.rx_lazy, 1000);
+  ck_assert_uint_gt(rc.fills_from_lazy, 20 * seeds / 12);
+  ck_assert_uint_gt(rc.back_to_lazy, 20 * seeds / 12);
+  ck_assert_uint_gt(rc.rx_lazy, 1000 * seeds / 12);
 }
 END_TEST
 
@@ -199,7 +208,7 @@ START_TEST(test_lazy_transitions)
   int16_t got[MAXP], want[MAXP];
   for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
     for (size_t fi = 0; fi < sizeof fills / sizeof fills[0]; fi++)
-      for (size_t k = 0; k <= 10; k++) {
+      for (size_t k = 0; k <= 10; k += under_valgrind() ? 5 : 1) {
         size_t L = lens[li], at = 6000;
         sr_g711_plc lazy;
         sr_g711_plc_init(&lazy, ulaw_tab);

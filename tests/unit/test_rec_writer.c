@@ -6,9 +6,9 @@
  * and drop count with the writer stalled on purpose (the dropped span
  * turned into silence at its place), completions only after the last
  * write and the close, work run on the writer thread between a group's
- * last close and its completion, a write error reaching the producer,
- * shutdown draining a stalled queue, and the thread-less mode. Also run under
- * ThreadSanitizer (suite `concurrency`).
+ * last close and its completion (writer_file.h's small files), a write
+ * error reaching the producer, shutdown draining a stalled queue, and the
+ * thread-less mode. Also run under ThreadSanitizer (suite `concurrency`).
  */
 #include <check.h>
 #include <errno.h>
@@ -18,11 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "rec_writer.h"
 #include "recorder.h"
+#include "writer_file.h"
 
 #define RATE 8000
 
@@ -401,6 +403,50 @@ START_TEST(test_finish_work)
 }
 END_TEST
 
+/* writer_file.h: a small file replaced on the writer thread, after the
+ * audio given before it, its completion in poll; without a writer nothing
+ * is taken. */
+static void on_file_done(void *arg, int rc)
+{
+  *(int *)arg = rc == 0 ? 1 : -1;
+}
+
+START_TEST(test_writer_file)
+{
+  rec_writer *w = writer(0, 0);
+  rec_wgroup *g = rec_wgroup_new(w);
+  rec_wfile *f = open_file(g, "a.wav", 1);
+  rec_writer_test_stall(w, 1);
+  ck_assert_int_eq(write_ramp(f, 1, 0, 0, 800, 1), 0);
+  rec_wfile_close(f, 1, 0);
+  rec_wgroup_finish(g, -1, NULL, NULL);
+  int done = 0;
+  char *text = strdup("{\"a\":1}");
+  ck_assert_int_eq(writer_file_replace(w, tmp, "m.json", text, "\n", on_file_done, &done), 0);
+  char path[300];
+  snprintf(path, sizeof path, "%s/m.json", tmp);
+  ck_assert_int_ne(access(path, F_OK), 0); /* behind the stalled audio */
+  rec_writer_test_stall(w, 0);
+  rec_writer_drain(w);
+  ck_assert_int_eq(done, 0); /* the producer's thread runs it, in poll */
+  ck_assert_uint_eq(rec_writer_poll(w), 1);
+  ck_assert_int_eq(done, 1);
+  FILE *in = fopen(path, "r");
+  ck_assert_ptr_nonnull(in);
+  char got[32] = "";
+  ck_assert_uint_eq(fread(got, 1, sizeof got - 1, in), 8);
+  fclose(in);
+  ck_assert_str_eq(got, "{\"a\":1}\n");
+  struct stat st;
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert_uint_eq(st.st_mode & 0777, 0600);
+  char keep[] = "x";
+  ck_assert_int_eq(writer_file_replace(NULL, tmp, "n.json", keep, NULL, NULL, NULL), -1);
+  rec_wgroup_free(g);
+  rec_writer_free(w);
+}
+END_TEST
+
 /* Shutdown: a stalled writer with a queue full of work is freed; every
  * job runs, the completion with them, before the thread is joined. */
 START_TEST(test_shutdown_drains)
@@ -618,6 +664,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_bound);
   tcase_add_test(tc, test_completion_after_last_write);
   tcase_add_test(tc, test_finish_work);
+  tcase_add_test(tc, test_writer_file);
   tcase_add_test(tc, test_shutdown_drains);
   tcase_add_test(tc, test_write_error);
   tcase_add_test(tc, test_no_thread);
