@@ -453,12 +453,14 @@ static void manifest_written(void *arg, int rc)
 static int manifest_start(struct calls *c, struct call *k, const struct rec_summary *sum,
                           char *text)
 {
-  struct manifest_wait *mw = calloc(1, sizeof *mw);
-  if (!mw || !(mw->folder = strdup(sum->folder))) {
+  struct manifest_wait *mw = malloc(sizeof *mw);
+  char *folder = strdup(sum->folder);
+  if (!mw || !folder) {
     free(mw);
+    free(folder);
     return -1;
   }
-  *mw = (struct manifest_wait){ c, k, mw->folder, sum->n_files,
+  *mw = (struct manifest_wait){ c, k, folder, sum->n_files,
                                 (unsigned long long)sum->write_errors };
   if (writer_file_replace(c->writer, sum->folder, "manifest.json", text, "\n", manifest_written,
                           mw) < 0) {

@@ -288,10 +288,11 @@ sr_port_ent *sr_media_ports_acquire(siprec_handler *h, uint16_t port, bool hinte
                                     sr_port_hints *hints);
 /* Hints slot m's per-datagram lines (NULL: nothing). */
 void sr_media_slot_prefetch(const struct sr_session_media *m);
-/* A datagram of `port` comes soon (siprec_handler_media_batch): its cell
- * of the table hinted, or (lines) what the cell's hints name. Nothing is
- * read through a hint, nothing changes. */
-void sr_media_ports_prefetch(siprec_handler *h, uint16_t port, bool lines);
+/* A datagram of `port` comes soon (siprec_handler_media_batch): first its
+ * cell of the table hinted, later, once the cell has arrived, what the
+ * cell's hints name. Nothing is read through a hint, nothing changes. */
+void sr_media_ports_prefetch_cell(siprec_handler *h, uint16_t port);
+void sr_media_ports_prefetch_lines(siprec_handler *h, uint16_t port);
 /* The port's hints are now `now` (`was`: what acquire gave): written only
  * when they moved, so that the page's line stays clean. */
 void sr_media_ports_hint(siprec_handler *h, uint16_t port, const sr_port_hints *was,

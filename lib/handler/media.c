@@ -510,13 +510,11 @@ SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t 
 #define BATCH_CELL_AHEAD 8
 #define BATCH_LINES_AHEAD 4
 
-static void batch_hint(siprec_handler *h, const siprec_datagram *d, bool lines)
+/* The local port of a batch's datagram, 0 when it has none (media_one
+ * reports that). */
+static uint16_t batch_port(const siprec_datagram *d)
 {
-  if (!d->path || !d->path->local)
-    return;
-  uint16_t port = port_of(d->path->local);
-  if (port)
-    sr_media_ports_prefetch(h, port, lines);
+  return d->path && d->path->local ? port_of(d->path->local) : 0;
 }
 
 SIPREC_API int siprec_handler_media_batch(siprec_handler *h, const siprec_datagram *d, size_t n,
@@ -527,16 +525,16 @@ SIPREC_API int siprec_handler_media_batch(siprec_handler *h, const siprec_datagr
   if (sr_in_callback)
     return SIPREC_EBUSY;
   for (size_t i = 0; i < n && i < BATCH_CELL_AHEAD; i++)
-    batch_hint(h, &d[i], false);
+    sr_media_ports_prefetch_cell(h, batch_port(&d[i]));
   for (size_t i = 0; i < n && i < BATCH_LINES_AHEAD; i++)
-    batch_hint(h, &d[i], true);
+    sr_media_ports_prefetch_lines(h, batch_port(&d[i]));
   sr_batch_stats acc = { .h = h };
   batch_stats = &acc;
   for (size_t i = 0; i < n; i++) {
     if (i + BATCH_CELL_AHEAD < n)
-      batch_hint(h, &d[i + BATCH_CELL_AHEAD], false);
+      sr_media_ports_prefetch_cell(h, batch_port(&d[i + BATCH_CELL_AHEAD]));
     if (i + BATCH_LINES_AHEAD < n)
-      batch_hint(h, &d[i + BATCH_LINES_AHEAD], true);
+      sr_media_ports_prefetch_lines(h, batch_port(&d[i + BATCH_LINES_AHEAD]));
     int rc = media_one(h, d[i].data, d[i].len, d[i].path, d[i].now_ns, true);
     if (results)
       results[i] = rc;

@@ -150,16 +150,25 @@ sr_port_ent *sr_media_ports_acquire(siprec_handler *h, uint16_t port, bool hinte
   return e;
 }
 
-void sr_media_ports_prefetch(siprec_handler *h, uint16_t port, bool lines)
+/* Port `port`'s cell, NULL when its page was never made. */
+static sr_port_cell *cell_of(siprec_handler *h, uint16_t port)
 {
   struct sr_port_page *pg = page_of(h, port, 0);
-  if (!pg)
-    return;
-  sr_port_cell *c = &pg->cell[port & 255];
-  if (!lines) {
+  return pg ? &pg->cell[port & 255] : NULL;
+}
+
+void sr_media_ports_prefetch_cell(siprec_handler *h, uint16_t port)
+{
+  sr_port_cell *c = cell_of(h, port);
+  if (c)
     sr_prefetch_range(c, sizeof *c, false);
+}
+
+void sr_media_ports_prefetch_lines(siprec_handler *h, uint16_t port)
+{
+  sr_port_cell *c = cell_of(h, port);
+  if (!c)
     return;
-  }
   sr_port_hints hints;
   read_hints(c, &hints);
   hint_lines(c, &hints);
@@ -171,10 +180,9 @@ void sr_media_ports_hint(siprec_handler *h, uint16_t port, const sr_port_hints *
   if (was->m == now->m && was->stream == now->stream && was->dec == now->dec &&
       was->state == now->state)
     return;
-  struct sr_port_page *pg = page_of(h, port, 0);
-  if (!pg)
+  sr_port_cell *c = cell_of(h, port);
+  if (!c)
     return;
-  sr_port_cell *c = &pg->cell[port & 255];
   atomic_store_explicit(&c->hint[0], now->m, memory_order_relaxed);
   atomic_store_explicit(&c->hint[1], now->stream, memory_order_relaxed);
   atomic_store_explicit(&c->hint[2], now->dec, memory_order_relaxed);

@@ -233,11 +233,6 @@ void sr_decoder_prefetch_at(const void *dec, const void *state)
     sr_prefetch_range(state, HOT_STATE_BYTES, true);
 }
 
-void sr_decoder_prefetch(const sr_decoder *d)
-{
-  sr_decoder_prefetch_at(d, d->state);
-}
-
 const void *sr_decoder_state(const sr_decoder *d)
 {
   return d ? d->state : NULL;

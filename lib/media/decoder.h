@@ -121,10 +121,6 @@ int sr_decoder_conceal_fec(sr_decoder *d, const uint8_t *next, size_t next_len, 
  * timestamp jump), as a new decoder would start. */
 void sr_decoder_reset(sr_decoder *d);
 
-/* Asks the CPU to start loading what decoding a packet touches (the
- * decoder and the start of its codec's state): a hint, nothing changes. */
-void sr_decoder_prefetch(const sr_decoder *d);
-
 /* For tests: whether mono G.711 may decode with the CPU's vector unit (it
  * does by default when the CPU has AVX2), so that both ways are compared
  * with spandsp on one machine. Not for use while decoders run. */
@@ -132,8 +128,9 @@ void sr_decoder_g711_simd(bool allow);
 
 /* The codec's state of `d` (for sr_decoder_prefetch_at), NULL for none. */
 const void *sr_decoder_state(const sr_decoder *d);
-/* As sr_decoder_prefetch, from the decoder's and its state's addresses
- * alone (either may be NULL): nothing is read. */
+/* Asks the CPU to start loading what decoding a packet touches (the
+ * decoder's per-packet fields and the start of its codec's state), from
+ * their addresses alone (either may be NULL): a hint, nothing is read. */
 void sr_decoder_prefetch_at(const void *dec, const void *state);
 
 #endif

@@ -321,17 +321,25 @@ START_TEST(test_bound)
 }
 END_TEST
 
+/* Mono a.wav in group g, `buffers` ramps of 800 frames handed to a stalled
+ * writer and its close given: the writer holds it all, unwritten. */
+static rec_wfile *stalled_ramps(rec_writer *w, rec_wgroup *g, int buffers)
+{
+  rec_wfile *f = open_file(g, "a.wav", 1);
+  rec_writer_test_stall(w, 1);
+  for (int i = 0; i < buffers; i++)
+    ck_assert_int_eq(write_ramp(f, 1, 0, (uint64_t)i * 800, 800, 1), 0);
+  rec_wfile_close(f, 1, 0);
+  return f;
+}
+
 /* Stalled with closes and a finish queued: the completion waits for the
  * writer, and runs only in rec_writer_poll(), after the files hold it all. */
 START_TEST(test_completion_after_last_write)
 {
   rec_writer *w = writer(0, 0);
   rec_wgroup *g = rec_wgroup_new(w);
-  rec_wfile *f = open_file(g, "a.wav", 1);
-  rec_writer_test_stall(w, 1);
-  for (int i = 0; i < 20; i++)
-    ck_assert_int_eq(write_ramp(f, 1, 0, (uint64_t)i * 800, 800, 1), 0);
-  rec_wfile_close(f, 1, 0);
+  rec_wfile *f = stalled_ramps(w, g, 20);
   struct done_check d = { .names = { "a.wav" }, .want = { 16000 }, .n = 1 };
   rec_wgroup_finish(g, -1, on_done_check, &d);
   struct timespec ts = { 0, 50 * 1000 * 1000 };
@@ -379,11 +387,7 @@ START_TEST(test_finish_work)
 {
   rec_writer *w = writer(0, 0);
   rec_wgroup *g = rec_wgroup_new(w);
-  rec_wfile *f = open_file(g, "a.wav", 1);
-  rec_writer_test_stall(w, 1);
-  for (int i = 0; i < 10; i++)
-    ck_assert_int_eq(write_ramp(f, 1, 0, (uint64_t)i * 800, 800, 1), 0);
-  rec_wfile_close(f, 1, 0);
+  stalled_ramps(w, g, 10);
   struct work_check c = { .producer = pthread_self() };
   rec_wgroup_finish_work(g, -1, on_work, on_work_done, &c);
   rec_writer_test_stall(w, 0);
@@ -415,10 +419,7 @@ START_TEST(test_writer_file)
 {
   rec_writer *w = writer(0, 0);
   rec_wgroup *g = rec_wgroup_new(w);
-  rec_wfile *f = open_file(g, "a.wav", 1);
-  rec_writer_test_stall(w, 1);
-  ck_assert_int_eq(write_ramp(f, 1, 0, 0, 800, 1), 0);
-  rec_wfile_close(f, 1, 0);
+  stalled_ramps(w, g, 1);
   rec_wgroup_finish(g, -1, NULL, NULL);
   int done = 0;
   char *text = strdup("{\"a\":1}");
