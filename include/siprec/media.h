@@ -47,7 +47,9 @@
  * frames in order of `position`; events (PAUSED, RESUMED, CODEC_CHANGED,
  * DISCONTINUITY, GAP, NO_MEDIA) between the frames they separate; ENDED
  * last, after the stream's last frame and before the session's ended
- * callback (siprec/handler.h).
+ * callback (siprec/handler.h). An m-line removed by a re-INVITE (ENDED)
+ * and offered again by a later one is a new stream at the same index: its
+ * events start over.
  *
  * Thread safety: siprec_handler_media() may be called from many threads at
  * once, also for different streams of one session, with no handler-wide

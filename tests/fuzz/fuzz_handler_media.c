@@ -240,7 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   const uint16_t ports[] = { 20000, 20001, 20002, 20003, 4242 };
   struct sockaddr_in srs = sin4("192.0.2.10", 0);
   unsigned cseq = 1;
-  int paused = 0;
+  int paused = 0, second = 1;
   while (size >= 3) {
     uint8_t op = data[0];
     size_t len = (size_t)data[1] << 8 | data[2];
@@ -272,8 +272,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       /* Re-INVITE: pause/resume stream 1, or drop stream 2. */
       if (op & 0x80)
         paused = !paused;
+      /* The second m-line offered again after its removal is a new stream
+       * at the same index: its events start over after the old one's
+       * ENDED (media.h). */
+      if (!(op & 0x40) && !second) {
+        st.stream_ended[1] = 0;
+        st.next_pos[1] = 0;
+      }
+      second = !(op & 0x40);
       n = request(msg, sizeof msg, "INVITE", ++cseq, tag, codec, paused ? "inactive" : "sendonly",
-                  !(op & 0x40));
+                  second);
       sip(msg, n, now, NULL, 0);
       n = request(msg, sizeof msg, "ACK", cseq, tag, NULL, NULL, 0);
       sip(msg, n, now, NULL, 0);
