@@ -182,5 +182,6 @@ SIPREC_API int siprec_handler_expire(siprec_handler *h, uint64_t now_ns)
       break;
   }
   actions += sr_media_expire(h, now_ns); /* jitter buffers' holes, no-media watchdogs */
+  sr_media_ports_reclaim(h);             /* port entries no datagram can hold any more */
   return actions;
 }

@@ -83,6 +83,7 @@ SIPREC_API int siprec_handler_new(siprec_handler **out, const siprec_handler_con
   pthread_mutex_init(&h->timers_lock, NULL);
   pthread_mutex_init(&h->pending_lock, NULL);
   pthread_mutex_init(&h->log_lock, NULL);
+  pthread_mutex_init(&h->readers.lock, NULL);
   sr_media_timers_init(h);
   sr_pending_init(h);
   *out = h;
@@ -117,6 +118,7 @@ SIPREC_API void siprec_handler_free(siprec_handler *h)
   pthread_mutex_destroy(&h->timers_lock);
   pthread_mutex_destroy(&h->pending_lock);
   pthread_mutex_destroy(&h->log_lock);
+  pthread_mutex_destroy(&h->readers.lock);
   sr_free(&h->mem, h->port_used);
   sr_handler_config_release(&h->cfg, &h->mem);
   siprec_allocator a = h->mem;

@@ -100,6 +100,9 @@ typedef enum sr_log_class {
 #define SR_LOG_WINDOW_S 10
 
 #define SR_MEDIA_SHARDS 8
+/* Reader slots of the port table (media_ports.c); also the rows of the
+ * handler's media counters a thread adds to. */
+#define SR_PORT_SLOTS 8
 
 /* How often a media position alone brings a new snapshot, by default. */
 #define SR_SNAPSHOT_MEDIA_MS 5000
@@ -150,6 +153,19 @@ struct siprec_handler {
   /* Media: local port -> stream, lock-free for readers (media_ports.c);
    * the media's deadlines in shards (media_timers.c). */
   struct sr_port_page *_Atomic port_pages[256];
+  struct sr_port_readers {
+    /* Sections open, by phase and thread slot, a cache line each. */
+    struct {
+      _Atomic unsigned n;
+      char pad[60];
+    } count[2][SR_PORT_SLOTS];
+    _Atomic uint64_t epoch; /* its parity is the phase new sections count in */
+    _Atomic size_t parked;  /* entries in the two lists below */
+    pthread_mutex_t lock;   /* the lists, and the epoch's changes */
+    unsigned drain_phase;   /* the phase `draining` waits for */
+    struct sr_port_ent *retired;  /* swapped out since the epoch last moved */
+    struct sr_port_ent *draining; /* swapped out before it */
+  } readers;
   struct sr_media_shard {
     pthread_mutex_t lock;
     struct sr_media_due *heap; /* min-heap on `at` */
@@ -260,12 +276,12 @@ void sr_handler_log_limited(siprec_handler *h, sr_log_class cls, uint64_t now,
 /* What a local port leads to: a session's stream, its RTP or RTCP port.
  * Immutable but for `m` and `uses`. */
 typedef struct sr_port_ent {
-  _Atomic unsigned uses;                /* the table's, and each lookup's */
   siprec_session *s;                    /* a reference the entry holds */
   struct sr_session_media *_Atomic m;   /* s->media[index] once made (cached) */
   size_t index;
   uint16_t rtp_port;
   int rtcp;
+  struct sr_port_ent *next_retired;     /* swapped out, waiting for readers */
 } sr_port_ent;
 /* Where the last datagram of a port went: its media slot, stream, decoder
  * and the decoder's state. Kept beside the port's entry pointer in the
@@ -276,16 +292,19 @@ typedef struct sr_port_ent {
 typedef struct sr_port_hints {
   const void *m, *stream, *dec, *state;
 } sr_port_hints;
-/* Reader slots of the port table's pages (media_ports.c); also the rows of
- * the handler's media counters a thread adds to. */
-#define SR_PORT_SLOTS 8
-/* The entry of local port `port` with a use taken (the caller gives it back
- * with sr_media_ports_release), or NULL. The port's hints are copied to
- * `hints` and, unless the caller did already (`hinted`:
- * sr_media_ports_prefetch), what they name is prefetched before the entry
- * is read. */
-sr_port_ent *sr_media_ports_acquire(siprec_handler *h, uint16_t port, bool hinted,
-                                    sr_port_hints *hints);
+/* A reader section of the port table: while it lasts, no entry it finds is
+ * freed (sr_media_ports_enter/_leave; the scheme is in media_ports.c). */
+typedef struct sr_port_section {
+  unsigned phase, slot;
+} sr_port_section;
+void sr_media_ports_enter(siprec_handler *h, sr_port_section *sec);
+void sr_media_ports_leave(siprec_handler *h, const sr_port_section *sec);
+/* The entry of local port `port`, or NULL; valid until the caller leaves
+ * the section it is in. The port's hints are copied to `hints` and, unless
+ * the caller did already (`hinted`: sr_media_ports_prefetch_lines), what
+ * they name is prefetched before the entry is read. */
+sr_port_ent *sr_media_ports_find(siprec_handler *h, uint16_t port, bool hinted,
+                                 sr_port_hints *hints);
 /* Hints slot m's per-datagram lines (NULL: nothing). */
 void sr_media_slot_prefetch(const struct sr_session_media *m);
 /* A datagram of `port` comes soon (siprec_handler_media_batch): first its
@@ -293,11 +312,14 @@ void sr_media_slot_prefetch(const struct sr_session_media *m);
  * cell's hints name. Nothing is read through a hint, nothing changes. */
 void sr_media_ports_prefetch_cell(siprec_handler *h, uint16_t port);
 void sr_media_ports_prefetch_lines(siprec_handler *h, uint16_t port);
-/* The port's hints are now `now` (`was`: what acquire gave): written only
+/* The port's hints are now `now` (`was`: what find gave): written only
  * when they moved, so that the page's line stays clean. */
 void sr_media_ports_hint(siprec_handler *h, uint16_t port, const sr_port_hints *was,
                          const sr_port_hints *now);
-void sr_media_ports_release(siprec_handler *h, sr_port_ent *e);
+/* Entries swapped out of the table that no section can hold any more:
+ * freed (also done by every change of the table; siprec_handler_expire
+ * calls it so that a quiet table gives them back too). */
+void sr_media_ports_reclaim(siprec_handler *h);
 /* This thread's slot (0 .. SR_PORT_SLOTS - 1): threads take slots in turn,
  * so two threads feeding media use different rows of shared counters. */
 unsigned sr_media_thread_slot(void);

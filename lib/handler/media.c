@@ -414,7 +414,8 @@ static uint16_t port_of(const struct sockaddr *a)
   return 0;
 }
 
-/* One datagram; `hinted`: its lines were prefetched already (a batch). */
+/* One datagram, in a section of the port table (its entry stays valid
+ * throughout); `hinted`: its lines were prefetched already (a batch). */
 static int media_one(siprec_handler *h, const void *data, size_t len, const siprec_path *path,
                      uint64_t now_ns, bool hinted)
 {
@@ -426,7 +427,7 @@ static int media_one(siprec_handler *h, const void *data, size_t len, const sipr
     return SIPREC_EINVAL;
   uint16_t lport = port_of(path->local);
   sr_port_hints hint;
-  sr_port_ent *e = lport ? sr_media_ports_acquire(h, lport, hinted, &hint) : NULL;
+  sr_port_ent *e = lport ? sr_media_ports_find(h, lport, hinted, &hint) : NULL;
   if (!e) {
     atomic_fetch_add_explicit(&h->media_stats[lport % SR_MEDIA_SHARDS].v[SR_MSTAT_NOT_FOUND], 1,
                               memory_order_relaxed);
@@ -493,14 +494,19 @@ static int media_one(siprec_handler *h, const void *data, size_t len, const sipr
     sr_snapshot_emit(h, s, now_ns);
     sr_session_unlock(s);
   }
-  sr_media_ports_release(h, e);
   return rc;
 }
 
 SIPREC_API int siprec_handler_media(siprec_handler *h, const void *data, size_t len,
                                     const siprec_path *path, uint64_t now_ns)
 {
-  return media_one(h, data, len, path, now_ns, false);
+  if (!h)
+    return SIPREC_EINVAL;
+  sr_port_section sec;
+  sr_media_ports_enter(h, &sec);
+  int rc = media_one(h, data, len, path, now_ns, false);
+  sr_media_ports_leave(h, &sec);
+  return rc;
 }
 
 /* How far ahead of the datagram being processed siprec_handler_media_batch
@@ -530,6 +536,10 @@ SIPREC_API int siprec_handler_media_batch(siprec_handler *h, const siprec_datagr
     sr_media_ports_prefetch_lines(h, batch_port(&d[i]));
   sr_batch_stats acc = { .h = h };
   batch_stats = &acc;
+  /* One section for the whole batch: its datagrams take no locked
+   * instruction for the table. */
+  sr_port_section sec;
+  sr_media_ports_enter(h, &sec);
   for (size_t i = 0; i < n; i++) {
     if (i + BATCH_CELL_AHEAD < n)
       sr_media_ports_prefetch_cell(h, batch_port(&d[i + BATCH_CELL_AHEAD]));
@@ -539,6 +549,7 @@ SIPREC_API int siprec_handler_media_batch(siprec_handler *h, const siprec_datagr
     if (results)
       results[i] = rc;
   }
+  sr_media_ports_leave(h, &sec);
   batch_stats = NULL;
   for (unsigned k = 0; k < SR_MSTATS; k++)
     if (acc.v[k])

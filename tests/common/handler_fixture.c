@@ -134,6 +134,7 @@ static int acl(void *user, const siprec_session *s, const siprec_path *path)
 }
 
 void (*fx_callbacks_hook)(siprec_handler_callbacks *cbs);
+const siprec_allocator *fx_allocator;
 
 void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports)
 {
@@ -153,7 +154,7 @@ void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports)
     siprec_handler_callbacks_set_ports(cbs, port_alloc, port_free);
   if (fx_callbacks_hook)
     fx_callbacks_hook(cbs);
-  ck_assert_int_eq(siprec_handler_new(&f->h, cfg, cbs, &f->ev, NULL), 0);
+  ck_assert_int_eq(siprec_handler_new(&f->h, cfg, cbs, &f->ev, fx_allocator), 0);
   siprec_handler_callbacks_free(cbs);
   f->ev.h = f->h;
   f->src = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(5060) };

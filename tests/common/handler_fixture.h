@@ -62,6 +62,9 @@ typedef struct fixture {
 /* When set, fx_init calls it on the callbacks before the handler is made
  * (a test adds callbacks of its own, e.g. the media ones). */
 extern void (*fx_callbacks_hook)(siprec_handler_callbacks *cbs);
+/* When set, fx_init gives it to the handler as its allocator (a test
+ * counting the handler's memory). */
+extern const siprec_allocator *fx_allocator;
 
 /* Create f->h with `cfg` (NULL: defaults); host_ports: ports from a callback. */
 void fx_init(fixture *f, siprec_handler_config *cfg, int host_ports);

@@ -6,16 +6,21 @@
  * batches, siprec_handler_media_batch). Every frame delivered belongs to a
  * live stream, every stream of the ended session reports ENDED before the
  * session's ended callback, no datagram is fed into freed memory (ASan,
- * TSan), and the counters add up. */
+ * TSan), and the counters add up. And a port change while another
+ * thread's batch runs an audio callback: it does not wait for the callback,
+ * and what it swapped out of the port table is freed after that batch. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "check_main.h"
+#include "failalloc.h"
 #include "handler_fixture.h"
+#include "rtp_build.h"
 
 #define S (1000 * MS)
 #define PACKETS 400
@@ -276,6 +281,124 @@ START_TEST(test_media_from_threads_snapshots)
 }
 END_TEST
 
+
+/* The audio callback of one session's first frame waits until released. */
+static siprec_session *_Atomic block_session;
+static _Atomic int cb_blocked, cb_release;
+
+static void on_audio_blocking(void *user, const siprec_audio_frame *fr)
+{
+  (void)user;
+  if (fr->session == atomic_load(&block_session) && !atomic_exchange(&cb_blocked, 1))
+    while (!atomic_load(&cb_release))
+      sched_yield();
+}
+
+static void hook_blocking(siprec_handler_callbacks *cbs)
+{
+  siprec_handler_callbacks_set_audio(cbs, on_audio_blocking);
+}
+
+typedef struct batch_job {
+  siprec_handler *h;
+  siprec_datagram dg[2];
+  int rc[2];
+} batch_job;
+
+static void *feed_batch(void *arg)
+{
+  batch_job *j = arg;
+  ck_assert_int_eq(siprec_handler_media_batch(j->h, j->dg, 2, j->rc), 0);
+  return NULL;
+}
+
+static long outstanding(failalloc *fa)
+{
+  pthread_mutex_lock(&fa->mu);
+  long n = fa->outstanding;
+  pthread_mutex_unlock(&fa->mu);
+  return n;
+}
+
+/* Session B ends (its ports leave the table) while a batch of another
+ * thread, which took B's datagram first, waits in A's audio callback: the
+ * BYE is answered without waiting for the callback; B's port entries
+ * outlive it only until the batch has returned and the next expire;
+ * nothing is left once the handler is freed. */
+START_TEST(test_port_change_during_callback)
+{
+  atomic_store(&cb_blocked, 0);
+  atomic_store(&cb_release, 0);
+  failalloc fa;
+  siprec_allocator mem;
+  failalloc_init(&fa, &mem);
+  fx_allocator = &mem;
+  fx_callbacks_hook = hook_blocking;
+  fixture f;
+  fx_init(&f, NULL, 0);
+  fx_allocator = NULL;
+  fx_callbacks_hook = NULL;
+  char msg[4096], tag[2][64];
+  const char *ids[2] = { "section-a", "section-b" };
+  for (int c = 0; c < 2; c++) {
+    fx_request(msg, sizeof msg, "INVITE", ids[c], NULL, 1, ids[c], "Require: siprec\r\n", fx_sdp2);
+    ck_assert_int_gt(fx_feed(&f, msg, 1 * S), 0);
+    ck_assert_int_eq(f.status, 200);
+    fx_to_tag(&f, tag[c], sizeof tag[c]);
+    fx_request(msg, sizeof msg, "ACK", ids[c], tag[c], 1, "ack", NULL, NULL);
+    fx_feed(&f, msg, 1 * S);
+  }
+  siprec_session *ss[2];
+  ck_assert_uint_eq(siprec_handler_sessions(f.h, ss, 2), 2);
+  if (strncmp(siprec_session_call_id(ss[0], NULL), ids[0], strlen(ids[0])) != 0) {
+    siprec_session *t = ss[0];
+    ss[0] = ss[1];
+    ss[1] = t;
+  }
+  atomic_store(&block_session, ss[0]);
+  /* B's datagram, then A's, in one batch. */
+  uint8_t pkt[2][172];
+  struct sockaddr_in local[2], remote = f.src;
+  siprec_path path[2];
+  batch_job job = { .h = f.h };
+  for (int c = 0; c < 2; c++) {
+    siprec_stream_info info = { .size = sizeof info };
+    ck_assert_int_eq(siprec_session_stream(ss[c], 0, &info), 0);
+    local[c] = f.srs;
+    local[c].sin_port = htons(info.port);
+    rtpb o = { .pt = 0, .seq = 1, .ts = 160, .ssrc = 0x5000u + (uint32_t)c, .payload_len = 160 };
+    size_t n = rtpb_build(pkt[c], sizeof pkt[c], &o);
+    ck_assert_uint_gt(n, 0);
+    path[c] = (siprec_path){ SIPREC_TRANSPORT_UDP, (struct sockaddr *)&local[c],
+                             (struct sockaddr *)&remote, 0 };
+    job.dg[1 - c] = (siprec_datagram){ pkt[c], n, &path[c], 1 * S + 500 * MS };
+  }
+  remote.sin_port = htons(10000);
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, feed_batch, &job), 0);
+  while (!atomic_load(&cb_blocked))
+    sched_yield();
+  fx_request(msg, sizeof msg, "BYE", ids[1], tag[1], 2, "bye", NULL, NULL);
+  fx_feed(&f, msg, 2 * S);
+  ck_assert_int_eq(f.status, 200);
+  siprec_session_unref(ss[1]);
+  siprec_handler_expire(f.h, 2 * S);
+  atomic_store(&cb_release, 1);
+  pthread_join(th, NULL);
+  ck_assert_int_eq(job.rc[0], 0);
+  ck_assert_int_eq(job.rc[1], 0);
+  /* B's four port entries (RTP and RTCP of two streams) were kept until
+   * now, and go with this expire. */
+  long kept = outstanding(&fa);
+  siprec_handler_expire(f.h, 2 * S);
+  ck_assert_int_ge(kept - outstanding(&fa), 4);
+  siprec_session_unref(ss[0]);
+  siprec_handler_free(f.h);
+  ck_assert_int_eq(outstanding(&fa), 0);
+  failalloc_destroy(&fa);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("media_threads");
@@ -283,6 +406,7 @@ static Suite *suite(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_media_from_threads);
   tcase_add_test(tc, test_media_from_threads_snapshots);
+  tcase_add_test(tc, test_port_change_during_callback);
   suite_add_tcase(s, tc);
   return s;
 }
