@@ -62,6 +62,11 @@
  * siprec/handler.h return SIPREC_EBUSY inside them. A slow callback delays
  * that stream only, and every datagram of it that waits: hand frames to
  * workers through a bounded queue rather than decoding speech inside it.
+ * Signalling never waits for a callback of another stream: what its port
+ * changes swapped out of the handler's port table is given back once the
+ * siprec_handler_media() or siprec_handler_media_batch() call that runs
+ * the callback has returned (at the next port change or
+ * siprec_handler_expire()).
  */
 #ifndef SIPREC_MEDIA_H
 #define SIPREC_MEDIA_H
