@@ -9,11 +9,16 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Datagrams one recvmmsg may take; more wait for the next readiness. */
+/* Datagrams one recvmmsg may take; a socket that gave that many is read
+ * again (edge-triggered: no readiness comes for what it still holds). */
 #define BATCH 16
+/* Ready sockets taken from the media's epoll a wakeup; more stay ready
+ * there, and the loop's next turn takes them. */
+#define EVENTS 256
 /* Datagrams held for one siprec_handler_media_batch(): what the sockets a
  * loop turn found ready brought, fed together once the turn's I/O is done
  * (media_net_fed) or when the area is full. */
@@ -25,24 +30,32 @@
 struct media_pair;
 
 struct media_sock {
-  uv_poll_t poll;
-  int fd;
+  int fd; /* -1: closed */
   struct media_pair *pair;
   struct sockaddr_storage local;
 };
 
-/* The two sockets of one answered port. Freed when both handles closed. */
+/* The two sockets of one answered port. */
 struct media_pair {
   struct media_net *m;
   uint16_t port;
-  int handles; /* handles not yet closed */
   int rtcp_open;
   struct media_sock rtp, rtcp;
+  struct media_pair *next_dead; /* released while its events were being read */
 };
 
 struct media_net {
   uv_loop_t *loop;
   siprec_handler *h;
+  /* Every media socket is in one epoll of ours, edge-triggered, which the
+   * loop polls as one descriptor: a readiness is reported once per burst
+   * of datagrams, where level-triggered epoll (libuv's) checks each socket
+   * again at the next wait (two socket polls a datagram). */
+  int epfd;
+  uv_poll_t *ep_poll; /* its own allocation: freed once closed */
+  int reading;             /* inside on_epoll: `evs` may name released pairs */
+  struct media_pair *dead; /* those, freed when it returns */
+  struct epoll_event evs[EVENTS];
   struct sockaddr_storage bind;
   uint16_t low, high, cursor;
   uint64_t (*now)(void);
@@ -99,39 +112,78 @@ void media_net_flush(struct media_net *m)
   m->n_dg = 0;
 }
 
-static void on_readable(uv_poll_t *poll, int status, int events)
+static socklen_t addr_len(const struct sockaddr_storage *ss)
 {
-  struct media_sock *ms = poll->data;
-  struct media_net *m = ms->pair->m;
+  return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* Reads of one socket a wakeup: a flooded socket yields to the others. */
+#define READS_MAX 4
+
+/* What socket `ms` holds, into the receive area (fed when it fills): until
+ * a call brings fewer than BATCH, which says the socket is empty, or
+ * READS_MAX calls; a socket still full then is put back on the epoll's
+ * ready list (edge-triggered, nothing else would report it again). */
+static void read_sock(struct media_net *m, struct media_sock *ms)
+{
+  for (int reads = 0;; reads++) {
+    if (reads == READS_MAX) {
+      struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = ms };
+      if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, ms->fd, &ev) < 0)
+        m->st.read_errors++;
+      return;
+    }
+    if (AREA - m->used < BATCH) {
+      media_net_flush(m);
+      if (ms->fd < 0)
+        return; /* its stream ended meanwhile */
+    }
+    int at = m->used;
+    int n = recvmmsg(ms->fd, m->msgs + at, BATCH, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        m->st.read_errors++;
+      return;
+    }
+    m->used += n;
+    uint64_t now = m->now();
+    socklen_t llen = addr_len(&ms->local);
+    for (int i = at; i < at + n; i++) {
+      if (m->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+        continue; /* larger than any packet we take */
+      memcpy(&m->local[i], &ms->local, llen);
+      m->path[i] = (siprec_path){ SIPREC_TRANSPORT_UDP, (const struct sockaddr *)&m->local[i],
+                                  (const struct sockaddr *)&m->from[i], 0 };
+      m->dg[m->n_dg++] = (siprec_datagram){ m->buf[i], m->msgs[i].msg_len, &m->path[i], now };
+    }
+    if (n < BATCH)
+      return;
+  }
+}
+
+static void on_epoll(uv_poll_t *poll, int status, int events)
+{
+  struct media_net *m = poll->data;
   (void)events;
   if (status < 0) {
     m->st.read_errors++;
     return;
   }
-  if (AREA - m->used < BATCH)
-    media_net_flush(m);
-  int at = m->used;
-  int n = recvmmsg(ms->fd, m->msgs + at, BATCH, MSG_DONTWAIT, NULL);
-  if (n < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-      m->st.read_errors++;
-    return;
+  int n = epoll_wait(m->epfd, m->evs, EVENTS, 0);
+  m->reading = 1;
+  for (int i = 0; i < n; i++) {
+    struct media_sock *ms = m->evs[i].data.ptr;
+    if (ms->fd >= 0)
+      read_sock(m, ms);
   }
-  m->used += n;
-  uint64_t now = m->now();
-  for (int i = at; i < at + n; i++) {
-    if (m->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-      continue; /* larger than any packet we take */
-    memcpy(&m->local[i], &ms->local, sizeof ms->local);
-    m->path[i] = (siprec_path){ SIPREC_TRANSPORT_UDP, (const struct sockaddr *)&m->local[i],
-                                (const struct sockaddr *)&m->from[i], 0 };
-    m->dg[m->n_dg++] = (siprec_datagram){ m->buf[i], m->msgs[i].msg_len, &m->path[i], now };
+  m->reading = 0;
+  while (m->dead) {
+    struct media_pair *p = m->dead;
+    m->dead = p->next_dead;
+    free(p);
   }
-}
-
-static socklen_t addr_len(const struct sockaddr_storage *ss)
-{
-  return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
 static void set_port(struct sockaddr_storage *ss, uint16_t port)
@@ -174,35 +226,32 @@ static int bind_udp(const struct media_net *m, uint16_t port, struct sockaddr_st
   return fd;
 }
 
-static void pair_closed(uv_handle_t *handle)
-{
-  struct media_sock *ms = handle->data;
-  struct media_pair *p = ms->pair;
-  if (--p->handles == 0)
-    free(p);
-}
-
-/* Stop polling and give the descriptor back at once (so the port is free
- * for the next bind); the memory goes when the handle has closed. */
+/* Out of the epoll, and the descriptor given back at once (so the port is
+ * free for the next bind). Taken out explicitly: closing would not do it
+ * while a child forked for --on-complete still holds a copy before its
+ * exec, and its events would name a freed pair. */
 static void sock_close(struct media_net *m, struct media_sock *ms)
 {
-  uv_close((uv_handle_t *)&ms->poll, pair_closed);
+  epoll_ctl(m->epfd, EPOLL_CTL_DEL, ms->fd, NULL);
   close(ms->fd);
   ms->fd = -1;
   m->st.sockets_open--;
 }
 
+static void free_handle(uv_handle_t *h)
+{
+  free(h);
+}
+
 static int sock_start(struct media_net *m, struct media_pair *p, struct media_sock *ms, int fd)
 {
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = ms };
+  if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+    return -errno;
   ms->fd = fd;
   ms->pair = p;
-  int rc = uv_poll_init_socket(m->loop, &ms->poll, fd);
-  if (rc < 0)
-    return rc;
-  ms->poll.data = ms;
-  p->handles++;
   m->st.sockets_open++;
-  return uv_poll_start(&ms->poll, UV_READABLE, on_readable);
+  return 0;
 }
 
 int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr *bind,
@@ -222,6 +271,24 @@ int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr
     return UV_ENOMEM;
   }
   m->loop = loop;
+  m->epfd = epoll_create1(EPOLL_CLOEXEC);
+  m->ep_poll = malloc(sizeof *m->ep_poll);
+  int rc = m->epfd < 0 ? -errno : !m->ep_poll ? UV_ENOMEM : uv_poll_init(loop, m->ep_poll, m->epfd);
+  if (rc == 0) {
+    m->ep_poll->data = m;
+    rc = uv_poll_start(m->ep_poll, UV_READABLE, on_epoll);
+    if (rc < 0)
+      uv_close((uv_handle_t *)m->ep_poll, free_handle);
+  } else {
+    free(m->ep_poll);
+  }
+  if (rc < 0) {
+    if (m->epfd >= 0)
+      close(m->epfd);
+    free(m->by_port);
+    free(m);
+    return rc;
+  }
   for (int i = 0; i < AREA; i++)
     reset_msg(m, i);
   if (bind) {
@@ -292,20 +359,17 @@ int media_net_alloc(struct media_net *m, siprec_session *s, size_t index, uint16
       m->st.budget_refused++;
       return -1;
     }
+    pair->rtp.fd = pair->rtcp.fd = -1;
     if (sock_start(m, pair, &pair->rtp, rtp) < 0 ||
         sock_start(m, pair, &pair->rtcp, rtcp) < 0) {
-      /* uv_poll_init_socket cannot fail on a fresh UDP socket on Linux;
-       * should it, give everything back. */
-      if (pair->handles == 0) {
-        close(rtp);
-        close(rtcp);
-        free(pair);
-        return -1;
-      }
-      if (pair->handles == 1) {
-        close(rtcp);
+      /* epoll_ctl fails on a fresh socket only without memory: give
+       * everything back (no event can name the pair yet). */
+      if (pair->rtp.fd >= 0)
         sock_close(m, &pair->rtp);
-      }
+      else
+        close(rtp);
+      close(rtcp);
+      free(pair);
       return -1;
     }
     pair->rtcp_open = 1;
@@ -324,9 +388,16 @@ void media_net_release(struct media_net *m, uint16_t port)
   m->by_port[port] = NULL;
   int rtcp = p->rtcp_open;
   p->rtcp_open = 0;
-  sock_close(m, &p->rtp); /* may free p once closed: not before this turn ends */
+  sock_close(m, &p->rtp);
   if (rtcp)
     sock_close(m, &p->rtcp);
+  if (m->reading) {
+    /* The epoll's events being read may name it: freed after them. */
+    p->next_dead = m->dead;
+    m->dead = p;
+  } else {
+    free(p);
+  }
 }
 
 void media_net_mux(struct media_net *m, uint16_t port)
@@ -356,12 +427,18 @@ void media_net_close(struct media_net *m)
   for (uint32_t port = m->low; port <= m->high; port++)
     if (m->by_port[port])
       media_net_release(m, (uint16_t)port);
+  if (m->ep_poll) {
+    uv_close((uv_handle_t *)m->ep_poll, free_handle);
+    m->ep_poll = NULL;
+  }
 }
 
 void media_net_free(struct media_net *m)
 {
   if (!m)
     return;
+  if (m->epfd >= 0)
+    close(m->epfd);
   free(m->by_port);
   free(m);
 }

@@ -7,13 +7,17 @@
  * alloc callback to the free callback), so nothing stays open after a
  * session, and a port the kernel refuses is never answered with.
  *
- * Reading: one uv_poll per socket (level-triggered epoll underneath) and one
- * recvmmsg per readiness: a stream sends 50 packets a second, so a socket
- * rarely holds more than one, and reading until EAGAIN (what uv_udp does)
- * would cost a second system call per packet. What the sockets of one loop
- * turn brought is fed in one batch at the turn's end (media_net_fed) or
- * before a SIP message (media_net_flush), so that the library loads the
- * next datagrams' stream state while it works on one.
+ * Reading: every media socket is in one epoll of the server's own,
+ * edge-triggered, which the loop polls as one descriptor (libuv's epoll is
+ * level-triggered: it would check each socket again at its next wait, two
+ * socket polls a datagram). A ready socket is read with recvmmsg until a
+ * call brings fewer than it asked for (the socket is empty then: a stream
+ * sends 50 packets a second, so one call nearly always), at most a few
+ * calls a wakeup: a flooded socket goes back on the ready list, behind the
+ * other sockets, rather than holding the loop. What the sockets
+ * of one loop turn brought is fed in one batch at the turn's end
+ * (media_net_fed) or before a SIP message (media_net_flush), so that the
+ * library loads the next datagrams' stream state while it works on one.
  *
  * Descriptors: a stream costs two sockets (one once rtcp-mux is known) and
  * its recording files. The kernel hands out the lowest free descriptor, so

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* sync_file_range */
 #endif
 #include "rec_writer.h"
+#include "sndfile_pio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +37,7 @@ struct rec_wfile {
   rec_wgroup *g;
   SNDFILE *sf;     /* the writer's once handed over */
   int fd;
+  struct sndfile_pio io; /* sf's I/O: positioned writes on fd */
   int channels;
   uint64_t owed;   /* producer: frames dropped, owed as silence */
   int closing;     /* producer: its close was given */
@@ -147,13 +149,12 @@ static void trim_cache(rec_wfile *f)
 {
 #if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
   /* The audio written says when a step may have passed (the header and a
-   * FLAC file's compression aside), so the file's offset is asked for
-   * once a step, not after every write. */
+   * FLAC file's compression aside). */
   if ((f->written - f->trimmed) * (uint64_t)f->channels * sizeof(int16_t) < (uint64_t)TRIM_STEP)
     return;
   f->trimmed = f->written;
-  off_t end = lseek(f->fd, 0, SEEK_CUR);
-  if (end < 0 || end - f->handed < TRIM_STEP)
+  off_t end = (off_t)f->io.len;
+  if (end - f->handed < TRIM_STEP)
     return;
   (void)sync_file_range(f->fd, f->handed, end - f->handed, SYNC_FILE_RANGE_WRITE);
   if (f->handed > TRIM_KEEP)
@@ -487,17 +488,27 @@ void rec_wgroup_free(rec_wgroup *g)
   free(g);
 }
 
-rec_wfile *rec_wfile_new(rec_wgroup *g, SNDFILE *sf, int fd, int channels)
+rec_wfile *rec_wfile_open(rec_wgroup *g, int fd, SF_INFO *info)
 {
-  if (!g || !sf || fd < 0 || channels < 1 || channels > 2)
+  if (!g || fd < 0 || !info || info->channels < 1 || info->channels > 2) {
+    errno = EINVAL;
     return NULL;
+  }
   rec_wfile *f = calloc(1, sizeof *f);
   if (!f)
     return NULL;
+  f->sf = sndfile_pio_open(&f->io, fd, info);
+  if (!f->sf) {
+    free(f);
+    errno = EIO;
+    return NULL;
+  }
+  /* Plain WAV while under 4 GiB, RF64 past it (set before any audio). */
+  if ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RF64)
+    sf_command(f->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
   f->g = g;
-  f->sf = sf;
   f->fd = fd;
-  f->channels = channels;
+  f->channels = info->channels;
   f->next = g->files;
   g->files = f;
   return f;

@@ -19,10 +19,11 @@
  * pool sharded by recording could replace it without changing this API.
  *
  * Objects. A group is one recording: its files, its first write error, and
- * its completion. A file is one sound file, opened by the caller (openat,
- * sf_open_fd: the name's O_EXCL answer is needed at once) and handed over
- * with rec_wfile_new(); from then on its SNDFILE and descriptor belong to
- * the writer thread alone. The caller fills buffers it gets from
+ * its completion. A file is one sound file, its descriptor opened by the
+ * caller (openat: the name's O_EXCL answer is needed at once) and handed
+ * over with rec_wfile_open() (libsndfile on positioned writes,
+ * sndfile_pio.h); from then on its SNDFILE and descriptor belong to the
+ * writer thread alone. The caller fills buffers it gets from
  * rec_wbuf_new() and hands each one over whole (no copy): the writer writes
  * it, updates the header when asked (a flush) and frees it.
  *
@@ -136,10 +137,12 @@ void rec_wgroup_wait(rec_wgroup *g);
  * rec_wgroup_wait() returned), or a group that was never given a job. */
 void rec_wgroup_free(rec_wgroup *g);
 
-/** Hand `sf` (opened for writing on `fd`, `channels` interleaved) to the
- * writer. @return the file, or NULL when out of memory (sf and fd stay the
- * caller's) */
-rec_wfile *rec_wfile_new(rec_wgroup *g, SNDFILE *sf, int fd, int channels);
+/** Open `fd` (a new, empty file, open for writing) as the sound file `info`
+ * says (1 or 2 channels; RF64 written as plain WAV while under 4 GiB) and
+ * hand it to the writer; libsndfile writes its first header now.
+ * @return the file, or NULL with errno ENOMEM, EIO (libsndfile refused:
+ * sf_strerror(NULL) says why) or EINVAL; fd stays the caller's then */
+rec_wfile *rec_wfile_open(rec_wgroup *g, int fd, SF_INFO *info);
 /** A buffer for `frames` frames of the file's channels. NULL: no memory. */
 int16_t *rec_wbuf_new(const rec_wfile *f, size_t frames);
 /** Free a buffer that was not handed over. */

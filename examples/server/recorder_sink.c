@@ -26,23 +26,14 @@ int rec_sink_open(struct rec_sink *s, rec_wgroup *g, int dirfd, const char *name
   int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return -errno;
-  /* The descriptor stays ours, to fsync it after libsndfile's last write. */
-  SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
-  if (!sf) {
-    close(fd);
-    unlinkat(dirfd, name, 0);
-    return -EIO;
-  }
-  /* Plain WAV while under 4 GiB, RF64 past it (set before any audio). */
-  if (fmt == REC_WAV)
-    sf_command(sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
-  /* From here on the writer's thread alone uses sf and fd. */
-  s->wf = rec_wfile_new(g, sf, fd, channels);
+  /* The descriptor stays the writer's, to fsync it after libsndfile's
+   * last write. */
+  s->wf = rec_wfile_open(g, fd, &info);
   if (!s->wf) {
-    sf_close(sf);
+    int e = errno;
     close(fd);
     unlinkat(dirfd, name, 0);
-    return -ENOMEM;
+    return -e;
   }
   s->channels = channels;
   s->cap = cap;
