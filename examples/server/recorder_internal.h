@@ -46,6 +46,12 @@ int rec_sink_open(struct rec_sink *s, rec_wgroup *g, int dirfd, const char *name
 /* Append n frames (NULL: silence); a full buffer goes to the writer.
  * @return 0 or the recording's write error (negative errno) */
 int rec_sink_put(struct rec_sink *s, const int16_t *frames, size_t n);
+/* Room at the buffer's end for up to n frames, for a caller that writes
+ * them in place (a full buffer goes to the writer first): *room frames
+ * (at least 1), then rec_sink_commit() with how many it wrote. NULL with
+ * *err: the write error or -ENOMEM. The sink must be open. */
+int16_t *rec_sink_reserve(struct rec_sink *s, size_t n, size_t *room, int *err);
+void rec_sink_commit(struct rec_sink *s, size_t k);
 /* Hand the buffer to the writer, to be written with the header after it.
  * @return 0 or the recording's write error */
 int rec_sink_flush(struct rec_sink *s);

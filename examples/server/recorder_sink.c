@@ -54,34 +54,52 @@ static int hand_over(struct rec_sink *s, int flush)
   return rc < 0 ? rc : 0;
 }
 
+int16_t *rec_sink_reserve(struct rec_sink *s, size_t n, size_t *room, int *err)
+{
+  *err = 0;
+  if (s->buf && s->len == s->cap) {
+    int rc = hand_over(s, 0);
+    if (rc) {
+      *err = rc;
+      return NULL;
+    }
+  }
+  if (!s->buf) {
+    s->buf = rec_wbuf_new(s->wf, s->cap);
+    if (!s->buf) {
+      *err = -ENOMEM;
+      return NULL;
+    }
+  }
+  size_t k = s->cap - s->len;
+  *room = k < n ? k : n;
+  return s->buf + s->len * (size_t)s->channels;
+}
+
+void rec_sink_commit(struct rec_sink *s, size_t k)
+{
+  s->len += k;
+  s->frames += k;
+}
+
 int rec_sink_put(struct rec_sink *s, const int16_t *frames, size_t n)
 {
   if (!s->open)
     return 0;
   size_t ch = (size_t)s->channels;
   while (n) {
-    if (s->buf && s->len == s->cap) {
-      int rc = hand_over(s, 0);
-      if (rc)
-        return rc;
-    }
-    if (!s->buf) {
-      s->buf = rec_wbuf_new(s->wf, s->cap);
-      if (!s->buf)
-        return -ENOMEM;
-    }
-    size_t k = s->cap - s->len;
-    if (k > n)
-      k = n;
-    int16_t *dst = s->buf + s->len * ch;
+    size_t k;
+    int rc;
+    int16_t *dst = rec_sink_reserve(s, n, &k, &rc);
+    if (!dst)
+      return rc;
     if (frames) {
       memcpy(dst, frames, k * ch * sizeof *dst);
       frames += k * ch;
     } else {
       memset(dst, 0, k * ch * sizeof *dst);
     }
-    s->len += k;
-    s->frames += k;
+    rec_sink_commit(s, k);
     n -= k;
   }
   return 0;

@@ -6,12 +6,13 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
 #include "recorder_internal.h"
-
-#define CHUNK 1024
 
 void rec_hold_free(struct rec_hold *h)
 {
@@ -87,6 +88,34 @@ static void fill_channel(int16_t *out, const struct rec_hold *h, uint64_t pos, s
     out[2 * i] = 0;
 }
 
+/* What channel `h` holds of the k samples from timeline sample `pos`, when
+ * it holds all of them; NULL otherwise. */
+static const int16_t *held_whole(const struct rec_hold *h, uint64_t pos, size_t k)
+{
+  if (!h->len || h->tl > pos || hold_end(h) < pos + k)
+    return NULL;
+  return h->buf + h->off + (size_t)(pos - h->tl);
+}
+
+/* k stereo frames of a (left) and b (right): the common case, both
+ * channels held, in one pass straight into the file's buffer. */
+static void interleave(int16_t *out, const int16_t *a, const int16_t *b, size_t k)
+{
+  size_t i = 0;
+#ifdef __SSE2__
+  for (; i + 8 <= k; i += 8) {
+    __m128i va = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
+    __m128i vb = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+    _mm_storeu_si128((__m128i *)(void *)(out + 2 * i), _mm_unpacklo_epi16(va, vb));
+    _mm_storeu_si128((__m128i *)(void *)(out + 2 * i + 8), _mm_unpackhi_epi16(va, vb));
+  }
+#endif
+  for (; i < k; i++) {
+    out[2 * i] = a[i];
+    out[2 * i + 1] = b[i];
+  }
+}
+
 static int is_stereo_stream(const rec_recording *r, const struct rec_stream *s)
 {
   return r->stereo.state != REC_STEREO_NONE &&
@@ -144,14 +173,21 @@ int rec_stereo_drain(rec_recording *r, int final)
     if (lead > st->lag && target < lead - st->lag)
       target = lead - st->lag;
   }
-  int16_t buf[2 * CHUNK];
   while (st->pos < target) {
-    size_t k = target - st->pos > CHUNK ? CHUNK : (size_t)(target - st->pos);
-    fill_channel(buf, &ch[0]->hold, st->pos, k);
-    fill_channel(buf + 1, &ch[1]->hold, st->pos, k);
-    int rc = rec_sink_put(&st->sink, buf, k);
-    if (rc)
+    size_t k;
+    int rc;
+    int16_t *out = rec_sink_reserve(&st->sink, target - st->pos, &k, &rc);
+    if (!out)
       return rc;
+    const int16_t *a = held_whole(&ch[0]->hold, st->pos, k);
+    const int16_t *b = a ? held_whole(&ch[1]->hold, st->pos, k) : NULL;
+    if (b) {
+      interleave(out, a, b, k);
+    } else {
+      fill_channel(out, &ch[0]->hold, st->pos, k);
+      fill_channel(out + 1, &ch[1]->hold, st->pos, k);
+    }
+    rec_sink_commit(&st->sink, k);
     st->pos += k;
     hold_consume(&ch[0]->hold, st->pos);
     hold_consume(&ch[1]->hold, st->pos);
