@@ -6,9 +6,6 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -99,18 +96,10 @@ static const int16_t *held_whole(const struct rec_hold *h, uint64_t pos, size_t 
 
 /* k stereo frames of a (left) and b (right): the common case, both
  * channels held, in one pass straight into the file's buffer. */
-static void interleave(int16_t *out, const int16_t *a, const int16_t *b, size_t k)
+static void interleave(int16_t *restrict out, const int16_t *restrict a,
+                       const int16_t *restrict b, size_t k)
 {
-  size_t i = 0;
-#ifdef __SSE2__
-  for (; i + 8 <= k; i += 8) {
-    __m128i va = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
-    __m128i vb = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
-    _mm_storeu_si128((__m128i *)(void *)(out + 2 * i), _mm_unpacklo_epi16(va, vb));
-    _mm_storeu_si128((__m128i *)(void *)(out + 2 * i + 8), _mm_unpackhi_epi16(va, vb));
-  }
-#endif
-  for (; i < k; i++) {
+  for (size_t i = 0; i < k; i++) {
     out[2 * i] = a[i];
     out[2 * i + 1] = b[i];
   }
