@@ -27,25 +27,19 @@
  * exceeds its own bound); a longer datagram is truncated and dropped. */
 #define DGRAM_MAX 2048
 
-struct media_pair;
-
 struct media_sock {
   int fd; /* -1: closed */
-  struct media_pair *pair;
   struct sockaddr_storage local;
 };
 
 /* The two sockets of one answered port. */
 struct media_pair {
-  struct media_net *m;
-  uint16_t port;
   int rtcp_open;
   struct media_sock rtp, rtcp;
   struct media_pair *next_dead; /* released while its events were being read */
 };
 
 struct media_net {
-  uv_loop_t *loop;
   siprec_handler *h;
   /* Every media socket is in one epoll of ours, edge-triggered, which the
    * loop polls as one descriptor: a readiness is reported once per burst
@@ -243,14 +237,34 @@ static void free_handle(uv_handle_t *h)
   free(h);
 }
 
-static int sock_start(struct media_net *m, struct media_pair *p, struct media_sock *ms, int fd)
+static int sock_start(struct media_net *m, struct media_sock *ms, int fd)
 {
   struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = ms };
   if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
     return -errno;
   ms->fd = fd;
-  ms->pair = p;
   m->st.sockets_open++;
+  return 0;
+}
+
+/* The loop's poll of the media epoll. @return 0 or a libuv error */
+static int ep_poll_start(struct media_net *m, uv_loop_t *loop)
+{
+  uv_poll_t *p = malloc(sizeof *p);
+  if (!p)
+    return UV_ENOMEM;
+  int rc = uv_poll_init(loop, p, m->epfd);
+  if (rc < 0) {
+    free(p);
+    return rc;
+  }
+  p->data = m;
+  rc = uv_poll_start(p, UV_READABLE, on_epoll);
+  if (rc < 0) {
+    uv_close((uv_handle_t *)p, free_handle);
+    return rc;
+  }
+  m->ep_poll = p;
   return 0;
 }
 
@@ -270,18 +284,8 @@ int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr
     free(m);
     return UV_ENOMEM;
   }
-  m->loop = loop;
   m->epfd = epoll_create1(EPOLL_CLOEXEC);
-  m->ep_poll = malloc(sizeof *m->ep_poll);
-  int rc = m->epfd < 0 ? -errno : !m->ep_poll ? UV_ENOMEM : uv_poll_init(loop, m->ep_poll, m->epfd);
-  if (rc == 0) {
-    m->ep_poll->data = m;
-    rc = uv_poll_start(m->ep_poll, UV_READABLE, on_epoll);
-    if (rc < 0)
-      uv_close((uv_handle_t *)m->ep_poll, free_handle);
-  } else {
-    free(m->ep_poll);
-  }
+  int rc = m->epfd < 0 ? -errno : ep_poll_start(m, loop);
   if (rc < 0) {
     if (m->epfd >= 0)
       close(m->epfd);
@@ -333,8 +337,6 @@ int media_net_alloc(struct media_net *m, siprec_session *s, size_t index, uint16
     struct media_pair *pair = calloc(1, sizeof *pair);
     if (!pair)
       return -1;
-    pair->m = m;
-    pair->port = p;
     int rtp = bind_udp(m, p, &pair->rtp.local);
     int rtcp = rtp >= 0 ? bind_udp(m, (uint16_t)(p + 1), &pair->rtcp.local) : -1;
     if (rtp < 0 || rtcp < 0) {
@@ -360,8 +362,7 @@ int media_net_alloc(struct media_net *m, siprec_session *s, size_t index, uint16
       return -1;
     }
     pair->rtp.fd = pair->rtcp.fd = -1;
-    if (sock_start(m, pair, &pair->rtp, rtp) < 0 ||
-        sock_start(m, pair, &pair->rtcp, rtcp) < 0) {
+    if (sock_start(m, &pair->rtp, rtp) < 0 || sock_start(m, &pair->rtcp, rtcp) < 0) {
       /* epoll_ctl fails on a fresh socket only without memory: give
        * everything back (no event can name the pair yet). */
       if (pair->rtp.fd >= 0)

@@ -85,26 +85,6 @@ static void fill_channel(int16_t *out, const struct rec_hold *h, uint64_t pos, s
     out[2 * i] = 0;
 }
 
-/* What channel `h` holds of the k samples from timeline sample `pos`, when
- * it holds all of them; NULL otherwise. */
-static const int16_t *held_whole(const struct rec_hold *h, uint64_t pos, size_t k)
-{
-  if (!h->len || h->tl > pos || hold_end(h) < pos + k)
-    return NULL;
-  return h->buf + h->off + (size_t)(pos - h->tl);
-}
-
-/* k stereo frames of a (left) and b (right): the common case, both
- * channels held, in one pass straight into the file's buffer. */
-static void interleave(int16_t *restrict out, const int16_t *restrict a,
-                       const int16_t *restrict b, size_t k)
-{
-  for (size_t i = 0; i < k; i++) {
-    out[2 * i] = a[i];
-    out[2 * i + 1] = b[i];
-  }
-}
-
 static int is_stereo_stream(const rec_recording *r, const struct rec_stream *s)
 {
   return r->stereo.state != REC_STEREO_NONE &&
@@ -168,14 +148,8 @@ int rec_stereo_drain(rec_recording *r, int final)
     int16_t *out = rec_sink_reserve(&st->sink, target - st->pos, &k, &rc);
     if (!out)
       return rc;
-    const int16_t *a = held_whole(&ch[0]->hold, st->pos, k);
-    const int16_t *b = a ? held_whole(&ch[1]->hold, st->pos, k) : NULL;
-    if (b) {
-      interleave(out, a, b, k);
-    } else {
-      fill_channel(out, &ch[0]->hold, st->pos, k);
-      fill_channel(out + 1, &ch[1]->hold, st->pos, k);
-    }
+    fill_channel(out, &ch[0]->hold, st->pos, k);
+    fill_channel(out + 1, &ch[1]->hold, st->pos, k);
     rec_sink_commit(&st->sink, k);
     st->pos += k;
     hold_consume(&ch[0]->hold, st->pos);

@@ -23,16 +23,22 @@ static void write_now(void *arg)
                        j->tail ? strlen(j->tail) : 0, 0600, 1);
 }
 
+/* Everything of j but its text (the caller's until it is taken). */
+static void job_free(struct writer_file *j)
+{
+  rec_wgroup_free(j->g);
+  free(j->dir);
+  free(j->name);
+  free(j);
+}
+
 static void written(void *arg)
 {
   struct writer_file *j = arg;
   if (j->done)
     j->done(j->arg, j->rc);
-  rec_wgroup_free(j->g);
-  free(j->dir);
-  free(j->name);
   free(j->text);
-  free(j);
+  job_free(j);
 }
 
 int writer_file_replace(rec_writer *w, const char *dir, const char *name, char *text,
@@ -41,13 +47,13 @@ int writer_file_replace(rec_writer *w, const char *dir, const char *name, char *
   if (!w)
     return -1;
   struct writer_file *j = calloc(1, sizeof *j);
-  if (!j || !(j->dir = strdup(dir)) || !(j->name = strdup(name)) ||
-      !(j->g = rec_wgroup_new(w))) {
-    if (j) {
-      free(j->dir);
-      free(j->name);
-    }
-    free(j);
+  if (!j)
+    return -1;
+  j->dir = strdup(dir);
+  j->name = strdup(name);
+  j->g = rec_wgroup_new(w);
+  if (!j->dir || !j->name || !j->g) {
+    job_free(j);
     return -1;
   }
   j->text = text;

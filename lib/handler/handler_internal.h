@@ -160,7 +160,7 @@ struct siprec_handler {
       char pad[60];
     } count[2][SR_PORT_SLOTS];
     _Atomic uint64_t epoch; /* its parity is the phase new sections count in */
-    _Atomic size_t parked;  /* entries in the two lists below */
+    _Atomic bool parked;    /* an entry in the two lists below */
     pthread_mutex_t lock;   /* the lists, and the epoch's changes */
     unsigned drain_phase;   /* the phase `draining` waits for */
     struct sr_port_ent *retired;  /* swapped out since the epoch last moved */
@@ -274,7 +274,7 @@ void sr_handler_log_limited(siprec_handler *h, sr_log_class cls, uint64_t now,
 /* Media's port table (media_ports.c)                                        */
 
 /* What a local port leads to: a session's stream, its RTP or RTCP port.
- * Immutable but for `m` and `uses`. */
+ * Immutable but for `m`, and `next_retired` once swapped out. */
 typedef struct sr_port_ent {
   siprec_session *s;                    /* a reference the entry holds */
   struct sr_session_media *_Atomic m;   /* s->media[index] once made (cached) */

@@ -230,10 +230,7 @@ static sr_port_ent *collect_free(struct sr_port_readers *r)
     r->draining = r->retired;
     r->retired = NULL;
   }
-  size_t n = 0;
-  for (sr_port_ent *e = done; e; e = e->next_retired)
-    n++;
-  atomic_fetch_sub_explicit(&r->parked, n, memory_order_relaxed);
+  atomic_store_explicit(&r->parked, r->retired || r->draining, memory_order_relaxed);
   return done;
 }
 
@@ -245,7 +242,6 @@ static void retire(siprec_handler *h, sr_port_ent *old)
   if (old) {
     old->next_retired = r->retired;
     r->retired = old;
-    atomic_fetch_add_explicit(&r->parked, 1, memory_order_relaxed);
   }
   sr_port_ent *done = collect_free(r);
   pthread_mutex_unlock(&r->lock);
@@ -355,5 +351,5 @@ void sr_media_ports_free(siprec_handler *h)
   ent_free(h, r->retired);
   ent_free(h, r->draining);
   r->retired = r->draining = NULL;
-  atomic_store(&r->parked, 0);
+  atomic_store(&r->parked, false);
 }

@@ -166,6 +166,27 @@ static void *expirer(void *arg)
   return NULL;
 }
 
+/* Two calls answered and ACKed, Call-IDs ids[0] and ids[1]: their To
+ * tags into tag, their sessions (references) into ss in that order. */
+static void start_two(fixture *f, const char *ids[2], char tag[2][64], siprec_session *ss[2])
+{
+  char msg[4096];
+  for (int c = 0; c < 2; c++) {
+    fx_request(msg, sizeof msg, "INVITE", ids[c], NULL, 1, ids[c], "Require: siprec\r\n", fx_sdp2);
+    ck_assert_int_gt(fx_feed(f, msg, 1 * S), 0);
+    ck_assert_int_eq(f->status, 200);
+    fx_to_tag(f, tag[c], 64);
+    fx_request(msg, sizeof msg, "ACK", ids[c], tag[c], 1, "ack", NULL, NULL);
+    fx_feed(f, msg, 1 * S);
+  }
+  ck_assert_uint_eq(siprec_handler_sessions(f->h, ss, 2), 2);
+  if (strncmp(siprec_session_call_id(ss[0], NULL), ids[0], strlen(ids[0])) != 0) {
+    siprec_session *t = ss[0]; /* the map's order is not the calls' */
+    ss[0] = ss[1];
+    ss[1] = t;
+  }
+}
+
 static void media_from_threads(int with_snapshots)
 {
   atomic_store(&frames, 0);
@@ -188,21 +209,8 @@ static void media_from_threads(int with_snapshots)
   char msg[4096], tag[2][64];
   const char *ids[2] = { "threads-a", "threads-b" };
   uint16_t ports[2][2];
-  for (int c = 0; c < 2; c++) {
-    fx_request(msg, sizeof msg, "INVITE", ids[c], NULL, 1, ids[c], "Require: siprec\r\n", fx_sdp2);
-    ck_assert_int_gt(fx_feed(&f, msg, 1 * S), 0);
-    ck_assert_int_eq(f.status, 200);
-    fx_to_tag(&f, tag[c], sizeof tag[c]);
-    fx_request(msg, sizeof msg, "ACK", ids[c], tag[c], 1, "ack", NULL, NULL);
-    fx_feed(&f, msg, 1 * S);
-  }
   siprec_session *ss[2];
-  ck_assert_uint_eq(siprec_handler_sessions(f.h, ss, 2), 2);
-  if (strncmp(siprec_session_call_id(ss[0], NULL), ids[0], strlen(ids[0])) != 0) {
-    siprec_session *t = ss[0]; /* the map's order is not the calls' */
-    ss[0] = ss[1];
-    ss[1] = t;
-  }
+  start_two(&f, ids, tag, ss);
   for (int c = 0; c < 2; c++)
     for (size_t i = 0; i < 2; i++) {
       siprec_stream_info info = { .size = sizeof info };
@@ -340,21 +348,8 @@ START_TEST(test_port_change_during_callback)
   fx_callbacks_hook = NULL;
   char msg[4096], tag[2][64];
   const char *ids[2] = { "section-a", "section-b" };
-  for (int c = 0; c < 2; c++) {
-    fx_request(msg, sizeof msg, "INVITE", ids[c], NULL, 1, ids[c], "Require: siprec\r\n", fx_sdp2);
-    ck_assert_int_gt(fx_feed(&f, msg, 1 * S), 0);
-    ck_assert_int_eq(f.status, 200);
-    fx_to_tag(&f, tag[c], sizeof tag[c]);
-    fx_request(msg, sizeof msg, "ACK", ids[c], tag[c], 1, "ack", NULL, NULL);
-    fx_feed(&f, msg, 1 * S);
-  }
   siprec_session *ss[2];
-  ck_assert_uint_eq(siprec_handler_sessions(f.h, ss, 2), 2);
-  if (strncmp(siprec_session_call_id(ss[0], NULL), ids[0], strlen(ids[0])) != 0) {
-    siprec_session *t = ss[0];
-    ss[0] = ss[1];
-    ss[1] = t;
-  }
+  start_two(&f, ids, tag, ss);
   atomic_store(&block_session, ss[0]);
   /* B's datagram, then A's, in one batch. */
   uint8_t pkt[2][172];
