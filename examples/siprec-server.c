@@ -1025,13 +1025,15 @@ int main(int argc, char **argv)
   if (srv.engine)
     srv.engine->free(srv.engine);
   rc = uv_loop_close(&srv.loop);
+  if (rc < 0) {
+    fprintf(stderr, "siprec-server: the loop did not close: %s; its handles:\n", uv_strerror(rc));
+    uv_print_all_handles(&srv.loop, stderr); /* which one was left open */
+  }
   recovery_free(srv.rec); /* its writes landed: the loop ran dry */
   net_free(srv.net);
   media_net_free(srv.media);
-  if (rc < 0) {
-    fprintf(stderr, "siprec-server: the loop did not close: %s\n", uv_strerror(rc));
+  if (rc < 0)
     return 1;
-  }
   printf("stopped\n");
   return 0;
 }

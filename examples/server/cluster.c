@@ -10,7 +10,9 @@ struct cluster {
   struct redis_store *st;
   struct cluster_config cfg;
   uv_timer_t timer;
-  int claiming;       /* a round is on its way */
+  int claiming;       /* a round is on its way: its callbacks name this object */
+  int stopped;        /* cluster_stop ran: freed once the timer closed and no round is out */
+  int timer_closed;
   uint64_t last_tick; /* loop time of the timer's last run */
   uint64_t connects;  /* Redis's connections when last seen */
 };
@@ -25,6 +27,12 @@ static void claim_round(struct cluster *c);
 static void on_claimed(void *arg, const char *key, size_t key_len, const void *data, size_t len)
 {
   struct cluster *c = arg;
+  /* Stopping: the sessions stay in this node's set in Redis, where the
+   * other nodes find them once its heartbeat ends. */
+  if (c->stopped) {
+    fprintf(stderr, "siprec-server: a session claimed while stopping is left to the other nodes\n");
+    return;
+  }
   c->cfg.claimed(c->cfg.user, key, key_len, data, len);
 }
 
@@ -32,6 +40,11 @@ static void on_round(void *arg, size_t claimed)
 {
   struct cluster *c = arg;
   c->claiming = 0;
+  if (c->stopped) {
+    if (c->timer_closed)
+      free(c);
+    return;
+  }
   if (claimed) {
     fprintf(stderr, "siprec-server: took over %zu sessions of nodes that stopped\n", claimed);
     claim_round(c); /* more may be left: claimed in bounded scripts */
@@ -94,13 +107,19 @@ int cluster_start(struct cluster **out, uv_loop_t *loop, struct redis_store *st,
 
 static void on_closed(uv_handle_t *h)
 {
-  free(h->data);
+  struct cluster *c = h->data;
+  c->timer_closed = 1;
+  if (!c->claiming)
+    free(c);
 }
 
 void cluster_stop(struct cluster *c)
 {
   if (!c)
     return;
+  c->stopped = 1;
   uv_timer_stop(&c->timer);
+  /* A claim round on its way still calls back (with its replies, or with
+   * none when the connection closes): the object outlives it. */
   uv_close((uv_handle_t *)&c->timer, on_closed);
 }

@@ -43,7 +43,9 @@ int cluster_start(struct cluster **out, uv_loop_t *loop, struct redis_store *st,
 void cluster_beat(struct cluster *c);
 
 /** Stop (the heartbeat then expires: others take over what is left); the
- * object is freed once the loop has closed its timer. */
+ * object is freed once the loop has closed its timer and a claim round on
+ * its way has called back (sessions it claims meanwhile are left in this
+ * node's set, for the others). */
 void cluster_stop(struct cluster *c);
 
 #endif

@@ -17,6 +17,10 @@ the restart):
   sigkill_redis  as sigkill, with the snapshots in Redis (--redis, a
       redis-server the test starts) instead of files: the restarted node
       (same --node) finds its sessions in its own set there.
+  stop_claiming  no call: --redis and --node, Redis stopped (SIGSTOP) while
+      the node's claim rounds are out, SIGTERM to the server meanwhile, then
+      Redis woken: the server must exit 0 (the rounds call back into a
+      stopped cluster; under ASan, no use after free).
 
 Then: the client's re-INVITEs and BYE got 200 (exit 0, no complaint on its
 stderr), the session folder holds two segments (1.wav, 2.wav, stereo.wav,
@@ -30,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -199,7 +204,32 @@ def case_sigkill_redis(ctx):
         redis.kill()
 
 
-CASES = {'sigkill': case_sigkill, 'handover': case_handover, 'sigkill_redis': case_sigkill_redis}
+def case_stop_claiming(ctx):
+    """SIGTERM while a claim round waits on a stalled Redis."""
+    if not shutil.which('redis-server') or not shutil.which('redis-cli'):
+        raise test_sipp.Skip('redis-server is not installed')
+    redis = Redis(ctx.work)
+    try:
+        extra = ['--redis', f'127.0.0.1:{redis.port}', '--node', 'stopping-node']
+        srv = ctx.server = RServer(ctx.binary, ctx.work, os.path.join(ctx.work, 'state'),
+                                   free_port('127.0.0.1'), extra, 'only')
+        # Rounds start once the connection is a node's time to live old
+        # (1.5 s) and come at each heartbeat (0.5 s).
+        time.sleep(2.5)
+        redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(1.2)  # rounds sent to the stalled Redis, unanswered
+            srv.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)  # the server stops while they are out
+        finally:
+            redis.proc.send_signal(signal.SIGCONT)
+        srv.stop()  # the replies or the close call back into a stopped cluster
+    finally:
+        redis.kill()
+
+
+CASES = {'sigkill': case_sigkill, 'handover': case_handover, 'sigkill_redis': case_sigkill_redis,
+         'stop_claiming': case_stop_claiming}
 
 if __name__ == '__main__':
     sys.exit(test_sipp.main(CASES, __doc__, 'recovery', client_arg))
