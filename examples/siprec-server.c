@@ -131,6 +131,11 @@ static void rearm(struct server *srv)
 static void on_tick(uv_timer_t *t)
 {
   struct server *srv = t->data;
+  /* What arrived before now goes in before now's deadlines are met (with
+   * paced reads it may still wait in its socket): a packet that filled a
+   * hole in time must not be taken for late. */
+  if (srv->media)
+    media_net_drain(srv->media);
   siprec_handler_expire(srv->h, now_ns());
   rearm(srv);
 }
@@ -150,7 +155,7 @@ static void feed(struct server *srv, const char *data, size_t len, siprec_transp
   const siprec_path path = { t, local, remote, conn_id };
   static char resp[16384];
   if (srv->media)
-    media_net_flush(srv->media); /* the media read before it, first */
+    media_net_drain(srv->media); /* the media that came before it, first */
   srv->conn_now = conn_id;
   size_t n = 0;
   int rc = absent ? siprec_handler_process_absent(srv->h, data, len, &path, now_ns(), resp,
@@ -936,7 +941,8 @@ int main(int argc, char **argv)
   uint16_t hi = srv.opts.rtp_high >= 0 ? (uint16_t)srv.opts.rtp_high : 39999;
   if (uv_loop_init(&srv.loop) < 0 ||
       net_new(&srv.net, &srv.loop, MAX_MESSAGE, &limits, allowed, on_message, &srv) < 0 ||
-      media_net_new(&srv.media, &srv.loop, (struct sockaddr *)&media_bind, lo, hi, now_ns,
+      media_net_new(&srv.media, &srv.loop, (struct sockaddr *)&media_bind, lo, hi,
+                    (unsigned)srv.opts.media_read_ms, now_ns,
                     limits.fd_limit > 0 ? limits.fd_limit - SRV_FD_TRANSIENT : 0) < 0)
     return 1;
   uint8_t seal_key[32];

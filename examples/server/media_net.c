@@ -11,14 +11,18 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Datagrams one recvmmsg may take; a socket that gave that many is read
  * again (edge-triggered: no readiness comes for what it still holds). */
 #define BATCH 16
-/* Ready sockets taken from the media's epoll a wakeup; more stay ready
- * there, and the loop's next turn takes them. */
-#define EVENTS 256
+/* Ready sockets taken from the media's epoll by one epoll_wait. */
+#define EVENTS 1024
+/* epoll_waits of one read of everything ready: bounded, even under a
+ * flood (a flooded socket comes back to the ready list after READS_MAX
+ * reads), and far above the sockets a pacing tick finds ready. */
+#define READY_ROUNDS 16
 /* Datagrams held for one siprec_handler_media_batch(): what the sockets a
  * loop turn found ready brought, fed together once the turn's I/O is done
  * (media_net_fed) or when the area is full. */
@@ -26,6 +30,8 @@
 /* Larger than any RTP packet a recorder takes (the library drops what
  * exceeds its own bound); a longer datagram is truncated and dropped. */
 #define DGRAM_MAX 2048
+/* A datagram's kernel arrival time (SO_TIMESTAMPNS) rides in this. */
+#define CTL_SPACE CMSG_SPACE(sizeof(struct timespec))
 
 struct media_sock {
   int fd; /* -1: closed */
@@ -47,6 +53,14 @@ struct media_net {
    * again at the next wait (two socket polls a datagram). */
   int epfd;
   uv_poll_t *ep_poll; /* its own allocation: freed once closed */
+  /* Paced reading (read_ms > 0): after a wakeup the epoll is left alone
+   * for read_ms, so that each socket holds a few datagrams when it is
+   * read (one recvmmsg for them, one readiness). Their times are the
+   * kernel's arrival times, so pacing changes when audio is delivered,
+   * never the timing the library sees (jitter, gaps, the media clock). */
+  unsigned read_ms;
+  uv_timer_t *pace;        /* its own allocation, as ep_poll */
+  int64_t real_to_mono;    /* add to a CLOCK_REALTIME time: the handler's clock */
   int reading;             /* inside on_epoll: `evs` may name released pairs */
   struct media_pair *dead; /* those, freed when it returns */
   struct epoll_event evs[EVENTS];
@@ -65,6 +79,7 @@ struct media_net {
   struct mmsghdr msgs[AREA];
   struct iovec iov[AREA];
   struct sockaddr_storage from[AREA], local[AREA];
+  _Alignas(size_t) unsigned char ctl[AREA][CTL_SPACE]; /* a cmsghdr's alignment; rows too */
   siprec_path path[AREA];
   siprec_datagram dg[AREA];
   int rc[AREA];
@@ -75,6 +90,11 @@ struct media_net {
  * again only for the messages a call filled (the kernel rewrote their name
  * length and flags): a readiness brings one datagram nearly always, and
  * setting up all BATCH for it cost more than the call. */
+/* The oldest arrival time taken from a stamp: datagrams wait at most a
+ * pacing interval in their socket, and a loop stalled longer than this
+ * delivers them as arrived now. */
+#define ARRIVAL_MAX_AGE_NS 1000000000ull
+
 static void reset_msg(struct media_net *m, int i)
 {
   m->iov[i].iov_base = m->buf[i];
@@ -82,7 +102,27 @@ static void reset_msg(struct media_net *m, int i)
   m->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &m->from[i],
                                         .msg_namelen = sizeof m->from[i],
                                         .msg_iov = &m->iov[i],
-                                        .msg_iovlen = 1 };
+                                        .msg_iovlen = 1,
+                                        .msg_control = m->ctl[i],
+                                        .msg_controllen = sizeof m->ctl[i] };
+}
+
+/* When message i arrived, in the handler's clock: the kernel's stamp,
+ * bounded by `now` (a clock stepped meanwhile must not make a datagram
+ * arrive in the future, or long before it was read); `now` without one. */
+static uint64_t arrival(struct media_net *m, int i, uint64_t now)
+{
+  struct msghdr *h = &m->msgs[i].msg_hdr;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+      continue;
+    struct timespec ts;
+    memcpy(&ts, CMSG_DATA(c), sizeof ts);
+    int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + m->real_to_mono;
+    uint64_t earliest = now > ARRIVAL_MAX_AGE_NS ? now - ARRIVAL_MAX_AGE_NS : 0;
+    return t < (int64_t)earliest ? earliest : (uint64_t)t > now ? now : (uint64_t)t;
+  }
+  return now;
 }
 
 void media_net_flush(struct media_net *m)
@@ -150,21 +190,21 @@ static void read_sock(struct media_net *m, struct media_sock *ms)
       memcpy(&m->local[i], &ms->local, llen);
       m->path[i] = (siprec_path){ SIPREC_TRANSPORT_UDP, (const struct sockaddr *)&m->local[i],
                                   (const struct sockaddr *)&m->from[i], 0 };
-      m->dg[m->n_dg++] = (siprec_datagram){ m->buf[i], m->msgs[i].msg_len, &m->path[i], now };
+      m->dg[m->n_dg++] =
+        (siprec_datagram){ m->buf[i], m->msgs[i].msg_len, &m->path[i], arrival(m, i, now) };
     }
     if (n < BATCH)
       return;
   }
 }
 
-static void on_epoll(uv_poll_t *poll, int status, int events)
+/* Read the sockets the epoll reports ready (one epoll_wait's worth).
+ * @return how many it reported (EVENTS: more may be ready) */
+static int read_ready(struct media_net *m)
 {
-  struct media_net *m = poll->data;
-  (void)events;
-  if (status < 0) {
-    m->st.read_errors++;
-    return;
-  }
+  struct timespec rt;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  m->real_to_mono = (int64_t)m->now() - ((int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec);
   int n = epoll_wait(m->epfd, m->evs, EVENTS, 0);
   m->reading = 1;
   for (int i = 0; i < n; i++) {
@@ -178,6 +218,58 @@ static void on_epoll(uv_poll_t *poll, int status, int events)
     m->dead = p->next_dead;
     free(p);
   }
+  return n;
+}
+
+/* Everything ready, READY_ROUNDS epoll_waits at most. @return the
+ * sockets read */
+static int read_all(struct media_net *m)
+{
+  int total = 0;
+  for (int r = 0; r < READY_ROUNDS; r++) {
+    int n = read_ready(m);
+    total += n;
+    if (n < EVENTS)
+      break;
+  }
+  return total;
+}
+
+static void on_epoll(uv_poll_t *poll, int status, int events);
+
+/* Paced, busy: the sockets are read at each tick of the timer, the epoll
+ * not polled (re-adding it to the loop's epoll at each wakeup costs a walk
+ * of every socket in it). A tick that finds nothing ready goes back to
+ * waiting for readiness. */
+static void on_pace(uv_timer_t *t)
+{
+  struct media_net *m = t->data;
+  if (read_all(m) > 0)
+    uv_timer_start(m->pace, on_pace, m->read_ms, 0);
+  else if (m->ep_poll && uv_poll_start(m->ep_poll, UV_READABLE, on_epoll) < 0)
+    m->st.read_errors++;
+}
+
+static void on_epoll(uv_poll_t *poll, int status, int events)
+{
+  struct media_net *m = poll->data;
+  (void)events;
+  if (status < 0) {
+    m->st.read_errors++;
+    return;
+  }
+  /* Paced: the timer takes over (a fuller list is read again at the
+   * loop's next turn first). */
+  if (read_ready(m) < EVENTS && m->pace) {
+    uv_poll_stop(m->ep_poll);
+    uv_timer_start(m->pace, on_pace, m->read_ms, 0);
+  }
+}
+
+void media_net_drain(struct media_net *m)
+{
+  read_all(m);
+  media_net_flush(m);
 }
 
 static void set_port(struct sockaddr_storage *ss, uint16_t port)
@@ -212,6 +304,9 @@ static int bind_udp(const struct media_net *m, uint16_t port, struct sockaddr_st
   int fd = socket(local->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return -errno;
+  /* Arrival times from the kernel (without them: the time of the read). */
+  int on = 1;
+  (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   if (bind(fd, (struct sockaddr *)local, addr_len(local)) < 0) {
     int e = errno;
     close(fd);
@@ -268,8 +363,22 @@ static int ep_poll_start(struct media_net *m, uv_loop_t *loop)
   return 0;
 }
 
+/* The pacing timer, when reads are paced. @return 0 or a libuv error */
+static int pace_start(struct media_net *m, uv_loop_t *loop)
+{
+  if (!m->read_ms)
+    return 0;
+  m->pace = malloc(sizeof *m->pace);
+  if (!m->pace)
+    return UV_ENOMEM;
+  uv_timer_init(loop, m->pace);
+  m->pace->data = m;
+  return 0;
+}
+
 int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr *bind,
-                  uint16_t low, uint16_t high, uint64_t (*now)(void), int fd_ceiling)
+                  uint16_t low, uint16_t high, unsigned read_ms, uint64_t (*now)(void),
+                  int fd_ceiling)
 {
   *out = NULL;
   if (low & 1)
@@ -284,8 +393,12 @@ int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr
     free(m);
     return UV_ENOMEM;
   }
+  m->now = now;
+  m->read_ms = read_ms;
   m->epfd = epoll_create1(EPOLL_CLOEXEC);
-  int rc = m->epfd < 0 ? -errno : ep_poll_start(m, loop);
+  int rc = m->epfd < 0 ? -errno : pace_start(m, loop);
+  if (rc == 0 && (rc = ep_poll_start(m, loop)) < 0 && m->pace)
+    uv_close((uv_handle_t *)m->pace, free_handle);
   if (rc < 0) {
     if (m->epfd >= 0)
       close(m->epfd);
@@ -305,7 +418,6 @@ int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr
   m->low = low;
   m->high = high;
   m->cursor = low;
-  m->now = now;
   m->fd_ceiling = fd_ceiling;
   *out = m;
   return 0;
@@ -431,6 +543,10 @@ void media_net_close(struct media_net *m)
   if (m->ep_poll) {
     uv_close((uv_handle_t *)m->ep_poll, free_handle);
     m->ep_poll = NULL;
+  }
+  if (m->pace) {
+    uv_close((uv_handle_t *)m->pace, free_handle);
+    m->pace = NULL;
   }
 }
 

@@ -16,8 +16,18 @@
  * calls a wakeup: a flooded socket goes back on the ready list, behind the
  * other sockets, rather than holding the loop. What the sockets
  * of one loop turn brought is fed in one batch at the turn's end
- * (media_net_fed) or before a SIP message (media_net_flush), so that the
+ * (media_net_fed) or before a SIP message (media_net_drain), so that the
  * library loads the next datagrams' stream state while it works on one.
+ *
+ * Paced reading (--media-read-ms): after a wakeup the epoll rests for a
+ * few tens of milliseconds, so that a socket holds two or three datagrams
+ * when it is read: one readiness and one recvmmsg for them instead of one
+ * each (a system call a datagram was most of the loop's cost). Each
+ * datagram carries its kernel arrival time (SO_TIMESTAMPNS), so the
+ * library's jitter, gap and clock figures are those of the network, not
+ * of the reads; what pacing delays is only when the audio is delivered.
+ * A SIP message first drains every ready socket, so the audio that came
+ * before a re-INVITE or a BYE is in before it is processed.
  *
  * Descriptors: a stream costs two sockets (one once rtcp-mux is known) and
  * its recording files. The kernel hands out the lowest free descriptor, so
@@ -57,15 +67,17 @@ struct media_net_stats {
 /**
  * Create the media side on `loop`, binding to `bind` (an address with port
  * 0; NULL: the IPv4 wildcard) and ports from [low, high] (even RTP ports,
- * their odd successors for RTCP). `now` gives the time the handler's clock
- * runs on. `fd_ceiling`: no stream is given a port whose sockets and files
+ * their odd successors for RTCP). `read_ms`: the pause after each wakeup
+ * of paced reading (0: every readiness read at once). `now` gives the time
+ * the handler's clock runs on (CLOCK_MONOTONIC, in ns). `fd_ceiling`: no stream is given a port whose sockets and files
  * would reach this descriptor number (0: no ceiling). An address that is
  * not local (a NAT's public address given as the media address) makes it
  * bind to the wildcard of its family instead.
  * @return 0 or a negative libuv error
  */
 int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr *bind,
-                  uint16_t low, uint16_t high, uint64_t (*now)(void), int fd_ceiling);
+                  uint16_t low, uint16_t high, unsigned read_ms, uint64_t (*now)(void),
+                  int fd_ceiling);
 
 /** The handler feeds go to (set once the handler exists, before any port). */
 void media_net_set_handler(struct media_net *m, siprec_handler *h);
@@ -83,10 +95,14 @@ void media_net_release(struct media_net *m, uint16_t port);
 void media_net_mux(struct media_net *m, uint16_t port);
 
 /** Feed the datagrams read and not fed yet, in one
- * siprec_handler_media_batch(): before a SIP message is processed, so
- * that media read before it goes in before it (a re-INVITE that pauses a
- * stream comes after the audio that preceded it). */
+ * siprec_handler_media_batch(). */
 void media_net_flush(struct media_net *m);
+
+/** Read every socket that holds datagrams (paced or not) and feed them:
+ * before a SIP message is processed, so that the media that arrived
+ * before it goes in before it (a re-INVITE that pauses a stream comes
+ * after the audio that preceded it; a BYE after the call's last audio). */
+void media_net_drain(struct media_net *m);
 
 /** Called once a loop turn's I/O is done: feeds the datagrams it read to
  * the handler in one siprec_handler_media_batch() (they wait for this, or

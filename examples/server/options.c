@@ -74,6 +74,9 @@ void srv_opts_usage(FILE *f)
           "                         (e.g. 192.0.2.0/24, ::1/128, 198.51.100.7)\n"
           "  --media-address ADDR   the address put in SDP answers\n"
           "  --rtp-ports LO-HI      the RTP port range (default 20000-39999)\n"
+          "  --media-read-ms N      paced media reads: the media sockets are read at most\n"
+          "                         every N ms, a few datagrams a read, each with its\n"
+          "                         kernel arrival time (default %d; 0: at every readiness)\n"
           "  --max-sessions N       refuse INVITEs with 503 beyond N sessions (0: no limit)\n"
           "  --max-pending-per-source N\n"
           "                         unsettled INVITEs taken from one address (default 32)\n"
@@ -91,7 +94,8 @@ void srv_opts_usage(FILE *f)
           "                         later, as a licence check would\n"
           "  --defer-timeout-ms N   refuse (503) a deferred session not decided within N ms\n"
           "  --verbose              the library's debug log on stderr\n"
-          "  --help                 this text\n");
+          "  --help                 this text\n",
+          SRV_MEDIA_READ_MS);
   fprintf(f,
           "TCP connections and descriptors (0: no bound):\n"
           "  --tcp-max-conns N      connections open at once (default %d)\n"
@@ -229,6 +233,7 @@ static const struct number_flag number_flags[] = {
   NUMBER_FLAG("--tcp-max-queue", 1073741824L, tcp_max_queue),
   NUMBER_FLAG("--fd-reserve", 1000000L, fd_reserve),
   NUMBER_FLAG("--record-rate", 48000, record_rate),
+  NUMBER_FLAG("--media-read-ms", SRV_MEDIA_READ_MS_MAX, media_read_ms),
   NUMBER_FLAG("--transcribe-max", 100000, transcribe_max),
   NUMBER_FLAG("--transcribe-workers", 1024, transcribe_workers),
   NUMBER_FLAG("--on-complete-timeout-ms", 86400000L, on_complete_timeout_ms),
@@ -374,6 +379,8 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
     o->record = o->out_dir ? 0 : -1;
   if (o->record_rate < 0)
     o->record_rate = o->transcribe ? 16000 : 8000;
+  if (o->media_read_ms < 0)
+    o->media_read_ms = SRV_MEDIA_READ_MS;
   if (o->record_rate < 8000) {
     fprintf(stderr, "siprec-server: --record-rate %ld: from 8000 to 48000\n", o->record_rate);
     return -1;

@@ -25,6 +25,11 @@
 #define SRV_TCP_WRITE_TIMEOUT_MS 10000
 #define SRV_TCP_MAX_QUEUE 262144
 #define SRV_FD_RESERVE 64
+/* Paced media reads (--media-read-ms): the default pause, and the largest
+ * (a recording's audio reaches its file that much later; the SIGKILL
+ * bound of docs/recording.md counts it). */
+#define SRV_MEDIA_READ_MS 40
+#define SRV_MEDIA_READ_MS_MAX 100
 
 /** An address block from --allow. */
 struct srv_cidr {
@@ -60,6 +65,7 @@ struct srv_opts {
   long fd_reserve;
   /* Recording and transcription (examples/server/calls.h) */
   int record;               /* -1 off, 0 wav, 1 flac (rec_format); wav by default with --out */
+  long media_read_ms;       /* paced media reads: the pause after a wakeup (0: none) */
   long record_rate;         /* Hz, the frames' and the files' rate (default 16000) */
   const char *transcribe;   /* NULL or "pocketsphinx" */
   long transcribe_max;      /* streams at once; -1: from the cores */
