@@ -32,6 +32,10 @@
 #define DGRAM_MAX 2048
 /* A datagram's kernel arrival time (SO_TIMESTAMPNS) rides in this. */
 #define CTL_SPACE CMSG_SPACE(sizeof(struct timespec))
+/* The oldest arrival time taken from a stamp: datagrams wait at most a
+ * pacing interval in their socket, and a loop stalled longer than this
+ * delivers them as arrived now. */
+#define ARRIVAL_MAX_AGE_NS 1000000000ull
 
 struct media_sock {
   int fd; /* -1: closed */
@@ -61,7 +65,7 @@ struct media_net {
   unsigned read_ms;
   uv_timer_t *pace;        /* its own allocation, as ep_poll */
   int64_t real_to_mono;    /* add to a CLOCK_REALTIME time: the handler's clock */
-  int reading;             /* inside on_epoll: `evs` may name released pairs */
+  int reading;             /* inside read_ready: `evs` may name released pairs */
   struct media_pair *dead; /* those, freed when it returns */
   struct epoll_event evs[EVENTS];
   struct sockaddr_storage bind;
@@ -90,11 +94,6 @@ struct media_net {
  * again only for the messages a call filled (the kernel rewrote their name
  * length and flags): a readiness brings one datagram nearly always, and
  * setting up all BATCH for it cost more than the call. */
-/* The oldest arrival time taken from a stamp: datagrams wait at most a
- * pacing interval in their socket, and a loop stalled longer than this
- * delivers them as arrived now. */
-#define ARRIVAL_MAX_AGE_NS 1000000000ull
-
 static void reset_msg(struct media_net *m, int i)
 {
   m->iov[i].iov_base = m->buf[i];
