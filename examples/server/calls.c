@@ -171,6 +171,7 @@ static struct call *call_new(struct calls *c, siprec_session *s, int restored)
       .dir = c->cfg.dir, .session = k->folder, .format = (enum rec_format)c->cfg.record,
       .rate = c->cfg.rate, .start_ns = seg_start, .segment = k->segment,
       .flush_ms = CALLS_FLUSH_MS, /* due from its start: flushes spread over the ticks */
+      .drift_tolerance_ms = CALLS_DRIFT_TOLERANCE_MS + c->cfg.delivery_jitter_ms,
       .writer = c->writer,
     };
     int rc_open = rec_open(&rc, &k->rec);

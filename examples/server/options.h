@@ -25,10 +25,11 @@
 #define SRV_TCP_WRITE_TIMEOUT_MS 10000
 #define SRV_TCP_MAX_QUEUE 262144
 #define SRV_FD_RESERVE 64
-/* Paced media reads (--media-read-ms): the default pause, and the largest
- * (a recording's audio reaches its file that much later; the SIGKILL
- * bound of docs/recording.md counts it). */
-#define SRV_MEDIA_READ_MS 40
+/* Paced media reads (--media-read-ms): off by default, and the largest
+ * pause. A recording's audio reaches its file that much later, and the
+ * recorder, which reads an SRC's clock drift from delivery times, widens
+ * its drift tolerance by as much (calls_config.delivery_jitter_ms). */
+#define SRV_MEDIA_READ_MS 0
 #define SRV_MEDIA_READ_MS_MAX 100
 
 /** An address block from --allow. */
