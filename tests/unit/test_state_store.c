@@ -406,7 +406,8 @@ static void fill(char *buf, int gen)
     buf[i] = (char)('a' + (gen + (int)(i / 4096)) % 26);
 }
 
-static void writer_child(void)
+/* Writes values until killed; a byte on `ready` once the first one landed. */
+static void writer_child(int ready)
 {
   uv_loop_t l;
   struct state_store *ss;
@@ -418,6 +419,8 @@ static void writer_child(void)
     if (state_store_ops.put(ss, "big", 3, buf, BIG, NULL, NULL) < 0)
       _exit(4);
     uv_run(&l, UV_RUN_DEFAULT);
+    if (gen == 0 && write(ready, "x", 1) != 1)
+      _exit(5);
   }
 }
 
@@ -446,11 +449,22 @@ START_TEST(killed_writer)
   srand((unsigned)time(NULL));
   int whole = 0;
   for (int round = 0; round < 6; round++) {
+    int ready[2];
+    ck_assert_int_eq(pipe(ready), 0);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
-    if (pid == 0)
-      writer_child();
-    struct timespec ts = { 0, (30 + rand() % 60) * 1000000L };
+    if (pid == 0) {
+      close(ready[0]);
+      writer_child(ready[1]);
+    }
+    close(ready[1]);
+    /* Killed at a random point of its writes, but after the first one
+     * landed: on a slow machine (valgrind) a fixed delay could end every
+     * round before any value exists, and the check would see none. */
+    char byte;
+    ck_assert_int_eq(read(ready[0], &byte, 1), 1);
+    close(ready[0]);
+    struct timespec ts = { 0, (rand() % 60) * 1000000L };
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);
     int status;
