@@ -257,12 +257,14 @@ static void on_epoll(uv_poll_t *poll, int status, int events)
     m->st.read_errors++;
     return;
   }
-  /* Paced: the timer takes over (a fuller list is read again at the
-   * loop's next turn first). */
-  if (read_ready(m) < EVENTS && m->pace) {
-    uv_poll_stop(m->ep_poll);
-    uv_timer_start(m->pace, on_pace, m->read_ms, 0);
+  if (!m->pace) {
+    read_ready(m); /* a fuller list: the poll fires again at once */
+    return;
   }
+  /* Paced: everything ready now, then the timer takes over. */
+  read_all(m);
+  uv_poll_stop(m->ep_poll);
+  uv_timer_start(m->pace, on_pace, m->read_ms, 0);
 }
 
 void media_net_drain(struct media_net *m)

@@ -69,7 +69,8 @@ struct media_net_stats {
  * 0; NULL: the IPv4 wildcard) and ports from [low, high] (even RTP ports,
  * their odd successors for RTCP). `read_ms`: the pause after each wakeup
  * of paced reading (0: every readiness read at once). `now` gives the time
- * the handler's clock runs on (CLOCK_MONOTONIC, in ns). `fd_ceiling`: no stream is given a port whose sockets and files
+ * the handler's clock runs on (CLOCK_MONOTONIC, in ns). `fd_ceiling`: no
+ * stream is given a port whose sockets and files
  * would reach this descriptor number (0: no ceiling). An address that is
  * not local (a NAT's public address given as the media address) makes it
  * bind to the wildcard of its family instead.
