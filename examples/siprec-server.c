@@ -684,7 +684,6 @@ static int make_calls(struct server *srv)
     .on_complete_max = (unsigned)o->on_complete_max,
     .min_free_bytes = (uint64_t)o->min_free_mb * 1024 * 1024,
     .writer_budget_bytes = o->record_queue_mb > 0 ? (size_t)o->record_queue_mb * 1024 * 1024 : 0,
-    .delivery_jitter_ms = (uint32_t)o->media_read_ms,
   };
   srv->calls = calls_new(&cc);
   if (!srv->calls)

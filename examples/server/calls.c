@@ -171,7 +171,7 @@ static struct call *call_new(struct calls *c, siprec_session *s, int restored)
       .dir = c->cfg.dir, .session = k->folder, .format = (enum rec_format)c->cfg.record,
       .rate = c->cfg.rate, .start_ns = seg_start, .segment = k->segment,
       .flush_ms = CALLS_FLUSH_MS, /* due from its start: flushes spread over the ticks */
-      .drift_tolerance_ms = CALLS_DRIFT_TOLERANCE_MS + c->cfg.delivery_jitter_ms,
+      .drift_tolerance_ms = CALLS_DRIFT_TOLERANCE_MS,
       .writer = c->writer,
     };
     int rc_open = rec_open(&rc, &k->rec);
@@ -316,9 +316,12 @@ void calls_frame(struct calls *c, struct call *k, const siprec_audio_frame *f)
     cs->anchored = 1;
   }
   if (k->rec && cs->rec_id >= 0) {
+    /* A library older than the header fills no arrival: its size says so. */
+    int has_arrival = f->size >= offsetof(siprec_audio_frame, arrival_ns) + sizeof f->arrival_ns;
     struct rec_frame rf = {
       .samples = f->samples, .n_samples = f->n_samples, .rate = f->sample_rate,
       .position = f->position, .time_ns = f->time_ns, .now_ns = c->cfg.now(),
+      .arrival_ns = has_arrival ? f->arrival_ns : 0,
       .flags = (f->flags & SIPREC_AUDIO_AFTER_DISCONTINUITY) ? REC_FRAME_DISCONTINUITY : 0,
     };
     if (rf.now_ns < k->start_ns)

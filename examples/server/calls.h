@@ -59,11 +59,6 @@ struct calls_config {
   void *resume_user;
   size_t writer_budget_bytes;      /* the recordings' writer queue, at most (0: its
                                     * default, REC_WRITER_BUDGET_DEFAULT) */
-  /* How much later than its arrival a frame may be delivered (paced media
-   * reads): the recorder reads drift from delivery times, so its drift
-   * tolerance grows by this much, or the reads' phase would pass for an
-   * SRC's clock drift. 0: frames come as their packets arrive. */
-  uint32_t delivery_jitter_ms;
 };
 
 /** Counters for the metrics. */
@@ -123,8 +118,8 @@ void calls_end(struct calls *c, struct call *k, siprec_session *s, const char *r
  * calls_tick() called every 25 ms, at most 225 ms late. */
 #define CALLS_FLUSH_MS 200
 
-/** The recorder's drift tolerance when frames come as their packets
- * arrive (recorder.h); calls_config.delivery_jitter_ms adds to it. */
+/** The recorder's drift tolerance (recorder.h): read from the packets'
+ * arrival times, it holds however late frames are delivered. */
 #define CALLS_DRIFT_TOLERANCE_MS 10
 
 /** Flush the recordings that are due (call it every 25 ms or so). */

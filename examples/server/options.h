@@ -25,11 +25,12 @@
 #define SRV_TCP_WRITE_TIMEOUT_MS 10000
 #define SRV_TCP_MAX_QUEUE 262144
 #define SRV_FD_RESERVE 64
-/* Paced media reads (--media-read-ms): off by default, and the largest
- * pause. A recording's audio reaches its file that much later, and the
- * recorder, which reads an SRC's clock drift from delivery times, widens
- * its drift tolerance by as much (calls_config.delivery_jitter_ms). */
-#define SRV_MEDIA_READ_MS 0
+/* Paced media reads (--media-read-ms): the default and the largest pause.
+ * At 40 a socket holds two datagrams of a 20 ms stream at each read. The
+ * audio reaches the recorder and its file that much later; the recorder
+ * reads an SRC's clock drift from the packets' kernel arrival times, which
+ * pacing does not move. */
+#define SRV_MEDIA_READ_MS 40
 #define SRV_MEDIA_READ_MS_MAX 100
 
 /** An address block from --allow. */

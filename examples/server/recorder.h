@@ -32,20 +32,23 @@
  * Clock drift. The library's time_ns follows the RTP clock between its own
  * re-anchors (it is the arrival time of the first packet after a break
  * plus position), so it cannot show an SRC whose clock drifts from the
- * host's. The recorder therefore reads drift from `now_ns`, the host's
- * time when the frame was delivered: the latency now - (where the frame
- * ends on the timeline) stays constant while both clocks agree. Network
- * and jitter-buffer delay only ever add to it, so the recorder takes the
- * minimum latency over each second of audio (one-sided jitter filtered
- * out) and compares it with the minimum of the first second after the
- * anchor. When two seconds in a row differ by more than
- * `drift_tolerance_ms` (default 10) in the same direction, the stream
- * slips by the smaller difference: at the next quiet frame (or after 2 s
- * regardless) it gets that much silence inserted (SRC clock slow) or that
- * many samples dropped (SRC clock fast), and `slips` counts it. With the
- * default the file length stays within about 12 ms of the wall time at any
- * point, whatever the duration (the requirement: 20 ms per minute). A
- * frame more than 2 s away from where the host clock puts it (a bogus
+ * host's. The recorder therefore reads drift from `arrival_ns`, when the
+ * frame's first packet reached the host: the latency arrival - (where the
+ * frame ends on the timeline) stays constant while both clocks agree. Not
+ * from `now_ns`, the delivery: a host that reads its sockets at intervals
+ * (siprec-server's --media-read-ms) and the jitter buffer's releases move
+ * the delivery by tens of ms, in a phase that slides against the packets'.
+ * Network delay only ever adds to the latency, so the recorder takes the
+ * minimum over each second of audio (one-sided jitter filtered out; frames
+ * of made-up audio, with no arrival, do not count) and compares it with
+ * the minimum of the first second after the anchor. When two seconds in a
+ * row differ by more than `drift_tolerance_ms` (default 10) in the same
+ * direction, the stream slips by the smaller difference: at the next quiet
+ * frame (or after 2 s regardless) it gets that much silence inserted (SRC
+ * clock slow) or that many samples dropped (SRC clock fast), and `slips`
+ * counts it. With the default the file length stays within about 12 ms of
+ * the wall time at any point, whatever the duration (the requirement: 20 ms
+ * per minute). A frame more than 2 s away from where the host clock puts it (a bogus
  * position or a restart the library did not flag) re-anchors the stream
  * and counts a slip, so no position can make a file more than that longer
  * than the time that passed (nor write hours of silence).
@@ -147,6 +150,8 @@ struct rec_frame {
   uint64_t time_ns;       /**< the library's time_ns of the first sample */
   uint64_t now_ns;        /**< the host's monotonic time now (the frame's delivery):
                            *   trusted, it bounds everything else; not before start_ns */
+  uint64_t arrival_ns;    /**< the library's arrival_ns: when the frame's first
+                           *   received packet arrived; 0 for made-up audio */
   unsigned flags;         /**< REC_FRAME_* */
 };
 

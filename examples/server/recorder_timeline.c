@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Where a stream's frame goes on the recording's timeline: anchored once,
- * then its position; drift read from the host's delivery time (recorder.h
- * says why not from time_ns).
+ * then its position; drift read from the packets' arrival times (recorder.h
+ * says why neither time_ns nor the delivery time serves).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,7 +36,8 @@ static void reset_drift(struct rec_timeline *t)
   t->pending_wait = 0;
 }
 
-/* Latency of a frame: how far the host's clock is past the frame's end. */
+/* Latency of a frame: how far a time of the host's clock (its delivery,
+ * or its packet's arrival) is past the frame's end. */
 static int64_t latency(const struct rec_timeline *t, const struct rec_frame *f, int64_t now)
 {
   return now - (t->base + (int64_t)f->position + (int64_t)f->n_samples);
@@ -67,6 +68,8 @@ static void close_window(struct rec_timeline *t, int64_t tol)
   int64_t m = t->win_min;
   t->win_min = INT64_MAX;
   t->win_fill = 0;
+  if (m == INT64_MAX)
+    return; /* a second of made-up audio (comfort noise): nothing measured */
   if (!t->has_floor) {
     t->has_floor = 1;
     t->floor = m;
@@ -126,8 +129,13 @@ int64_t rec_timeline_place(struct rec_timeline *t, const struct rec_frame *f, ui
       t->has_floor = 1;
     }
   } else {
-    if (lat < t->win_min)
-      t->win_min = lat;
+    /* An arrival after the delivery, or long before it, is not one. */
+    int64_t arr = rec_ns_to_samples(f->arrival_ns, start_ns, rate);
+    if (f->arrival_ns && arr <= now && now - arr <= hard) {
+      int64_t lat_arr = latency(t, f, arr);
+      if (lat_arr < t->win_min)
+        t->win_min = lat_arr;
+    }
     t->win_fill += f->n_samples;
     if (t->win_fill >= rate)
       close_window(t, tol);

@@ -209,6 +209,12 @@ typedef struct siprec_audio_frame {
   int64_t wallclock_ns;    /**< its wall-clock time (Unix, ns) from the SRC's RTCP
                             *   sender reports, 0 until one came */
   unsigned flags;          /**< siprec_audio_flag bits */
+  uint64_t arrival_ns;     /**< the host's time (as fed) at which the first received
+                            *   packet with audio in this frame arrived; 0 when none
+                            *   is (concealment, comfort noise). time_ns follows the
+                            *   RTP clock; the latency arrival_ns - time_ns shows an
+                            *   SRC whose clock drifts from the host's, however late
+                            *   the host delivers (paced reads). */
 } siprec_audio_frame;
 
 /** A stream event's type. */

@@ -54,6 +54,7 @@ static void on_frame(void *user, const sr_ms_frame *f)
   o.time_ns = f->time_ns;
   o.wallclock_ns = f->wallclock_ns;
   o.flags = f->flags; /* the same bits: checked above */
+  o.arrival_ns = f->arrival_ns;
   h->cbs.audio(h->user, &o);
 }
 

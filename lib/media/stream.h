@@ -110,6 +110,11 @@ typedef struct sr_ms_frame {
   uint64_t position;   /* of the first sample, in samples at `rate` */
   uint64_t time_ns;    /* the caller's monotonic time of the first sample */
   int64_t wallclock_ns; /* Unix time of the first sample from RTCP SR; 0: none */
+  /* When the first received packet whose audio is in the frame arrived;
+   * 0 when none is (concealment, comfort noise). Unlike time_ns it is not
+   * smoothed by the RTP clock, so a host can read the SRC's clock drift
+   * from it, whenever it gets the frame. */
+  uint64_t arrival_ns;
   uint32_t ssrc;
   int pt; /* the audio codec's payload type */
   /* A codec change at the same rate does not close the frame: the frame

@@ -37,6 +37,7 @@ int sr_ms_set_rate(sr_media_stream *s, uint32_t rate)
   }
   s->rate = rate;
   s->fill = 0;
+  s->frame_arrival = 0;
   return 0;
 }
 
@@ -70,19 +71,24 @@ static void emit_frame(sr_media_stream *s, const int16_t *samples)
   f.time_ns = d < 0 ? s->anchor_ns - samples_to_ns((uint64_t)-d, s->rate)
                     : s->anchor_ns + samples_to_ns((uint64_t)d, s->rate);
   f.wallclock_ns = frame_wallclock(s);
+  f.arrival_ns = s->frame_arrival;
   if (s->cb.on_frame)
     s->cb.on_frame(s->cb.user, &f);
   s->frame_pos += s->frame_len;
   s->fill = 0;
   s->frame_flags = 0;
+  s->frame_arrival = 0;
 }
 
-/* Output-rate samples into frames. */
-static void push_out(sr_media_stream *s, const int16_t *pcm, size_t n, unsigned flags)
+/* Output-rate samples into frames; `arrival_ns` 0 for made-up audio. */
+static void push_out(sr_media_stream *s, const int16_t *pcm, size_t n, unsigned flags,
+                     uint64_t arrival_ns)
 {
   while (n) {
     s->frame_flags |= flags | s->pending_flags;
     s->pending_flags = 0;
+    if (!s->frame_arrival)
+      s->frame_arrival = arrival_ns;
     size_t k = s->frame_len - s->fill;
     if (k > n)
       k = n;
@@ -93,6 +99,12 @@ static void push_out(sr_media_stream *s, const int16_t *pcm, size_t n, unsigned 
     if (s->fill == s->frame_len)
       emit_frame(s, s->frame);
   }
+}
+
+/* The arrival a frame takes from this audio: none for made-up audio. */
+static uint64_t received(unsigned flags, uint64_t arrival_ns)
+{
+  return flags & (SR_MS_F_CONCEALED | SR_MS_F_COMFORT_NOISE) ? 0 : arrival_ns;
 }
 
 static void start_if_needed(sr_media_stream *s, uint64_t arrival_ns)
@@ -119,6 +131,7 @@ void sr_ms_audio_direct(sr_media_stream *s, const int16_t *pcm, size_t n, unsign
   start_if_needed(s, arrival_ns);
   s->frame_flags |= flags | s->pending_flags;
   s->pending_flags = 0;
+  s->frame_arrival = received(flags, arrival_ns);
   s->fill = n;
   emit_frame(s, pcm);
 }
@@ -130,8 +143,9 @@ void sr_ms_audio(sr_media_stream *s, const int16_t *pcm, size_t n, unsigned flag
                  uint64_t arrival_ns)
 {
   start_if_needed(s, arrival_ns);
+  uint64_t arrived = received(flags, arrival_ns);
   if (!s->rs) {
-    push_out(s, pcm, n, flags);
+    push_out(s, pcm, n, flags, arrived);
     return;
   }
   size_t need = sr_resampler_out_max(s->rs, n);
@@ -144,7 +158,7 @@ void sr_ms_audio(sr_media_stream *s, const int16_t *pcm, size_t n, unsigned flag
   }
   int m = sr_resampler_process(s->rs, pcm, n, s->rs_buf, s->rs_cap);
   if (m > 0)
-    push_out(s, s->rs_buf, (size_t)m, flags);
+    push_out(s, s->rs_buf, (size_t)m, flags, arrived);
 }
 
 static void flush_resampler(sr_media_stream *s)
@@ -163,7 +177,7 @@ static void flush_resampler(sr_media_stream *s)
   }
   int m = sr_resampler_flush(s->rs, s->rs_buf, s->rs_cap);
   if (m > 0)
-    push_out(s, s->rs_buf, (size_t)m, 0);
+    push_out(s, s->rs_buf, (size_t)m, 0, 0);
 }
 
 uint64_t sr_ms_close_span(sr_media_stream *s)

@@ -71,6 +71,7 @@ struct sr_media_stream {
   size_t fill;
   uint64_t frame_pos; /* position of frame[0] */
   uint64_t anchor_pos, anchor_ns; /* host time of a position */
+  uint64_t frame_arrival; /* the first received packet in the frame: its arrival (0: none yet) */
   uint64_t ts_pos;                /* output position of RTP timestamp ts_at */
   uint32_t ts_at, ts_ssrc;
   /* No media, and the counters that move with every packet (the others

@@ -75,7 +75,7 @@ typedef struct got_frame {
   char label[16], spk_id[16], spk_aor[64], spk_name[32];
   uint32_t rate;
   size_t n;
-  uint64_t position, time_ns;
+  uint64_t position, time_ns, arrival_ns;
   unsigned flags;
 } got_frame;
 
@@ -126,6 +126,7 @@ static void on_audio(void *user, const siprec_audio_frame *fr)
     g->n = fr->n_samples;
     g->position = fr->position;
     g->time_ns = fr->time_ns;
+    g->arrival_ns = fr->arrival_ns;
     g->flags = fr->flags;
   }
   if (fr->stream < 2 && L.n_audio[fr->stream] + fr->n_samples <= MAX_FRAMES * PKT) {
@@ -369,6 +370,8 @@ START_TEST(test_frames_attributed_and_exact)
     ck_assert_uint_eq(g->rate, 8000);
     ck_assert_uint_eq(g->n, 160); /* 20 ms */
     ck_assert_uint_eq(g->position, pos[g->stream]);
+    /* each frame is one packet: its arrival is that packet's feed time */
+    ck_assert_uint_eq(g->arrival_ns, 2 * S + pos[g->stream] / PKT * 20 * MS + g->stream * MS);
     pos[g->stream] += g->n;
     ck_assert_str_eq(g->label, g->stream == 0 ? "1" : "2");
     ck_assert_str_eq(g->spk_id, g->stream == 0 ? "pa" : "pb");
@@ -480,6 +483,11 @@ START_TEST(test_reorder_released_by_expire)
   ck_assert_uint_gt(d, t); /* not before the hole's own deadline */
   ck_assert_uint_eq(L.n_audio[0], (n + 3) * PKT);
   ck_assert(L.frames[L.n_frames - 3].flags & SIPREC_AUDIO_CONCEALED);
+  /* Delivered at the deadline, each with its own arrival: none for the
+   * concealment, the feed times for the two that waited. */
+  ck_assert_uint_eq(L.frames[L.n_frames - 3].arrival_ns, 0);
+  ck_assert_uint_eq(L.frames[L.n_frames - 2].arrival_ns, t);
+  ck_assert_uint_eq(L.frames[L.n_frames - 1].arrival_ns, t + 20 * MS);
   /* The packet after the loss is blended into the concealment (spandsp's
    * PLC); the one after it is exact again. */
   ck_assert(memcmp(L.audio[0] + (n + 2) * PKT, ref + (n + 2) * PKT, PKT * sizeof *ref) == 0);

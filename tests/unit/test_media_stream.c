@@ -130,7 +130,7 @@ typedef struct rec {
   unsigned *tl_flags;
   size_t nframes;
   struct {
-    uint64_t pos, time_ns;
+    uint64_t pos, time_ns, arrival;
     int64_t wall;
     unsigned flags;
     uint32_t rate;
@@ -168,6 +168,7 @@ static void on_frame(void *user, const sr_ms_frame *f)
     r->f[r->nframes].pos = f->position;
     r->f[r->nframes].time_ns = f->time_ns;
     r->f[r->nframes].wall = f->wallclock_ns;
+    r->f[r->nframes].arrival = f->arrival_ns;
     r->f[r->nframes].flags = f->flags;
     r->f[r->nframes].rate = f->rate;
     r->f[r->nframes].pt = f->pt;
@@ -367,6 +368,7 @@ START_TEST(test_in_order_exact)
     ck_assert_uint_eq(r->f[i].flags, 0);
     ck_assert_uint_eq(r->f[i].rate, 8000);
     ck_assert_uint_eq(r->f[i].time_ns, T0 + i * 20 * MS);
+    ck_assert_uint_eq(r->f[i].arrival, T0 + i * 20 * MS);
   }
   ck_assert_int_eq(r->ev[0].type, SR_MS_EV_STARTED);
   ck_assert_uint_eq(r->nev, 2);
@@ -430,6 +432,31 @@ START_TEST(test_reordered_exact)
 }
 END_TEST
 
+/* An SRC whose clock runs 0.5 % slow: time_ns keeps to the RTP clock, the
+ * arrival times show the drift (what a recorder corrects it from). Frames
+ * of 10 ms from 20 ms packets: both halves take their packet's arrival. */
+START_TEST(test_arrival_shows_drift)
+{
+  sr_media_stream_config cfg = base_cfg();
+  cfg.frame_ms = 10;
+  sender *x = sender_new(&cfg, PKT / 2, NULL);
+  const uint64_t step = 20 * MS + 100 * 1000; /* 20.1 ms */
+  ck_assert_uint_ge(npkt, 100);
+  for (size_t k = 0; k < 100; k++)
+    ck_assert_int_eq(send_pkt(x, 0, k, T0 + k * step), 0);
+  end_at(x, T0 + 100 * step);
+  rec *r = x->r;
+  ck_assert_uint_eq(r->nframes, 200);
+  for (size_t i = 0; i < r->nframes; i++) {
+    ck_assert_uint_eq(r->f[i].time_ns, T0 + i * 10 * MS);
+    ck_assert_uint_eq(r->f[i].arrival, T0 + (i / 2) * step);
+  }
+  /* 99 packets later, 9.9 ms of drift between the two */
+  ck_assert_uint_eq(r->f[198].arrival - r->f[198].time_ns, 99 * 100 * 1000);
+  sender_free(x);
+}
+END_TEST
+
 START_TEST(test_loss_concealed)
 {
   sr_media_stream_config cfg = base_cfg();
@@ -457,6 +484,8 @@ START_TEST(test_loss_concealed)
     bool concealed = r->tl_flags[k * PKT] & SR_MS_F_CONCEALED;
     ck_assert_msg(concealed == lost[k], "packet %zu: lost %d, concealed %d", k, lost[k],
                   concealed);
+    /* made-up audio arrived with no packet */
+    ck_assert_uint_eq(r->f[k].arrival, lost[k] ? 0 : T0 + k * 20 * MS);
     if (!lost[k] && !lost[k - (k > 0)])
       assert_same(r->tl + k * PKT, ref_u + k * PKT, PKT, "after no loss");
   }
@@ -841,7 +870,9 @@ START_TEST(test_comfort_noise_first)
   ck_assert_uint_eq(r->next_pos, 8000 + 10 * PKT);
   ck_assert(r->f[0].flags & SR_MS_F_COMFORT_NOISE);
   ck_assert_uint_eq(r->f[0].time_ns, T0);
+  ck_assert_uint_eq(r->f[0].arrival, 0); /* noise is made, not received */
   ck_assert_uint_eq(r->f[50].time_ns, T0 + 1000 * MS);
+  ck_assert_uint_eq(r->f[50].arrival, T0 + 1000 * MS);
   assert_same(r->tl + 8000, ref_u, 10 * PKT, "after CN");
   sr_ms_counters c;
   sr_media_stream_counters(x->s, &c);
@@ -1445,6 +1476,7 @@ static Suite *media_stream_suite(void)
   tcase_add_test(tc, test_in_order_exact);
   tcase_add_test(tc, test_reordered_exact);
   tcase_add_test(tc, test_loss_concealed);
+  tcase_add_test(tc, test_arrival_shows_drift);
   tcase_add_test(tc, test_long_gap);
   tcase_add_test(tc, test_duplicates_and_wrap);
   tcase_add_test(tc, test_unprotect_hook);

@@ -104,7 +104,7 @@ static int16_t *read_sound(const char *session, const char *name, sf_count_t *fr
 
 /* One simulated stream: the library's view (position, time_ns anchored at
  * its first packet then following the RTP clock) and the host's (the
- * frame's real time, its delivery). */
+ * frame's real time, its packet's arrival, its delivery). */
 struct sim {
   int id;
   int16_t level;
@@ -114,7 +114,8 @@ struct sim {
   double real_ns;     /* real time of the next sample */
   double clock;       /* the SRC's samples per real second / RATE (drift) */
   uint32_t seed;
-  uint32_t jitter_ms; /* one-sided delivery jitter */
+  uint32_t jitter_ms; /* one-sided network jitter */
+  uint32_t pace_ms;   /* the host reads its sockets every pace_ms (0: at once) */
   unsigned flags;
   int16_t click_at_real_ms; /* -1: none; else a click at that real ms */
 };
@@ -159,10 +160,15 @@ static int sim_frame(rec_recording *r, struct sim *s)
     }
   }
   uint64_t jitter = s->jitter_ms ? (uint64_t)(rnd(&s->seed) % (s->jitter_ms * 1000)) * 1000 : 0;
+  uint64_t arrival = sim_due(s) + jitter;
+  /* Paced reads: delivered at the reading timer's next tick, a fixed grid
+   * whose phase slides against the packets' as the clocks differ. */
+  uint64_t pace = (uint64_t)s->pace_ms * MS_NS;
+  uint64_t now = pace ? (arrival + pace - 1) / pace * pace : arrival;
   struct rec_frame f = {
     .samples = pcm, .n_samples = FRAME, .rate = RATE, .position = s->pos,
     .time_ns = s->anchor_ns + (s->pos - s->anchor_pos) * 1000000000ull / RATE,
-    .now_ns = sim_due(s) + jitter, .flags = s->flags,
+    .now_ns = now, .arrival_ns = arrival, .flags = s->flags,
   };
   s->flags = 0;
   s->pos += FRAME;
@@ -338,16 +344,19 @@ START_TEST(test_discontinuity)
 }
 END_TEST
 
-/* 60 s of a stream whose SRC clock runs `drift` fast (or slow), delivered
- * with up to 30 ms of jitter: the file's length is the wall time's within
- * 20 ms, and the corrections are counted. */
-static void run_drift(double drift, uint64_t *slips_out, int64_t *err_out)
+/* 60 s of a stream whose SRC clock runs `drift` fast (or slow), arriving
+ * with up to jitter_ms of jitter, delivered at once or by reads every
+ * pace_ms: the file's length is the wall time's within 20 ms, and the
+ * corrections are counted. */
+static void run_drift(double drift, uint32_t jitter_ms, uint32_t pace_ms, uint64_t *slips_out,
+                      int64_t *err_out)
 {
   rec_recording *r = open_rec("drift");
   struct sim a;
   sim_start(&a, rec_add_stream(r, "d", 0), LEVEL_A, START_NS + 10 * MS_NS);
   a.clock = 1.0 + drift;
-  a.jitter_ms = 30;
+  a.jitter_ms = jitter_ms;
+  a.pace_ms = pace_ms;
   /* The library's time_ns of the first frame: its arrival. */
   a.anchor_ns = START_NS + 10 * MS_NS + 25 * MS_NS;
   uint64_t last_tick = START_NS;
@@ -374,18 +383,37 @@ START_TEST(test_drift)
 {
   uint64_t slips;
   int64_t err;
-  run_drift(0.001, &slips, &err);
-  ck_assert_msg(err >= -RATE / 50 && err <= RATE / 50, "fast clock: %lld samples off",
-                (long long)err);
-  ck_assert_uint_ge(slips, 3);
-  run_drift(-0.001, &slips, &err);
-  ck_assert_msg(err >= -RATE / 50 && err <= RATE / 50, "slow clock: %lld samples off",
-                (long long)err);
-  ck_assert_uint_ge(slips, 3);
-  /* No drift: jitter alone makes no slip. */
-  run_drift(0.0, &slips, &err);
-  ck_assert_uint_eq(slips, 0);
-  ck_assert_msg(err >= -FRAME && err <= FRAME, "no drift: %lld samples off", (long long)err);
+  /* Unpaced, then paced at 40 ms: drift is read from arrival times, so
+   * the delivery's grid changes nothing. */
+  for (uint32_t pace = 0; pace <= 40; pace += 40) {
+    run_drift(0.001, 30, pace, &slips, &err);
+    ck_assert_msg(err >= -RATE / 50 && err <= RATE / 50, "fast clock, pace %u: %lld samples off",
+                  pace, (long long)err);
+    ck_assert_uint_ge(slips, 3);
+    run_drift(-0.001, 30, pace, &slips, &err);
+    ck_assert_msg(err >= -RATE / 50 && err <= RATE / 50, "slow clock, pace %u: %lld samples off",
+                  pace, (long long)err);
+    ck_assert_uint_ge(slips, 3);
+    /* No drift: jitter alone makes no slip. */
+    run_drift(0.0, 30, pace, &slips, &err);
+    ck_assert_uint_eq(slips, 0);
+    ck_assert_msg(err >= -FRAME && err <= FRAME, "no drift, pace %u: %lld samples off", pace,
+                  (long long)err);
+  }
+  /* A clock 0.02 % slow or fast on a quiet network (loopback): paced reads
+   * at a fixed grid slide across the packets' phase, so the delivery's
+   * lowest latency jumps by up to 20 ms as they do. The files come out as
+   * with no pacing at all (read from delivery times, 100 to 200 samples
+   * apart). */
+  for (int sign = -1; sign <= 1; sign += 2) {
+    uint64_t slips_paced;
+    int64_t err_paced;
+    run_drift(sign * 0.0002, 1, 0, &slips, &err);
+    run_drift(sign * 0.0002, 1, 40, &slips_paced, &err_paced);
+    ck_assert_uint_eq(slips_paced, slips);
+    ck_assert_msg(err_paced - err >= -FRAME / 8 && err_paced - err <= FRAME / 8,
+                  "paced reads moved the file by %lld samples", (long long)(err_paced - err));
+  }
 }
 END_TEST
 
