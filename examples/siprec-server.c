@@ -121,6 +121,12 @@ static void rearm(struct server *srv)
     return;
   }
   uint64_t now = now_ns();
+  if (d <= now && srv->media && media_net_busy(srv->media)) {
+    /* Due, but its media may still wait in the sockets: the next paced
+     * read meets it (on_after_io). */
+    uv_timer_stop(&srv->tick);
+    return;
+  }
   /* Rounded up, and at least 1 ms: a timer that fires early only finds
    * nothing due, and a deadline that does not move cannot spin the loop. */
   uint64_t ms = d <= now ? 1 : (d - now + 999999) / 1000000;
@@ -131,9 +137,12 @@ static void rearm(struct server *srv)
 static void on_tick(uv_timer_t *t)
 {
   struct server *srv = t->data;
-  /* What arrived before now goes in before now's deadlines are met (with
-   * paced reads it may still wait in its socket): a packet that filled a
-   * hole in time must not be taken for late. */
+  /* What arrived before a deadline goes in before it is met: a packet that
+   * filled a hole in time must not be taken for late. While paced reads
+   * are busy the next one meets it (on_after_io); else the sockets are
+   * drained now. */
+  if (srv->media && media_net_busy(srv->media))
+    return;
   if (srv->media)
     media_net_drain(srv->media);
   siprec_handler_expire(srv->h, now_ns());
@@ -409,12 +418,17 @@ static void on_stream_event(void *user, const siprec_stream_event *e)
 
 /* The turn's datagrams are fed, then the BYEs held behind them. A jitter
  * buffer's hole or the no-media watchdog may have moved the handler's next
- * deadline: re-arm once per loop turn, not per datagram. */
+ * deadline: re-arm once per loop turn, not per datagram. After a paced
+ * read of every socket, the deadlines up to its start are met. */
 static void on_after_io(uv_check_t *c)
 {
   struct server *srv = c->data;
-  int fed = media_net_fed(srv->media);
+  uint64_t upto = 0;
+  int fed = media_net_fed(srv->media, &upto);
   release_byes(srv, 1);
+  if ((fed & MEDIA_NET_READ_ALL) && !srv->stopping &&
+      siprec_handler_next_deadline(srv->h) <= upto)
+    siprec_handler_expire(srv->h, upto);
   if (fed)
     rearm(srv);
 }

@@ -64,6 +64,11 @@ struct media_net {
    * never the timing the library sees (jitter, gaps, the media clock). */
   unsigned read_ms;
   uv_timer_t *pace;        /* its own allocation, as ep_poll */
+  /* A paced read of every socket ran in this loop turn (media_net_fed
+   * says so), and when the last one began: all that arrived before it is
+   * read. */
+  int read_turn;
+  uint64_t read_upto;
   int64_t real_to_mono;    /* add to a CLOCK_REALTIME time: the handler's clock */
   int reading;             /* inside read_ready: `evs` may name released pairs */
   struct media_pair *dead; /* those, freed when it returns */
@@ -224,12 +229,19 @@ static int read_ready(struct media_net *m)
  * sockets read */
 static int read_all(struct media_net *m)
 {
+  uint64_t began = m->now();
   int total = 0;
   for (int r = 0; r < READY_ROUNDS; r++) {
     int n = read_ready(m);
     total += n;
     if (n < EVENTS)
       break;
+  }
+  /* Also after the last round (a flood of ready sockets): the deadlines
+   * must not wait for a read that never ends. */
+  if (m->read_ms) {
+    m->read_turn = 1;
+    m->read_upto = began;
   }
   return total;
 }
@@ -523,12 +535,22 @@ void media_net_mux(struct media_net *m, uint16_t port)
   }
 }
 
-int media_net_fed(struct media_net *m)
+int media_net_fed(struct media_net *m, uint64_t *read_upto)
 {
   media_net_flush(m);
-  int fed = m->fed;
+  int fed = m->fed ? MEDIA_NET_FED : 0;
+  if (m->read_turn) {
+    fed |= MEDIA_NET_READ_ALL;
+    *read_upto = m->read_upto;
+  }
   m->fed = 0;
+  m->read_turn = 0;
   return fed;
+}
+
+int media_net_busy(const struct media_net *m)
+{
+  return m->pace && uv_is_active((const uv_handle_t *)m->pace);
 }
 
 void media_net_stats(const struct media_net *m, struct media_net_stats *out)

@@ -27,7 +27,10 @@
  * library's jitter, gap and clock figures are those of the network, not
  * of the reads; what pacing delays is only when the audio is delivered.
  * A SIP message first drains every ready socket, so the audio that came
- * before a re-INVITE or a BYE is in before it is processed.
+ * before a re-INVITE or a BYE is in before it is processed. The handler's
+ * deadlines (jitter-buffer holes, no-media watchdogs: hundreds a second at
+ * a thousand streams) are met after each paced read, up to when it began,
+ * rather than each with a read of its own (media_net_busy).
  *
  * Descriptors: a stream costs two sockets (one once rtcp-mux is known) and
  * its recording files. The kernel hands out the lowest free descriptor, so
@@ -105,11 +108,26 @@ void media_net_flush(struct media_net *m);
  * after the audio that preceded it; a BYE after the call's last audio). */
 void media_net_drain(struct media_net *m);
 
+/** What media_net_fed() reports. */
+enum {
+  MEDIA_NET_FED = 1,      /* datagrams were fed: the handler's deadline may have moved */
+  MEDIA_NET_READ_ALL = 2, /* a paced read of every socket ran: *read_upto says when */
+};
+
 /** Called once a loop turn's I/O is done: feeds the datagrams it read to
  * the handler in one siprec_handler_media_batch() (they wait for this, or
- * for the receive area to fill); non-zero when any arrived since the last
- * call, so the handler's deadline may have moved. */
-int media_net_fed(struct media_net *m);
+ * for the receive area to fill). @return MEDIA_NET_* bits; with
+ * MEDIA_NET_READ_ALL, *read_upto is when the turn's last paced read of
+ * every socket began: everything that arrived before it is fed, so the
+ * handler's deadlines up to it can be met. */
+int media_net_fed(struct media_net *m, uint64_t *read_upto);
+
+/** Non-zero while paced reads are busy: the pacing timer reads the
+ * sockets, and a datagram waits in its socket until the next read (at
+ * most read_ms). A deadline of the handler's that falls due meanwhile is
+ * met after that read (MEDIA_NET_READ_ALL), not by reading now: a read
+ * between two paced ones would take one datagram a socket again. */
+int media_net_busy(const struct media_net *m);
 
 /** The counters. */
 void media_net_stats(const struct media_net *m, struct media_net_stats *out);
