@@ -85,6 +85,25 @@ static void fill_channel(int16_t *out, const struct rec_hold *h, uint64_t pos, s
     out[2 * i] = 0;
 }
 
+/* Both channels hold all of [pos, pos + k): one pass, a pair of samples a
+ * step (the usual case: both streams live and in step). */
+static int both_hold(const struct rec_hold *a, const struct rec_hold *b, uint64_t pos, size_t k)
+{
+  return a->len && b->len && a->tl <= pos && b->tl <= pos && hold_end(a) >= pos + k &&
+         hold_end(b) >= pos + k;
+}
+
+static void interleave(int16_t *out, const struct rec_hold *a, const struct rec_hold *b,
+                       uint64_t pos, size_t k)
+{
+  const int16_t *l = a->buf + a->off + (size_t)(pos - a->tl);
+  const int16_t *r = b->buf + b->off + (size_t)(pos - b->tl);
+  for (size_t i = 0; i < k; i++) {
+    out[2 * i] = l[i];
+    out[2 * i + 1] = r[i];
+  }
+}
+
 static int is_stereo_stream(const rec_recording *r, const struct rec_stream *s)
 {
   return r->stereo.state != REC_STEREO_NONE &&
@@ -148,8 +167,12 @@ int rec_stereo_drain(rec_recording *r, int final)
     int16_t *out = rec_sink_reserve(&st->sink, target - st->pos, &k, &rc);
     if (!out)
       return rc;
-    fill_channel(out, &ch[0]->hold, st->pos, k);
-    fill_channel(out + 1, &ch[1]->hold, st->pos, k);
+    if (both_hold(&ch[0]->hold, &ch[1]->hold, st->pos, k)) {
+      interleave(out, &ch[0]->hold, &ch[1]->hold, st->pos, k);
+    } else {
+      fill_channel(out, &ch[0]->hold, st->pos, k);
+      fill_channel(out + 1, &ch[1]->hold, st->pos, k);
+    }
     rec_sink_commit(&st->sink, k);
     st->pos += k;
     hold_consume(&ch[0]->hold, st->pos);

@@ -577,6 +577,21 @@ START_TEST(test_stereo_alignment)
     ck_assert_msg(at == want, "%s channel %d: click at %zu, not %zu", files[f], chan, at, want);
     free(p);
   }
+  /* Each stereo channel is its stream's file, sample for sample (silence
+   * where that file has not begun or has ended). */
+  sf_count_t na, nb, ns;
+  int ca, cb, cs;
+  int16_t *pa = read_sound("align", "a.wav", &na, &ca);
+  int16_t *pb = read_sound("align", "b.wav", &nb, &cb);
+  int16_t *ps = read_sound("align", "stereo.wav", &ns, &cs);
+  ck_assert_int_eq(cs, 2);
+  for (sf_count_t i = 0; i < ns; i++) {
+    ck_assert_int_eq(ps[2 * i], i < na ? pa[i] : 0);
+    ck_assert_int_eq(ps[2 * i + 1], i < nb ? pb[i] : 0);
+  }
+  free(pa);
+  free(pb);
+  free(ps);
 }
 END_TEST
 
