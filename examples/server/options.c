@@ -77,8 +77,8 @@ void srv_opts_usage(FILE *f)
           "  --media-read-ms N      paced media reads: the media sockets are read every N ms\n"
           "                         while busy, a few datagrams a system call (each with\n"
           "                         its kernel arrival time), for less CPU; audio is\n"
-          "                         delivered up to N ms later (default %d; 0: at every\n"
-          "                         readiness)\n"
+          "                         delivered up to N ms later (default %d, at most %d;\n"
+          "                         0: at every readiness)\n"
           "  --max-sessions N       refuse INVITEs with 503 beyond N sessions (0: no limit)\n"
           "  --max-pending-per-source N\n"
           "                         unsettled INVITEs taken from one address (default 32)\n"
@@ -97,7 +97,7 @@ void srv_opts_usage(FILE *f)
           "  --defer-timeout-ms N   refuse (503) a deferred session not decided within N ms\n"
           "  --verbose              the library's debug log on stderr\n"
           "  --help                 this text\n",
-          SRV_MEDIA_READ_MS);
+          SRV_MEDIA_READ_MS, SRV_MEDIA_READ_MS_MAX);
   fprintf(f,
           "TCP connections and descriptors (0: no bound):\n"
           "  --tcp-max-conns N      connections open at once (default %d)\n"

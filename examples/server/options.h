@@ -26,12 +26,14 @@
 #define SRV_TCP_MAX_QUEUE 262144
 #define SRV_FD_RESERVE 64
 /* Paced media reads (--media-read-ms): the default and the largest pause.
- * At 40 a socket holds two datagrams of a 20 ms stream at each read. The
- * audio reaches the recorder and its file that much later; the recorder
- * reads an SRC's clock drift from the packets' kernel arrival times, which
- * pacing does not move. */
-#define SRV_MEDIA_READ_MS 40
-#define SRV_MEDIA_READ_MS_MAX 100
+ * At 60 a socket holds three datagrams of a 20 ms stream at each read. The
+ * audio reaches the recorder and its file that much later: a SIGKILL loses
+ * at most N + 225 (the write interval, calls.h) + 200 (the jitter depth,
+ * with a hole pending) ms of it, 485 at the default; the largest, 75, keeps
+ * that within the 0.5 s bound. The recorder reads an SRC's clock drift from
+ * the packets' kernel arrival times, which pacing does not move. */
+#define SRV_MEDIA_READ_MS 60
+#define SRV_MEDIA_READ_MS_MAX 75
 
 /** An address block from --allow. */
 struct srv_cidr {
