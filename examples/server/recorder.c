@@ -259,7 +259,10 @@ int rec_frame(rec_recording *r, int id, const struct rec_frame *f)
   struct rec_stream *s = stream_of(r, id);
   if (!s || !f || (!f->samples && f->n_samples))
     return -EINVAL;
-  if (check_writer(r))
+  /* The writer's own errors are read at each rec_tick(), not here: the
+   * group is the writer thread's cache line, and a frame taken meanwhile
+   * is only buffered (the writer tries nothing more after an error). */
+  if (r->error)
     return r->error;
   /* Bounds that keep the timeline's arithmetic far from overflow: a
    * position of 2^52 samples is three thousand years at 48 kHz. */
@@ -310,9 +313,7 @@ int rec_tick(rec_recording *r, uint64_t now_ns)
 {
   if (!r)
     return -EINVAL;
-  /* The writer's errors reach the loop here, every tick (ENOSPC logged and
-   * counted by the caller within a tick of the failed write). */
-  if (check_writer(r))
+  if (r->error)
     return r->error;
   if (r->stereo.state == REC_STEREO_WAITING && r->n_streams < 2 && now_ns >= r->open_ns &&
       now_ns - r->open_ns >= r->stereo_wait_ns) {
@@ -323,6 +324,11 @@ int rec_tick(rec_recording *r, uint64_t now_ns)
   if (now_ns >= r->last_flush_ns && now_ns - r->last_flush_ns < r->flush_ns)
     return 0;
   r->last_flush_ns = now_ns;
+  /* The writer's errors reach the loop here, at each flush (ENOSPC logged
+   * and counted by the caller within a flush interval of the failed
+   * write); not at every tick, which visits every recording. */
+  if (check_writer(r))
+    return r->error;
   for (size_t i = 0; i < r->n_streams; i++) {
     int rc = rec_sink_flush(&r->streams[i]->sink);
     if (rc)
