@@ -141,10 +141,11 @@ static void on_tick(uv_timer_t *t)
    * filled a hole in time must not be taken for late. While paced reads
    * are busy the next one meets it (on_after_io); else the sockets are
    * drained now. */
-  if (srv->media && media_net_busy(srv->media))
-    return;
-  if (srv->media)
+  if (srv->media) {
+    if (media_net_busy(srv->media))
+      return;
     media_net_drain(srv->media);
+  }
   siprec_handler_expire(srv->h, now_ns());
   rearm(srv);
 }

@@ -48,10 +48,10 @@
  * clock slow) or that many samples dropped (SRC clock fast), and `slips`
  * counts it. With the default the file length stays within about 12 ms of
  * the wall time at any point, whatever the duration (the requirement: 20 ms
- * per minute). A frame more than 2 s away from where the host clock puts it (a bogus
- * position or a restart the library did not flag) re-anchors the stream
- * and counts a slip, so no position can make a file more than that longer
- * than the time that passed (nor write hours of silence).
+ * per minute). A frame more than 2 s away from where the host clock puts
+ * it (a bogus position or a restart the library did not flag) re-anchors
+ * the stream and counts a slip, so no position can make a file more than
+ * that longer than the time that passed (nor write hours of silence).
  *
  * Writing. Frames are buffered and handed to the writer (rec_writer.h:
  * one thread that does every libsndfile write, header update, close and

@@ -129,13 +129,12 @@ int64_t rec_timeline_place(struct rec_timeline *t, const struct rec_frame *f, ui
       t->has_floor = 1;
     }
   } else {
-    /* An arrival after the delivery, or long before it, is not one. */
-    int64_t arr = rec_ns_to_samples(f->arrival_ns, start_ns, rate);
-    if (f->arrival_ns && arr <= now && now - arr <= hard) {
-      int64_t lat_arr = latency(t, f, arr);
-      if (lat_arr < t->win_min)
-        t->win_min = lat_arr;
-    }
+    /* Made-up audio has no arrival; one after the delivery, or long
+     * before it, is not one. */
+    int64_t arr = f->arrival_ns ? rec_ns_to_samples(f->arrival_ns, start_ns, rate) : INT64_MAX;
+    int64_t lat_arr = arr <= now && now - arr <= hard ? latency(t, f, arr) : INT64_MAX;
+    if (lat_arr < t->win_min)
+      t->win_min = lat_arr;
     t->win_fill += f->n_samples;
     if (t->win_fill >= rate)
       close_window(t, tol);
