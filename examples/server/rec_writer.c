@@ -199,6 +199,7 @@ static void run_close(struct rec_job *j)
   if (sf_close(f->sf) && !rc)
     rc = -EIO;
   f->sf = NULL;
+  sndfile_pio_release(&f->io);
   /* Durable once closed: the recording is done and reported. */
   if (j->sync && fsync(f->fd) < 0 && !rc && errno != EINVAL)
     rc = -errno;
@@ -479,6 +480,7 @@ void rec_wgroup_free(rec_wgroup *g)
     /* Never closed (a caller that stopped early): nobody writes it now. */
     if (f->sf)
       sf_close(f->sf);
+    sndfile_pio_release(&f->io);
     if (f->fd >= 0)
       close(f->fd);
     free(f);

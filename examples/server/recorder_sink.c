@@ -22,8 +22,9 @@ int rec_sink_open(struct rec_sink *s, rec_wgroup *g, int dirfd, const char *name
   /* O_EXCL: never write into a file that was there (or a link planted in
    * its place); 0600: recordings are private. Opened here, on the caller's
    * thread, because the name's answer (EEXIST: try the next) is needed now;
-   * libsndfile writes only the first header on open. */
-  int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+   * libsndfile writes only the first header on open. O_RDWR: the header's
+   * page is mapped (sndfile_pio.h). */
+  int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return -errno;
   /* The descriptor stays the writer's, to fsync it after libsndfile's
