@@ -610,11 +610,18 @@ static void recording_stopped(struct calls *c, struct call *k, int err, const ch
   c->st.record_errors++;
 }
 
+/* Every RECORD_TICK_MS: each recording whose flush (or stereo wait) is
+ * due. The others are passed over on their call's own line: a tick visits
+ * every call, and a recording's lines are cold by then (its flush comes
+ * every 8th tick or so). */
 void calls_tick(struct calls *c)
 {
   uint64_t now = c->cfg.now();
   for (struct call *k = c->open; k; k = k->next) {
-    int rc = k->rec && !k->rec_stopped ? rec_tick(k->rec, now) : 0;
+    if (!k->rec || k->rec_stopped || now < k->rec_due)
+      continue;
+    int rc = rec_tick(k->rec, now);
+    k->rec_due = rec_next_tick(k->rec);
     if (rc < 0)
       recording_stopped(c, k, rc, "recording stopped");
   }

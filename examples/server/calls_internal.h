@@ -50,6 +50,7 @@ struct call {
   uint64_t start_ns;        /* host monotonic time of the call's start */
   int64_t start_unix_ns;
   rec_recording *rec;
+  uint64_t rec_due;         /* rec_next_tick(): calls_tick skips it until then */
   struct call_stream st[CALL_MAX_STREAMS];
   pthread_mutex_t lock;     /* the streams' participants, read by workers */
   int pending;              /* the session (1 while open) + transcribe streams not yet closed */

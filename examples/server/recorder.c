@@ -338,6 +338,16 @@ int rec_tick(rec_recording *r, uint64_t now_ns)
   return rc ? rec_fail(r, rc) : 0;
 }
 
+uint64_t rec_next_tick(const rec_recording *r)
+{
+  if (!r)
+    return 0;
+  uint64_t due = r->last_flush_ns + r->flush_ns;
+  if (r->stereo.state == REC_STEREO_WAITING && r->open_ns + r->stereo_wait_ns < due)
+    due = r->open_ns + r->stereo_wait_ns;
+  return due;
+}
+
 size_t rec_stream_count(const rec_recording *r)
 {
   return r ? r->n_streams : 0;

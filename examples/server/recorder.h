@@ -211,6 +211,12 @@ int rec_end_stream(rec_recording *r, int id);
  * @return 0 or the error that stopped the recording */
 int rec_tick(rec_recording *r, uint64_t now_ns);
 
+/** When rec_tick() next has something to do (a flush, the stereo file's
+ * wait ending): a caller that visits many recordings on one timer skips
+ * the others until then. Nothing but rec_tick() moves it later; nothing
+ * moves it earlier. 0 for NULL. */
+uint64_t rec_next_tick(const rec_recording *r);
+
 /** The file name of stream `id`, and of the stereo file (NULL while there
  * is none), valid until rec_close(). */
 size_t rec_stream_count(const rec_recording *r);

@@ -477,6 +477,68 @@ START_TEST(test_two_sessions)
 }
 END_TEST
 
+/* rec_next_tick(): the earlier of the next flush and the stereo file's
+ * wait; a recording ticked only then writes the same files as one ticked
+ * every 25 ms (siprec-server's tick, which passes over recordings not due). */
+START_TEST(test_next_tick)
+{
+  ck_assert_uint_eq(rec_next_tick(NULL), 0);
+  rec_recording *r[2];
+  for (int i = 0; i < 2; i++) {
+    struct rec_config c = config(i ? "due-only" : "every-tick");
+    c.flush_ms = 200;
+    c.stereo_wait_ms = 300;
+    ck_assert_int_eq(rec_open(&c, &r[i]), 0);
+  }
+  /* Waiting for a second stream: its end comes after the first flush. */
+  ck_assert_uint_eq(rec_next_tick(r[0]), START_NS + 200 * MS_NS);
+  struct sim a[2];
+  for (int i = 0; i < 2; i++)
+    sim_start(&a[i], rec_add_stream(r[i], "x", 0), LEVEL_A, START_NS);
+  uint64_t due = rec_next_tick(r[1]);
+  int visits = 0;
+  for (uint64_t t = START_NS; t < START_NS + 3000 * MS_NS; t += MS_NS) {
+    for (int i = 0; i < 2; i++)
+      while (sim_due(&a[i]) <= t)
+        ck_assert_int_eq(sim_frame(r[i], &a[i]), 0);
+    if ((t - START_NS) % (25 * MS_NS) == 0 && t > START_NS) {
+      uint64_t before = rec_next_tick(r[0]);
+      ck_assert_int_eq(rec_tick(r[0], t), 0);
+      /* Nothing moves it but a tick at or past it. */
+      if (t < before)
+        ck_assert_uint_eq(rec_next_tick(r[0]), before);
+      else
+        ck_assert_uint_gt(rec_next_tick(r[0]), t);
+      if (t >= due) {
+        ck_assert_int_eq(rec_tick(r[1], t), 0);
+        due = rec_next_tick(r[1]);
+        visits++;
+      }
+    }
+  }
+  /* The stereo wait ended at 300 ms (one stream: no stereo file), then a
+   * flush every 200 ms, each at the first 25 ms tick at or past it. */
+  ck_assert_int_ge(visits, 13);
+  ck_assert_int_le(visits, 15);
+  struct rec_summary sum[2];
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(rec_close(r[i], &sum[i]), 0);
+    ck_assert_uint_eq(sum[i].n_files, 1);
+    rec_summary_free(&sum[i]);
+  }
+  sf_count_t n[2];
+  int ch[2];
+  int16_t *p[2];
+  p[0] = read_sound("every-tick", "x.wav", &n[0], &ch[0]);
+  p[1] = read_sound("due-only", "x.wav", &n[1], &ch[1]);
+  ck_assert_int_eq(n[0], n[1]);
+  ck_assert_int_gt(n[0], 2 * RATE);
+  ck_assert_int_eq(memcmp(p[0], p[1], (size_t)n[0] * sizeof *p[0]), 0);
+  free(p[0]);
+  free(p[1]);
+}
+END_TEST
+
 static int safe_name(const char *s)
 {
   if (!*s || s[0] == '.' || strlen(s) > REC_NAME_MAX + 16)
@@ -970,6 +1032,7 @@ static Suite *recorder_suite(void)
   tcase_add_test(tc, test_discontinuity);
   tcase_add_test(tc, test_drift);
   tcase_add_test(tc, test_two_sessions);
+  tcase_add_test(tc, test_next_tick);
   tcase_add_test(tc, test_hostile_labels);
   tcase_add_test(tc, test_stereo_alignment);
   tcase_add_test(tc, test_write_error);
