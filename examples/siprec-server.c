@@ -704,7 +704,7 @@ static int make_calls(struct server *srv)
   if (!srv->calls)
     return -1;
   if (o->state_dir)
-    recovery_share_resume(srv->rec, resume_dir);
+    recovery_share_resume(srv->rec, resume_dir, srv->calls);
   return o->transcribe ? make_transcription(srv) : 0;
 }
 
@@ -773,6 +773,7 @@ static void stop_now(struct server *srv)
   metrics_http_stop(srv->metrics); /* it renders from the handler */
   srv->metrics = NULL;
 #endif
+  recovery_detach(srv->rec); /* a snapshot arriving from now on is not held */
   siprec_handler_free(srv->h); /* the sessions still open end: their recordings close */
   srv->h = NULL;
   media_net_set_handler(srv->media, NULL);

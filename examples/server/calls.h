@@ -80,6 +80,16 @@ struct calls_stats {
  * reads it. @return 0 or -1 */
 int calls_resume_write(const char *dir, const char *folder, const char *json, size_t len);
 
+/** The same, into calls' own resume folder, by the recordings' writer
+ * thread: the fsyncs wait for a disk busy with every call's audio, and a
+ * node taking over a failed node's sessions keeps many states at once, so
+ * the loop must not wait for them. `done(arg, rc)` (rc 0 or a negative
+ * errno) runs on the loop once the file is in place. @return 0, or -1 when
+ * nothing was handed over (no resume folder, no writer, no memory, a name
+ * that cannot be a file's): `done` is not called */
+int calls_resume_keep(struct calls *c, const char *folder, const char *json, size_t len,
+                      void (*done)(void *arg, int rc), void *arg);
+
 /** @return the calls, or NULL when out of memory */
 struct calls *calls_new(const struct calls_config *cfg);
 

@@ -137,6 +137,22 @@ int calls_resume_write(const char *dir, const char *folder, const char *json, si
   return file_replace(dir, name, json, len, NULL, 0, 0600, 1) < 0 ? -1 : 0;
 }
 
+int calls_resume_keep(struct calls *c, const char *folder, const char *json, size_t len,
+                      void (*done)(void *arg, int rc), void *arg)
+{
+  char name[256];
+  if (!c || !c->writer || !c->cfg.resume_dir || resume_name(folder, name, sizeof name) < 0)
+    return -1;
+  char *text = strndup(json, len);
+  if (!text)
+    return -1;
+  if (writer_file_replace(c->writer, c->cfg.resume_dir, name, text, NULL, done, arg) < 0) {
+    free(text);
+    return -1;
+  }
+  return 0;
+}
+
 void calls_resume_drop(struct calls *c, struct call *k)
 {
   char path[4096];

@@ -37,6 +37,7 @@ struct recovery {
   size_t scanning, restored_n, failed_n;
   int restore_wanted; /* Redis: restore_all once it is up */
   char *resume_dir;   /* the recordings' resume states (calls_resume.c), or NULL */
+  struct calls *calls; /* writes them off the loop, or NULL */
   uv_timer_t close_wait;
   uint64_t close_deadline;
 };
@@ -245,6 +246,8 @@ static void move_aside(struct recovery *r, const char *name)
  * the dialog now. */
 static int hold(struct recovery *r, const char *name, const void *data, size_t len, int over)
 {
+  if (!r->h)
+    return 0; /* detached: shutting down */
   siprec_session *s = NULL;
   int rc = over ? siprec_handler_take_over(r->h, data, len, (struct sockaddr *)&r->local,
                                            r->now(), &s)
@@ -311,17 +314,40 @@ struct take {
   unsigned char data[]; /* the snapshot */
 };
 
+/* The session taken over, once its recording's resume state is in place
+ * (the recording's next segment reads it). */
+static void take_finish(struct take *t)
+{
+  struct recovery *r = t->r;
+  int held = hold(r, t->name, t->data, t->len, 1);
+  if (t->f)
+    fetch_end(r, t->f, held);
+  free(t);
+}
+
+static void on_resume_kept(void *arg, int rc)
+{
+  struct take *t = arg;
+  if (rc < 0)
+    fprintf(stderr, "siprec-server: session %s: cannot keep the resume state it came with: %s\n",
+            t->session, strerror(-rc));
+  take_finish(t);
+}
+
 static void on_resume_state(void *arg, const void *json, size_t len)
 {
   struct take *t = arg;
   struct recovery *r = t->r;
-  if (json && r->resume_dir && calls_resume_write(r->resume_dir, t->session, json, len) < 0)
-    fprintf(stderr, "siprec-server: session %s: cannot keep the resume state it came with\n",
-            t->session);
-  int held = r->h ? hold(r, t->name, t->data, t->len, 1) : 0;
-  if (t->f)
-    fetch_end(r, t->f, held);
-  free(t);
+  if (json && r->resume_dir && r->h) {
+    /* Written and fsynced by the recordings' writer: a failover brings
+     * many sessions at once, and the loop reads every call's audio. */
+    if (calls_resume_keep(r->calls, t->session, json, len, on_resume_kept, t) == 0)
+      return;
+    if (calls_resume_write(r->resume_dir, t->session, json, len) < 0)
+      fprintf(stderr, "siprec-server: session %s: cannot keep the resume state it came with\n",
+              t->session);
+  }
+  take_finish(t);
 }
 
 static void take_over(struct recovery *r, const char *name, const void *data, size_t len,
@@ -532,10 +558,18 @@ void recovery_stats(const void *store, struct metrics_store_stats *out)
 #endif
 }
 
-void recovery_share_resume(struct recovery *r, const char *resume_dir)
+void recovery_share_resume(struct recovery *r, const char *resume_dir, struct calls *calls)
 {
-  if (r && resume_dir && !r->resume_dir)
+  if (r && resume_dir && !r->resume_dir) {
     r->resume_dir = strdup(resume_dir);
+    r->calls = calls;
+  }
+}
+
+void recovery_detach(struct recovery *r)
+{
+  if (r)
+    r->h = NULL;
 }
 
 void recovery_resume_shared(void *user, const char *folder, const char *json, size_t len)

@@ -71,10 +71,18 @@ int recovery_restore_all(struct recovery *r);
 int recovery_fetch(struct recovery *r, const char *key, size_t key_len,
                    void (*done)(void *arg, int held), void *arg);
 
+struct calls;
+
 /** The recordings' resume states are kept in `resume_dir` (calls.h): a
  * session taken over from another node finds there the state that node
- * shared (recovery_resume_shared), and its recording goes on. */
-void recovery_share_resume(struct recovery *r, const char *resume_dir);
+ * shared (recovery_resume_shared), and its recording goes on. `calls`
+ * (may be NULL) writes them off the loop (calls_resume_keep). */
+void recovery_share_resume(struct recovery *r, const char *resume_dir, struct calls *calls);
+
+/** The handler is going (shutdown): what arrives from the store from now
+ * on is not held (a fetch ends with held 0). Call before
+ * siprec_handler_free(). */
+void recovery_detach(struct recovery *r);
 
 /** calls_config's resume_shared (user: the recovery): with Redis, each
  * resume state is kept there too, beside its session (deleted: json NULL). */
