@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The recorder's writer thread and its bounded queue; see rec_writer.h. */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* sync_file_range */
+#define _GNU_SOURCE /* sync_file_range, pthread_setname_np */
 #endif
 #include "rec_writer.h"
 #include "sndfile_pio.h"
@@ -350,6 +350,9 @@ int rec_writer_new(const struct rec_writer_config *cfg, rec_writer **out)
       return -rc;
     }
     w->has_thread = 1;
+#ifdef __linux__
+    pthread_setname_np(w->thread, "rec-writer"); /* for top -H, perf */
+#endif
   }
   *out = w;
   return 0;

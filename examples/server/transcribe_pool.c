@@ -507,9 +507,13 @@ transcribe_pool *transcribe_pool_new(const transcribe_pool_config *cfg)
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   unsigned made = 0;
-  for (; made < p->cfg.workers; made++)
+  for (; made < p->cfg.workers; made++) {
     if (pthread_create(&p->threads[made], NULL, worker, p) != 0)
       break;
+#ifdef __linux__
+    pthread_setname_np(p->threads[made], "transcribe"); /* for top -H, perf */
+#endif
+  }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (made < p->cfg.workers) {
     logf_(p, "transcribe: could not start %u worker threads", p->cfg.workers);
