@@ -38,6 +38,11 @@ server asks libopus for it):
   disk_full      --out on a 4 MiB tmpfs nearly full: the call that fills it
       is logged and counted, its files stay valid; a new INVITE gets 503
       until space returns, then 200.
+  writer_stall   the writer thread stopped alone (ptrace) with ten calls up
+      and --record-queue-mb 1: the loop goes on, the audio past the bound
+      is dropped, logged, counted, and written as silence of its length;
+      once the writer goes on every file is its reference but for those
+      spans and ends where its stream did, and a new call is recorded whole.
   cucm_bib       the two legs of a Cisco built-in-bridge recording, placed
       by the test's own SIP and RTP (PCMU) sender: one folder, stereo.wav
       made of both legs, one transcript with both speakers.
@@ -890,6 +895,124 @@ def case_disk_full(ctx):
     with open(srv.err_path) as f:
         err = f.read()
     check('new sessions get 503' in err and 'space is back' in err, f'log: {err!r}')
+    srv.stop()
+
+
+# -- A disk that falls behind ---------------------------------------------
+
+PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
+
+
+class ThreadStop:
+    """One thread of another process stopped alone (ptrace SEIZE and
+    INTERRUPT: no group stop, the process's other threads go on), as a
+    writer blocked in a write to a dead disk is."""
+
+    def __init__(self, tid):
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.libc.ptrace.restype = ctypes.c_long
+        self.libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+        self.tid = tid
+        if self.libc.ptrace(PTRACE_SEIZE, tid, None, None) != 0:
+            raise Skip(f'ptrace: {os.strerror(ctypes.get_errno())} (a thread cannot be stopped here)')
+        check(self.libc.ptrace(PTRACE_INTERRUPT, tid, None, None) == 0,
+              f'PTRACE_INTERRUPT: {os.strerror(ctypes.get_errno())}')
+        os.waitpid(tid, 0x40000000)  # __WALL: it is stopped
+
+    def release(self):
+        check(self.libc.ptrace(PTRACE_DETACH, self.tid, None, None) == 0,
+              f'PTRACE_DETACH: {os.strerror(ctypes.get_errno())}')
+
+
+def thread_named(pid, name):
+    for tid in os.listdir(f'/proc/{pid}/task'):
+        with open(f'/proc/{pid}/task/{tid}/comm') as f:
+            if f.read().strip() == name:
+                return int(tid)
+    raise Failure(f'no thread {name} in siprec-server')
+
+
+def check_dropped_as_silence(rec, at, ref, what):
+    """rec holds ref from index `at`, but for spans turned to silence (audio
+    dropped for a full queue): every sample is the reference's or 0, and
+    the file ends where the stream did. @return the samples zeroed."""
+    n = len(ref) - 2 * MS20  # the last two packets may come with the BYE
+    check(len(rec) >= at + n, f'{what}: {len(rec)} samples, {at + n} at least (the timeline lost '
+          f'the dropped spans\' length?)')
+    got = rec[at:at + n]
+    wrong = [i for i in range(n) if got[i] != ref[i] and got[i] != 0]
+    check(not wrong, f'{what}: {len(wrong)} samples neither the reference nor silence, the first '
+          f'at reference sample {wrong[0] if wrong else 0}')
+    return sum(1 for i in range(n) if got[i] == 0 and ref[i] != 0)
+
+
+def case_writer_stall(ctx):
+    """The writer thread stopped as if its disk hung, with ten calls up and a
+    1 MiB queue: the loop goes on, the audio beyond the bound is dropped,
+    logged and counted, and written as silence of its length; once the
+    writer goes on, every file is its reference but for those spans, ends
+    where its stream did, and a new call is recorded whole."""
+    need_client(ctx)
+    port = free_tcp_port()
+    srv = start(ctx, '--record-queue-mb', '1', '--metrics', f'127.0.0.1:{port}')
+    stop = ThreadStop(thread_named(srv.proc.pid, 'rec-writer'))
+    try:
+        # 16 kHz, a buffer of 0.4 s a file handed over every 0.2 s: 51 kB a
+        # call a flush, the 1 MiB queue full after two flushes. Released
+        # 1 s in, before the streams' last second (of 2.5).
+        calls = [Client(ctx, f'call{i}', ['--duration', '2.5'] + two_streams('g722', 'opus'),
+                        seed=60 + i) for i in range(10)]
+        srv.wait_lines(r'^stream_started ', 20, 15)  # the loop went on
+        time.sleep(1.0)
+    finally:
+        stop.release()
+    m = scrape(port)
+    check(m['siprec_server_recording_dropped_frames_total'] > 0,
+          'nothing dropped with the writer stopped 1 s')
+    check(m['siprec_sessions_active'] == 10, f"{m['siprec_sessions_active']} sessions active")
+    outs = [c.result() for c in calls]
+    srv.wait_lines(r'^recording_done ', 10, 20)
+    with open(srv.err_path) as f:
+        err = f.read()
+    check('recordings: the disk is behind by' in err, f'no word of the drops: {err!r}')
+    check('recordings: the writer caught up;' in err, f'no word of the end of the drops: {err!r}')
+    zeroed = 0
+    for cl, out in zip(calls, outs):
+        check(out['status'] == 200, f'client {out}')
+        sid, _ = session_of(srv, out['call_id'])
+        folder = os.path.join(srv.out, sid)
+        check(os.path.exists(os.path.join(folder, 'manifest.json')), f'{folder}: no manifest')
+        mono = {}
+        for label in ('1', '2'):
+            ref = cl.reference(label)
+            w = read_wav(os.path.join(folder, label + '.wav'))
+            mono[label] = w.samples
+            # Found by its last second, which came after the writer went on.
+            tail = len(ref) - RATE
+            at = find_audio(w.samples, ref, tail, tail, tail + 2 * RATE, f'{sid} stream {label}')
+            zeroed += check_dropped_as_silence(w.samples, at, ref, f'{sid} stream {label}')
+        st = read_wav(os.path.join(folder, 'stereo.wav'), channels=2)
+        for ch, label in enumerate(('1', '2')):
+            side = st.channel(ch)
+            check(len(side) >= len(mono[label]) - 2 * MS20 and
+                  all(a == b or a == 0 or b == 0 for a, b in zip(side, mono[label])),
+                  f'{sid} stereo.wav channel {ch}: neither {label}.wav nor silence')
+    m = scrape(port)
+    dropped = m['siprec_server_recording_dropped_frames_total']
+    check(zeroed > 0, 'no audio turned to silence in the mono files')
+    print(f'{dropped} frames dropped (all files), {zeroed} samples of speech silenced in the mono files')
+    # The writer kept up again: a call now is recorded whole.
+    cl = Client(ctx, 'after', ['--duration', '1'] + two_streams('g722', 'opus'), seed=70)
+    out = cl.result()
+    srv.wait_lines(r'^recording_done ', 11, 15)
+    sid, _ = session_of(srv, out['call_id'])
+    for label in ('1', '2'):
+        ref = cl.reference(label)
+        w = read_wav(os.path.join(srv.out, sid, label + '.wav'))
+        at = find_audio(w.samples, ref, 0, 0, RATE, f'after: stream {label}')
+        check_equal(w.samples, at, ref, 0, len(ref), f'after: stream {label}', last=True)
+    check(scrape(port)['siprec_server_recording_dropped_frames_total'] == dropped,
+          'frames dropped after the writer caught up')
     srv.stop()
 
 
