@@ -419,19 +419,12 @@ static void on_lost(void *user, const char *key, size_t key_len)
   struct recovery *r = user;
   if (!r->h)
     return;
-  size_t n = siprec_handler_sessions(r->h, NULL, 0);
-  siprec_session **all = n ? calloc(n, sizeof *all) : NULL;
-  size_t got = all ? siprec_handler_sessions(r->h, all, n) : 0;
-  for (size_t i = 0; i < got && i < n; i++) {
-    size_t len = 0;
-    const char *cid = siprec_session_call_id(all[i], &len);
-    if (cid && len == key_len && !memcmp(cid, key, len) &&
-        siprec_handler_release_session(r->h, all[i], r->now()) == 0)
-      fprintf(stderr, "siprec-server: session %s: released to the node that took it over\n",
-              siprec_session_id(all[i]));
-    siprec_session_unref(all[i]);
-  }
-  free(all);
+  /* A lookup, not a walk: a node that stalled may lose every session. */
+  siprec_session *s = siprec_handler_find_session(r->h, key, key_len);
+  if (s && siprec_handler_release_session(r->h, s, r->now()) == 0)
+    fprintf(stderr, "siprec-server: session %s: released to the node that took it over\n",
+            siprec_session_id(s));
+  siprec_session_unref(s);
 }
 #endif
 

@@ -566,6 +566,18 @@ SIPREC_API int siprec_handler_expire(siprec_handler *h, uint64_t now_ns);
  */
 SIPREC_API size_t siprec_handler_sessions(siprec_handler *h, siprec_session **out, size_t max);
 
+/**
+ * The open session of SIP Call-ID `call_id` (`len` bytes, as the INVITE
+ * carried it, compared byte for byte), with a reference the caller drops
+ * with siprec_session_unref(); NULL when there is none (or it ended and
+ * only waits for the last message of its dialog, as siprec_handler_sessions()
+ * leaves out). A map lookup, not a walk: for a host that learns of a call
+ * by its Call-ID elsewhere (an operator, another node of a cluster).
+ * Thread-safe, as siprec_handler_sessions().
+ */
+SIPREC_API siprec_session *siprec_handler_find_session(siprec_handler *h, const char *call_id,
+                                                       size_t len);
+
 /** How siprec_handler_shutdown() ends the sessions. */
 typedef enum siprec_shutdown_mode {
   /** End every session: a BYE to each SRC that ACKed its 2xx, retransmitted

@@ -165,6 +165,20 @@ SIPREC_API size_t siprec_handler_sessions(siprec_handler *h, siprec_session **ou
   return l.n;
 }
 
+SIPREC_API siprec_session *siprec_handler_find_session(siprec_handler *h, const char *call_id,
+                                                       size_t len)
+{
+  if (!h || (!call_id && len))
+    return NULL;
+  sr_span id = { call_id, len };
+  siprec_session *s = sr_handler_find(h, &id);
+  if (s && !session_is_open(s)) {
+    siprec_session_unref(s);
+    s = NULL;
+  }
+  return s;
+}
+
 struct drain {
   siprec_handler *h;
   uint64_t now;

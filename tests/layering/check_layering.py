@@ -46,7 +46,7 @@ sys/utsname.h sys/wait.h syslog.h tar.h termios.h ulimit.h unistd.h utime.h
 utmpx.h wordexp.h
 alloca.h byteswap.h endian.h execinfo.h features.h getopt.h ifaddrs.h malloc.h
 sys/epoll.h sys/eventfd.h sys/param.h sys/prctl.h sys/random.h sys/signalfd.h
-sys/syscall.h sys/timerfd.h
+sys/statfs.h sys/syscall.h sys/timerfd.h sys/vfs.h
 """.split())
 # The compiler's own intrinsics headers (no library behind them: a vector
 # path guarded by the CPU it needs) count as libc.

@@ -174,7 +174,7 @@ START_TEST(test_stream_info)
 END_TEST
 
 /* Listing: open sessions only, each with a reference; the count even when
- * the array is short. */
+ * the array is short; one found by its Call-ID. */
 START_TEST(test_list_sessions)
 {
   fixture f;
@@ -199,6 +199,20 @@ START_TEST(test_list_sessions)
   ck_assert_uint_eq(siprec_handler_sessions(f.h, list, 1), 2);
   siprec_session_unref(list[0]);
   ck_assert_uint_eq(siprec_handler_sessions(NULL, list, 1), 0);
+  /* By Call-ID: the open ones, with a reference; not the ended one, not a
+   * prefix or a longer id, not NULL arguments. */
+  siprec_session *s = siprec_handler_find_session(f.h, "l-2", 3);
+  ck_assert_ptr_nonnull(s);
+  size_t n;
+  const char *c = siprec_session_call_id(s, &n);
+  ck_assert(n == 3 && memcmp(c, "l-2", 3) == 0);
+  siprec_session_unref(s);
+  ck_assert_ptr_null(siprec_handler_find_session(f.h, "l-1", 3));
+  ck_assert_ptr_null(siprec_handler_find_session(f.h, "l-", 2));
+  ck_assert_ptr_null(siprec_handler_find_session(f.h, "l-20", 4));
+  ck_assert_ptr_null(siprec_handler_find_session(f.h, NULL, 3));
+  ck_assert_ptr_null(siprec_handler_find_session(f.h, NULL, 0));
+  ck_assert_ptr_null(siprec_handler_find_session(NULL, "l-2", 3));
   siprec_handler_free(f.h);
 }
 END_TEST
