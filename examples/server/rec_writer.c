@@ -504,6 +504,7 @@ rec_wfile *rec_wfile_open(rec_wgroup *g, int fd, SF_INFO *info)
     return NULL;
   f->sf = sndfile_pio_open(&f->io, fd, info);
   if (!f->sf) {
+    sndfile_pio_release(&f->io);
     free(f);
     errno = EIO;
     return NULL;
