@@ -244,6 +244,13 @@ int net_listen(struct net *n, const struct sockaddr *addr)
     close(tfd);
     return rc;
   }
+  /* A receive buffer for bursts: the default (about 200 KB) holds some 45
+   * SIPREC INVITEs, a fraction of a second of call setups at load while
+   * the loop creates each call's files, and an overflow costs the SRC a
+   * retransmission (500 ms) per lost datagram. The kernel caps it at
+   * net.core.rmem_max (raise that for more); a refusal is harmless. */
+  int rcvbuf = SIP_UDP_RCVBUF;
+  (void)uv_recv_buffer_size((uv_handle_t *)&l->udp, &rcvbuf);
   if ((rc = uv_udp_recv_start(&l->udp, udp_alloc, udp_read)) < 0 ||
       (rc = uv_listen((uv_stream_t *)&l->tcp, 128, tcp_on_connection)) < 0)
     return rc;

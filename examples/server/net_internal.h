@@ -11,6 +11,8 @@
 #define NET_MAX_LISTEN 16
 /* Bytes read at once, into the buffer every socket shares. */
 #define NET_RXBUF 65536
+/* The SIP UDP sockets' SO_RCVBUF asked for (net.c: capped by rmem_max). */
+#define SIP_UDP_RCVBUF (4 * 1024 * 1024)
 
 struct listener {
   uv_udp_t udp;
