@@ -82,14 +82,23 @@ static void resume_written(void *arg, int rc)
   free(path);
 }
 
+/* FOLDER's state `text` handed to the writer, taken only on success.
+ * @return 0, or -1 when it is to be written here */
+static int keep_text(struct calls *c, const char *folder, char *text,
+                     void (*done)(void *arg, int rc), void *arg)
+{
+  char name[256];
+  if (!c->cfg.resume_dir || resume_name(folder, name, sizeof name) < 0)
+    return -1;
+  return writer_file_replace(c->writer, c->cfg.resume_dir, name, text, NULL, done, arg);
+}
+
 /* The state handed to the writer (`text` taken). @return 0, or -1 when it
  * is to be written here */
 static int resume_start(struct calls *c, struct call *k, const char *path, char *text)
 {
-  char name[256];
   char *p = strdup(path);
-  if (!p || resume_name(k->folder, name, sizeof name) < 0 ||
-      writer_file_replace(c->writer, c->cfg.resume_dir, name, text, NULL, resume_written, p) < 0) {
+  if (!p || keep_text(c, k->folder, text, resume_written, p) < 0) {
     free(p);
     return -1;
   }
@@ -140,13 +149,8 @@ int calls_resume_write(const char *dir, const char *folder, const char *json, si
 int calls_resume_keep(struct calls *c, const char *folder, const char *json, size_t len,
                       void (*done)(void *arg, int rc), void *arg)
 {
-  char name[256];
-  if (!c || !c->writer || !c->cfg.resume_dir || resume_name(folder, name, sizeof name) < 0)
-    return -1;
-  char *text = strndup(json, len);
-  if (!text)
-    return -1;
-  if (writer_file_replace(c->writer, c->cfg.resume_dir, name, text, NULL, done, arg) < 0) {
+  char *text = c && c->writer ? strndup(json, len) : NULL;
+  if (!text || keep_text(c, folder, text, done, arg) < 0) {
     free(text);
     return -1;
   }

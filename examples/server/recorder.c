@@ -259,9 +259,10 @@ int rec_frame(rec_recording *r, int id, const struct rec_frame *f)
   struct rec_stream *s = stream_of(r, id);
   if (!s || !f || (!f->samples && f->n_samples))
     return -EINVAL;
-  /* The writer's own errors are read at each rec_tick(), not here: the
-   * group is the writer thread's cache line, and a frame taken meanwhile
-   * is only buffered (the writer tries nothing more after an error). */
+  /* The writer's own errors are read at each flush (rec_tick), not here:
+   * the group is the writer thread's cache line, and a frame taken
+   * meanwhile is only buffered (the writer tries nothing more after an
+   * error). */
   if (r->error)
     return r->error;
   /* Bounds that keep the timeline's arithmetic far from overflow: a
@@ -309,14 +310,21 @@ int rec_end_stream(rec_recording *r, int id)
   return rc ? rec_fail(r, rc) : 0;
 }
 
+/* When a recording still waiting for its second stream gives up the
+ * stereo file. */
+static uint64_t stereo_wait_end(const rec_recording *r)
+{
+  return r->open_ns + r->stereo_wait_ns;
+}
+
 int rec_tick(rec_recording *r, uint64_t now_ns)
 {
   if (!r)
     return -EINVAL;
   if (r->error)
     return r->error;
-  if (r->stereo.state == REC_STEREO_WAITING && r->n_streams < 2 && now_ns >= r->open_ns &&
-      now_ns - r->open_ns >= r->stereo_wait_ns) {
+  if (r->stereo.state == REC_STEREO_WAITING && r->n_streams < 2 &&
+      now_ns >= stereo_wait_end(r)) {
     r->stereo.state = REC_STEREO_NONE;
     if (r->n_streams)
       rec_hold_free(&r->streams[0]->hold);
@@ -343,8 +351,8 @@ uint64_t rec_next_tick(const rec_recording *r)
   if (!r)
     return 0;
   uint64_t due = r->last_flush_ns + r->flush_ns;
-  if (r->stereo.state == REC_STEREO_WAITING && r->open_ns + r->stereo_wait_ns < due)
-    due = r->open_ns + r->stereo_wait_ns;
+  if (r->stereo.state == REC_STEREO_WAITING && stereo_wait_end(r) < due)
+    due = stereo_wait_end(r);
   return due;
 }
 

@@ -199,7 +199,7 @@ int rec_add_stream(rec_recording *r, const char *label, unsigned index);
 /** Record one frame of stream `id`. @return 0, -EINVAL (unknown or ended
  * stream, rate not the recording's, NULL samples, a position past 2^52,
  * more than 10 s of samples, now_ns before start_ns), or the error that
- * stopped the recording (a write error from the next rec_tick() on) */
+ * stopped the recording (a write error from the next flush on) */
 int rec_frame(rec_recording *r, int id, const struct rec_frame *f);
 
 /** Stream `id` ends (ENDED): its stereo channel turns to silence, its file is

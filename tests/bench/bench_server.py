@@ -413,8 +413,8 @@ def judge_server(st, s, marks, alive):
         # /metrics serves its last snapshot when the loop does not render a
         # new one within a second: counters that did not move say nothing
         # of the loss between the two readings.
-        st.why = "stale counters: %d packets counted of %d sent (a loop busier than /metrics waits)" % (
-            st.received, sent)
+        st.why = ("stale counters: %d packets counted of %d sent (a loop busier than "
+                  "/metrics waits)" % (st.received, sent))
     elif st.loss > LOSS_LIMIT:
         st.why = "loss %.2g > %g" % (st.loss, LOSS_LIMIT)
     elif st.loop >= LOOP_LIMIT:
