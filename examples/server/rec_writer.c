@@ -13,19 +13,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-enum job_kind { JOB_WRITE, JOB_CLOSE, JOB_FINISH };
+enum job_kind { JOB_FOLDER, JOB_OPEN, JOB_WRITE, JOB_CLOSE, JOB_FINISH };
 
 /* One thing for the writer to do. A write job is allocated with its
  * samples right after it (rec_wbuf_new), so handing a buffer over moves a
- * pointer; the close and finish jobs live in their file and group, so
- * queueing them cannot fail. */
+ * pointer; the other jobs live in their file and group, so queueing them
+ * cannot fail. */
 struct rec_job {
   struct rec_job *next;
   enum job_kind kind;
-  rec_wfile *f;     /* write, close */
-  rec_wgroup *g;    /* finish */
+  rec_wfile *f;     /* open, write, close */
+  rec_wgroup *g;    /* folder, finish */
   uint64_t silence; /* frames of silence owed, written first */
   size_t frames;    /* write: frames in the samples */
   size_t bytes;     /* write: what the job holds in memory (the budget's unit) */
@@ -35,8 +36,11 @@ struct rec_job {
 struct rec_wfile {
   rec_wfile *next; /* the group's files (producer) */
   rec_wgroup *g;
-  SNDFILE *sf;     /* the writer's once handed over */
-  int fd;
+  SNDFILE *sf;     /* the writer's; NULL until its open ran (or if it failed) */
+  int fd;          /* the writer's: given, or created in the group's folder */
+  char *name;      /* to create in the group's folder; NULL: fd was given */
+  SF_INFO info;    /* what the open makes of it */
+  struct rec_job open_job;
   struct sndfile_pio io; /* sf's I/O: positioned writes on fd */
   int channels;
   uint64_t owed;   /* producer: frames dropped, owed as silence */
@@ -52,8 +56,9 @@ struct rec_wgroup {
   rec_writer *w;
   rec_wfile *files;
   _Atomic int error;
-  struct rec_job finish_job;
-  int dirfd;
+  struct rec_job folder_job, finish_job;
+  char *folder;                 /* the files' folder (rec_wgroup_set_folder) */
+  int dirfd;                    /* the writer's: the folder, once made */
   int finishing;                /* producer: finish given */
   void (*work)(void *arg);      /* the finish's last step, on the writer */
   void (*done)(void *arg);
@@ -168,8 +173,9 @@ static void trim_cache(rec_wfile *f)
 static void run_write(struct rec_job *j)
 {
   rec_wfile *f = j->f;
-  /* After the group's first error nothing more is tried on its disk. */
-  if (atomic_load(&f->g->error))
+  /* After the group's first error nothing more is tried on its disk (a
+   * file whose open failed set it). */
+  if (atomic_load(&f->g->error) || !f->sf)
     return;
   int rc = put_frames(f, NULL, j->silence);
   if (!rc)
@@ -189,24 +195,76 @@ static void run_close(struct rec_job *j)
 {
   rec_wfile *f = j->f;
   int rc = 0;
-  if (!j->discard && j->silence && !atomic_load(&f->g->error)) {
-    rc = put_frames(f, NULL, j->silence);
-    if (rc)
-      set_error(f->g, rc);
+  if (f->sf) {
+    if (!j->discard && j->silence && !atomic_load(&f->g->error)) {
+      rc = put_frames(f, NULL, j->silence);
+      if (rc)
+        set_error(f->g, rc);
+    }
+    sf_command(f->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
+    /* sf_close() writes FLAC's last block and STREAMINFO. */
+    if (sf_close(f->sf) && !rc)
+      rc = -EIO;
+    f->sf = NULL;
+    sndfile_pio_release(&f->io);
   }
-  sf_command(f->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
-  /* sf_close() writes FLAC's last block and STREAMINFO. */
-  if (sf_close(f->sf) && !rc)
-    rc = -EIO;
-  f->sf = NULL;
-  sndfile_pio_release(&f->io);
-  /* Durable once closed: the recording is done and reported. */
-  if (j->sync && fsync(f->fd) < 0 && !rc && errno != EINVAL)
-    rc = -errno;
-  if (close(f->fd) < 0 && !rc && errno != EINTR)
-    rc = -errno;
-  f->fd = -1;
+  if (f->fd >= 0) {
+    /* Durable once closed: the recording is done and reported. */
+    if (j->sync && fsync(f->fd) < 0 && !rc && errno != EINVAL)
+      rc = -errno;
+    if (close(f->fd) < 0 && !rc && errno != EINTR)
+      rc = -errno;
+    f->fd = -1;
+  }
   f->close_rc = rc;
+}
+
+/* The group's folder: made (mode 0700) unless there, and opened, on this
+ * thread: creating a directory or a file allocates an inode, which on a
+ * busy ext4 can take milliseconds (it scans for recently freed ones), and
+ * the producer is an event loop. An existing folder is taken only if it
+ * is no symbolic link. */
+static void run_folder(struct rec_job *j)
+{
+  rec_wgroup *g = j->g;
+  if (mkdir(g->folder, 0700) < 0 && errno != EEXIST) {
+    set_error(g, -errno);
+    return;
+  }
+  g->dirfd = open(g->folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (g->dirfd < 0)
+    set_error(g, -errno);
+}
+
+/* A file of the group: created in its folder unless given (O_EXCL: never
+ * write into a file that was there, or a link planted in its place; 0600:
+ * recordings are private; O_RDWR: the header's page may be mapped,
+ * sndfile_pio.h), then opened by libsndfile, which writes its first
+ * header. A failure is the group's error: nothing more is written. */
+static void run_open(struct rec_job *j)
+{
+  rec_wfile *f = j->f;
+  rec_wgroup *g = f->g;
+  if (atomic_load(&g->error))
+    return;
+  if (f->name) {
+    f->fd = openat(g->dirfd, f->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (f->fd < 0) {
+      set_error(g, -errno);
+      return;
+    }
+  }
+  f->sf = sndfile_pio_open(&f->io, f->fd, &f->info);
+  if (!f->sf) {
+    sndfile_pio_release(&f->io);
+    if (f->name)
+      unlinkat(g->dirfd, f->name, 0); /* an empty file of ours: no recording */
+    set_error(g, -EIO);
+    return;
+  }
+  /* Plain WAV while under 4 GiB, RF64 past it (set before any audio). */
+  if ((f->info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RF64)
+    sf_command(f->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
 }
 
 static void run_finish(struct rec_job *j)
@@ -226,6 +284,12 @@ static uint64_t run_job(struct rec_job *j)
 {
   uint64_t before = j->f ? j->f->written : 0;
   switch (j->kind) {
+  case JOB_FOLDER:
+    run_folder(j);
+    return 0;
+  case JOB_OPEN:
+    run_open(j);
+    return 0;
   case JOB_WRITE:
     run_write(j);
     break;
@@ -442,18 +506,31 @@ rec_wgroup *rec_wgroup_new(rec_writer *w)
   return g;
 }
 
-void rec_wgroup_finish(rec_wgroup *g, int dirfd, void (*done)(void *arg), void *arg)
+int rec_wgroup_set_folder(rec_wgroup *g, const char *path)
 {
-  rec_wgroup_finish_work(g, dirfd, NULL, done, arg);
+  if (!g || !path || g->folder || g->files || g->finishing)
+    return -EINVAL;
+  if (!(g->folder = strdup(path)))
+    return -ENOMEM;
+  struct rec_job *j = &g->folder_job;
+  memset(j, 0, sizeof *j);
+  j->kind = JOB_FOLDER;
+  j->g = g;
+  submit(g->w, j);
+  return 0;
 }
 
-void rec_wgroup_finish_work(rec_wgroup *g, int dirfd, void (*work)(void *arg),
-                            void (*done)(void *arg), void *arg)
+void rec_wgroup_finish(rec_wgroup *g, void (*done)(void *arg), void *arg)
+{
+  rec_wgroup_finish_work(g, NULL, done, arg);
+}
+
+void rec_wgroup_finish_work(rec_wgroup *g, void (*work)(void *arg), void (*done)(void *arg),
+                            void *arg)
 {
   if (g->finishing)
     return;
   g->finishing = 1;
-  g->dirfd = dirfd;
   g->work = work;
   g->done = done;
   g->arg = arg;
@@ -486,38 +563,58 @@ void rec_wgroup_free(rec_wgroup *g)
     sndfile_pio_release(&f->io);
     if (f->fd >= 0)
       close(f->fd);
+    free(f->name);
     free(f);
   }
   if (g->dirfd >= 0)
     close(g->dirfd);
+  free(g->folder);
   free(g);
 }
 
-rec_wfile *rec_wfile_open(rec_wgroup *g, int fd, SF_INFO *info)
+/* A file of the group, its open queued. */
+static rec_wfile *file_new(rec_wgroup *g, int fd, const char *name, const SF_INFO *info)
 {
-  if (!g || fd < 0 || !info || info->channels < 1 || info->channels > 2) {
+  if (!g || g->finishing || !info || info->channels < 1 || info->channels > 2 ||
+      !sf_format_check(info)) {
     errno = EINVAL;
     return NULL;
   }
   rec_wfile *f = calloc(1, sizeof *f);
-  if (!f)
-    return NULL;
-  f->sf = sndfile_pio_open(&f->io, fd, info);
-  if (!f->sf) {
-    sndfile_pio_release(&f->io);
+  if (!f || (name && !(f->name = strdup(name)))) {
     free(f);
-    errno = EIO;
+    errno = ENOMEM;
     return NULL;
   }
-  /* Plain WAV while under 4 GiB, RF64 past it (set before any audio). */
-  if ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RF64)
-    sf_command(f->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
   f->g = g;
   f->fd = fd;
+  f->info = *info;
   f->channels = info->channels;
   f->next = g->files;
   g->files = f;
+  struct rec_job *j = &f->open_job;
+  j->kind = JOB_OPEN;
+  j->f = f;
+  submit(g->w, j);
   return f;
+}
+
+rec_wfile *rec_wfile_create(rec_wgroup *g, const char *name, const SF_INFO *info)
+{
+  if (!name || !*name || strchr(name, '/')) {
+    errno = EINVAL;
+    return NULL;
+  }
+  return file_new(g, -1, name, info);
+}
+
+rec_wfile *rec_wfile_open(rec_wgroup *g, int fd, const SF_INFO *info)
+{
+  if (fd < 0) {
+    errno = EINVAL;
+    return NULL;
+  }
+  return file_new(g, fd, NULL, info);
 }
 
 static struct rec_job *job_new(size_t frames, int channels)

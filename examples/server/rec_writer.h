@@ -18,14 +18,16 @@
  * order then comes for free (one FIFO). Recordings are independent, so a
  * pool sharded by recording could replace it without changing this API.
  *
- * Objects. A group is one recording: its files, its first write error, and
- * its completion. A file is one sound file, its descriptor opened by the
- * caller (openat: the name's O_EXCL answer is needed at once) and handed
- * over with rec_wfile_open() (libsndfile on positioned writes,
- * sndfile_pio.h); from then on its SNDFILE and descriptor belong to the
- * writer thread alone. The caller fills buffers it gets from
- * rec_wbuf_new() and hands each one over whole (no copy): the writer writes
- * it, updates the header when asked (a flush) and frees it.
+ * Objects. A group is one recording: its folder, its files, its first
+ * write error, and its completion. A file is one sound file, created by
+ * the writer in the group's folder (rec_wfile_create(): creating a file
+ * or a folder allocates an inode, which a busy ext4 can take milliseconds
+ * over, so the producer only names it) or given as a descriptor
+ * (rec_wfile_open()); libsndfile writes on positioned writes
+ * (sndfile_pio.h); its SNDFILE and descriptor belong to the writer thread
+ * alone. The caller fills buffers it gets from rec_wbuf_new() and hands
+ * each one over whole (no copy): the writer writes it, updates the header
+ * when asked (a flush) and frees it.
  *
  * The bound. Buffers waiting for the disk are counted in bytes (what they
  * hold in memory); a buffer that would take the queue past its budget is
@@ -39,14 +41,14 @@
  * logged once when it starts and once when the queue is back under half
  * its budget.
  *
- * Errors. The first failed write of a group (ENOSPC, EFBIG, EIO...) is the
- * group's error, readable from any thread (rec_wgroup_error(), an atomic);
- * the writer writes nothing more for that group, but still updates and
- * closes its files when told to.
+ * Errors. The first failure of a group (its folder or a file that cannot
+ * be made, ENOSPC, EFBIG, EIO...) is the group's error, readable from any
+ * thread (rec_wgroup_error(), an atomic); the writer writes nothing more
+ * for that group, but still updates and closes its files when told to.
  *
  * Completion. rec_wgroup_finish() queues, after every job already given for
  * the group's files (their closes included), the fsync and close of the
- * recording's folder; then the group's `done` runs in the thread that calls
+ * group's folder; then the group's `done` runs in the thread that calls
  * rec_writer_poll() (the loop: the writer calls `wake`, e.g. uv_async_send,
  * so the loop polls), or, without `done`, rec_wgroup_wait() returns.
  *
@@ -118,31 +120,45 @@ void rec_writer_test_stall(rec_writer *w, int on);
 
 /** A recording's group. @return NULL when out of memory */
 rec_wgroup *rec_wgroup_new(rec_writer *w);
-/** The group's first write error (negative errno), 0 while none. Any thread. */
+/** The group's first error (negative errno), 0 while none. Any thread. */
 int rec_wgroup_error(rec_wgroup *g);
-/** After every job given for the group: fsync and close `dirfd` (-1: none),
- * then `done(arg)` in rec_writer_poll() (or, with `done` NULL, wake
+/** The folder the group's files are created in: made (mode 0700) unless it
+ * exists, and opened (a symbolic link is refused: ELOOP), by the writer,
+ * before anything given after. Once, before the first file. A failure is
+ * the group's error (without a thread: set when this returns).
+ * @return 0, -EINVAL (no path, set already, or after a file), -ENOMEM */
+int rec_wgroup_set_folder(rec_wgroup *g, const char *path);
+/** After every job given for the group: fsync and close its folder (if
+ * any), then `done(arg)` in rec_writer_poll() (or, with `done` NULL, wake
  * rec_wgroup_wait()). Once per group; nothing may be given for it after. */
-void rec_wgroup_finish(rec_wgroup *g, int dirfd, void (*done)(void *arg), void *arg);
+void rec_wgroup_finish(rec_wgroup *g, void (*done)(void *arg), void *arg);
 /** As rec_wgroup_finish, and `work(arg)` runs on the writer thread as the
  * finish's last step, before `done(arg)` on the producer's: what may wait
  * for the disk and must follow the group's files (a recording's durable
  * manifest), off the producer's event loop. A group without files is a
  * job of its own. */
-void rec_wgroup_finish_work(rec_wgroup *g, int dirfd, void (*work)(void *arg),
-                            void (*done)(void *arg), void *arg);
+void rec_wgroup_finish_work(rec_wgroup *g, void (*work)(void *arg), void (*done)(void *arg),
+                            void *arg);
 /** Block until the group's finish (given without `done`) has run. */
 void rec_wgroup_wait(rec_wgroup *g);
 /** Free the group and its files, once finished (its completion ran, or
  * rec_wgroup_wait() returned), or a group that was never given a job. */
 void rec_wgroup_free(rec_wgroup *g);
 
-/** Open `fd` (a new, empty file, open for writing) as the sound file `info`
- * says (1 or 2 channels; RF64 written as plain WAV while under 4 GiB) and
- * hand it to the writer; libsndfile writes its first header now.
- * @return the file, or NULL with errno ENOMEM, EIO (libsndfile refused:
- * sf_strerror(NULL) says why) or EINVAL; fd stays the caller's then */
-rec_wfile *rec_wfile_open(rec_wgroup *g, int fd, SF_INFO *info);
+/** A new sound file `name` (a name, no '/') in the group's folder, as
+ * `info` says (1 or 2 channels; RF64 written as plain WAV while under 4
+ * GiB): the writer creates it (O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600:
+ * a name that exists is not written into; the caller picks a free one)
+ * and libsndfile writes its first header, before anything given after.
+ * Its failure (EEXIST, ENOSPC, EMFILE; EIO: libsndfile refused) is the
+ * group's error, and the file is not left behind.
+ * @return the file, or NULL with errno ENOMEM or EINVAL (a bad name or
+ *         format, a finishing group) */
+rec_wfile *rec_wfile_create(rec_wgroup *g, const char *name, const SF_INFO *info);
+/** As rec_wfile_create() for `fd`, a new, empty file the caller opened
+ * for writing (read-write lets the header's page be mapped), which is the
+ * writer's from the moment this returns a file (NULL: still the caller's). */
+rec_wfile *rec_wfile_open(rec_wgroup *g, int fd, const SF_INFO *info);
 /** A buffer for `frames` frames of the file's channels. NULL: no memory. */
 int16_t *rec_wbuf_new(const rec_wfile *f, size_t frames);
 /** Free a buffer that was not handed over. */

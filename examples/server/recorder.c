@@ -55,7 +55,6 @@ int rec_open(const struct rec_config *cfg, rec_recording **out)
   rec_recording *r = calloc(1, sizeof *r);
   if (!r)
     return -ENOMEM;
-  r->dirfd = -1;
   size_t n = strlen(cfg->dir) + strlen(cfg->session) + 2;
   r->folder = malloc(n);
   if (!r->folder) {
@@ -63,21 +62,11 @@ int rec_open(const struct rec_config *cfg, rec_recording **out)
     return -ENOMEM;
   }
   snprintf(r->folder, n, "%s/%s", cfg->dir, cfg->session);
-  if (mkdir(r->folder, 0700) < 0 && errno != EEXIST) {
-    int e = errno;
-    free(r->folder);
-    free(r);
-    return -e;
-  }
-  /* O_NOFOLLOW: an existing folder is taken only if it is no symbolic link;
-   * every file is then made relative to this descriptor. */
-  r->dirfd = open(r->folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (r->dirfd < 0) {
-    int e = errno;
-    free(r->folder);
-    free(r);
-    return -e;
-  }
+  /* The writer makes the folder; here only whether it was there (a lookup,
+   * no allocation): a fresh folder holds only the names this recording
+   * gives, a reused one (a restart without resume state) is asked. */
+  struct stat st;
+  r->reused = !(lstat(r->folder, &st) < 0 && errno == ENOENT);
   r->format = cfg->format;
   r->rate = cfg->rate;
   r->start_ns = cfg->start_ns;
@@ -104,9 +93,18 @@ int rec_open(const struct rec_config *cfg, rec_recording **out)
   }
   if (!rc && !(r->g = rec_wgroup_new(r->writer)))
     rc = -ENOMEM;
+  if (!rc)
+    rc = rec_wgroup_set_folder(r->g, r->folder);
+  /* Without a thread the folder is made by now: its error is known. */
+  if (!rc)
+    rc = rec_wgroup_error(r->g);
   if (rc) {
+    if (r->g) {
+      rec_wgroup_finish(r->g, NULL, NULL);
+      rec_wgroup_wait(r->g);
+    }
+    rec_wgroup_free(r->g);
     rec_writer_free(r->own_writer);
-    close(r->dirfd);
     free(r->folder);
     free(r);
     return rc;
@@ -150,7 +148,24 @@ static int name_taken(const rec_recording *r, const char *name)
   for (size_t i = 0; i < r->n_streams; i++)
     if (!strcasecmp(r->streams[i]->name, name))
       return 1;
-  return 0;
+  return !rec_name_free_on_disk(r, name);
+}
+
+int rec_name_free_on_disk(const rec_recording *r, const char *name)
+{
+  if (!r->reused)
+    return 1;
+  size_t n = strlen(r->folder) + strlen(name) + 2;
+  char *path = malloc(n);
+  if (!path)
+    return 0;
+  snprintf(path, n, "%s/%s", r->folder, name);
+  /* Taken only when something is there; any other answer (EACCES) is the
+   * writer's to report when it creates the file. */
+  struct stat st;
+  int taken = fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  free(path);
+  return !taken;
 }
 
 /* The stream's file: its safe name, then -2, -3... until the name is free
@@ -174,9 +189,7 @@ static int open_stream_file(rec_recording *r, struct rec_stream *s, const char *
     if ((stem == 6 && !strncasecmp(name, "stereo", 6)) ||
         (stem == 8 && !strncasecmp(name, "manifest", 8)) || name_taken(r, name))
       continue;
-    int rc = rec_sink_open(&s->sink, r->g, r->dirfd, name, r->format, r->rate, 1, r->buf_frames);
-    if (rc == -EEXIST)
-      continue;
+    int rc = rec_sink_open(&s->sink, r->g, name, r->format, r->rate, 1, r->buf_frames);
     if (rc)
       return rc;
     s->name = strdup(name);
@@ -227,9 +240,12 @@ int rec_add_stream(rec_recording *r, const char *label, unsigned index)
     return rc;
   }
   r->streams[r->n_streams++] = s;
+  /* Without a thread the file is made by now: its error is known. */
+  if (check_writer(r))
+    return r->error;
   if (r->n_streams == 2 && r->stereo.state == REC_STEREO_WAITING) {
     rc = rec_stereo_start(r);
-    if (rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE || rc == -EEXIST) {
+    if (rc == -ENOMEM || rc == -EEXIST) {
       /* No stereo file; the mono files go on. */
       r->write_errors++;
     } else if (rc) {
@@ -435,8 +451,7 @@ static void close_start(rec_recording *r, void (*done)(void *arg))
       rc = rec_fail(r, e);
   }
   close_all(r, rc != 0, 1);
-  rec_wgroup_finish(r->g, r->dirfd, done, r);
-  r->dirfd = -1; /* the writer's now */
+  rec_wgroup_finish(r->g, done, r);
 }
 
 /* The second half, once the writer closed everything: the result, the

@@ -4,16 +4,24 @@
  * sound files with libsndfile, one folder per recording. Plain C, no event
  * loop: the caller feeds frames and calls rec_tick() from its own loop.
  *
- * Files. rec_open() makes DIR/SESSION/ (mode 0700; an existing folder is
- * taken if it is a real directory, not a symbolic link). Each stream added
- * gets LABEL.wav (or LABEL.flac), created with O_CREAT|O_EXCL mode 0600:
+ * Files. The recording's folder is DIR/SESSION/ (mode 0700; an existing
+ * folder is taken if it is a real directory, not a symbolic link). Each
+ * stream added gets LABEL.wav (or LABEL.flac), created with O_CREAT|O_EXCL
+ * mode 0600:
  * the label made safe (only [A-Za-z0-9._-], others become '_', no leading
  * dot, at most REC_NAME_MAX characters), the stream index when there is no
  * label, and "-2", "-3"... appended when the name is taken (names compare
  * without case; "stereo" and "manifest" are reserved). When the recording
  * gets a second stream, stereo.wav (.flac) is made from its first two
  * streams, one per channel (first added: left). A third stream gets its
- * own file and does not change the stereo file.
+ * own file and does not change the stereo file. The folder and the files
+ * are made by the writer thread (rec_writer.h): the caller only names
+ * them, so an error there (EACCES, ENOSPC) reaches the recording as a
+ * write error does (below). A name is free when the recording has not
+ * used it and, in a folder that was there before rec_open() (a restart
+ * without resume state), nothing on disk has it; a file that appears
+ * under that name meanwhile is not written into (EEXIST stops the
+ * recording).
  *
  * Format: REC_WAV is RF64 with SFC_RF64_AUTO_DOWNGRADE, 16-bit PCM: a plain
  * WAV file while under 4 GiB, RF64 past it. REC_FLAC is 16-bit FLAC. Every
@@ -182,17 +190,21 @@ struct rec_summary {
   int error;             /**< the error that stopped the recording, 0 if none */
 };
 
-/** Make DIR/SESSION/ and the recording (no file until a stream is added).
- * @return 0 and *out, -EINVAL (bad config), -ENOMEM, or the errno of mkdir/open */
+/** The recording; its folder DIR/SESSION/ is made by the writer (no file
+ * until a stream is added).
+ * @return 0 and *out, -EINVAL (bad config), -ENOMEM, or (without a writer
+ *         thread, when the folder is made at once) the errno of mkdir/open */
 int rec_open(const struct rec_config *cfg, rec_recording **out);
 
 /**
  * Add a stream at any time (also from a second SIPREC session); its file
- * is created now, it is anchored at its first frame. `label` may be NULL
- * or hostile (only its safe form names the file).
+ * is named now and created by the writer, it is anchored at its first
+ * frame. `label` may be NULL or hostile (only its safe form names the file).
  * @return the stream's id (>= 0) for rec_frame() and rec_end_stream(), or
- *         a negative errno (the error that stopped the recording, the
- *         file's creation error, -ENOMEM, -EMFILE past 1024 streams)
+ *         a negative errno (the error that stopped the recording, which
+ *         without a writer thread includes the file's creation error;
+ *         -ENOMEM; -EMFILE past 1024 streams; -EEXIST when 999 names are
+ *         taken)
  */
 int rec_add_stream(rec_recording *r, const char *label, unsigned index);
 

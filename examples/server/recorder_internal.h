@@ -38,11 +38,11 @@ struct rec_sink {
                     * dropped for a full queue (owed as silence) */
 };
 
-/* rec_sink_open: create `name` in `dirfd` (O_EXCL, 0600), open it and hand
- * it to group `g`'s writer; buffers of `cap` frames.
- * @return 0, -EEXIST (the name is taken), or another negative errno */
-int rec_sink_open(struct rec_sink *s, rec_wgroup *g, int dirfd, const char *name,
-                  enum rec_format fmt, uint32_t rate, int channels, size_t cap);
+/* rec_sink_open: have group `g`'s writer create `name` in its folder
+ * (O_EXCL, 0600; a failure there is the group's error) and open it;
+ * buffers of `cap` frames. @return 0 or a negative errno (-ENOMEM, -EINVAL) */
+int rec_sink_open(struct rec_sink *s, rec_wgroup *g, const char *name, enum rec_format fmt,
+                  uint32_t rate, int channels, size_t cap);
 /* Append n frames (NULL: silence); a full buffer goes to the writer.
  * @return 0 or the recording's write error (negative errno) */
 int rec_sink_put(struct rec_sink *s, const int16_t *frames, size_t n);
@@ -114,7 +114,7 @@ struct rec_stereo {
 
 struct rec_recording {
   char *folder;
-  int dirfd;            /* handed to the writer (closed there) at the close */
+  int reused;           /* the folder was there at rec_open(): names are checked on disk */
   rec_writer *writer;   /* cfg's, or own_writer */
   rec_writer *own_writer; /* without one in the config: a writer without a thread */
   rec_wgroup *g;        /* this recording's files at the writer */
@@ -148,6 +148,9 @@ void rec_hold_free(struct rec_hold *h);
 
 /* The first write error stops the recording (recorder.c). @return err */
 int rec_fail(rec_recording *r, int err);
+/* Is `name` free in the recording's folder? (Only a folder that was there
+ * before has files the recording did not make.) */
+int rec_name_free_on_disk(const rec_recording *r, const char *name);
 /* A name safe as a file name: the label's safe form, or the index. */
 void rec_safe_name(char *out, size_t size, const char *label, unsigned index);
 

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One sound file of a recording and the audio buffered for it. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "recorder_internal.h"
 
-int rec_sink_open(struct rec_sink *s, rec_wgroup *g, int dirfd, const char *name,
-                  enum rec_format fmt, uint32_t rate, int channels, size_t cap)
+int rec_sink_open(struct rec_sink *s, rec_wgroup *g, const char *name, enum rec_format fmt,
+                  uint32_t rate, int channels, size_t cap)
 {
   memset(s, 0, sizeof *s);
   SF_INFO info = {
@@ -19,23 +17,11 @@ int rec_sink_open(struct rec_sink *s, rec_wgroup *g, int dirfd, const char *name
   };
   if (!sf_format_check(&info) || !cap)
     return -EINVAL;
-  /* O_EXCL: never write into a file that was there (or a link planted in
-   * its place); 0600: recordings are private. Opened here, on the caller's
-   * thread, because the name's answer (EEXIST: try the next) is needed now;
-   * libsndfile writes only the first header on open. O_RDWR: the header's
-   * page is mapped (sndfile_pio.h). */
-  int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
+  /* Created by the writer (rec_writer.h says why not here); the caller
+   * made sure the name is free. */
+  s->wf = rec_wfile_create(g, name, &info);
+  if (!s->wf)
     return -errno;
-  /* The descriptor stays the writer's, to fsync it after libsndfile's
-   * last write. */
-  s->wf = rec_wfile_open(g, fd, &info);
-  if (!s->wf) {
-    int e = errno;
-    close(fd);
-    unlinkat(dirfd, name, 0);
-    return -e;
-  }
   s->channels = channels;
   s->cap = cap;
   s->open = 1;

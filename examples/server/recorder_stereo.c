@@ -191,11 +191,12 @@ int rec_stereo_start(rec_recording *r)
     snprintf(name, sizeof name, "stereo.%u.%s", r->segment, ext);
   else
     snprintf(name, sizeof name, "stereo.%s", ext);
-  st->name = strdup(name);
-  if (!st->name)
-    return -ENOMEM;
-  int rc = rec_sink_open(&st->sink, r->g, r->dirfd, st->name, r->format, r->rate, 2,
-                         r->buf_frames);
+  /* Taken (a folder reused without its resume state): no stereo file. */
+  int rc = rec_name_free_on_disk(r, name) ? 0 : -EEXIST;
+  if (!rc && !(st->name = strdup(name)))
+    rc = -ENOMEM;
+  if (!rc)
+    rc = rec_sink_open(&st->sink, r->g, st->name, r->format, r->rate, 2, r->buf_frames);
   if (rc) {
     free(st->name);
     st->name = NULL;

@@ -60,6 +60,6 @@ int writer_file_replace(rec_writer *w, const char *dir, const char *name, char *
   j->tail = tail;
   j->done = done;
   j->arg = arg;
-  rec_wgroup_finish_work(j->g, -1, write_now, written, j);
+  rec_wgroup_finish_work(j->g, write_now, written, j);
   return 0;
 }

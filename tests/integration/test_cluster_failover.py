@@ -64,7 +64,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_sipp  # noqa: E402
 from test_sipp import Failure, check  # noqa: E402
-from test_kamailio_front import Kamailio, long_audio, wait_ready  # noqa: E402
+from test_kamailio_front import long_audio, start_kamailio  # noqa: E402
 from test_server_record import read_wav  # noqa: E402
 from test_server_recovery import covered  # noqa: E402
 from test_siprec_client import GOFORWARD  # noqa: E402
@@ -253,9 +253,8 @@ def run(args, work, case):
         ds = os.path.join(work, 'dispatcher.list')
         with open(ds, 'w') as f:
             f.write(f'1 {a.uri}\n1 {b.uri}\n')
-        kport = free_port(PROXY)
-        kam = procs['kam'] = Kamailio(shutil.which('kamailio'), args.config, work, kport, ds)
-        wait_ready(kport)
+        kam = procs['kam'] = start_kamailio(shutil.which('kamailio'), args.config, work, ds)
+        kport = kam.port
         time.sleep(1.5)  # both nodes probed active
         audio = long_audio(work, seconds + 2)
         clients = []

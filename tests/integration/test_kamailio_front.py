@@ -252,7 +252,29 @@ def long_audio(work, seconds):
     return path
 
 
-def wait_ready(port, timeout=10.0):
+def start_kamailio(binary, cfg, work, ds_list, attempts=3):
+    """Kamailio at a port free for UDP and TCP, answering through a node.
+    The port is free when picked, but another test's connection may take it
+    before Kamailio binds it (an ephemeral port): then another port."""
+    for attempt in range(attempts):
+        kam = Kamailio(binary, cfg, os.path.join(work, f'kamailio-{attempt}') if attempt else work,
+                       test_sipp.free_port(PROXY), ds_list)
+        try:
+            wait_ready(kam.port, proc=kam.proc)
+            return kam
+        except Failure:
+            kam.stop()
+            if attempt + 1 == attempts or not kam_bind_failed(kam):
+                raise
+            print(f'kamailio: port {kam.port} taken meanwhile: another port')
+
+
+def kam_bind_failed(kam):
+    with open(kam.log_path, errors='replace') as f:
+        return 'Address already in use' in f.read()
+
+
+def wait_ready(port, timeout=10.0, proc=None):
     """An out-of-dialog OPTIONS through Kamailio answered (by a node)."""
     deadline = time.monotonic() + timeout
     n = 0
@@ -261,6 +283,8 @@ def wait_ready(port, timeout=10.0):
         s.settimeout(0.3)
         me = s.getsockname()[1]
         while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise Failure(f'kamailio exited ({proc.returncode}) before it answered')
             n += 1
             s.sendto((f'OPTIONS sip:srs@{PROXY}:{port} SIP/2.0\r\n'
                       f'Via: SIP/2.0/UDP {PROXY}:{me};branch=z9hG4bK-ready-{n}\r\n'
@@ -388,8 +412,7 @@ def run(args, work, state):
     ds_list = os.path.join(work, 'dispatcher.list')
     with open(ds_list, 'w') as f:
         f.write(f'1 {a.uri} 0 0\n1 {b.uri} 0 0\n')
-    kam = state['kam'] = Kamailio(kam_bin, args.config, work, test_sipp.free_port(PROXY), ds_list)
-    wait_ready(kam.port)
+    kam = state['kam'] = start_kamailio(kam_bin, args.config, work, ds_list)
     nodes = {a.uri: a, b.uri: b}
     clients = state['clients']
 

@@ -7,7 +7,8 @@
  * turned into silence at its place), completions only after the last
  * write and the close, work run on the writer thread between a group's
  * last close and its completion (writer_file.h's small files), a write
- * error reaching the producer, shutdown draining a stalled queue, and the
+ * error reaching the producer, shutdown draining a stalled queue, folders
+ * and files created by the writer (a taken name, a linked folder), and the
  * thread-less mode. Also run under ThreadSanitizer (suite `concurrency`).
  */
 #include <check.h>
@@ -221,7 +222,7 @@ START_TEST(test_order)
       d[k].names[d[k].n] = names[i];
       d[k].want[d[k].n++] = (sf_count_t)at[i];
     }
-    rec_wgroup_finish(g[k], -1, on_done_check, &d[k]);
+    rec_wgroup_finish(g[k], on_done_check, &d[k]);
   }
   wait_for(w, &d[0].done);
   wait_for(w, &d[1].done);
@@ -331,7 +332,7 @@ START_TEST(test_header_while_open)
     rec_wfile_close(f[i], 0, 0);
   struct done_check d;
   memset(&d, 0, sizeof d);
-  rec_wgroup_finish(g, -1, on_done_check, &d);
+  rec_wgroup_finish(g, on_done_check, &d);
   wait_for(w, &d.done);
   ck_assert_int_eq(mapped("a.wav"), 0);
   for (int i = 0; i < 2; i++) {
@@ -396,7 +397,7 @@ START_TEST(test_bound)
   ck_assert_ptr_nonnull(strstr(logs[1], "caught up"));
   int done = 0;
   rec_wfile_close(f, 0, 0);
-  rec_wgroup_finish(g, -1, on_done_flag, &done);
+  rec_wgroup_finish(g, on_done_flag, &done);
   wait_for(w, &done);
   sf_count_t frames;
   int16_t *p = read_file("a.wav", &frames, NULL);
@@ -434,7 +435,7 @@ START_TEST(test_completion_after_last_write)
   rec_wgroup *g = rec_wgroup_new(w);
   rec_wfile *f = stalled_ramps(w, g, 20);
   struct done_check d = { .names = { "a.wav" }, .want = { 16000 }, .n = 1 };
-  rec_wgroup_finish(g, -1, on_done_check, &d);
+  rec_wgroup_finish(g, on_done_check, &d);
   struct timespec ts = { 0, 50 * 1000 * 1000 };
   nanosleep(&ts, NULL);
   ck_assert_uint_eq(rec_writer_poll(w), 0);
@@ -482,7 +483,7 @@ START_TEST(test_finish_work)
   rec_wgroup *g = rec_wgroup_new(w);
   stalled_ramps(w, g, 10);
   struct work_check c = { .producer = pthread_self() };
-  rec_wgroup_finish_work(g, -1, on_work, on_work_done, &c);
+  rec_wgroup_finish_work(g, on_work, on_work_done, &c);
   rec_writer_test_stall(w, 0);
   rec_writer_drain(w);
   ck_assert_uint_eq(rec_writer_poll(w), 1);
@@ -491,7 +492,7 @@ START_TEST(test_finish_work)
   /* No files: the work alone. */
   struct work_check alone = { .producer = pthread_self() };
   rec_wgroup *g2 = rec_wgroup_new(w);
-  rec_wgroup_finish_work(g2, -1, on_work, on_work_done, &alone);
+  rec_wgroup_finish_work(g2, on_work, on_work_done, &alone);
   rec_writer_drain(w);
   ck_assert_uint_eq(rec_writer_poll(w), 1);
   ck_assert(alone.ran && alone.off_producer && alone.done_after_work);
@@ -513,7 +514,7 @@ START_TEST(test_writer_file)
   rec_writer *w = writer(0, 0);
   rec_wgroup *g = rec_wgroup_new(w);
   stalled_ramps(w, g, 1);
-  rec_wgroup_finish(g, -1, NULL, NULL);
+  rec_wgroup_finish(g, NULL, NULL);
   int done = 0;
   char *text = strdup("{\"a\":1}");
   ck_assert_int_eq(writer_file_replace(w, tmp, "m.json", text, "\n", on_file_done, &done), 0);
@@ -553,7 +554,7 @@ START_TEST(test_shutdown_drains)
     ck_assert_int_eq(write_ramp(f, 2, 1, (uint64_t)i * 1000, 1000, i % 5 == 0), 0);
   rec_wfile_close(f, 1, 0);
   struct done_check d = { .names = { "a.wav" }, .want = { 50000 }, .n = 1 };
-  rec_wgroup_finish(g, -1, on_done_check, &d);
+  rec_wgroup_finish(g, on_done_check, &d);
   rec_writer_free(w);
   ck_assert(d.done && d.all_there);
   sf_count_t n;
@@ -585,6 +586,7 @@ START_TEST(test_write_error)
   /* The header goes to the file; what follows to /dev/full in its place. */
   rec_wfile *f = rec_wfile_open(g, fd, &info);
   ck_assert_ptr_nonnull(f);
+  rec_writer_drain(w); /* the header is written (the open is the writer's) */
   int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
   if (full < 0) {
     fprintf(stderr, "test_write_error: no /dev/full: not tried\n");
@@ -608,8 +610,8 @@ START_TEST(test_write_error)
   int done = 0, done_ok = 0;
   rec_wfile_close(f, 1, 0);
   rec_wfile_close(o, 1, 0);
-  rec_wgroup_finish(g, -1, on_done_flag, &done);
-  rec_wgroup_finish(ok, -1, on_done_flag, &done_ok);
+  rec_wgroup_finish(g, on_done_flag, &done);
+  rec_wgroup_finish(ok, on_done_flag, &done_ok);
   wait_for(w, &done);
   wait_for(w, &done_ok);
   ck_assert_uint_eq(rec_wfile_written(f), 0);
@@ -620,6 +622,97 @@ START_TEST(test_write_error)
   free(q);
   rec_wgroup_free(g);
   rec_wgroup_free(ok);
+  rec_writer_free(w);
+}
+END_TEST
+
+/* The contents of a small file of the test's folder ("" when none). */
+static void slurp(const char *name, char *out, size_t n)
+{
+  char p[300];
+  path_of(p, sizeof p, name);
+  FILE *f = fopen(p, "rb");
+  size_t k = f ? fread(out, 1, n - 1, f) : 0;
+  out[k] = '\0';
+  if (f)
+    fclose(f);
+}
+
+static mode_t mode_of(const char *name)
+{
+  char p[300];
+  struct stat st;
+  path_of(p, sizeof p, name);
+  ck_assert_msg(lstat(p, &st) == 0, "%s: %s", name, strerror(errno));
+  return st.st_mode & 0777;
+}
+
+/* The writer makes a group's folder (0700) and creates its files there
+ * (0600). A name that exists is not written into: the group's error
+ * (EEXIST), the file left as it was. A folder that is a symbolic link is
+ * refused. Each failure is its group's alone. */
+START_TEST(test_create)
+{
+  rec_writer *w = writer(0, 0);
+  SF_INFO info = { .samplerate = RATE, .channels = 1, .format = SF_FORMAT_RF64 | SF_FORMAT_PCM_16 };
+  char dir[300], planted[300], link[300];
+  path_of(dir, sizeof dir, "new");
+  path_of(planted, sizeof planted, "old");
+  path_of(link, sizeof link, "link");
+  ck_assert_int_eq(mkdir(planted, 0700), 0);
+  char taken[300];
+  path_of(taken, sizeof taken, "old/taken.wav");
+  FILE *o = fopen(taken, "w");
+  ck_assert_ptr_nonnull(o);
+  fputs("keep", o);
+  fclose(o);
+  ck_assert_int_eq(symlink(dir, link), 0);
+
+  rec_wgroup *g = rec_wgroup_new(w), *t = rec_wgroup_new(w), *l = rec_wgroup_new(w);
+  ck_assert_ptr_null(rec_wfile_create(g, "../x.wav", &info));
+  ck_assert_int_eq(errno, EINVAL);
+  ck_assert_int_eq(rec_wgroup_set_folder(g, dir), 0);
+  ck_assert_int_eq(rec_wgroup_set_folder(g, dir), -EINVAL);
+  ck_assert_int_eq(rec_wgroup_set_folder(t, planted), 0);
+  ck_assert_int_eq(rec_wgroup_set_folder(l, link), 0);
+  rec_wfile *f = rec_wfile_create(g, "x.wav", &info);
+  rec_wfile *tf = rec_wfile_create(t, "taken.wav", &info);
+  rec_wfile *lf = rec_wfile_create(l, "z.wav", &info);
+  ck_assert(f && tf && lf);
+  ck_assert_int_eq(write_ramp(f, 1, 0, 0, 4000, 1), 0);
+  int rt = write_ramp(tf, 1, 0, 0, 4000, 1), rl = write_ramp(lf, 1, 0, 0, 4000, 1);
+  ck_assert_msg(rt == 0 || rt == -EEXIST, "write after a taken name: %d", rt);
+  ck_assert_msg(rl == 0 || rl < 0, "write in a linked folder: %d", rl);
+  rec_writer_drain(w);
+  ck_assert_int_eq(rec_wgroup_error(g), 0);
+  ck_assert_int_eq(rec_wgroup_error(t), -EEXIST);
+  int le = rec_wgroup_error(l);
+  ck_assert_msg(le == -ELOOP || le == -ENOTDIR, "a linked folder: %s", strerror(-le));
+  ck_assert_uint_eq(mode_of("new"), 0700);
+  ck_assert_uint_eq(mode_of("new/x.wav"), 0600);
+  char text[16];
+  slurp("old/taken.wav", text, sizeof text);
+  ck_assert_str_eq(text, "keep");
+  slurp("new/z.wav", text, sizeof text);
+  ck_assert_str_eq(text, ""); /* nothing made through the link */
+  rec_wfile_close(f, 1, 0);
+  rec_wfile_close(tf, 1, 0);
+  rec_wfile_close(lf, 1, 0);
+  rec_wgroup *all[3] = { g, t, l };
+  for (int i = 0; i < 3; i++) {
+    rec_wgroup_finish(all[i], NULL, NULL);
+    rec_wgroup_wait(all[i]);
+  }
+  ck_assert_uint_eq(rec_wfile_written(f), 4000);
+  ck_assert_int_eq(rec_wfile_close_result(f), 0);
+  ck_assert_uint_eq(rec_wfile_written(tf), 0);
+  sf_count_t n;
+  free(read_file("new/x.wav", &n, NULL));
+  ck_assert_int_eq(n, 4000);
+  slurp("old/taken.wav", text, sizeof text);
+  ck_assert_str_eq(text, "keep");
+  for (int i = 0; i < 3; i++)
+    rec_wgroup_free(all[i]);
   rec_writer_free(w);
 }
 END_TEST
@@ -636,7 +729,7 @@ START_TEST(test_no_thread)
     ck_assert_uint_eq(rec_wfile_written(f), (uint64_t)(i + 1) * 4000);
   }
   rec_wfile_close(f, 0, 0);
-  rec_wgroup_finish(g, -1, NULL, NULL);
+  rec_wgroup_finish(g, NULL, NULL);
   rec_wgroup_wait(g);
   struct rec_writer_stats st;
   rec_writer_stats(w, &st);
@@ -681,10 +774,17 @@ START_TEST(test_recording_on_stalled_writer)
   struct rec_config c = { .dir = tmp, .session = "s", .format = REC_WAV, .rate = RATE,
                           .start_ns = start, .writer = w };
   rec_recording *r;
+  /* Stalled from the start: the folder and the files are the writer's to
+   * make, so the loop's calls go on without them (nothing on disk yet). */
+  rec_writer_test_stall(w, 1);
   ck_assert_int_eq(rec_open(&c, &r), 0);
   int a = rec_add_stream(r, "a", 0), b = rec_add_stream(r, "b", 1);
   ck_assert_int_ge(a, 0);
   ck_assert_int_ge(b, 0);
+  char folder[300];
+  struct stat fst;
+  path_of(folder, sizeof folder, "s");
+  ck_assert_int_eq(lstat(folder, &fst), -1);
   int16_t fa[160], fb[160];
   for (int i = 0; i < 160; i++) {
     fa[i] = 1000;
@@ -693,7 +793,6 @@ START_TEST(test_recording_on_stalled_writer)
   /* 64 KB of audio a second for the three files: the 1 MiB budget is full
    * after about 16 s of a stalled writer. */
   const int frames = 60 * 50;
-  rec_writer_test_stall(w, 1);
   for (int i = 0; i < frames; i++) {
     uint64_t pos = (uint64_t)i * 160, t = start + pos * ns_per_sample;
     struct rec_frame f = { .samples = fa, .n_samples = 160, .rate = RATE, .position = pos,
@@ -760,6 +859,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_writer_file);
   tcase_add_test(tc, test_shutdown_drains);
   tcase_add_test(tc, test_write_error);
+  tcase_add_test(tc, test_create);
   tcase_add_test(tc, test_no_thread);
   tcase_add_test(tc, test_recording_on_stalled_writer);
   suite_add_tcase(s, tc);

@@ -965,6 +965,49 @@ START_TEST(test_flac_and_manifest)
 }
 END_TEST
 
+/* A folder that was there before (a restart without its resume state): a
+ * name taken on disk is passed over (a-2.wav), no stereo file is made over
+ * an old one, and the old files stay as they were. */
+START_TEST(test_reused_folder)
+{
+  char path[1024];
+  snprintf(path, sizeof path, "%s/again", tmp);
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  static const char *old[] = { "a.wav", "stereo.wav" };
+  for (size_t i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "%s/again/%s", tmp, old[i]);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("old", f);
+    fclose(f);
+  }
+  rec_recording *r = open_rec("again");
+  struct sim a, b;
+  sim_start(&a, rec_add_stream(r, "a", 0), LEVEL_A, START_NS);
+  sim_start(&b, rec_add_stream(r, "b", 1), LEVEL_B, START_NS);
+  for (int i = 0; i < 50; i++) {
+    ck_assert_int_eq(sim_frame(r, &a), 0);
+    ck_assert_int_eq(sim_frame(r, &b), 0);
+  }
+  struct rec_summary sum;
+  ck_assert_int_eq(rec_close(r, &sum), 0);
+  ck_assert_uint_eq(sum.n_files, 2);
+  ck_assert_str_eq(sum.files[0].name, "a-2.wav");
+  ck_assert_str_eq(sum.files[1].name, "b.wav");
+  ck_assert_uint_eq(sum.files[0].frames, RATE);
+  rec_summary_free(&sum);
+  for (size_t i = 0; i < 2; i++) {
+    char text[8] = "";
+    snprintf(path, sizeof path, "%s/again/%s", tmp, old[i]);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(text, sizeof text, f));
+    fclose(f);
+    ck_assert_str_eq(text, "old");
+  }
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
   rec_recording *r;
@@ -1034,6 +1077,7 @@ static Suite *recorder_suite(void)
   tcase_add_test(tc, test_two_sessions);
   tcase_add_test(tc, test_next_tick);
   tcase_add_test(tc, test_hostile_labels);
+  tcase_add_test(tc, test_reused_folder);
   tcase_add_test(tc, test_stereo_alignment);
   tcase_add_test(tc, test_write_error);
   tcase_add_test(tc, test_space);
