@@ -62,6 +62,12 @@ COUNTERS = {
     "late": 'siprec_rtp_packets_dropped_total{reason="late"}',
     "latch_drops": 'siprec_rtp_packets_dropped_total{reason="latching"}',
 }
+# How old the snapshot served was (a gauge, read as is). /metrics renders at
+# most once a second and serves the last rendering in between, so a reading
+# stands for the counters up to that long before it; older means the loop
+# did not come to render within the second /metrics waits for it.
+AGE = "siprec_metrics_snapshot_age_seconds"
+AGE_LIMIT = 1.5
 # siprec-server flags used when its --help names them: the counters' address,
 # and where recordings go (the first one its --help lists).
 METRICS_FLAG = "--metrics"
@@ -202,7 +208,10 @@ def read_counters(url):
         if m.group(2):
             key = m.group(1) + m.group(2)
             by_name[key] = by_name.get(key, 0.0) + v
-    return {role: by_name[name] for role, name in COUNTERS.items() if name in by_name}
+    out = {role: by_name[name] for role, name in COUNTERS.items() if name in by_name}
+    if AGE in by_name:
+        out["age"] = by_name[AGE]
+    return out
 
 
 class Reading:
@@ -388,10 +397,16 @@ def judge_server(st, s, marks, alive):
              "gen_late=%d gen_max_lag=%.1fms gen_cpu=%.0f%%" % (
                  s["hold_late_packets"], s["hold_max_lag_ms"], 100 * s["hold_cpu_share"])]
     have = a.counters is not None and b.counters is not None and "packets" in b.counters
+    age0 = age1 = 0.0
+    expected = sent
     if have:
         d = {k: b.counters.get(k, 0) - a.counters.get(k, 0) for k in COUNTERS}
         bad = d["lost"] + d["late"] + d["latch_drops"]
         st.received = d["packets"]
+        # The packets the two snapshots should have counted: those sent
+        # between their renderings, at the hold's rate.
+        age0, age1 = a.counters.get("age", 0.0), b.counters.get("age", 0.0)
+        expected = sent + sent / wall * (age0 - age1) if wall > 0 else sent
         st.loss = max(bad, drops) / max(1, sent)
         parts += ["received=%d lost=%d late=%d latch_drops=%d" % (
             d["packets"], d["lost"], d["late"], d["latch_drops"]), "loss=%.2g" % st.loss]
@@ -409,12 +424,13 @@ def judge_server(st, s, marks, alive):
     elif not have:
         st.why = "no media counters (%s)" % ("no --metrics" if a.counters is None
                                              else COUNTERS["packets"] + " not served")
-    elif st.received < 0.99 * sent:
+    elif max(age0, age1) > AGE_LIMIT or st.received < 0.99 * expected:
         # /metrics serves its last snapshot when the loop does not render a
         # new one within a second: counters that did not move say nothing
         # of the loss between the two readings.
-        st.why = ("stale counters: %d packets counted of %d sent (a loop busier than "
-                  "/metrics waits)" % (st.received, sent))
+        st.why = ("stale counters: %d packets counted of %.0f sent between the snapshots "
+                  "(ages %.2f s and %.2f s; a loop busier than /metrics waits)" % (
+                      st.received, expected, age0, age1))
     elif st.loss > LOSS_LIMIT:
         st.why = "loss %.2g > %g" % (st.loss, LOSS_LIMIT)
     elif st.loop >= LOOP_LIMIT:
