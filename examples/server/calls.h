@@ -118,8 +118,9 @@ void calls_stream_event(struct calls *c, struct call *k, const siprec_stream_eve
 
 /** The session ended (`reason` as siprec_end_reason_name()): its files are
  * handed to the recordings' writer thread to be closed; once it has closed
- * and fsynced them all, the manifest is written (on the loop, through a
- * uv_async), and the call goes once that and its transcript are complete.
+ * and fsynced them all, the manifest is written (by the writer too; the
+ * loop hears of each step through a uv_async), and the call goes once that
+ * and its transcript are complete.
  * Ended by a hand-over ("handover"), the files are closed and nothing
  * else: the next process goes on with the call. */
 void calls_end(struct calls *c, struct call *k, siprec_session *s, const char *reason);
