@@ -64,7 +64,8 @@ int rec_open(const struct rec_config *cfg, rec_recording **out)
   snprintf(r->folder, n, "%s/%s", cfg->dir, cfg->session);
   /* The writer makes the folder; here only whether it was there (a lookup,
    * no allocation): a fresh folder holds only the names this recording
-   * gives, a reused one (a restart without resume state) is asked. */
+   * gives, the disk is asked about those of a reused one (a later segment,
+   * or a restart without resume state). */
   struct stat st;
   r->reused = !(lstat(r->folder, &st) < 0 && errno == ENOENT);
   r->format = cfg->format;
