@@ -165,7 +165,7 @@ static void feed(struct server *srv, const char *data, size_t len, siprec_transp
   const siprec_path path = { t, local, remote, conn_id };
   static char resp[16384];
   if (srv->media)
-    media_net_drain(srv->media); /* the media that came before it, first */
+    media_net_catch_up(srv->media); /* the media that came before it, first */
   srv->conn_now = conn_id;
   size_t n = 0;
   int rc = absent ? siprec_handler_process_absent(srv->h, data, len, &path, now_ns(), resp,

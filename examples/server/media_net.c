@@ -69,6 +69,10 @@ struct media_net {
    * read. */
   int read_turn;
   uint64_t read_upto;
+  /* Every socket was read in this loop turn (read_all, paced or not): a
+   * SIP message of the same turn needs only what that read brought fed
+   * (media_net_catch_up). */
+  int all_read_turn;
   int64_t real_to_mono;    /* add to a CLOCK_REALTIME time: the handler's clock */
   int reading;             /* inside read_ready: `evs` may name released pairs */
   struct media_pair *dead; /* those, freed when it returns */
@@ -231,6 +235,7 @@ static int read_all(struct media_net *m)
 {
   uint64_t began = m->now();
   int total = 0;
+  m->all_read_turn = 1;
   for (int r = 0; r < READY_ROUNDS; r++) {
     int n = read_ready(m);
     total += n;
@@ -282,6 +287,13 @@ static void on_epoll(uv_poll_t *poll, int status, int events)
 void media_net_drain(struct media_net *m)
 {
   read_all(m);
+  media_net_flush(m);
+}
+
+void media_net_catch_up(struct media_net *m)
+{
+  if (!m->all_read_turn)
+    read_all(m);
   media_net_flush(m);
 }
 
@@ -545,6 +557,7 @@ int media_net_fed(struct media_net *m, uint64_t *read_upto)
   }
   m->fed = 0;
   m->read_turn = 0;
+  m->all_read_turn = 0;
   return fed;
 }
 

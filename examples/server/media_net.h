@@ -16,7 +16,7 @@
  * calls a wakeup: a flooded socket goes back on the ready list, behind the
  * other sockets, rather than holding the loop. What the sockets
  * of one loop turn brought is fed in one batch at the turn's end
- * (media_net_fed) or before a SIP message (media_net_drain), so that the
+ * (media_net_fed) or before a SIP message (media_net_catch_up), so that the
  * library loads the next datagrams' stream state while it works on one.
  *
  * Paced reading (--media-read-ms): after a wakeup the epoll rests for a
@@ -37,7 +37,11 @@
  * the number of the one just opened tells how many are in use (sockets,
  * files, connections alike): the alloc callback refuses a port (the INVITE
  * then gets 503) when the stream's sockets and files would reach the
- * ceiling the server keeps below its limit.
+ * ceiling the server keeps below its limit. The files are opened by the
+ * recordings' writer thread a moment later, so one still in its queue is
+ * not counted yet: on a stalled disk a burst of calls could pass the
+ * ceiling, and their recordings then stop on EMFILE (logged and counted;
+ * the calls go on).
  *
  * Loop thread only.
  */
@@ -102,11 +106,19 @@ void media_net_mux(struct media_net *m, uint16_t port);
  * siprec_handler_media_batch(). */
 void media_net_flush(struct media_net *m);
 
-/** Read every socket that holds datagrams (paced or not) and feed them:
- * before a SIP message is processed, so that the media that arrived
- * before it goes in before it (a re-INVITE that pauses a stream comes
- * after the audio that preceded it; a BYE after the call's last audio). */
+/** Read every socket that holds datagrams (paced or not) and feed them
+ * (a deadline's timer: what arrived before it goes in before it is met). */
 void media_net_drain(struct media_net *m);
+
+/** Before a SIP message is processed: the media that arrived before it
+ * goes in first (a re-INVITE that pauses a stream comes after the audio
+ * that preceded it). Every socket is read once a loop turn (as
+ * media_net_drain), and what that read brought is fed before each
+ * message of the turn: a turn's messages arrived together, and a read of
+ * every socket per message made a burst of them (a call teardown, 32 to a
+ * libuv callback) hold the loop for seconds at 1,500 calls, its timers and
+ * /metrics waiting. */
+void media_net_catch_up(struct media_net *m);
 
 /** What media_net_fed() reports. */
 enum {
