@@ -20,8 +20,9 @@ lost, late or dropped (the server's lost + late + latching drops, or the
 kernel's receive-buffer drops when more) and the loop thread used under
 90 % of a core. A stall of the generator's own of 20 ms or more (a shared
 machine's noise) is shown (gen_max_lag) and named in a step that lost
-packets; a round of server-vs-recvmmsg counts under the same rule. The ladder stops at the first step
-that misses (run once more before it counts, --retry).
+packets; a round of server-vs-recvmmsg counts under the same rule. The
+ladder stops at the first step that misses (run once more before it
+counts, --retry).
 
   calls-held           the largest N held: goal >= 1,000 (the first missing
                        step's reason is the next bottleneck)
@@ -416,10 +417,12 @@ def judge_server(st, s, marks, alive):
         d = {k: b.counters.get(k, 0) - a.counters.get(k, 0) for k in COUNTERS}
         bad = d["lost"] + d["late"] + d["latch_drops"]
         st.received = d["packets"]
-        # The packets the two snapshots should have counted: those sent
-        # between their renderings, at the hold's rate.
+        # The fewest packets the two snapshots can have counted: those sent
+        # over the hold but for the last snapshot's age, at the hold's rate.
+        # (The first snapshot's age only adds packets, sent while the calls
+        # were still being set up, at a rate unknown here.)
         age0, age1 = a.counters.get("age", 0.0), b.counters.get("age", 0.0)
-        expected = sent + sent / wall * (age0 - age1) if wall > 0 else sent
+        expected = sent - sent / wall * age1 if wall > 0 else sent
         st.loss = max(bad, drops) / max(1, sent)
         parts += ["received=%d lost=%d late=%d latch_drops=%d" % (
             d["packets"], d["lost"], d["late"], d["latch_drops"]), "loss=%.2g" % st.loss,
@@ -442,8 +445,8 @@ def judge_server(st, s, marks, alive):
         # /metrics serves its last snapshot when the loop does not render a
         # new one within a second: counters that did not move say nothing
         # of the loss between the two readings.
-        st.why = ("stale counters: %d packets counted of %.0f sent between the snapshots "
-                  "(ages %.2f s and %.2f s; a loop busier than /metrics waits)" % (
+        st.why = ("stale counters: %d packets counted of at least %.0f sent between the "
+                  "snapshots (ages %.2f s and %.2f s; a loop busier than /metrics waits)" % (
                       st.received, expected, age0, age1))
     elif st.loss > LOSS_LIMIT:
         st.why = "loss %.2g > %g" % (st.loss, LOSS_LIMIT)

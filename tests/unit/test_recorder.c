@@ -176,6 +176,15 @@ static int sim_frame(rec_recording *r, struct sim *s)
   return rec_frame(r, s->id, &f);
 }
 
+/* n frames of each of two streams, in turn. */
+static void sim_pair(rec_recording *r, struct sim *a, struct sim *b, int n)
+{
+  for (int i = 0; i < n; i++) {
+    ck_assert_int_eq(sim_frame(r, a), 0);
+    ck_assert_int_eq(sim_frame(r, b), 0);
+  }
+}
+
 /* A gap or pause of `ms` real time: the library moves position by it and
  * re-anchors its time_ns at the next packet. */
 static void sim_skip(struct sim *s, uint64_t ms)
@@ -429,10 +438,7 @@ START_TEST(test_two_sessions)
   ck_assert_int_eq(rec_tick(r, START_NS + 1500 * MS_NS), 0);
   sim_start(&b, rec_add_stream(r, "leg", 1), LEVEL_B, START_NS + 1500 * MS_NS);
   ck_assert_int_eq(b.id, 1);
-  for (int i = 0; i < 75; i++) {
-    ck_assert_int_eq(sim_frame(r, &a), 0);
-    ck_assert_int_eq(sim_frame(r, &b), 0);
-  }
+  sim_pair(r, &a, &b, 75);
   struct rec_summary sum;
   ck_assert_int_eq(rec_close(r, &sum), 0);
   ck_assert_uint_eq(sum.n_files, 3);
@@ -985,10 +991,7 @@ START_TEST(test_reused_folder)
   struct sim a, b;
   sim_start(&a, rec_add_stream(r, "a", 0), LEVEL_A, START_NS);
   sim_start(&b, rec_add_stream(r, "b", 1), LEVEL_B, START_NS);
-  for (int i = 0; i < 50; i++) {
-    ck_assert_int_eq(sim_frame(r, &a), 0);
-    ck_assert_int_eq(sim_frame(r, &b), 0);
-  }
+  sim_pair(r, &a, &b, 50);
   struct rec_summary sum;
   ck_assert_int_eq(rec_close(r, &sum), 0);
   ck_assert_uint_eq(sum.n_files, 2);
