@@ -16,18 +16,21 @@
 #define CALL_MAX_STREAMS 16
 #define CALL_MAX_LEGS 2
 
+/* What a frame reads (calls_frame) first: at 1,000 calls a call's state
+ * is out of the cache when its next frame comes, and each line touched
+ * is a miss. */
 struct call_stream {
-  struct call *call;
   int used;
   int leg;                  /* which session of the call (built-in bridge: 0 or 1) */
   size_t index;             /* the m-line */
-  char *label;              /* NULL: none */
   int rec_id;               /* the recorder's stream, -1 none */
-  transcribe_stream *ts;    /* NULL: not transcribed (or closed) */
   int anchored;
   int64_t offset;           /* call-timeline sample of media position 0 */
-  transcript_participant who; /* owned strings; guarded by the call's lock */
   const char *who_seen;     /* the library's id pointer `who` was last checked against */
+  transcribe_stream *ts;    /* NULL: not transcribed (or closed) */
+  struct call *call;
+  char *label;              /* NULL: none */
+  transcript_participant who; /* owned strings; guarded by the call's lock */
 };
 
 /* An earlier segment of a call's recording (calls_resume.c). */
@@ -39,19 +42,20 @@ struct call_segment {
 };
 
 struct call {
+  /* What a frame reads first (see call_stream), then the rest. */
+  siprec_session *legs[CALL_MAX_LEGS];
+  int n_legs, legs_open;
+  uint64_t start_ns;        /* host monotonic time of the call's start */
+  rec_recording *rec;
+  uint64_t rec_due;         /* rec_next_tick(): calls_tick skips it until then */
+  struct call_stream st[CALL_MAX_STREAMS];
   struct calls *calls;
   struct call *next, **pprev;
   char folder[128];         /* DIR/<folder>: the first leg's session id */
   char *call_id;            /* the first leg's */
   size_t call_id_len;
   char *pair_key;           /* built-in bridge pairing key, NULL otherwise */
-  siprec_session *legs[CALL_MAX_LEGS];
-  int n_legs, legs_open;
-  uint64_t start_ns;        /* host monotonic time of the call's start */
   int64_t start_unix_ns;
-  rec_recording *rec;
-  uint64_t rec_due;         /* rec_next_tick(): calls_tick skips it until then */
-  struct call_stream st[CALL_MAX_STREAMS];
   pthread_mutex_t lock;     /* the streams' participants, read by workers */
   int pending;              /* the session (1 while open) + transcribe streams not yet closed */
   int recorded;             /* its files closed by the writer, manifest written */

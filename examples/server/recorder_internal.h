@@ -93,26 +93,38 @@ struct rec_hold {
   uint64_t tl;
 };
 
+/* Fields in the order a frame reads them (rec_frame): at 1,000 calls
+ * every call's state is out of the cache when its next frame comes, and
+ * each cache line the frame touches is a miss. */
 struct rec_stream {
+  int ended;
   struct rec_sink sink;
   struct rec_timeline tl;
   struct rec_hold hold; /* used for the two stereo streams only */
   char *label;          /* as given, or the index as text */
   char *name;           /* the file's name */
-  int ended;
 };
 
 enum rec_stereo_state { REC_STEREO_WAITING, REC_STEREO_ACTIVE, REC_STEREO_NONE };
 
 struct rec_stereo {
   enum rec_stereo_state state;
-  struct rec_sink sink;
-  char *name;
   uint64_t pos;  /* timeline frames the stereo file has */
   uint64_t lag;  /* the allowance, in samples */
+  struct rec_sink sink;
+  char *name;
 };
 
 struct rec_recording {
+  /* What every frame reads first (see rec_stream), then the rest. */
+  int error; /* the negative errno that stopped the recording, 0 while writing */
+  uint32_t rate;
+  int64_t tol;
+  uint64_t start_ns;
+  struct rec_stream **streams;
+  size_t n_streams, cap_streams;
+  uint64_t slips;
+  struct rec_stereo stereo;
   char *folder;
   int reused;           /* the folder was there at rec_open(): names are checked on disk */
   rec_writer *writer;   /* cfg's, or own_writer */
@@ -124,15 +136,9 @@ struct rec_recording {
   void *done_arg;
   int want_summary;
   enum rec_format format;
-  uint32_t rate;
-  uint64_t start_ns, open_ns, last_flush_ns;
+  uint64_t open_ns, last_flush_ns;
   uint64_t flush_ns, stereo_wait_ns;
-  int64_t tol;
-  struct rec_stream **streams;
-  size_t n_streams, cap_streams;
-  struct rec_stereo stereo;
-  uint64_t slips, write_errors;
-  int error; /* the negative errno that stopped the recording, 0 while writing */
+  uint64_t write_errors;
   unsigned segment; /* rec_config's: > 1 names the files NAME.N.EXT */
 };
 

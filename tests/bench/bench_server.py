@@ -563,7 +563,7 @@ def main():
     ap.add_argument("--steps", help="comma-separated call counts")
     ap.add_argument("--rate", type=int, default=200, help="call setups per second (200)")
     ap.add_argument("--retry", type=int, default=1, help="re-runs of a missing step (1)")
-    ap.add_argument("--reps", type=int, help="rounds of server-vs-recvmmsg (3, quick 1)")
+    ap.add_argument("--reps", type=int, help="rounds of server-vs-recvmmsg (5, quick 1)")
     ap.add_argument("--ratio-hold", type=int, help="seconds per round (default --hold, <= 20)")
     ap.add_argument("--ratio-calls", type=int, help="N for server-vs-recvmmsg (default calls-held)")
     ap.add_argument("--server", default=default_path("server"))
@@ -583,7 +583,7 @@ def main():
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     args.hold = args.hold or (10 if args.quick else 60)
-    args.reps = args.reps or (1 if args.quick else 3)
+    args.reps = args.reps or (1 if args.quick else 5)
     args.ratio_hold = args.ratio_hold or min(args.hold, 20)
     if args.steps:
         args.steps = [int(x) for x in args.steps.split(",")]
