@@ -46,13 +46,23 @@ static int valid_folder(const char *s)
   return 1;
 }
 
+/* Zeroed, on a cache line of its own: the structs a frame reads keep what
+ * it reads in their first line (recorder_internal.h). free() releases it. */
+static void *line_alloc(size_t size)
+{
+  void *p = NULL;
+  if (posix_memalign(&p, 64, size))
+    return NULL;
+  return memset(p, 0, size);
+}
+
 int rec_open(const struct rec_config *cfg, rec_recording **out)
 {
   if (!cfg || !out || !cfg->dir || !valid_folder(cfg->session) || cfg->rate < 8000 ||
       cfg->rate > 48000 || (cfg->format != REC_WAV && cfg->format != REC_FLAC))
     return -EINVAL;
   *out = NULL;
-  rec_recording *r = calloc(1, sizeof *r);
+  rec_recording *r = line_alloc(sizeof *r);
   if (!r)
     return -ENOMEM;
   size_t n = strlen(cfg->dir) + strlen(cfg->session) + 2;
@@ -68,6 +78,8 @@ int rec_open(const struct rec_config *cfg, rec_recording **out)
    * or a restart without resume state). */
   struct stat st;
   r->reused = !(lstat(r->folder, &st) < 0 && errno == ENOENT);
+  r->streams = r->inline_streams;
+  r->cap_streams = REC_INLINE_STREAMS;
   r->format = cfg->format;
   r->rate = cfg->rate;
   r->start_ns = cfg->start_ns;
@@ -218,14 +230,17 @@ int rec_add_stream(rec_recording *r, const char *label, unsigned index)
   if (r->n_streams >= REC_MAX_STREAMS)
     return -EMFILE;
   if (r->n_streams == r->cap_streams) {
-    size_t cap = r->cap_streams ? 2 * r->cap_streams : 4;
-    struct rec_stream **p = realloc(r->streams, cap * sizeof *p);
+    size_t cap = 2 * r->cap_streams;
+    int moving = r->streams == r->inline_streams;
+    struct rec_stream **p = realloc(moving ? NULL : r->streams, cap * sizeof *p);
     if (!p)
       return -ENOMEM;
+    if (moving)
+      memcpy(p, r->inline_streams, sizeof r->inline_streams);
     r->streams = p;
     r->cap_streams = cap;
   }
-  struct rec_stream *s = calloc(1, sizeof *s);
+  struct rec_stream *s = line_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
   char idx[16];
@@ -481,7 +496,8 @@ static int close_end(rec_recording *r, struct rec_summary *out)
   }
   for (size_t i = 0; i < r->n_streams; i++)
     stream_free(r->streams[i]);
-  free(r->streams);
+  if (r->streams != r->inline_streams)
+    free(r->streams);
   rec_sink_close(&r->stereo.sink, 1, 0);
   free(r->stereo.name);
   rec_wgroup_free(r->g);

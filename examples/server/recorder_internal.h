@@ -115,14 +115,21 @@ struct rec_stereo {
   char *name;
 };
 
+/* The streams a recording holds in its first cache line: a two-stream
+ * call's frame then finds its stream without another miss. */
+#define REC_INLINE_STREAMS 2
+
 struct rec_recording {
-  /* What every frame reads first (see rec_stream), then the rest. */
+  /* What every frame reads first, in one cache line (the struct is
+   * allocated on one; see rec_stream), then the rest. */
   int error; /* the negative errno that stopped the recording, 0 while writing */
   uint32_t rate;
   int64_t tol;
   uint64_t start_ns;
-  struct rec_stream **streams;
-  size_t n_streams, cap_streams;
+  size_t n_streams;
+  struct rec_stream **streams; /* `inline_streams` until more are added */
+  struct rec_stream *inline_streams[REC_INLINE_STREAMS];
+  size_t cap_streams;
   uint64_t slips;
   struct rec_stereo stereo;
   char *folder;
