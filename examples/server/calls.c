@@ -126,6 +126,12 @@ int calls_space_ok(struct calls *c)
   return c->space_ok;
 }
 
+size_t calls_fds_pending(void *arg)
+{
+  const struct calls *c = arg;
+  return c ? rec_writer_opens_queued(c->writer) : 0;
+}
+
 /* The open call of a built-in-bridge pairing key with a leg to spare. */
 static struct call *find_pair(struct calls *c, const char *key)
 {

@@ -102,6 +102,10 @@ void calls_on_result(void *arg, const transcribe_result *r);
  * nothing is written): checked for each new session, which gets 503 when
  * there is none. Cached for a second. */
 int calls_space_ok(struct calls *c);
+/** Descriptors the recordings' writer is still to open (folders and files
+ * queued), for the server's descriptor budget (media_net_set_fd_pending).
+ * `arg` is the struct calls. Any thread. */
+size_t calls_fds_pending(void *arg);
 
 /** A session started: its call (NULL when nothing is recorded or
  * transcribed, or out of memory). */

@@ -81,6 +81,8 @@ struct media_net {
   uint16_t low, high, cursor;
   uint64_t (*now)(void);
   int fd_ceiling;
+  size_t (*fd_pending)(void *arg); /* descriptors promised, not open yet */
+  void *fd_pending_arg;
   struct media_pair **by_port; /* 65536 entries */
   int fed;
   struct media_net_stats st;
@@ -453,6 +455,22 @@ void media_net_set_handler(struct media_net *m, siprec_handler *h)
   m->h = h;
 }
 
+void media_net_set_fd_pending(struct media_net *m, size_t (*pending)(void *arg), void *arg)
+{
+  m->fd_pending = pending;
+  m->fd_pending_arg = arg;
+}
+
+/* Would a stream whose RTCP socket is descriptor `rtcp` pass the ceiling,
+ * with its files and those promised before it? */
+static int over_ceiling(const struct media_net *m, int rtcp)
+{
+  if (m->fd_ceiling <= 0)
+    return 0;
+  size_t pending = m->fd_pending ? m->fd_pending(m->fd_pending_arg) : 0;
+  return (size_t)rtcp + MEDIA_NET_FILES_PER_STREAM + pending >= (size_t)m->fd_ceiling;
+}
+
 int media_net_alloc(struct media_net *m, siprec_session *s, size_t index, uint16_t *port)
 {
   (void)s;
@@ -491,7 +509,7 @@ int media_net_alloc(struct media_net *m, siprec_session *s, size_t index, uint16
       }
       return -1;
     }
-    if (m->fd_ceiling > 0 && rtcp + MEDIA_NET_FILES_PER_STREAM >= m->fd_ceiling) {
+    if (over_ceiling(m, rtcp)) {
       close(rtp);
       close(rtcp);
       free(pair);

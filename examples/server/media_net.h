@@ -38,10 +38,9 @@
  * files, connections alike): the alloc callback refuses a port (the INVITE
  * then gets 503) when the stream's sockets and files would reach the
  * ceiling the server keeps below its limit. The files are opened by the
- * recordings' writer thread a moment later, so one still in its queue is
- * not counted yet: on a stalled disk a burst of calls could pass the
- * ceiling, and their recordings then stop on EMFILE (logged and counted;
- * the calls go on).
+ * recordings' writer thread a moment later: those still in its queue are
+ * counted through media_net_set_fd_pending(), so that a burst of calls on
+ * a stalled disk gets 503 rather than recordings stopped on EMFILE.
  *
  * Loop thread only.
  */
@@ -89,6 +88,10 @@ int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr
 
 /** The handler feeds go to (set once the handler exists, before any port). */
 void media_net_set_handler(struct media_net *m, siprec_handler *h);
+/** Descriptors promised but not open yet (a recording's files queued at its
+ * writer), counted against the ceiling with those open: `pending(arg)` is
+ * asked at each port allocation. NULL: none. */
+void media_net_set_fd_pending(struct media_net *m, size_t (*pending)(void *arg), void *arg);
 
 /** What the server's port callbacks (siprec_handler_callbacks_set_ports)
  * forward to: bind an even port and its successor and start feeding what

@@ -77,6 +77,7 @@ struct rec_writer {
   size_t budget, queued;
   rec_wgroup *done_head, **done_tail;
   uint64_t dropped, episodes, written;
+  _Atomic size_t opens_queued; /* folder and file creations queued (counts_open) */
   int dropping;  /* producer: in a drop episode */
   uint64_t episode_dropped; /* producer: frames dropped in this episode */
   void (*wake)(void *user);
@@ -303,6 +304,14 @@ static uint64_t run_job(struct rec_job *j)
   return j->f->written - before;
 }
 
+/* Does the job open a descriptor of the writer's own (a folder, or a file
+ * it creates; a given descriptor is the caller's)? Counted from its
+ * submission to its end, for rec_writer_opens_queued(). */
+static int counts_open(const struct rec_job *j)
+{
+  return j->kind == JOB_FOLDER || (j->kind == JOB_OPEN && j->f->name);
+}
+
 /* After a job ran, under the lock. @return non-zero when a completion waits
  * for rec_writer_poll(). Once it returns, a finish job (and its group) may
  * be freed by the producer. */
@@ -340,7 +349,10 @@ static void *writer_main(void *arg)
       w->tail = &w->head;
     w->busy = 1;
     pthread_mutex_unlock(&w->lock);
+    int opens = counts_open(j); /* read first: a finished group may go */
     uint64_t frames = run_job(j);
+    if (opens)
+      atomic_fetch_sub(&w->opens_queued, 1);
     /* A finish job lives in its group, which the producer may free as soon
      * as the completion is published: nothing reads j after that. */
     struct rec_job *own = j->kind == JOB_WRITE ? j : NULL;
@@ -376,6 +388,8 @@ static void submit(rec_writer *w, struct rec_job *j)
       w->wake(w->wake_user);
     return;
   }
+  if (counts_open(j))
+    atomic_fetch_add(&w->opens_queued, 1);
   pthread_mutex_lock(&w->lock);
   w->queued += j->bytes;
   *w->tail = j;
@@ -401,6 +415,7 @@ int rec_writer_new(const struct rec_writer_config *cfg, rec_writer **out)
   }
   w->tail = &w->head;
   w->done_tail = &w->done_head;
+  atomic_init(&w->opens_queued, 0);
   pthread_mutex_init(&w->lock, NULL);
   pthread_cond_init(&w->work, NULL);
   pthread_cond_init(&w->idle, NULL);
@@ -471,6 +486,11 @@ void rec_writer_drain(rec_writer *w)
     pthread_cond_wait(&w->idle, &w->lock);
   }
   pthread_mutex_unlock(&w->lock);
+}
+
+size_t rec_writer_opens_queued(rec_writer *w)
+{
+  return w ? atomic_load(&w->opens_queued) : 0;
 }
 
 void rec_writer_stats(rec_writer *w, struct rec_writer_stats *out)

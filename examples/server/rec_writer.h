@@ -52,7 +52,8 @@
  * rec_writer_poll() (the loop: the writer calls `wake`, e.g. uv_async_send,
  * so the loop polls), or, without `done`, rec_wgroup_wait() returns.
  *
- * Threads. Everything here but rec_wgroup_error() and rec_writer_stats() is
+ * Threads. Everything here but rec_wgroup_error(), rec_writer_stats() and
+ * rec_writer_opens_queued() is
  * called from one thread, the producer (the loop); the writer thread only
  * runs the jobs. A job and what it points to (the buffer, the file's
  * SNDFILE) pass from one to the other under the queue's mutex, which
@@ -114,6 +115,11 @@ size_t rec_writer_poll(rec_writer *w);
 void rec_writer_drain(rec_writer *w);
 /** The counters now (any thread). */
 void rec_writer_stats(rec_writer *w, struct rec_writer_stats *out);
+/** Descriptors the writer is still to open: folders and files whose
+ * creation is queued (any thread). A producer that keeps a descriptor
+ * budget counts them as taken: on a slow disk they are opened late, and
+ * the lowest free descriptor does not show them yet. */
+size_t rec_writer_opens_queued(rec_writer *w);
 /** Test hook: while `on`, the writer thread takes no job (as if blocked in a
  * write); the queue fills up to its budget. Off again lets it go on. */
 void rec_writer_test_stall(rec_writer *w, int on);

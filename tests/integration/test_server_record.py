@@ -38,6 +38,9 @@ server asks libopus for it):
   disk_full      --out on a 4 MiB tmpfs nearly full: the call that fills it
       is logged and counted, its files stay valid; a new INVITE gets 503
       until space returns, then 200.
+  writer_stall_fds  the writer stopped under 96 descriptors while calls come:
+      the files it has still to make count, calls get 503 before the limit,
+      and every admitted call's files are made once it goes on.
   writer_stall   the writer thread stopped alone (ptrace) with ten calls up
       and --record-queue-mb 1: the loop goes on, the audio past the bound
       is dropped, logged, counted, and written as silence of its length;
@@ -154,12 +157,12 @@ class Client:
             self.proc.wait()
 
 
-def start(ctx, *args):
+def start(ctx, *args, nofile=None):
     # The cases compare with 16 kHz references (G.722, Opus at 16 kHz): the
     # server records at 8 kHz unless told (or transcribing).
     if '--record-rate' not in args:
         args = ('--record-rate', str(RATE)) + args
-    srv = ctx.start_server(*args)
+    srv = ctx.start_server(*args, nofile=nofile)
     ctx.clients = getattr(ctx, 'clients', [])
     return srv
 
@@ -1194,6 +1197,56 @@ def case_cucm_bib(ctx):
         want = oracle(raw)
         check(said[who] == want, f'{who}: the server heard {said[who]}, pocketsphinx_continuous '
               f'on {name} says {want}')
+    srv.stop()
+
+
+def case_writer_stall_fds(ctx):
+    """The writer thread stopped (its disk hung) while calls keep coming,
+    under 96 descriptors: the folders and files it has still to create
+    count against the descriptor budget, so calls get 503 before it runs
+    out, and once the writer goes on every admitted call's files are made
+    (none refused with EMFILE, no recording stopped)."""
+    need_client(ctx)
+    srv = start(ctx, nofile=96)
+    stop = ThreadStop(thread_named(srv.proc.pid, 'rec-writer'))
+    calls = []
+    try:
+        # Each call: four sockets, three files and a folder. Every INVITE is
+        # answered (200 or 503) while the writer is stopped.
+        for i in range(14):
+            calls.append(Client(ctx, f'fd{i}', ['--duration', '6'] + two_streams('g722', 'opus'),
+                                seed=80 + i))
+            time.sleep(0.25)
+        time.sleep(1.0)
+    finally:
+        stop.release()
+    admitted, refused = [], 0
+    for c in calls:
+        try:
+            c.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise Failure(f'client still running after 60 s: {c.cmd}')
+        c.err.close()
+        with open(os.path.join(c.dir, 'stderr')) as f:
+            err = f.read()
+        if c.proc.returncode == 0:
+            admitted.append(json.loads(c.proc.stdout.read()))
+        else:
+            check('answered 503' in err, f'client {c.dir}: exit {c.proc.returncode}, {err!r}')
+            refused += 1
+    print(f'{len(admitted)} calls admitted, {refused} refused with 503')
+    check(refused > 0, 'no call refused: the budget never counted the files to be made')
+    check(admitted, 'every call refused')
+    srv.wait_lines(r'^recording_done ', len(admitted), 20)
+    with open(srv.err_path) as f:
+        err = f.read()
+    check('Too many open files' not in err and 'recording stopped' not in err,
+          f'a recording failed for descriptors: {err!r}')
+    for out in admitted:
+        sid, _ = session_of(srv, out['call_id'])
+        for name in ('1.wav', '2.wav', 'stereo.wav', 'manifest.json'):
+            path = os.path.join(srv.out, sid, name)
+            check(os.path.getsize(path) > 44, f'{path}: missing or empty')
     srv.stop()
 
 

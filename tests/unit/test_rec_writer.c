@@ -717,6 +717,47 @@ START_TEST(test_create)
 }
 END_TEST
 
+/* The descriptors a stalled writer is still to open are counted (the
+ * server's descriptor budget takes them as used): a folder and each file
+ * it creates, a failed creation included, not a descriptor given to it;
+ * none once the writer went on. */
+START_TEST(test_opens_queued)
+{
+  rec_writer *w = writer(0, 0);
+  SF_INFO info = { .samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
+  char dir[300], given[300];
+  path_of(dir, sizeof dir, "queued");
+  path_of(given, sizeof given, "given.wav");
+  ck_assert_uint_eq(rec_writer_opens_queued(w), 0);
+  rec_writer_test_stall(w, 1);
+  rec_wgroup *g = rec_wgroup_new(w), *h = rec_wgroup_new(w);
+  ck_assert_int_eq(rec_wgroup_set_folder(g, dir), 0);
+  rec_wfile *a = rec_wfile_create(g, "a.wav", &info);
+  rec_wfile *b = rec_wfile_create(g, "a.wav", &info); /* taken by then: EEXIST */
+  int fd = open(given, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ck_assert_int_ge(fd, 0);
+  rec_wfile *c = rec_wfile_open(h, fd, &info);
+  ck_assert(a && b && c);
+  ck_assert_uint_eq(rec_writer_opens_queued(w), 3);
+  rec_writer_test_stall(w, 0);
+  rec_writer_drain(w);
+  ck_assert_uint_eq(rec_writer_opens_queued(w), 0);
+  ck_assert_int_eq(rec_wgroup_error(g), -EEXIST);
+  ck_assert_int_eq(rec_wgroup_error(h), 0);
+  rec_wfile *all[3] = { a, b, c };
+  for (int i = 0; i < 3; i++)
+    rec_wfile_close(all[i], 1, 0);
+  rec_wgroup_finish(g, NULL, NULL);
+  rec_wgroup_finish(h, NULL, NULL);
+  rec_wgroup_wait(g);
+  rec_wgroup_wait(h);
+  rec_wgroup_free(g);
+  rec_wgroup_free(h);
+  ck_assert_uint_eq(rec_writer_opens_queued(w), 0);
+  rec_writer_free(w);
+}
+END_TEST
+
 /* Without a thread every job runs in the caller at once, nothing is
  * dropped whatever the budget, and a group's wait returns at once. */
 START_TEST(test_no_thread)
@@ -857,6 +898,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_completion_after_last_write);
   tcase_add_test(tc, test_finish_work);
   tcase_add_test(tc, test_writer_file);
+  tcase_add_test(tc, test_opens_queued);
   tcase_add_test(tc, test_shutdown_drains);
   tcase_add_test(tc, test_write_error);
   tcase_add_test(tc, test_create);
