@@ -992,9 +992,8 @@ int main(int argc, char **argv)
     return 2;
   memset(seal_key, 0, sizeof seal_key);
   media_net_set_handler(srv.media, srv.h);
-  if (srv.calls)
-    media_net_set_fd_pending(srv.media, calls_fds_pending, srv.calls);
   if (srv.calls) {
+    media_net_set_fd_pending(srv.media, calls_fds_pending, srv.calls);
     uv_timer_init(&srv.loop, &srv.record_tick);
     srv.record_tick.data = &srv;
     uv_timer_start(&srv.record_tick, on_record_tick, RECORD_TICK_MS, RECORD_TICK_MS);

@@ -54,9 +54,9 @@
  *
  * Threads. Everything here but rec_wgroup_error(), rec_writer_stats() and
  * rec_writer_opens_queued() is called from one thread, the producer (the
- * loop); the writer thread only runs the jobs. A job and what it points to (the buffer, the file's
- * SNDFILE) pass from one to the other under the queue's mutex, which
- * orders every access. A file's `written` count and close result are the
+ * loop); the writer thread only runs the jobs. A job and what it points
+ * to (the buffer, the file's SNDFILE) pass from one to the other under the
+ * queue's mutex, which orders every access. A file's `written` count and close result are the
  * writer's until its group completed, the producer's after.
  *
  * Without a thread (`no_thread`): every job runs at once in the caller's

@@ -132,17 +132,22 @@ class Client:
                                      stderr=self.err, text=True)
         ctx.clients.append(self)
 
-    def result(self, expect_rc=0, timeout=60):
+    def wait(self, timeout=60):
+        """Its exit status, stdout and stderr once it ended."""
         try:
             out, _ = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise Failure(f'client still running after {timeout}s: {self.cmd}')
         self.elapsed = time.monotonic() - self.started
         self.err.close()
-        if self.proc.returncode != expect_rc:
-            with open(os.path.join(self.dir, 'stderr')) as f:
-                print('--- client stderr\n' + f.read())
-            raise Failure(f'client exit status {self.proc.returncode}, {expect_rc} expected')
+        with open(os.path.join(self.dir, 'stderr')) as f:
+            return self.proc.returncode, out, f.read()
+
+    def result(self, expect_rc=0, timeout=60):
+        rc, out, err = self.wait(timeout)
+        if rc != expect_rc:
+            print('--- client stderr\n' + err)
+            raise Failure(f'client exit status {rc}, {expect_rc} expected')
         self.out = json.loads(out)
         return self.out
 
@@ -1222,17 +1227,11 @@ def case_writer_stall_fds(ctx):
         stop.release()
     admitted, refused = [], 0
     for c in calls:
-        try:
-            c.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            raise Failure(f'client still running after 60 s: {c.cmd}')
-        c.err.close()
-        with open(os.path.join(c.dir, 'stderr')) as f:
-            err = f.read()
-        if c.proc.returncode == 0:
-            admitted.append(json.loads(c.proc.stdout.read()))
+        rc, out, err = c.wait()
+        if rc == 0:
+            admitted.append(json.loads(out))
         else:
-            check('answered 503' in err, f'client {c.dir}: exit {c.proc.returncode}, {err!r}')
+            check('answered 503' in err, f'client {c.dir}: exit {rc}, {err!r}')
             refused += 1
     print(f'{len(admitted)} calls admitted, {refused} refused with 503')
     check(refused > 0, 'no call refused: the budget never counted the files to be made')
