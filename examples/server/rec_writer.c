@@ -3,8 +3,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* sync_file_range, pthread_setname_np */
 #endif
-#include "rec_writer.h"
-#include "sndfile_pio.h"
+#include "rec_writer_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,76 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum job_kind { JOB_FOLDER, JOB_OPEN, JOB_WRITE, JOB_CLOSE, JOB_FINISH };
-
-/* One thing for the writer to do. A write job is allocated with its
- * samples right after it (rec_wbuf_new), so handing a buffer over moves a
- * pointer; the other jobs live in their file and group, so queueing them
- * cannot fail. */
-struct rec_job {
-  struct rec_job *next;
-  enum job_kind kind;
-  rec_wfile *f;     /* open, write, close */
-  rec_wgroup *g;    /* folder, finish */
-  uint64_t silence; /* frames of silence owed, written first */
-  size_t frames;    /* write: frames in the samples */
-  size_t bytes;     /* write: what the job holds in memory (the budget's unit) */
-  int flush, sync, discard;
-};
-
-struct rec_wfile {
-  rec_wfile *next; /* the group's files (producer) */
-  rec_wgroup *g;
-  SNDFILE *sf;     /* the writer's; NULL until its open ran (or if it failed) */
-  int fd;          /* the writer's: given, or created in the group's folder */
-  char *name;      /* to create in the group's folder; NULL: fd was given */
-  SF_INFO info;    /* what the open makes of it */
-  struct rec_job open_job;
-  struct sndfile_pio io; /* sf's I/O: positioned writes on fd */
-  int channels;
-  uint64_t owed;   /* producer: frames dropped, owed as silence */
-  int closing;     /* producer: its close was given */
-  struct rec_job close_job;
-  uint64_t written; /* the writer's (the producer's after completion) */
-  int close_rc;
-  off_t handed;     /* the writer's: bytes whose write-back was started */
-  uint64_t trimmed; /* the writer's: `written` when trim_cache last looked */
-};
-
-struct rec_wgroup {
-  rec_writer *w;
-  rec_wfile *files;
-  _Atomic int error;
-  struct rec_job folder_job, finish_job;
-  char *folder;                 /* the files' folder (rec_wgroup_set_folder) */
-  int dirfd;                    /* the writer's: the folder, once made */
-  int finishing;                /* producer: finish given */
-  void (*work)(void *arg);      /* the finish's last step, on the writer */
-  void (*done)(void *arg);
-  void *arg;
-  int finished;                 /* under the writer's lock */
-  rec_wgroup *next_done;        /* under the writer's lock */
-};
-
-struct rec_writer {
-  pthread_mutex_t lock;
-  pthread_cond_t work, idle;
-  pthread_t thread;
-  int has_thread;
-  struct rec_job *head, **tail;
-  int busy, stop, stalled;
-  size_t budget, queued;
-  rec_wgroup *done_head, **done_tail;
-  uint64_t dropped, episodes, written;
-  _Atomic size_t opens_queued; /* folder and file creations queued (counts_open) */
-  int dropping;  /* producer: in a drop episode */
-  uint64_t episode_dropped; /* producer: frames dropped in this episode */
-  void (*wake)(void *user);
-  void *wake_user;
-  void (*log)(void *user, const char *message);
-  void *log_user;
-};
-
 static int16_t *samples_of(struct rec_job *j)
 {
   return (int16_t *)(void *)(j + 1);
@@ -96,7 +25,7 @@ static struct rec_job *job_of(int16_t *buf)
   return (struct rec_job *)(void *)buf - 1;
 }
 
-static void set_error(rec_wgroup *g, int err)
+void rec_wgroup_set_error(rec_wgroup *g, int err)
 {
   int none = 0;
   atomic_compare_exchange_strong(&g->error, &none, err);
@@ -110,7 +39,7 @@ int rec_wgroup_error(rec_wgroup *g)
 /* ---- the writer's side ---- */
 
 /* n frames of `p` (NULL: silence) into the file. @return 0 or -errno */
-static int put_frames(rec_wfile *f, const int16_t *p, uint64_t n)
+int rec_wfile_put(rec_wfile *f, const int16_t *p, uint64_t n)
 {
   static const int16_t zeros[4096];
   while (n) {
@@ -151,7 +80,7 @@ static int put_frames(rec_wfile *f, const int16_t *p, uint64_t n)
 #define TRIM_STEP ((off_t)1 << 20)
 #define TRIM_KEEP ((off_t)64 << 10)
 
-static void trim_cache(rec_wfile *f)
+void rec_wfile_trim(rec_wfile *f)
 {
 #if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
   /* The audio written says when a step may have passed (the header and a
@@ -178,18 +107,27 @@ static void run_write(struct rec_job *j)
    * file whose open failed set it). */
   if (atomic_load(&f->g->error) || !f->sf)
     return;
-  int rc = put_frames(f, NULL, j->silence);
+  uint64_t tl = f->written;
+  int rc = rec_wfile_put(f, NULL, j->silence);
   if (!rc)
-    rc = put_frames(f, samples_of(j), j->frames);
+    rc = rec_wfile_put(f, samples_of(j), j->frames);
   if (rc)
-    set_error(f->g, rc);
+    rec_wgroup_set_error(f->g, rc);
   /* A valid header after every flush: a process killed now leaves a file
    * that says how much audio it holds (FLAC: nothing to do). Also after a
    * failed write, so the file describes what it took. */
   if (rc || j->flush)
-    sf_command(f->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
+    rec_wfile_update_header(f);
   if (!rc)
-    trim_cache(f);
+    rec_wfile_trim(f);
+  /* The same audio for the stereo file, while it is in the cache. */
+  if (!rc && f->hold)
+    rec_wmix_take(f, tl, j->silence, samples_of(j), j->frames);
+}
+
+void rec_wfile_update_header(rec_wfile *f)
+{
+  sf_command(f->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
 }
 
 static void run_close(struct rec_job *j)
@@ -198,10 +136,15 @@ static void run_close(struct rec_job *j)
   int rc = 0;
   if (f->sf) {
     if (!j->discard && j->silence && !atomic_load(&f->g->error)) {
-      rc = put_frames(f, NULL, j->silence);
+      uint64_t tl = f->written;
+      rc = rec_wfile_put(f, NULL, j->silence);
       if (rc)
-        set_error(f->g, rc);
+        rec_wgroup_set_error(f->g, rc);
+      else if (f->hold)
+        rec_wmix_take(f, tl, j->silence, NULL, 0);
     }
+    if (f->mix)
+      rec_wmix_closing(f, j->discard);
     sf_command(f->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
     /* sf_close() writes FLAC's last block and STREAMINFO. */
     if (sf_close(f->sf) && !rc)
@@ -218,6 +161,8 @@ static void run_close(struct rec_job *j)
     f->fd = -1;
   }
   f->close_rc = rc;
+  if (f->hold)
+    rec_wmix_channel_closed(f);
 }
 
 /* The group's folder: made (mode 0700) unless there, and opened, on this
@@ -229,12 +174,12 @@ static void run_folder(struct rec_job *j)
 {
   rec_wgroup *g = j->g;
   if (mkdir(g->folder, 0700) < 0 && errno != EEXIST) {
-    set_error(g, -errno);
+    rec_wgroup_set_error(g, -errno);
     return;
   }
   g->dirfd = open(g->folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (g->dirfd < 0)
-    set_error(g, -errno);
+    rec_wgroup_set_error(g, -errno);
 }
 
 /* A file of the group: created in its folder unless given (O_EXCL: never
@@ -251,7 +196,7 @@ static void run_open(struct rec_job *j)
   if (f->name) {
     f->fd = openat(g->dirfd, f->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (f->fd < 0) {
-      set_error(g, -errno);
+      rec_wgroup_set_error(g, -errno);
       return;
     }
   }
@@ -260,12 +205,14 @@ static void run_open(struct rec_job *j)
     sndfile_pio_release(&f->io);
     if (f->name)
       unlinkat(g->dirfd, f->name, 0); /* an empty file of ours: no recording */
-    set_error(g, -EIO);
+    rec_wgroup_set_error(g, -EIO);
     return;
   }
   /* Plain WAV while under 4 GiB, RF64 past it (set before any audio). */
   if ((f->info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RF64)
     sf_command(f->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
+  if (f->mix)
+    rec_wmix_opened(f);
 }
 
 static void run_finish(struct rec_job *j)
@@ -299,6 +246,12 @@ static uint64_t run_job(struct rec_job *j)
     break;
   case JOB_FINISH:
     run_finish(j);
+    return 0;
+  case JOB_MIX_FLUSH:
+    rec_wmix_run_flush(j);
+    break;
+  case JOB_UNKEEP:
+    rec_wmix_run_unkeep(j);
     return 0;
   }
   return j->f->written - before;
@@ -374,7 +327,7 @@ static void *writer_main(void *arg)
 /* ---- the producer's side ---- */
 
 /* Queue a job, or, without a thread, run it now. */
-static void submit(rec_writer *w, struct rec_job *j)
+void rec_writer_submit(rec_writer *w, struct rec_job *j)
 {
   j->next = NULL;
   if (!w->has_thread) {
@@ -536,7 +489,7 @@ int rec_wgroup_set_folder(rec_wgroup *g, const char *path)
   memset(j, 0, sizeof *j);
   j->kind = JOB_FOLDER;
   j->g = g;
-  submit(g->w, j);
+  rec_writer_submit(g->w, j);
   return 0;
 }
 
@@ -558,7 +511,7 @@ void rec_wgroup_finish_work(rec_wgroup *g, void (*work)(void *arg), void (*done)
   memset(j, 0, sizeof *j);
   j->kind = JOB_FINISH;
   j->g = g;
-  submit(g->w, j);
+  rec_writer_submit(g->w, j);
 }
 
 void rec_wgroup_wait(rec_wgroup *g)
@@ -583,6 +536,7 @@ void rec_wgroup_free(rec_wgroup *g)
     sndfile_pio_release(&f->io);
     if (f->fd >= 0)
       close(f->fd);
+    rec_wmix_free(f);
     free(f->name);
     free(f);
   }
@@ -593,7 +547,8 @@ void rec_wgroup_free(rec_wgroup *g)
 }
 
 /* A file of the group, its open queued. */
-static rec_wfile *file_new(rec_wgroup *g, int fd, const char *name, const SF_INFO *info)
+rec_wfile *rec_wfile_new(rec_wgroup *g, int fd, const char *name, const SF_INFO *info,
+                         struct rec_wmix *mix)
 {
   if (!g || g->finishing || !info || info->channels < 1 || info->channels > 2 ||
       !sf_format_check(info)) {
@@ -610,12 +565,13 @@ static rec_wfile *file_new(rec_wgroup *g, int fd, const char *name, const SF_INF
   f->fd = fd;
   f->info = *info;
   f->channels = info->channels;
+  f->mix = mix; /* before the open: it binds the channels */
   f->next = g->files;
   g->files = f;
   struct rec_job *j = &f->open_job;
   j->kind = JOB_OPEN;
   j->f = f;
-  submit(g->w, j);
+  rec_writer_submit(g->w, j);
   return f;
 }
 
@@ -625,7 +581,7 @@ rec_wfile *rec_wfile_create(rec_wgroup *g, const char *name, const SF_INFO *info
     errno = EINVAL;
     return NULL;
   }
-  return file_new(g, -1, name, info);
+  return rec_wfile_new(g, -1, name, info, NULL);
 }
 
 rec_wfile *rec_wfile_open(rec_wgroup *g, int fd, const SF_INFO *info)
@@ -634,7 +590,7 @@ rec_wfile *rec_wfile_open(rec_wgroup *g, int fd, const SF_INFO *info)
     errno = EINVAL;
     return NULL;
   }
-  return file_new(g, fd, NULL, info);
+  return rec_wfile_new(g, fd, NULL, info, NULL);
 }
 
 static struct rec_job *job_new(size_t frames, int channels)
@@ -685,6 +641,8 @@ int rec_wfile_write(rec_wfile *f, int16_t *buf, size_t n, int flush)
   rec_wgroup *g = f->g;
   rec_writer *w = g->w;
   struct rec_job *j = buf ? job_of(buf) : NULL;
+  if (f->mix)
+    return rec_wmix_flush(f, buf, n);
   /* Closed, or stopped by an error: the writer would skip it anyway. */
   if (f->closing || rec_wgroup_error(g)) {
     rec_wbuf_free(buf);
@@ -741,7 +699,7 @@ int rec_wfile_write(rec_wfile *f, int16_t *buf, size_t n, int flush)
   }
   j->silence = f->owed;
   f->owed = 0;
-  submit(w, j);
+  rec_writer_submit(w, j);
   return rec_wgroup_error(g);
 }
 
@@ -758,7 +716,7 @@ void rec_wfile_close(rec_wfile *f, int sync, int discard)
   j->discard = discard;
   j->silence = discard ? 0 : f->owed;
   f->owed = 0;
-  submit(f->g->w, j);
+  rec_writer_submit(f->g->w, j);
 }
 
 uint64_t rec_wfile_written(const rec_wfile *f)

@@ -181,6 +181,31 @@ int rec_wfile_write(rec_wfile *f, int16_t *buf, size_t n, int flush);
  * `discard`), its header, sf_close, fsync (with `sync`), close. Never
  * fails to queue. Nothing may be written after. */
 void rec_wfile_close(rec_wfile *f, int sync, int discard);
+/**
+ * Stereo files made by the writer. A mono file kept (rec_wfile_keep) has
+ * its audio kept by the writer as it writes it, from the file's start,
+ * until a stereo file made of it takes it (rec_wfile_create_stereo) or
+ * rec_wfile_unkeep() lets it go. The stereo file's audio follows
+ * rec_mix.h's rule with the allowance `lag` (frames): as far as both
+ * channels have audio, a channel lagging more than `lag` behind the other
+ * or closed is silence there, and at the stereo file's close as far as
+ * the longer channel. Nothing is written to it but flushes:
+ * rec_wfile_write(f, NULL, 0, 1) after its channels' own flushes writes
+ * what they allow and updates its header (queued once until it starts);
+ * its close writes the rest (unless discarded). Its channels must be
+ * closed before it.
+ */
+/** Keep a mono file's audio for a stereo file; before anything is written
+ * to it. @return 0, -EINVAL (not mono, kept already, closing) or -ENOMEM */
+int rec_wfile_keep(rec_wfile *f);
+/** No stereo file after all: the writer lets the kept audio go. */
+void rec_wfile_unkeep(rec_wfile *f);
+/** A stereo file `name` in the group's folder (as rec_wfile_create(),
+ * `info` with 2 channels) made of `left` and `right`, two kept mono files
+ * of the group (not let go). @return the file, or NULL with errno EINVAL
+ * or ENOMEM */
+rec_wfile *rec_wfile_create_stereo(rec_wgroup *g, const char *name, const SF_INFO *info,
+                                   rec_wfile *left, rec_wfile *right, uint64_t lag);
 /** After the group's completion: frames in the file, and its close's
  * result (0 or a negative errno). */
 uint64_t rec_wfile_written(const rec_wfile *f);

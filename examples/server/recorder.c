@@ -203,6 +203,9 @@ static int open_stream_file(rec_recording *r, struct rec_stream *s, const char *
         (stem == 8 && !strncasecmp(name, "manifest", 8)) || name_taken(r, name))
       continue;
     int rc = rec_sink_open(&s->sink, r->g, name, r->format, r->rate, 1, r->buf_frames);
+    /* One of the stereo file's two channels: the writer keeps its audio. */
+    if (!rc && r->stereo.state == REC_STEREO_WAITING && r->n_streams < 2)
+      rc = rec_wfile_keep(s->sink.wf);
     if (rc)
       return rc;
     s->name = strdup(name);
@@ -215,7 +218,6 @@ static void stream_free(struct rec_stream *s)
 {
   int ignored = rec_sink_close(&s->sink, 1, 0);
   (void)ignored;
-  rec_hold_free(&s->hold);
   free(s->label);
   free(s->name);
   free(s);
@@ -276,13 +278,10 @@ static struct rec_stream *stream_of(rec_recording *r, int id)
   return r && id >= 0 && (size_t)id < r->n_streams ? r->streams[id] : NULL;
 }
 
-/* Append to the stream's file and hand the same to the stereo file. */
+/* Append to the stream's file (the writer makes the stereo file from it). */
 static int put(rec_recording *r, struct rec_stream *s, const int16_t *frames, size_t n)
 {
-  uint64_t tl = s->sink.frames;
   int rc = rec_sink_put(&s->sink, frames, n);
-  if (!rc)
-    rc = rec_stereo_take(r, s, frames, n, tl);
   return rc ? rec_fail(r, rc) : 0;
 }
 
@@ -336,9 +335,8 @@ int rec_end_stream(rec_recording *r, int id)
   if (check_writer(r))
     return r->error;
   s->ended = 1;
-  int rc = rec_stereo_drain(r, 0);
-  if (!rc)
-    rc = rec_sink_close(&s->sink, 0, 1);
+  /* The stereo file has silence on its side from here (the writer). */
+  int rc = rec_sink_close(&s->sink, 0, 1);
   return rc ? rec_fail(r, rc) : 0;
 }
 
@@ -356,11 +354,8 @@ int rec_tick(rec_recording *r, uint64_t now_ns)
   if (r->error)
     return r->error;
   if (r->stereo.state == REC_STEREO_WAITING && r->n_streams < 2 &&
-      now_ns >= stereo_wait_end(r)) {
-    r->stereo.state = REC_STEREO_NONE;
-    if (r->n_streams)
-      rec_hold_free(&r->streams[0]->hold);
-  }
+      now_ns >= stereo_wait_end(r))
+    rec_stereo_give_up(r);
   if (now_ns >= r->last_flush_ns && now_ns - r->last_flush_ns < r->flush_ns)
     return 0;
   r->last_flush_ns = now_ns;
@@ -459,13 +454,10 @@ static int summarise(rec_recording *r, struct rec_summary *out)
 static void close_start(rec_recording *r, void (*done)(void *arg))
 {
   int rc = check_writer(r);
-  if (!rc) {
-    for (size_t i = 0; i < r->n_streams; i++)
-      r->streams[i]->ended = 1;
-    int e = rec_stereo_drain(r, 1);
-    if (e)
-      rc = rec_fail(r, e);
-  }
+  for (size_t i = 0; i < r->n_streams; i++)
+    r->streams[i]->ended = 1;
+  /* The streams' files first: the stereo file's close, after them, writes
+   * the rest of its channels' audio. */
   close_all(r, rc != 0, 1);
   rec_wgroup_finish(r->g, done, r);
 }

@@ -2,8 +2,8 @@
 /*
  * The recorder's pieces, shared by recorder*.c only: a sound file with its
  * buffer (recorder_sink.c), a stream's place on the timeline and its drift
- * (recorder_timeline.c), the stereo file (recorder_stereo.c), the
- * recording itself (recorder.c).
+ * (recorder_timeline.c), the stereo file (recorder_stereo.c; the writer
+ * makes its audio), the recording itself (recorder.c).
  */
 #ifndef SIPREC_SERVER_RECORDER_INTERNAL_H
 #define SIPREC_SERVER_RECORDER_INTERNAL_H
@@ -85,14 +85,6 @@ int64_t rec_timeline_place(struct rec_timeline *t, const struct rec_frame *f, ui
 /* Signed ns -> samples at `rate`, without overflow for any uint64 time. */
 int64_t rec_ns_to_samples(uint64_t t_ns, uint64_t start_ns, uint32_t rate);
 
-/* The audio of a stream the stereo file has not taken yet: samples for the
- * timeline span [tl, tl + len). */
-struct rec_hold {
-  int16_t *buf;
-  size_t off, len, cap;
-  uint64_t tl;
-};
-
 /* Fields in the order a frame reads them (rec_frame): at 1,000 calls
  * every call's state is out of the cache when its next frame comes, and
  * each cache line the frame touches is a miss. */
@@ -100,16 +92,16 @@ struct rec_stream {
   int ended;
   struct rec_sink sink;
   struct rec_timeline tl;
-  struct rec_hold hold; /* used for the two stereo streams only */
   char *label;          /* as given, or the index as text */
   char *name;           /* the file's name */
 };
 
 enum rec_stereo_state { REC_STEREO_WAITING, REC_STEREO_ACTIVE, REC_STEREO_NONE };
 
+/* The stereo file of the first two streams, made by the writer from their
+ * mono files (rec_writer.h); the loop only opens, flushes and closes it. */
 struct rec_stereo {
   enum rec_stereo_state state;
-  uint64_t pos;  /* timeline frames the stereo file has */
   uint64_t lag;  /* the allowance, in samples */
   struct rec_sink sink;
   char *name;
@@ -149,15 +141,11 @@ struct rec_recording {
   unsigned segment; /* rec_config's: > 1 names the files NAME.N.EXT */
 };
 
-/* The stereo file: stream `s` (one of the first two) got n frames (NULL:
- * silence) at timeline `tl`. @return 0 or a negative errno */
-int rec_stereo_take(rec_recording *r, struct rec_stream *s, const int16_t *frames, size_t n,
-                    uint64_t tl);
-/* Write what the rule allows (everything when `final`). @return 0 or a negative errno */
-int rec_stereo_drain(rec_recording *r, int final);
-/* Open the stereo file now that there are two streams. @return 0 or a negative errno */
+/* The first two streams' files are kept for the stereo file: open it now
+ * that there are two. @return 0 or a negative errno */
 int rec_stereo_start(rec_recording *r);
-void rec_hold_free(struct rec_hold *h);
+/* No second stream in time: no stereo file. */
+void rec_stereo_give_up(rec_recording *r);
 
 /* The first write error stops the recording (recorder.c). @return err */
 int rec_fail(rec_recording *r, int err);

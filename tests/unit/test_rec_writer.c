@@ -8,8 +8,8 @@
  * write and the close, work run on the writer thread between a group's
  * last close and its completion (writer_file.h's small files), a write
  * error reaching the producer, shutdown draining a stalled queue, folders
- * and files created by the writer (a taken name, a linked folder), and the
- * thread-less mode. Also run under ThreadSanitizer (suite `concurrency`).
+ * and files created by the writer (a taken name, a linked folder), stereo
+ * files the writer makes of two mono ones, and the thread-less mode. Also run under ThreadSanitizer (suite `concurrency`).
  */
 #include <check.h>
 #include <errno.h>
@@ -862,12 +862,14 @@ START_TEST(test_recording_on_stalled_writer)
   ck_assert_uint_eq(st.drop_episodes, 1);
   ck_assert_int_eq(n_logs, 2);
   uint64_t silent = 0;
+  int16_t *audio[3];
   for (size_t i = 0; i < 3; i++) {
     ck_assert_uint_eq(cl.frames[i], (uint64_t)frames * 160);
     sf_count_t n;
     int ch;
-    int16_t *p = read_file(cl.names[i], &n, &ch);
+    int16_t *p = audio[i] = read_file(cl.names[i], &n, &ch);
     ck_assert_int_eq(n, (sf_count_t)frames * 160);
+    ck_assert_int_eq(ch, i < 2 ? 1 : 2);
     uint64_t zeros = 0, late_zeros = 0;
     for (sf_count_t j = 0; j < n; j++) {
       int z = p[j * ch] == 0 && p[j * ch + ch - 1] == 0;
@@ -877,11 +879,103 @@ START_TEST(test_recording_on_stalled_writer)
     }
     ck_assert_msg(late_zeros == 0, "%s: audio after the stall missing", cl.names[i]);
     ck_assert_msg(zeros > 0, "%s: nothing dropped", cl.names[i]);
-    silent += zeros;
+    if (i < 2)
+      silent += zeros;
+  }
+  /* Every dropped frame is a silent one, at its place, in the mono files;
+   * the stereo file, made by the writer from them, is their audio side by
+   * side, sample for sample. */
+  ck_assert_uint_eq(silent, st.dropped_frames);
+  for (size_t j = 0; j < (size_t)frames * 160; j++) {
+    ck_assert_int_eq(audio[2][2 * j], audio[0][j]);
+    ck_assert_int_eq(audio[2][2 * j + 1], audio[1][j]);
+  }
+  for (size_t i = 0; i < 3; i++)
+    free(audio[i]);
+  rec_writer_free(w);
+}
+END_TEST
+
+/* A stereo file made by the writer from two kept mono files, with a
+ * thread: the channels side by side while both have audio; past the
+ * allowance (400 frames) the channel that lags is silence, and its audio
+ * for that span, when it comes, is in its mono file only; a channel closed
+ * early is silence after its end; a third kept file let go changes nothing
+ * of its own; misuse is refused. */
+START_TEST(test_stereo_by_writer)
+{
+  rec_writer *w = writer(0, 0);
+  rec_wgroup *g = rec_wgroup_new(w);
+  char folder[300];
+  path_of(folder, sizeof folder, "st");
+  ck_assert_int_eq(rec_wgroup_set_folder(g, folder), 0);
+  SF_INFO mono = { .samplerate = RATE, .channels = 1, .format = SF_FORMAT_RF64 | SF_FORMAT_PCM_16 };
+  SF_INFO two = mono;
+  two.channels = 2;
+  rec_wfile *a = rec_wfile_create(g, "a.wav", &mono), *b = rec_wfile_create(g, "b.wav", &mono);
+  rec_wfile *c = rec_wfile_create(g, "c.wav", &mono);
+  ck_assert_ptr_nonnull(a);
+  ck_assert_ptr_nonnull(b);
+  ck_assert_ptr_nonnull(c);
+  ck_assert_int_eq(rec_wfile_keep(a), 0);
+  ck_assert_int_eq(rec_wfile_keep(a), -EINVAL);
+  ck_assert_int_eq(rec_wfile_keep(c), 0);
+  /* Not kept, or twice the same channel: no stereo file. */
+  errno = 0;
+  ck_assert_ptr_null(rec_wfile_create_stereo(g, "x.wav", &two, a, b, 400));
+  ck_assert_int_eq(errno, EINVAL);
+  ck_assert_int_eq(rec_wfile_keep(b), 0);
+  ck_assert_ptr_null(rec_wfile_create_stereo(g, "x.wav", &two, a, a, 400));
+  ck_assert_ptr_null(rec_wfile_create_stereo(g, "x.wav", &mono, a, b, 400));
+  /* The first 800 frames come before the stereo file (kept meanwhile). */
+  ck_assert_int_eq(write_ramp(a, 1, 0, 0, 800, 1), 0);
+  ck_assert_int_eq(write_ramp(b, 1, 1, 0, 800, 1), 0);
+  ck_assert_int_eq(write_ramp(c, 1, 2, 0, 800, 1), 0);
+  rec_wfile_unkeep(c);
+  rec_wfile *s = rec_wfile_create_stereo(g, "stereo.wav", &two, a, b, 400);
+  ck_assert_ptr_nonnull(s);
+  int16_t *nope = rec_wbuf_new(s, 10);
+  ck_assert_int_eq(rec_wfile_write(s, nope, 10, 1), -EINVAL); /* the writer's to make */
+  ck_assert_int_eq(rec_wfile_write(s, NULL, 0, 1), 0);
+  /* a runs 800 ahead of b: the stereo file goes to 1600 - 400 = 1200, with
+   * b silent from 800; b's 800..1200, late, only in b.wav. */
+  ck_assert_int_eq(write_ramp(a, 1, 0, 800, 800, 1), 0);
+  ck_assert_int_eq(rec_wfile_write(s, NULL, 0, 1), 0);
+  ck_assert_int_eq(write_ramp(b, 1, 1, 800, 800, 1), 0);
+  ck_assert_int_eq(write_ramp(c, 1, 2, 800, 800, 1), 0);
+  /* a ends at 1600; b goes on to 2000: a silent from 1600 (closed). */
+  rec_wfile_close(a, 0, 0);
+  ck_assert_int_eq(write_ramp(b, 1, 1, 1600, 400, 1), 0);
+  rec_wfile_close(b, 0, 0);
+  rec_wfile_close(c, 0, 0);
+  rec_wfile_close(s, 0, 0);
+  int done = 0;
+  rec_wgroup_finish(g, on_done_flag, &done);
+  wait_for(w, &done);
+  ck_assert_int_eq(rec_wgroup_error(g), 0);
+  ck_assert_uint_eq(rec_wfile_written(s), 2000);
+  sf_count_t n;
+  int ch;
+  int16_t *p = read_file("st/stereo.wav", &n, &ch);
+  ck_assert_int_eq(ch, 2);
+  ck_assert_int_eq(n, 2000);
+  for (sf_count_t i = 0; i < n; i++) {
+    int16_t l = i < 1600 ? value((uint64_t)i, 0) : 0;
+    int16_t r = i < 800 || i >= 1200 ? value((uint64_t)i, 1) : 0;
+    ck_assert_msg(p[2 * i] == l && p[2 * i + 1] == r, "frame %lld: %d %d, not %d %d",
+                  (long long)i, p[2 * i], p[2 * i + 1], l, r);
+  }
+  free(p);
+  const char *mono_names[] = { "st/a.wav", "st/b.wav", "st/c.wav" };
+  const sf_count_t lens[] = { 1600, 2000, 1600 };
+  for (int f = 0; f < 3; f++) {
+    p = read_file(mono_names[f], &n, &ch);
+    ck_assert_int_eq(n, lens[f]);
+    for (sf_count_t i = 0; i < n; i++)
+      ck_assert_int_eq(p[i], value((uint64_t)i, f));
     free(p);
   }
-  /* Every dropped frame is a silent one, at its place. */
-  ck_assert_uint_eq(silent, st.dropped_frames);
+  rec_wgroup_free(g);
   rec_writer_free(w);
 }
 END_TEST
@@ -893,6 +987,7 @@ static Suite *suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_order);
+  tcase_add_test(tc, test_stereo_by_writer);
   tcase_add_test(tc, test_header_while_open);
   tcase_add_test(tc, test_bound);
   tcase_add_test(tc, test_completion_after_last_write);
