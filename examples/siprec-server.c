@@ -978,7 +978,8 @@ int main(int argc, char **argv)
       net_new(&srv.net, &srv.loop, MAX_MESSAGE, &limits, allowed, on_message, &srv) < 0 ||
       media_net_new(&srv.media, &srv.loop, (struct sockaddr *)&media_bind, lo, hi,
                     (unsigned)srv.opts.media_read_ms, now_ns,
-                    limits.fd_limit > 0 ? limits.fd_limit - SRV_FD_TRANSIENT : 0) < 0)
+                    limits.fd_limit > 0 ? limits.fd_limit - SRV_FD_TRANSIENT : 0,
+                    srv.opts.media_epoll) < 0)
     return 1;
   uint8_t seal_key[32];
   struct recovery_redis redis;
@@ -1055,6 +1056,11 @@ int main(int argc, char **argv)
                     &srv);
     if (recovery_restore_all(srv.rec) < 0)
       fprintf(stderr, "siprec-server: --state: cannot scan the store\n");
+  }
+  if (srv.opts.verbose) {
+    struct media_net_stats ms;
+    media_net_stats(srv.media, &ms);
+    fprintf(stderr, "siprec-server: media sockets read through %s\n", ms.uring ? "io_uring" : "epoll");
   }
   printf("ready\n");
   fflush(stdout);

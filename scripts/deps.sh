@@ -20,13 +20,15 @@
 # snapshot carries no SRTP key, so an SRTP session restores undecryptable).
 # siprec-server keeps them in Redis for several nodes (--redis) with
 # hiredis's asynchronous client and its libuv adapter (libhiredis-dev,
-# meson feature `hiredis`, on when found).
+# meson feature `hiredis`, on when found). It reads its media sockets
+# through io_uring with liburing (liburing-dev, meson feature `liburing`,
+# on when found; epoll without it or on a kernel before 6.1).
 # The demo: the build (siprec-client, its caller, needs libopus, spandsp and
 # jansson from the list above), pocketsphinx's en-us model
 # (pocketsphinx-en-us) for the transcripts, pocketsphinx-testdata for the
 # two participants' speech (goforward.raw, numbers.raw), and python3 for
 # the JSON of its report (meson brings it too; named since the script runs it).
-BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev nettle-dev libsndfile1-dev libmicrohttpd-dev libpocketsphinx-dev libsodium-dev libhiredis-dev)
+BUILD_PACKAGES=(meson ninja-build gcc g++ libc6-dev pkg-config libsofia-sip-ua-dev libjansson-dev libexpat1-dev libuv1-dev libspandsp-dev libopus-dev libspeexdsp-dev libsrtp2-dev nettle-dev libsndfile1-dev libmicrohttpd-dev libpocketsphinx-dev libsodium-dev libhiredis-dev liburing-dev)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 DEMO_PACKAGES=("${BUILD_PACKAGES[@]}" pocketsphinx-en-us pocketsphinx-testdata python3)
 # The test suite: Check, the second compiler with its sanitizer and libFuzzer

@@ -4,6 +4,9 @@
 #define _GNU_SOURCE /* recvmmsg */
 #endif
 #include "media_net.h"
+#ifdef SIPREC_SERVER_URING
+#include "media_uring.h"
+#endif
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -39,6 +42,8 @@
 
 struct media_sock {
   int fd; /* -1: closed */
+  uint64_t tag; /* io_uring: its receive's (uring_tag) */
+  int large;    /* io_uring: its datagrams outgrew the small buffers */
   struct sockaddr_storage local;
 };
 
@@ -75,6 +80,14 @@ struct media_net {
   int all_read_turn;
   int64_t real_to_mono;    /* add to a CLOCK_REALTIME time: the handler's clock */
   int reading;             /* inside read_ready: `evs` may name released pairs */
+#ifdef SIPREC_SERVER_URING
+  /* io_uring instead of the epoll (media_uring.h): ep_poll then polls its
+   * eventfd; the area's datagrams sit in its buffers until fed. */
+  struct media_uring *u;
+  uint64_t gen;            /* tells a port's sockets apart from those it had before */
+  int n_bufs;
+  unsigned bufs[AREA];
+#endif
   struct media_pair *dead; /* those, freed when it returns */
   struct epoll_event evs[EVENTS];
   struct sockaddr_storage bind;
@@ -120,6 +133,13 @@ static void reset_msg(struct media_net *m, int i)
 /* When message i arrived, in the handler's clock: the kernel's stamp,
  * bounded by `now` (a clock stepped meanwhile must not make a datagram
  * arrive in the future, or long before it was read); `now` without one. */
+static uint64_t stamp_time(const struct media_net *m, const struct timespec *ts, uint64_t now)
+{
+  int64_t t = (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec + m->real_to_mono;
+  uint64_t earliest = now > ARRIVAL_MAX_AGE_NS ? now - ARRIVAL_MAX_AGE_NS : 0;
+  return t < (int64_t)earliest ? earliest : (uint64_t)t > now ? now : (uint64_t)t;
+}
+
 static uint64_t arrival(struct media_net *m, int i, uint64_t now)
 {
   struct msghdr *h = &m->msgs[i].msg_hdr;
@@ -128,11 +148,18 @@ static uint64_t arrival(struct media_net *m, int i, uint64_t now)
       continue;
     struct timespec ts;
     memcpy(&ts, CMSG_DATA(c), sizeof ts);
-    int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + m->real_to_mono;
-    uint64_t earliest = now > ARRIVAL_MAX_AGE_NS ? now - ARRIVAL_MAX_AGE_NS : 0;
-    return t < (int64_t)earliest ? earliest : (uint64_t)t > now ? now : (uint64_t)t;
+    return stamp_time(m, &ts, now);
   }
   return now;
+}
+
+/* The handler's clock against CLOCK_REALTIME (the kernel's stamps), taken
+ * again at each read: a stepped wall clock moves it. */
+static void clock_offset(struct media_net *m)
+{
+  struct timespec rt;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  m->real_to_mono = (int64_t)m->now() - ((int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec);
 }
 
 void media_net_flush(struct media_net *m)
@@ -150,6 +177,11 @@ void media_net_flush(struct media_net *m)
     }
     m->fed = 1;
   }
+#ifdef SIPREC_SERVER_URING
+  for (int i = 0; i < m->n_bufs; i++)
+    media_uring_recycle(m->u, m->bufs[i]);
+  m->n_bufs = 0;
+#endif
   for (int i = 0; i < m->used; i++)
     reset_msg(m, i);
   m->used = 0;
@@ -212,9 +244,7 @@ static void read_sock(struct media_net *m, struct media_sock *ms)
  * @return how many it reported (EVENTS: more may be ready) */
 static int read_ready(struct media_net *m)
 {
-  struct timespec rt;
-  clock_gettime(CLOCK_REALTIME, &rt);
-  m->real_to_mono = (int64_t)m->now() - ((int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec);
+  clock_offset(m);
   int n = epoll_wait(m->epfd, m->evs, EVENTS, 0);
   m->reading = 1;
   for (int i = 0; i < n; i++) {
@@ -231,6 +261,89 @@ static int read_ready(struct media_net *m)
   return n;
 }
 
+#ifdef SIPREC_SERVER_URING
+/* A socket's receive is known by its port, whether it is the RTCP one, a
+ * generation (a completion of a socket since closed, its port perhaps
+ * bound again, or of its receive before it moved to large buffers,
+ * matches nothing) and, in the top bit, its buffers' size. */
+static uint64_t uring_tag(struct media_net *m, uint16_t port, int rtcp, int large)
+{
+  uint64_t gen = ++m->gen & ((1ull << 46) - 1);
+  return (uint64_t)(large != 0) << 63 | gen << 17 | (uint64_t)port << 1 | (uint64_t)(rtcp != 0);
+}
+
+static struct media_sock *uring_sock(struct media_net *m, uint64_t tag)
+{
+  struct media_pair *p = m->by_port[(tag >> 1) & 0xffff];
+  struct media_sock *ms = !p ? NULL : tag & 1 ? &p->rtcp : &p->rtp;
+  return ms && ms->fd >= 0 && ms->tag == tag ? ms : NULL;
+}
+
+/* One completion into the receive area (fed when it fills); a receive that
+ * ended is armed again while its socket is open. */
+static void uring_take(void *arg, const struct media_udgram *d)
+{
+  struct media_net *m = arg;
+  if (d->truncated) {
+    /* Longer than a small buffer (and lost): this socket's receive moves
+     * to the large ones, under a new tag (the old one's end is ignored). */
+    struct media_sock *ms = uring_sock(m, d->tag);
+    if (ms && !ms->large) {
+      media_uring_remove(m->u, ms->fd);
+      ms->large = 1;
+      ms->tag = uring_tag(m, (uint16_t)(d->tag >> 1), (int)(d->tag & 1), 1);
+      if (media_uring_add(m->u, ms->fd, ms->tag, 1) < 0)
+        m->st.read_errors++;
+    }
+  }
+  if (d->data) {
+    if (m->n_dg == AREA)
+      media_net_flush(m); /* may release sockets: looked up after */
+    struct media_sock *ms = uring_sock(m, d->tag);
+    if (!ms || (size_t)d->from_len > sizeof m->from[0]) {
+      media_uring_recycle(m->u, d->buf); /* its stream ended meanwhile */
+    } else {
+      int i = m->n_dg;
+      memcpy(&m->local[i], &ms->local, addr_len(&ms->local));
+      memcpy(&m->from[i], d->from, d->from_len);
+      m->path[i] = (siprec_path){ SIPREC_TRANSPORT_UDP, (const struct sockaddr *)&m->local[i],
+                                  (const struct sockaddr *)&m->from[i], 0 };
+      uint64_t now = m->now();
+      m->dg[m->n_dg++] = (siprec_datagram){ d->data, d->len, &m->path[i],
+                                            d->stamp ? stamp_time(m, d->stamp, now) : now };
+      m->bufs[m->n_bufs++] = d->buf;
+    }
+  }
+  if (d->ended) {
+    struct media_sock *ms = uring_sock(m, d->tag);
+    /* Out of buffers (-ENOBUFS: they come back as the area is fed), or
+     * ended by the kernel for room in its completion queue: armed again.
+     * A receive the kernel refuses (-EINVAL, -EOPNOTSUPP) is not. */
+    if (ms && d->error != -EINVAL && d->error != -EOPNOTSUPP &&
+        media_uring_add(m->u, ms->fd, ms->tag, ms->large) == 0)
+      return;
+    if (ms)
+      m->st.read_errors++;
+  }
+}
+
+/* Completions one read takes at most: a flood waits for the next read
+ * rather than hold the loop. */
+#define URING_READ_MAX 65536
+
+/* Everything that arrived, in one system call. @return the completions */
+static int uring_read(struct media_net *m)
+{
+  clock_offset(m);
+  int n = media_uring_reap(m->u, URING_READ_MAX, uring_take, m);
+  if (n < 0) {
+    m->st.read_errors++;
+    return 0;
+  }
+  return n;
+}
+#endif
+
 /* Everything ready, READY_ROUNDS epoll_waits at most. @return the
  * sockets read */
 static int read_all(struct media_net *m)
@@ -238,6 +351,11 @@ static int read_all(struct media_net *m)
   uint64_t began = m->now();
   int total = 0;
   m->all_read_turn = 1;
+#ifdef SIPREC_SERVER_URING
+  if (m->u)
+    total = uring_read(m);
+  else
+#endif
   for (int r = 0; r < READY_ROUNDS; r++) {
     int n = read_ready(m);
     total += n;
@@ -259,9 +377,21 @@ static void on_epoll(uv_poll_t *poll, int status, int events);
  * not polled (re-adding it to the loop's epoll at each wakeup costs a walk
  * of every socket in it). A tick that finds nothing ready goes back to
  * waiting for readiness. */
+/* The eventfd says completions may wait: cleared before they are read. */
+static void uring_clear(struct media_net *m)
+{
+#ifdef SIPREC_SERVER_URING
+  if (m->u)
+    media_uring_clear(m->u);
+#else
+  (void)m;
+#endif
+}
+
 static void on_pace(uv_timer_t *t)
 {
   struct media_net *m = t->data;
+  uring_clear(m);
   if (read_all(m) > 0)
     uv_timer_start(m->pace, on_pace, m->read_ms, 0);
   else if (m->ep_poll && uv_poll_start(m->ep_poll, UV_READABLE, on_epoll) < 0)
@@ -276,7 +406,14 @@ static void on_epoll(uv_poll_t *poll, int status, int events)
     m->st.read_errors++;
     return;
   }
+  uring_clear(m);
   if (!m->pace) {
+#ifdef SIPREC_SERVER_URING
+    if (m->u) {
+      uring_read(m);
+      return;
+    }
+#endif
     read_ready(m); /* a fuller list: the poll fires again at once */
     return;
   }
@@ -348,7 +485,12 @@ static int bind_udp(const struct media_net *m, uint16_t port, struct sockaddr_st
  * exec, and its events would name a freed pair. */
 static void sock_close(struct media_net *m, struct media_sock *ms)
 {
-  epoll_ctl(m->epfd, EPOLL_CTL_DEL, ms->fd, NULL);
+#ifdef SIPREC_SERVER_URING
+  if (m->u)
+    media_uring_remove(m->u, ms->fd); /* settled at the turn's end (media_net_fed) */
+  else
+#endif
+    epoll_ctl(m->epfd, EPOLL_CTL_DEL, ms->fd, NULL);
   close(ms->fd);
   ms->fd = -1;
   m->st.sockets_open--;
@@ -359,11 +501,25 @@ static void free_handle(uv_handle_t *h)
   free(h);
 }
 
-static int sock_start(struct media_net *m, struct media_sock *ms, int fd)
+static int sock_start(struct media_net *m, struct media_sock *ms, int fd, uint16_t port,
+                      int rtcp)
 {
-  struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = ms };
-  if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-    return -errno;
+#ifdef SIPREC_SERVER_URING
+  if (m->u) {
+    ms->large = 0;
+    ms->tag = uring_tag(m, port, rtcp, 0);
+    int rc = media_uring_add(m->u, fd, ms->tag, 0);
+    if (rc < 0)
+      return rc;
+  } else
+#endif
+  {
+    (void)port;
+    (void)rtcp;
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = ms };
+    if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+      return -errno;
+  }
   ms->fd = fd;
   m->st.sockets_open++;
   return 0;
@@ -375,7 +531,12 @@ static int ep_poll_start(struct media_net *m, uv_loop_t *loop)
   uv_poll_t *p = malloc(sizeof *p);
   if (!p)
     return UV_ENOMEM;
-  int rc = uv_poll_init(loop, p, m->epfd);
+  int fd = m->epfd;
+#ifdef SIPREC_SERVER_URING
+  if (m->u)
+    fd = media_uring_eventfd(m->u);
+#endif
+  int rc = uv_poll_init(loop, p, fd);
   if (rc < 0) {
     free(p);
     return rc;
@@ -405,7 +566,7 @@ static int pace_start(struct media_net *m, uv_loop_t *loop)
 
 int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr *bind,
                   uint16_t low, uint16_t high, unsigned read_ms, uint64_t (*now)(void),
-                  int fd_ceiling)
+                  int fd_ceiling, int no_uring)
 {
   *out = NULL;
   if (low & 1)
@@ -422,6 +583,14 @@ int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr
   }
   m->now = now;
   m->read_ms = read_ms;
+#ifdef SIPREC_SERVER_URING
+  /* Refused by the kernel (before 6.1), a sandbox or io_uring_disabled:
+   * epoll, as without liburing. */
+  if (!no_uring && media_uring_new(&m->u) < 0)
+    m->u = NULL;
+#else
+  (void)no_uring;
+#endif
   m->epfd = epoll_create1(EPOLL_CLOEXEC);
   int rc = m->epfd < 0 ? -errno : pace_start(m, loop);
   if (rc == 0 && (rc = ep_poll_start(m, loop)) < 0 && m->pace)
@@ -429,6 +598,9 @@ int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr
   if (rc < 0) {
     if (m->epfd >= 0)
       close(m->epfd);
+#ifdef SIPREC_SERVER_URING
+    media_uring_free(m->u);
+#endif
     free(m->by_port);
     free(m);
     return rc;
@@ -517,7 +689,8 @@ int media_net_alloc(struct media_net *m, siprec_session *s, size_t index, uint16
       return -1;
     }
     pair->rtp.fd = pair->rtcp.fd = -1;
-    if (sock_start(m, &pair->rtp, rtp) < 0 || sock_start(m, &pair->rtcp, rtcp) < 0) {
+    if (sock_start(m, &pair->rtp, rtp, p, 0) < 0 ||
+        sock_start(m, &pair->rtcp, rtcp, (uint16_t)(p + 1), 1) < 0) {
       /* epoll_ctl fails on a fresh socket only without memory: give
        * everything back (no event can name the pair yet). */
       if (pair->rtp.fd >= 0)
@@ -568,6 +741,10 @@ void media_net_mux(struct media_net *m, uint16_t port)
 int media_net_fed(struct media_net *m, uint64_t *read_upto)
 {
   media_net_flush(m);
+#ifdef SIPREC_SERVER_URING
+  if (m->u)
+    media_uring_settle(m->u); /* ports closed this turn are free again */
+#endif
   int fed = m->fed ? MEDIA_NET_FED : 0;
   if (m->read_turn) {
     fed |= MEDIA_NET_READ_ALL;
@@ -587,6 +764,9 @@ int media_net_busy(const struct media_net *m)
 void media_net_stats(const struct media_net *m, struct media_net_stats *out)
 {
   *out = m->st;
+#ifdef SIPREC_SERVER_URING
+  out->uring = m->u != NULL;
+#endif
 }
 
 void media_net_close(struct media_net *m)
@@ -608,6 +788,9 @@ void media_net_free(struct media_net *m)
 {
   if (!m)
     return;
+#ifdef SIPREC_SERVER_URING
+  media_uring_free(m->u);
+#endif
   if (m->epfd >= 0)
     close(m->epfd);
   free(m->by_port);

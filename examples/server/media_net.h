@@ -19,6 +19,11 @@
  * (media_net_fed) or before a SIP message (media_net_catch_up), so that the
  * library loads the next datagrams' stream state while it works on one.
  *
+ * With io_uring (media_uring.h; --media-io), every socket has a multishot
+ * receive armed instead, the loop polls the ring's eventfd instead of the
+ * epoll, and a read of every socket is one system call: the rest below
+ * (pacing, batches, catching up before SIP) is the same.
+ *
  * Paced reading (--media-read-ms): after a wakeup the epoll rests for a
  * few tens of milliseconds, so that a socket holds two or three datagrams
  * when it is read: one readiness and one recvmmsg for them instead of one
@@ -68,6 +73,7 @@ struct media_net_stats {
   uint64_t bind_failures;  /* ports skipped because the kernel refused them */
   uint64_t budget_refused; /* ports refused for the descriptor ceiling */
   size_t sockets_open;     /* descriptors held now */
+  int uring;               /* read through io_uring (media_uring.h), not epoll */
 };
 
 /**
@@ -79,12 +85,14 @@ struct media_net_stats {
  * stream is given a port whose sockets and files
  * would reach this descriptor number (0: no ceiling). An address that is
  * not local (a NAT's public address given as the media address) makes it
- * bind to the wildcard of its family instead.
+ * bind to the wildcard of its family instead. The sockets are read
+ * through io_uring where the build and the kernel allow it, unless
+ * `no_uring`; through epoll otherwise (media_net_stats() says which).
  * @return 0 or a negative libuv error
  */
 int media_net_new(struct media_net **out, uv_loop_t *loop, const struct sockaddr *bind,
                   uint16_t low, uint16_t high, unsigned read_ms, uint64_t (*now)(void),
-                  int fd_ceiling);
+                  int fd_ceiling, int no_uring);
 
 /** The handler feeds go to (set once the handler exists, before any port). */
 void media_net_set_handler(struct media_net *m, siprec_handler *h);

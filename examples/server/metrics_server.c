@@ -18,6 +18,8 @@ static int extra(void *user, struct mt_writer *w)
     struct media_net_stats m;
     media_net_stats(src->media, &m);
     one(w, "siprec_server_media_sockets", MT_GAUGE, "Media sockets open", m.sockets_open);
+    one(w, "siprec_server_media_io_uring", MT_GAUGE,
+        "1 when the media sockets are read through io_uring, 0 through epoll", (uint64_t)m.uring);
     one(w, "siprec_server_media_datagrams_total", MT_COUNTER,
         "Datagrams read from media sockets and fed to the library", m.datagrams);
     one(w, "siprec_server_media_read_errors_total", MT_COUNTER, "Failed reads of media sockets",

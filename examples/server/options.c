@@ -79,6 +79,11 @@ void srv_opts_usage(FILE *f)
           "                         its kernel arrival time), for less CPU; audio is\n"
           "                         delivered up to N ms later (default %d, at most %d;\n"
           "                         0: at every readiness)\n"
+          "  --media-io io_uring|epoll\n"
+          "                         how the media sockets are read: io_uring (the default\n"
+          "                         where the build and the kernel have it, Linux 6.1+; a\n"
+          "                         read of every socket is one system call) or epoll and\n"
+          "                         recvmmsg (a system call a socket)\n"
           "  --max-sessions N       refuse INVITEs with 503 beyond N sessions (0: no limit)\n"
           "  --max-pending-per-source N\n"
           "                         unsettled INVITEs taken from one address (default 32)\n"
@@ -327,6 +332,15 @@ int srv_opts_parse(struct srv_opts *o, int argc, char **argv)
         o->record = 1;
       else {
         fprintf(stderr, "siprec-server: --record %s: want off, wav or flac\n", v);
+        return -1;
+      }
+    } else if (!strcmp(a, "--media-io")) {
+      if (!strcmp(v, "io_uring"))
+        o->media_epoll = 0;
+      else if (!strcmp(v, "epoll"))
+        o->media_epoll = 1;
+      else {
+        fprintf(stderr, "siprec-server: --media-io %s: want io_uring or epoll\n", v);
         return -1;
       }
     } else if (!strcmp(a, "--transcribe")) {

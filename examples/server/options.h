@@ -70,6 +70,7 @@ struct srv_opts {
   /* Recording and transcription (examples/server/calls.h) */
   int record;               /* -1 off, 0 wav, 1 flac (rec_format); wav by default with --out */
   long media_read_ms;       /* paced media reads: the pause after a wakeup (0: none) */
+  int media_epoll;          /* --media-io epoll: not io_uring even where it works */
   long record_rate;         /* Hz, the frames' and the files' rate (default 16000) */
   const char *transcribe;   /* NULL or "pocketsphinx" */
   long transcribe_max;      /* streams at once; -1: from the cores */

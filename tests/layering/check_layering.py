@@ -70,6 +70,7 @@ OUTSIDE_LIBRARIES = {
     "libmicrohttpd": ("microhttpd.h",),
     "pocketsphinx": ("pocketsphinx.h", "pocketsphinx/", "sphinxbase/"),
     "hiredis": ("hiredis/",),
+    "liburing": ("liburing.h", "liburing/"),
 }
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
