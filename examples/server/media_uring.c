@@ -19,7 +19,7 @@
  * about 6,000); when they run out, a socket's receive ends (-ENOBUFS) and
  * is armed again after the reap, its datagrams waiting in the socket.
  * A buffer holds the completion's header, the source address and the
- * arrival time (76 bytes), then the datagram. Small ones (436 bytes of
+ * arrival time (80 bytes), then the datagram. Small ones (432 bytes of
  * datagram: G.711 and G.722 up to 40 ms a packet, Opus at speech rates)
  * take every socket's first; a socket that gets a datagram too long for
  * them (which is lost, MSG_TRUNC) moves to the large ones (2,048 bytes,
@@ -115,7 +115,9 @@ int media_uring_new(struct media_uring **out)
       (rc = pool_init(u, 1, LARGE_N, LARGE_SIZE)) < 0 ||
       (rc = io_uring_register_eventfd(&u->ring, u->efd)) < 0)
     goto fail;
-  u->tmpl.msg_namelen = sizeof(struct sockaddr_in6);
+  /* Room for either family's address, rounded up so that the control
+   * data after it (a cmsghdr) is aligned. */
+  u->tmpl.msg_namelen = (sizeof(struct sockaddr_in6) + 7) & ~(size_t)7;
   u->tmpl.msg_controllen = CMSG_SPACE(sizeof(struct timespec));
   *out = u;
   return 0;

@@ -13,7 +13,7 @@
  * A bare receiver on this reader costs 0.3-0.4x of one on epoll and
  * recvmmsg (docs/performance.md, "io_uring").
  *
- * Buffers are small (436 bytes of datagram) until a socket gets a longer
+ * Buffers are small (432 bytes of datagram) until a socket gets a longer
  * datagram, which is lost; its receive then takes large ones (2,048).
  *
  * An eventfd is signalled whenever datagrams wait (media_uring_eventfd()):
