@@ -130,9 +130,9 @@ static void reset_msg(struct media_net *m, int i)
                                         .msg_controllen = sizeof m->ctl[i] };
 }
 
-/* When message i arrived, in the handler's clock: the kernel's stamp,
- * bounded by `now` (a clock stepped meanwhile must not make a datagram
- * arrive in the future, or long before it was read); `now` without one. */
+/* A kernel stamp (CLOCK_REALTIME) in the handler's clock, bounded by `now`:
+ * a clock stepped meanwhile must not make a datagram arrive in the future,
+ * or long before it was read. */
 static uint64_t stamp_time(const struct media_net *m, const struct timespec *ts, uint64_t now)
 {
   int64_t t = (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec + m->real_to_mono;
@@ -140,6 +140,8 @@ static uint64_t stamp_time(const struct media_net *m, const struct timespec *ts,
   return t < (int64_t)earliest ? earliest : (uint64_t)t > now ? now : (uint64_t)t;
 }
 
+/* When message i arrived, in the handler's clock: the kernel's stamp, or
+ * `now` without one. */
 static uint64_t arrival(struct media_net *m, int i, uint64_t now)
 {
   struct msghdr *h = &m->msgs[i].msg_hdr;
