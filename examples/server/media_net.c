@@ -85,6 +85,7 @@ struct media_net {
    * eventfd; the area's datagrams sit in its buffers until fed. */
   struct media_uring *u;
   uint64_t gen;            /* tells a port's sockets apart from those it had before */
+  uint64_t reap_now;       /* the time of the read under way (0: not taken yet) */
   int n_bufs;
   unsigned bufs[AREA];
 #endif
@@ -310,7 +311,11 @@ static void uring_take(void *arg, const struct media_udgram *d)
       memcpy(&m->from[i], d->from, d->from_len);
       m->path[i] = (siprec_path){ SIPREC_TRANSPORT_UDP, (const struct sockaddr *)&m->local[i],
                                   (const struct sockaddr *)&m->from[i], 0 };
-      uint64_t now = m->now();
+      /* Once a read, as recvmmsg's reader takes it once a call: taken at
+       * the first datagram, after the system call that received them all. */
+      if (!m->reap_now)
+        m->reap_now = m->now();
+      uint64_t now = m->reap_now;
       m->dg[m->n_dg++] = (siprec_datagram){ d->data, d->len, &m->path[i],
                                             d->stamp ? stamp_time(m, d->stamp, now) : now };
       m->bufs[m->n_bufs++] = d->buf;
@@ -337,6 +342,7 @@ static void uring_take(void *arg, const struct media_udgram *d)
 static int uring_read(struct media_net *m)
 {
   clock_offset(m);
+  m->reap_now = 0;
   int n = media_uring_reap(m->u, URING_READ_MAX, uring_take, m);
   if (n < 0) {
     m->st.read_errors++;

@@ -145,7 +145,7 @@ static void run_close(struct rec_job *j)
     }
     if (f->mix)
       rec_wmix_closing(f, j->discard);
-    sf_command(f->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
+    rec_wfile_update_header(f);
     /* sf_close() writes FLAC's last block and STREAMINFO. */
     if (sf_close(f->sf) && !rc)
       rc = -EIO;
